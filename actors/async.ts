@@ -1,0 +1,64 @@
+/**
+ * Small async helpers built on the web platform, so that troupe needs no
+ * `@std/async` (JSR cannot be reached from where troupe is built).
+ *
+ * @module
+ */
+
+/**
+ * Resolves after `ms` milliseconds; rejects early with the signal's reason
+ * when `signal` aborts. The timer is always cleared, so tests stay clean.
+ *
+ * @example
+ * ```ts
+ * import { delay } from "./async.ts";
+ * await delay(10);
+ * ```
+ */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const onAbort = () => {
+    clearTimeout(timer);
+    reject(signal?.reason);
+  };
+  const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
+    signal?.removeEventListener("abort", onAbort);
+    resolve();
+  }, ms);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return promise;
+}
+
+/**
+ * Races `promise` against a timer. Resolves `{ done: true, value }` when the
+ * promise wins and `{ done: false }` when `ms` elapse first; the timer is
+ * cleared either way. `ms` of `undefined` or `Infinity` waits without a timer.
+ *
+ * @example
+ * ```ts
+ * import { within } from "./async.ts";
+ * const r = await within(Promise.resolve(1), 100);
+ * if (r.done) console.log(r.value);
+ * ```
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number | undefined,
+): Promise<{ done: true; value: T } | { done: false }> {
+  if (ms === undefined || ms === Infinity) {
+    return { done: true, value: await promise };
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([
+      promise.then((value) => ({ done: true as const, value })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What an engine actor needs from whatever carries its messages. The actor
+ * knows nothing of Workers or sockets; `transport/` implements this.
+ *
+ * @module
+ */
+
+import type { FromEngine, ToEngine } from "./messages.ts";
+
+/**
+ * One live connection to one engine.
+ *
+ * @example
+ * ```ts
+ * import type { EngineLink } from "./engine_link.ts";
+ * function ping(link: EngineLink) {
+ *   link.onMessage = (msg) => console.log(msg.t);
+ *   link.onExit = (reason) => console.log("engine gone:", reason);
+ * }
+ * ```
+ */
+export interface EngineLink {
+  /**
+   * Sends one message. Throws synchronously when the message cannot be
+   * carried (a value that cannot be cloned or encoded); nothing is sent then.
+   */
+  send(message: ToEngine): void;
+  /** Called for every message from the engine, in order. */
+  onMessage: (message: FromEngine) => void;
+  /**
+   * Called once when the engine is gone for any reason, with that reason in
+   * words. No message arrives after it.
+   */
+  onExit: (reason: string) => void;
+  /** Ends the engine now, even mid-task; resolves once it is gone. */
+  terminate(): Promise<void>;
+}
+
+/**
+ * Starts a new engine and returns its link. The supervisor calls it again
+ * to restart an engine under the same id.
+ *
+ * @example
+ * ```ts
+ * import type { LinkFactory } from "./engine_link.ts";
+ * declare const spawn: LinkFactory;
+ * const link = spawn(0);
+ * ```
+ */
+export type LinkFactory = (engineId: number) => EngineLink;
+
+/**
+ * The engine's side of a link: how the code inside an engine talks back to
+ * its client.
+ *
+ * @example
+ * ```ts
+ * import type { EnginePort } from "./engine_link.ts";
+ * function hello(port: EnginePort) {
+ *   port.post({ t: "ready" });
+ * }
+ * ```
+ */
+export interface EnginePort {
+  /**
+   * Sends one message to the client without waiting, also from a task that
+   * never yields. Throws synchronously when the message cannot be carried.
+   */
+  post(message: FromEngine): void;
+  /** Set by the engine; called for every message from the client. */
+  onMessage: (message: ToEngine) => void;
+}

@@ -1,0 +1,191 @@
+/**
+ * The errors a troupe task can end with, named as in ipyparallel.
+ *
+ * @module
+ */
+
+/** An error as it crosses from an engine to the client: plain data. */
+export interface ErrorInfo {
+  /** The constructor name on the engine, e.g. `"TypeError"`. */
+  name: string;
+  /** The message, with troupe's hint appended where one helps. */
+  message: string;
+  /** The engine's stack trace, when it had one. */
+  stack?: string;
+}
+
+/**
+ * The task threw (or its promise rejected) on an engine.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from "./errors.ts";
+ * const e = new RemoteError(0, 7, { name: "TypeError", message: "x is null" });
+ * console.log(e.message); // "engine 0, task 7: TypeError: x is null"
+ * ```
+ */
+export class RemoteError extends Error {
+  /** The engine the task ran on. */
+  readonly engineId: number;
+  /** The task that failed. */
+  readonly taskId: number;
+  /** The error's name on the engine. */
+  readonly remoteName: string;
+  /** The error's message on the engine. */
+  readonly remoteMessage: string;
+  /** The engine's stack trace (empty when the engine had none). */
+  readonly remoteStack: string;
+
+  /** Builds the client-side error from what the engine reported. */
+  constructor(engineId: number, taskId: number, info: ErrorInfo) {
+    super(`engine ${engineId}, task ${taskId}: ${info.name}: ${info.message}`);
+    this.name = "RemoteError";
+    this.engineId = engineId;
+    this.taskId = taskId;
+    this.remoteName = info.name;
+    this.remoteMessage = info.message;
+    this.remoteStack = info.stack ?? "";
+  }
+}
+
+/**
+ * The engine died while the task was queued on it or running on it (crash,
+ * exit, lost heartbeat, lost connection, or the client closed). The task
+ * never ran to completion; run it again if it is safe to.
+ *
+ * @example
+ * ```ts
+ * import { EngineError } from "./errors.ts";
+ * const e = new EngineError(2, "the Worker exited with code 1", 5);
+ * console.log(e.engineId, e.reason);
+ * ```
+ */
+export class EngineError extends Error {
+  /** The engine that died. */
+  readonly engineId: number;
+  /** Why the engine is gone, in words. */
+  readonly reason: string;
+  /** The task that was lost, when the error is about one task. */
+  readonly taskId?: number;
+
+  /** `reason` says what happened; the message adds what to do. */
+  constructor(engineId: number, reason: string, taskId?: number) {
+    const what = taskId === undefined ? "" : `, task ${taskId} was lost`;
+    super(
+      `engine ${engineId} died (${reason})${what}. ` +
+        "Run the task again; if it keeps failing, look at what the task does " +
+        "to its engine (memory, exits, unhandled errors).",
+    );
+    this.name = "EngineError";
+    this.engineId = engineId;
+    this.reason = reason;
+    this.taskId = taskId;
+  }
+}
+
+/**
+ * Several engines of one multi-engine result failed. `errors` holds each
+ * failure; `results` holds every engine's value in target order, with
+ * `undefined` where that engine failed, so the work that succeeded is kept.
+ *
+ * @example
+ * ```ts
+ * import { CompositeError, RemoteError } from "./errors.ts";
+ * const e = new CompositeError(
+ *   [new RemoteError(1, 3, { name: "Error", message: "no" })],
+ *   [42, undefined],
+ * );
+ * console.log(e.errors.length, e.results[0]);
+ * ```
+ */
+export class CompositeError extends AggregateError {
+  /** Each engine's value in target order; `undefined` where it failed. */
+  readonly results: unknown[];
+
+  /** Wraps the failures of one result and keeps the successes. */
+  constructor(errors: Error[], results: unknown[]) {
+    const lines = errors.map((e) => `  - ${e.message}`).join("\n");
+    super(
+      errors,
+      `${errors.length} of ${results.length} engines failed:\n${lines}`,
+    );
+    this.name = "CompositeError";
+    this.results = results;
+  }
+}
+
+/**
+ * A wait ran out of time. The task itself keeps running: abort it with
+ * `AsyncResult.abort()` if it should stop.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "./errors.ts";
+ * throw new TimeoutError("result not ready after 100 ms");
+ * ```
+ */
+export class TimeoutError extends Error {
+  /** `message` says what was waited for and for how long. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * The task was aborted with `AsyncResult.abort()` before it finished.
+ *
+ * @example
+ * ```ts
+ * import { TaskAbortedError } from "./errors.ts";
+ * const e = new TaskAbortedError(0, 12);
+ * console.log(e.taskId);
+ * ```
+ */
+export class TaskAbortedError extends Error {
+  /** The engine the task was queued on or running on. */
+  readonly engineId: number;
+  /** The aborted task. */
+  readonly taskId: number;
+
+  /** Names the engine and the task. */
+  constructor(engineId: number, taskId: number) {
+    super(`task ${taskId} on engine ${engineId} was aborted`);
+    this.name = "TaskAbortedError";
+    this.engineId = engineId;
+    this.taskId = taskId;
+  }
+}
+
+/**
+ * Turns anything thrown into plain data that survives a structured clone
+ * or msgpack, keeping the stack.
+ *
+ * @example
+ * ```ts
+ * import { toErrorInfo } from "./errors.ts";
+ * const info = toErrorInfo(new RangeError("too big"));
+ * console.log(info.name); // "RangeError"
+ * ```
+ */
+export function toErrorInfo(thrown: unknown): ErrorInfo {
+  if (thrown instanceof Error) {
+    return {
+      name: thrown.name,
+      message: thrown.message,
+      stack: thrown.stack,
+    };
+  }
+  return {
+    name: "NonErrorThrown",
+    message: `the task threw a non-Error value: ${describe(thrown)}`,
+  };
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === "string" ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The messages between a client-side engine actor and the engine it drives.
+ * They are plain data so that any link (a Worker port today, a socket
+ * later) can carry them.
+ *
+ * @module
+ */
+
+import type { ErrorInfo } from "./errors.ts";
+
+/** How a task names the function it runs. */
+export interface SourceFunction {
+  /** A function shipped by its source text. */
+  kind: "source";
+  /** Source text that evaluates to a function expression. */
+  source: string;
+}
+
+/** First message to an engine: who it is and where to read acks. */
+export interface InitMessage {
+  t: "init";
+  engineId: number;
+  /**
+   * `Int32Array` view over shared memory; slot 0 holds the newest
+   * publication seq that the client has taken in. The engine reads it
+   * without yielding, which is what lets a busy task pace its publishing.
+   */
+  acks: SharedArrayBuffer;
+}
+
+/** Run one task. An engine runs its tasks one at a time, in order. */
+export interface RunMessage {
+  t: "run";
+  taskId: number;
+  fn: SourceFunction;
+  args: unknown[];
+}
+
+/** Messages that the client sends to an engine. */
+export type ToEngine = InitMessage | RunMessage;
+
+/** The engine is ready for tasks. */
+export interface ReadyMessage {
+  t: "ready";
+}
+
+/** `publishData` was called by the running task. */
+export interface PublishMessage {
+  t: "pub";
+  taskId: number;
+  /** Per engine, starting at 1; acknowledged through `InitMessage.acks`. */
+  seq: number;
+  /** Engine clock, ms since the epoch. */
+  time: number;
+  data: Record<string, unknown>;
+}
+
+/** The running task wrote to the console. */
+export interface StreamMessage {
+  t: "stream";
+  taskId: number;
+  name: "stdout" | "stderr";
+  text: string;
+}
+
+/** A task finished. */
+export interface DoneMessage {
+  t: "done";
+  taskId: number;
+  /** Engine clock when the task began and ended, ms since the epoch. */
+  started: number;
+  completed: number;
+  ok: boolean;
+  value?: unknown;
+  error?: ErrorInfo;
+}
+
+/** Messages that an engine sends to the client. */
+export type FromEngine =
+  | ReadyMessage
+  | PublishMessage
+  | StreamMessage
+  | DoneMessage;
+
+/** Slot of `InitMessage.acks` that holds the acknowledged seq. */
+export const ACK_SLOT = 0;
+
+/**
+ * How many publications an engine may have in flight before it merges the
+ * rest. Large enough to never throttle a sane publisher, small enough to
+ * bound the client's queue when a busy loop publishes millions of times.
+ */
+export const PUBLISH_WINDOW = 64;

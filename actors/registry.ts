@@ -1,0 +1,94 @@
+/**
+ * The registry actor: the client's record of what engines publish.
+ *
+ * @module
+ */
+
+import { Actor } from "./actor.ts";
+import { type Publication, PublicationStream } from "./publication.ts";
+
+/** Receives the publications of one task, in order. */
+export interface PublicationSink {
+  /** Called once per publication of the watched task. */
+  publish(publication: Publication): void;
+}
+
+/** What the registry handles. */
+export type RegistryMessage =
+  | { kind: "publish"; publication: Publication }
+  | { kind: "watch"; taskId: number; sink: PublicationSink }
+  | { kind: "unwatch"; taskId: number }
+  | { kind: "close" };
+
+/**
+ * Keeps the latest publication of each engine, routes each publication to
+ * the result that watches its task, and feeds live `updates()` streams.
+ * Reads (`latest`, `snapshot`) are synchronous: JavaScript runs one thing at a
+ * time, so a read always sees a state between two messages.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const registry = new Registry();
+ * registry.tell({
+ *   kind: "publish",
+ *   publication: { engineId: 0, taskId: 1, seq: 1, time: Date.now(), data: { i: 0 } },
+ * });
+ * console.log(registry.latest(0)?.data); // { i: 0 }
+ * ```
+ */
+export class Registry extends Actor<RegistryMessage> {
+  #latest = new Map<number, Publication>();
+  #sinks = new Map<number, PublicationSink>();
+  #streams = new Set<PublicationStream>();
+  #closed = false;
+
+  /** The newest publication of `engineId`, as the engine sent it. */
+  latest(engineId: number): Publication | undefined {
+    return this.#latest.get(engineId);
+  }
+
+  /** The newest publication of every engine that has published. */
+  snapshot(): Map<number, Publication> {
+    return new Map(this.#latest);
+  }
+
+  /**
+   * Every publication from now on, from every engine, as it arrives. Ends
+   * when the client closes. A reader that falls behind costs bounded memory
+   * (unread publications of one task merge).
+   */
+  updates(): AsyncIterable<Publication> {
+    const stream = new PublicationStream(() => this.#streams.delete(stream));
+    if (this.#closed) stream.end();
+    else this.#streams.add(stream);
+    return stream;
+  }
+
+  protected receive(message: RegistryMessage): void {
+    switch (message.kind) {
+      case "publish": {
+        const p = message.publication;
+        this.#latest.set(p.engineId, p);
+        this.#sinks.get(p.taskId)?.publish(p);
+        for (const stream of this.#streams) stream.push(p);
+        break;
+      }
+      case "watch":
+        this.#sinks.set(message.taskId, message.sink);
+        break;
+      case "unwatch":
+        this.#sinks.delete(message.taskId);
+        break;
+      case "close":
+        this.#closed = true;
+        this.#sinks.clear();
+        for (const stream of [...this.#streams]) stream.end();
+        break;
+    }
+  }
+
+  protected override onCrash(error: unknown): void {
+    console.error("troupe: the registry actor crashed:", error);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The engine runtime: the actor inside an engine that runs tasks, one at a
+ * time and in order, and reports on them to the client.
+ *
+ * @module
+ */
+
+import type { EnginePort } from "./engine_link.ts";
+import { installEngineContext, publishData } from "./engine_context.ts";
+import { type ErrorInfo, toErrorInfo } from "./errors.ts";
+import {
+  ACK_SLOT,
+  PUBLISH_WINDOW,
+  type RunMessage,
+  type ToEngine,
+} from "./messages.ts";
+
+/** Runs `fn` on a fresh macrotask of the engine's event loop. */
+export type Scheduler = (fn: () => void) => void;
+
+/** Compiled shipped functions kept per engine, by source text. */
+const COMPILED_CACHE_SIZE = 256;
+
+/**
+ * Runs the tasks sent through `port`. `schedule` starts each task on a
+ * macrotask of its own rather than inside the message handler: a task that
+ * exhausts the heap inside a message handler hangs a Node-compat Worker in
+ * Deno 2.9 instead of ending it.
+ *
+ * @example
+ * ```ts
+ * import { TaskRunner } from "./task_runner.ts";
+ * import type { EnginePort } from "./engine_link.ts";
+ * declare const port: EnginePort;
+ * new TaskRunner(port, (fn) => setTimeout(fn, 0));
+ * ```
+ */
+export class TaskRunner {
+  #port: EnginePort;
+  #schedule: Scheduler;
+  #engineId = -1;
+  #acks: Int32Array<ArrayBufferLike> = new Int32Array(1);
+  #queue: RunMessage[] = [];
+  #busy = false;
+  #taskId: number | undefined;
+  #compiled = new Map<string, (...args: unknown[]) => unknown>();
+  #seq = 0;
+  #pending: Record<string, unknown> | undefined;
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Listens on `port`; the client's `init` message starts the engine. */
+  constructor(port: EnginePort, schedule: Scheduler) {
+    this.#port = port;
+    this.#schedule = schedule;
+    port.onMessage = (message) => this.#receive(message);
+    captureConsole(this);
+  }
+
+  /** The task running now, if any. */
+  get taskId(): number | undefined {
+    return this.#taskId;
+  }
+
+  /** Sends what the running task printed; returns `false` outside a task. */
+  write(name: "stdout" | "stderr", text: string): boolean {
+    if (this.#taskId === undefined) return false;
+    this.#port.post({ t: "stream", taskId: this.#taskId, name, text });
+    return true;
+  }
+
+  #receive(message: ToEngine): void {
+    switch (message.t) {
+      case "init": {
+        this.#engineId = message.engineId;
+        this.#acks = new Int32Array(message.acks);
+        installEngineContext({
+          engineId: message.engineId,
+          publishData: (data) => this.#publish(data),
+        });
+        this.#port.post({ t: "ready" });
+        return;
+      }
+      case "run":
+        this.#queue.push(message);
+        this.#next();
+        return;
+    }
+  }
+
+  #next(): void {
+    if (this.#busy || this.#queue.length === 0) return;
+    this.#busy = true;
+    const message = this.#queue.shift()!;
+    this.#schedule(() => {
+      this.#run(message).finally(() => {
+        this.#busy = false;
+        this.#next();
+      });
+    });
+  }
+
+  async #run(message: RunMessage): Promise<void> {
+    const { taskId } = message;
+    this.#taskId = taskId;
+    const started = Date.now();
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    try {
+      const fn = this.#compile(message.fn.source);
+      let value = fn(...message.args);
+      if (isThenable(value)) value = await value;
+      outcome = { ok: true, value };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    this.#flushPending(true);
+    this.#taskId = undefined;
+    const completed = Date.now();
+    const base = { t: "done", taskId, started, completed } as const;
+    if (outcome.ok) {
+      try {
+        this.#port.post({ ...base, ok: true, value: outcome.value });
+        return;
+      } catch (error) {
+        outcome = { ok: false, error: unsendableResult(outcome.value, error) };
+      }
+    }
+    this.#port.post({ ...base, ok: false, error: explain(outcome.error) });
+  }
+
+  #compile(source: string): (...args: unknown[]) => unknown {
+    let fn = this.#compiled.get(source);
+    if (fn) return fn;
+    const factory = new Function(
+      "publishData",
+      "engineId",
+      `return (${source}\n);`,
+    );
+    fn = factory(publishData, this.#engineId);
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `the shipped source is not a function, it evaluates to ${typeof fn}`,
+      );
+    }
+    if (this.#compiled.size >= COMPILED_CACHE_SIZE) {
+      this.#compiled.delete(this.#compiled.keys().next().value!);
+    }
+    this.#compiled.set(source, fn);
+    return fn;
+  }
+
+  #publish(data: Record<string, unknown>): void {
+    if (this.#taskId === undefined) {
+      throw new Error(
+        `publishData() was called on engine ${this.#engineId} while no task ` +
+          "was running (e.g. from a timer the task left behind). Call it " +
+          "from the task itself, before the task returns.",
+      );
+    }
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw new TypeError(
+        "publishData() takes an object of named values, e.g. " +
+          `publishData({ a, i }); it got ${describeType(data)}`,
+      );
+    }
+    if (this.#pending === undefined && this.#hasRoom()) {
+      this.#send(data);
+      return;
+    }
+    // The client is behind: merge instead of queueing, so a fast publisher
+    // costs bounded memory. Cloning now keeps the values as they were at
+    // this call, as sending them would have.
+    this.#pending = Object.assign(this.#pending ?? {}, cloneForLater(data));
+    if (this.#hasRoom()) this.#flushPending(false);
+    else this.#pendingTimer ??= setTimeout(() => this.#retryPending(), 1);
+  }
+
+  #retryPending(): void {
+    this.#pendingTimer = undefined;
+    if (this.#pending === undefined || this.#taskId === undefined) return;
+    if (this.#hasRoom()) this.#flushPending(false);
+    else this.#pendingTimer = setTimeout(() => this.#retryPending(), 1);
+  }
+
+  /** Sends merged publications: when there is room, or at the task's end. */
+  #flushPending(force: boolean): void {
+    if (this.#pending === undefined || !(force || this.#hasRoom())) return;
+    const data = this.#pending;
+    this.#pending = undefined;
+    clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+    this.#send(data);
+  }
+
+  #hasRoom(): boolean {
+    return this.#seq - Atomics.load(this.#acks, ACK_SLOT) < PUBLISH_WINDOW;
+  }
+
+  #send(data: Record<string, unknown>): void {
+    const seq = this.#seq + 1;
+    try {
+      this.#port.post({
+        t: "pub",
+        taskId: this.#taskId!,
+        seq,
+        time: Date.now(),
+        data,
+      });
+    } catch (error) {
+      throw new TypeError(
+        `publishData() could not send its data: ${messageOf(error)}. ` +
+          "Publish plain data: numbers, strings, arrays, typed arrays and " +
+          "plain objects of those.",
+      );
+    }
+    this.#seq = seq;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+function cloneForLater(data: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return structuredClone(data);
+  } catch (error) {
+    throw new TypeError(
+      `publishData() could not copy its data: ${messageOf(error)}. ` +
+        "Publish plain data: numbers, strings, arrays, typed arrays and " +
+        "plain objects of those.",
+    );
+  }
+}
+
+/** Adds troupe's hint to the errors users meet most. */
+function explain(thrown: unknown): ErrorInfo {
+  const info = toErrorInfo(thrown);
+  const undefinedName = thrown instanceof ReferenceError &&
+    /^(\S+) is not defined$/.exec(thrown.message)?.[1];
+  if (undefinedName) {
+    info.message += `. A shipped function cannot use variables of the ` +
+      `client: pass ${undefinedName} as an argument ` +
+      `(view.applyAsync(fn, ${undefinedName})) or push it to the engines ` +
+      `first.`;
+  }
+  return info;
+}
+
+function unsendableResult(value: unknown, error: unknown): TypeError {
+  return new TypeError(
+    `the task's result (${describeType(value)}) could not be sent back: ` +
+      `${messageOf(error)}. Return plain data: numbers, strings, arrays, ` +
+      "typed arrays, Maps, Sets, Dates and plain objects of those.",
+  );
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object") {
+    return `an object of class ${value.constructor?.name ?? "unknown"}`;
+  }
+  return typeof value;
+}
+
+/** The message without its final period, so that a hint can follow. */
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\.+$/, "");
+}
+
+const CONSOLE_STREAMS = {
+  log: "stdout",
+  info: "stdout",
+  debug: "stdout",
+  warn: "stderr",
+  error: "stderr",
+} as const;
+
+/**
+ * Routes what tasks print to the client (`ar.stdout`, `ar.stderr`). Output
+ * outside a task goes where it always went.
+ */
+function captureConsole(runner: TaskRunner): void {
+  for (const [method, stream] of Object.entries(CONSOLE_STREAMS)) {
+    const original = console[method as keyof typeof CONSOLE_STREAMS];
+    console[method as keyof typeof CONSOLE_STREAMS] = (...args: unknown[]) => {
+      if (!runner.write(stream, formatLine(args))) original(...args);
+    };
+  }
+}
+
+function formatLine(args: unknown[]): string {
+  return args.map((arg) =>
+    typeof arg === "string" ? arg : Deno.inspect(arg, { colors: false })
+  ).join(" ") + "\n";
+}

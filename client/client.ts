@@ -1,0 +1,277 @@
+/**
+ * `Client`: starts and owns a cluster of engines, as ipyparallel's `Client`
+ * with `ipcluster`.
+ *
+ * @module
+ */
+
+import {
+  EngineActor,
+  type EngineEvent,
+  type EngineState,
+} from "../actors/engine_actor.ts";
+import { TimeoutError } from "../actors/errors.ts";
+import type { FromEngine, ToEngine } from "../actors/messages.ts";
+import { Registry } from "../actors/registry.ts";
+import { WorkerLink } from "../transport/worker_link.ts";
+import { DirectView } from "./direct_view.ts";
+import type { Engines } from "./engines.ts";
+
+/**
+ * How `Client.start` sets up the cluster.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOptions } from "./client.ts";
+ * const options: ClientOptions = { workers: 4 };
+ * ```
+ */
+export interface ClientOptions {
+  /**
+   * How many engines to start as Worker threads in this process. Defaults to
+   * `navigator.hardwareConcurrency`.
+   */
+  workers?: number;
+  /**
+   * How long to wait for the engines to start before giving up, in ms.
+   * Defaults to 60 000: starting many engines on few cores takes a while.
+   */
+  startTimeoutMs?: number;
+}
+
+/**
+ * A snapshot of one engine.
+ *
+ * @example
+ * ```ts
+ * import type { EngineStatus } from "./client.ts";
+ * const busy = (s: EngineStatus) => s.state === "busy";
+ * ```
+ */
+export interface EngineStatus {
+  /** The engine's id. */
+  engineId: number;
+  /** Where it runs. */
+  kind: "worker";
+  /** Where it is in its life. */
+  state: EngineState;
+  /** Tasks finished on it. */
+  tasksDone: number;
+  /** The running task, if any. */
+  currentTaskId: number | undefined;
+  /** Tasks waiting for it, including the running one. */
+  load: number;
+  /** Why it died, once it has. */
+  deathReason: string | undefined;
+}
+
+const WORKER_ENTRY = new URL("../engine/worker.ts", import.meta.url);
+
+/**
+ * The entry point of troupe: starts engines and hands out views on them.
+ *
+ * @example
+ * ```ts
+ * import { Client, publishData } from "../mod.ts";
+ * await using client = await Client.start({ workers: 2 });
+ * const ar = client.view().applyAsync(() => publishData({ a: "hi" }));
+ * await ar;
+ * console.log(ar.data); // [{ a: "hi" }, { a: "hi" }]
+ * ```
+ */
+export class Client implements AsyncDisposable {
+  #engines = new Map<number, EngineActor>();
+  #registry = new Registry();
+  #taskCounter = 0;
+  #closed: Promise<void> | undefined;
+  #waiters = new Set<() => void>();
+  #listeners = new Set<(event: EngineEvent) => void>();
+  #directory: Engines;
+
+  private constructor() {
+    this.#directory = {
+      ids: () => this.ids,
+      get: (engineId) => this.#engines.get(engineId),
+      registry: this.#registry,
+      nextTaskId: () => ++this.#taskCounter,
+    };
+  }
+
+  /**
+   * Starts a client and its engines; resolves once every engine is ready.
+   * Rejects, having stopped whatever it started, if an engine cannot start.
+   */
+  static async start(options: ClientOptions = {}): Promise<Client> {
+    const workers = options.workers ?? navigator.hardwareConcurrency;
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new RangeError(
+        `workers must be a whole number of engines, got ${workers}`,
+      );
+    }
+    const client = new Client();
+    try {
+      for (let engineId = 0; engineId < workers; engineId++) {
+        client.#startWorker(engineId);
+      }
+      await client.waitForEngines(workers, {
+        timeoutMs: options.startTimeoutMs ?? 60_000,
+      });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  /** Ids of the live engines, ascending. */
+  get ids(): number[] {
+    const ids: number[] = [];
+    for (const [id, engine] of this.#engines) {
+      if (engine.state !== "dead" && engine.state !== "starting") ids.push(id);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /**
+   * A view on every engine alive at each call (no argument), on one engine
+   * (`view(2)`, whose results are unwrapped), or on a list of engines.
+   * Throws a `RangeError` for an id that the client has never had.
+   */
+  view(): DirectView<false>;
+  /** A view on one engine; its results are unwrapped. */
+  view(target: number): DirectView<true>;
+  /** A view on these engines, in this order. */
+  view(targets: number[]): DirectView<false>;
+  view(targets?: number | number[]): DirectView {
+    for (const id of [targets ?? []].flat()) {
+      if (!this.#engines.has(id)) {
+        throw new RangeError(
+          `there is no engine ${id}; the engines are ${
+            JSON.stringify(this.ids)
+          }`,
+        );
+      }
+    }
+    return new DirectView(this.#directory, targets ?? "all");
+  }
+
+  /**
+   * Resolves once at least `n` engines are up. Rejects with a `TimeoutError`
+   * after `timeoutMs`, and at once if `n` engines can never be up.
+   */
+  waitForEngines(
+    n: number,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = () => {
+      let error: Error | undefined;
+      if (this.#closed) error = new Error("the client is closed");
+      else if (this.#possibleEngines() < n) {
+        error = new Error(
+          `${n} engines can never be up: this client has ` +
+            `${this.#possibleEngines()} engines that are up or starting`,
+        );
+      } else if (this.ids.length < n) return;
+      this.#waiters.delete(check);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    this.#waiters.add(check);
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(
+          new TimeoutError(
+            `${this.ids.length} of ${n} engines are up after ` +
+              `${options.timeoutMs} ms`,
+          ),
+        );
+      }, options.timeoutMs);
+    }
+    check();
+    return promise;
+  }
+
+  /** A snapshot of every engine the client has, in id order. */
+  engines(): EngineStatus[] {
+    return [...this.#engines.values()]
+      .sort((a, b) => a.engineId - b.engineId)
+      .map((engine) => ({
+        engineId: engine.engineId,
+        kind: "worker",
+        state: engine.state,
+        tasksDone: engine.tasksDone,
+        currentTaskId: engine.currentTaskId,
+        load: engine.load,
+        deathReason: engine.deathReason,
+      }));
+  }
+
+  /**
+   * Calls `listener` for every engine registration and death from now on.
+   * Returns a function that stops the calls.
+   */
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * The registry actor's record of what engines publish: `latest(id)`,
+   * `snapshot()` and the live `updates()` stream.
+   */
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  /**
+   * Stops every engine, even mid-task (their unfinished tasks fail with an
+   * `EngineError`), and ends every stream. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const check of [...this.#waiters]) check();
+      await Promise.all(
+        [...this.#engines.values()].map((engine) =>
+          engine.terminate("the client was closed")
+        ),
+      );
+      this.#registry.tell({ kind: "close" });
+    })();
+    return this.#closed;
+  }
+
+  /** `await using client = await Client.start()` closes it at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #startWorker(engineId: number): void {
+    const link = new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+      name: `troupe engine ${engineId}`,
+    });
+    const engine = new EngineActor(
+      engineId,
+      link,
+      this.#registry,
+      (event) => this.#onEngineEvent(event),
+    );
+    this.#engines.set(engineId, engine);
+  }
+
+  #onEngineEvent(event: EngineEvent): void {
+    for (const check of [...this.#waiters]) check();
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #possibleEngines(): number {
+    let n = 0;
+    for (const engine of this.#engines.values()) {
+      if (engine.state !== "dead") n++;
+    }
+    return n;
+  }
+}

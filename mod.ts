@@ -1,0 +1,47 @@
+/**
+ * troupe: IPython parallel for Deno. Start engines, run functions on them,
+ * and watch what they publish while they run.
+ *
+ * ```ts
+ * import { Client, publishData } from "@troupe/parallel";
+ *
+ * await using client = await Client.start({ workers: 4 });
+ * const ar = client.view().applyAsync(() => {
+ *   for (let i = 0; i < 10; i++) publishData({ i });
+ *   return engineId;
+ * });
+ * console.log(await ar, ar.data);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Client,
+  type ClientOptions,
+  type EngineStatus,
+} from "./client/client.ts";
+export {
+  DirectView,
+  type Targets,
+  type TaskFunction,
+  type TaskValue,
+} from "./client/direct_view.ts";
+export {
+  AsyncResult,
+  type Shaped,
+  type TaskMetadata,
+  type TaskStatus,
+} from "./client/async_result.ts";
+export {
+  CompositeError,
+  EngineError,
+  type ErrorInfo,
+  RemoteError,
+  TaskAbortedError,
+  TimeoutError,
+} from "./actors/errors.ts";
+export type { EngineEvent, EngineState } from "./actors/engine_actor.ts";
+export type { Publication } from "./actors/publication.ts";
+export type { Registry } from "./actors/registry.ts";
+export { engineId, publishData } from "./actors/engine_context.ts";

@@ -1,0 +1,113 @@
+/**
+ * A link to an engine that runs on a thread of this process.
+ *
+ * @module
+ */
+
+import { Worker } from "node:worker_threads";
+import { withTransfers } from "./transferables.ts";
+
+/**
+ * `node:worker_threads` rather than the web `Worker`: under Deno 2.9 it
+ * reports every way a thread can end (`Deno.exit`, an uncaught error, an
+ * unhandled rejection, running out of heap) with an `exit` event, where a web
+ * Worker dies silently on some and takes the whole process down when it runs
+ * out of heap.
+ */
+const live = new Set<Worker>();
+
+/**
+ * How many engine threads this process has running. A Worker that is never
+ * terminated is invisible to Deno's test sanitizers, so tests check this.
+ *
+ * @example
+ * ```ts
+ * import { liveWorkerCount } from "./worker_link.ts";
+ * console.log(liveWorkerCount()); // 0 when every client is closed
+ * ```
+ */
+export function liveWorkerCount(): number {
+  return live.size;
+}
+
+/** How a `WorkerLink` starts its thread. */
+export interface WorkerLinkOptions {
+  /** Name shown in stack traces and debuggers. */
+  name?: string;
+  /** The thread's heap limit in MiB; past it the thread (only) ends. */
+  maxHeapMb?: number;
+}
+
+/**
+ * Starts `entry` on a new thread and carries messages to and from it. Large
+ * typed arrays cross by transferring copies (see `withTransfers`). When the
+ * thread ends, for whatever reason, `onExit` gets that reason once.
+ *
+ * @example
+ * ```ts
+ * import { WorkerLink } from "./worker_link.ts";
+ * const link = new WorkerLink<string, string>(new URL("./echo.ts", import.meta.url));
+ * link.onMessage = (text) => console.log(text);
+ * link.send("hello");
+ * await link.terminate();
+ * ```
+ */
+export class WorkerLink<Out, In> {
+  /** Called for each message from the thread, in order. */
+  onMessage: (message: In) => void = () => {};
+  /** Called once when the thread has ended, with the reason in words. */
+  onExit: (reason: string) => void = () => {};
+  #worker: Worker;
+  #error: string | undefined;
+  #terminating = false;
+  #exited: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  /** Starts the thread; it begins loading `entry` at once. */
+  constructor(entry: URL, options: WorkerLinkOptions = {}) {
+    const { maxHeapMb } = options;
+    const worker = new Worker(entry, {
+      name: options.name,
+      resourceLimits: maxHeapMb ? { maxOldGenerationSizeMb: maxHeapMb } : {},
+    });
+    this.#worker = worker;
+    live.add(worker);
+    worker.on("message", (message: In) => this.onMessage(message));
+    worker.on("error", (error: Error & { code?: string }) => {
+      this.#error ??= describeError(error);
+    });
+    worker.on("exit", (code: number) => {
+      live.delete(worker);
+      this.#exited.resolve();
+      this.onExit(this.#exitReason(code));
+    });
+  }
+
+  /** Sends one message; throws at once if it cannot be cloned. */
+  send(message: Out): void {
+    const { value, transfer } = withTransfers(message);
+    this.#worker.postMessage(value, transfer);
+  }
+
+  /** Ends the thread, even mid-task; resolves once it has ended. */
+  terminate(): Promise<void> {
+    this.#terminating = true;
+    this.#worker.terminate();
+    return this.#exited.promise;
+  }
+
+  #exitReason(code: number): string {
+    if (this.#error) return this.#error;
+    if (this.#terminating) return "it was terminated";
+    return `it exited with code ${code}`;
+  }
+}
+
+function describeError(error: Error & { code?: string }): string {
+  if (error?.code === "ERR_WORKER_OUT_OF_MEMORY") {
+    return "it ran out of memory";
+  }
+  const text = error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
+  return `an uncaught error ended it: ${text}`;
+}

@@ -1,0 +1,39 @@
+/**
+ * The thread side of a `WorkerLink`.
+ *
+ * @module
+ */
+
+import { parentPort } from "node:worker_threads";
+import { withTransfers } from "./transferables.ts";
+
+/**
+ * Carries messages between this thread and the one that started it.
+ * `post` works from code that never yields: the message is on its way before
+ * `post` returns.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPort } from "./worker_port.ts";
+ * const port = new WorkerPort<string, string>();
+ * port.onMessage = (text) => port.post(text.toUpperCase());
+ * ```
+ */
+export class WorkerPort<Out, In> {
+  /** Called for each message from the parent thread, in order. */
+  onMessage: (message: In) => void = () => {};
+
+  /** Must run on a thread started by a `WorkerLink`. */
+  constructor() {
+    if (!parentPort) {
+      throw new Error("WorkerPort must run inside a troupe engine thread");
+    }
+    parentPort.on("message", (message: In) => this.onMessage(message));
+  }
+
+  /** Sends one message; throws at once if it cannot be cloned. */
+  post(message: Out): void {
+    const { value, transfer } = withTransfers(message);
+    parentPort!.postMessage(value, transfer);
+  }
+}
