@@ -43,5 +43,5 @@ export {
 } from "./actors/errors.ts";
 export type { EngineEvent, EngineState } from "./actors/engine_actor.ts";
 export type { Publication } from "./actors/publication.ts";
-export type { Registry } from "./actors/registry.ts";
+export type { PublicationRegistry } from "./actors/registry.ts";
 export { engineId, publishData } from "./actors/engine_context.ts";

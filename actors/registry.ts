@@ -13,6 +13,30 @@ export interface PublicationSink {
   publish(publication: Publication): void;
 }
 
+/**
+ * The registry as users read it (`client.registry`).
+ *
+ * @example
+ * ```ts
+ * import type { PublicationRegistry } from "./registry.ts";
+ * async function watch(registry: PublicationRegistry) {
+ *   for await (const p of registry.updates()) console.log(p.engineId, p.data);
+ * }
+ * ```
+ */
+export interface PublicationRegistry {
+  /** The newest publication of `engineId`, as the engine sent it. */
+  latest(engineId: number): Publication | undefined;
+  /** The newest publication of every engine that has published. */
+  snapshot(): Map<number, Publication>;
+  /**
+   * Every publication from now on, from every engine, as it arrives; ends
+   * when the client closes. A reader that falls behind costs bounded memory:
+   * unread publications of one task merge.
+   */
+  updates(): AsyncIterable<Publication>;
+}
+
 /** What the registry handles. */
 export type RegistryMessage =
   | { kind: "publish"; publication: Publication }
@@ -37,7 +61,8 @@ export type RegistryMessage =
  * console.log(registry.latest(0)?.data); // { i: 0 }
  * ```
  */
-export class Registry extends Actor<RegistryMessage> {
+export class Registry extends Actor<RegistryMessage>
+  implements PublicationRegistry {
   #latest = new Map<number, Publication>();
   #sinks = new Map<number, PublicationSink>();
   #streams = new Set<PublicationStream>();

@@ -12,7 +12,7 @@ import {
 } from "../actors/engine_actor.ts";
 import { TimeoutError } from "../actors/errors.ts";
 import type { FromEngine, ToEngine } from "../actors/messages.ts";
-import { Registry } from "../actors/registry.ts";
+import { type PublicationRegistry, Registry } from "../actors/registry.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { DirectView } from "./direct_view.ts";
 import type { Engines } from "./engines.ts";
@@ -223,7 +223,7 @@ export class Client implements AsyncDisposable {
    * The registry actor's record of what engines publish: `latest(id)`,
    * `snapshot()` and the live `updates()` stream.
    */
-  get registry(): Registry {
+  get registry(): PublicationRegistry {
     return this.#registry;
   }
 
