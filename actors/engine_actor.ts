@@ -1,7 +1,7 @@
 /**
  * The engine actor: the client's side of one engine, owning its whole
- * lifecycle: its link, its task queue, the task running on it, and what
- * happens when it dies.
+ * lifecycle: its link, its task queue, the task running on it, its
+ * heartbeat, and what happens when it dies.
  *
  * @module
  */
@@ -45,8 +45,17 @@ export interface Task {
   observer: TaskObserver;
 }
 
-/** Where an engine is in its life. */
-export type EngineState = "starting" | "idle" | "busy" | "dead";
+/**
+ * Where an engine is in its life: `starting` until it says it is ready,
+ * then `idle` or `busy`; `restarting` between a death and the supervisor's
+ * restart; `stopped` for good (given up, or the client closed).
+ */
+export type EngineState =
+  | "starting"
+  | "idle"
+  | "busy"
+  | "restarting"
+  | "stopped";
 
 /**
  * What happens to an engine, as the client can observe it.
@@ -55,26 +64,36 @@ export type EngineState = "starting" | "idle" | "busy" | "dead";
  * ```ts
  * import type { EngineEvent } from "./engine_actor.ts";
  * const log = (e: EngineEvent) =>
- *   console.log(e.type, e.engineId, e.type === "died" ? e.reason : "");
+ *   console.log(e.type, e.engineId, "reason" in e ? e.reason : "");
  * ```
  */
 export type EngineEvent =
   | { type: "registered"; engineId: number }
-  | { type: "died"; engineId: number; reason: string };
+  | {
+    type: "died";
+    engineId: number;
+    reason: string;
+    /** `true` when troupe ended it on purpose (aborting a running task). */
+    deliberate: boolean;
+  }
+  | { type: "restarted"; engineId: number; restarts: number }
+  | { type: "gaveUp"; engineId: number; reason: string };
 
 /** What the engine actor handles. */
 export type EngineMessage =
   | { kind: "submit"; task: Task }
   | { kind: "abort"; taskIds: ReadonlySet<number> }
-  | { kind: "engine"; message: FromEngine }
-  | { kind: "exit"; reason: string }
-  | { kind: "stop"; reason: string };
+  | { kind: "engine"; link: EngineLink; message: FromEngine }
+  | { kind: "exit"; link: EngineLink; reason: string }
+  | { kind: "restart"; link: EngineLink }
+  | { kind: "stop"; reason: string; event?: "gaveUp" }
+  | { kind: "heartbeat"; misses: number };
 
 /**
  * Drives one engine over an `EngineLink`. Tasks queue here, not in the
  * engine, and go to the engine one at a time: that is what lets `abort()`
- * drop a queued task before it ever runs, and what makes the engine's death
- * fail exactly the tasks it held.
+ * drop a queued task before it ever runs, what lets a deliberate restart keep
+ * the queue, and what makes an engine's death fail exactly the tasks it held.
  *
  * @example
  * ```ts
@@ -97,25 +116,31 @@ export type EngineMessage =
 export class EngineActor extends Actor<EngineMessage> {
   /** The id users see; a restarted engine keeps it. */
   readonly engineId: number;
-  #link: EngineLink;
+  #link!: EngineLink;
   #registry: Registry;
-  #acks: Int32Array;
+  #onEvent: (event: EngineEvent) => void;
+  #acks!: Int32Array;
   #state: EngineState = "starting";
   #queue: Task[] = [];
   #queueHead = 0;
   #running: Task | undefined;
-  #tasksDone = 0;
-  #deathReason: string | undefined;
-  #onEvent: (event: EngineEvent) => void;
+  /** The running task that `abort()` is ending by ending the engine. */
+  #aborting: Task | undefined;
   /** Queued tasks dropped by `abort()`; skipped when their turn comes. */
   #aborted = new Set<Task>();
-  #exited: PromiseWithResolvers<void> = Promise.withResolvers();
+  #tasksDone = 0;
+  #restarts = 0;
+  #deathReason: string | undefined;
+  #stopReason: string | undefined;
+  #heardSinceBeat = true;
+  #missedBeats = 0;
+  #everReady = false;
   #ready: PromiseWithResolvers<void> = Promise.withResolvers();
-  #terminated: Promise<void> | undefined;
+  #linkGone: Promise<void> = Promise.resolve();
 
   /**
    * Takes over `link`, a freshly started engine, and initialises it.
-   * `onEvent` hears of the engine's registration and death.
+   * `onEvent` hears of the engine's registration, deaths and restarts.
    */
   constructor(
     engineId: number,
@@ -125,14 +150,10 @@ export class EngineActor extends Actor<EngineMessage> {
   ) {
     super();
     this.engineId = engineId;
-    this.#onEvent = onEvent;
     this.#registry = registry;
-    this.#link = link;
-    const acks = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    this.#acks = new Int32Array(acks);
-    link.onMessage = (message) => this.tell({ kind: "engine", message });
-    link.onExit = (reason) => this.tell({ kind: "exit", reason });
-    link.send({ t: "init", engineId, acks });
+    this.#onEvent = onEvent;
+    this.#ready.promise.catch(() => {});
+    this.#attach(link);
   }
 
   /** Where the engine is in its life. */
@@ -140,9 +161,19 @@ export class EngineActor extends Actor<EngineMessage> {
     return this.#state;
   }
 
-  /** Why the engine died, once it has. */
+  /** `true` while the engine can take tasks now (idle or busy). */
+  get up(): boolean {
+    return this.#state === "idle" || this.#state === "busy";
+  }
+
+  /** Why the engine last died, if it has. */
   get deathReason(): string | undefined {
     return this.#deathReason;
+  }
+
+  /** How often the engine has been restarted. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Tasks this engine has finished, successfully or not. */
@@ -152,7 +183,8 @@ export class EngineActor extends Actor<EngineMessage> {
 
   /** Tasks waiting for this engine, including the running one. */
   get load(): number {
-    return this.#queue.length - this.#queueHead + (this.#running ? 1 : 0);
+    const queued = this.#queue.length - this.#queueHead - this.#aborted.size;
+    return queued + (this.#running ? 1 : 0);
   }
 
   /** The running task's id, if any. */
@@ -160,68 +192,106 @@ export class EngineActor extends Actor<EngineMessage> {
     return this.#running?.taskId;
   }
 
-  /** Resolves once the engine is ready for tasks; rejects if it died first. */
+  /** Resolves once the engine is first ready; rejects if it stopped first. */
   get ready(): Promise<void> {
     return this.#ready.promise;
   }
 
-  /** Resolves once the engine is gone and its tasks have failed. */
-  get exited(): Promise<void> {
-    return this.#exited.promise;
-  }
-
   /**
-   * Ends the engine now, even mid-task, failing what it held with an
-   * `EngineError` that gives `reason`. Resolves once the engine is gone.
+   * Stops the engine for good, even mid-task, failing what it held with an
+   * `EngineError` that gives `reason`. Resolves once its thread or process
+   * is gone.
    */
-  terminate(reason: string): Promise<void> {
+  stop(reason: string): Promise<void> {
     this.tell({ kind: "stop", reason });
-    return this.#terminated ?? Promise.resolve();
+    return this.#linkGone;
   }
 
   protected receive(message: EngineMessage): void {
     switch (message.kind) {
       case "submit":
-        if (this.#state === "dead") {
-          this.#fail(message.task, this.#deathError(message.task.taskId));
+        if (this.#state === "stopped") {
+          this.#fail(message.task, this.#stoppedError(message.task.taskId));
         } else {
           this.#queue.push(message.task);
           this.#dispatch();
         }
-        break;
+        return;
       case "abort":
-        this.#abortQueued(message.taskIds);
-        break;
+        this.#abort(message.taskIds);
+        return;
       case "engine":
-        this.#handleEngine(message.message);
-        break;
+        if (message.link === this.#link) this.#handleEngine(message.message);
+        return;
       case "exit":
-        this.#die(message.reason);
-        break;
+        if (message.link === this.#link) this.#die(message.reason);
+        return;
+      case "restart":
+        if (this.#state === "restarting") {
+          this.#restarts++;
+          this.#attach(message.link);
+        } else {
+          message.link.terminate();
+        }
+        return;
       case "stop":
-        this.#terminated ??= this.#link.terminate();
-        this.#die(message.reason);
-        break;
+        this.#stop(message.reason, message.event);
+        return;
+      case "heartbeat":
+        this.#heartbeat(message.misses);
+        return;
     }
   }
 
   protected override onCrash(error: unknown): void {
     console.error(`troupe: engine actor ${this.engineId} crashed:`, error);
-    this.#terminated ??= this.#link.terminate();
-    this.#die(`its actor crashed: ${error}`);
+    this.#linkGone = this.#link.terminate();
+    this.#state = "stopped";
+  }
+
+  #attach(link: EngineLink): void {
+    this.#link = link;
+    this.#state = "starting";
+    this.#heardSinceBeat = true;
+    this.#missedBeats = 0;
+    const acks = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    this.#acks = new Int32Array(acks);
+    link.onMessage = (message) => this.tell({ kind: "engine", link, message });
+    link.onExit = (reason) => this.tell({ kind: "exit", link, reason });
+    try {
+      link.send({ t: "init", engineId: this.engineId, acks });
+    } catch (error) {
+      this.tell({ kind: "exit", link, reason: `it could not start: ${error}` });
+    }
   }
 
   #handleEngine(message: FromEngine): void {
+    this.#heardSinceBeat = true;
     switch (message.t) {
       case "ready":
         if (this.#state !== "starting") return;
         this.#state = "idle";
-        this.#ready.resolve();
-        this.#onEvent({ type: "registered", engineId: this.engineId });
+        if (this.#everReady) {
+          this.#onEvent({
+            type: "restarted",
+            engineId: this.engineId,
+            restarts: this.#restarts,
+          });
+        } else {
+          this.#everReady = true;
+          this.#ready.resolve();
+          this.#onEvent({ type: "registered", engineId: this.engineId });
+        }
         this.#dispatch();
         return;
+      case "pong":
+        return;
+      case "fatal":
+        this.#linkGone = this.#link.terminate();
+        this.#die(message.reason);
+        return;
       case "pub":
-        Atomics.store(this.#acks, ACK_SLOT, message.seq);
+        Atomics.add(this.#acks, ACK_SLOT, 1);
         this.#registry.tell({
           kind: "publish",
           publication: {
@@ -246,7 +316,7 @@ export class EngineActor extends Actor<EngineMessage> {
 
   #finish(message: DoneMessage): void {
     const task = this.#running;
-    if (!task || task.taskId !== message.taskId) return;
+    if (!task || task.taskId !== message.taskId || this.#aborting) return;
     this.#running = undefined;
     this.#state = "idle";
     this.#tasksDone++;
@@ -294,7 +364,7 @@ export class EngineActor extends Actor<EngineMessage> {
     }
   }
 
-  #abortQueued(taskIds: ReadonlySet<number>): void {
+  #abort(taskIds: ReadonlySet<number>): void {
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const task = this.#queue[i];
       if (taskIds.has(task.taskId) && !this.#aborted.has(task)) {
@@ -302,27 +372,88 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#fail(task, new TaskAbortedError(this.engineId, task.taskId));
       }
     }
+    const running = this.#running;
+    if (running && taskIds.has(running.taskId) && !this.#aborting) {
+      // A running task can only be stopped by ending its thread or process;
+      // the supervisor restarts the engine and the queue survives.
+      this.#aborting = running;
+      this.#linkGone = this.#link.terminate();
+    }
   }
 
   #die(reason: string): void {
-    if (this.#state === "dead") return;
-    this.#state = "dead";
-    this.#deathReason = reason;
-    const lost = this.#running ? [this.#running] : [];
-    lost.push(...this.#queue.slice(this.#queueHead));
+    if (this.#state === "stopped" || this.#state === "restarting") return;
+    const aborting = this.#aborting;
+    this.#aborting = undefined;
+    const running = this.#running;
     this.#running = undefined;
+    this.#state = "restarting";
+    if (aborting) {
+      this.#fail(
+        aborting,
+        new TaskAbortedError(this.engineId, aborting.taskId),
+      );
+      reason = `it was restarted to abort task ${aborting.taskId}`;
+    } else {
+      this.#deathReason = reason;
+      if (running) this.#fail(running, this.#deathError(running.taskId));
+      this.#failQueue((task) => this.#deathError(task.taskId));
+    }
+    this.#onEvent({
+      type: "died",
+      engineId: this.engineId,
+      reason,
+      deliberate: aborting !== undefined,
+    });
+  }
+
+  #stop(reason: string, event?: "gaveUp"): void {
+    if (this.#state === "stopped") return;
+    const wasUp = this.#state !== "restarting";
+    this.#state = "stopped";
+    this.#stopReason = reason;
+    if (wasUp) this.#linkGone = this.#link.terminate();
+    const running = this.#running;
+    this.#running = undefined;
+    this.#aborting = undefined;
+    if (running) this.#fail(running, this.#stoppedError(running.taskId));
+    this.#failQueue((task) => this.#stoppedError(task.taskId));
+    this.#ready.reject(new EngineError(this.engineId, reason));
+    if (event) this.#onEvent({ type: event, engineId: this.engineId, reason });
+  }
+
+  /**
+   * Called every heartbeat period. An engine that said nothing for a period
+   * gets a ping; one that then stays silent for `misses` periods is dead. A
+   * Worker's silence counts only while it is idle: its task may be a loop
+   * that never yields, and that is work, not death.
+   */
+  #heartbeat(misses: number): void {
+    if (!this.up) return;
+    const counts = this.#link.answersWhileBusy || this.#state === "idle";
+    if (this.#heardSinceBeat || !counts) this.#missedBeats = 0;
+    else this.#missedBeats++;
+    this.#heardSinceBeat = false;
+    if (this.#missedBeats >= misses) {
+      this.#linkGone = this.#link.terminate();
+      this.#die(`it missed ${misses} heartbeats in a row`);
+      return;
+    }
+    try {
+      this.#link.send({ t: "ping" });
+    } catch {
+      // A link that cannot send reports its exit separately.
+    }
+  }
+
+  #failQueue(error: (task: Task) => Error): void {
+    const queued = this.#queue.slice(this.#queueHead);
     this.#queue = [];
     this.#queueHead = 0;
-    for (const task of lost) {
-      if (!this.#aborted.has(task)) {
-        this.#fail(task, this.#deathError(task.taskId));
-      }
+    for (const task of queued) {
+      if (!this.#aborted.has(task)) this.#fail(task, error(task));
     }
     this.#aborted.clear();
-    this.#ready.reject(new EngineError(this.engineId, reason));
-    this.#ready.promise.catch(() => {});
-    this.#exited.resolve();
-    this.#onEvent({ type: "died", engineId: this.engineId, reason });
   }
 
   #deathError(taskId: number): EngineError {
@@ -330,6 +461,15 @@ export class EngineActor extends Actor<EngineMessage> {
       this.engineId,
       this.#deathReason ?? "unknown",
       taskId,
+    );
+  }
+
+  #stoppedError(taskId: number): EngineError {
+    return new EngineError(
+      this.engineId,
+      this.#stopReason ?? "it was stopped",
+      taskId,
+      "The engine will not come back: run the task on another engine.",
     );
   }
 

@@ -34,6 +34,12 @@ export interface EngineLink {
   onExit: (reason: string) => void;
   /** Ends the engine now, even mid-task; resolves once it is gone. */
   terminate(): Promise<void>;
+  /**
+   * Whether the engine answers heartbeats while a task runs. A Worker
+   * cannot (the task holds its only thread), so its missed beats count only
+   * while it is idle; a process engine answers from a thread of its own.
+   */
+  readonly answersWhileBusy: boolean;
 }
 
 /**

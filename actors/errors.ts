@@ -68,14 +68,19 @@ export class EngineError extends Error {
   /** The task that was lost, when the error is about one task. */
   readonly taskId?: number;
 
-  /** `reason` says what happened; the message adds what to do. */
-  constructor(engineId: number, reason: string, taskId?: number) {
-    const what = taskId === undefined ? "" : `, task ${taskId} was lost`;
-    super(
-      `engine ${engineId} died (${reason})${what}. ` +
-        "Run the task again; if it keeps failing, look at what the task does " +
-        "to its engine (memory, exits, unhandled errors).",
-    );
+  /**
+   * `reason` says what happened; the message adds `advice`, what to do
+   * (by default: run the task again, and look at what it does to its engine).
+   */
+  constructor(
+    engineId: number,
+    reason: string,
+    taskId?: number,
+    advice: string = "Run the task again; if it keeps failing, look at " +
+      "what the task does to its engine (memory, exits, unhandled errors).",
+  ) {
+    const what = taskId === undefined ? "" : `; task ${taskId} did not finish`;
+    super(`engine ${engineId} died (${reason})${what}. ${advice}`);
     this.name = "EngineError";
     this.engineId = engineId;
     this.reason = reason;

@@ -21,9 +21,9 @@ export interface InitMessage {
   t: "init";
   engineId: number;
   /**
-   * `Int32Array` view over shared memory; slot 0 holds the newest
-   * publication seq that the client has taken in. The engine reads it
-   * without yielding, which is what lets a busy task pace its publishing.
+   * `Int32Array` view over shared memory; slot 0 counts the publication
+   * messages that the client has taken in. The engine reads it without
+   * yielding, which is what lets a busy task pace its publishing.
    */
   acks: SharedArrayBuffer;
 }
@@ -36,8 +36,13 @@ export interface RunMessage {
   args: unknown[];
 }
 
+/** Are you there? The engine answers with a `PongMessage` when it can. */
+export interface PingMessage {
+  t: "ping";
+}
+
 /** Messages that the client sends to an engine. */
-export type ToEngine = InitMessage | RunMessage;
+export type ToEngine = InitMessage | RunMessage | PingMessage;
 
 /** The engine is ready for tasks. */
 export interface ReadyMessage {
@@ -48,7 +53,10 @@ export interface ReadyMessage {
 export interface PublishMessage {
   t: "pub";
   taskId: number;
-  /** Per engine, starting at 1; acknowledged through `InitMessage.acks`. */
+  /**
+   * The number of the `publishData` call, per engine from 1. A gap means
+   * the calls in between were merged into this one.
+   */
   seq: number;
   /** Engine clock, ms since the epoch. */
   time: number;
@@ -75,14 +83,30 @@ export interface DoneMessage {
   error?: ErrorInfo;
 }
 
+/** The answer to a `PingMessage`: the engine's event loop is turning. */
+export interface PongMessage {
+  t: "pong";
+}
+
+/**
+ * The engine cannot go on (its heap ran out inside a promise callback,
+ * which leaves a Worker alive but its task lost); the client ends it.
+ */
+export interface FatalMessage {
+  t: "fatal";
+  reason: string;
+}
+
 /** Messages that an engine sends to the client. */
 export type FromEngine =
   | ReadyMessage
+  | PongMessage
+  | FatalMessage
   | PublishMessage
   | StreamMessage
   | DoneMessage;
 
-/** Slot of `InitMessage.acks` that holds the acknowledged seq. */
+/** Slot of `InitMessage.acks` that counts the publications taken in. */
 export const ACK_SLOT = 0;
 
 /**

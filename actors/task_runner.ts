@@ -15,14 +15,23 @@ import {
   type ToEngine,
 } from "./messages.ts";
 
-/** Runs `fn` on a fresh macrotask of the engine's event loop. */
-export type Scheduler = (fn: () => void) => void;
+/** What the host thread provides to the runner. */
+export interface RunnerHost {
+  /** Runs `fn` on a fresh macrotask of the engine's event loop. */
+  schedule(fn: () => void): void;
+  /**
+   * Why the engine cannot go on, if it cannot: checked at every heartbeat.
+   * A Worker whose heap ran out inside a promise callback stays alive with
+   * its task lost; this is how the client learns of it.
+   */
+  fatal?(): string | undefined;
+}
 
 /** Compiled shipped functions kept per engine, by source text. */
 const COMPILED_CACHE_SIZE = 256;
 
 /**
- * Runs the tasks sent through `port`. `schedule` starts each task on a
+ * Runs the tasks sent through `port`. `host.schedule` starts each task on a
  * macrotask of its own rather than inside the message handler: a task that
  * exhausts the heap inside a message handler hangs a Node-compat Worker in
  * Deno 2.9 instead of ending it.
@@ -32,26 +41,29 @@ const COMPILED_CACHE_SIZE = 256;
  * import { TaskRunner } from "./task_runner.ts";
  * import type { EnginePort } from "./engine_link.ts";
  * declare const port: EnginePort;
- * new TaskRunner(port, (fn) => setTimeout(fn, 0));
+ * new TaskRunner(port, { schedule: (fn) => setTimeout(fn, 0) });
  * ```
  */
 export class TaskRunner {
   #port: EnginePort;
-  #schedule: Scheduler;
+  #host: RunnerHost;
   #engineId = -1;
   #acks: Int32Array<ArrayBufferLike> = new Int32Array(1);
   #queue: RunMessage[] = [];
   #busy = false;
   #taskId: number | undefined;
   #compiled = new Map<string, (...args: unknown[]) => unknown>();
-  #seq = 0;
+  /** `publishData` calls so far; a publication's seq is its last call. */
+  #calls = 0;
+  /** Publication messages sent; the window compares it with the acks. */
+  #sent = 0;
   #pending: Record<string, unknown> | undefined;
   #pendingTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Listens on `port`; the client's `init` message starts the engine. */
-  constructor(port: EnginePort, schedule: Scheduler) {
+  constructor(port: EnginePort, host: RunnerHost) {
     this.#port = port;
-    this.#schedule = schedule;
+    this.#host = host;
     port.onMessage = (message) => this.#receive(message);
     captureConsole(this);
   }
@@ -84,6 +96,11 @@ export class TaskRunner {
         this.#queue.push(message);
         this.#next();
         return;
+      case "ping": {
+        const reason = this.#host.fatal?.();
+        this.#port.post(reason ? { t: "fatal", reason } : { t: "pong" });
+        return;
+      }
     }
   }
 
@@ -91,7 +108,7 @@ export class TaskRunner {
     if (this.#busy || this.#queue.length === 0) return;
     this.#busy = true;
     const message = this.#queue.shift()!;
-    this.#schedule(() => {
+    this.#host.schedule(() => {
       this.#run(message).finally(() => {
         this.#busy = false;
         this.#next();
@@ -162,6 +179,7 @@ export class TaskRunner {
           `publishData({ a, i }); it got ${describeType(data)}`,
       );
     }
+    this.#calls++;
     if (this.#pending === undefined && this.#hasRoom()) {
       this.#send(data);
       return;
@@ -192,16 +210,15 @@ export class TaskRunner {
   }
 
   #hasRoom(): boolean {
-    return this.#seq - Atomics.load(this.#acks, ACK_SLOT) < PUBLISH_WINDOW;
+    return this.#sent - Atomics.load(this.#acks, ACK_SLOT) < PUBLISH_WINDOW;
   }
 
   #send(data: Record<string, unknown>): void {
-    const seq = this.#seq + 1;
     try {
       this.#port.post({
         t: "pub",
         taskId: this.#taskId!,
-        seq,
+        seq: this.#calls,
         time: Date.now(),
         data,
       });
@@ -212,7 +229,7 @@ export class TaskRunner {
           "plain objects of those.",
       );
     }
-    this.#seq = seq;
+    this.#sent++;
   }
 }
 

@@ -30,7 +30,10 @@ export interface TaskMetadata {
   taskId: number;
   /** When the client accepted the task. */
   submitted: Date;
-  /** When the task began on its engine, by the engine's clock. */
+  /**
+   * When the task began: the client's clock while it runs, the engine's once
+   * it has ended.
+   */
   started: Date | null;
   /** When the task ended, by the engine's clock (or the client's, if lost). */
   completed: Date | null;
@@ -67,6 +70,8 @@ export class TaskRecord implements TaskObserver, PublicationSink {
 
   started(): void {
     this.metadata.status = "running";
+    // The client's clock for now; the engine's replaces it when it reports.
+    this.metadata.started = new Date();
   }
 
   stream(name: "stdout" | "stderr", text: string): void {
@@ -272,13 +277,16 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   /**
-   * Stops the tasks that have not started: they never run and fail with
-   * `TaskAbortedError`. Tasks already running finish as usual.
+   * Stops the tasks: queued ones never run, running ones are stopped by
+   * restarting their engine (which loses its globals). Both fail with
+   * `TaskAbortedError`; tasks that had finished keep their result. Resolves
+   * once every task of this result has settled.
    */
-  abort(): Promise<void> {
-    const queued = this.#records.filter((r) => !r.outcome);
-    this.#abort(new Set(queued.map((r) => r.metadata.taskId)));
-    return Promise.resolve();
+  async abort(): Promise<void> {
+    const unfinished = this.#records.filter((r) => !r.outcome);
+    if (unfinished.length === 0) return;
+    this.#abort(new Set(unfinished.map((r) => r.metadata.taskId)));
+    await this.#all.promise;
   }
 
   /** Names the class in `Object.prototype.toString`. */

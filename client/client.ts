@@ -5,14 +5,11 @@
  * @module
  */
 
-import {
-  EngineActor,
-  type EngineEvent,
-  type EngineState,
-} from "../actors/engine_actor.ts";
+import type { EngineEvent, EngineState } from "../actors/engine_actor.ts";
 import { TimeoutError } from "../actors/errors.ts";
 import type { FromEngine, ToEngine } from "../actors/messages.ts";
 import { type PublicationRegistry, Registry } from "../actors/registry.ts";
+import { type RestartPolicy, Supervisor } from "../actors/supervisor.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { DirectView } from "./direct_view.ts";
 import type { Engines } from "./engines.ts";
@@ -32,6 +29,25 @@ export interface ClientOptions {
    * `navigator.hardwareConcurrency`.
    */
   workers?: number;
+  /**
+   * How often a dead engine is restarted under its id: at most
+   * `maxRestarts` times within `withinMs`, with exponential backoff; past
+   * that it is given up. Defaults to `{ maxRestarts: 5, withinMs: 60_000 }`.
+   * Change it later with `client.restartPolicy = ...`.
+   */
+  restart?: RestartPolicy;
+  /**
+   * Heartbeat period in ms. An engine that answers nothing for 3 periods,
+   * and is not computing, is taken for dead. Defaults to 1000.
+   */
+  heartbeatMs?: number;
+  /**
+   * Heap limit of each Worker engine in MiB: an engine that needs more dies
+   * alone (and is restarted) instead of taking the whole process down.
+   * Defaults to half the machine's memory shared among the engines (with
+   * `--allow-sys`), within 256 to 4096, or 2048 when memory cannot be read.
+   */
+  maxHeapMb?: number;
   /**
    * How long to wait for the engines to start before giving up, in ms.
    * Defaults to 60 000: starting many engines on few cores takes a while.
@@ -55,13 +71,15 @@ export interface EngineStatus {
   kind: "worker";
   /** Where it is in its life. */
   state: EngineState;
+  /** How often it has been restarted. */
+  restarts: number;
   /** Tasks finished on it. */
   tasksDone: number;
   /** The running task, if any. */
   currentTaskId: number | undefined;
   /** Tasks waiting for it, including the running one. */
   load: number;
-  /** Why it died, once it has. */
+  /** Why it last died, if it has. */
   deathReason: string | undefined;
 }
 
@@ -80,18 +98,30 @@ const WORKER_ENTRY = new URL("../engine/worker.ts", import.meta.url);
  * ```
  */
 export class Client implements AsyncDisposable {
-  #engines = new Map<number, EngineActor>();
   #registry = new Registry();
+  #supervisor: Supervisor;
   #taskCounter = 0;
   #closed: Promise<void> | undefined;
   #waiters = new Set<() => void>();
   #listeners = new Set<(event: EngineEvent) => void>();
   #directory: Engines;
 
-  private constructor() {
+  private constructor(options: ClientOptions, workers: number) {
+    const maxHeapMb = options.maxHeapMb ?? defaultHeapMb(workers);
+    this.#supervisor = new Supervisor({
+      registry: this.#registry,
+      spawn: (engineId) =>
+        new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+          name: `troupe engine ${engineId}`,
+          maxHeapMb,
+        }),
+      restart: options.restart,
+      heartbeatMs: options.heartbeatMs,
+      onEvent: (event) => this.#onEngineEvent(event),
+    });
     this.#directory = {
       ids: () => this.ids,
-      get: (engineId) => this.#engines.get(engineId),
+      get: (engineId) => this.#supervisor.get(engineId),
       registry: this.#registry,
       nextTaskId: () => ++this.#taskCounter,
     };
@@ -108,10 +138,10 @@ export class Client implements AsyncDisposable {
         `workers must be a whole number of engines, got ${workers}`,
       );
     }
-    const client = new Client();
+    const client = new Client(options, workers);
     try {
       for (let engineId = 0; engineId < workers; engineId++) {
-        client.#startWorker(engineId);
+        client.#supervisor.startEngine(engineId);
       }
       await client.waitForEngines(workers, {
         timeoutMs: options.startTimeoutMs ?? 60_000,
@@ -125,11 +155,7 @@ export class Client implements AsyncDisposable {
 
   /** Ids of the live engines, ascending. */
   get ids(): number[] {
-    const ids: number[] = [];
-    for (const [id, engine] of this.#engines) {
-      if (engine.state !== "dead" && engine.state !== "starting") ids.push(id);
-    }
-    return ids.sort((a, b) => a - b);
+    return this.#supervisor.all().filter((e) => e.up).map((e) => e.engineId);
   }
 
   /**
@@ -144,7 +170,7 @@ export class Client implements AsyncDisposable {
   view(targets: number[]): DirectView<false>;
   view(targets?: number | number[]): DirectView {
     for (const id of [targets ?? []].flat()) {
-      if (!this.#engines.has(id)) {
+      if (!this.#supervisor.get(id)) {
         throw new RangeError(
           `there is no engine ${id}; the engines are ${
             JSON.stringify(this.ids)
@@ -197,26 +223,36 @@ export class Client implements AsyncDisposable {
 
   /** A snapshot of every engine the client has, in id order. */
   engines(): EngineStatus[] {
-    return [...this.#engines.values()]
-      .sort((a, b) => a.engineId - b.engineId)
-      .map((engine) => ({
-        engineId: engine.engineId,
-        kind: "worker",
-        state: engine.state,
-        tasksDone: engine.tasksDone,
-        currentTaskId: engine.currentTaskId,
-        load: engine.load,
-        deathReason: engine.deathReason,
-      }));
+    return this.#supervisor.all().map((engine) => ({
+      engineId: engine.engineId,
+      kind: "worker",
+      state: engine.state,
+      restarts: engine.restarts,
+      tasksDone: engine.tasksDone,
+      currentTaskId: engine.currentTaskId,
+      load: engine.load,
+      deathReason: engine.deathReason,
+    }));
   }
 
   /**
-   * Calls `listener` for every engine registration and death from now on.
-   * Returns a function that stops the calls.
+   * Calls `listener` for every engine event from now on: registered, died
+   * (with the reason), restarted, gaveUp. Returns a function that stops the
+   * calls.
    */
   onEngineEvent(listener: (event: EngineEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** How dead engines are restarted; see `ClientOptions.restart`. */
+  get restartPolicy(): RestartPolicy {
+    return this.#supervisor.policy;
+  }
+
+  /** Changes the restart policy; it applies from the next death on. */
+  set restartPolicy(policy: RestartPolicy) {
+    this.#supervisor.policy = policy;
   }
 
   /**
@@ -234,11 +270,7 @@ export class Client implements AsyncDisposable {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       for (const check of [...this.#waiters]) check();
-      await Promise.all(
-        [...this.#engines.values()].map((engine) =>
-          engine.terminate("the client was closed")
-        ),
-      );
+      await this.#supervisor.close("the client was closed");
       this.#registry.tell({ kind: "close" });
     })();
     return this.#closed;
@@ -249,29 +281,25 @@ export class Client implements AsyncDisposable {
     return this.close();
   }
 
-  #startWorker(engineId: number): void {
-    const link = new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
-      name: `troupe engine ${engineId}`,
-    });
-    const engine = new EngineActor(
-      engineId,
-      link,
-      this.#registry,
-      (event) => this.#onEngineEvent(event),
-    );
-    this.#engines.set(engineId, engine);
-  }
-
   #onEngineEvent(event: EngineEvent): void {
     for (const check of [...this.#waiters]) check();
     for (const listener of this.#listeners) listener(event);
   }
 
   #possibleEngines(): number {
-    let n = 0;
-    for (const engine of this.#engines.values()) {
-      if (engine.state !== "dead") n++;
-    }
-    return n;
+    return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
+  }
+}
+
+function defaultHeapMb(workers: number): number {
+  // Ask without prompting: a demo should not stop to ask for --allow-sys.
+  const sys = { name: "sys", kind: "systemMemoryInfo" } as const;
+  if (Deno.permissions.querySync(sys).state !== "granted") return 2048;
+  try {
+    const total = Deno.systemMemoryInfo().total / 2 ** 20;
+    const share = Math.floor(total / 2 / Math.max(1, workers));
+    return Math.min(4096, Math.max(256, share));
+  } catch {
+    return 2048;
   }
 }

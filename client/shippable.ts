@@ -6,11 +6,15 @@
 
 import type { SourceFunction } from "../actors/messages.ts";
 
+/** Parsed sources, so that a task submitted in a loop is parsed once. */
+const checked = new Map<string, string>();
+const CHECKED_LIMIT = 512;
+
 /**
  * The source of `fn`, checked and normalised so that the engine can evaluate
  * it as an expression. Throws a `TypeError` that says what to do for what
- * cannot be shipped: built-in and bound functions (their source is not
- * JavaScript) and classes.
+ * cannot be shipped: built-in and bound functions (they have no source of
+ * their own) and classes.
  *
  * @example
  * ```ts
@@ -26,11 +30,12 @@ export function shippable(fn: unknown): SourceFunction {
   }
   const source = fn.toString();
   const name = fn.name || "anonymous";
-  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source) || isBuiltIn(fn)) {
     throw new TypeError(
-      `${name}() cannot be shipped to an engine: it is a built-in or bound ` +
-        "function, which has no source text. Wrap it in a function of your " +
-        `own, e.g. (x) => ${name}(x), and bind values by passing arguments.`,
+      `${name} cannot be shipped to an engine: it is a built-in or bound ` +
+        "function, which has no source of its own. Call it from a function " +
+        "of your own, e.g. (...args) => Math.max(...args), and pass values " +
+        "as arguments instead of binding them.",
     );
   }
   if (/^class\b/.test(source)) {
@@ -43,11 +48,50 @@ export function shippable(fn: unknown): SourceFunction {
 }
 
 /**
- * Method shorthand (`{ f() {} }`, `get f() {}`) prints without the
- * `function` keyword and is no expression on its own: wrap it in an object.
+ * Method shorthand (`{ f() {} }`, `async f() {}`) prints without the
+ * `function` keyword and is no expression on its own: such source is
+ * wrapped in an object. Parsing (never running) the source tells which.
  */
 function asExpression(source: string, name: string): string {
-  const isExpression = /^(async\s*)?(function\b|\(|[\w$]+\s*=>)/.test(source);
-  if (isExpression) return source;
-  return `({ ${source} })[${JSON.stringify(name)}]`;
+  let expression = checked.get(source);
+  if (expression !== undefined) return expression;
+  expression = parses(source)
+    ? source
+    : `({ ${source} })[${JSON.stringify(name)}]`;
+  if (checked.size >= CHECKED_LIMIT) checked.clear();
+  checked.set(source, expression);
+  return expression;
+}
+
+function parses(source: string): boolean {
+  try {
+    new Function(`return (${source}\n);`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let builtIns: WeakSet<object> | undefined;
+
+/**
+ * Deno writes some built-ins (`atob`, `setTimeout`, `fetch`) in JavaScript:
+ * their source prints, but it names Deno's internals and fails on an engine.
+ * They are told apart by being the very functions that the globals hold.
+ */
+function isBuiltIn(fn: object): boolean {
+  if (!builtIns) {
+    builtIns = new WeakSet();
+    for (const scope of [globalThis, Deno]) {
+      for (const key of Reflect.ownKeys(scope)) {
+        try {
+          const value = Reflect.get(scope, key);
+          if (typeof value === "function") builtIns.add(value);
+        } catch {
+          // A getter that refuses to be read outside its context.
+        }
+      }
+    }
+  }
+  return builtIns.has(fn);
 }

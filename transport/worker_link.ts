@@ -95,10 +95,16 @@ export class WorkerLink<Out, In> {
     return this.#exited.promise;
   }
 
+  /**
+   * `false`: the thread that answers heartbeats is the one that runs tasks,
+   * so a task that never yields delays the answers without being dead.
+   */
+  readonly answersWhileBusy = false;
+
   #exitReason(code: number): string {
     if (this.#error) return this.#error;
     if (this.#terminating) return "it was terminated";
-    return `it exited with code ${code}`;
+    return `it exited with code ${code} (Deno.exit, process.exit or close() on the engine)`;
   }
 }
 

@@ -1,0 +1,234 @@
+/**
+ * The supervisor: starts engine actors, watches their heartbeats, and
+ * restarts the ones that die, OTP-style.
+ *
+ * @module
+ */
+
+import { Actor } from "./actor.ts";
+import { EngineActor, type EngineEvent } from "./engine_actor.ts";
+import type { LinkFactory } from "./engine_link.ts";
+import type { Registry } from "./registry.ts";
+
+/**
+ * How often an engine may be restarted: at most `maxRestarts` times within
+ * any `withinMs` (OTP's intensity and period). Restarts wait `backoffMs`,
+ * doubling with each restart in the period, up to `maxBackoffMs`; the first
+ * restart in a period is immediate.
+ *
+ * @example
+ * ```ts
+ * import type { RestartPolicy } from "./supervisor.ts";
+ * const patient: RestartPolicy = { maxRestarts: 10, withinMs: 60_000 };
+ * const never: RestartPolicy = { maxRestarts: 0, withinMs: 1 };
+ * ```
+ */
+export interface RestartPolicy {
+  /** Restarts allowed within `withinMs`; past that the engine is given up. */
+  maxRestarts: number;
+  /** The period over which restarts are counted, in ms. */
+  withinMs: number;
+  /** Wait before the second restart in a period, in ms. Defaults to 100. */
+  backoffMs?: number;
+  /** The longest wait between restarts, in ms. Defaults to 5000. */
+  maxBackoffMs?: number;
+}
+
+/** The policy a client has unless told otherwise. */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 5,
+  withinMs: 60_000,
+};
+
+/** How a supervisor starts. */
+export interface SupervisorOptions {
+  /** Where publications go. */
+  registry: Registry;
+  /** Starts an engine; called again, with the same id, to restart one. */
+  spawn: LinkFactory;
+  /** The restart policy; it can be changed later. */
+  restart?: RestartPolicy;
+  /** Heartbeat period in ms. */
+  heartbeatMs?: number;
+  /** Periods without an answer after which an engine is dead. */
+  heartbeatMisses?: number;
+  /** Hears every engine's lifecycle. */
+  onEvent?: (event: EngineEvent) => void;
+}
+
+/** What the supervisor handles. */
+export type SupervisorMessage =
+  | { kind: "event"; event: EngineEvent }
+  | { kind: "restartDue"; engineId: number };
+
+/**
+ * Owns the engine actors. When one dies it decides, per engine, whether to
+ * restart it under the same id (after a backoff) or to give it up, so that one
+ * crashing engine never costs the others anything. Restarts that troupe
+ * causes itself (aborting a running task) are immediate and not counted.
+ *
+ * @example
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { Registry } from "./registry.ts";
+ * import type { LinkFactory } from "./engine_link.ts";
+ * declare const spawn: LinkFactory;
+ * const supervisor = new Supervisor({ registry: new Registry(), spawn });
+ * supervisor.startEngine(0);
+ * await supervisor.close("done");
+ * ```
+ */
+export class Supervisor extends Actor<SupervisorMessage> {
+  #engines = new Map<number, EngineActor>();
+  #registry: Registry;
+  #spawn: LinkFactory;
+  #policy: RestartPolicy;
+  #onEvent: (event: EngineEvent) => void;
+  /** Per engine, when its counted restarts happened (ms, monotonic). */
+  #history = new Map<number, number[]>();
+  #pending = new Map<number, ReturnType<typeof setTimeout>>();
+  #heartbeat: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  /** Starts the heartbeat; engines come with `startEngine`. */
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#registry = options.registry;
+    this.#spawn = options.spawn;
+    this.#policy = checkPolicy(options.restart ?? DEFAULT_RESTART_POLICY);
+    this.#onEvent = options.onEvent ?? (() => {});
+    const misses = options.heartbeatMisses ?? 3;
+    this.#heartbeat = setInterval(() => {
+      for (const engine of this.#engines.values()) {
+        engine.tell({ kind: "heartbeat", misses });
+      }
+    }, options.heartbeatMs ?? 1000);
+  }
+
+  /** The restart policy in force. */
+  get policy(): RestartPolicy {
+    return { ...this.#policy };
+  }
+
+  /** Changes the restart policy; it applies from the next death on. */
+  set policy(policy: RestartPolicy) {
+    this.#policy = checkPolicy(policy);
+  }
+
+  /** Starts a new engine under `engineId`. */
+  startEngine(engineId: number): EngineActor {
+    if (this.#closed) throw new Error("the client is closed");
+    if (this.#engines.has(engineId)) {
+      throw new Error(`engine ${engineId} exists already`);
+    }
+    const engine = new EngineActor(
+      engineId,
+      this.#spawn(engineId),
+      this.#registry,
+      (event) => this.tell({ kind: "event", event }),
+    );
+    this.#engines.set(engineId, engine);
+    return engine;
+  }
+
+  /** The engine with this id, if the client ever had it. */
+  get(engineId: number): EngineActor | undefined {
+    return this.#engines.get(engineId);
+  }
+
+  /** Every engine, in id order. */
+  all(): EngineActor[] {
+    return [...this.#engines.values()].sort((a, b) => a.engineId - b.engineId);
+  }
+
+  /**
+   * Stops restarting, stops every engine (even mid-task; their tasks fail
+   * with an `EngineError` that gives `reason`) and the heartbeat. Resolves
+   * once every thread and process is gone.
+   */
+  async close(reason: string): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    for (const timer of this.#pending.values()) clearTimeout(timer);
+    this.#pending.clear();
+    await Promise.all(this.all().map((engine) => engine.stop(reason)));
+  }
+
+  protected receive(message: SupervisorMessage): void {
+    switch (message.kind) {
+      case "event":
+        this.#onEvent(message.event);
+        if (message.event.type === "died") this.#onDeath(message.event);
+        return;
+      case "restartDue": {
+        this.#pending.delete(message.engineId);
+        const engine = this.#engines.get(message.engineId);
+        if (this.#closed || engine?.state !== "restarting") return;
+        try {
+          engine.tell({ kind: "restart", link: this.#spawn(message.engineId) });
+        } catch (error) {
+          engine.tell({
+            kind: "stop",
+            reason: `it could not be restarted: ${error}`,
+            event: "gaveUp",
+          });
+        }
+        return;
+      }
+    }
+  }
+
+  protected override onCrash(error: unknown): void {
+    console.error("troupe: the supervisor crashed:", error);
+  }
+
+  #onDeath(event: EngineEvent & { type: "died" }): void {
+    if (this.#closed) return;
+    const { engineId } = event;
+    if (event.deliberate) {
+      this.tell({ kind: "restartDue", engineId });
+      return;
+    }
+    const { maxRestarts, withinMs } = this.#policy;
+    const now = performance.now();
+    const recent = (this.#history.get(engineId) ?? [])
+      .filter((t) => now - t < withinMs);
+    if (recent.length >= maxRestarts) {
+      this.#history.delete(engineId);
+      this.#engines.get(engineId)?.tell({
+        kind: "stop",
+        reason: `given up after ${recent.length} restarts within ` +
+          `${withinMs} ms; it last died because ${event.reason}`,
+        event: "gaveUp",
+      });
+      return;
+    }
+    recent.push(now);
+    this.#history.set(engineId, recent);
+    const delay = this.#backoff(recent.length);
+    this.#pending.set(
+      engineId,
+      setTimeout(() => this.tell({ kind: "restartDue", engineId }), delay),
+    );
+  }
+
+  #backoff(restartsInPeriod: number): number {
+    if (restartsInPeriod <= 1) return 0;
+    const base = this.#policy.backoffMs ?? 100;
+    const cap = this.#policy.maxBackoffMs ?? 5000;
+    return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
+  }
+}
+
+function checkPolicy(policy: RestartPolicy): RestartPolicy {
+  const { maxRestarts, withinMs } = policy;
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
+    throw new RangeError(
+      `restart.maxRestarts must be a whole number >= 0, got ${maxRestarts}`,
+    );
+  }
+  if (!(withinMs > 0)) {
+    throw new RangeError(`restart.withinMs must be > 0, got ${withinMs}`);
+  }
+  return { ...policy };
+}

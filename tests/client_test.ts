@@ -1,0 +1,840 @@
+/**
+ * Client, DirectView and AsyncResult against real Worker engines.
+ *
+ * Each `Deno.test` shares one client between its steps (starting engines
+ * costs tens of ms each). Steps only depend on the engines' globals that they
+ * set themselves.
+ */
+
+import assert from "node:assert/strict";
+import {
+  AsyncResult,
+  Client,
+  DirectView,
+  EngineError,
+  engineId,
+  type Publication,
+  publishData,
+  TaskAbortedError,
+  TimeoutError,
+} from "../mod.ts";
+import { liveWorkerCount } from "../transport/worker_link.ts";
+import { withClient } from "./helpers.ts";
+
+// ---------------------------------------------------------------- helpers
+
+/** Resolves after `ms`; the timer always completes, so sanitizers stay quiet. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Hang guard: `p`, or a rejection after `ms` (generous, never a speed test).
+ * The timer is cleared either way.
+ */
+async function guard<T>(p: PromiseLike<T>, ms: number, what: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What awaiting `p` throws; fails the test if it resolves. */
+async function errorOf(p: PromiseLike<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a rejection, got a value");
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Engine-side globals used by tasks in this file. */
+type G = {
+  order?: string[];
+  counter?: number;
+};
+
+/** A task that sleeps on the engine without blocking it (async). */
+const sleepOnEngine = (ms: number) =>
+  new Promise<string>((resolve) => setTimeout(() => resolve("slept"), ms));
+
+/**
+ * A latch in shared memory that the client opens: a task holding it keeps
+ * its engine occupied for exactly as long as the test needs, however slow
+ * the machine (no race between a task's duration and the test's timers).
+ */
+function latch(): { sab: SharedArrayBuffer; open(): void } {
+  const sab = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  return { sab, open: () => void Atomics.store(new Int32Array(sab), 0, 1) };
+}
+
+/**
+ * A task that busy-waits until the latch opens (capped at 20 s so that a
+ * broken test cannot spin forever). It never yields to its event loop.
+ */
+const busyUntilOpen = (sab: SharedArrayBuffer) => {
+  const flag = new Int32Array(sab);
+  const end = Date.now() + 20_000;
+  while (Atomics.load(flag, 0) === 0 && Date.now() < end) {
+    // spin
+  }
+  return Atomics.load(flag, 0) === 1 ? "busy done" : "latch never opened";
+};
+
+/** A task that waits, without blocking its engine, until the latch opens. */
+const waitUntilOpen = (sab: SharedArrayBuffer) =>
+  new Promise<string>((resolve) => {
+    const flag = new Int32Array(sab);
+    const end = Date.now() + 20_000;
+    const poll = () => {
+      if (Atomics.load(flag, 0) === 1) resolve("released");
+      else if (Date.now() > end) resolve("latch never opened");
+      else setTimeout(poll, 1);
+    };
+    poll();
+  });
+
+/** A task that counts its runs in an engine global. */
+const countRun = () => {
+  const g = globalThis as { counter?: number };
+  g.counter = (g.counter ?? 0) + 1;
+  return g.counter;
+};
+
+// ------------------------------------------------------------ lifecycle
+
+Deno.test("Client lifecycle", async (t) => {
+  await t.step("workers: 0 gives an empty client", async () => {
+    const client = await Client.start({ workers: 0 });
+    try {
+      assert.deepEqual(client.ids, []);
+      assert.deepEqual(client.engines(), []);
+      await client.waitForEngines(0);
+      const e = await errorOf(client.waitForEngines(1));
+      assert.ok(!(e instanceof TimeoutError), e.message);
+      assert.throws(() => client.view().applyAsync(() => 1), /no engine/);
+      assert.throws(() => client.view(0), RangeError);
+    } finally {
+      await client.close();
+    }
+    assert.equal(liveWorkerCount(), 0);
+  });
+
+  await t.step("invalid workers reject with RangeError", async () => {
+    for (const workers of [-1, 1.5, NaN, Infinity]) {
+      await assert.rejects(
+        Client.start({ workers }),
+        (e: unknown) =>
+          e instanceof RangeError && /workers/.test(e.message) &&
+          e.message.includes(String(workers)),
+        `workers: ${workers}`,
+      );
+    }
+    assert.equal(liveWorkerCount(), 0);
+  });
+
+  await t.step(
+    "start rejects with TimeoutError when engines are not up in time, and stops them",
+    async () => {
+      // 4 Worker engines cannot load and register before a 0 ms timer fires:
+      // this is the only public path to waitForEngines' TimeoutError (after
+      // start() resolves every engine is up, and n beyond the engine count
+      // rejects at once instead).
+      const e = await errorOf(Client.start({ workers: 4, startTimeoutMs: 0 }));
+      assert.ok(e instanceof TimeoutError, `${e.name}: ${e.message}`);
+      assert.match(e.message, /of 4 engines are up after 0 ms/);
+      assert.equal(liveWorkerCount(), 0, "start() left threads behind");
+    },
+  );
+
+  await t.step(
+    "close() twice is fine; a closed client refuses work",
+    async () => {
+      const client = await Client.start({ workers: 2 });
+      assert.equal(liveWorkerCount(), 2);
+      const first = client.close();
+      const second = client.close();
+      await Promise.all([first, second]);
+      await client.close();
+      assert.equal(liveWorkerCount(), 0);
+      assert.deepEqual(client.ids, []);
+      for (const s of client.engines()) {
+        assert.ok(!["starting", "idle", "busy"].includes(s.state), s.state);
+      }
+      assert.match((await errorOf(client.waitForEngines(1))).message, /closed/);
+      assert.throws(() => client.view().applyAsync(() => 1), /no engine/);
+      const e = await errorOf(client.view(0).applyAsync(() => 1));
+      assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+      assert.equal(e.engineId, 0);
+    },
+  );
+
+  await t.step(
+    "close() fails running and queued tasks with EngineError",
+    async () => {
+      const client = await Client.start({ workers: 2 });
+      const spinning = client.view(0).applyAsync(() => {
+        let x = 0;
+        for (;;) x++;
+      });
+      const queued = client.view(0).applyAsync(() => 1);
+      const pending = client.view(1).applyAsync(() => new Promise(() => {}));
+      assert.equal(client.engines()[0].state, "busy");
+      await guard(client.close(), 10_000, "close() with a spinning task");
+      assert.equal(liveWorkerCount(), 0);
+      for (const ar of [spinning, queued, pending]) {
+        const e = await guard(errorOf(ar), 10_000, "a task of a closed client");
+        assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+        assert.match(e.reason, /closed/);
+        assert.deepEqual(ar.engineIds, [e.engineId]);
+        assert.equal(ar.successful(), false);
+      }
+    },
+  );
+
+  await t.step("await using closes the client", async () => {
+    {
+      await using client = await Client.start({ workers: 2 });
+      assert.deepEqual(client.ids, [0, 1]);
+      assert.equal(liveWorkerCount(), 2);
+      assert.deepEqual(await client.view().applySync(() => engineId), [0, 1]);
+    }
+    assert.equal(liveWorkerCount(), 0);
+  });
+});
+
+// ------------------------------------------------- one 3-engine client
+
+Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
+  await withClient({ workers: 3 }, async (client) => {
+    await t.step("ids and engines() snapshot", () => {
+      assert.deepEqual(client.ids, [0, 1, 2]);
+      const snapshot = client.engines();
+      assert.deepEqual(snapshot.map((s) => s.engineId), [0, 1, 2]);
+      for (const s of snapshot) {
+        assert.equal(s.kind, "worker");
+        assert.equal(s.state, "idle");
+        assert.equal(s.tasksDone, 0);
+        assert.equal(s.currentTaskId, undefined);
+        assert.equal(s.load, 0);
+        assert.equal(s.deathReason, undefined);
+      }
+    });
+
+    await t.step("engines() follows work: busy, load, tasksDone", async () => {
+      const running = client.view(1).applyAsync(sleepOnEngine, 150);
+      const queued = client.view(1).applyAsync(() => "second");
+      const [, one] = client.engines();
+      assert.equal(one.state, "busy");
+      assert.equal(one.currentTaskId, running.taskIds[0]);
+      assert.equal(one.load, 2);
+      assert.equal(client.engines()[0].state, "idle");
+      assert.deepEqual(await running, "slept");
+      assert.equal(await queued, "second");
+      const after = client.engines()[1];
+      assert.equal(after.state, "idle");
+      assert.equal(after.tasksDone, 2);
+      assert.equal(after.load, 0);
+      assert.equal(after.currentTaskId, undefined);
+      // a snapshot: it does not change later
+      assert.equal(one.state, "busy");
+    });
+
+    await t.step("waitForEngines", async () => {
+      for (const n of [0, 1, 3]) await client.waitForEngines(n);
+      await client.waitForEngines(3, { timeoutMs: 10_000 });
+      // more than can ever be up: rejects at once, not by the timer
+      const e = await guard(
+        errorOf(client.waitForEngines(4, { timeoutMs: 30_000 })),
+        10_000,
+        "waitForEngines(4)",
+      );
+      assert.ok(!(e instanceof TimeoutError), "should reject at once");
+      assert.match(e.message, /4 engines can never be up/);
+      await assert.rejects(client.waitForEngines(100), /can never be up/);
+    });
+
+    await t.step("view(): all, single, list; view(99) throws", async () => {
+      const all = client.view();
+      assert.ok(all instanceof DirectView);
+      assert.equal(all.targets, "all");
+      assert.deepEqual(await all.applySync(() => engineId), [0, 1, 2]);
+
+      const single = client.view(2);
+      assert.equal(single.targets, 2);
+      assert.equal(await single.applySync(() => engineId), 2);
+
+      assert.deepEqual(
+        await client.view([0, 2]).applySync(() => engineId),
+        [0, 2],
+      );
+      const reversed = client.view([2, 0]);
+      assert.deepEqual(reversed.targets, [2, 0]);
+      const ar = reversed.applyAsync((x: number) => x * 10 + engineId, 4);
+      assert.deepEqual(ar.engineIds, [2, 0]);
+      assert.deepEqual(await ar, [42, 40]);
+
+      assert.throws(() => client.view(99), RangeError);
+      assert.throws(() => client.view([0, 99]), /no engine 99/);
+      assert.throws(() => client.view(-1), RangeError);
+    });
+
+    await t.step(
+      "single-engine view unwraps value, data, stdout, metadata",
+      async () => {
+        const ar = client.view(1).applyAsync(() => {
+          publishData({ x: 1 });
+          publishData({ y: 2 });
+          console.log("printed");
+          console.error("complained");
+          return engineId;
+        });
+        assert.equal(await ar, 1);
+        assert.deepEqual(ar.data, { x: 1, y: 2 });
+        assert.equal(ar.stdout, "printed\n");
+        assert.equal(ar.stderr, "complained\n");
+        const md = ar.metadata;
+        assert.ok(!Array.isArray(md));
+        assert.equal(md.engineId, 1);
+        assert.equal(md.status, "ok");
+        assert.deepEqual(ar.engineIds, [1]);
+        assert.equal(ar.taskIds.length, 1);
+        assert.equal(md.taskId, ar.taskIds[0]);
+      },
+    );
+
+    await t.step("multi-engine view gives arrays in target order", async () => {
+      const ar = client.view([2, 0]).applyAsync(() => {
+        publishData({ me: engineId });
+        console.log(`engine ${engineId}`);
+        return engineId;
+      });
+      assert.deepEqual(await ar, [2, 0]);
+      assert.deepEqual(ar.data, [{ me: 2 }, { me: 0 }]);
+      assert.deepEqual(ar.stdout, ["engine 2\n", "engine 0\n"]);
+      assert.deepEqual(ar.stderr, ["", ""]);
+      assert.deepEqual(ar.metadata.map((m) => m.engineId), [2, 0]);
+    });
+
+    await t.step(
+      "AsyncResult: get, wait, ready, successful, progress, elapsed",
+      async () => {
+        const view = client.view(0);
+        const gate = latch();
+        const ar = view.applyAsync(waitUntilOpen, gate.sab);
+        const submittedAt = performance.now();
+        assert.ok(ar instanceof AsyncResult);
+        assert.equal(
+          Object.prototype.toString.call(ar),
+          "[object AsyncResult]",
+        );
+        assert.equal(ar.ready(), false);
+        assert.equal(ar.progress, 0);
+        assert.throws(() => ar.successful(), /ready|finished/);
+
+        const timeout = await errorOf(ar.get(20));
+        assert.ok(timeout instanceof TimeoutError, timeout.message);
+        assert.match(timeout.message, /20 ms/);
+        assert.equal(ar.ready(), false, "get(timeout) must not stop the task");
+
+        const e1 = ar.elapsed;
+        assert.equal(await ar.wait(15), false);
+        const e2 = ar.elapsed;
+        assert.ok(e2 > e1, `elapsed should grow while running: ${e1} -> ${e2}`);
+        const md = ar.metadata;
+        assert.equal(md.status, "running");
+        assert.equal(md.completed, null);
+        assert.equal(md.error, null);
+        assert.equal(ar.ready(), false);
+
+        await sleep(30);
+        const heldFor = performance.now() - submittedAt;
+        gate.open();
+        assert.equal(await guard(ar.wait(), 10_000, "wait()"), true);
+        assert.equal(ar.ready(), true);
+        assert.equal(ar.successful(), true);
+        assert.equal(ar.progress, 1);
+        assert.equal(await ar, "released");
+        assert.equal(await ar.get(), "released");
+        assert.equal(
+          await ar.get(0),
+          "released",
+          "a ready result never times out",
+        );
+        assert.equal(await ar.wait(0), true);
+
+        const f1 = ar.elapsed;
+        assert.ok(
+          f1 >= heldFor,
+          `elapsed ${f1} ms, but the task was held for ${heldFor} ms`,
+        );
+        await sleep(20);
+        assert.equal(ar.elapsed, f1, "elapsed must freeze at completion");
+      },
+    );
+
+    await t.step("metadata: Dates, statuses, a copy", async () => {
+      const before = Date.now();
+      const ar = client.view(0).applyAsync((x: number) => x + 1, 1);
+      const queued = client.view(0).applyAsync(() => "queued one");
+      assert.equal(ar.metadata.status, "running");
+      assert.equal(queued.metadata.status, "queued");
+      assert.equal(queued.metadata.started, null);
+      assert.equal(await ar, 2);
+      await queued;
+      const md = ar.metadata;
+      assert.equal(md.engineId, 0);
+      assert.equal(md.taskId, ar.taskIds[0]);
+      assert.equal(md.status, "ok");
+      assert.equal(md.error, null);
+      for (const d of [md.submitted, md.started, md.completed]) {
+        assert.ok(d instanceof Date && !Number.isNaN(d.getTime()));
+      }
+      assert.ok(md.submitted.getTime() >= before - 1);
+      assert.ok(md.started!.getTime() <= md.completed!.getTime());
+      assert.ok(md.submitted.getTime() <= md.started!.getTime() + 50);
+
+      md.status = "error";
+      assert.equal(ar.metadata.status, "ok", "metadata must be a copy");
+
+      const failed = client.view(0).applyAsync(() => {
+        throw new Error("nope");
+      });
+      await errorOf(failed);
+      assert.equal(failed.metadata.status, "error");
+      assert.ok(failed.metadata.error instanceof Error);
+      assert.equal(failed.successful(), false);
+    });
+
+    await t.step("engineIds and taskIds", async () => {
+      const a = client.view().applyAsync(() => 0);
+      const b = client.view([1, 1]).applyAsync(() => 0);
+      assert.deepEqual(a.engineIds, [0, 1, 2]);
+      assert.deepEqual(b.engineIds, [1, 1]);
+      const ids = [...a.taskIds, ...b.taskIds];
+      assert.equal(new Set(ids).size, ids.length, `task ids repeat: ${ids}`);
+      for (const id of ids) assert.ok(Number.isInteger(id));
+      await Promise.all([a, b]);
+    });
+
+    await t.step("stdout and stderr capture console.* per task", async () => {
+      const ar = client.view().applyAsync(async () => {
+        console.log("out", engineId);
+        console.info({ a: 1 });
+        console.debug("debug");
+        console.error("err", engineId);
+        console.warn("warn");
+        await new Promise((r) => setTimeout(r, 1));
+        console.log("after await");
+        return engineId;
+      });
+      await ar;
+      ar.stdout.forEach((out, id) => {
+        assert.equal(out, `out ${id}\n{ a: 1 }\ndebug\nafter await\n`);
+      });
+      ar.stderr.forEach((err, id) => assert.equal(err, `err ${id}\nwarn\n`));
+      // the next task on the same engine starts with empty output
+      const next = client.view(0).applyAsync(() => 1);
+      await next;
+      assert.equal(next.stdout, "");
+      assert.equal(next.stderr, "");
+    });
+
+    await t.step("applySync and apply", async () => {
+      const add = (a: number, b: number) => a + b;
+      assert.deepEqual(await client.view().applySync(add, 1, 2), [3, 3, 3]);
+      assert.equal(await client.view(2).applySync(add, 40, 2), 42);
+      const ar = client.view([0, 1]).apply(add, 2, 3);
+      assert.ok(ar instanceof AsyncResult);
+      assert.deepEqual(await ar, [5, 5]);
+    });
+
+    await t.step("values cross by structured clone, both ways", async () => {
+      const value = {
+        n: 1.5,
+        negZero: -0,
+        nan: NaN,
+        inf: -Infinity,
+        big: 2n ** 70n,
+        s: "héllo ✓ 𝄞",
+        b: true,
+        nil: null,
+        undef: undefined,
+        nested: { a: [1, [2, { b: "c" }]], empty: {} },
+        map: new Map<unknown, unknown>([["k", 1], [2, { x: [3] }]]),
+        set: new Set<unknown>([1, "two", 3]),
+        date: new Date(1_700_000_000_000),
+        f64: new Float64Array([1.5, -2.25, Math.PI]),
+        u8: new Uint8Array([0, 255]),
+        i32: Int32Array.of(-1, 2),
+      };
+      const echoed = await client.view(0).applySync(
+        (v: typeof value) => v,
+        value,
+      );
+      assert.deepEqual(echoed, value);
+      assert.ok(echoed.map instanceof Map);
+      assert.ok(echoed.set instanceof Set);
+      assert.ok(echoed.date instanceof Date);
+      assert.ok(echoed.f64 instanceof Float64Array);
+
+      // the engine sees the same types the client sent
+      const kinds = await client.view(1).applySync(
+        (v: typeof value) => [
+          v.map instanceof Map && v.map.get(2) !== undefined,
+          v.set instanceof Set && v.set.has("two"),
+          v.date instanceof Date && v.date.getTime(),
+          v.f64 instanceof Float64Array && v.f64[2],
+          typeof v.big,
+          Object.is(v.negZero, -0),
+        ],
+        value,
+      );
+      assert.deepEqual(kinds, [
+        true,
+        true,
+        1_700_000_000_000,
+        Math.PI,
+        "bigint",
+        true,
+      ]);
+
+      // values made on the engine arrive with their types
+      const made = await client.view(2).applySync(() => ({
+        map: new Map([[1, "a"]]),
+        set: new Set(["x"]),
+        date: new Date(0),
+        f64: new Float64Array([1, 2]),
+        nothing: undefined,
+      }));
+      assert.deepEqual(made, {
+        map: new Map([[1, "a"]]),
+        set: new Set(["x"]),
+        date: new Date(0),
+        f64: new Float64Array([1, 2]),
+        nothing: undefined,
+      });
+      assert.equal(await client.view(2).applySync(() => undefined), undefined);
+      assert.equal(await client.view(2).applySync(() => null), null);
+    });
+
+    await t.step(
+      "large typed arrays cross intact; the caller's array is not detached",
+      async () => {
+        const n = 1_000_000;
+        const big = new Float64Array(n);
+        for (let i = 0; i < n; i++) big[i] = i * 0.5;
+        const expectedSum = 0.5 * (n * (n - 1) / 2);
+
+        const seen = await client.view().applySync((a: Float64Array) => {
+          let sum = 0;
+          for (let i = 0; i < a.length; i++) sum += a[i];
+          return { isF64: a instanceof Float64Array, length: a.length, sum };
+        }, big);
+        for (const s of seen) {
+          assert.deepEqual(s, { isF64: true, length: n, sum: expectedSum });
+        }
+        // still the caller's, untouched, after going to three engines
+        assert.equal(big.length, n);
+        assert.equal(big.buffer.byteLength, n * 8);
+        assert.equal(big[n - 1], (n - 1) * 0.5);
+
+        const back = await client.view(0).applySync(
+          (a: Float64Array) => a,
+          big,
+        );
+        assert.ok(back instanceof Float64Array);
+        assert.equal(back.length, n);
+        assert.notEqual(back, big);
+        assert.equal(back[12_345], 12_345 * 0.5);
+        assert.equal(back[n - 1], (n - 1) * 0.5);
+        assert.equal(big.length, n, "the argument was detached");
+
+        const made = await client.view(1).applySync(
+          (len: number) => new Float64Array(len).fill(7),
+          n,
+        );
+        assert.ok(made instanceof Float64Array);
+        assert.equal(made.length, n);
+        assert.equal(made[0] + made[n - 1], 14);
+
+        // the same array twice stays one array; a large subarray keeps its window
+        assert.equal(
+          await client.view(2).applySync(
+            (a: Float64Array, b: Float64Array) => a === b,
+            big,
+            big,
+          ),
+          true,
+        );
+        const part = big.subarray(250_000, 750_000);
+        assert.deepEqual(
+          await client.view(2).applySync(
+            (a: Float64Array) => [a.length, a[0], a[a.length - 1]],
+            part,
+          ),
+          [500_000, 125_000, 374_999.5],
+        );
+        assert.equal(part.length, 500_000);
+        assert.equal(big.length, n);
+      },
+    );
+
+    await t.step("async tasks are awaited; engineId is in scope", async () => {
+      const asyncTask = async (x: number) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return x + engineId;
+      };
+      assert.deepEqual(
+        await client.view().applySync(asyncTask, 100),
+        [100, 101, 102],
+      );
+      assert.equal(
+        await client.view(1).applySync(
+          (x: number) => Promise.resolve(x * 3),
+          5,
+        ),
+        15,
+      );
+      assert.deepEqual(await client.view().applySync(() => engineId), [
+        0,
+        1,
+        2,
+      ]);
+    });
+
+    await t.step(
+      "each engine runs its tasks one at a time, in order",
+      async () => {
+        await client.view(1).applySync(() => {
+          (globalThis as G).order = [];
+        });
+        const ars = range(50).map((i) =>
+          client.view(1).applyAsync(async (i: number) => {
+            const order = (globalThis as G).order!;
+            order.push(`start ${i}`);
+            // yield in the middle: the next task must still wait for this one
+            if (i % 3 === 0) await new Promise((r) => setTimeout(r, 1));
+            else await Promise.resolve();
+            order.push(`end ${i}`);
+            return i;
+          }, i)
+        );
+        assert.deepEqual(await Promise.all(ars), range(50));
+        const order = await client.view(1).applySync(() =>
+          (globalThis as G).order
+        );
+        assert.deepEqual(
+          order,
+          range(50).flatMap((i) => [`start ${i}`, `end ${i}`]),
+        );
+        // globals are per engine
+        assert.deepEqual(
+          await client.view().applySync(() =>
+            Array.isArray((globalThis as G).order)
+          ),
+          [false, true, false],
+        );
+      },
+    );
+
+    await t.step(
+      "abort() of queued tasks: they never run, the running one is unaffected",
+      async () => {
+        const view = client.view(2);
+        await view.applySync(() => {
+          (globalThis as G).counter = 0;
+        });
+        const gate = latch();
+        const running = view.applyAsync(busyUntilOpen, gate.sab);
+        const keptBefore = view.applyAsync(countRun);
+        const aborted = view.applyAsync(countRun);
+        const abortedToo = view.applyAsync(countRun);
+        const keptAfter = view.applyAsync(countRun);
+        assert.equal(running.metadata.status, "running");
+        assert.equal(aborted.metadata.status, "queued");
+        assert.equal(client.engines()[2].load, 5);
+
+        await Promise.all([aborted.abort(), abortedToo.abort()]);
+        const loadAfterAbort = client.engines()[2].load;
+        assert.equal(aborted.ready(), true, "an aborted queued task is done");
+        assert.equal(running.ready(), false);
+        assert.equal(running.metadata.status, "running");
+        for (const ar of [aborted, abortedToo]) {
+          const e = await guard(errorOf(ar), 10_000, "aborted task");
+          assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
+          assert.equal(e.engineId, 2);
+          assert.equal(e.taskId, ar.taskIds[0]);
+          assert.equal(ar.metadata.status, "aborted");
+          assert.ok(ar.metadata.error instanceof TaskAbortedError);
+          assert.ok(ar.metadata.completed instanceof Date);
+          assert.equal(ar.successful(), false);
+          assert.equal(ar.progress, 1);
+        }
+
+        gate.open();
+        assert.equal(await guard(running, 10_000, "busy task"), "busy done");
+        assert.equal(running.metadata.status, "ok");
+        assert.equal(await keptBefore, 1);
+        assert.equal(await keptAfter, 2, "an aborted task ran");
+        assert.equal(await view.applySync(() => (globalThis as G).counter), 2);
+
+        // aborting a finished result changes nothing
+        await running.abort();
+        assert.equal(running.successful(), true);
+        assert.equal(await running, "busy done");
+
+        // checked last, so that the checks above run while it fails
+        assert.equal(
+          loadAfterAbort,
+          3,
+          "engines().load still counts the 2 aborted tasks as waiting",
+        );
+      },
+    );
+
+    await t.step(
+      "abort() of a multi-engine result keeps what already ran",
+      async () => {
+        const gate = latch();
+        const blocker = client.view(0).applyAsync(busyUntilOpen, gate.sab);
+        const ar = client.view([1, 0]).applyAsync(() => engineId);
+        await guard(
+          (async () => {
+            while (ar.progress < 1) await sleep(5);
+          })(),
+          10_000,
+          "engine 1's part",
+        );
+        await ar.abort();
+        gate.open();
+        const e = await errorOf(ar);
+        assert.equal(e.name, "CompositeError");
+        const composite = e as AggregateError & { results: unknown[] };
+        assert.deepEqual(composite.results, [1, undefined]);
+        assert.equal(composite.errors.length, 1);
+        assert.ok(composite.errors[0] instanceof TaskAbortedError);
+        assert.deepEqual(ar.metadata.map((m) => m.status), ["ok", "aborted"]);
+        assert.equal(await blocker, "busy done");
+      },
+    );
+
+    await t.step(
+      "publications() streams this task's publications and ends with it",
+      async () => {
+        const ar = client.view(0).applyAsync(() => {
+          for (let i = 1; i <= 3; i++) publishData({ i, sq: i * i });
+          return "published";
+        });
+        const seen: Publication[] = [];
+        await guard(
+          (async () => {
+            for await (const p of ar.publications()) seen.push(p);
+          })(),
+          10_000,
+          "publications() of one task",
+        );
+        assert.equal(ar.ready(), true);
+        assert.deepEqual(seen.map((p) => p.data), [
+          { i: 1, sq: 1 },
+          { i: 2, sq: 4 },
+          { i: 3, sq: 9 },
+        ]);
+        for (const p of seen) {
+          assert.equal(p.engineId, 0);
+          assert.equal(p.taskId, ar.taskIds[0]);
+          assert.equal(typeof p.time, "number");
+        }
+        assert.ok(seen[0].seq < seen[1].seq && seen[1].seq < seen[2].seq);
+        assert.equal(await ar, "published");
+        assert.deepEqual(ar.data, { i: 3, sq: 9 });
+
+        // on several engines it ends once all of them are done
+        const multi = client.view().applyAsync(async () => {
+          publishData({ from: engineId });
+          await new Promise((r) => setTimeout(r, 5 * engineId));
+          publishData({ again: engineId });
+        });
+        const engines: number[] = [];
+        await guard(
+          (async () => {
+            for await (const p of multi.publications()) {
+              engines.push(p.engineId);
+            }
+          })(),
+          10_000,
+          "publications() of three tasks",
+        );
+        assert.equal(multi.ready(), true);
+        assert.deepEqual(engines.toSorted(), [0, 0, 1, 1, 2, 2]);
+
+        // after the end: an empty stream that ends at once
+        const late: Publication[] = [];
+        for await (const p of ar.publications()) late.push(p);
+        assert.deepEqual(late, []);
+
+        // a task that publishes nothing still ends the stream
+        const quiet = client.view(1).applyAsync(() => 0);
+        let count = 0;
+        await guard(
+          (async () => {
+            for await (const _ of quiet.publications()) count++;
+          })(),
+          10_000,
+          "publications() of a quiet task",
+        );
+        assert.equal(count, 0);
+      },
+    );
+
+    await t.step("10,000 tasks queued on one engine all complete", async () => {
+      const before = client.engines()[0].tasksDone;
+      const view = client.view(0);
+      const ars = range(10_000).map((i) =>
+        view.applyAsync((x: number) => x * 2 + 1, i)
+      );
+      const values = await guard(Promise.all(ars), 60_000, "10,000 tasks");
+      assert.equal(values.length, 10_000);
+      values.forEach((v, i) => {
+        if (v !== i * 2 + 1) assert.fail(`task ${i} gave ${v}`);
+      });
+      assert.equal(client.engines()[0].tasksDone, before + 10_000);
+      assert.equal(client.engines()[0].load, 0);
+    });
+  });
+});
+
+// ------------------------------------------------ many engines, few cores
+
+Deno.test("16 Worker engines on few cores: start, run on all, close", async () => {
+  await withClient({ workers: 16 }, async (client) => {
+    assert.deepEqual(client.ids, range(16));
+    assert.deepEqual(
+      await guard(
+        client.view().applySync((x: number) => x + engineId, 0),
+        60_000,
+        "a task on 16 engines",
+      ),
+      range(16),
+    );
+    assert.equal(liveWorkerCount(), 16);
+  });
+  assert.equal(liveWorkerCount(), 0);
+});

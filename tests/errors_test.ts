@@ -1,0 +1,470 @@
+/**
+ * How tasks fail, against real Worker engines: every error must say what
+ * went wrong and what to do, and the client must keep working afterwards.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type Client,
+  CompositeError,
+  EngineError,
+  engineId,
+  publishData,
+  RemoteError,
+} from "../mod.ts";
+import { withClient } from "./helpers.ts";
+
+/** Exists on no engine (nor on the client): shipping a use of it must fail. */
+declare const notOnTheEngines: number;
+
+/** What awaiting `p` throws; fails the test if it resolves. */
+async function errorOf(p: PromiseLike<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a rejection, got a value");
+}
+
+/** A normal task on every engine still gives the right answer. */
+async function stillWorks(client: Client): Promise<void> {
+  const ids = client.ids;
+  assert.deepEqual(
+    await client.view().applySync((x: number) => x + engineId, 100),
+    ids.map((id) => 100 + id),
+  );
+}
+
+/** Checks the fields every RemoteError must carry. */
+function assertRemote(
+  e: Error,
+  expected: { engineId: number; taskId: number; name: string },
+): asserts e is RemoteError {
+  assert.ok(e instanceof RemoteError, `${e.name}: ${e.message}`);
+  assert.equal(e.name, "RemoteError");
+  assert.equal(e.engineId, expected.engineId);
+  assert.equal(e.taskId, expected.taskId);
+  assert.equal(e.remoteName, expected.name);
+  assert.ok(e.remoteMessage.length > 0, "empty remoteMessage");
+  assert.ok(e.message.includes(`engine ${expected.engineId}`), e.message);
+  assert.ok(e.message.includes(e.remoteMessage), e.message);
+}
+
+Deno.test("task errors on 3 engines", async (t) => {
+  await withClient({ workers: 3 }, async (client) => {
+    await t.step("a task that throws gives a RemoteError", async () => {
+      const ar = client.view(1).applyAsync((limit: number) => {
+        throw new RangeError(`bad input: over ${limit}`);
+      }, 10);
+      const e = await errorOf(ar);
+      assertRemote(e, {
+        engineId: 1,
+        taskId: ar.taskIds[0],
+        name: "RangeError",
+      });
+      assert.equal(e.remoteMessage, "bad input: over 10");
+      assert.ok(e.remoteStack.length > 0, "empty remoteStack");
+      assert.match(e.remoteStack, /RangeError: bad input: over 10/);
+      assert.equal(ar.successful(), false);
+      assert.equal(ar.metadata.status, "error");
+      assert.equal(ar.metadata.error, e);
+      // the same error every time it is awaited
+      assert.equal(await errorOf(ar.get()), e);
+      await stillWorks(client);
+    });
+
+    await t.step("a task that rejects gives a RemoteError", async () => {
+      const ar = client.view(2).applyAsync(async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        throw new TypeError("async nope");
+      });
+      const e = await errorOf(ar);
+      assertRemote(e, {
+        engineId: 2,
+        taskId: ar.taskIds[0],
+        name: "TypeError",
+      });
+      assert.equal(e.remoteMessage, "async nope");
+      assert.match(e.remoteStack, /TypeError: async nope/);
+
+      const rejected = client.view(0).applyAsync(() =>
+        Promise.reject(new Error("plain rejection"))
+      );
+      const e2 = await errorOf(rejected);
+      assertRemote(e2, {
+        engineId: 0,
+        taskId: rejected.taskIds[0],
+        name: "Error",
+      });
+      assert.equal(e2.remoteMessage, "plain rejection");
+
+      const custom = client.view(0).applyAsync(() => {
+        class ModelDiverged extends Error {
+          override name = "ModelDiverged";
+        }
+        throw new ModelDiverged("step 7");
+      });
+      const e3 = await errorOf(custom);
+      assert.ok(e3 instanceof RemoteError);
+      assert.equal(e3.remoteName, "ModelDiverged");
+      assert.equal(e3.remoteMessage, "step 7");
+      await stillWorks(client);
+    });
+
+    await t.step("throwing a non-Error gives a RemoteError", async () => {
+      const ar = client.view(0).applyAsync(() => {
+        throw "boom";
+      });
+      const e = await errorOf(ar);
+      assert.ok(e instanceof RemoteError, `${e.name}: ${e.message}`);
+      assert.equal(e.engineId, 0);
+      assert.equal(e.taskId, ar.taskIds[0]);
+      assert.match(e.remoteMessage, /boom/);
+      assert.match(e.message, /non-Error/);
+
+      const obj = client.view(0).applyAsync(() => Promise.reject({ code: 42 }));
+      const e2 = await errorOf(obj);
+      assert.ok(e2 instanceof RemoteError);
+      assert.match(e2.remoteMessage, /non-Error/);
+      await stillWorks(client);
+    });
+
+    await t.step(
+      "some engines failing give a CompositeError that keeps the others' values",
+      async () => {
+        const ar = client.view().applyAsync(() => {
+          if (engineId === 1) throw new Error("engine one fails");
+          return engineId * 10;
+        });
+        const e = await errorOf(ar);
+        assert.ok(e instanceof CompositeError, `${e.name}: ${e.message}`);
+        assert.ok(e instanceof AggregateError);
+        assert.equal(e.name, "CompositeError");
+        assert.equal(e.errors.length, 1);
+        const [only] = e.errors;
+        assert.ok(only instanceof RemoteError);
+        assert.equal(only.engineId, 1);
+        assert.equal(only.taskId, ar.taskIds[1]);
+        assert.equal(only.remoteMessage, "engine one fails");
+        assert.deepEqual(e.results, [0, undefined, 20]);
+        assert.match(e.message, /1 of 3 engines failed/);
+        assert.match(e.message, /engine 1\b.*engine one fails/);
+        assert.equal(ar.successful(), false);
+        assert.deepEqual(ar.metadata.map((m) => m.status), [
+          "ok",
+          "error",
+          "ok",
+        ]);
+
+        // several failures, in target order, each named in the message
+        const two = client.view([2, 1, 0]).applyAsync(() => {
+          if (engineId !== 1) throw new Error(`no luck on ${engineId}`);
+          return "one";
+        });
+        const e2 = await errorOf(two);
+        assert.ok(e2 instanceof CompositeError);
+        assert.deepEqual(
+          e2.errors.map((x: RemoteError) => x.engineId),
+          [2, 0],
+        );
+        assert.deepEqual(e2.results, [undefined, "one", undefined]);
+        assert.match(e2.message, /2 of 3 engines failed/);
+        assert.match(e2.message, /engine 2\b.*no luck on 2/);
+        assert.match(e2.message, /engine 0\b.*no luck on 0/);
+
+        // a single-engine view gives the RemoteError itself
+        const single = await errorOf(
+          client.view(1).applyAsync(() => {
+            throw new Error("alone");
+          }),
+        );
+        assert.ok(single instanceof RemoteError);
+        assert.ok(!(single instanceof CompositeError));
+        await stillWorks(client);
+      },
+    );
+
+    await t.step(
+      "an undefined or captured variable: the error says to pass or push it",
+      async () => {
+        const ar = client.view(0).applyAsync(() => notOnTheEngines * 2);
+        const e = await errorOf(ar);
+        assertRemote(e, {
+          engineId: 0,
+          taskId: ar.taskIds[0],
+          name: "ReferenceError",
+        });
+        assert.match(e.remoteMessage, /notOnTheEngines is not defined/);
+        assert.match(e.remoteMessage, /pass notOnTheEngines as an argument/);
+        assert.match(e.remoteMessage, /push/);
+
+        const secret = 42;
+        const captured = client.view(2).applyAsync(() => secret + 1);
+        const e2 = await errorOf(captured);
+        assert.ok(e2 instanceof RemoteError);
+        assert.equal(e2.remoteName, "ReferenceError");
+        assert.match(e2.remoteMessage, /secret is not defined/);
+        assert.match(e2.remoteMessage, /pass secret as an argument/);
+        assert.match(e2.remoteMessage, /push/);
+        // and doing what it says works
+        assert.equal(
+          await client.view(2).applySync((s: number) => s + 1, secret),
+          43,
+        );
+        await stillWorks(client);
+      },
+    );
+
+    await t.step(
+      "a result that cannot be cloned gives a RemoteError saying so",
+      async () => {
+        const results: [string, () => unknown][] = [
+          ["a function", () => () => 1],
+          ["a WeakMap", () => new WeakMap()],
+          ["a nested function", () => ({ ok: 1, f: () => 2 })],
+          ["a Symbol", () => Symbol("s")],
+        ];
+        for (const [what, task] of results) {
+          const ar = client.view(1).applyAsync(task);
+          const e = await errorOf(ar);
+          assertRemote(e, {
+            engineId: 1,
+            taskId: ar.taskIds[0],
+            name: "TypeError",
+          });
+          assert.match(
+            e.remoteMessage,
+            /result.*could not be sent back/,
+            `${what}: ${e.remoteMessage}`,
+          );
+        }
+        const fn = client.view(1).applyAsync(() => () => 1);
+        assert.match((await errorOf(fn)).message, /\(a function\)/);
+        const weak = client.view(1).applyAsync(() => new WeakMap());
+        assert.match((await errorOf(weak)).message, /WeakMap/);
+        await stillWorks(client);
+      },
+    );
+
+    await t.step(
+      "an argument that cannot be cloned rejects with an explaining TypeError",
+      async () => {
+        const fnArg: unknown = () => 1;
+        const ar = client.view(0).applyAsync((f: unknown) => typeof f, fnArg);
+        const e = await errorOf(ar);
+        assert.ok(e instanceof TypeError, `${e.name}: ${e.message}`);
+        assert.match(e.message, /could not be sent/);
+        assert.match(e.message, /structured-clone|clone/i);
+        assert.match(e.message, /argument/i);
+        assert.equal(ar.successful(), false);
+        assert.equal(ar.metadata.status, "error");
+
+        // behind a running task, between good ones: only it fails
+        const before = client.view(0).applyAsync(
+          (ms: number) => new Promise((r) => setTimeout(() => r("first"), ms)),
+          100,
+        );
+        const bad = client.view(0).applyAsync(
+          (f: unknown) => typeof f,
+          fnArg,
+        );
+        const after = client.view(0).applyAsync(() => "third");
+        const badSymbol = client.view(0).applyAsync(
+          (s: unknown) => typeof s,
+          Symbol("not cloneable") as unknown,
+        );
+        assert.equal(await before, "first");
+        const e2 = await errorOf(bad);
+        assert.ok(e2 instanceof TypeError, `${e2.name}: ${e2.message}`);
+        assert.match(e2.message, /could not be sent/);
+        assert.equal(await after, "third");
+        assert.ok((await errorOf(badSymbol)) instanceof TypeError);
+
+        // on a multi-engine view every engine's task fails the same way
+        const multi = client.view().applyAsync((f: unknown) => typeof f, fnArg);
+        const e3 = await errorOf(multi);
+        assert.ok(e3 instanceof CompositeError);
+        assert.equal(e3.errors.length, 3);
+        for (const x of e3.errors) assert.ok(x instanceof TypeError);
+        await stillWorks(client);
+      },
+    );
+
+    await t.step(
+      "shipping a built-in, bound function, class or non-function throws TypeError at once",
+      async () => {
+        const view = client.view();
+        const doneBefore = client.engines().map((s) => s.tasksDone);
+
+        assert.throws(
+          () => view.applyAsync(Math.max, 1, 2),
+          (e: unknown) =>
+            e instanceof TypeError && /max/.test(e.message) &&
+            /built-in/.test(e.message) && /cannot be shipped/.test(e.message),
+        );
+
+        function inc(x: number) {
+          return x + 1;
+        }
+        const bound = inc.bind(null);
+        assert.throws(
+          () => view.applyAsync(bound, 1),
+          (e: unknown) =>
+            e instanceof TypeError && /bound/.test(e.message) &&
+            /cannot be shipped/.test(e.message),
+        );
+
+        class Point {
+          constructor(public x = 0) {}
+        }
+        assert.throws(
+          () => view.applyAsync(Point as unknown as () => Point),
+          (e: unknown) =>
+            e instanceof TypeError && /Point/.test(e.message) &&
+            /class/.test(e.message),
+        );
+        assert.throws(
+          () => view.applyAsync(class {} as unknown as () => void),
+          /class/,
+        );
+
+        for (const notFn of [42, "() => 1", null, undefined, { f: 1 }]) {
+          assert.throws(
+            () => view.applyAsync(notFn as unknown as () => void),
+            (e: unknown) =>
+              e instanceof TypeError && /must be a function/.test(e.message),
+            `${String(notFn)}`,
+          );
+        }
+
+        // nothing was sent
+        assert.deepEqual(
+          client.engines().map((s) => [s.tasksDone, s.load]),
+          doneBefore.map((n) => [n, 0]),
+        );
+        await stillWorks(client);
+
+        // the wrapper the message suggests must be valid code: for a bound
+        // function it must not read "(x) => bound inc(x)"
+        let boundError: unknown;
+        try {
+          view.applyAsync(bound, 1);
+        } catch (e) {
+          boundError = e;
+        }
+        assert.ok(boundError instanceof TypeError);
+        assert.doesNotMatch(boundError.message, /=> bound /);
+      },
+    );
+
+    await t.step(
+      "a Deno built-in written in JavaScript (atob) is refused at once too",
+      async () => {
+        // Deno implements some globals in JavaScript, so their toString() is
+        // (minified) source, not "[native code]"; shipping that source fails
+        // on the engine with a ReferenceError about an internal name.
+        assert.ok(!/native code/.test(atob.toString()));
+        let error: unknown;
+        let ar: PromiseLike<unknown> | undefined;
+        try {
+          ar = client.view(0).applyAsync(atob, "YQ==");
+        } catch (e) {
+          error = e;
+        }
+        const remote = ar && await errorOf(ar).catch((e) => e);
+        assert.ok(
+          error instanceof TypeError && /atob/.test(error.message) &&
+            /cannot be shipped/.test(error.message),
+          `applyAsync(atob) did not throw a TypeError; the task ended with ${
+            remote instanceof Error ? remote.message : String(remote)
+          }`,
+        );
+        await stillWorks(client);
+      },
+    );
+
+    await t.step("method-shorthand and other function forms work", async () => {
+      const o = {
+        f(x: number) {
+          return x + 1;
+        },
+        async g(x: number) {
+          await Promise.resolve();
+          return x * 2;
+        },
+        "quoted name"(x: number) {
+          return `q${x}`;
+        },
+      };
+      assert.equal(await client.view(0).applySync(o.f, 1), 2);
+      assert.deepEqual(await client.view().applySync(o.f, 1), [2, 2, 2]);
+      assert.equal(await client.view(1).applySync(o.g, 4), 8);
+      assert.equal(await client.view(2).applySync(o["quoted name"], 3), "q3");
+
+      function declared(x: number) {
+        return x - 1;
+      }
+      assert.equal(await client.view(0).applySync(declared, 1), 0);
+      class Maths {
+        static triple(x: number) {
+          return x * 3;
+        }
+      }
+      assert.equal(await client.view(0).applySync(Maths.triple, 2), 6);
+      assert.equal(
+        await client.view(0).applySync(function (x: number) {
+          return x * x;
+        }, 5),
+        25,
+      );
+      assert.equal(
+        await client.view(0).applySync(
+          async (x: number) => await Promise.resolve(x + 0.5),
+          1,
+        ),
+        1.5,
+      );
+      await stillWorks(client);
+    });
+
+    await t.step("a method named like a keyword (async) works", async () => {
+      const o = {
+        async(x: number) {
+          return x + 1;
+        },
+      };
+      assert.equal(await client.view(0).applySync(o.async, 1), 2);
+      await stillWorks(client);
+    });
+  });
+});
+
+Deno.test("a dying engine fails its tasks with EngineError", async () => {
+  await withClient({ workers: 2 }, async (client) => {
+    const dying = client.view(1).applyAsync(() => Deno.exit(3));
+    const queued = client.view(1).applyAsync(() => "never");
+    for (const ar of [dying, queued]) {
+      const e = await errorOf(ar);
+      assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+      assert.equal(e.engineId, 1);
+      assert.equal(e.taskId, ar.taskIds[0]);
+      assert.match(e.reason, /exit/);
+      assert.match(e.message, /engine 1 died/);
+      assert.equal(ar.metadata.status, "error");
+    }
+    assert.equal(await client.view(0).applySync(() => engineId), 0);
+    await stillWorks(client);
+  });
+});
+
+Deno.test("publishData and engineId on the client", () => {
+  assert.throws(
+    () => publishData({ a: 1 }),
+    (e: unknown) =>
+      e instanceof Error && /inside a task/.test(e.message) &&
+      /engine/.test(e.message) && /client/.test(e.message),
+  );
+  assert.equal(engineId, -1);
+});

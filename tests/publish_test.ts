@@ -1,0 +1,736 @@
+/**
+ * `publishData` end to end, with real Worker engines: `ar.data`,
+ * `ar.publications()`, the registry, flow control under pressure, typed
+ * arrays and bad input.
+ *
+ * Timing-sensitive checks are made deterministic with a SharedArrayBuffer
+ * that the client and the task both see: a task waits for the client's
+ * signal instead of for the clock, and the client blocks its own thread to
+ * make the engine's publish window fill for sure. Clocks appear only as
+ * generous hang guards.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type AsyncResult,
+  type Client,
+  engineId,
+  type Publication,
+  publishData,
+  RemoteError,
+} from "../mod.ts";
+import { PUBLISH_WINDOW } from "../actors/messages.ts";
+import { withClient } from "./helpers.ts";
+
+/** Longest a well-behaved step may wait for something before failing. */
+const HANG_MS = 30_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `promise`, or a failure naming `what` if it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, what: string, ms = HANG_MS) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: still pending after ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/** Blocks this thread (timers, messages and all) until `flag[0]` is set. */
+function blockUntilSet(flag: Int32Array): void {
+  const guard = Date.now() + HANG_MS;
+  while (Atomics.load(flag, 0) === 0) {
+    if (Date.now() > guard) throw new Error("the engine never set the flag");
+  }
+}
+
+function assertStrictlyIncreasing(seqs: number[], what: string): void {
+  for (let k = 1; k < seqs.length; k++) {
+    assert.ok(
+      seqs[k] > seqs[k - 1],
+      `${what}: seq ${seqs[k]} follows ${seqs[k - 1]} at ${k}`,
+    );
+  }
+}
+
+function hasGap(seqs: number[]): boolean {
+  return seqs.some((seq, k) => k > 0 && seq !== seqs[k - 1] + 1);
+}
+
+function assertPublication(
+  p: Publication,
+  ar: AsyncResult<unknown>,
+): void {
+  assert.deepEqual(Object.keys(p).sort(), [
+    "data",
+    "engineId",
+    "seq",
+    "taskId",
+    "time",
+  ]);
+  const at = ar.engineIds.indexOf(p.engineId);
+  assert.ok(at >= 0, `engine ${p.engineId} is not one of ${ar.engineIds}`);
+  assert.equal(p.taskId, ar.taskIds[at]);
+  assert.ok(Number.isInteger(p.seq) && p.seq > 0, `seq ${p.seq}`);
+  assert.equal(typeof p.time, "number");
+  assert.ok(Math.abs(p.time - Date.now()) < 10 * 60_000, `time ${p.time}`);
+  assert.equal(typeof p.data, "object");
+}
+
+function isRemote(pattern: RegExp, name = "TypeError") {
+  return (error: unknown) => {
+    assert.ok(error instanceof RemoteError, `not a RemoteError: ${error}`);
+    assert.equal(error.remoteName, name);
+    assert.match(error.remoteMessage, pattern);
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+// The seed notebook's function, shipped as is.
+const publishIt = () => publishData({ a: "hi" });
+
+Deno.test("publishData on the client", async (t) => {
+  await t.step("engineId is -1 on the client", () => {
+    assert.equal(engineId, -1);
+  });
+
+  await t.step("publishData outside a task throws a clear Error", () => {
+    assert.throws(
+      () => publishData({ a: 1 }),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, /publishData\(\)/);
+        assert.match(error.message, /inside a task/);
+        assert.match(error.message, /on the client/);
+        return true;
+      },
+    );
+  });
+});
+
+Deno.test("publishData with Worker engines", async (t) => {
+  await withClient({ workers: 2 }, async (client) => {
+    assert.deepEqual(client.ids, [0, 1]);
+
+    await t.step(
+      "seed: publishIt on every engine, one dict per engine",
+      async () => {
+        const ar = client.view().applyAsync(publishIt);
+        assert.deepEqual(await ar, [undefined, undefined]);
+        assert.deepEqual(ar.data, [{ a: "hi" }, { a: "hi" }]);
+
+        const one = client.view(1).applyAsync(publishIt);
+        await one;
+        assert.deepEqual(one.data, { a: "hi" });
+
+        // Shipped functions see their own engine's id.
+        assert.deepEqual(await client.view().applyAsync(() => engineId), [
+          0,
+          1,
+        ]);
+      },
+    );
+
+    await t.step("ar.data merges key by key, as dict.update", async () => {
+      const ar = client.view(0).applyAsync(() => {
+        publishData({ a: 1 });
+        publishData({ b: 2 });
+        publishData({ a: 3 });
+      });
+      await ar;
+      assert.deepEqual(ar.data, { a: 3, b: 2 });
+
+      // Later tasks on the same engine publish other things: ar.data stays.
+      const later = client.view(0).applyAsync(() => {
+        publishData({ a: "later", c: 1 });
+      });
+      await later;
+      const nothing = client.view(0).applyAsync(() => 42);
+      assert.equal(await nothing, 42);
+      assert.deepEqual(ar.data, { a: 3, b: 2 });
+      assert.deepEqual(later.data, { a: "later", c: 1 });
+      assert.deepEqual(nothing.data, {});
+
+      // Per engine, in target order.
+      const each = client.view([1, 0]).applyAsync(() => {
+        publishData({ who: engineId });
+        publishData({ twice: engineId * 2 });
+      });
+      await each;
+      assert.deepEqual(each.data, [{ who: 1, twice: 2 }, { who: 0, twice: 0 }]);
+
+      // What a failing task published before it threw is kept.
+      const fails = client.view(1).applyAsync(() => {
+        publishData({ before: true });
+        throw new Error("boom");
+      });
+      await assert.rejects(fails.get(), isRemote(/boom/, "Error"));
+      assert.deepEqual(fails.data, { before: true });
+    });
+
+    await t.step("ar.data is live while an async task runs", async () => {
+      const ar = client.view(1).applyAsync(async () => {
+        let i = 0;
+        for (; i < 20; i++) {
+          publishData({ i });
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return i - 1;
+      });
+      const seen = new Set<number>();
+      const guard = Date.now() + HANG_MS;
+      while (!ar.ready() && Date.now() < guard) {
+        const i = ar.data.i;
+        if (typeof i === "number") seen.add(i);
+        await sleep(5);
+      }
+      assert.ok(seen.size >= 2, `saw only ${[...seen]} while it ran`);
+      assert.equal(await ar, 19);
+      assert.deepEqual(ar.data, { i: 19 });
+    });
+
+    await t.step(
+      "a busy synchronous loop publishes before it returns",
+      async () => {
+        // The loop runs for at least 500 ms and until the client says it saw a
+        // publication (with a guard), so "before it returns" does not depend
+        // on how fast this machine is.
+        const seenFlag = new Int32Array(new SharedArrayBuffer(4));
+        const ar = client.view(0).applyAsync(
+          (sab: SharedArrayBuffer, ms: number, hangMs: number) => {
+            const seen = new Int32Array(sab);
+            const end = Date.now() + ms;
+            const guard = Date.now() + hangMs;
+            let i = 0;
+            while (
+              (Date.now() < end || Atomics.load(seen, 0) === 0) &&
+              Date.now() < guard
+            ) {
+              publishData({ i: i++ });
+            }
+            return { last: i - 1, clientSaw: Atomics.load(seen, 0) === 1 };
+          },
+          seenFlag.buffer as SharedArrayBuffer,
+          500,
+          HANG_MS,
+        );
+        let firstWhileRunning: boolean | undefined;
+        for await (const p of client.registry.updates()) {
+          if (p.taskId !== ar.taskIds[0]) continue;
+          firstWhileRunning = !ar.ready();
+          Atomics.store(seenFlag, 0, 1);
+          break;
+        }
+        assert.equal(firstWhileRunning, true);
+        const { last, clientSaw } = await within(ar.get(), "the busy loop");
+        assert.equal(
+          clientSaw,
+          true,
+          "the task ended before the client saw it",
+        );
+        assert.ok(last > 0);
+        // The newest value of every key arrives.
+        assert.deepEqual(ar.data, { i: last });
+        assert.equal(client.registry.latest(0)?.data.i, last);
+      },
+    );
+
+    await t.step("same, seen through ar.publications()", async () => {
+      const seenFlag = new Int32Array(new SharedArrayBuffer(4));
+      const ar = client.view(1).applyAsync(
+        (sab: SharedArrayBuffer, hangMs: number) => {
+          const seen = new Int32Array(sab);
+          const guard = Date.now() + hangMs;
+          let i = 0;
+          while (Atomics.load(seen, 0) === 0 && Date.now() < guard) {
+            publishData({ i: i++, tag: "busy" });
+          }
+          return i - 1;
+        },
+        seenFlag.buffer as SharedArrayBuffer,
+        HANG_MS,
+      );
+      const readyAtEach: boolean[] = [];
+      for await (const _ of ar.publications()) {
+        readyAtEach.push(ar.ready());
+        Atomics.store(seenFlag, 0, 1);
+      }
+      assert.equal(readyAtEach[0], false);
+      const last = await ar;
+      assert.deepEqual(ar.data, { i: last, tag: "busy" });
+    });
+
+    await t.step(
+      "a flood of publications merges: bounded, ordered, newest value last",
+      async () => {
+        const calls = 300_000;
+        const ar = client.view(0).applyAsync((n: number) => {
+          for (let i = 0; i < n; i++) publishData({ i, x: 2 * i });
+          return n;
+        }, calls);
+        const seqs: number[] = [];
+        let last: Publication | undefined;
+        for await (const p of ar.publications()) {
+          seqs.push(p.seq);
+          last = p;
+          // A reader that sometimes stalls, as a busy client does: the
+          // engine's window fills up and it has to merge.
+          if (p.seq % 256 === 0) {
+            const until = performance.now() + 2;
+            while (performance.now() < until) { /* stall */ }
+          }
+        }
+        assert.equal(await within(ar.get(), "the flood"), calls);
+        assert.ok(seqs.length < calls, `${seqs.length} of ${calls} arrived`);
+        assertStrictlyIncreasing(seqs, "engine 0");
+        assert.deepEqual(last?.data, { i: calls - 1, x: 2 * (calls - 1) });
+        assert.deepEqual(ar.data, { i: calls - 1, x: 2 * (calls - 1) });
+        assert.deepEqual(client.registry.latest(0)?.data, last?.data);
+      },
+    );
+
+    await t.step(
+      "a full window: exactly the window plus one merged publication arrive",
+      async () => {
+        // The client blocks its thread until the task has made every call,
+        // so no ack reaches the engine: it sends PUBLISH_WINDOW publications
+        // and merges the rest into one, sent when the task returns.
+        const doneFlag = new Int32Array(new SharedArrayBuffer(4));
+        const calls = 1_000;
+        const ar = client.view(1).applyAsync(
+          (sab: SharedArrayBuffer, n: number) => {
+            const done = new Int32Array(sab);
+            for (let i = 0; i < n; i++) publishData({ i, [`k${i % 3}`]: i });
+            Atomics.store(done, 0, 1);
+            return n;
+          },
+          doneFlag.buffer as SharedArrayBuffer,
+          calls,
+        );
+        const stream = ar.publications();
+        blockUntilSet(doneFlag);
+        const got = await within(collect(stream), "the publications");
+        assert.equal(await ar, calls);
+        for (const p of got) assertPublication(p, ar);
+
+        assert.equal(got.length, PUBLISH_WINDOW + 1);
+        assert.ok(got.length < calls);
+        for (let k = 0; k < PUBLISH_WINDOW; k++) {
+          assert.equal(got[k].data.i, k);
+        }
+        const newest = { i: calls - 1, k0: calls - 1, k1: 997, k2: 998 };
+        assert.deepEqual(got.at(-1)!.data, { ...newest });
+        assert.deepEqual(ar.data, newest);
+        assertStrictlyIncreasing(got.map((p) => p.seq), "engine 1");
+      },
+    );
+
+    await t.step(
+      "an async task's merged publication arrives while it still runs",
+      async () => {
+        // flags[0]: the engine made its calls; flags[1]: the client saw them.
+        const flags = new Int32Array(new SharedArrayBuffer(8));
+        const ar = client.view(0).applyAsync(
+          async (sab: SharedArrayBuffer, window: number, hangMs: number) => {
+            const f = new Int32Array(sab);
+            for (let i = 0; i < window + 50; i++) publishData({ i });
+            Atomics.store(f, 0, 1);
+            // Yield until the client has seen the newest value: the merged
+            // rest must go out without waiting for the task to end.
+            const guard = Date.now() + hangMs;
+            while (Atomics.load(f, 1) === 0 && Date.now() < guard) {
+              await new Promise((r) => setTimeout(r, 1));
+            }
+            return Atomics.load(f, 1) === 1;
+          },
+          flags.buffer as SharedArrayBuffer,
+          PUBLISH_WINDOW,
+          HANG_MS,
+        );
+        blockUntilSet(flags);
+        const newest = PUBLISH_WINDOW + 49;
+        const guard = Date.now() + HANG_MS;
+        while (ar.data.i !== newest && !ar.ready() && Date.now() < guard) {
+          await sleep(1);
+        }
+        const sawWhileRunning = !ar.ready() && ar.data.i === newest;
+        Atomics.store(flags, 1, 1);
+        assert.equal(await within(ar.get(), "the task"), true);
+        assert.ok(sawWhileRunning, "the merged publication waited for the end");
+        assert.deepEqual(ar.data, { i: newest });
+      },
+    );
+
+    await t.step(
+      "merged publications leave a gap in seq (Publication.seq's contract)",
+      async () => {
+        const doneFlag = new Int32Array(new SharedArrayBuffer(4));
+        const ar = client.view(1).applyAsync(
+          (sab: SharedArrayBuffer, n: number) => {
+            for (let i = 0; i < n; i++) publishData({ i });
+            Atomics.store(new Int32Array(sab), 0, 1);
+          },
+          doneFlag.buffer as SharedArrayBuffer,
+          1_000,
+        );
+        const stream = ar.publications();
+        blockUntilSet(doneFlag);
+        const seqs = (await within(collect(stream), "publications"))
+          .map((p) => p.seq);
+        await ar;
+        assert.ok(seqs.length < 1_000, `${seqs.length} arrived`);
+        assert.ok(
+          hasGap(seqs),
+          `${1_000 - seqs.length} calls were merged, yet seq has no gap: ` +
+            `${seqs.slice(-3)} (the client cannot tell that data was merged)`,
+        );
+      },
+    );
+
+    await t.step(
+      "typed arrays arrive as the same type, as they were",
+      async () => {
+        const ar = client.view(0).applyAsync(() => {
+          const f64 = new Float64Array([0.5, 1.5, -2]);
+          const i32 = new Int32Array([1, -2, 2147483647]);
+          const u8 = new Uint8Array([0, 128, 255]);
+          // Over the 64 KiB transfer threshold.
+          const bigF64 = new Float64Array(20_000).map((_, k) => k / 2);
+          const bigI32 = new Int32Array(40_000).map((_, k) => -k);
+          const bigU8 = new Uint8Array(100_000).map((_, k) => k % 251);
+          const nested = {
+            u8: new Uint8Array([7]),
+            list: [new Int32Array([4])],
+          };
+          publishData({ f64, i32, u8, bigF64, bigI32, bigU8, nested });
+          for (const a of [f64, i32, u8, bigF64, bigI32, bigU8]) a.fill(9);
+          nested.u8.fill(9);
+          nested.list[0].fill(9);
+          publishData({ done: true });
+          // The task's own arrays are intact (not detached by a transfer).
+          return [bigF64.length, bigI32.length, bigU8.length, bigF64[1]];
+        });
+        assert.deepEqual(await ar, [20_000, 40_000, 100_000, 9]);
+        const d = ar.data;
+        assert.equal(d.done, true);
+        assert.ok(d.f64 instanceof Float64Array);
+        assert.ok(d.i32 instanceof Int32Array);
+        assert.ok(d.u8 instanceof Uint8Array);
+        assert.deepEqual([...d.f64], [0.5, 1.5, -2]);
+        assert.deepEqual([...d.i32], [1, -2, 2147483647]);
+        assert.deepEqual([...d.u8], [0, 128, 255]);
+
+        const bigF64 = d.bigF64 as Float64Array;
+        const bigI32 = d.bigI32 as Int32Array;
+        const bigU8 = d.bigU8 as Uint8Array;
+        assert.ok(bigF64 instanceof Float64Array);
+        assert.ok(bigI32 instanceof Int32Array);
+        assert.ok(bigU8 instanceof Uint8Array);
+        assert.ok(bigF64.byteLength > 64 * 1024);
+        assert.equal(bigF64.length, 20_000);
+        assert.equal(bigI32.length, 40_000);
+        assert.equal(bigU8.length, 100_000);
+        assert.ok(bigF64.every((v, k) => v === k / 2), "bigF64 changed");
+        assert.ok(bigI32.every((v, k) => v === -k), "bigI32 changed");
+        assert.ok(bigU8.every((v, k) => v === k % 251), "bigU8 changed");
+
+        const nested = d.nested as { u8: Uint8Array; list: Int32Array[] };
+        assert.ok(nested.u8 instanceof Uint8Array);
+        assert.deepEqual([...nested.u8], [7]);
+        assert.ok(nested.list[0] instanceof Int32Array);
+        assert.deepEqual([...nested.list[0]], [4]);
+      },
+    );
+
+    await t.step(
+      "typed arrays on the merged path: same type, as they were",
+      async () => {
+        const doneFlag = new Int32Array(new SharedArrayBuffer(4));
+        const ar = client.view(0).applyAsync(
+          (sab: SharedArrayBuffer, window: number) => {
+            // Fill the window while the client is blocked: what follows merges.
+            for (let i = 0; i < window + 10; i++) publishData({ i });
+            const small = new Float64Array([1, 2, 3]);
+            const ints = new Int32Array([-1, 0, 1]);
+            const big = new Uint8Array(200_000).fill(1);
+            publishData({ small, ints, big });
+            small.fill(9);
+            ints.fill(9);
+            big.fill(9);
+            publishData({ done: true });
+            Atomics.store(new Int32Array(sab), 0, 1);
+            return big[0];
+          },
+          doneFlag.buffer as SharedArrayBuffer,
+          PUBLISH_WINDOW,
+        );
+        const stream = ar.publications();
+        blockUntilSet(doneFlag);
+        const got = await within(collect(stream), "publications");
+        assert.equal(await ar, 9);
+        // Proof that this went through the merge path.
+        assert.equal(got.length, PUBLISH_WINDOW + 1);
+        const d = ar.data;
+        assert.equal(d.done, true);
+        assert.ok(d.small instanceof Float64Array);
+        assert.ok(d.ints instanceof Int32Array);
+        assert.ok(d.big instanceof Uint8Array);
+        assert.deepEqual([...d.small], [1, 2, 3]);
+        assert.deepEqual([...d.ints], [-1, 0, 1]);
+        assert.equal((d.big as Uint8Array).length, 200_000);
+        assert.ok((d.big as Uint8Array).every((v) => v === 1), "big changed");
+      },
+    );
+
+    await t.step(
+      "publications() yields each publication in order, then ends",
+      async () => {
+        const ar = client.view(0).applyAsync(() => {
+          for (let i = 0; i < 30; i++) publishData({ i });
+          return "done";
+        });
+        const got = await within(collect(ar.publications()), "publications");
+        assert.equal(ar.ready(), true);
+        assert.equal(await ar, "done");
+        // Fewer than a window's worth: none merged.
+        assert.deepEqual(
+          got.map((p) => p.data),
+          [...Array(30)].map((_, i) => ({ i })),
+        );
+        for (const p of got) assertPublication(p, ar);
+        const seqs = got.map((p) => p.seq);
+        assert.deepEqual(seqs, seqs.map((_, k) => seqs[0] + k));
+
+        // After the tasks have finished, a new stream is empty and ends.
+        assert.deepEqual(await collect(ar.publications()), []);
+      },
+    );
+
+    await t.step("several engines interleave in publications()", async () => {
+      // Engine e publishes round k when turn = 2k + e; the client advances
+      // the turn for each publication it receives, which forces the order.
+      const rounds = 6;
+      const turn = new Int32Array(new SharedArrayBuffer(4));
+      const ar = client.view().applyAsync(
+        async (sab: SharedArrayBuffer, n: number, hangMs: number) => {
+          const t = new Int32Array(sab);
+          const guard = Date.now() + hangMs;
+          for (let k = 0; k < n; k++) {
+            while (Atomics.load(t, 0) !== 2 * k + engineId) {
+              if (Date.now() > guard) throw new Error("my turn never came");
+              await new Promise((r) => setTimeout(r, 1));
+            }
+            publishData({ k, from: engineId });
+          }
+          return engineId;
+        },
+        turn.buffer as SharedArrayBuffer,
+        rounds,
+        HANG_MS,
+      );
+      const both = [ar.publications(), ar.publications()];
+      const got: Publication[] = [];
+      const second = collect(both[1]);
+      for await (const p of both[0]) {
+        got.push(p);
+        Atomics.add(turn, 0, 1);
+      }
+      assert.deepEqual(await ar, [0, 1]);
+      assert.equal(got.length, 2 * rounds);
+      got.forEach((p, n) => {
+        assertPublication(p, ar);
+        assert.equal(p.engineId, n % 2);
+        assert.deepEqual(p.data, { k: Math.floor(n / 2), from: n % 2 });
+      });
+      for (const e of [0, 1]) {
+        assertStrictlyIncreasing(
+          got.filter((p) => p.engineId === e).map((p) => p.seq),
+          `engine ${e}`,
+        );
+      }
+      // A second reader of the same result saw the same publications.
+      assert.deepEqual(await second, got);
+      assert.deepEqual(ar.data, [
+        { k: rounds - 1, from: 0 },
+        { k: rounds - 1, from: 1 },
+      ]);
+    });
+
+    await t.step(
+      "breaking out of publications() early leaves nothing behind",
+      async () => {
+        const ar = client.view(1).applyAsync(async () => {
+          for (let i = 0; i < 5; i++) {
+            publishData({ i });
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        });
+        for await (const p of ar.publications()) {
+          assert.deepEqual(p.data, { i: 0 });
+          break;
+        }
+        await within(ar.get(), "the task");
+        assert.deepEqual(ar.data, { i: 4 });
+      },
+    );
+
+    await t.step("registry: latest() and snapshot()", async () => {
+      const ar = client.view().applyAsync(() => {
+        publishData({ a: engineId });
+        publishData({ b: engineId + 10 });
+      });
+      await ar;
+      for (const id of [0, 1]) {
+        const p = client.registry.latest(id);
+        assert.ok(p);
+        // The latest message, as sent: not merged with the earlier one.
+        assert.deepEqual(p.data, { b: id + 10 });
+        assert.equal(p.engineId, id);
+        assert.equal(p.taskId, ar.taskIds[id]);
+      }
+      assert.equal(client.registry.latest(7), undefined);
+      const snap = client.registry.snapshot();
+      assert.ok(snap instanceof Map);
+      assert.deepEqual([...snap.keys()].sort(), [0, 1]);
+      assert.deepEqual(snap.get(0), client.registry.latest(0));
+      assert.deepEqual(snap.get(1), client.registry.latest(1));
+      snap.clear();
+      assert.equal(client.registry.snapshot().size, 2);
+    });
+
+    await t.step(
+      "registry: updates() from every engine; break early",
+      async () => {
+        const seen: Publication[] = [];
+        const reader = (async () => {
+          for await (const p of client.registry.updates()) {
+            seen.push(p);
+            if (seen.length === 6) break;
+          }
+        })();
+        const ar = client.view().applyAsync(() => {
+          for (let i = 0; i < 3; i++) publishData({ i, e: engineId });
+        });
+        await ar;
+        await within(reader, "the updates() reader");
+        for (const e of [0, 1]) {
+          const mine = seen.filter((p) => p.engineId === e);
+          assert.deepEqual(
+            mine.map((p) => p.data),
+            [0, 1, 2].map((i) => ({ i, e })),
+          );
+          assert.ok(mine.every((p) => p.taskId === ar.taskIds[e]));
+        }
+      },
+    );
+
+    await t.step(
+      "bad input fails the task with a clear RemoteError",
+      async () => {
+        const publishValue = (v: unknown) => {
+          publishData(v as Record<string, unknown>);
+        };
+        for (const bad of [5, null, [1], "text", undefined, true]) {
+          await assert.rejects(
+            client.view(0).applyAsync(publishValue, bad).get(),
+            isRemote(/publishData\(\) takes an object/),
+            `publishData(${JSON.stringify(bad)})`,
+          );
+        }
+        await assert.rejects(
+          client.view(1).applyAsync(() => publishData({ f: () => 1 })).get(),
+          isRemote(/publishData\(\) could not send/),
+        );
+        await assert.rejects(
+          client.view(1).applyAsync(() => publishData({ s: Symbol("no") }))
+            .get(),
+          isRemote(/publishData\(\) could not send/),
+        );
+        // A task can catch the error and go on; nothing half-sent arrives.
+        const caught = client.view(1).applyAsync(() => {
+          publishData({ ok: 1 });
+          try {
+            publishData({ f: () => 1, ok: 2 });
+          } catch (error) {
+            publishData({ caught: (error as Error).name });
+          }
+        });
+        await caught;
+        assert.deepEqual(caught.data, { ok: 1, caught: "TypeError" });
+        // The engines are fine.
+        assert.deepEqual(client.ids, [0, 1]);
+        assert.deepEqual(await client.view().applyAsync(() => engineId), [
+          0,
+          1,
+        ]);
+      },
+    );
+
+    await t.step(
+      "bad input on the merged path is a clear RemoteError too",
+      async () => {
+        const doneFlag = new Int32Array(new SharedArrayBuffer(4));
+        const ar = client.view(0).applyAsync(
+          (sab: SharedArrayBuffer, window: number) => {
+            for (let i = 0; i < window + 1; i++) publishData({ i });
+            let message = "";
+            try {
+              publishData({ f: () => 1 });
+            } catch (error) {
+              message = (error as Error).message;
+            }
+            publishData({ last: true });
+            Atomics.store(new Int32Array(sab), 0, 1);
+            return message;
+          },
+          doneFlag.buffer as SharedArrayBuffer,
+          PUBLISH_WINDOW,
+        );
+        blockUntilSet(doneFlag);
+        const message = await within(ar.get(), "the task");
+        assert.match(message, /publishData\(\) could not (send|copy)/);
+        assert.deepEqual(ar.data, { i: PUBLISH_WINDOW, last: true });
+      },
+    );
+  });
+});
+
+Deno.test("registry updates() ends when the client closes", async (t) => {
+  let reader: Promise<Publication[]> | undefined;
+  let idle: Promise<Publication[]> | undefined;
+  let client: Client | undefined;
+  await withClient({ workers: 1 }, async (c) => {
+    client = c;
+    reader = collect(c.registry.updates());
+    const ar = c.view(0).applyAsync(() => {
+      publishData({ x: 1 });
+      publishData({ x: 2 });
+    });
+    await ar;
+    idle = collect(c.registry.updates()); // sees nothing, ends on close
+  });
+  await t.step("a reader gets what was published, then ends", async () => {
+    const got = await within(reader!, "updates() after close");
+    assert.deepEqual(got.map((p) => p.data), [{ x: 1 }, { x: 2 }]);
+    assert.deepEqual(await within(idle!, "idle updates()"), []);
+  });
+  await t.step("updates() after close is empty and ended", async () => {
+    assert.deepEqual(await collect(client!.registry.updates()), []);
+  });
+});
