@@ -44,4 +44,5 @@ export {
 export type { EngineEvent, EngineState } from "./actors/engine_actor.ts";
 export type { Publication } from "./actors/publication.ts";
 export type { PublicationRegistry } from "./actors/registry.ts";
+export type { RestartPolicy } from "./actors/supervisor.ts";
 export { engineId, publishData } from "./actors/engine_context.ts";
