@@ -19,6 +19,7 @@
 export {
   Client,
   type ClientOptions,
+  type ConnectionInfo,
   type EngineStatus,
 } from "./client/client.ts";
 export {
@@ -44,5 +45,5 @@ export {
 export type { EngineEvent, EngineState } from "./actors/engine_actor.ts";
 export type { Publication } from "./actors/publication.ts";
 export type { PublicationRegistry } from "./actors/registry.ts";
-export type { RestartPolicy } from "./actors/supervisor.ts";
+export type { EngineKind, RestartPolicy } from "./actors/supervisor.ts";
 export { engineId, publishData } from "./actors/engine_context.ts";

@@ -259,7 +259,11 @@ export class EngineActor extends Actor<EngineMessage> {
     link.onMessage = (message) => this.tell({ kind: "engine", link, message });
     link.onExit = (reason) => this.tell({ kind: "exit", link, reason });
     try {
-      link.send({ t: "init", engineId: this.engineId, acks });
+      link.send({
+        t: "init",
+        engineId: this.engineId,
+        ...(link.sharesMemory ? { acks } : {}),
+      });
     } catch (error) {
       this.tell({ kind: "exit", link, reason: `it could not start: ${error}` });
     }
@@ -285,6 +289,9 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#dispatch();
         return;
       case "pong":
+        return;
+      case "reset":
+        this.#reset(message.reason);
         return;
       case "fatal":
         this.#linkGone = this.#link.terminate();
@@ -374,11 +381,32 @@ export class EngineActor extends Actor<EngineMessage> {
     }
     const running = this.#running;
     if (running && taskIds.has(running.taskId) && !this.#aborting) {
-      // A running task can only be stopped by ending its thread or process;
-      // the supervisor restarts the engine and the queue survives.
+      // A running task can only be stopped by ending its thread: an engine
+      // process replaces its task thread itself (`reset` follows); a Worker
+      // is terminated and the supervisor restarts it. The queue survives.
       this.#aborting = running;
-      this.#linkGone = this.#link.terminate();
+      if (this.#link.interrupt) this.#link.interrupt();
+      else this.#linkGone = this.#link.terminate();
     }
+  }
+
+  /** The engine replaced its task thread; it says `ready` when it is back. */
+  #reset(reason: string): void {
+    const aborting = this.#aborting;
+    const running = this.#running;
+    this.#aborting = undefined;
+    this.#running = undefined;
+    this.#state = "starting";
+    if (aborting) {
+      this.#fail(
+        aborting,
+        new TaskAbortedError(this.engineId, aborting.taskId),
+      );
+    } else if (running) {
+      this.#deathReason = reason;
+      this.#fail(running, this.#deathError(running.taskId));
+    }
+    this.#restarts++;
   }
 
   #die(reason: string): void {

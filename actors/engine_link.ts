@@ -40,6 +40,14 @@ export interface EngineLink {
    * while it is idle; a process engine answers from a thread of its own.
    */
   readonly answersWhileBusy: boolean;
+  /** Whether `init` may carry shared memory (a thread of this process). */
+  readonly sharesMemory: boolean;
+  /**
+   * Stops the running task but keeps the engine, where the link can (an
+   * engine process replaces its task thread and answers `reset`). Links
+   * without it are terminated and restarted instead.
+   */
+  interrupt?(): void;
 }
 
 /**

@@ -23,9 +23,11 @@ export interface InitMessage {
   /**
    * `Int32Array` view over shared memory; slot 0 counts the publication
    * messages that the client has taken in. The engine reads it without
-   * yielding, which is what lets a busy task pace its publishing.
+   * yielding, which is what lets a busy task pace its publishing. Absent over
+   * links that share no memory: an engine process makes its own and counts
+   * a publication as taken in once its frame is written.
    */
-  acks: SharedArrayBuffer;
+  acks?: SharedArrayBuffer;
 }
 
 /** Run one task. An engine runs its tasks one at a time, in order. */
@@ -41,8 +43,20 @@ export interface PingMessage {
   t: "ping";
 }
 
+/**
+ * Stop the running task but keep the engine: an engine process ends its
+ * task thread, starts a fresh one and answers `ResetMessage`.
+ */
+export interface InterruptMessage {
+  t: "interrupt";
+}
+
 /** Messages that the client sends to an engine. */
-export type ToEngine = InitMessage | RunMessage | PingMessage;
+export type ToEngine =
+  | InitMessage
+  | RunMessage
+  | PingMessage
+  | InterruptMessage;
 
 /** The engine is ready for tasks. */
 export interface ReadyMessage {
@@ -97,9 +111,19 @@ export interface FatalMessage {
   reason: string;
 }
 
+/**
+ * The engine's task thread was replaced (after an interrupt): the running
+ * task is gone, the engine's globals are lost, and a `ready` follows.
+ */
+export interface ResetMessage {
+  t: "reset";
+  reason: string;
+}
+
 /** Messages that an engine sends to the client. */
 export type FromEngine =
   | ReadyMessage
+  | ResetMessage
   | PongMessage
   | FatalMessage
   | PublishMessage

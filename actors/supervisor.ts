@@ -7,7 +7,7 @@
 
 import { Actor } from "./actor.ts";
 import { EngineActor, type EngineEvent } from "./engine_actor.ts";
-import type { LinkFactory } from "./engine_link.ts";
+import type { EngineLink, LinkFactory } from "./engine_link.ts";
 import type { Registry } from "./registry.ts";
 
 /**
@@ -40,12 +40,13 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   withinMs: 60_000,
 };
 
+/** Where an engine runs. */
+export type EngineKind = "worker" | "process" | "remote";
+
 /** How a supervisor starts. */
 export interface SupervisorOptions {
   /** Where publications go. */
   registry: Registry;
-  /** Starts an engine; called again, with the same id, to restart one. */
-  spawn: LinkFactory;
   /** The restart policy; it can be changed later. */
   restart?: RestartPolicy;
   /** Heartbeat period in ms. */
@@ -71,17 +72,19 @@ export type SupervisorMessage =
  * ```ts
  * import { Supervisor } from "./supervisor.ts";
  * import { Registry } from "./registry.ts";
- * import type { LinkFactory } from "./engine_link.ts";
+ * import type { EngineLink, LinkFactory } from "./engine_link.ts";
  * declare const spawn: LinkFactory;
- * const supervisor = new Supervisor({ registry: new Registry(), spawn });
- * supervisor.startEngine(0);
+ * const supervisor = new Supervisor({ registry: new Registry() });
+ * supervisor.startEngine(0, "worker", spawn);
  * await supervisor.close("done");
  * ```
  */
 export class Supervisor extends Actor<SupervisorMessage> {
   #engines = new Map<number, EngineActor>();
+  #kinds = new Map<number, EngineKind>();
+  /** How to start each engine again; remote engines come back by themselves. */
+  #spawners = new Map<number, LinkFactory>();
   #registry: Registry;
-  #spawn: LinkFactory;
   #policy: RestartPolicy;
   #onEvent: (event: EngineEvent) => void;
   /** Per engine, when its counted restarts happened (ms, monotonic). */
@@ -94,7 +97,6 @@ export class Supervisor extends Actor<SupervisorMessage> {
   constructor(options: SupervisorOptions) {
     super();
     this.#registry = options.registry;
-    this.#spawn = options.spawn;
     this.#policy = checkPolicy(options.restart ?? DEFAULT_RESTART_POLICY);
     this.#onEvent = options.onEvent ?? (() => {});
     const misses = options.heartbeatMisses ?? 3;
@@ -115,19 +117,56 @@ export class Supervisor extends Actor<SupervisorMessage> {
     this.#policy = checkPolicy(policy);
   }
 
-  /** Starts a new engine under `engineId`. */
-  startEngine(engineId: number): EngineActor {
-    if (this.#closed) throw new Error("the client is closed");
+  /**
+   * Starts a new engine under `engineId` with `spawn`, which is called again
+   * to restart it.
+   */
+  startEngine(
+    engineId: number,
+    kind: EngineKind,
+    spawn: LinkFactory,
+  ): EngineActor {
+    const engine = this.#add(engineId, kind, spawn(engineId));
+    this.#spawners.set(engineId, spawn);
+    return engine;
+  }
+
+  /**
+   * Takes on an engine that started on its own (a remote engine that
+   * connected). An engine that comes back under an id it had is that
+   * engine again, with a restart counted.
+   */
+  adopt(engineId: number, link: EngineLink): EngineActor {
+    const engine = this.#engines.get(engineId);
+    if (engine?.state === "restarting" && !this.#spawners.has(engineId)) {
+      engine.tell({ kind: "restart", link });
+      return engine;
+    }
+    return this.#add(engineId, "remote", link);
+  }
+
+  /** Where engine `engineId` runs. */
+  kindOf(engineId: number): EngineKind | undefined {
+    return this.#kinds.get(engineId);
+  }
+
+  #add(engineId: number, kind: EngineKind, link: EngineLink): EngineActor {
+    if (this.#closed) {
+      link.terminate();
+      throw new Error("the client is closed");
+    }
     if (this.#engines.has(engineId)) {
+      link.terminate();
       throw new Error(`engine ${engineId} exists already`);
     }
     const engine = new EngineActor(
       engineId,
-      this.#spawn(engineId),
+      link,
       this.#registry,
       (event) => this.tell({ kind: "event", event }),
     );
     this.#engines.set(engineId, engine);
+    this.#kinds.set(engineId, kind);
     return engine;
   }
 
@@ -163,9 +202,10 @@ export class Supervisor extends Actor<SupervisorMessage> {
       case "restartDue": {
         this.#pending.delete(message.engineId);
         const engine = this.#engines.get(message.engineId);
-        if (this.#closed || engine?.state !== "restarting") return;
+        const spawn = this.#spawners.get(message.engineId);
+        if (this.#closed || !spawn || engine?.state !== "restarting") return;
         try {
-          engine.tell({ kind: "restart", link: this.#spawn(message.engineId) });
+          engine.tell({ kind: "restart", link: spawn(message.engineId) });
         } catch (error) {
           engine.tell({
             kind: "stop",
@@ -183,8 +223,9 @@ export class Supervisor extends Actor<SupervisorMessage> {
   }
 
   #onDeath(event: EngineEvent & { type: "died" }): void {
-    if (this.#closed) return;
     const { engineId } = event;
+    // A remote engine restarts itself and reconnects; until then it waits.
+    if (this.#closed || !this.#spawners.has(engineId)) return;
     if (event.deliberate) {
       this.tell({ kind: "restartDue", engineId });
       return;

@@ -84,7 +84,7 @@ export class TaskRunner {
     switch (message.t) {
       case "init": {
         this.#engineId = message.engineId;
-        this.#acks = new Int32Array(message.acks);
+        if (message.acks) this.#acks = new Int32Array(message.acks);
         installEngineContext({
           engineId: message.engineId,
           publishData: (data) => this.#publish(data),
@@ -96,6 +96,8 @@ export class TaskRunner {
         this.#queue.push(message);
         this.#next();
         return;
+      case "interrupt":
+        return; // Handled by the engine process around this thread.
       case "ping": {
         const reason = this.#host.fatal?.();
         this.#port.post(reason ? { t: "fatal", reason } : { t: "pong" });

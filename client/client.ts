@@ -6,10 +6,19 @@
  */
 
 import type { EngineEvent, EngineState } from "../actors/engine_actor.ts";
+import type { EngineLink } from "../actors/engine_link.ts";
 import { TimeoutError } from "../actors/errors.ts";
 import type { FromEngine, ToEngine } from "../actors/messages.ts";
 import { type PublicationRegistry, Registry } from "../actors/registry.ts";
-import { type RestartPolicy, Supervisor } from "../actors/supervisor.ts";
+import {
+  type EngineKind,
+  type RestartPolicy,
+  Supervisor,
+} from "../actors/supervisor.ts";
+import type { EngineHello } from "../transport/handshake.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import { TcpLink } from "../transport/tcp_link.ts";
+import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { DirectView } from "./direct_view.ts";
 import type { Engines } from "./engines.ts";
@@ -29,6 +38,32 @@ export interface ClientOptions {
    * `navigator.hardwareConcurrency`.
    */
   workers?: number;
+  /**
+   * How many engines to start as local `deno` processes that connect back
+   * over TCP. Defaults to 0.
+   */
+  processes?: number;
+  /**
+   * Accept engines over TCP: `{ hostname, port }` (defaults 127.0.0.1 and a
+   * free port; binding another interface must be asked for), `true` for the
+   * defaults, `false` for none. On by default when `processes > 0`.
+   */
+  listen?: { hostname?: string; port?: number } | boolean;
+  /**
+   * The secret every TCP engine must prove it holds (it never crosses the
+   * wire). Defaults to 32 random bytes, hex.
+   */
+  key?: string;
+  /**
+   * Largest frame accepted from a TCP engine, in bytes; a larger one closes
+   * that engine's connection. Defaults to 256 MiB.
+   */
+  maxFrameBytes?: number;
+  /**
+   * Where the client reports what it drops (unauthenticated peers, broken
+   * frames). Defaults to `console.warn`. Never given the key.
+   */
+  log?: (line: string) => void;
   /**
    * How often a dead engine is restarted under its id: at most
    * `maxRestarts` times within `withinMs`, with exponential backoff; past
@@ -67,8 +102,8 @@ export interface ClientOptions {
 export interface EngineStatus {
   /** The engine's id. */
   engineId: number;
-  /** Where it runs. */
-  kind: "worker";
+  /** Where it runs: a thread here, a process started here, or remote. */
+  kind: EngineKind;
   /** Where it is in its life. */
   state: EngineState;
   /** How often it has been restarted. */
@@ -84,6 +119,26 @@ export interface EngineStatus {
 }
 
 const WORKER_ENTRY = new URL("../engine/worker.ts", import.meta.url);
+const PROCESS_ENTRY = new URL("../engine/mod.ts", import.meta.url);
+
+/**
+ * Where TCP engines reach the client: what `writeConnectionFile` writes and
+ * `deno run -A jsr:@troupe/parallel/engine --file` reads.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionInfo } from "./client.ts";
+ * const info: ConnectionInfo = { hostname: "127.0.0.1", port: 5555, key: "..." };
+ * ```
+ */
+export interface ConnectionInfo {
+  /** The interface the client listens on. */
+  hostname: string;
+  /** The port it listens on. */
+  port: number;
+  /** The shared key. Keep it secret. */
+  key: string;
+}
 
 /**
  * The entry point of troupe: starts engines and hands out views on them.
@@ -106,15 +161,17 @@ export class Client implements AsyncDisposable {
   #listeners = new Set<(event: EngineEvent) => void>();
   #directory: Engines;
 
-  private constructor(options: ClientOptions, workers: number) {
-    const maxHeapMb = options.maxHeapMb ?? defaultHeapMb(workers);
+  #server: TcpServer | undefined;
+  #key: string;
+  #maxHeapMb: number;
+  /** Processes this client started, by their one-time token. */
+  #spawned = new Map<string, { engineId: number; link: EngineTcpLink }>();
+
+  private constructor(options: ClientOptions, engines: number) {
+    this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(engines);
+    this.#key = options.key ?? randomHex(32);
     this.#supervisor = new Supervisor({
       registry: this.#registry,
-      spawn: (engineId) =>
-        new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
-          name: `troupe engine ${engineId}`,
-          maxHeapMb,
-        }),
       restart: options.restart,
       heartbeatMs: options.heartbeatMs,
       onEvent: (event) => this.#onEngineEvent(event),
@@ -125,6 +182,19 @@ export class Client implements AsyncDisposable {
       registry: this.#registry,
       nextTaskId: () => ++this.#taskCounter,
     };
+    const listen = options.listen ?? (options.processes ?? 0) > 0;
+    if (listen) {
+      const at = listen === true ? {} : listen;
+      this.#server = new TcpServer({
+        hostname: at.hostname,
+        port: at.port,
+        key: this.#key,
+        maxFrameBytes: options.maxFrameBytes,
+        log: options.log,
+        decide: (hello, peer) => this.#decideEngineId(hello, peer),
+        onEngine: (conn, engineId) => this.#onTcpEngine(conn, engineId),
+      });
+    }
   }
 
   /**
@@ -132,18 +202,34 @@ export class Client implements AsyncDisposable {
    * Rejects, having stopped whatever it started, if an engine cannot start.
    */
   static async start(options: ClientOptions = {}): Promise<Client> {
-    const workers = options.workers ?? navigator.hardwareConcurrency;
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new RangeError(
-        `workers must be a whole number of engines, got ${workers}`,
-      );
+    const workers = options.workers ??
+      (options.processes ? 0 : navigator.hardwareConcurrency);
+    const processes = options.processes ?? 0;
+    for (const [name, n] of [["workers", workers], ["processes", processes]]) {
+      if (!Number.isInteger(n) || (n as number) < 0) {
+        throw new RangeError(
+          `${name} must be a whole number of engines, got ${n}`,
+        );
+      }
     }
-    const client = new Client(options, workers);
+    const client = new Client(options, workers + processes);
     try {
       for (let engineId = 0; engineId < workers; engineId++) {
-        client.#supervisor.startEngine(engineId);
+        client.#supervisor.startEngine(
+          engineId,
+          "worker",
+          () => client.#spawnWorker(engineId),
+        );
       }
-      await client.waitForEngines(workers, {
+      for (let i = 0; i < processes; i++) {
+        const engineId = workers + i;
+        client.#supervisor.startEngine(
+          engineId,
+          "process",
+          () => client.#spawnProcess(engineId),
+        );
+      }
+      await client.waitForEngines(workers + processes, {
         timeoutMs: options.startTimeoutMs ?? 60_000,
       });
     } catch (error) {
@@ -225,7 +311,7 @@ export class Client implements AsyncDisposable {
   engines(): EngineStatus[] {
     return this.#supervisor.all().map((engine) => ({
       engineId: engine.engineId,
-      kind: "worker",
+      kind: this.#supervisor.kindOf(engine.engineId)!,
       state: engine.state,
       restarts: engine.restarts,
       tasksDone: engine.tasksDone,
@@ -243,6 +329,32 @@ export class Client implements AsyncDisposable {
   onEngineEvent(listener: (event: EngineEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Where TCP engines reach this client, key included. Throws when the
+   * client does not listen (`listen: false` and no processes).
+   */
+  get connectionInfo(): ConnectionInfo {
+    if (!this.#server) {
+      throw new Error(
+        "this client does not accept TCP engines: start it with listen: true " +
+          "(or processes > 0)",
+      );
+    }
+    const { hostname, port } = this.#server;
+    return { hostname, port, key: this.#key };
+  }
+
+  /**
+   * Writes `connectionInfo` as JSON to `path`, readable by its owner only
+   * (mode 0600), for `deno run -A jsr:@troupe/parallel/engine --file path`.
+   */
+  async writeConnectionFile(path: string): Promise<void> {
+    const text = JSON.stringify(this.connectionInfo, null, 2) + "\n";
+    await Deno.writeTextFile(path, text, { mode: 0o600 });
+    // `mode` applies only to a new file: make sure an old one is private too.
+    await Deno.chmod(path, 0o600);
   }
 
   /** How dead engines are restarted; see `ClientOptions.restart`. */
@@ -270,7 +382,10 @@ export class Client implements AsyncDisposable {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       for (const check of [...this.#waiters]) check();
-      await this.#supervisor.close("the client was closed");
+      await Promise.all([
+        this.#server?.close(),
+        this.#supervisor.close("the client was closed"),
+      ]);
       this.#registry.tell({ kind: "close" });
     })();
     return this.#closed;
@@ -281,6 +396,78 @@ export class Client implements AsyncDisposable {
     return this.close();
   }
 
+  #spawnWorker(engineId: number): EngineLink {
+    return new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+      name: `troupe engine ${engineId}`,
+      maxHeapMb: this.#maxHeapMb,
+    });
+  }
+
+  #spawnProcess(engineId: number): EngineLink {
+    const server = this.#server!;
+    const hostname = ["0.0.0.0", "::"].includes(server.hostname)
+      ? "127.0.0.1"
+      : server.hostname;
+    const token = randomHex(16);
+    const link: EngineTcpLink = TcpLink.spawn({
+      entry: PROCESS_ENTRY,
+      args: [
+        "--connect",
+        `${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`,
+        "--spawned",
+        "--max-heap-mb",
+        String(this.#maxHeapMb),
+      ],
+      // Secrets go through stdin: command lines are visible to every user.
+      stdin: JSON.stringify({ key: this.#key, token, engineId }),
+    });
+    this.#spawned.set(token, { engineId, link });
+    const onExit = link.onExit;
+    link.onExit = (reason) => {
+      this.#spawned.delete(token);
+      onExit(reason);
+    };
+    return link;
+  }
+
+  /** Which id a newly authenticated engine gets; throws to refuse it. */
+  #decideEngineId(hello: EngineHello, peer: string): number {
+    if (hello.token !== undefined) {
+      const spawned = this.#spawned.get(hello.token);
+      if (!spawned || spawned.engineId !== hello.engineId) {
+        throw new Error(`${peer} presented an unknown process token`);
+      }
+      return spawned.engineId;
+    }
+    const wanted = hello.engineId;
+    if (
+      wanted !== undefined && Number.isInteger(wanted) && wanted >= 0 &&
+      this.#supervisor.kindOf(wanted) === "remote" &&
+      this.#supervisor.get(wanted)?.state === "restarting"
+    ) {
+      return wanted;
+    }
+    const all = this.#supervisor.all();
+    return all.length === 0 ? 0 : all[all.length - 1].engineId + 1;
+  }
+
+  #onTcpEngine(conn: FramedConnection, engineId: number): void {
+    for (const [token, spawned] of this.#spawned) {
+      if (spawned.engineId === engineId) {
+        this.#spawned.delete(token);
+        spawned.link.attach(conn);
+        return;
+      }
+    }
+    const link: EngineTcpLink = new TcpLink();
+    link.attach(conn);
+    try {
+      this.#supervisor.adopt(engineId, link);
+    } catch (error) {
+      conn.close(String(error));
+    }
+  }
+
   #onEngineEvent(event: EngineEvent): void {
     for (const check of [...this.#waiters]) check();
     for (const listener of this.#listeners) listener(event);
@@ -289,6 +476,15 @@ export class Client implements AsyncDisposable {
   #possibleEngines(): number {
     return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
   }
+}
+
+type EngineTcpLink = TcpLink<ToEngine, FromEngine>;
+
+function randomHex(bytes: number): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 function defaultHeapMb(workers: number): number {

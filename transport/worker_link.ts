@@ -5,7 +5,7 @@
  */
 
 import { Worker } from "node:worker_threads";
-import { withTransfers } from "./transferables.ts";
+import { packMessage, unpackMessage } from "./transferables.ts";
 
 /**
  * `node:worker_threads` rather than the web `Worker`: under Deno 2.9 it
@@ -40,7 +40,7 @@ export interface WorkerLinkOptions {
 
 /**
  * Starts `entry` on a new thread and carries messages to and from it. Large
- * typed arrays cross by transferring copies (see `withTransfers`). When the
+ * typed arrays cross as transferred copies (see `packMessage`). When the
  * thread ends, for whatever reason, `onExit` gets that reason once.
  *
  * @example
@@ -71,7 +71,10 @@ export class WorkerLink<Out, In> {
     });
     this.#worker = worker;
     live.add(worker);
-    worker.on("message", (message: In) => this.onMessage(message));
+    worker.on(
+      "message",
+      (message: In) => this.onMessage(unpackMessage(message)),
+    );
     worker.on("error", (error: Error & { code?: string }) => {
       this.#error ??= describeError(error);
     });
@@ -84,7 +87,7 @@ export class WorkerLink<Out, In> {
 
   /** Sends one message; throws at once if it cannot be cloned. */
   send(message: Out): void {
-    const { value, transfer } = withTransfers(message);
+    const { value, transfer } = packMessage(message);
     this.#worker.postMessage(value, transfer);
   }
 
@@ -100,6 +103,8 @@ export class WorkerLink<Out, In> {
    * so a task that never yields delays the answers without being dead.
    */
   readonly answersWhileBusy = false;
+  /** A thread of this process: `SharedArrayBuffer`s cross as they are. */
+  readonly sharesMemory = true;
 
   #exitReason(code: number): string {
     if (this.#error) return this.#error;

@@ -5,7 +5,7 @@
  */
 
 import { parentPort } from "node:worker_threads";
-import { withTransfers } from "./transferables.ts";
+import { packMessage, unpackMessage } from "./transferables.ts";
 
 /**
  * Carries messages between this thread and the one that started it.
@@ -28,12 +28,15 @@ export class WorkerPort<Out, In> {
     if (!parentPort) {
       throw new Error("WorkerPort must run inside a troupe engine thread");
     }
-    parentPort.on("message", (message: In) => this.onMessage(message));
+    parentPort.on(
+      "message",
+      (message: In) => this.onMessage(unpackMessage(message)),
+    );
   }
 
   /** Sends one message; throws at once if it cannot be cloned. */
   post(message: Out): void {
-    const { value, transfer } = withTransfers(message);
+    const { value, transfer } = packMessage(message);
     parentPort!.postMessage(value, transfer);
   }
 }

@@ -1,0 +1,173 @@
+/**
+ * A troupe engine as a process of its own: `ipengine` for troupe.
+ *
+ * ```sh
+ * deno run -A jsr:@troupe/parallel/engine --file conn.json
+ * deno run -A jsr:@troupe/parallel/engine --connect HOST:PORT --key KEY
+ * ```
+ *
+ * `conn.json` is what `client.writeConnectionFile(path)` writes. The engine
+ * proves it holds the key (the key never crosses the wire), registers, runs
+ * tasks, and when its connection drops, retries with backoff until the client
+ * is back (stop it with Ctrl-C). A process that a client started itself
+ * (`--spawned`) exits instead when its connection drops.
+ *
+ * @module
+ */
+
+import { FramedConnection } from "../transport/framed_connection.ts";
+import {
+  HANDSHAKE_MAX_FRAME_BYTES,
+  HandshakeError,
+  joinClient,
+} from "../transport/handshake.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
+import { Relay } from "./relay.ts";
+
+/** What an engine process needs to reach its client. */
+export interface EngineArgs {
+  /** The client's host. */
+  hostname: string;
+  /** The client's port. */
+  port: number;
+  /** The shared key. */
+  key: string;
+  /** The id to ask for; a client-started engine is given one. */
+  engineId?: number;
+  /** The client's one-time token for a process it started. */
+  token?: string;
+  /** Started by a client: exit when the connection drops. */
+  spawned: boolean;
+  /** Heap limit of the task thread, in MiB. */
+  maxHeapMb?: number;
+}
+
+/**
+ * Reads the command line: `--file PATH`, or `--connect HOST:PORT` with
+ * `--key KEY`; a client that starts the process adds `--spawned` and writes
+ * `{ key, token }` as JSON to its stdin.
+ *
+ * @example
+ * ```ts
+ * import { parseEngineArgs } from "./main.ts";
+ * const args = await parseEngineArgs(["--connect", "127.0.0.1:5555", "--key", "k"]);
+ * console.log(args.port); // 5555
+ * ```
+ */
+export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
+  const flags = new Map<string, string>();
+  const switches = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--spawned") switches.add(flag);
+    else if (["--file", "--connect", "--key", "--max-heap-mb"].includes(flag)) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      flags.set(flag, value);
+    } else {
+      throw new Error(
+        `unknown option ${flag}. Use --file conn.json, or --connect ` +
+          "HOST:PORT --key KEY",
+      );
+    }
+  }
+  let hostname: string;
+  let port: number;
+  let key = flags.get("--key");
+  let engineId: number | undefined;
+  let token: string | undefined;
+  const file = flags.get("--file");
+  if (file) {
+    const info = JSON.parse(await Deno.readTextFile(file));
+    ({ hostname, port } = info);
+    key ??= info.key;
+  } else {
+    const target = flags.get("--connect");
+    if (!target) {
+      throw new Error(
+        "give --file conn.json, or --connect HOST:PORT --key KEY",
+      );
+    }
+    const at = target.lastIndexOf(":");
+    hostname = target.slice(0, at).replace(/^\[|\]$/g, "");
+    port = Number(target.slice(at + 1));
+  }
+  if (switches.has("--spawned")) {
+    const secrets = JSON.parse(await new Response(Deno.stdin.readable).text());
+    key = secrets.key;
+    token = secrets.token;
+    engineId = secrets.engineId;
+  }
+  if (!hostname || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error("the client's address must be HOST:PORT");
+  }
+  if (!key) throw new Error("no key: give --key KEY or a connection file");
+  const heap = flags.get("--max-heap-mb");
+  return {
+    hostname,
+    port,
+    key,
+    engineId,
+    token,
+    spawned: switches.has("--spawned"),
+    maxHeapMb: heap ? Number(heap) : undefined,
+  };
+}
+
+/**
+ * Connects, serves, and reconnects with backoff (0.1 s doubling to 5 s)
+ * until told to stop. Resolves with the process's exit code.
+ *
+ * @example
+ * ```ts
+ * import { parseEngineArgs, serveEngine } from "./main.ts";
+ * Deno.exit(await serveEngine(await parseEngineArgs(Deno.args)));
+ * ```
+ */
+export async function serveEngine(args: EngineArgs): Promise<number> {
+  let engineId = args.engineId;
+  let delay = 100;
+  while (true) {
+    let conn: FramedConnection | undefined;
+    try {
+      const socket = await Deno.connect({
+        hostname: args.hostname,
+        port: args.port,
+      });
+      conn = new FramedConnection(socket, HANDSHAKE_MAX_FRAME_BYTES);
+      engineId = await joinClient(conn, args.key, {
+        engineId,
+        token: args.token,
+        pid: Deno.pid,
+        hostname: Deno.hostname(),
+      }, 10_000);
+      conn.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+      delay = 100;
+      log(`engine ${engineId} registered with ${args.hostname}:${args.port}`);
+      const why = await new Relay(conn, engineId, args.maxHeapMb).closed;
+      if (why === "stop") return 0;
+      log(`engine ${engineId}: ${why}`);
+    } catch (error) {
+      conn?.close("handshake failed");
+      if (error instanceof HandshakeError && error.refused) {
+        log(error.message);
+        return 1;
+      }
+      if (args.spawned) {
+        log(`could not reach the client: ${(error as Error).message}`);
+        return 1;
+      }
+      log(
+        `cannot reach the client (${(error as Error).message}); ` +
+          `retrying in ${delay} ms`,
+      );
+    }
+    if (args.spawned) return 1;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(5000, delay * 2);
+  }
+}
+
+function log(line: string): void {
+  console.error(`troupe engine (pid ${Deno.pid}): ${line}`);
+}

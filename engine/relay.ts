@@ -1,0 +1,156 @@
+/**
+ * The engine process's main thread: relays between the client's connection
+ * and the thread that runs tasks. Heartbeats are answered here, so a task
+ * that never yields cannot make its engine look dead, and publications are
+ * paced by the socket: one counts as taken in once its frame is written.
+ *
+ * @module
+ */
+
+import type { FromEngine, ToEngine } from "../actors/messages.ts";
+import { ACK_SLOT } from "../actors/messages.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import { WorkerLink } from "../transport/worker_link.ts";
+
+const TASK_THREAD = new URL("./worker.ts", import.meta.url);
+
+/**
+ * Runs one engine over one authenticated connection until either ends.
+ * `closed` resolves with why: `"stop"` when the client asked the engine to
+ * stop, otherwise a description of what was lost.
+ *
+ * @example
+ * ```ts
+ * import { Relay } from "./relay.ts";
+ * import type { FramedConnection } from "../transport/framed_connection.ts";
+ * declare const conn: FramedConnection;
+ * const why = await new Relay(conn, 0, 2048).closed;
+ * ```
+ */
+export class Relay {
+  #conn: FramedConnection;
+  #engineId: number;
+  #maxHeapMb: number | undefined;
+  #thread!: WorkerLink<ToEngine, FromEngine>;
+  #acks!: Int32Array;
+  #interrupting = false;
+  #done: PromiseWithResolvers<string> = Promise.withResolvers();
+  #finished = false;
+
+  /** Starts the task thread and begins relaying. */
+  constructor(
+    conn: FramedConnection,
+    engineId: number,
+    maxHeapMb: number | undefined,
+  ) {
+    this.#conn = conn;
+    this.#engineId = engineId;
+    this.#maxHeapMb = maxHeapMb;
+    conn.onClose = (reason) => this.#finish(`connection lost: ${reason}`);
+    this.#startThread();
+    conn.onValue = (value) => this.#fromClient(value as ToEngine);
+  }
+
+  /** Resolves once the relay has ended, with why. */
+  get closed(): Promise<string> {
+    return this.#done.promise;
+  }
+
+  #startThread(): void {
+    const thread = new WorkerLink<ToEngine, FromEngine>(TASK_THREAD, {
+      name: `troupe engine ${this.#engineId}`,
+      maxHeapMb: this.#maxHeapMb,
+    });
+    const acks = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    this.#thread = thread;
+    this.#acks = new Int32Array(acks);
+    thread.onMessage = (message) => this.#fromThread(message);
+    thread.onExit = (reason) => this.#threadExited(thread, reason);
+    thread.send({ t: "init", engineId: this.#engineId, acks });
+  }
+
+  #fromClient(message: ToEngine): void {
+    switch (message.t) {
+      case "init":
+        return; // The thread was initialised when it started.
+      case "ping":
+        this.#send({ t: "pong" });
+        // The thread checks its own health when it can answer.
+        this.#thread.send(message);
+        return;
+      case "interrupt":
+        if (this.#interrupting) return;
+        this.#interrupting = true;
+        this.#thread.terminate();
+        return;
+      case "run":
+        this.#thread.send(message);
+        return;
+      default:
+        if ((message as { t: string }).t === "stop") this.#finish("stop");
+    }
+  }
+
+  #fromThread(message: FromEngine): void {
+    switch (message.t) {
+      case "pong":
+        return;
+      case "pub": {
+        const acks = this.#acks;
+        this.#send(message)?.then(() => Atomics.add(acks, ACK_SLOT, 1));
+        return;
+      }
+      default:
+        this.#send(message);
+    }
+  }
+
+  #threadExited(thread: WorkerLink<ToEngine, FromEngine>, reason: string) {
+    if (thread !== this.#thread || this.#finished) return;
+    if (this.#interrupting) {
+      this.#interrupting = false;
+      this.#send({ t: "reset", reason: "the running task was interrupted" });
+      this.#startThread();
+      return;
+    }
+    // The client ends the engine on `fatal`; this process then reconnects
+    // with a fresh thread, or exits if the client started it.
+    this.#send({ t: "fatal", reason });
+  }
+
+  #send(message: FromEngine): Promise<void> | undefined {
+    try {
+      return this.#conn.send(message).catch(() => {});
+    } catch (error) {
+      // A value the thread could clone but msgpack cannot encode.
+      if (message.t === "done") {
+        this.#send({
+          ...message,
+          ok: false,
+          value: undefined,
+          error: {
+            name: "TypeError",
+            message: `the task's result could not be sent to the client: ${
+              (error as Error).message
+            }`,
+          },
+        });
+      } else if (message.t === "pub") {
+        this.#send({
+          t: "stream",
+          taskId: message.taskId,
+          name: "stderr",
+          text: `publishData: could not send: ${(error as Error).message}\n`,
+        });
+      }
+      return undefined;
+    }
+  }
+
+  #finish(reason: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#conn.close(reason);
+    this.#thread.terminate().then(() => this.#done.resolve(reason));
+  }
+}

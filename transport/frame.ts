@@ -1,0 +1,166 @@
+/**
+ * Frames: a 4-byte big-endian length, then that many bytes of body.
+ *
+ * @module
+ */
+
+/** Bytes in a frame's length prefix. */
+export const HEADER_BYTES = 4;
+
+/** The largest frame a connection accepts unless told otherwise: 256 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 2 ** 20;
+
+/**
+ * The byte stream broke the framing rules; the connection must close.
+ *
+ * @example
+ * ```ts
+ * import { FrameError } from "./frame.ts";
+ * const e = new FrameError("a frame of 4 GiB is over the 256 MiB limit");
+ * console.log(e.message);
+ * ```
+ */
+export class FrameError extends Error {
+  /** `message` says what the peer sent. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FrameError";
+  }
+}
+
+/**
+ * The length prefix of a frame whose body is `bodyBytes` long.
+ *
+ * @example
+ * ```ts
+ * import { frameHeader } from "./frame.ts";
+ * console.log(frameHeader(258)); // Uint8Array [0, 0, 1, 2]
+ * ```
+ */
+export function frameHeader(bodyBytes: number): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  new DataView(header.buffer).setUint32(0, bodyBytes);
+  return header;
+}
+
+/**
+ * Splits a byte stream into frame bodies, whatever the chunking: every split
+ * of the same stream gives the same frames. A length over `maxFrameBytes`
+ * fails at once, before anything is allocated for it.
+ *
+ * Bodies are views into the pushed chunks where a body lies within one
+ * chunk, so callers must not reuse a chunk after pushing it (a fresh buffer
+ * per read, as `ReadableStream` gives, is right).
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder, frameHeader } from "./frame.ts";
+ * const decoder = new FrameDecoder(1024);
+ * const stream = new Uint8Array([...frameHeader(2), 7, 8]);
+ * console.log(decoder.push(stream.subarray(0, 3))); // []
+ * console.log(decoder.push(stream.subarray(3))); // [Uint8Array [7, 8]]
+ * ```
+ */
+export class FrameDecoder {
+  #max: number;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #bodyBytes: number | undefined;
+
+  /** Accepts frames up to `maxFrameBytes` bytes of body. */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.#max = maxFrameBytes;
+  }
+
+  /** The largest body accepted; raised once a peer has authenticated. */
+  set maxFrameBytes(bytes: number) {
+    this.#max = bytes;
+  }
+
+  /** Bytes received that do not make a whole frame yet. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Takes the next bytes; returns every frame body they complete. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (chunk.byteLength > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.byteLength;
+    }
+    const frames: Uint8Array[] = [];
+    while (true) {
+      if (this.#bodyBytes === undefined) {
+        if (this.#buffered < HEADER_BYTES) break;
+        const header = this.#take(HEADER_BYTES);
+        const length = new DataView(
+          header.buffer,
+          header.byteOffset,
+          HEADER_BYTES,
+        ).getUint32(0);
+        if (length > this.#max) {
+          throw new FrameError(
+            looksLikeText(header)
+              ? `the peer sent text, not frames (it began with ` +
+                `${JSON.stringify(new TextDecoder().decode(header))}): an ` +
+                "HTTP client or another protocol on troupe's port?"
+              : `the peer announced a frame of ${formatBytes(length)}, ` +
+                `over the limit of ${formatBytes(this.#max)}`,
+          );
+        }
+        this.#bodyBytes = length;
+      }
+      if (this.#buffered < this.#bodyBytes) break;
+      frames.push(this.#take(this.#bodyBytes));
+      this.#bodyBytes = undefined;
+    }
+    return frames;
+  }
+
+  /** Removes `n` buffered bytes, copying only when they span chunks. */
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (first && first.byteLength >= n) {
+      if (first.byteLength === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0];
+      const used = Math.min(chunk.byteLength, n - filled);
+      out.set(chunk.subarray(0, used), filled);
+      filled += used;
+      if (used === chunk.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    return out;
+  }
+}
+
+/**
+ * Bytes as a person reads them: "512 B", "4 KiB", "256 MiB", "4 GiB".
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./frame.ts";
+ * console.log(formatBytes(2 ** 32)); // "4 GiB"
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Four printable ASCII bytes, as "GET ", "POST" or "SSH-" begin. */
+function looksLikeText(header: Uint8Array): boolean {
+  return header.every((b) => b >= 0x20 && b < 0x7f);
+}

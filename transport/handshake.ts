@@ -1,0 +1,301 @@
+/**
+ * The handshake that opens every engine connection: each side proves it
+ * holds the shared key (HMAC-SHA256 over fresh nonces from both sides), the
+ * key itself never crossing the wire; then the engine registers.
+ *
+ * @module
+ */
+
+import type { FramedConnection } from "./framed_connection.ts";
+
+/** The wire protocol's version; both sides must speak the same. */
+export const PROTOCOL_VERSION = 1;
+
+/** Handshake frames are small: a peer announcing more is dropped. */
+export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
+
+const NONCE_BYTES = 32;
+
+/**
+ * What an engine says of itself when it registers.
+ *
+ * @example
+ * ```ts
+ * import type { EngineHello } from "./handshake.ts";
+ * const hello: EngineHello = { engineId: 3, pid: Deno.pid };
+ * ```
+ */
+export interface EngineHello {
+  /** The id it had (or was given at spawn), which it asks to keep. */
+  engineId?: number;
+  /** The one-time token a client gave the process it spawned. */
+  token?: string;
+  /** The engine's process id, for people reading logs. */
+  pid?: number;
+  /** The engine's host name, for people reading logs. */
+  hostname?: string;
+}
+
+/**
+ * The handshake failed: wrong key, wrong version, a frame out of place, or
+ * a deadline passed. The connection is closed.
+ *
+ * @example
+ * ```ts
+ * import { HandshakeError } from "./handshake.ts";
+ * throw new HandshakeError("the engine does not hold the key");
+ * ```
+ */
+export class HandshakeError extends Error {
+  /** `true` when the client refused the engine: retrying cannot help. */
+  readonly refused: boolean;
+
+  /** `message` says what went wrong, and never contains the key. */
+  constructor(message: string, refused = false) {
+    super(message);
+    this.name = "HandshakeError";
+    this.refused = refused;
+  }
+}
+
+/**
+ * The client's side. Sends a nonce, checks the engine's proof, lets `decide`
+ * pick the engine's id (it throws to refuse the engine), and proves its own
+ * hold of the key. Rejects with a `HandshakeError` after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { acceptEngine } from "./handshake.ts";
+ * import type { FramedConnection } from "./framed_connection.ts";
+ * declare const conn: FramedConnection;
+ * const { engineId } = await acceptEngine(conn, "secret", () => 0, 5000);
+ * ```
+ */
+export async function acceptEngine(
+  conn: FramedConnection,
+  key: string,
+  decide: (hello: EngineHello) => number,
+  timeoutMs: number,
+): Promise<{ engineId: number; hello: EngineHello }> {
+  const mac = await hmacKey(key);
+  const clientNonce = randomNonce();
+  const next = reader(conn, timeoutMs);
+  try {
+    await conn.send({
+      t: "hello",
+      protocol: "troupe",
+      version: PROTOCOL_VERSION,
+      nonce: clientNonce,
+    });
+    const auth = expect(await next(), "auth");
+    try {
+      checkVersion(auth.version);
+    } catch (error) {
+      await refuse(conn, (error as Error).message);
+      throw error;
+    }
+    const engineNonce = nonce(auth.nonce);
+    const proof = bytes(auth.mac, "mac");
+    const signed = concat(label("engine"), clientNonce, engineNonce);
+    if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
+      await refuse(conn, "it does not hold the key");
+      throw new HandshakeError("the engine does not hold the key");
+    }
+    const hello = (auth.engine ?? {}) as EngineHello;
+    let engineId: number;
+    try {
+      engineId = decide(hello);
+    } catch (error) {
+      await refuse(conn, (error as Error).message);
+      throw new HandshakeError((error as Error).message);
+    }
+    const answer = concat(label("client"), engineNonce, clientNonce);
+    await conn.send({
+      t: "welcome",
+      engineId,
+      mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, answer)),
+    });
+    return { engineId, hello };
+  } finally {
+    next.stop();
+  }
+}
+
+/**
+ * The engine's side: answers the client's nonce with its proof and its
+ * `hello`, then checks the client's proof. Resolves with the id the client
+ * gave it.
+ *
+ * @example
+ * ```ts
+ * import { joinClient } from "./handshake.ts";
+ * import type { FramedConnection } from "./framed_connection.ts";
+ * declare const conn: FramedConnection;
+ * const engineId = await joinClient(conn, "secret", { pid: Deno.pid }, 5000);
+ * ```
+ */
+export async function joinClient(
+  conn: FramedConnection,
+  key: string,
+  hello: EngineHello,
+  timeoutMs: number,
+): Promise<number> {
+  const mac = await hmacKey(key);
+  const engineNonce = randomNonce();
+  const next = reader(conn, timeoutMs);
+  try {
+    const greeting = expect(await next(), "hello");
+    if (greeting.protocol !== "troupe") {
+      throw new HandshakeError("the server does not speak troupe");
+    }
+    checkVersion(greeting.version);
+    const clientNonce = nonce(greeting.nonce);
+    const signed = concat(label("engine"), clientNonce, engineNonce);
+    await conn.send({
+      t: "auth",
+      version: PROTOCOL_VERSION,
+      nonce: engineNonce,
+      mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, signed)),
+      engine: hello,
+    });
+    const welcome = expect(await next(), "welcome");
+    const answer = concat(label("client"), engineNonce, clientNonce);
+    const proof = bytes(welcome.mac, "mac");
+    if (!(await crypto.subtle.verify("HMAC", mac, proof, answer))) {
+      throw new HandshakeError("the client does not hold the key");
+    }
+    if (!Number.isInteger(welcome.engineId)) {
+      throw new HandshakeError("the client gave no engine id");
+    }
+    return welcome.engineId as number;
+  } finally {
+    next.stop();
+  }
+}
+
+type Frame = Record<string, unknown>;
+
+/**
+ * Tells an engine why it is turned away, so that it stops retrying. Says
+ * nothing that helps a guesser: the reason names no secret.
+ */
+async function refuse(conn: FramedConnection, reason: string): Promise<void> {
+  await conn.send({ t: "refused", reason }).catch(() => {});
+}
+
+/**
+ * Reads values one at a time within an overall deadline. Values that come
+ * after the handshake stay held by the connection for its next owner.
+ */
+function reader(conn: FramedConnection, timeoutMs: number) {
+  let waiting: PromiseWithResolvers<unknown> | undefined;
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    waiting?.reject(failure);
+  };
+  const timer = setTimeout(
+    () => fail(new HandshakeError(`no handshake within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  const onClose = conn.onClose;
+  conn.onClose = (reason) => {
+    fail(new HandshakeError(`the connection closed: ${reason}`));
+    onClose(reason);
+  };
+  conn.start();
+  const next = async (): Promise<unknown> => {
+    if (failure) throw failure;
+    waiting = Promise.withResolvers();
+    const got = waiting;
+    conn.onValue = (value) => {
+      conn.onValue = undefined;
+      got.resolve(value);
+    };
+    try {
+      return await got.promise;
+    } finally {
+      waiting = undefined;
+      conn.onValue = undefined;
+    }
+  };
+  next.stop = () => {
+    clearTimeout(timer);
+    conn.onClose = onClose;
+  };
+  return next;
+}
+
+function expect(value: unknown, t: string): Frame {
+  const frame = value as Frame | null;
+  if (frame?.t === "refused" && t !== "refused") {
+    throw new HandshakeError(
+      `the client refused this engine: ${String(frame.reason)}`,
+      true,
+    );
+  }
+  if (
+    value === null || typeof value !== "object" || (value as Frame).t !== t
+  ) {
+    throw new HandshakeError(`expected a "${t}" frame, got ${describe(value)}`);
+  }
+  return value as Frame;
+}
+
+function checkVersion(version: unknown): void {
+  if (version !== PROTOCOL_VERSION) {
+    throw new HandshakeError(
+      `the peer speaks protocol version ${JSON.stringify(version)}, this ` +
+        `side speaks ${PROTOCOL_VERSION}: run the same troupe version on both`,
+    );
+  }
+}
+
+function nonce(value: unknown): Uint8Array {
+  const b = bytes(value, "nonce");
+  if (b.byteLength !== NONCE_BYTES) {
+    throw new HandshakeError(`a nonce must be ${NONCE_BYTES} bytes`);
+  }
+  return b;
+}
+
+function bytes(value: unknown, what: string): Uint8Array<ArrayBuffer> {
+  if (!(value instanceof Uint8Array)) {
+    throw new HandshakeError(`the ${what} is not bytes`);
+  }
+  return value.slice();
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== "object") return typeof value;
+  const t = (value as Frame).t;
+  return typeof t === "string" ? `"${t}"` : "an object without a type";
+}
+
+function label(side: "engine" | "client"): Uint8Array {
+  return new TextEncoder().encode(`troupe ${side} proof\0`);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function randomNonce(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+}
+
+function hmacKey(key: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+}

@@ -1,0 +1,164 @@
+/**
+ * A link to an engine over a framed TCP connection, optionally owning the
+ * local process that runs it.
+ *
+ * @module
+ */
+
+import { encodeValue } from "./codec.ts";
+import type { FramedConnection } from "./framed_connection.ts";
+
+/** How to start an engine process that will connect back. */
+export interface EngineProcessOptions {
+  /** The module to run with `deno run -A`. */
+  entry: URL;
+  /** Its command-line arguments. */
+  args: string[];
+  /** Written to its stdin, then stdin closes: how secrets reach it unseen. */
+  stdin: string;
+}
+
+/**
+ * Carries messages to and from an engine over TCP. A link made with
+ * `TcpLink.spawn` owns its process: it buffers messages until the process has
+ * connected and authenticated (`attach`), and its `onExit` fires on whichever
+ * comes first, the process exiting or the connection closing.
+ *
+ * @example
+ * ```ts
+ * import { TcpLink } from "./tcp_link.ts";
+ * import type { FramedConnection } from "./framed_connection.ts";
+ * declare const conn: FramedConnection;
+ * const link = new TcpLink<string, string>();
+ * link.onMessage = (m) => console.log(m);
+ * link.attach(conn);
+ * link.send("hello");
+ * ```
+ */
+export class TcpLink<Out, In> {
+  /** Called for each message from the engine, in order. */
+  onMessage: (message: In) => void = () => {};
+  /** Called once when the engine is gone, with why. */
+  onExit: (reason: string) => void = () => {};
+  /** The engine answers heartbeats from a thread its tasks do not use. */
+  readonly answersWhileBusy = true;
+  /** Shared memory does not cross processes. */
+  readonly sharesMemory = false;
+  #conn: FramedConnection | undefined;
+  #queued: Uint8Array[] = [];
+  #process: Deno.ChildProcess | undefined;
+  #exitReason: string | undefined;
+  #gone: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  /**
+   * Starts `deno run -A entry ...args` and returns its link. The process gets
+   * `stdin` on its standard input and must then connect back.
+   */
+  static spawn<Out, In>(options: EngineProcessOptions): TcpLink<Out, In> {
+    const link = new TcpLink<Out, In>();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        ...configFor(options.entry),
+        options.entry.href,
+        ...options.args,
+      ],
+      stdin: "piped",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    link.#process = child;
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(options.stdin))
+      .then(() => writer.close())
+      .catch(() => {}); // An early exit is reported by `status`.
+    child.status.then((status) => {
+      const how = status.signal
+        ? `it was killed by ${status.signal}`
+        : `its process exited with code ${status.code}`;
+      link.#exit(how);
+      link.#conn?.close(how);
+    });
+    return link;
+  }
+
+  /** The engine's process id, for a link that owns its process. */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Takes over an authenticated connection and sends what was queued. */
+  attach(conn: FramedConnection): void {
+    if (this.#exitReason !== undefined) {
+      conn.close(this.#exitReason);
+      return;
+    }
+    this.#conn = conn;
+    conn.onClose = (reason) => {
+      this.#exit(`its connection closed: ${reason}`);
+      this.#process?.kill("SIGKILL");
+    };
+    conn.onValue = (value) => this.onMessage(value as In);
+    for (const body of this.#queued) conn.sendBody(body).catch(() => {});
+    this.#queued = [];
+  }
+
+  /** Sends one message; throws at once if it cannot be encoded. */
+  send(message: Out): void {
+    const body = encodeValue(message);
+    if (this.#conn) this.#conn.sendBody(body).catch(() => {});
+    else if (this.#exitReason === undefined) this.#queued.push(body);
+  }
+
+  /**
+   * Stops the running task but keeps the engine: its process starts a
+   * fresh task thread and says `reset`.
+   */
+  interrupt(): void {
+    this.send({ t: "interrupt" } as Out);
+  }
+
+  /** Ends the engine (its process, if this link owns it); resolves once gone. */
+  terminate(): Promise<void> {
+    if (this.#exitReason === undefined) {
+      this.#exit("it was terminated");
+      this.#conn?.close("it was terminated");
+      try {
+        this.#process?.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
+    }
+    return this.#gone.promise;
+  }
+
+  #exit(reason: string): void {
+    if (this.#exitReason !== undefined) return;
+    this.#exitReason = reason;
+    this.#queued = [];
+    const waits: Promise<unknown>[] = [];
+    if (this.#process) waits.push(this.#process.status);
+    if (this.#conn) waits.push(this.#conn.closed);
+    Promise.all(waits).then(() => this.#gone.resolve());
+    this.onExit(reason);
+  }
+}
+
+/**
+ * Run from a checkout, the entry's own `deno.json` maps its imports; from a
+ * registry, the package carries them. The config is named explicitly because
+ * Deno looks for one from the working directory, which may be anywhere.
+ */
+function configFor(entry: URL): string[] {
+  if (entry.protocol !== "file:") return [];
+  for (let dir = new URL("./", entry);; dir = new URL("../", dir)) {
+    const config = new URL("deno.json", dir);
+    try {
+      Deno.statSync(config);
+      return ["--config", config.pathname];
+    } catch {
+      if (dir.pathname === "/") return [];
+    }
+  }
+}

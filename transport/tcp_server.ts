@@ -1,0 +1,137 @@
+/**
+ * The client's TCP listener for engines: accepts connections, runs the
+ * handshake under a deadline, and hands over authenticated engines.
+ *
+ * @module
+ */
+
+import { DEFAULT_MAX_FRAME_BYTES } from "./frame.ts";
+import { FramedConnection } from "./framed_connection.ts";
+import {
+  acceptEngine,
+  type EngineHello,
+  HANDSHAKE_MAX_FRAME_BYTES,
+} from "./handshake.ts";
+
+/** How a `TcpServer` listens. */
+export interface TcpServerOptions {
+  /** Interface to bind; `127.0.0.1` unless told otherwise. */
+  hostname?: string;
+  /** Port; 0 picks a free one. */
+  port?: number;
+  /** The shared key every engine must prove it holds. */
+  key: string;
+  /** Largest frame accepted from an authenticated engine. */
+  maxFrameBytes?: number;
+  /** How long a peer has to authenticate, in ms. Defaults to 5000. */
+  handshakeTimeoutMs?: number;
+  /**
+   * Picks the id of an engine that proved it holds the key; throws to refuse
+   * it. Called before the engine is told its id.
+   */
+  decide: (hello: EngineHello, peer: string) => number;
+  /** Receives each registered engine's connection, ready for its owner. */
+  onEngine: (conn: FramedConnection, engineId: number) => void;
+  /** Where to say why a peer was dropped. Never given the key. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Listens for engines. Nothing but the handshake is read from a peer before
+ * it has proved it holds the key; a peer that fails (wrong key, garbage, an
+ * HTTP request, an oversized length, a wrong version, too slow) is dropped
+ * with a log line saying why, and nothing else is touched.
+ *
+ * @example
+ * ```ts
+ * import { TcpServer } from "./tcp_server.ts";
+ * const server = new TcpServer({
+ *   key: "secret",
+ *   decide: () => 0,
+ *   onEngine: (conn, id) => console.log("engine", id, "from", conn.peer),
+ * });
+ * console.log(server.port);
+ * await server.close();
+ * ```
+ */
+export class TcpServer {
+  #listener: Deno.TcpListener;
+  #options: TcpServerOptions;
+  #handshaking = new Set<FramedConnection>();
+  #accepting: Promise<void>;
+  #closed = false;
+
+  /** Binds at once; throws if the address is taken. */
+  constructor(options: TcpServerOptions) {
+    this.#options = options;
+    this.#listener = Deno.listen({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+      transport: "tcp",
+    });
+    this.#accepting = this.#accept();
+  }
+
+  /** The bound interface. */
+  get hostname(): string {
+    return this.#listener.addr.hostname;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#listener.addr.port;
+  }
+
+  /** Stops listening and drops peers still in their handshake. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    for (const conn of this.#handshaking) conn.close("the client closed");
+    await Promise.all([
+      this.#accepting,
+      ...[...this.#handshaking].map((conn) => conn.closed),
+    ]);
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const socket of this.#listener) this.#greet(socket);
+    } catch (error) {
+      if (!this.#closed) this.#log(`stopped accepting engines: ${error}`);
+    }
+  }
+
+  async #greet(socket: Deno.Conn): Promise<void> {
+    const conn = new FramedConnection(socket, HANDSHAKE_MAX_FRAME_BYTES);
+    const peer = conn.peer;
+    this.#handshaking.add(conn);
+    const { key, decide } = this.#options;
+    try {
+      const { engineId } = await acceptEngine(
+        conn,
+        key,
+        (hello) => decide(hello, peer),
+        this.#options.handshakeTimeoutMs ?? 5000,
+      );
+      this.#handshaking.delete(conn);
+      if (this.#closed) {
+        conn.close("the client closed");
+        return;
+      }
+      conn.maxFrameBytes = this.#options.maxFrameBytes ??
+        DEFAULT_MAX_FRAME_BYTES;
+      this.#options.onEngine(conn, engineId);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      if (!this.#closed) this.#log(`dropped a connection from ${peer}: ${why}`);
+      conn.close(why);
+      await conn.closed;
+      this.#handshaking.delete(conn);
+    }
+  }
+
+  #log(line: string): void {
+    (this.#options.log ?? ((l) => console.warn(l)))(`troupe: ${line}`);
+  }
+}
