@@ -269,7 +269,9 @@ export class Client implements AsyncDisposable {
 
   /**
    * Resolves once at least `n` engines are up. Rejects with a `TimeoutError`
-   * after `timeoutMs`, and at once if `n` engines can never be up.
+   * after `timeoutMs`, and at once if `n` engines can never be up (the
+   * client does not listen for remote engines, and too few of its own are
+   * up, starting or restarting).
    */
   waitForEngines(
     n: number,
@@ -473,7 +475,9 @@ export class Client implements AsyncDisposable {
     for (const listener of this.#listeners) listener(event);
   }
 
+  /** How many engines could still be up; any number, while remote engines may join. */
   #possibleEngines(): number {
+    if (this.#server) return Infinity;
     return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
   }
 }
