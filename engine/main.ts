@@ -143,7 +143,10 @@ export async function serveEngine(args: EngineArgs): Promise<number> {
       }, 10_000);
       conn.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
       delay = 100;
-      log(`engine ${engineId} registered with ${args.hostname}:${args.port}`);
+      // A client-started engine is the client's business to report.
+      if (!args.spawned) {
+        log(`engine ${engineId} registered with ${args.hostname}:${args.port}`);
+      }
       const why = await new Relay(conn, engineId, args.maxHeapMb).closed;
       if (why === "stop") return 0;
       log(`engine ${engineId}: ${why}`);

@@ -3,8 +3,10 @@
  *
  *   deno task demo            # 10 steps, one a second, as in the notebook
  *   deno task demo --fast     # the same in well under a second
+ *   deno task demo:remote     # the engines as processes, over TCP
  *
- * Options: `--workers N` (default 4), `--steps N` (10), `--interval MS`
+ * Options: `--workers N` (default 4), `--processes N` (engines as local
+ * processes; 0, or 4 with `demo:remote`), `--steps N` (10), `--interval MS`
  * (1000), `--fast` (interval 20 ms), `--out FILE` (out/publish_data.svg).
  *
  * @module
@@ -15,8 +17,10 @@ import { renderSvg, seedPlotSpec } from "./seed_plot.ts";
 
 /** What the demo reads from its command line. */
 export interface DemoOptions {
-  /** Engines to start. */
+  /** Engines to start as Worker threads. */
   workers: number;
+  /** Engines to start as processes that connect over TCP. */
+  processes: number;
   /** Simulation steps per engine. */
   steps: number;
   /** Pause between steps, in ms. */
@@ -37,10 +41,12 @@ export interface DemoOptions {
 export function parseDemoArgs(args: string[]): DemoOptions {
   const options: DemoOptions = {
     workers: 4,
+    processes: 0,
     steps: 10,
     intervalMs: 1000,
     out: "out/publish_data.svg",
   };
+  let workersGiven = false;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = () => {
@@ -57,7 +63,11 @@ export function parseDemoArgs(args: string[]): DemoOptions {
     };
     switch (flag) {
       case "--workers":
-        options.workers = Math.max(1, count());
+        options.workers = count();
+        workersGiven = true;
+        break;
+      case "--processes":
+        options.processes = count();
         break;
       case "--steps":
         options.steps = Math.max(1, count());
@@ -73,10 +83,14 @@ export function parseDemoArgs(args: string[]): DemoOptions {
         break;
       default:
         throw new Error(
-          `unknown option ${flag}; the options are --workers N, --steps N, ` +
-            "--interval MS, --fast and --out FILE",
+          `unknown option ${flag}; the options are --workers N, ` +
+            "--processes N, --steps N, --interval MS, --fast and --out FILE",
         );
     }
+  }
+  if (options.processes > 0 && !workersGiven) options.workers = 0;
+  if (options.workers + options.processes === 0) {
+    throw new Error("the demo needs at least one engine");
   }
   return options;
 }
@@ -103,13 +117,23 @@ async function simulationLoop(steps: number, intervalMs: number) {
  * @example
  * ```ts
  * import { runDemo } from "./publish_data.ts";
- * await runDemo({ workers: 2, steps: 3, intervalMs: 10, out: "out/demo.svg" });
+ * await runDemo({
+ *   workers: 2,
+ *   processes: 0,
+ *   steps: 3,
+ *   intervalMs: 10,
+ *   out: "out/demo.svg",
+ * });
  * ```
  */
 export async function runDemo(options: DemoOptions): Promise<string> {
-  await using client = await Client.start({ workers: options.workers });
+  await using client = await Client.start({
+    workers: options.workers,
+    processes: options.processes,
+  });
   const dv = client.view();
-  console.log(`engines: [${client.ids.join(", ")}]`);
+  const kinds = client.engines().map((e) => `${e.engineId} (${e.kind})`);
+  console.log(`engines: ${kinds.join(", ")}`);
 
   const hello = dv.applyAsync(publishIt);
   await hello;

@@ -70,6 +70,48 @@ Deno.test("deno task demo --fast runs the seed notebook and writes its plot", as
   }
 });
 
+Deno.test("deno task demo:remote runs the seed on engine processes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_demo_remote_" });
+  try {
+    const out = `${dir}/plot.svg`;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-net=127.0.0.1",
+        "--allow-run",
+        "examples/publish_data.ts",
+        "--processes",
+        "2",
+        "--fast",
+        "--steps",
+        "3",
+        "--out",
+        out,
+      ],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const text = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, `${text}\n${new TextDecoder().decode(stderr)}`);
+    assert.match(text, /engines: 0 \(process\), 1 \(process\)/);
+    assert.match(
+      text,
+      /ar\.data after publishIt: \[\{"a":"hi"\},\{"a":"hi"\}\]/,
+    );
+    assert.match(text, /step {2}engine 0: 2 {2}engine 1: 2/);
+    assert.match(
+      await Deno.readTextFile(out),
+      /Data published at time step: 2/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the demo rejects an unknown option with a clear message", async () => {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "examples/publish_data.ts", "--bogus"],
