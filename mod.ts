@@ -24,10 +24,22 @@ export {
 } from "./client/client.ts";
 export {
   DirectView,
+  type PerEngine,
   type Targets,
+} from "./client/direct_view.ts";
+export {
+  type LoadBalancedOptions,
+  LoadBalancedView,
+  type MapOptions,
+} from "./client/load_balanced_view.ts";
+export {
+  moduleFunction,
+  type ModuleTask,
+  type Runnable,
   type TaskFunction,
   type TaskValue,
-} from "./client/direct_view.ts";
+} from "./client/task_function.ts";
+export type { Sequence } from "./client/partition.ts";
 export {
   AsyncResult,
   type Shaped,

@@ -18,7 +18,7 @@ import {
   ACK_SLOT,
   type DoneMessage,
   type FromEngine,
-  type SourceFunction,
+  type FunctionRef,
 } from "./messages.ts";
 import type { Registry } from "./registry.ts";
 
@@ -40,7 +40,9 @@ export interface TaskObserver {
 /** One unit of work for one engine. */
 export interface Task {
   taskId: number;
-  fn: SourceFunction;
+  fn: FunctionRef;
+  /** `map`: `args` are columns and the task maps over their rows. */
+  mode?: "apply" | "map";
   args: unknown[];
   observer: TaskObserver;
 }
@@ -359,6 +361,7 @@ export class EngineActor extends Actor<EngineMessage> {
           t: "run",
           taskId: task.taskId,
           fn: task.fn,
+          mode: task.mode,
           args: task.args,
         });
       } catch (error) {

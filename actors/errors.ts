@@ -153,9 +153,13 @@ export class TaskAbortedError extends Error {
   /** The aborted task. */
   readonly taskId: number;
 
-  /** Names the engine and the task. */
+  /** Names the engine (-1: none yet) and the task. */
   constructor(engineId: number, taskId: number) {
-    super(`task ${taskId} on engine ${engineId} was aborted`);
+    super(
+      engineId < 0
+        ? `task ${taskId} was aborted before it reached an engine`
+        : `task ${taskId} on engine ${engineId} was aborted`,
+    );
     this.name = "TaskAbortedError";
     this.engineId = engineId;
     this.taskId = taskId;

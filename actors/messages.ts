@@ -8,13 +8,24 @@
 
 import type { ErrorInfo } from "./errors.ts";
 
-/** How a task names the function it runs. */
+/** A function shipped by its source text. */
 export interface SourceFunction {
-  /** A function shipped by its source text. */
   kind: "source";
   /** Source text that evaluates to a function expression. */
   source: string;
 }
+
+/** A function exported by a module that the engine imports (once). */
+export interface ModuleFunction {
+  kind: "module";
+  /** The module's absolute URL. */
+  url: string;
+  /** The export's name. */
+  name: string;
+}
+
+/** How a task names the function it runs. */
+export type FunctionRef = SourceFunction | ModuleFunction;
 
 /** First message to an engine: who it is and where to read acks. */
 export interface InitMessage {
@@ -34,7 +45,13 @@ export interface InitMessage {
 export interface RunMessage {
   t: "run";
   taskId: number;
-  fn: SourceFunction;
+  fn: FunctionRef;
+  /**
+   * `apply` (the default) calls `fn(...args)`. `map` takes `args` as
+   * columns of equal length and returns `[fn(c0[0], c1[0]), fn(c0[1], ...)]`:
+   * one message for a whole chunk of a map.
+   */
+  mode?: "apply" | "map";
   args: unknown[];
 }
 

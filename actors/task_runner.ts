@@ -53,6 +53,7 @@ export class TaskRunner {
   #busy = false;
   #taskId: number | undefined;
   #compiled = new Map<string, (...args: unknown[]) => unknown>();
+  #modules = new Map<string, Promise<Record<string, unknown>>>();
   /** `publishData` calls so far; a publication's seq is its last call. */
   #calls = 0;
   /** Publication messages sent; the window compares it with the acks. */
@@ -124,8 +125,12 @@ export class TaskRunner {
     const started = Date.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
-      const fn = this.#compile(message.fn.source);
-      let value = fn(...message.args);
+      const fn = message.fn.kind === "source"
+        ? this.#compile(message.fn.source)
+        : await this.#load(message.fn.url, message.fn.name);
+      let value = message.mode === "map"
+        ? await mapColumns(fn, message.args as ArrayLike<unknown>[])
+        : fn(...message.args);
       if (isThenable(value)) value = await value;
       outcome = { ok: true, value };
     } catch (error) {
@@ -165,6 +170,33 @@ export class TaskRunner {
     }
     this.#compiled.set(source, fn);
     return fn;
+  }
+
+  /** Imports a module once per engine and returns the named function. */
+  async #load(
+    url: string,
+    name: string,
+  ): Promise<(...args: unknown[]) => unknown> {
+    let module = this.#modules.get(url);
+    if (!module) {
+      module = import(url).catch((error) => {
+        this.#modules.delete(url);
+        throw new Error(
+          `the engine could not import ${url}: ${messageOf(error)}. Give an ` +
+            "absolute URL that the engine can read, e.g. " +
+            'new URL("./tasks.ts", import.meta.url)',
+        );
+      });
+      this.#modules.set(url, module);
+    }
+    const fn = (await module)[name];
+    if (typeof fn !== "function") {
+      const what = fn === undefined ? "no export" : `a ${typeof fn} export`;
+      throw new TypeError(
+        `${url} has ${what} named "${name}", not a function`,
+      );
+    }
+    return fn as (...args: unknown[]) => unknown;
   }
 
   #publish(data: Record<string, unknown>): void {
@@ -233,6 +265,21 @@ export class TaskRunner {
     }
     this.#sent++;
   }
+}
+
+/** `fn` over the rows of `columns`, in order, one at a time. */
+async function mapColumns(
+  fn: (...args: unknown[]) => unknown,
+  columns: ArrayLike<unknown>[],
+): Promise<unknown[]> {
+  const n = columns.length === 0 ? 0 : columns[0].length;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let value = fn(...columns.map((column) => column[i]));
+    if (isThenable(value)) value = await value;
+    out[i] = value;
+  }
+  return out;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

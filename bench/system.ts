@@ -31,11 +31,6 @@ const fmt = (n: number, digits = 0) =>
 const pair = (samples: number[]) =>
   `${fmt(percentile(samples, 50))} / ${fmt(percentile(samples, 99))} µs`;
 
-function row(figure: string, troupe: string, raw: string): void {
-  rows.push({ figure, troupe, raw });
-  console.error(`  ${figure}: ${troupe}  (raw: ${raw})`);
-}
-
 // ---- raw limits ------------------------------------------------------------
 
 async function bareNodeWorker(): Promise<{
@@ -372,8 +367,9 @@ const rawTcpRt = await tcp.pingPong();
 const rawTcpPipe = await tcp.pipelined(N_TINY * 2);
 const rawTcpBulk = await tcp.bulkMBps(BIG * 8);
 await tcp.close();
-const memcpyMs = (await timeEach(3, 1, async () => {
+const memcpyMs = (await timeEach(3, 1, () => {
   new Float64Array(BIG).slice();
+  return Promise.resolve();
 })).map((us) => us / 1000);
 const rawWorkersMs = await rawNewWorkersMs(8);
 const rawDenoMs = [await rawDenoStartMs(), await rawDenoStartMs()];

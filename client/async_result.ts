@@ -68,6 +68,11 @@ export class TaskRecord implements TaskObserver, PublicationSink {
     this.#listener = listener;
   }
 
+  /** The scheduler chose an engine for this task. */
+  assigned(engineId: number): void {
+    this.metadata.engineId = engineId;
+  }
+
   started(): void {
     this.metadata.status = "running";
     // The client's clock for now; the engine's replaces it when it reports.
@@ -112,13 +117,35 @@ export interface TaskListener {
 export type Shaped<V, Single extends boolean> = Single extends true ? V : V[];
 
 /**
- * The handle `applyAsync` returns. Awaiting it gives the result (`T`), or
- * throws the task's error: for a single-engine view the `RemoteError` or
- * `EngineError` itself, for a multi-engine view a `CompositeError` that also
- * keeps the values of the engines that succeeded.
+ * How a view builds an `AsyncResult`: the tasks, and how their values make
+ * the result. Built by views, not by users.
+ */
+export interface ResultPlan {
+  /** A single-engine result: its value and its data are not wrapped. */
+  single: boolean;
+  /** Creates and submits the task records, reporting to `listener`. */
+  start(listener: TaskListener): TaskRecord[];
+  /** Stops the tasks with these ids wherever they are. */
+  abort(taskIds: ReadonlySet<number>): void;
+  /**
+   * A map: each task returns an array of `items[i]` values, and the result
+   * is all of them, in order. Absent: each task gives one value.
+   */
+  items?: number[];
+  /** Iterate as tasks complete rather than in order (maps). */
+  unordered?: boolean;
+}
+
+/**
+ * The handle `applyAsync` and `mapAsync` return. Awaiting it gives the result
+ * (`T`), or throws the task's error: for a single-engine view the
+ * `RemoteError` or `EngineError` itself, otherwise a `CompositeError` that
+ * also keeps the values that were computed.
  *
  * While the tasks run, `data` shows what they published, merged key by key
- * per engine, and it keeps the last state after they end.
+ * per engine, and it keeps the last state after they end. It is also an
+ * async iterable of the results as they arrive: one per engine for `apply`,
+ * one per item for `map`.
  *
  * @example
  * ```ts
@@ -132,39 +159,49 @@ export type Shaped<V, Single extends boolean> = Single extends true ? V : V[];
  * ```
  */
 export class AsyncResult<T, Single extends boolean = boolean>
-  implements PromiseLike<T> {
+  implements PromiseLike<T>, AsyncIterable<unknown> {
   #records: TaskRecord[];
-  #single: boolean;
-  #abort: (taskIds: ReadonlySet<number>) => void;
-  #finished = 0;
+  #plan: ResultPlan;
+  #items: number[];
+  #finishedRecords = 0;
+  #finishedItems = 0;
   #all: PromiseWithResolvers<void> = Promise.withResolvers();
+  #changed: PromiseWithResolvers<void> = Promise.withResolvers();
+  #completionOrder: number[] = [];
   #submitted = performance.now();
   #elapsed: number | undefined;
   #streams = new Set<PublicationStream>();
+  #indexOf = new Map<TaskRecord, number>();
 
   /**
-   * Built by views, not by users: `start(listener)` must create and submit
-   * the records, reporting to `listener`.
+   * Built by views, not by users: see `ResultPlan`.
+   *
+   * @ignore
    */
-  constructor(
-    single: boolean,
-    start: (listener: TaskListener) => TaskRecord[],
-    abort: (taskIds: ReadonlySet<number>) => void,
-  ) {
-    this.#single = single;
-    this.#abort = abort;
+  constructor(plan: ResultPlan) {
+    this.#plan = plan;
     this.#records = [];
-    this.#records = start({
+    this.#items = [];
+    this.#records = plan.start({
       published: (p) => {
         for (const stream of this.#streams) stream.push(p);
       },
-      finished: () => this.#onFinished(),
+      finished: (record) => this.#onFinished(record),
     });
-    if (this.#records.length === this.#finished) this.#complete();
+    this.#items = plan.items ?? this.#records.map(() => 1);
+    this.#records.forEach((r, i) => this.#indexOf.set(r, i));
+    // Records that finished while being created (a dead engine) count now.
+    this.#records.forEach((r, i) => {
+      if (!r.outcome) return;
+      this.#finishedRecords++;
+      this.#finishedItems += this.#items[i];
+      this.#completionOrder.push(i);
+    });
+    if (this.ready()) this.#complete();
   }
 
   /**
-   * The result: waits for every engine, then returns the value (or throws the
+   * The result: waits for every task, then returns the value (or throws the
    * error). With `timeoutMs`, rejects with a `TimeoutError` if the tasks are
    * not done in time; the tasks keep running.
    */
@@ -172,8 +209,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
     if (!(await this.wait(timeoutMs))) {
       throw new TimeoutError(
         `the result is not ready after ${timeoutMs} ms (${this.progress} of ` +
-          `${this.#records.length} tasks done); the tasks keep running: ` +
-          "wait longer, or stop them with abort()",
+          `${this.#total()} done); the tasks keep running: wait longer, or ` +
+          "stop them with abort()",
       );
     }
     return this.#result();
@@ -187,9 +224,9 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.get().then(onFulfilled, onRejected);
   }
 
-  /** `true` once every engine has answered. */
+  /** `true` once every task has finished. */
   ready(): boolean {
-    return this.#finished === this.#records.length;
+    return this.#finishedRecords === this.#records.length;
   }
 
   /** Resolves `true` once ready, or `false` if `timeoutMs` passes first. */
@@ -221,9 +258,9 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   /**
-   * What the tasks published, merged key by key per engine; live while they
-   * run. A single-engine result gives the object, a multi one an array of
-   * them in target order.
+   * What the tasks published, merged key by key per task; live while they
+   * run. A single-engine result gives the object, others an array of them
+   * in task order.
    */
   get data(): Shaped<Record<string, unknown>, Single> {
     return this.#shape((r) => r.data);
@@ -239,14 +276,14 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.#shape((r) => r.stderr);
   }
 
-  /** Per engine: where the task ran, when, and how it ended. A copy. */
+  /** Per task: where it ran, when, and how it ended. A copy. */
   get metadata(): Shaped<TaskMetadata, Single> {
     return this.#shape((r) => ({ ...r.metadata }));
   }
 
-  /** How many of the tasks have finished. */
+  /** How many have finished: tasks for `apply`, items for `map`. */
   get progress(): number {
-    return this.#finished;
+    return this.#finishedItems;
   }
 
   /** Milliseconds since submission; frozen once every task has finished. */
@@ -254,12 +291,12 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.#elapsed ?? performance.now() - this.#submitted;
   }
 
-  /** The engines the tasks went to, in target order. */
+  /** The engines the tasks went to, in task order (-1: not yet assigned). */
   get engineIds(): number[] {
     return this.#records.map((r) => r.metadata.engineId);
   }
 
-  /** The tasks' ids, in target order. */
+  /** The tasks' ids, in task order. */
   get taskIds(): number[] {
     return this.#records.map((r) => r.metadata.taskId);
   }
@@ -277,15 +314,37 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   /**
-   * Stops the tasks: queued ones never run, running ones are stopped by
-   * restarting their engine (which loses its globals). Both fail with
-   * `TaskAbortedError`; tasks that had finished keep their result. Resolves
-   * once every task of this result has settled.
+   * The results as they arrive: in order, or (for `mapAsync` with
+   * `ordered: false`) as tasks complete. Throws the first error reached.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    const unordered = this.#plan.unordered ?? false;
+    let next = 0;
+    while (next < this.#records.length) {
+      const index = unordered ? this.#completionOrder[next] : next;
+      const record = index === undefined ? undefined : this.#records[index];
+      if (!record?.outcome) {
+        await this.#changed.promise;
+        continue;
+      }
+      next++;
+      const outcome = record.outcome;
+      if (!outcome.ok) throw outcome.error;
+      if (this.#plan.items) yield* outcome.value as unknown[];
+      else yield outcome.value;
+    }
+  }
+
+  /**
+   * Stops the tasks: queued ones never run, running ones are stopped (a
+   * Worker engine is restarted and loses its globals; a process engine
+   * replaces its task thread). Both fail with `TaskAbortedError`; tasks that
+   * had finished keep their result. Resolves once every task has settled.
    */
   async abort(): Promise<void> {
     const unfinished = this.#records.filter((r) => !r.outcome);
     if (unfinished.length === 0) return;
-    this.#abort(new Set(unfinished.map((r) => r.metadata.taskId)));
+    this.#plan.abort(new Set(unfinished.map((r) => r.metadata.taskId)));
     await this.#all.promise;
   }
 
@@ -294,9 +353,17 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return "AsyncResult";
   }
 
-  #onFinished(): void {
-    this.#finished++;
-    if (this.#finished === this.#records.length) this.#complete();
+  #onFinished(record: TaskRecord): void {
+    const index = this.#indexOf.get(record);
+    // Still being created: the constructor counts it.
+    if (index === undefined) return;
+    this.#finishedRecords++;
+    this.#finishedItems += this.#items[index] ?? 1;
+    this.#completionOrder.push(index);
+    const changed = this.#changed;
+    this.#changed = Promise.withResolvers();
+    changed.resolve();
+    if (this.ready()) this.#complete();
   }
 
   #complete(): void {
@@ -305,21 +372,29 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#all.resolve();
   }
 
+  #total(): number {
+    return this.#items.reduce((a, b) => a + b, 0);
+  }
+
   #result(): T {
     const outcomes = this.#records.map((r) => r.outcome!);
-    if (this.#single) {
+    if (this.#plan.single) {
       const o = outcomes[0];
       if (!o.ok) throw o.error;
       return o.value as T;
     }
     const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
-    const values = outcomes.map((o) => o.ok ? o.value : undefined);
+    const values = this.#plan.items
+      ? outcomes.flatMap((o, i) =>
+        o.ok ? (o.value as unknown[]) : new Array(this.#items[i])
+      )
+      : outcomes.map((o) => o.ok ? o.value : undefined);
     if (errors.length > 0) throw new CompositeError(errors, values);
     return values as T;
   }
 
   #shape<V>(pick: (r: TaskRecord) => V): Shaped<V, Single> {
-    return (this.#single
+    return (this.#plan.single
       ? pick(this.#records[0])
       : this.#records.map(pick)) as Shaped<V, Single>;
   }

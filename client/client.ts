@@ -16,11 +16,16 @@ import {
   Supervisor,
 } from "../actors/supervisor.ts";
 import type { EngineHello } from "../transport/handshake.ts";
+import { Scheduler } from "../actors/scheduler.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { DirectView } from "./direct_view.ts";
+import {
+  type LoadBalancedOptions,
+  LoadBalancedView,
+} from "./load_balanced_view.ts";
 import type { Engines } from "./engines.ts";
 
 /**
@@ -162,6 +167,7 @@ export class Client implements AsyncDisposable {
   #directory: Engines;
 
   #server: TcpServer | undefined;
+  #scheduler: Scheduler;
   #key: string;
   #maxHeapMb: number;
   /** Processes this client started, by their one-time token. */
@@ -182,6 +188,26 @@ export class Client implements AsyncDisposable {
       registry: this.#registry,
       nextTaskId: () => ++this.#taskCounter,
     };
+    this.#scheduler = new Scheduler({
+      engines: () => this.#supervisor.all().filter((e) => e.up),
+      submit: (engine, task, observer) => {
+        this.#registry.tell({
+          kind: "watch",
+          taskId: task.taskId,
+          sink: task.observer,
+        });
+        engine.tell({
+          kind: "submit",
+          task: {
+            taskId: task.taskId,
+            fn: task.fn,
+            mode: task.mode,
+            args: task.args,
+            observer,
+          },
+        });
+      },
+    });
     const listen = options.listen ?? (options.processes ?? 0) > 0;
     if (listen) {
       const at = listen === true ? {} : listen;
@@ -265,6 +291,41 @@ export class Client implements AsyncDisposable {
       }
     }
     return new DirectView(this.#directory, targets ?? "all");
+  }
+
+  /**
+   * A load-balanced view (ipyparallel's `load_balanced_view()`): each task
+   * goes to the engine with the least outstanding work, as engines free up.
+   * `targets` limits it to some engines; `options` sets `retries` and
+   * `timeoutMs`.
+   */
+  loadBalancedView(
+    targets?: number[] | LoadBalancedOptions,
+    options: LoadBalancedOptions = {},
+  ): LoadBalancedView {
+    if (!Array.isArray(targets)) {
+      return new LoadBalancedView(
+        this.#directory,
+        this.#scheduler,
+        undefined,
+        targets ?? options,
+      );
+    }
+    for (const id of targets) {
+      if (!this.#supervisor.get(id)) {
+        throw new RangeError(
+          `there is no engine ${id}; the engines are ${
+            JSON.stringify(this.ids)
+          }`,
+        );
+      }
+    }
+    return new LoadBalancedView(
+      this.#directory,
+      this.#scheduler,
+      targets,
+      options,
+    );
   }
 
   /**
@@ -383,7 +444,9 @@ export class Client implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      await null; // `#closed` is set before the waiters look at it.
       for (const check of [...this.#waiters]) check();
+      this.#scheduler.tell({ kind: "close" });
       await Promise.all([
         this.#server?.close(),
         this.#supervisor.close("the client was closed"),
@@ -471,8 +534,17 @@ export class Client implements AsyncDisposable {
   }
 
   #onEngineEvent(event: EngineEvent): void {
+    this.#scheduler.tell({ kind: "changed" });
     for (const check of [...this.#waiters]) check();
-    for (const listener of this.#listeners) listener(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A listener's bug must not stop supervision, the other listeners,
+        // or the process (which `reportError` would).
+        console.error("troupe: an engine event listener threw:", error);
+      }
+    }
   }
 
   /** How many engines could still be up; any number, while remote engines may join. */

@@ -1,13 +1,27 @@
 /**
- * `DirectView`: run a function on chosen engines, as ipyparallel's
- * `c[:]`, `c[0]` and `c[[0, 2]]`.
+ * `DirectView`: run functions on chosen engines and reach into their
+ * namespaces, as ipyparallel's `c[:]`, `c[0]` and `c[[0, 2]]`.
  *
  * @module
  */
 
-import { AsyncResult, TaskRecord } from "./async_result.ts";
+import type { FunctionRef } from "../actors/messages.ts";
+import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import { type Engines, submit } from "./engines.ts";
-import { shippable } from "./shippable.ts";
+import {
+  bounds,
+  checkColumns,
+  checkSequence,
+  concatParts,
+  type Sequence,
+  slice,
+} from "./partition.ts";
+import {
+  functionRef,
+  type Runnable,
+  type TaskFunction,
+  type TaskValue,
+} from "./task_function.ts";
 
 /**
  * Which engines a view runs on: `"all"` (every engine alive at each call),
@@ -15,19 +29,53 @@ import { shippable } from "./shippable.ts";
  */
 export type Targets = "all" | number | number[];
 
-/** Any function a task can run. */
-// deno-lint-ignore no-explicit-any
-export type TaskFunction = (...args: any[]) => unknown;
+/** The value of a single-engine view, or one per engine. */
+export type PerEngine<V, Single extends boolean> = Single extends true ? V
+  : V[];
 
-/** What a task's function gives back, once awaited. */
-export type TaskValue<F extends TaskFunction> = Awaited<ReturnType<F>>;
+// The namespace operations are ordinary tasks with sources of troupe's own.
+const PUSH: FunctionRef = {
+  kind: "source",
+  source: "(ns) => { Object.assign(globalThis, ns); }",
+};
+const PULL: FunctionRef = {
+  kind: "source",
+  source: `(names) => names.map((name) => {
+    if (!(name in globalThis)) {
+      throw new ReferenceError(
+        \`"\${name}" is not defined on engine \${engineId}: push it or define it first\`,
+      );
+    }
+    return globalThis[name];
+  })`,
+};
+// Indirect eval runs the code in the global scope, so `var` and
+// `globalThis.x =` persist; an error says which line of the code failed.
+const EXECUTE: FunctionRef = {
+  kind: "source",
+  source: `(code) => {
+    try {
+      (0, eval)(code);
+    } catch (error) {
+      const line = /<anonymous>:(\\d+):(\\d+)/.exec(String(error?.stack))?.[1];
+      if (line && error instanceof Error) {
+        error.message += \` (line \${line} of the executed code)\`;
+      }
+      throw error;
+    }
+  }`,
+};
+
+/** Map chunks per engine: enough to stream results, few enough to be cheap. */
+const CHUNKS_PER_ENGINE = 4;
 
 /**
  * A view on fixed engines (or on all of them). Each engine runs its tasks one
  * at a time, in the order they were submitted.
  *
- * A task is a function shipped by its source text: it must not use the
- * client's variables. Its inputs are its arguments and the engine's globals;
+ * A task is a function shipped by its source text, or a module function
+ * (`moduleFunction`). A shipped function must not use the client's
+ * variables: its inputs are its arguments and the engine's globals;
  * `publishData` and `engineId` are in scope inside it without an import.
  *
  * `Single` is `true` for a single-engine view (`client.view(3)`), whose
@@ -39,7 +87,10 @@ export type TaskValue<F extends TaskFunction> = Awaited<ReturnType<F>>;
  * await using client = await Client.start({ workers: 2 });
  * const dv = client.view();
  * console.log(await dv.applySync((a: number, b: number) => a + b, 1, 2)); // [3, 3]
- * console.log(await client.view(1).applySync(() => engineId)); // 1
+ * await dv.push({ scale: 10 });
+ * console.log(await dv.mapSync((x: number) => x * 2, [1, 2, 3])); // [2, 4, 6]
+ * await dv.scatter("part", [1, 2, 3, 4]);
+ * console.log(await dv.gather("part")); // [1, 2, 3, 4]
  * ```
  */
 export class DirectView<Single extends boolean = boolean> {
@@ -63,46 +114,179 @@ export class DirectView<Single extends boolean = boolean> {
    * nothing, if `fn` cannot be shipped or the view has no live engine.
    */
   applyAsync<F extends TaskFunction>(
-    fn: F,
+    fn: Runnable<F>,
     ...args: Parameters<F>
-  ): AsyncResult<Single extends true ? TaskValue<F> : TaskValue<F>[], Single> {
-    const source = shippable(fn);
-    const targets = this.#resolveTargets();
-    const engines = this.#engines;
-    return new AsyncResult(
-      !Array.isArray(targets),
-      (listener) =>
-        [targets].flat().map((engineId) => {
-          const record = new TaskRecord(
-            engineId,
-            engines.nextTaskId(),
-            listener,
-          );
-          submit(engines, record, source, args);
-          return record;
-        }),
-      (taskIds) => {
-        for (const engineId of new Set([targets].flat())) {
-          engines.get(engineId)?.tell({ kind: "abort", taskIds });
-        }
-      },
-    );
+  ): AsyncResult<PerEngine<TaskValue<F>, Single>, Single> {
+    return this.#run(functionRef(fn), () => args);
   }
 
   /** Same as `applyAsync` (ipyparallel's `apply` on a non-blocking view). */
   apply<F extends TaskFunction>(
-    fn: F,
+    fn: Runnable<F>,
     ...args: Parameters<F>
-  ): AsyncResult<Single extends true ? TaskValue<F> : TaskValue<F>[], Single> {
+  ): AsyncResult<PerEngine<TaskValue<F>, Single>, Single> {
     return this.applyAsync(fn, ...args);
   }
 
   /** Runs `fn(...args)` and waits for the result (ipyparallel's `apply_sync`). */
   applySync<F extends TaskFunction>(
-    fn: F,
+    fn: Runnable<F>,
     ...args: Parameters<F>
-  ): Promise<Single extends true ? TaskValue<F> : TaskValue<F>[]> {
+  ): Promise<PerEngine<TaskValue<F>, Single>> {
     return this.applyAsync(fn, ...args).get();
+  }
+
+  /**
+   * Calls `fn` on every item (with several sequences, on items at the same
+   * index: `fn(a[i], b[i])`), the items split into contiguous parts across
+   * the view's engines. Each engine gets its part in a few chunks, not item
+   * by item. The result is all values in order; iterating it gives them as
+   * they arrive, and `progress` counts items.
+   */
+  mapAsync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    ...seqs: Sequence[]
+  ): AsyncResult<TaskValue<F>[], false> {
+    const ref = functionRef(fn);
+    const length = checkColumns(seqs);
+    const ids = [this.#resolveTargets()].flat();
+    const chunks: { engineId: number; start: number; end: number }[] = [];
+    bounds(length, ids.length).forEach(([start, end], i) => {
+      const pieces = Math.min(CHUNKS_PER_ENGINE, end - start);
+      for (const [a, b] of bounds(end - start, pieces)) {
+        chunks.push({ engineId: ids[i], start: start + a, end: start + b });
+      }
+    });
+    return new AsyncResult(this.#plan(
+      false,
+      chunks.map((c) => c.engineId),
+      ref,
+      (i) => seqs.map((seq) => slice(seq, chunks[i].start, chunks[i].end)),
+      "map",
+      chunks.map((c) => c.end - c.start),
+    ));
+  }
+
+  /** `mapAsync`, then its result. */
+  mapSync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    ...seqs: Sequence[]
+  ): Promise<TaskValue<F>[]> {
+    return this.mapAsync(fn, ...seqs).get();
+  }
+
+  /**
+   * Sets globals on every target engine (ipyparallel's `push`). Values cross
+   * with their types; a task on that engine then sees them by name.
+   */
+  async push(namespace: Record<string, unknown>): Promise<void> {
+    if (
+      namespace === null || typeof namespace !== "object" ||
+      Array.isArray(namespace)
+    ) {
+      throw new TypeError("push takes an object of names and values");
+    }
+    await this.#run(PUSH, () => [namespace]);
+  }
+
+  /**
+   * Reads globals from every target engine (ipyparallel's `pull`): one name
+   * gives its value, a list of names an array of values; per engine for a
+   * multi-engine view. A name the engine does not have is a `RemoteError`.
+   */
+  async pull(name: string): Promise<PerEngine<unknown, Single>>;
+  /** Reads several globals: an array of values (per engine). */
+  async pull(names: string[]): Promise<PerEngine<unknown[], Single>>;
+  async pull(names: string | string[]): Promise<unknown> {
+    const list = [names].flat();
+    if (list.length === 0 || list.some((n) => typeof n !== "string")) {
+      throw new TypeError("pull takes a name or a list of names");
+    }
+    const values = await this.#run(PULL, () => [list]);
+    const unwrap = (v: unknown) =>
+      typeof names === "string" ? (v as unknown[])[0] : v;
+    return typeof this.#targets === "number"
+      ? unwrap(values)
+      : (values as unknown[]).map(unwrap);
+  }
+
+  /**
+   * Runs `code` in the global scope of every target engine (ipyparallel's
+   * `execute`): `var` declarations and `globalThis.x = ...` persist. An
+   * error is a `RemoteError` that names the line.
+   */
+  async execute(code: string): Promise<void> {
+    if (typeof code !== "string") throw new TypeError("execute takes code");
+    await this.#run(EXECUTE, () => [code]);
+  }
+
+  /**
+   * Splits `seq` into contiguous parts, one per target engine in target
+   * order, and sets `name` to its part on each (ipyparallel's `scatter`).
+   * A typed array is split into typed arrays.
+   */
+  async scatter(name: string, seq: Sequence): Promise<void> {
+    checkSequence(seq, "scatter");
+    const ids = [this.#resolveTargets()].flat();
+    const parts = bounds(seq.length, ids.length);
+    await new AsyncResult(this.#plan(
+      false,
+      ids,
+      PUSH,
+      (i) => [{ [name]: slice(seq, parts[i][0], parts[i][1]) }],
+    ));
+  }
+
+  /**
+   * Joins `name` from every target engine, in target order (ipyparallel's
+   * `gather`): typed arrays into one typed array, arrays into one array.
+   */
+  async gather(name: string): Promise<unknown[] | ArrayBufferView> {
+    const ids = [this.#resolveTargets()].flat();
+    const parts = await new AsyncResult(
+      this.#plan(false, ids, PULL, () => [[name]]),
+    ) as unknown[][];
+    return concatParts(parts.map((p) => p[0]), ids, name) as
+      | unknown[]
+      | ArrayBufferView;
+  }
+
+  /** Runs `ref` once per target, with `argsFor(index)`. */
+  #run<T>(
+    ref: FunctionRef,
+    argsFor: (i: number) => unknown[],
+  ): AsyncResult<T, Single> {
+    const targets = this.#resolveTargets();
+    return new AsyncResult<T, Single>(
+      this.#plan(!Array.isArray(targets), [targets].flat(), ref, argsFor),
+    );
+  }
+
+  #plan(
+    single: boolean,
+    engineIds: number[],
+    ref: FunctionRef,
+    argsFor: (i: number) => unknown[],
+    mode?: "map",
+    items?: number[],
+  ): ResultPlan {
+    const engines = this.#engines;
+    return {
+      single,
+      items,
+      start: (listener) =>
+        engineIds.map((engineId, i) => {
+          const taskId = engines.nextTaskId();
+          const record = new TaskRecord(engineId, taskId, listener);
+          submit(engines, record, ref, argsFor(i), mode);
+          return record;
+        }),
+      abort: (taskIds) => {
+        for (const engineId of new Set(engineIds)) {
+          engines.get(engineId)?.tell({ kind: "abort", taskIds });
+        }
+      },
+    };
   }
 
   #resolveTargets(): number | number[] {

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { EngineActor } from "../actors/engine_actor.ts";
-import type { SourceFunction } from "../actors/messages.ts";
+import type { EngineActor, TaskObserver } from "../actors/engine_actor.ts";
+import type { FunctionRef } from "../actors/messages.ts";
 import type { Registry } from "../actors/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
 
@@ -47,13 +47,15 @@ export interface Engines {
 export function submit(
   engines: Engines,
   record: TaskRecord,
-  fn: SourceFunction,
+  fn: FunctionRef,
   args: unknown[],
+  mode?: "apply" | "map",
+  observer: TaskObserver = record,
 ): void {
   const { engineId, taskId } = record.metadata;
   engines.registry.tell({ kind: "watch", taskId, sink: record });
   engines.get(engineId)!.tell({
     kind: "submit",
-    task: { taskId, fn, args, observer: record },
+    task: { taskId, fn, mode, args, observer },
   });
 }

@@ -1,0 +1,263 @@
+/**
+ * The scheduler actor: hands load-balanced tasks to engines as they free up.
+ *
+ * @module
+ */
+
+import { Actor } from "./actor.ts";
+import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
+import { EngineError, TaskAbortedError, TimeoutError } from "./errors.ts";
+import type { FunctionRef } from "./messages.ts";
+import type { PublicationSink } from "./registry.ts";
+
+/** A task waiting for, or running on, an engine the scheduler chose. */
+export interface ScheduledTask {
+  taskId: number;
+  fn: FunctionRef;
+  mode?: "apply" | "map";
+  args: unknown[];
+  /**
+   * Hears the task's fate and its publications; `assigned` is called at
+   * each hand-out.
+   */
+  observer: TaskObserver & PublicationSink & {
+    assigned(engineId: number): void;
+  };
+  /** Engines it may run on; all when absent. */
+  targets?: ReadonlySet<number>;
+  /** Runs left after an engine dies under it. */
+  retries: number;
+  /** Fails with `TimeoutError` if not started by then (`performance.now()`). */
+  deadline?: number;
+}
+
+/** What the scheduler needs from the client. */
+export interface SchedulerHost {
+  /** Engines that can take tasks now. */
+  engines(): EngineActor[];
+  /** Hands `task` to `engine` (routing its publications first). */
+  submit(
+    engine: EngineActor,
+    task: ScheduledTask,
+    observer: TaskObserver,
+  ): void;
+}
+
+/** What the scheduler handles. */
+export type SchedulerMessage =
+  | { kind: "enqueue"; tasks: ScheduledTask[] }
+  | { kind: "finished"; task: ScheduledTask; outcome: TaskOutcome }
+  | { kind: "abort"; taskIds: ReadonlySet<number> }
+  | { kind: "changed" }
+  | { kind: "close" };
+
+/** How often queued tasks are looked at for timeouts and free engines. */
+const SWEEP_MS = 50;
+
+/**
+ * ipyparallel's `leastload` scheme: each task goes to the engine with the
+ * fewest outstanding tasks, and no engine gets more than `highWaterMark`
+ * at a time, so that work stays here, not queued behind a slow task. Tasks
+ * queue without limit; a task whose engine dies runs again elsewhere while
+ * it has `retries` left; engines that join take work at once.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler } from "./scheduler.ts";
+ * import type { SchedulerHost } from "./scheduler.ts";
+ * declare const host: SchedulerHost;
+ * const scheduler = new Scheduler(host, 1);
+ * scheduler.tell({ kind: "changed" });
+ * scheduler.tell({ kind: "close" });
+ * ```
+ */
+export class Scheduler extends Actor<SchedulerMessage> {
+  #host: SchedulerHost;
+  #highWaterMark: number;
+  #queue: ScheduledTask[] = [];
+  /** Tasks handed out, by id: where they run. */
+  #running = new Map<number, { task: ScheduledTask; engine: EngineActor }>();
+  #aborted = new Set<number>();
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  /** Schedules on `host`'s engines, at most `highWaterMark` per engine. */
+  constructor(host: SchedulerHost, highWaterMark = 1) {
+    super();
+    this.#host = host;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** Tasks waiting for an engine. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  protected receive(message: SchedulerMessage): void {
+    switch (message.kind) {
+      case "enqueue":
+        if (this.#closed) {
+          for (const task of message.tasks) {
+            task.observer.done({
+              ok: false,
+              error: new Error("the client is closed"),
+            });
+          }
+          return;
+        }
+        this.#queue.push(...message.tasks);
+        break;
+      case "abort":
+        this.#abort(message.taskIds);
+        break;
+      case "finished":
+        this.#finished(message.task, message.outcome);
+        break;
+      case "changed":
+        break;
+      case "close":
+        this.#closed = true;
+        this.#abort(new Set(this.#queue.map((t) => t.taskId)));
+        break;
+    }
+    this.#dispatch();
+  }
+
+  protected override onCrash(error: unknown): void {
+    console.error("troupe: the scheduler crashed:", error);
+  }
+
+  #dispatch(): void {
+    this.#expire();
+    if (this.#queue.length > 0) {
+      const load = new Map<EngineActor, number>();
+      for (const engine of this.#host.engines()) {
+        load.set(engine, engine.load);
+      }
+      let kept: ScheduledTask[] | undefined;
+      for (let i = 0; i < this.#queue.length; i++) {
+        const task = this.#queue[i];
+        const engine = this.#leastLoaded(load, task.targets);
+        if (!engine) {
+          // Nothing free for this task: it keeps its place.
+          (kept ??= []).push(task);
+          if (!task.targets) {
+            kept.push(...this.#queue.slice(i + 1));
+            break;
+          }
+          continue;
+        }
+        load.set(engine, load.get(engine)! + 1);
+        this.#handOut(task, engine);
+      }
+      this.#queue = kept ?? [];
+    }
+    this.#keepSweeping();
+  }
+
+  #leastLoaded(
+    load: Map<EngineActor, number>,
+    targets: ReadonlySet<number> | undefined,
+  ): EngineActor | undefined {
+    let best: EngineActor | undefined;
+    let bestLoad = this.#highWaterMark;
+    for (const [engine, n] of load) {
+      if (targets && !targets.has(engine.engineId)) continue;
+      if (n < bestLoad) {
+        best = engine;
+        bestLoad = n;
+      }
+    }
+    return best;
+  }
+
+  #handOut(task: ScheduledTask, engine: EngineActor): void {
+    this.#running.set(task.taskId, { task, engine });
+    task.observer.assigned(engine.engineId);
+    this.#host.submit(engine, task, {
+      started: () => task.observer.started(),
+      stream: (name, text) => task.observer.stream(name, text),
+      done: (outcome) => this.tell({ kind: "finished", task, outcome }),
+    });
+  }
+
+  /** An engine finished (or lost) a task: retry it or report, then refill. */
+  #finished(task: ScheduledTask, outcome: TaskOutcome): void {
+    this.#running.delete(task.taskId);
+    const lost = !outcome.ok && outcome.error instanceof EngineError;
+    if (
+      lost && task.retries > 0 && !this.#closed &&
+      !this.#aborted.has(task.taskId)
+    ) {
+      task.retries--;
+      this.#queue.unshift(task);
+    } else {
+      this.#aborted.delete(task.taskId);
+      task.observer.done(outcome);
+    }
+  }
+
+  #abort(taskIds: ReadonlySet<number>): void {
+    const keep: ScheduledTask[] = [];
+    for (const task of this.#queue) {
+      if (!taskIds.has(task.taskId)) {
+        keep.push(task);
+        continue;
+      }
+      task.observer.done({
+        ok: false,
+        error: new TaskAbortedError(-1, task.taskId),
+      });
+    }
+    this.#queue = keep;
+    const byEngine = new Map<EngineActor, Set<number>>();
+    for (const id of taskIds) {
+      const running = this.#running.get(id);
+      if (!running) continue;
+      this.#aborted.add(id);
+      const ids = byEngine.get(running.engine) ?? new Set();
+      ids.add(id);
+      byEngine.set(running.engine, ids);
+    }
+    for (const [engine, ids] of byEngine) {
+      engine.tell({ kind: "abort", taskIds: ids });
+    }
+  }
+
+  /** Fails queued tasks whose start deadline has passed. */
+  #expire(): void {
+    const now = performance.now();
+    if (
+      !this.#queue.some((t) => t.deadline !== undefined && t.deadline <= now)
+    ) {
+      return;
+    }
+    this.#queue = this.#queue.filter((task) => {
+      if (task.deadline === undefined || task.deadline > now) return true;
+      task.observer.done({
+        ok: false,
+        error: new TimeoutError(
+          `task ${task.taskId} did not start in time: no engine was free ` +
+            "before its timeoutMs ran out",
+        ),
+      });
+      return false;
+    });
+  }
+
+  /**
+   * Engines free up without telling the scheduler (a direct task ends) and
+   * deadlines pass: while tasks wait, look again now and then.
+   */
+  #keepSweeping(): void {
+    if (this.#queue.length > 0 && !this.#closed) {
+      this.#sweep ??= setInterval(
+        () => this.tell({ kind: "changed" }),
+        SWEEP_MS,
+      );
+    } else if (this.#sweep !== undefined) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * `LoadBalancedView`: tasks go to whichever engine frees up first, as
+ * ipyparallel's `load_balanced_view()`.
+ *
+ * @module
+ */
+
+import type { ScheduledTask, Scheduler } from "../actors/scheduler.ts";
+import { AsyncResult, TaskRecord } from "./async_result.ts";
+import type { Engines } from "./engines.ts";
+import { bounds, checkColumns, type Sequence, slice } from "./partition.ts";
+import {
+  functionRef,
+  type Runnable,
+  type TaskFunction,
+  type TaskValue,
+} from "./task_function.ts";
+
+/**
+ * How a load-balanced view runs its tasks.
+ *
+ * @example
+ * ```ts
+ * import type { LoadBalancedOptions } from "./load_balanced_view.ts";
+ * const patient: LoadBalancedOptions = { retries: 2, timeoutMs: 60_000 };
+ * ```
+ */
+export interface LoadBalancedOptions {
+  /**
+   * How often a task whose engine died runs again on another engine.
+   * Defaults to 0: it fails with the `EngineError`.
+   */
+  retries?: number;
+  /**
+   * A task that has not started this many ms after submission fails with
+   * a `TimeoutError`. Defaults to none.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * How `mapAsync` splits and returns its work.
+ *
+ * @example
+ * ```ts
+ * import type { MapOptions } from "./load_balanced_view.ts";
+ * const options: MapOptions = { chunkSize: 100, ordered: false };
+ * ```
+ */
+export interface MapOptions {
+  /**
+   * Items per task. Defaults to enough for about 8 tasks per engine (at
+   * most 1000 items), so that many tiny items cost few round trips.
+   */
+  chunkSize?: number;
+  /** Iterate results in input order (the default), or as they complete. */
+  ordered?: boolean;
+}
+
+/**
+ * A view whose tasks the scheduler hands to the engine with the least
+ * outstanding work (at most one at a time each), as engines free up.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../mod.ts";
+ * await using client = await Client.start({ workers: 2 });
+ * const lv = client.loadBalancedView({ retries: 1 });
+ * console.log(await lv.applySync(() => engineId)); // 0 or 1
+ * console.log(await lv.mapSync((x: number) => x * x, [1, 2, 3])); // [1, 4, 9]
+ * ```
+ */
+export class LoadBalancedView {
+  #engines: Engines;
+  #scheduler: Scheduler;
+  #targets: ReadonlySet<number> | undefined;
+  #options:
+    & Required<Pick<LoadBalancedOptions, "retries">>
+    & LoadBalancedOptions;
+
+  /** Views come from `client.loadBalancedView()`. */
+  constructor(
+    engines: Engines,
+    scheduler: Scheduler,
+    targets: number[] | undefined,
+    options: LoadBalancedOptions,
+  ) {
+    this.#engines = engines;
+    this.#scheduler = scheduler;
+    this.#targets = targets ? new Set(targets) : undefined;
+    this.#options = { retries: 0, ...options };
+    checkOptions(this.#options);
+  }
+
+  /** Runs left for a task whose engine died. */
+  get retries(): number {
+    return this.#options.retries;
+  }
+
+  /** Sets the retries of tasks submitted from now on. */
+  set retries(retries: number) {
+    checkOptions({ ...this.#options, retries });
+    this.#options.retries = retries;
+  }
+
+  /** The start deadline of tasks submitted from now on, if any. */
+  get timeoutMs(): number | undefined {
+    return this.#options.timeoutMs;
+  }
+
+  /** Sets the start deadline of tasks submitted from now on. */
+  set timeoutMs(timeoutMs: number | undefined) {
+    checkOptions({ ...this.#options, timeoutMs });
+    this.#options.timeoutMs = timeoutMs;
+  }
+
+  /** Runs `fn(...args)` on one engine, whichever frees up first. */
+  applyAsync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    ...args: Parameters<F>
+  ): AsyncResult<TaskValue<F>, true> {
+    const ref = functionRef(fn);
+    return this.#submit(true, [args], undefined, (args) => ({
+      fn: ref,
+      args,
+    }));
+  }
+
+  /** `applyAsync`, then its result. */
+  applySync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    ...args: Parameters<F>
+  ): Promise<TaskValue<F>> {
+    return this.applyAsync(fn, ...args).get();
+  }
+
+  /**
+   * Calls `fn` on every item of `seq`, `chunkSize` items per task, each
+   * task going to the engine that frees up first. The result is all values
+   * in input order; iterating it gives them as they arrive (`ordered:
+   * false`: as tasks complete), and `progress` counts items.
+   */
+  mapAsync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    seq: Sequence,
+    options: MapOptions = {},
+  ): AsyncResult<TaskValue<F>[], false> {
+    const ref = functionRef(fn);
+    const length = checkColumns([seq]);
+    const engines = Math.max(1, this.#engines.ids().length);
+    const chunkSize = options.chunkSize ??
+      Math.max(1, Math.min(1000, Math.ceil(length / (engines * 8))));
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(`chunkSize must be a whole number >= 1`);
+    }
+    const chunks = bounds(length, Math.ceil(length / chunkSize));
+    return this.#submit(
+      false,
+      chunks.map(([start, end]) => [slice(seq, start, end)]),
+      chunks.map(([start, end]) => end - start),
+      (args) => ({ fn: ref, args, mode: "map" }),
+      options.ordered === false,
+    );
+  }
+
+  /** `mapAsync`, then its result. */
+  mapSync<F extends TaskFunction>(
+    fn: Runnable<F>,
+    seq: Sequence,
+    options: MapOptions = {},
+  ): Promise<TaskValue<F>[]> {
+    return this.mapAsync(fn, seq, options).get();
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #submit<R extends AsyncResult<any, any>>(
+    single: boolean,
+    argsPerTask: unknown[][],
+    items: number[] | undefined,
+    work: (args: unknown[]) => Pick<ScheduledTask, "fn" | "args" | "mode">,
+    unordered = false,
+  ): R {
+    const engines = this.#engines;
+    const scheduler = this.#scheduler;
+    const { retries, timeoutMs } = this.#options;
+    return new AsyncResult({
+      single,
+      items,
+      unordered,
+      start: (listener) => {
+        const records = argsPerTask.map(() =>
+          new TaskRecord(-1, engines.nextTaskId(), listener)
+        );
+        const deadline = timeoutMs === undefined
+          ? undefined
+          : performance.now() + timeoutMs;
+        scheduler.tell({
+          kind: "enqueue",
+          tasks: records.map((record, i) => ({
+            taskId: record.metadata.taskId,
+            ...work(argsPerTask[i]),
+            observer: record,
+            targets: this.#targets,
+            retries,
+            deadline,
+          })),
+        });
+        return records;
+      },
+      abort: (taskIds) => scheduler.tell({ kind: "abort", taskIds }),
+    }) as R;
+  }
+}
+
+function checkOptions(options: LoadBalancedOptions): void {
+  const { retries, timeoutMs } = options;
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
+    throw new RangeError(`retries must be a whole number >= 0, got ${retries}`);
+  }
+  if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+    throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
+  }
+}

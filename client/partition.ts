@@ -1,0 +1,150 @@
+/**
+ * Splitting sequences across engines and joining them back, as
+ * ipyparallel's `scatter`, `gather` and `map` do.
+ *
+ * @module
+ */
+
+/** Arrays and typed arrays: what can be scattered and mapped over. */
+export type Sequence<T = unknown> = ArrayLike<T> & Iterable<T>;
+
+/**
+ * `[start, end)` bounds of `parts` contiguous pieces of `length` items, the
+ * first pieces one longer when it does not divide evenly.
+ *
+ * @example
+ * ```ts
+ * import { bounds } from "./partition.ts";
+ * console.log(bounds(5, 2)); // [[0, 3], [3, 5]]
+ * ```
+ */
+export function bounds(length: number, parts: number): [number, number][] {
+  const base = Math.floor(length / parts);
+  const extra = length % parts;
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let i = 0; i < parts; i++) {
+    const end = start + base + (i < extra ? 1 : 0);
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * Items `start` to `end` of `seq`: a typed array stays a typed array.
+ *
+ * @example
+ * ```ts
+ * import { slice } from "./partition.ts";
+ * console.log(slice(new Float64Array([1, 2, 3]), 1, 3)); // Float64Array [2, 3]
+ * ```
+ */
+export function slice<T>(
+  seq: Sequence<T>,
+  start: number,
+  end: number,
+): Sequence<T> {
+  if (ArrayBuffer.isView(seq)) {
+    return (seq as unknown as { subarray(a: number, b: number): Sequence<T> })
+      .subarray(start, end);
+  }
+  return Array.prototype.slice.call(seq, start, end) as T[];
+}
+
+/**
+ * Checks that `seq` can be split: an array or a typed array.
+ *
+ * @example
+ * ```ts
+ * import { checkSequence } from "./partition.ts";
+ * checkSequence([1, 2], "scatter");
+ * ```
+ */
+export function checkSequence(seq: unknown, what: string): Sequence {
+  const ok = Array.isArray(seq) ||
+    (ArrayBuffer.isView(seq) && !(seq instanceof DataView));
+  if (!ok) {
+    const type = seq === null ? "null" : typeof seq;
+    throw new TypeError(
+      `${what} takes an array or a typed array, got ${type}` +
+        (typeof seq === "object" && seq !== null
+          ? ` (${seq.constructor?.name})`
+          : ""),
+    );
+  }
+  return seq as Sequence;
+}
+
+/**
+ * Joins the parts that `scatter` made: typed arrays of one type into one
+ * typed array, anything else into one array. A part that is not a sequence
+ * is an error that names its engine.
+ *
+ * @example
+ * ```ts
+ * import { concatParts } from "./partition.ts";
+ * console.log(concatParts([[1], [2, 3]], [0, 1], "x")); // [1, 2, 3]
+ * ```
+ */
+export function concatParts(
+  parts: unknown[],
+  engineIds: number[],
+  name: string,
+): unknown {
+  parts.forEach((part, i) => {
+    try {
+      checkSequence(part, "gather");
+    } catch {
+      throw new TypeError(
+        `cannot gather "${name}": on engine ${engineIds[i]} it is not an ` +
+          "array or typed array",
+      );
+    }
+  });
+  const first = parts[0];
+  const sameTyped = ArrayBuffer.isView(first) &&
+    parts.every((p) => p?.constructor === first.constructor);
+  if (sameTyped) {
+    const Ctor = first.constructor as new (n: number) => {
+      set(a: ArrayLike<unknown>, at: number): void;
+    };
+    const total = parts.reduce<number>(
+      (n, p) => n + (p as ArrayLike<unknown>).length,
+      0,
+    );
+    const out = new Ctor(total);
+    let at = 0;
+    for (const part of parts as ArrayLike<unknown>[]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+  return parts.flatMap((p) => Array.from(p as ArrayLike<unknown>));
+}
+
+/**
+ * The common length of map's sequences; they must be of equal length.
+ *
+ * @example
+ * ```ts
+ * import { checkColumns } from "./partition.ts";
+ * console.log(checkColumns([[1, 2], [3, 4]])); // 2
+ * ```
+ */
+export function checkColumns(seqs: Sequence[]): number {
+  if (seqs.length === 0) {
+    throw new TypeError("map needs at least one sequence to map over");
+  }
+  seqs.forEach((seq) => checkSequence(seq, "map"));
+  const length = seqs[0].length;
+  if (seqs.some((seq) => seq.length !== length)) {
+    throw new RangeError(
+      `map's sequences must be of equal length, got ${
+        seqs.map((s) => s.length).join(", ")
+      }`,
+    );
+  }
+  return length;
+}

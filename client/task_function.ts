@@ -1,0 +1,90 @@
+/**
+ * What a view can run: a function shipped by its source, or a function
+ * exported by a module that engines import.
+ *
+ * @module
+ */
+
+import type { FunctionRef } from "../actors/messages.ts";
+import { shippable } from "./shippable.ts";
+
+/** Any function a task can run. */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction = (...args: any[]) => unknown;
+
+/** What a task's function gives back, once awaited. */
+export type TaskValue<F extends TaskFunction> = Awaited<ReturnType<F>>;
+
+/**
+ * A function exported by a module, named for engines to import. Build one
+ * with `moduleFunction`; views accept it wherever they accept a function.
+ */
+export interface ModuleTask<F extends TaskFunction> {
+  /** The module's absolute URL. */
+  readonly url: string;
+  /** The export's name. */
+  readonly name: string;
+  /** Carries the function's type; never set. */
+  readonly signature?: F;
+}
+
+/** A function to ship, or a module function. */
+export type Runnable<F extends TaskFunction> = F | ModuleTask<F>;
+
+/**
+ * Names `name`, exported by the module at `url`, as a task. Engines import
+ * the module once and cache it, so such a function may use imports,
+ * closures and module state freely, which a shipped function may not. Pass
+ * the function's type to type the arguments and the result.
+ *
+ * Use a shipped function for small, self-contained work typed inline; use a
+ * module function for real code: anything that imports, shares helpers, or
+ * is large.
+ *
+ * @example
+ * ```ts
+ * import { Client, moduleFunction } from "../mod.ts";
+ * // sim.ts: export function step(n: number): number { ... }
+ * const step = moduleFunction<(n: number) => number>(
+ *   new URL("./sim.ts", import.meta.url),
+ *   "step",
+ * );
+ * await using client = await Client.start({ workers: 2 });
+ * const results: number[] = await client.view().applyAsync(step, 10);
+ * ```
+ */
+export function moduleFunction<F extends TaskFunction>(
+  url: URL | string,
+  name: string,
+): ModuleTask<F> {
+  let href: string;
+  try {
+    href = new URL(url).href;
+  } catch {
+    throw new TypeError(
+      `${url} is not an absolute URL; write new URL("./file.ts", ` +
+        "import.meta.url) so that every engine finds the same module",
+    );
+  }
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError("moduleFunction needs the name of an export");
+  }
+  return Object.freeze({ url: href, name });
+}
+
+/**
+ * How the engine finds `task`: its source, or its module and export.
+ *
+ * @example
+ * ```ts
+ * import { functionRef } from "./task_function.ts";
+ * console.log(functionRef(() => 1).kind); // "source"
+ * ```
+ */
+export function functionRef(task: unknown): FunctionRef {
+  if (typeof task === "object" && task !== null && "url" in task) {
+    const { url, name } = task as ModuleTask<TaskFunction>;
+    return { kind: "module", url, name };
+  }
+  return shippable(task);
+}
