@@ -19,6 +19,7 @@ import {
   type DoneMessage,
   type FromEngine,
   type FunctionRef,
+  TASK_PIPELINE,
 } from "./messages.ts";
 import type { Registry } from "./registry.ts";
 
@@ -125,9 +126,19 @@ export class EngineActor extends Actor<EngineMessage> {
   #state: EngineState = "starting";
   #queue: Task[] = [];
   #queueHead = 0;
-  #running: Task | undefined;
+  /**
+   * Tasks sent to the engine and not finished, in order: the first runs,
+   * the rest wait in the engine (see `TASK_PIPELINE`).
+   */
+  #inFlight: Task[] = [];
   /** The running task that `abort()` is ending by ending the engine. */
   #aborting: Task | undefined;
+  /** Tasks sent ahead that `abort()` asked the engine to drop. */
+  #cancelling = new Set<Task>();
+  /** Each `cancel` sent and not yet answered, in order: its tasks. */
+  #cancelRequests: Task[][] = [];
+  /** Tasks whose observer has been told how they ended. */
+  #settled = new WeakSet<Task>();
   /** Queued tasks dropped by `abort()`; skipped when their turn comes. */
   #aborted = new Set<Task>();
   #tasksDone = 0;
@@ -186,12 +197,13 @@ export class EngineActor extends Actor<EngineMessage> {
   /** Tasks waiting for this engine, including the running one. */
   get load(): number {
     const queued = this.#queue.length - this.#queueHead - this.#aborted.size;
-    return queued + (this.#running ? 1 : 0);
+    // Tasks being cancelled have failed already: they are no one's work.
+    return queued + this.#inFlight.length - this.#cancelling.size;
   }
 
   /** The running task's id, if any. */
   get currentTaskId(): number | undefined {
-    return this.#running?.taskId;
+    return this.#inFlight[0]?.taskId;
   }
 
   /** Resolves once the engine is first ready; rejects if it stopped first. */
@@ -312,10 +324,15 @@ export class EngineActor extends Actor<EngineMessage> {
           },
         });
         return;
-      case "stream":
-        if (this.#running?.taskId === message.taskId) {
-          this.#running.observer.stream(message.name, message.text);
+      case "stream": {
+        const running = this.#inFlight[0];
+        if (running?.taskId === message.taskId) {
+          running.observer.stream(message.name, message.text);
         }
+        return;
+      }
+      case "cancelled":
+        this.#cancelled(new Set(message.taskIds));
         return;
       case "done":
         this.#finish(message);
@@ -324,11 +341,19 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   #finish(message: DoneMessage): void {
-    const task = this.#running;
+    const task = this.#inFlight[0];
     if (!task || task.taskId !== message.taskId || this.#aborting) return;
-    this.#running = undefined;
-    this.#state = "idle";
+    this.#inFlight.shift();
+    this.#cancelling.delete(task);
+    if (this.#inFlight.length === 0) this.#state = "idle";
     this.#tasksDone++;
+    if (this.#settled.has(task)) {
+      // Aborted while sent ahead, but it had started: its result is void.
+      this.#startHead();
+      this.#dispatch();
+      return;
+    }
+    this.#settled.add(task);
     this.#registry.tell({ kind: "unwatch", taskId: task.taskId });
     const { started, completed } = message;
     if (message.ok) {
@@ -344,11 +369,22 @@ export class EngineActor extends Actor<EngineMessage> {
       const error = new RemoteError(this.engineId, task.taskId, info);
       task.observer.done({ ok: false, error, started, completed });
     }
+    this.#startHead();
     this.#dispatch();
   }
 
+  /** The next task sent ahead is the one running now. */
+  #startHead(): void {
+    const head = this.#inFlight[0];
+    if (!head) return;
+    head.observer.started();
+  }
+
   #dispatch(): void {
-    while (this.#state === "idle" && this.#queueHead < this.#queue.length) {
+    while (
+      this.up && this.#inFlight.length < TASK_PIPELINE &&
+      this.#queueHead < this.#queue.length
+    ) {
       const task = this.#queue[this.#queueHead];
       this.#queue[this.#queueHead++] = undefined as unknown as Task;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
@@ -368,9 +404,9 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#fail(task, unsendable(this.engineId, task.taskId, error));
         continue;
       }
-      this.#running = task;
+      this.#inFlight.push(task);
       this.#state = "busy";
-      task.observer.started();
+      if (this.#inFlight.length === 1) task.observer.started();
     }
   }
 
@@ -382,32 +418,84 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#fail(task, new TaskAbortedError(this.engineId, task.taskId));
       }
     }
-    const running = this.#running;
-    if (running && taskIds.has(running.taskId) && !this.#aborting) {
-      // A running task can only be stopped by ending its thread: an engine
-      // process replaces its task thread itself (`reset` follows); a Worker
-      // is terminated and the supervisor restarts it. The queue survives.
-      this.#aborting = running;
-      if (this.#link.interrupt) this.#link.interrupt();
-      else this.#linkGone = this.#link.terminate();
+    const [running, ...ahead] = this.#inFlight;
+    if (running && taskIds.has(running.taskId)) this.#abortRunning(running);
+    const cancel = ahead.filter((task) =>
+      taskIds.has(task.taskId) && !this.#cancelling.has(task)
+    );
+    if (cancel.length > 0) {
+      // They fail now: an engine busy with a loop that never yields could
+      // not confirm for a long time. The engine drops them when it can.
+      for (const task of cancel) {
+        this.#cancelling.add(task);
+        this.#fail(task, new TaskAbortedError(this.engineId, task.taskId));
+      }
+      this.#cancelRequests.push(cancel);
+      this.#link.send({ t: "cancel", taskIds: cancel.map((t) => t.taskId) });
     }
+  }
+
+  /** A running task can only be stopped by ending its thread. */
+  #abortRunning(task: Task): void {
+    if (this.#aborting) return;
+    // An engine process replaces its task thread itself (`reset` follows);
+    // a Worker is terminated and the supervisor restarts it. The tasks
+    // queued behind it survive either way.
+    this.#aborting = task;
+    if (this.#link.interrupt) this.#link.interrupt();
+    else this.#linkGone = this.#link.terminate();
+  }
+
+  /**
+   * The engine answered the oldest `cancel`: it dropped `taskIds`. A task of
+   * that request it did not drop had started by then; if it still runs, it
+   * is stopped the hard way.
+   */
+  #cancelled(taskIds: ReadonlySet<number>): void {
+    const asked = this.#cancelRequests.shift() ?? [];
+    this.#inFlight = this.#inFlight.filter((t) => !taskIds.has(t.taskId));
+    for (const task of asked) this.#cancelling.delete(task);
+    const head = this.#inFlight[0];
+    if (head && asked.includes(head)) this.#abortRunning(head);
+    if (this.#inFlight.length === 0 && this.up) this.#state = "idle";
+    this.#dispatch();
+  }
+
+  /**
+   * The engine's task thread is gone on purpose. The aborted task fails;
+   * the tasks sent ahead of it go back to the front of the queue (the new
+   * thread has none of them), except those being cancelled, which fail.
+   */
+  #takeBackInFlight(aborting: Task): void {
+    const [, ...ahead] = this.#inFlight;
+    this.#inFlight = [];
+    this.#fail(aborting, new TaskAbortedError(this.engineId, aborting.taskId));
+    const keep = ahead.filter((task) => !this.#settled.has(task));
+    this.#cancelling.clear();
+    this.#cancelRequests = [];
+    this.#queue = [...keep, ...this.#queue.slice(this.#queueHead)];
+    this.#queueHead = 0;
+  }
+
+  /** Every task sent to the engine is lost with it. */
+  #loseInFlight(error: (task: Task) => Error): void {
+    const lost = this.#inFlight;
+    this.#inFlight = [];
+    this.#cancelling.clear();
+    this.#cancelRequests = [];
+    for (const task of lost) this.#fail(task, error(task));
   }
 
   /** The engine replaced its task thread; it says `ready` when it is back. */
   #reset(reason: string): void {
     const aborting = this.#aborting;
-    const running = this.#running;
     this.#aborting = undefined;
-    this.#running = undefined;
     this.#state = "starting";
     if (aborting) {
-      this.#fail(
-        aborting,
-        new TaskAbortedError(this.engineId, aborting.taskId),
-      );
-    } else if (running) {
+      this.#takeBackInFlight(aborting);
+    } else {
       this.#deathReason = reason;
-      this.#fail(running, this.#deathError(running.taskId));
+      this.#loseInFlight((task) => this.#deathError(task.taskId));
     }
     this.#restarts++;
   }
@@ -416,18 +504,13 @@ export class EngineActor extends Actor<EngineMessage> {
     if (this.#state === "stopped" || this.#state === "restarting") return;
     const aborting = this.#aborting;
     this.#aborting = undefined;
-    const running = this.#running;
-    this.#running = undefined;
     this.#state = "restarting";
     if (aborting) {
-      this.#fail(
-        aborting,
-        new TaskAbortedError(this.engineId, aborting.taskId),
-      );
+      this.#takeBackInFlight(aborting);
       reason = `it was restarted to abort task ${aborting.taskId}`;
     } else {
       this.#deathReason = reason;
-      if (running) this.#fail(running, this.#deathError(running.taskId));
+      this.#loseInFlight((task) => this.#deathError(task.taskId));
       this.#failQueue((task) => this.#deathError(task.taskId));
     }
     this.#onEvent({
@@ -444,10 +527,8 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#state = "stopped";
     this.#stopReason = reason;
     if (wasUp) this.#linkGone = this.#link.terminate();
-    const running = this.#running;
-    this.#running = undefined;
     this.#aborting = undefined;
-    if (running) this.#fail(running, this.#stoppedError(running.taskId));
+    this.#loseInFlight((task) => this.#stoppedError(task.taskId));
     this.#failQueue((task) => this.#stoppedError(task.taskId));
     this.#ready.reject(new EngineError(this.engineId, reason));
     if (event) this.#onEvent({ type: event, engineId: this.engineId, reason });
@@ -505,6 +586,8 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   #fail(task: Task, error: Error): void {
+    if (this.#settled.has(task)) return;
+    this.#settled.add(task);
     this.#registry.tell({ kind: "unwatch", taskId: task.taskId });
     task.observer.done({ ok: false, error });
   }

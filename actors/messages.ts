@@ -68,12 +68,22 @@ export interface InterruptMessage {
   t: "interrupt";
 }
 
+/**
+ * Drop these tasks if they have not started: the engine answers with
+ * `CancelledMessage`, naming the ones it dropped.
+ */
+export interface CancelMessage {
+  t: "cancel";
+  taskIds: number[];
+}
+
 /** Messages that the client sends to an engine. */
 export type ToEngine =
   | InitMessage
   | RunMessage
   | PingMessage
-  | InterruptMessage;
+  | InterruptMessage
+  | CancelMessage;
 
 /** The engine is ready for tasks. */
 export interface ReadyMessage {
@@ -137,9 +147,16 @@ export interface ResetMessage {
   reason: string;
 }
 
+/** The tasks of a `CancelMessage` that were dropped before they started. */
+export interface CancelledMessage {
+  t: "cancelled";
+  taskIds: number[];
+}
+
 /** Messages that an engine sends to the client. */
 export type FromEngine =
   | ReadyMessage
+  | CancelledMessage
   | ResetMessage
   | PongMessage
   | FatalMessage
@@ -149,6 +166,13 @@ export type FromEngine =
 
 /** Slot of `InitMessage.acks` that counts the publications taken in. */
 export const ACK_SLOT = 0;
+
+/**
+ * How many tasks the client sends an engine ahead of the one it runs, so that
+ * the engine never waits for a round trip between tasks. Tasks sent ahead
+ * can still be aborted: `CancelMessage` drops them.
+ */
+export const TASK_PIPELINE = 16;
 
 /**
  * How many publications an engine may have in flight before it merges the

@@ -271,5 +271,11 @@ function checkPolicy(policy: RestartPolicy): RestartPolicy {
   if (!(withinMs > 0)) {
     throw new RangeError(`restart.withinMs must be > 0, got ${withinMs}`);
   }
+  for (const key of ["backoffMs", "maxBackoffMs"] as const) {
+    const ms = policy[key];
+    if (ms !== undefined && !(ms >= 0)) {
+      throw new RangeError(`restart.${key} must be >= 0, got ${ms}`);
+    }
+  }
   return { ...policy };
 }

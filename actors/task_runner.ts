@@ -99,6 +99,16 @@ export class TaskRunner {
         return;
       case "interrupt":
         return; // Handled by the engine process around this thread.
+      case "cancel": {
+        const drop = new Set(message.taskIds);
+        const dropped = this.#queue.filter((m) => drop.has(m.taskId));
+        this.#queue = this.#queue.filter((m) => !drop.has(m.taskId));
+        this.#port.post({
+          t: "cancelled",
+          taskIds: dropped.map((m) => m.taskId),
+        });
+        return;
+      }
       case "ping": {
         const reason = this.#host.fatal?.();
         this.#port.post(reason ? { t: "fatal", reason } : { t: "pong" });

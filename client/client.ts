@@ -167,6 +167,7 @@ export class Client implements AsyncDisposable {
   #directory: Engines;
 
   #server: TcpServer | undefined;
+  #log: (line: string) => void;
   #scheduler: Scheduler;
   #key: string;
   #maxHeapMb: number;
@@ -176,6 +177,7 @@ export class Client implements AsyncDisposable {
   private constructor(options: ClientOptions, engines: number) {
     this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(engines);
     this.#key = options.key ?? randomHex(32);
+    this.#log = options.log ?? ((line) => console.warn(line));
     this.#supervisor = new Supervisor({
       registry: this.#registry,
       restart: options.restart,
@@ -216,7 +218,7 @@ export class Client implements AsyncDisposable {
         port: at.port,
         key: this.#key,
         maxFrameBytes: options.maxFrameBytes,
-        log: options.log,
+        log: this.#log,
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
         onEngine: (conn, engineId) => this.#onTcpEngine(conn, engineId),
       });
@@ -520,12 +522,12 @@ export class Client implements AsyncDisposable {
     for (const [token, spawned] of this.#spawned) {
       if (spawned.engineId === engineId) {
         this.#spawned.delete(token);
-        spawned.link.attach(conn);
+        spawned.link.attach(conn, this.#log);
         return;
       }
     }
     const link: EngineTcpLink = new TcpLink();
-    link.attach(conn);
+    link.attach(conn, this.#log);
     try {
       this.#supervisor.adopt(engineId, link);
     } catch (error) {

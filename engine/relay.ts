@@ -84,6 +84,7 @@ export class Relay {
         this.#thread.terminate();
         return;
       case "run":
+      case "cancel":
         this.#thread.send(message);
         return;
       default:

@@ -40,6 +40,7 @@ export class FramedConnection {
   #decoder: FrameDecoder;
   #tail: Promise<void> = Promise.resolve();
   #closeReason: string | undefined;
+  #broken = false;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
   #reading: Promise<void> | undefined;
   #onValue: ((value: unknown) => void) | undefined;
@@ -76,6 +77,14 @@ export class FramedConnection {
   /** Changes the largest frame accepted from now on. */
   set maxFrameBytes(bytes: number) {
     this.#decoder.maxFrameBytes = bytes;
+  }
+
+  /**
+   * `true` when the peer broke the protocol (an oversized or malformed
+   * frame), rather than closing or being closed.
+   */
+  get broken(): boolean {
+    return this.#broken;
   }
 
   /** `true` once the connection has closed. */
@@ -155,6 +164,7 @@ export class FramedConnection {
       }
       this.close("the peer closed the connection");
     } catch (error) {
+      if (this.#closeReason === undefined) this.#broken = true;
       this.close(
         this.#closeReason ??
           (error instanceof Error ? error.message : String(error)),

@@ -88,16 +88,22 @@ export class TcpLink<Out, In> {
     return this.#process?.pid;
   }
 
-  /** Takes over an authenticated connection and sends what was queued. */
-  attach(conn: FramedConnection): void {
+  /**
+   * Takes over an authenticated connection and sends what was queued.
+   * `log` hears why, when the engine broke the protocol.
+   */
+  attach(conn: FramedConnection, log?: (line: string) => void): void {
     if (this.#exitReason !== undefined) {
       conn.close(this.#exitReason);
       return;
     }
     this.#conn = conn;
     conn.onClose = (reason) => {
+      if (conn.broken) {
+        log?.(`troupe: closed the connection of ${conn.peer}: ${reason}`);
+      }
       this.#exit(`its connection closed: ${reason}`);
-      this.#process?.kill("SIGKILL");
+      this.#kill();
     };
     conn.onValue = (value) => this.onMessage(value as In);
     for (const body of this.#queued) conn.sendBody(body).catch(() => {});
@@ -124,13 +130,17 @@ export class TcpLink<Out, In> {
     if (this.#exitReason === undefined) {
       this.#exit("it was terminated");
       this.#conn?.close("it was terminated");
-      try {
-        this.#process?.kill("SIGKILL");
-      } catch {
-        // Exited already.
-      }
+      this.#kill();
     }
     return this.#gone.promise;
+  }
+
+  #kill(): void {
+    try {
+      this.#process?.kill("SIGKILL");
+    } catch {
+      // It exited already: its `status` reports how.
+    }
   }
 
   #exit(reason: string): void {
