@@ -22,6 +22,16 @@ export {
   type ConnectionInfo,
   type EngineStatus,
 } from "./client/client.ts";
+export type { Dashboard, DashboardOptions } from "./client/dashboard.ts";
+export {
+  type EngineSeries,
+  type Line,
+  type LinePlotLabels,
+  linePlotSpec,
+  renderSvg,
+  seedPlotSpec,
+  type VegaLiteSpec,
+} from "./client/plot.ts";
 export {
   DirectView,
   type PerEngine,

@@ -107,13 +107,17 @@ export class CompositeError extends AggregateError {
   /** Each engine's value in target order; `undefined` where it failed. */
   readonly results: unknown[];
 
-  /** Wraps the failures of one result and keeps the successes. */
-  constructor(errors: Error[], results: unknown[]) {
+  /**
+   * Wraps the failures of one result and keeps the successes. `of` says
+   * what failed out of how many (by default: engines, one per result).
+   */
+  constructor(
+    errors: Error[],
+    results: unknown[],
+    of: string = `${results.length} engines`,
+  ) {
     const lines = errors.map((e) => `  - ${e.message}`).join("\n");
-    super(
-      errors,
-      `${errors.length} of ${results.length} engines failed:\n${lines}`,
-    );
+    super(errors, `${errors.length} of ${of} failed:\n${lines}`);
     this.name = "CompositeError";
     this.results = results;
   }

@@ -31,10 +31,10 @@ export interface PublicationRegistry {
   snapshot(): Map<number, Publication>;
   /**
    * Every publication from now on, from every engine, as it arrives; ends
-   * when the client closes. A reader that falls behind costs bounded memory:
-   * unread publications of one task merge.
+   * when the client closes, or when `signal` aborts. A reader that falls
+   * behind costs bounded memory: unread publications of one task merge.
    */
-  updates(): AsyncIterable<Publication>;
+  updates(options?: { signal?: AbortSignal }): AsyncIterable<Publication>;
 }
 
 /** What the registry handles. */
@@ -80,13 +80,22 @@ export class Registry extends Actor<RegistryMessage>
 
   /**
    * Every publication from now on, from every engine, as it arrives. Ends
-   * when the client closes. A reader that falls behind costs bounded memory
-   * (unread publications of one task merge).
+   * when the client closes or `signal` aborts. A reader that falls behind
+   * costs bounded memory (unread publications of one task merge).
    */
-  updates(): AsyncIterable<Publication> {
-    const stream = new PublicationStream(() => this.#streams.delete(stream));
-    if (this.#closed) stream.end();
-    else this.#streams.add(stream);
+  updates(options: { signal?: AbortSignal } = {}): AsyncIterable<Publication> {
+    const { signal } = options;
+    const end = () => stream.end();
+    const stream = new PublicationStream(() => {
+      this.#streams.delete(stream);
+      signal?.removeEventListener("abort", end);
+    });
+    if (this.#closed || signal?.aborted) {
+      stream.end();
+    } else {
+      this.#streams.add(stream);
+      signal?.addEventListener("abort", end, { once: true });
+    }
     return stream;
   }
 

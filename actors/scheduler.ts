@@ -27,14 +27,19 @@ export interface ScheduledTask {
   targets?: ReadonlySet<number>;
   /** Runs left after an engine dies under it. */
   retries: number;
-  /** Fails with `TimeoutError` if not started by then (`performance.now()`). */
-  deadline?: number;
+  /**
+   * Fails with `TimeoutError` if no engine took it within this many ms of
+   * its submission (or of its retry).
+   */
+  timeoutMs?: number;
 }
 
 /** What the scheduler needs from the client. */
 export interface SchedulerHost {
-  /** Engines that can take tasks now. */
+  /** Every engine the client has, up or not. */
   engines(): EngineActor[];
+  /** Whether engines may yet join (the client listens for remote ones). */
+  mayGainEngines(): boolean;
   /** Hands `task` to `engine` (routing its publications first). */
   submit(
     engine: EngineActor,
@@ -75,6 +80,8 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #host: SchedulerHost;
   #highWaterMark: number;
   #queue: ScheduledTask[] = [];
+  /** When each queued task stops waiting (`performance.now()` ms). */
+  #deadlines = new Map<ScheduledTask, number>();
   /** Tasks handed out, by id: where they run. */
   #running = new Map<number, { task: ScheduledTask; engine: EngineActor }>();
   #aborted = new Set<number>();
@@ -105,7 +112,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
           }
           return;
         }
-        this.#queue.push(...message.tasks);
+        for (const task of message.tasks) this.#enqueue(task, false);
         break;
       case "abort":
         this.#abort(message.taskIds);
@@ -127,12 +134,19 @@ export class Scheduler extends Actor<SchedulerMessage> {
     console.error("troupe: the scheduler crashed:", error);
   }
 
+  #enqueue(task: ScheduledTask, first: boolean): void {
+    if (task.timeoutMs !== undefined) {
+      this.#deadlines.set(task, performance.now() + task.timeoutMs);
+    }
+    if (first) this.#queue.unshift(task);
+    else this.#queue.push(task);
+  }
+
   #dispatch(): void {
-    this.#expire();
     if (this.#queue.length > 0) {
       const load = new Map<EngineActor, number>();
       for (const engine of this.#host.engines()) {
-        load.set(engine, engine.load);
+        if (engine.up) load.set(engine, engine.load);
       }
       let kept: ScheduledTask[] | undefined;
       for (let i = 0; i < this.#queue.length; i++) {
@@ -152,7 +166,38 @@ export class Scheduler extends Actor<SchedulerMessage> {
       }
       this.#queue = kept ?? [];
     }
+    this.#expire();
+    this.#failUnrunnable();
     this.#keepSweeping();
+  }
+
+  /**
+   * A task none of whose engines can ever come back would wait forever:
+   * it fails instead, as a direct task on a given-up engine does.
+   */
+  #failUnrunnable(): void {
+    if (this.#queue.length === 0 || this.#host.mayGainEngines()) return;
+    const alive = new Set(
+      this.#host.engines().filter((e) => e.state !== "stopped")
+        .map((e) => e.engineId),
+    );
+    this.#queue = this.#queue.filter((task) => {
+      const targets = task.targets ?? alive;
+      if ([...targets].some((id) => alive.has(id))) return true;
+      this.#deadlines.delete(task);
+      task.observer.done({
+        ok: false,
+        error: new EngineError(
+          [...(task.targets ?? [])][0] ?? -1,
+          "no engine this task may run on is left: they were given up " +
+            "or stopped",
+          task.taskId,
+          "Run it on another view, or raise the restart policy's " +
+            "maxRestarts so that engines are not given up.",
+        ),
+      });
+      return false;
+    });
   }
 
   #leastLoaded(
@@ -172,6 +217,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
   }
 
   #handOut(task: ScheduledTask, engine: EngineActor): void {
+    this.#deadlines.delete(task);
     this.#running.set(task.taskId, { task, engine });
     task.observer.assigned(engine.engineId);
     this.#host.submit(engine, task, {
@@ -190,7 +236,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       !this.#aborted.has(task.taskId)
     ) {
       task.retries--;
-      this.#queue.unshift(task);
+      this.#enqueue(task, true);
     } else {
       this.#aborted.delete(task.taskId);
       task.observer.done(outcome);
@@ -204,6 +250,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
         keep.push(task);
         continue;
       }
+      this.#deadlines.delete(task);
       task.observer.done({
         ok: false,
         error: new TaskAbortedError(-1, task.taskId),
@@ -224,16 +271,17 @@ export class Scheduler extends Actor<SchedulerMessage> {
     }
   }
 
-  /** Fails queued tasks whose start deadline has passed. */
+  /**
+   * Fails queued tasks whose wait ran out. Runs after the hand-out, so that
+   * a task with a deadline of 0 still gets a free engine.
+   */
   #expire(): void {
+    if (this.#deadlines.size === 0) return;
     const now = performance.now();
-    if (
-      !this.#queue.some((t) => t.deadline !== undefined && t.deadline <= now)
-    ) {
-      return;
-    }
     this.#queue = this.#queue.filter((task) => {
-      if (task.deadline === undefined || task.deadline > now) return true;
+      const deadline = this.#deadlines.get(task);
+      if (deadline === undefined || deadline > now) return true;
+      this.#deadlines.delete(task);
       task.observer.done({
         ok: false,
         error: new TimeoutError(

@@ -26,6 +26,8 @@ interface Row {
   raw: string;
 }
 const rows: Row[] = [];
+let troupeNoop: number[] = [];
+const troupeTiny: Record<string, number> = {};
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits });
 const pair = (samples: number[]) =>
@@ -232,17 +234,33 @@ async function troupeFigures(kind: "worker" | "process"): Promise<void> {
       raw: "",
     });
 
+    const lv = client.loadBalancedView();
     const tinyStart = performance.now();
-    const [a, b] = client.ids.map((id) => client.view(id));
     const all: Promise<number>[] = [];
     for (let i = 0; i < N_TINY; i++) {
-      all.push((i % 2 ? a : b).applyAsync((x: number) => x + 1, i).get());
+      all.push(lv.applyAsync((x: number) => x + 1, i).get());
     }
     await Promise.all(all);
     const tiny = N_TINY / ((performance.now() - tinyStart) / 1000);
+    troupeTiny[kind] = tiny;
+    if (kind === "worker") troupeNoop = noop;
     rows.push({
-      figure: `tiny tasks/s, 2 ${label}s (direct views, all queued)`,
+      figure: `tiny tasks/s, load-balanced, 2 ${label}s`,
       troupe: fmt(tiny),
+      raw: "",
+    });
+
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    const mapStart = performance.now();
+    await client.view().mapSync((x: number) => x + 1, items);
+    const directMap = 100_000 / ((performance.now() - mapStart) / 1000);
+    const lbStart = performance.now();
+    await lv.mapSync((x: number) => x + 1, items);
+    const lbMap = 100_000 / ((performance.now() - lbStart) / 1000);
+    rows.push({
+      figure:
+        `mapSync items/s, 100,000 items, 2 ${label}s (direct / load-balanced)`,
+      troupe: `${fmt(directMap)} / ${fmt(lbMap)}`,
       raw: "",
     });
 
@@ -388,16 +406,16 @@ const raw: Record<string, string> = {
   "no-op round trip, process engine, p50 / p99": `${
     pair(rawTcpRt)
   } (TCP msgpack ping-pong)`,
-  "tiny tasks/s, 2 Worker engines (direct views, all queued)": `${
+  "tiny tasks/s, load-balanced, 2 Worker engines": `${
     fmt(rawPipe)
   } messages/s (pipelined, 1 thread)`,
-  "tiny tasks/s, 2 process engines (direct views, all queued)": `${
+  "tiny tasks/s, load-balanced, 2 process engines": `${
     fmt(rawTcpPipe)
   } frames/s (pipelined TCP)`,
-  "80 MB Float64Array to / from a Worker engine, MB/s": `${
+  "push / pull of an 80 MB Float64Array, Worker engine, MB/s": `${
     fmt(mb / (percentile(memcpyMs, 50) / 1000))
   } (memcpy)`,
-  "80 MB Float64Array to / from a process engine, MB/s": `${
+  "push / pull of an 80 MB Float64Array, process engine, MB/s": `${
     fmt(rawTcpBulk)
   } (bare TCP bulk)`,
   "start 2 Worker engines, ms": `${fmt(rawWorkersMs)} ms for 8 bare Workers`,
@@ -420,3 +438,70 @@ rows.push({
 console.log("\n| figure | troupe | raw limit in the same run |");
 console.log("| --- | --- | --- |");
 for (const r of rows) console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
+
+// ---- peers -----------------------------------------------------------------
+
+interface PeerResult {
+  peer: string;
+  version?: string;
+  missing?: string;
+  noop_p50_us?: number;
+  noop_p99_us?: number;
+  tiny_tasks_per_s?: number;
+}
+
+async function runPeer(command: string, args: string[]): Promise<PeerResult> {
+  const name = args[0].replace(/.*\/|\.(mjs|py)$/g, "");
+  try {
+    const { stdout } = await new Deno.Command(command, {
+      args,
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(180_000),
+    }).output();
+    return JSON.parse(
+      new TextDecoder().decode(stdout).trim().split("\n").at(-1)!,
+    );
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? `${command} is not installed`
+      : String(error);
+    return { peer: name, missing: why };
+  }
+}
+
+if (!quick || Deno.args.includes("--peers")) {
+  console.error("measuring peers…");
+  const peers = [
+    await runPeer("node", ["bench/peers/piscina.mjs"]),
+    await runPeer("node", ["bench/peers/workerpool.mjs"]),
+    await runPeer("/usr/bin/python3", ["bench/peers/ipyparallel_peer.py"]),
+  ];
+  const p50 = percentile(troupeNoop, 50);
+  console.log(
+    "\n| peer (2 workers) | no-op p50 / p99 | tiny tasks/s | troupe (Worker engines) vs peer |",
+  );
+  console.log("| --- | --- | --- | --- |");
+  for (const peer of peers) {
+    if (peer.missing) {
+      console.log(
+        `| ${peer.peer} | not installed: ${peer.missing} | | |`,
+      );
+      continue;
+    }
+    const latency = p50 / peer.noop_p50_us!;
+    const rate = troupeTiny.worker / peer.tiny_tasks_per_s!;
+    console.log(
+      `| ${peer.peer} ${peer.version ?? ""} | ${fmt(peer.noop_p50_us!)} / ${
+        fmt(peer.noop_p99_us!)
+      } µs | ${fmt(peer.tiny_tasks_per_s!)} | latency ×${
+        latency.toFixed(2)
+      }, throughput ×${rate.toFixed(2)} |`,
+    );
+  }
+  console.log(
+    "\nPeers: `npm install --prefix bench/peers` (piscina, workerpool), " +
+      "`apt-get install python3-ipyparallel` (ipyparallel).",
+  );
+}

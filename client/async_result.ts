@@ -386,10 +386,14 @@ export class AsyncResult<T, Single extends boolean = boolean>
     const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
     const values = this.#plan.items
       ? outcomes.flatMap((o, i) =>
-        o.ok ? (o.value as unknown[]) : new Array(this.#items[i])
+        // A failed chunk keeps its items' places, as `undefined`.
+        o.ok ? (o.value as unknown[]) : Array.from({ length: this.#items[i] })
       )
       : outcomes.map((o) => o.ok ? o.value : undefined);
-    if (errors.length > 0) throw new CompositeError(errors, values);
+    if (errors.length > 0) {
+      const of = this.#plan.items ? `${outcomes.length} tasks` : undefined;
+      throw new CompositeError(errors, values, of);
+    }
     return values as T;
   }
 

@@ -21,6 +21,11 @@ import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
+import {
+  type Dashboard,
+  type DashboardOptions,
+  serveDashboard,
+} from "./dashboard.ts";
 import { DirectView } from "./direct_view.ts";
 import {
   type LoadBalancedOptions,
@@ -167,6 +172,7 @@ export class Client implements AsyncDisposable {
   #directory: Engines;
 
   #server: TcpServer | undefined;
+  #dashboards = new Set<Dashboard>();
   #log: (line: string) => void;
   #scheduler: Scheduler;
   #key: string;
@@ -191,7 +197,8 @@ export class Client implements AsyncDisposable {
       nextTaskId: () => ++this.#taskCounter,
     };
     this.#scheduler = new Scheduler({
-      engines: () => this.#supervisor.all().filter((e) => e.up),
+      engines: () => this.#supervisor.all(),
+      mayGainEngines: () => this.#server !== undefined,
       submit: (engine, task, observer) => {
         this.#registry.tell({
           kind: "watch",
@@ -283,6 +290,9 @@ export class Client implements AsyncDisposable {
   /** A view on these engines, in this order. */
   view(targets: number[]): DirectView<false>;
   view(targets?: number | number[]): DirectView {
+    if (Array.isArray(targets) && targets.length === 0) {
+      throw new RangeError("a view needs at least one engine; got []");
+    }
     for (const id of [targets ?? []].flat()) {
       if (!this.#supervisor.get(id)) {
         throw new RangeError(
@@ -312,6 +322,9 @@ export class Client implements AsyncDisposable {
         undefined,
         targets ?? options,
       );
+    }
+    if (targets.length === 0) {
+      throw new RangeError("a view needs at least one engine; got []");
     }
     for (const id of targets) {
       if (!this.#supervisor.get(id)) {
@@ -422,6 +435,29 @@ export class Client implements AsyncDisposable {
     await Deno.chmod(path, 0o600);
   }
 
+  /**
+   * Serves a live dashboard on 127.0.0.1 (unless told otherwise): every
+   * engine's state, and plots of what the engines publish, streamed to the
+   * browser as it arrives (numeric arrays as lines, numbers over time,
+   * anything else as text). It stops with the client, or with `close()`.
+   */
+  async serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+    if (this.#closed) throw new Error("the client is closed");
+    const dashboard = await serveDashboard({
+      registry: this.#registry,
+      engines: () => this.engines(),
+      onEngineEvent: (listener) => this.onEngineEvent(listener),
+    }, options);
+    this.#dashboards.add(dashboard);
+    return {
+      url: dashboard.url,
+      close: () => {
+        this.#dashboards.delete(dashboard);
+        return dashboard.close();
+      },
+    };
+  }
+
   /** How dead engines are restarted; see `ClientOptions.restart`. */
   get restartPolicy(): RestartPolicy {
     return this.#supervisor.policy;
@@ -450,6 +486,7 @@ export class Client implements AsyncDisposable {
       for (const check of [...this.#waiters]) check();
       this.#scheduler.tell({ kind: "close" });
       await Promise.all([
+        ...[...this.#dashboards].map((dashboard) => dashboard.close()),
         this.#server?.close(),
         this.#supervisor.close("the client was closed"),
       ]);

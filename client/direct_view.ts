@@ -5,6 +5,7 @@
  * @module
  */
 
+import { CompositeError } from "../actors/errors.ts";
 import type { FunctionRef } from "../actors/messages.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import { type Engines, submit } from "./engines.ts";
@@ -55,9 +56,12 @@ const EXECUTE: FunctionRef = {
   kind: "source",
   source: `(code) => {
     try {
-      (0, eval)(code);
+      // The sourceURL names the code's frames in stack traces, so the line
+      // found is the code's own (a SyntaxError has none).
+      (0, eval)(code + "\\n//# sourceURL=troupe-execute");
     } catch (error) {
-      const line = /<anonymous>:(\\d+):(\\d+)/.exec(String(error?.stack))?.[1];
+      const line = /\\(troupe-execute, <anonymous>:(\\d+):\\d+\\)/
+        .exec(String(error?.stack))?.[1];
       if (line && error instanceof Error) {
         error.message += \` (line \${line} of the executed code)\`;
       }
@@ -202,9 +206,16 @@ export class DirectView<Single extends boolean = boolean> {
     if (list.length === 0 || list.some((n) => typeof n !== "string")) {
       throw new TypeError("pull takes a name or a list of names");
     }
-    const values = await this.#run(PULL, () => [list]);
     const unwrap = (v: unknown) =>
-      typeof names === "string" ? (v as unknown[])[0] : v;
+      typeof names === "string" && v !== undefined ? (v as unknown[])[0] : v;
+    let values: unknown;
+    try {
+      values = await this.#run(PULL, () => [list]);
+    } catch (error) {
+      if (!(error instanceof CompositeError)) throw error;
+      // Keep the values the other engines gave, in the shape pull returns.
+      throw new CompositeError(error.errors, error.results.map(unwrap));
+    }
     return typeof this.#targets === "number"
       ? unwrap(values)
       : (values as unknown[]).map(unwrap);

@@ -147,7 +147,10 @@ export class LoadBalancedView {
   ): AsyncResult<TaskValue<F>[], false> {
     const ref = functionRef(fn);
     const length = checkColumns([seq]);
-    const engines = Math.max(1, this.#engines.ids().length);
+    const engines = Math.max(
+      1,
+      this.#targets?.size ?? this.#engines.ids().length,
+    );
     const chunkSize = options.chunkSize ??
       Math.max(1, Math.min(1000, Math.ceil(length / (engines * 8))));
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -191,9 +194,6 @@ export class LoadBalancedView {
         const records = argsPerTask.map(() =>
           new TaskRecord(-1, engines.nextTaskId(), listener)
         );
-        const deadline = timeoutMs === undefined
-          ? undefined
-          : performance.now() + timeoutMs;
         scheduler.tell({
           kind: "enqueue",
           tasks: records.map((record, i) => ({
@@ -202,7 +202,7 @@ export class LoadBalancedView {
             observer: record,
             targets: this.#targets,
             retries,
-            deadline,
+            timeoutMs,
           })),
         });
         return records;

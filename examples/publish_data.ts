@@ -7,7 +7,9 @@
  *
  * Options: `--workers N` (default 4), `--processes N` (engines as local
  * processes; 0, or 4 with `demo:remote`), `--steps N` (10), `--interval MS`
- * (1000), `--fast` (interval 20 ms), `--out FILE` (out/publish_data.svg).
+ * (1000), `--fast` (interval 20 ms), `--out FILE` (out/publish_data.svg),
+ * `--dashboard` (serve the live dashboard and print its address; it stays
+ * up after the run until Ctrl-C).
  *
  * @module
  */
@@ -27,6 +29,8 @@ export interface DemoOptions {
   intervalMs: number;
   /** Where the plot goes. */
   out: string;
+  /** Serve the live dashboard, and keep it up after the run until Ctrl-C. */
+  dashboard?: boolean;
 }
 
 /**
@@ -81,10 +85,14 @@ export function parseDemoArgs(args: string[]): DemoOptions {
       case "--out":
         options.out = value();
         break;
+      case "--dashboard":
+        options.dashboard = true;
+        break;
       default:
         throw new Error(
           `unknown option ${flag}; the options are --workers N, ` +
-            "--processes N, --steps N, --interval MS, --fast and --out FILE",
+            "--processes N, --steps N, --interval MS, --fast, --out FILE " +
+            "and --dashboard",
         );
     }
   }
@@ -134,13 +142,17 @@ export async function runDemo(options: DemoOptions): Promise<string> {
   const dv = client.view();
   const kinds = client.engines().map((e) => `${e.engineId} (${e.kind})`);
   console.log(`engines: ${kinds.join(", ")}`);
+  if (options.dashboard) {
+    const dashboard = await client.serveDashboard();
+    console.log(`dashboard: ${dashboard.url}`);
+  }
 
   const hello = dv.applyAsync(publishIt);
   await hello;
   console.log("ar.data after publishIt:", JSON.stringify(hello.data));
 
   const ar = dv.applyAsync(simulationLoop, options.steps, options.intervalMs);
-  const live = new LiveLine();
+  const live = new LiveLine(options.steps);
   for await (const _ of ar.publications()) live.show(ar.data);
   await ar;
   live.done();
@@ -155,30 +167,51 @@ export async function runDemo(options: DemoOptions): Promise<string> {
   if (dir) await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(options.out, svg);
   console.log(`plot written to ${options.out}`);
+  if (options.dashboard) {
+    console.log("the dashboard stays up: Ctrl-C to stop");
+    await new Promise<void>((resolve) =>
+      Deno.addSignalListener("SIGINT", () => resolve())
+    );
+  }
   return options.out;
 }
 
 /**
- * One line that shows the newest step of every engine. On a terminal it is
- * redrawn in place at every change; elsewhere (logs, pipes, tests) a line is
- * printed each time the slowest engine reaches a new step.
+ * A compact live view: a progress bar of all the engines' steps and each
+ * engine's newest step. On a terminal it is redrawn in place at every change;
+ * elsewhere (logs, pipes, tests) a plain line is printed each time the
+ * slowest engine reaches a new step.
  */
 class LiveLine {
   #tty = Deno.stdout.isTerminal();
   #slowest = -1;
+  #steps: number;
+
+  constructor(steps: number) {
+    this.#steps = steps;
+  }
 
   show(data: Record<string, unknown>[]): void {
     const steps = data.map((d) => typeof d.i === "number" ? d.i : -1);
-    const line = "step  " +
-      steps.map((i, id) => `engine ${id}: ${i < 0 ? "-" : i}`).join("  ");
+    const text = steps.map((i, id) => `engine ${id}: ${i < 0 ? "-" : i}`)
+      .join("  ");
     if (this.#tty) {
+      const done = steps.reduce((n, i) => n + i + 1, 0) /
+        (this.#steps * steps.length);
+      const width = 20;
+      const filled = Math.round(done * width);
+      const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${
+        Math.round(done * 100).toString().padStart(3)
+      }%`;
+      const columns = Deno.consoleSize().columns;
+      const line = `${bar}  ${text}`.slice(0, Math.max(20, columns - 1));
       Deno.stdout.writeSync(new TextEncoder().encode(`\r\x1b[2K${line}`));
       return;
     }
     const slowest = Math.min(...steps);
     if (slowest > this.#slowest) {
       this.#slowest = slowest;
-      console.log(line);
+      console.log(`step  ${text}`);
     }
   }
 

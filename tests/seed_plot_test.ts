@@ -51,8 +51,8 @@ Deno.test("seed plot", async (t) => {
     ];
     const spec = seedPlotSpec(series, 3);
     assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec);
-    const rows = (spec.data as { values: { value: number | null }[] }).values;
-    assert.deepEqual(rows.slice(0, 4).map((r) => r.value), [
+    const rows = (spec.data as { values: { y: number | null }[] }).values;
+    assert.deepEqual(rows.slice(0, 4).map((r) => r.y), [
       0.5,
       null,
       0.25,

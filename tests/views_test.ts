@@ -8,7 +8,9 @@
  * its steps share. Steps only rely on engine globals they set themselves.
  * Engines are held busy with latches (a file that the test creates, which
  * Worker and process engines both see), never with sleeps that race the
- * test's own timers; the only timings are generous hang guards.
+ * test's own timers; the only timings are generous hang guards. Engine
+ * deaths are `Deno.exit(1)` in a task, with a marker file where a task must
+ * die only once (globals are lost when an engine restarts).
  *
  * This file is type-checked: the `@ts-expect-error` lines are part of the
  * test (an unused one is a type error).
@@ -340,9 +342,14 @@ for (const kind of ["worker", "process"] as const) {
             assert.ok(partial instanceof CompositeError, String(partial));
             assert.equal(partial.errors.length, 1);
             assert.equal((partial.errors[0] as RemoteError).engineId, 0);
-            assert.deepEqual(partial.results, [undefined, "one"]);
             assert.match(partial.message, /onlyOn1/);
             assert.match(partial.message, /engine 0/);
+            // results hold what pull gives on success: the value, unwrapped
+            assert.deepEqual(
+              partial.results,
+              [undefined, "one"],
+              "CompositeError.results of pull(name) are not the values",
+            );
           },
         );
 
@@ -459,6 +466,17 @@ for (const kind of ["worker", "process"] as const) {
           );
           // the engines are fine afterwards
           assert.deepEqual(await dv.applySync(() => engineId), [0, 1]);
+
+          // if the message names a line, it is the line of the error
+          const code = "var fine = 1;\nvar fine2 = 2;\nvar = ;";
+          const e2 = await errorOf(client.view(1).execute(code), "line 3");
+          assert.ok(e2 instanceof RemoteError, String(e2));
+          assert.equal(e2.remoteName, "SyntaxError");
+          const named = /line (\d+)/.exec(e2.message)?.[1];
+          assert.ok(
+            named === undefined || named === "3",
+            `a SyntaxError on line 3 of 3 is reported as: ${e2.message}`,
+          );
         });
 
         // ---------------------------------------------- scatter and gather
@@ -490,6 +508,11 @@ for (const kind of ["worker", "process"] as const) {
             assert.deepEqual(await client.view(0).pull("rpart"), [4, 5]);
             assert.deepEqual(await rev.gather("rpart"), [1, 2, 3, 4, 5]);
             assert.deepEqual(await dv.gather("rpart"), [4, 5, 1, 2, 3]);
+
+            // a single-engine view takes it all; gather gives an array
+            await client.view(1).scatter("whole", [7, 8]);
+            assert.deepEqual(await client.view(1).pull("whole"), [7, 8]);
+            assert.deepEqual(await client.view(1).gather("whole"), [7, 8]);
 
             // fewer items than engines, and none
             await dv.scatter("tiny", [9]);
@@ -757,6 +780,11 @@ for (const kind of ["worker", "process"] as const) {
             const again: unknown[] = [];
             for await (const v of ar) again.push(v);
             assert.equal(again.length, n);
+            // an apply iterates per engine, in target order
+            const perEngine: unknown[] = [];
+            const applied = client.view([1, 0]).applyAsync(() => engineId);
+            for await (const v of applied) perEngine.push(v);
+            assert.deepEqual(perEngine, [1, 0]);
 
             // progress moves by items while a map runs: hold engine 0
             const latch = fileLatch(dir, "map-progress");
@@ -782,13 +810,22 @@ for (const kind of ["worker", "process"] as const) {
                 ...range(5).map((v) => ({ v: v + 7 })),
               ],
             );
+            const streamed: unknown[] = [];
+            const streaming = (async () => {
+              for await (const v of held) streamed.push(v);
+            })();
             try {
               // engine 1 has items 0-5, engine 0 items 6-11 (6 waits)
               await until(() => held.progress === 6, "engine 1's items");
               assert.equal(held.ready(), false);
+              // iteration gives them before the map is done
+              await until(() => streamed.length === 6, "6 items streamed");
+              assert.deepEqual(streamed, range(6));
             } finally {
               latch.open();
+              await guard(streaming, "streaming the held map");
             }
+            assert.deepEqual(streamed, range(12));
             assert.deepEqual(await guard(held, "held map"), range(12));
             assert.equal(held.progress, 12);
           },
@@ -812,11 +849,7 @@ for (const kind of ["worker", "process"] as const) {
             assert.match(cause.remoteMessage, /item 13 is unlucky/);
             assert.equal(cause.engineId, 0);
             assert.match(e.message, /item 13 is unlucky/);
-            // the results keep the items that succeeded, in place
-            assert.equal(e.results.length, n);
-            assert.equal(e.results[13], undefined);
-            assert.equal(e.results[0], 0);
-            assert.equal(e.results[39], 39);
+            assert.match(e.message, /engine 0\b/);
             assert.equal(ar.successful(), false);
             assert.equal(ar.progress, n, "every item is finished");
 
@@ -844,6 +877,24 @@ for (const kind of ["worker", "process"] as const) {
             );
             assert.ok(e2 instanceof CompositeError);
             assert.match(e2.message, /async item failed/);
+
+            // the results keep every item that succeeded, in its place
+            // (the failed chunk, items 10-14 of engine 0's 4 chunks, is lost)
+            assert.equal(
+              e.results.length,
+              n,
+              "CompositeError.results of a map lost the failed chunk's slots",
+            );
+            assert.deepEqual(
+              e.results,
+              range(n).map((x) => (x >= 10 && x < 15 ? undefined : x)),
+            );
+            // its message does not count items as engines
+            const count = /(\d+) of (\d+) engines failed/.exec(e.message);
+            assert.ok(
+              count === null || Number(count[2]) <= 2,
+              `a map on 2 engines says: ${e.message.split("\n")[0]}`,
+            );
           },
         );
 
@@ -888,6 +939,12 @@ for (const kind of ["worker", "process"] as const) {
           });
           const where = await pub;
           assert.deepEqual(pub.data, { where });
+          // iterating an LB apply gives its one value
+          const once: unknown[] = [];
+          for await (const v of lv.applyAsync((x: number) => x, 7)) {
+            once.push(v);
+          }
+          assert.deepEqual(once, [7]);
           // a throwing task: its RemoteError, not a CompositeError
           const e = await errorOf(
             lv.applyAsync(() => {
@@ -897,6 +954,12 @@ for (const kind of ["worker", "process"] as const) {
           );
           assert.ok(e instanceof RemoteError, String(e));
           assert.equal(e.remoteName, "SyntaxError");
+          // what cannot be shipped is a TypeError at once
+          assert.throws(() => lv.applyAsync(Math.max), TypeError);
+          assert.throws(
+            () => lv.applyAsync(42 as unknown as () => void),
+            TypeError,
+          );
         });
 
         await t.step("LB tasks are spread over the engines", async () => {
@@ -1051,21 +1114,35 @@ for (const kind of ["worker", "process"] as const) {
         });
 
         await t.step("LB map: an item error is a CompositeError", async () => {
-          const e = await errorOf(
-            lv.mapAsync(
-              (x: number) => {
-                if (x === 3) throw new Error("lb item 3");
-                return x;
-              },
-              range(8),
-              { chunkSize: 2 },
-            ),
-            "LB failing map",
+          const ar = lv.mapAsync(
+            (x: number) => {
+              if (x === 3) throw new Error("lb item 3");
+              return x;
+            },
+            range(8),
+            { chunkSize: 2 },
           );
+          const e = await errorOf(ar, "LB failing map");
+          // in order, iteration gives items 0 and 1, then throws
+          const seen: unknown[] = [];
+          await assert.rejects(
+            async () => {
+              for await (const v of ar) seen.push(v);
+            },
+            (error: unknown) =>
+              error instanceof RemoteError && /lb item 3/.test(error.message),
+          );
+          assert.deepEqual(seen, [0, 1]);
+          assert.equal(ar.progress, 8);
           assert.ok(e instanceof CompositeError, String(e));
           assert.equal(e.errors.length, 1);
+          assert.ok(e.errors[0] instanceof RemoteError);
           assert.match(e.message, /lb item 3/);
-          assert.deepEqual(e.results, [0, 1, undefined, undefined, 4, 5, 6, 7]);
+          assert.deepEqual(
+            e.results,
+            [0, 1, undefined, undefined, 4, 5, 6, 7],
+            "CompositeError.results of a map lost the failed chunk's slots",
+          );
         });
 
         await t.step("loadBalancedView([1]) only uses engine 1", async () => {
@@ -1287,6 +1364,138 @@ for (const kind of ["worker", "process"] as const) {
           },
         );
 
+        await t.step(
+          "LB retries: 1 means at most 2 runs, then the EngineError",
+          async () => {
+            const runs = `${dir}/always-dies`;
+            const view = client.loadBalancedView({ retries: 1 });
+            const ar = view.applyAsync((path: string) => {
+              Deno.writeTextFileSync(path, `${engineId}\n`, { append: true });
+              Deno.exit(1);
+            }, runs);
+            const e = await errorOf(ar, "the task that always dies");
+            assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+            assert.equal(ar.metadata.status, "error");
+            const ran = Deno.readTextFileSync(runs).trim().split("\n");
+            assert.equal(ran.length, 2, `ran on engines ${ran}`);
+            assert.equal(e.engineId, Number(ran[1]));
+            await until(
+              () =>
+                client.ids.length === 2 &&
+                client.engines().every((s) => s.state === "idle"),
+              "both engines back",
+            );
+          },
+        );
+
+        await t.step(
+          "LB abort() of a running task with retries: stopped, not retried",
+          async () => {
+            const runs = `${dir}/abort-running-runs`;
+            const latch = fileLatch(dir, "abort-running");
+            const view = client.loadBalancedView({ retries: 2 });
+            const ar = view.applyAsync(
+              async (p: { runs: string; wait: string }) => {
+                Deno.writeTextFileSync(p.runs, "run\n", { append: true });
+                const end = Date.now() + 25_000;
+                for (;;) {
+                  try {
+                    Deno.statSync(p.wait);
+                    return "finished";
+                  } catch {
+                    if (Date.now() > end) return "latch never opened";
+                  }
+                  await new Promise((r) => setTimeout(r, 2));
+                }
+              },
+              { runs, wait: latch.path },
+            );
+            try {
+              await until(() => exists(runs), "the task started");
+              assert.equal(ar.metadata.status, "running");
+              await guard(ar.abort(), "abort() of the running task");
+              const e = await errorOf(ar, "the aborted task");
+              assert.ok(
+                e instanceof TaskAbortedError,
+                `${e.name}: ${e.message}`,
+              );
+              assert.equal(ar.metadata.status, "aborted");
+            } finally {
+              latch.open();
+            }
+            await until(
+              () =>
+                client.ids.length === 2 &&
+                client.engines().every((s) => s.state === "idle"),
+              "both engines idle",
+            );
+            await view.mapSync(() => 0, range(4), { chunkSize: 1 });
+            assert.equal(Deno.readTextFileSync(runs), "run\n", "it ran again");
+          },
+        );
+
+        await t.step(
+          "LB retries with timeoutMs: a task that started is retried, not timed out",
+          async () => {
+            const restarts = client.engines().map((e) => e.restarts);
+            const marker = `${dir}/late-death`;
+            const view = client.loadBalancedView({
+              retries: 1,
+              timeoutMs: 100,
+            });
+            // starts at once, dies well after its start deadline has passed
+            const ar = view.applyAsync(async (m: string) => {
+              await new Promise((r) => setTimeout(r, 300));
+              try {
+                Deno.statSync(m);
+              } catch {
+                Deno.writeTextFileSync(m, String(engineId));
+                Deno.exit(1);
+              }
+              return engineId;
+            }, marker);
+            let outcome: unknown;
+            try {
+              outcome = await guard(ar, "the retried task");
+            } catch (error) {
+              outcome = error;
+            }
+            const died = Number(Deno.readTextFileSync(marker));
+            await restarted(client, died, restarts[died]);
+            assert.ok(
+              [0, 1].includes(outcome as number),
+              `the retry of a task that had started gave ${outcome}`,
+            );
+          },
+        );
+
+        await t.step("loadBalancedView([]) is refused at once", () => {
+          // a view that can never run anything: its tasks would wait forever
+          assert.throws(() => client.loadBalancedView([]), RangeError);
+          assert.throws(
+            () => client.loadBalancedView([], { retries: 1 }),
+            RangeError,
+          );
+        });
+
+        await t.step("a map on view([]) does not drop its items", async () => {
+          let mapped: unknown;
+          try {
+            mapped = await guard(
+              client.view([]).mapAsync((x: number) => x, [1, 2, 3]),
+              "map on view([])",
+            );
+          } catch (error) {
+            // refusing (at once or by rejecting) is fine; hanging is not
+            assert.doesNotMatch(String(error), /hang guard/);
+            return;
+          }
+          assert.fail(
+            `view([]).mapAsync(fn, [1, 2, 3]) resolved to ` +
+              `${Deno.inspect(mapped)}: the items were dropped`,
+          );
+        });
+
         // ------------------------------------------------- module tasks
 
         const url = new URL("./fixtures/tasks.ts", import.meta.url);
@@ -1428,6 +1637,69 @@ for (const kind of ["worker", "process"] as const) {
     }
   });
 }
+
+// ------------------------------------------------- given-up engines
+
+Deno.test("LB tasks for an engine that was given up fail, never hang", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_views_" });
+  try {
+    await withClient({
+      workers: 2,
+      restart: { maxRestarts: 0, withinMs: 60_000 },
+    }, async (client) => {
+      const latch = fileLatch(dir, "then-exit");
+      // engine 0 is busy, then exits and is given up (no restarts)
+      const killer = client.view(0).applyAsync(async (wait: string) => {
+        const end = Date.now() + 25_000;
+        for (;;) {
+          try {
+            Deno.statSync(wait);
+            break;
+          } catch {
+            if (Date.now() > end) break;
+          }
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        Deno.exit(1);
+      }, latch.path);
+      await until(() => client.engines()[0].load > 0, "engine 0 busy");
+      const lv0 = client.loadBalancedView([0]);
+      const queued = lv0.applyAsync(() => "ran");
+      latch.open();
+      const e = await errorOf(killer, "the task that exits");
+      assert.ok(e instanceof EngineError, String(e));
+      await until(
+        () => client.engines()[0].state === "stopped",
+        "engine 0 given up",
+      );
+      assert.deepEqual(client.ids, [1]);
+      // untargeted work goes on on engine 1
+      assert.equal(
+        await client.loadBalancedView().applySync(() => engineId),
+        1,
+      );
+
+      // queued for engine 0 before it was given up, or submitted after:
+      // each settles (an error), neither waits forever
+      const late = lv0.applyAsync(() => "ran");
+      const settled = await Promise.all([
+        guard(queued.wait(5_000), "queued.wait()"),
+        guard(late.wait(5_000), "late.wait()"),
+      ]);
+      if (!queued.ready()) await queued.abort();
+      if (!late.ready()) await late.abort();
+      assert.deepEqual(
+        settled,
+        [true, true],
+        "LB tasks for a given-up engine wait forever",
+      );
+      assert.equal(queued.successful(), false);
+      assert.equal(late.successful(), false);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 // ------------------------------------------------------------- types
 

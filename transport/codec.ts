@@ -20,6 +20,8 @@ export const EXT = {
   error: 4,
   arrayBuffer: 5,
   dataView: 6,
+  /** A `Date` whose time is NaN: msgpack's timestamp cannot say it. */
+  invalidDate: 7,
   /** Typed arrays take 16 + their kind, so no payload byte names the kind. */
   typedArrayBase: 16,
 } as const;
@@ -54,10 +56,8 @@ const codec = new ExtensionCodec();
 TYPED_ARRAYS.forEach((Ctor, kind) => {
   codec.register({
     type: EXT.typedArrayBase + kind,
-    encode: (value) =>
-      value instanceof Ctor && value.constructor === Ctor
-        ? bytesOf(value)
-        : null,
+    // `instanceof`: a subclass travels as its built-in type.
+    encode: (value) => value instanceof Ctor ? bytesOf(value) : null,
     decode: (data) => viewAs(Ctor, data),
   });
 });
@@ -102,6 +102,11 @@ codec.register({
   decode: (data) => reviveError(decodeValue(data) as ErrorFields),
 });
 codec.register({
+  type: EXT.invalidDate,
+  encode: () => null, // Written by `TroupeEncoder`, before the timestamp.
+  decode: () => new Date(NaN),
+});
+codec.register({
   type: EXT.undefined,
   encode: () => null, // Written by `TroupeEncoder`, which sees undefined.
   decode: () => undefined,
@@ -112,24 +117,32 @@ const textDecoder = new TextDecoder();
 
 /**
  * msgpack writes `undefined` as nil before asking extensions, so `[1,
- * undefined]` would come back as `[1, null]`. This encoder writes it as the
- * `undefined` extension instead. It reaches into `doEncode`, which the
- * library does not declare public; the codec's tests fail loudly if an
- * upgrade changes that.
+ * undefined]` would come back as `[1, null]`; it writes -0 as the integer 0
+ * and an invalid `Date` as the epoch. This encoder writes each as what it
+ * is. It reaches into `doEncode`, which the library does not declare
+ * public; the codec's tests fail loudly if an upgrade changes that.
  */
 class TroupeEncoder extends Encoder {}
 {
   // deno-lint-ignore no-explicit-any
   const proto = TroupeEncoder.prototype as any;
   const doEncode = proto.doEncode;
+  const empty = new Uint8Array(0);
   proto.doEncode = function (object: unknown, depth: number) {
     if (object === undefined) {
-      this.encodeExtension({ type: EXT.undefined, data: new Uint8Array(0) });
+      this.encodeExtension({ type: EXT.undefined, data: empty });
+    } else if (Object.is(object, -0)) {
+      this.encodeNumberAsFloat(-0); // As an integer it would be 0.
+    } else if (object instanceof Date && Number.isNaN(object.getTime())) {
+      this.encodeExtension({ type: EXT.invalidDate, data: empty });
     } else {
       doEncode.call(this, object, depth);
     }
   };
 }
+
+/** msgpack's own nesting limit; deeper values are refused by it. */
+const MAX_DEPTH = 100;
 
 const encoder = new TroupeEncoder({ extensionCodec: codec });
 const decoder = new Decoder({ extensionCodec: codec });
@@ -224,7 +237,8 @@ const ERROR_TYPES: Record<string, ErrorConstructor> = {
 
 function reviveError(fields: ErrorFields): Error {
   const error = new (ERROR_TYPES[fields.name] ?? Error)(fields.message);
-  error.name = fields.name;
+  // Only a name the class does not give becomes an own property.
+  if (error.name !== fields.name) error.name = fields.name;
   if (fields.stack !== undefined) error.stack = fields.stack;
   return error;
 }
@@ -238,7 +252,7 @@ function checkEncodable(value: unknown, depth: number, path = "value"): void {
   if (type === "function" || type === "symbol") {
     throw new TypeError(`${path} is a ${type}, which cannot be sent`);
   }
-  if (type !== "object" || value === null || depth > 64) return;
+  if (type !== "object" || value === null || depth > MAX_DEPTH) return;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
   if (value instanceof Date || value instanceof Error) return;
   if (Array.isArray(value)) {

@@ -21,6 +21,9 @@ export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 2 ** 20;
  * ```
  */
 export class FrameError extends Error {
+  /** Whole frames that came before the break in the same chunk. */
+  frames: Uint8Array[] = [];
+
   /** `message` says what the peer sent. */
   constructor(message: string) {
     super(message);
@@ -63,7 +66,9 @@ export function frameHeader(bodyBytes: number): Uint8Array {
  */
 export class FrameDecoder {
   #max: number;
+  /** Unconsumed chunks from `#head` on; consumed ones are dropped in bulk. */
   #chunks: Uint8Array[] = [];
+  #head = 0;
   #buffered = 0;
   #bodyBytes: number | undefined;
 
@@ -79,10 +84,15 @@ export class FrameDecoder {
 
   /** Bytes received that do not make a whole frame yet. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#buffered + (this.#bodyBytes === undefined ? 0 : HEADER_BYTES);
   }
 
-  /** Takes the next bytes; returns every frame body they complete. */
+  /**
+   * Takes the next bytes; returns every frame body they complete. Throws a
+   * `FrameError` when the stream breaks the rules; frames completed before
+   * the break, in the same chunk, are returned by the call that throws as
+   * `error.frames`.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
     if (chunk.byteLength > 0) {
       this.#chunks.push(chunk);
@@ -99,7 +109,7 @@ export class FrameDecoder {
           HEADER_BYTES,
         ).getUint32(0);
         if (length > this.#max) {
-          throw new FrameError(
+          const error = new FrameError(
             looksLikeText(header)
               ? `the peer sent text, not frames (it began with ` +
                 `${JSON.stringify(new TextDecoder().decode(header))}): an ` +
@@ -107,6 +117,8 @@ export class FrameDecoder {
               : `the peer announced a frame of ${formatBytes(length)}, ` +
                 `over the limit of ${formatBytes(this.#max)}`,
           );
+          error.frames = frames;
+          throw error;
         }
         this.#bodyBytes = length;
       }
@@ -114,29 +126,37 @@ export class FrameDecoder {
       frames.push(this.#take(this.#bodyBytes));
       this.#bodyBytes = undefined;
     }
+    this.#compact();
     return frames;
   }
 
   /** Removes `n` buffered bytes, copying only when they span chunks. */
   #take(n: number): Uint8Array {
     this.#buffered -= n;
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#head];
     if (first && first.byteLength >= n) {
-      if (first.byteLength === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
+      if (first.byteLength === n) this.#head++;
+      else this.#chunks[this.#head] = first.subarray(n);
       return first.subarray(0, n);
     }
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const chunk = this.#chunks[0];
+      const chunk = this.#chunks[this.#head];
       const used = Math.min(chunk.byteLength, n - filled);
       out.set(chunk.subarray(0, used), filled);
       filled += used;
-      if (used === chunk.byteLength) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(used);
+      if (used === chunk.byteLength) this.#head++;
+      else this.#chunks[this.#head] = chunk.subarray(used);
     }
     return out;
+  }
+
+  /** Drops used chunks in one go: shifting them one by one is quadratic. */
+  #compact(): void {
+    if (this.#head === 0) return;
+    this.#chunks.splice(0, this.#head);
+    this.#head = 0;
   }
 }
 

@@ -8,6 +8,7 @@ import { decodeValue, encodeValue } from "./codec.ts";
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FrameDecoder,
+  FrameError,
   frameHeader,
   HEADER_BYTES,
 } from "./frame.ts";
@@ -148,7 +149,16 @@ export class FramedConnection {
   async #read(): Promise<void> {
     try {
       for await (const chunk of this.#conn.readable) {
-        for (const body of this.#decoder.push(chunk)) {
+        let bodies: Uint8Array[];
+        let broken: unknown;
+        try {
+          bodies = this.#decoder.push(chunk);
+        } catch (error) {
+          // Deliver what came whole before the break, then close.
+          bodies = error instanceof FrameError ? error.frames : [];
+          broken = error;
+        }
+        for (const body of bodies) {
           if (this.#closeReason !== undefined) return;
           let value: unknown;
           try {
@@ -161,6 +171,7 @@ export class FramedConnection {
           if (this.#onValue) this.#onValue(value);
           else this.#held.push(value);
         }
+        if (broken !== undefined) throw broken;
       }
       this.close("the peer closed the connection");
     } catch (error) {

@@ -228,7 +228,8 @@ function reader(conn: FramedConnection, timeoutMs: number) {
 
 function expect(value: unknown, t: string): Frame {
   const frame = value as Frame | null;
-  if (frame?.t === "refused" && t !== "refused") {
+  // Only a client refuses; an engine's "refused" is just out of place.
+  if (frame?.t === "refused" && t !== "auth") {
     throw new HandshakeError(
       `the client refused this engine: ${String(frame.reason)}`,
       true,
@@ -237,7 +238,10 @@ function expect(value: unknown, t: string): Frame {
   if (
     value === null || typeof value !== "object" || (value as Frame).t !== t
   ) {
-    throw new HandshakeError(`expected a "${t}" frame, got ${describe(value)}`);
+    const article = /^[aeiou]/.test(t) ? "an" : "a";
+    throw new HandshakeError(
+      `expected ${article} "${t}" frame, got ${describe(value)}`,
+    );
   }
   return value as Frame;
 }

@@ -64,12 +64,20 @@ interface Boxed {
 export function packMessage<T>(
   message: T,
 ): { value: T; transfer: ArrayBuffer[] } {
-  const transfer: ArrayBuffer[] = [];
-  const copies = new Map<ArrayBufferView, Boxed>();
-  const budget = { left: WALK_BUDGET };
-  const value = pack(message, transfer, copies, budget);
-  if (transfer.length === 0) return { value: message, transfer };
-  return { value: { [PACKED]: value } as T, transfer };
+  const walk: Walk = { transfer: [], seen: new Map(), left: WALK_BUDGET };
+  const value = pack(message, walk) as T;
+  // Without boxes there is nothing to rebuild on arrival (small views may
+  // still have been replaced by copies of their own bytes).
+  if (walk.transfer.length === 0) return { value, transfer: [] };
+  return { value: { [PACKED]: value } as T, transfer: walk.transfer };
+}
+
+/** One `packMessage` call's state. */
+interface Walk {
+  transfer: ArrayBuffer[];
+  /** What each visited object became, so that shared ones stay shared. */
+  seen: Map<object, unknown>;
+  left: number;
 }
 
 /**
@@ -90,61 +98,90 @@ export function unpackMessage<T>(message: T): T {
   return unpack(packed) as T;
 }
 
-function pack(
+function pack(value: unknown, walk: Walk): unknown {
+  const changes = new Map<object, boolean>();
+  if (!changed(value, walk, changes)) return value;
+  return rebuild(value, walk, changes);
+}
+
+/** Whether `value` holds a view that `packView` replaces (memoised). */
+function changed(
   value: unknown,
-  transfer: ArrayBuffer[],
-  copies: Map<ArrayBufferView, Boxed>,
-  budget: { left: number },
+  walk: Walk,
+  memo: Map<object, boolean>,
+): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  if (--walk.left < 0) return false;
+  if (ArrayBuffer.isView(value)) {
+    const result = value.byteLength >= TRANSFER_THRESHOLD_BYTES
+      ? value.buffer instanceof ArrayBuffer
+      : value.byteLength < value.buffer.byteLength;
+    memo.set(value, result);
+    return result;
+  }
+  if (!Array.isArray(value) && !isPlainObject(value)) return false;
+  memo.set(value, false); // A cycle back here adds nothing.
+  let result = false;
+  for (const item of Object.values(value)) {
+    if (changed(item, walk, memo)) result = true;
+  }
+  memo.set(value, result);
+  return result;
+}
+
+/**
+ * Copies the containers that hold replaced views, each once: the copy is
+ * known before its contents are, so shared objects and cycles survive.
+ */
+function rebuild(
+  value: unknown,
+  walk: Walk,
+  changes: Map<object, boolean>,
 ): unknown {
-  if (value === null || typeof value !== "object" || --budget.left < 0) {
+  if (value === null || typeof value !== "object" || !changes.get(value)) {
     return value;
   }
+  const done = walk.seen.get(value);
+  if (done !== undefined) return done;
   if (ArrayBuffer.isView(value)) {
-    if (
-      value.byteLength < TRANSFER_THRESHOLD_BYTES ||
-      !(value.buffer instanceof ArrayBuffer)
-    ) {
-      // A small view into a large buffer would send the whole buffer.
-      return value.byteLength < value.buffer.byteLength
-        ? copyView(value)
-        : value;
-    }
-    let boxed = copies.get(value);
-    if (!boxed) {
-      const bytes = new Uint8Array(
-        value.buffer,
-        value.byteOffset,
-        value.byteLength,
-      ).slice();
-      boxed = { [BOXED]: viewType(value), buffer: bytes.buffer };
-      copies.set(value, boxed);
-      transfer.push(bytes.buffer);
-    }
-    return boxed;
+    const out = packView(value, walk);
+    walk.seen.set(value, out);
+    return out;
   }
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item = pack(value[i], transfer, copies, budget);
-      if (item !== value[i]) (out ??= value.slice())[i] = item;
-    }
-    return out ?? value;
-  }
-  if (!isPlainObject(value)) return value;
-  let out: Record<string, unknown> | undefined;
+  const out = (Array.isArray(value) ? [...value] : { ...value }) as Record<
+    string,
+    unknown
+  >;
+  walk.seen.set(value, out);
   for (const [key, item] of Object.entries(value)) {
-    const next = pack(item, transfer, copies, budget);
-    if (next !== item) (out ??= { ...value })[key] = next;
+    out[key] = rebuild(item, walk, changes);
   }
-  return out ?? value;
+  return out;
+}
+
+function packView(view: ArrayBufferView, walk: Walk): unknown {
+  if (
+    view.byteLength < TRANSFER_THRESHOLD_BYTES ||
+    !(view.buffer instanceof ArrayBuffer)
+  ) {
+    // A small view into a large buffer would send the whole buffer.
+    return view.byteLength < view.buffer.byteLength ? copyView(view) : view;
+  }
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+    .slice();
+  walk.transfer.push(bytes.buffer);
+  return { [BOXED]: viewType(view), buffer: bytes.buffer } satisfies Boxed;
 }
 
 function unpack(value: unknown, seen = new Map<object, unknown>()): unknown {
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return seen.get(value);
   if (Array.isArray(value)) {
-    const out = value.map((item) => unpack(item, seen));
+    const out: unknown[] = new Array(value.length);
     seen.set(value, out);
+    value.forEach((item, i) => (out[i] = unpack(item, seen)));
     return out;
   }
   if (!isPlainObject(value)) return value;

@@ -68,6 +68,9 @@ export class WorkerLink<Out, In> {
     const worker = new Worker(entry, {
       name: options.name,
       resourceLimits: maxHeapMb ? { maxOldGenerationSizeMb: maxHeapMb } : {},
+      // Node copies process.env into a new Worker, which makes Deno ask for
+      // --allow-env; engines read the environment through Deno.env instead.
+      env: {},
     });
     this.#worker = worker;
     live.add(worker);

@@ -1,0 +1,209 @@
+/**
+ * The live dashboard: an HTTP server on 127.0.0.1 that shows every engine's
+ * state and plots what the engines publish, as it arrives.
+ *
+ * @module
+ */
+
+import type { EngineEvent } from "../actors/engine_actor.ts";
+import type { PublicationRegistry } from "../actors/registry.ts";
+import { DASHBOARD_PAGE } from "./dashboard_page.ts";
+import { DashboardState } from "./dashboard_state.ts";
+
+/**
+ * Where and how often the dashboard serves.
+ *
+ * @example
+ * ```ts
+ * import type { DashboardOptions } from "./dashboard.ts";
+ * const options: DashboardOptions = { port: 8765, updateMs: 500 };
+ * ```
+ */
+export interface DashboardOptions {
+  /** Interface to bind; `127.0.0.1` unless told otherwise. */
+  hostname?: string;
+  /** Port; 0 (the default) picks a free one. */
+  port?: number;
+  /**
+   * How often the page is updated, in ms (default 250). Only the page is
+   * throttled: engines publish at their own pace and nothing is lost, since
+   * each update carries the newest state.
+   */
+  updateMs?: number;
+}
+
+/**
+ * A running dashboard.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "../mod.ts";
+ * await using client = await Client.start({ workers: 2 });
+ * const dashboard = await client.serveDashboard();
+ * console.log(`open ${dashboard.url}`);
+ * await dashboard.close();
+ * ```
+ */
+export interface Dashboard {
+  /** The page's address, e.g. `http://127.0.0.1:8765/`. */
+  readonly url: string;
+  /** Stops the server and ends every page's stream. */
+  close(): Promise<void>;
+}
+
+/** What the dashboard reads from the client. */
+export interface DashboardSource {
+  /** The registry of publications. */
+  registry: PublicationRegistry;
+  /** Each engine's status. */
+  engines(): object[];
+  /** Subscribes to engine events; returns the unsubscribe function. */
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void;
+}
+
+/**
+ * Starts the dashboard for `source`. Publications are taken in as they
+ * come; every `updateMs` each open page gets the newest state (engines, the
+ * plots as SVG, values that are not numbers, recent events) over
+ * Server-Sent Events.
+ *
+ * @example
+ * ```ts
+ * import { serveDashboard } from "./dashboard.ts";
+ * import type { DashboardSource } from "./dashboard.ts";
+ * declare const source: DashboardSource;
+ * const dashboard = await serveDashboard(source, { port: 0 });
+ * await dashboard.close();
+ * ```
+ */
+export function serveDashboard(
+  source: DashboardSource,
+  options: DashboardOptions = {},
+): Promise<Dashboard> {
+  const state = new DashboardState();
+  const pages = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const stop = new AbortController();
+  const unsubscribe = source.onEngineEvent((event) => {
+    state.event(describeEvent(event));
+  });
+  const feeding = (async () => {
+    const updates = source.registry.updates({ signal: stop.signal });
+    for await (const publication of updates) state.publish(publication);
+  })();
+
+  // Each chart's SVG goes to a page once per change: `sent` remembers what
+  // the open pages have; a page that opens gets everything.
+  const sent = new Map<string, string>();
+  const message = async (full: boolean): Promise<Uint8Array> => {
+    const charts = (await state.charts()).map((chart) => {
+      const changed = sent.get(chart.key) !== chart.svg;
+      sent.set(chart.key, chart.svg);
+      return {
+        key: chart.key,
+        kind: chart.kind,
+        svg: full || changed ? chart.svg : undefined,
+      };
+    });
+    const json = JSON.stringify({
+      engines: source.engines(),
+      charts,
+      texts: state.texts(),
+      events: state.events,
+    });
+    return new TextEncoder().encode(`event: state\ndata: ${json}\n\n`);
+  };
+  const send = (
+    to: Iterable<ReadableStreamDefaultController<Uint8Array>>,
+    bytes: Uint8Array,
+  ) => {
+    for (const page of to) {
+      try {
+        page.enqueue(bytes);
+      } catch {
+        pages.delete(page); // The page went away.
+      }
+    }
+  };
+  let sending = false;
+  const timer = setInterval(async () => {
+    // Engine states change without publications, so every tick sends; a
+    // slow render skips ticks rather than piling them up.
+    if (sending || pages.size === 0) return;
+    sending = true;
+    try {
+      send(pages, await message(false));
+    } finally {
+      sending = false;
+    }
+  }, options.updateMs ?? 250);
+
+  const server = Deno.serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    onListen: () => {},
+  }, (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/") {
+      return new Response(DASHBOARD_PAGE, {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      });
+    }
+    if (pathname !== "/events") {
+      return new Response("not found", { status: 404 });
+    }
+    let page: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        page = controller;
+        send([controller], await message(true));
+        pages.add(controller);
+      },
+      cancel: () => {
+        pages.delete(page);
+      },
+    });
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+      },
+    });
+  });
+
+  const { hostname, port } = server.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  let closing: Promise<void> | undefined;
+  return Promise.resolve({
+    url: `http://${host}:${port}/`,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        unsubscribe();
+        stop.abort();
+        for (const page of pages) {
+          try {
+            page.close();
+          } catch {
+            // Closed by the page already.
+          }
+        }
+        pages.clear();
+        await Promise.all([server.shutdown(), feeding]);
+      })();
+      return closing;
+    },
+  });
+}
+
+function describeEvent(event: EngineEvent): string {
+  switch (event.type) {
+    case "registered":
+      return `engine ${event.engineId} registered`;
+    case "died":
+      return `engine ${event.engineId} died: ${event.reason}`;
+    case "restarted":
+      return `engine ${event.engineId} restarted (${event.restarts} restarts)`;
+    case "gaveUp":
+      return `engine ${event.engineId} given up: ${event.reason}`;
+  }
+}

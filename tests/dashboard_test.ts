@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { engineId, publishData } from "../mod.ts";
+import { withClient } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Publishes `a` (an array), `i` (a number) and `note` (text) `steps` times. */
+async function simulate(steps: number, everyMs: number) {
+  for (let i = 0; i < steps; i++) {
+    publishData({
+      a: new Float64Array(20).map(Math.random),
+      i,
+      note: `step ${i}`,
+    });
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return engineId;
+}
+
+/** Reads Server-Sent Events until `done` says enough, or 10 s pass. */
+async function readEvents(
+  url: string,
+  done: (states: Record<string, unknown>[]) => boolean,
+): Promise<Record<string, unknown>[]> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(response.headers.get("content-type"), "text/event-stream");
+  const reader = response.body!.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const states: Record<string, unknown>[] = [];
+  let buffer = "";
+  try {
+    while (!done(states)) {
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      buffer += value;
+      const events = buffer.split("\n\n");
+      buffer = events.pop()!;
+      for (const event of events) {
+        const data = event.split("\n").find((l) => l.startsWith("data: "));
+        if (data) states.push(JSON.parse(data.slice(6)));
+      }
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return states;
+}
+
+Deno.test("the dashboard serves its page and streams the engines' state", async (t) => {
+  await withClient({ workers: 2 }, async (client) => {
+    const dashboard = await client.serveDashboard({ updateMs: 50 });
+    await t.step("binds 127.0.0.1 and serves the page", async () => {
+      assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await fetch(dashboard.url);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>troupe dashboard<\/title>/);
+      const missing = await fetch(new URL("nope", dashboard.url));
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+    });
+
+    await t.step("streams plots as SVG, numbers over time, text", async () => {
+      const ar = client.view().applyAsync(simulate, 15, 30);
+      const states = await readEvents(
+        new URL("events", dashboard.url).href,
+        (states) =>
+          states.filter((s) => (s.charts as unknown[]).length >= 2).length >= 3,
+      );
+      await ar;
+      const last = states.at(-1)!;
+      const engines = last.engines as { engineId: number; kind: string }[];
+      assert.deepEqual(engines.map((e) => [e.engineId, e.kind]), [
+        [0, "worker"],
+        [1, "worker"],
+      ]);
+      const charts = states.flatMap((s) =>
+        s.charts as { key: string; kind: string; svg?: string }[]
+      );
+      const a = charts.filter((c) => c.key === "a" && c.svg);
+      assert.ok(a.length >= 2, "the array plot is sent as it changes");
+      assert.equal(a[0].kind, "array");
+      assert.notEqual(a[0].svg, a.at(-1)!.svg, "its data changed");
+      assert.match(a.at(-1)!.svg!, /^<svg/);
+      assert.match(a.at(-1)!.svg!, /engine: 1/);
+      assert.ok(charts.some((c) => c.key === "i" && c.kind === "series"));
+      const texts = last.texts as { key: string; text: string }[];
+      assert.ok(
+        texts.some((x) => x.key === "note" && /^step \d+$/.test(x.text)),
+      );
+    });
+
+    await t.step("close() ends the server", async () => {
+      await dashboard.close();
+      await assert.rejects(fetch(dashboard.url));
+    });
+  });
+});
+
+Deno.test({
+  name:
+    "in a real browser, the plot changes and a killed engine dies and restarts",
+  ignore: !hasChromium,
+  async fn() {
+    const { chromium } = await import("playwright-core");
+    await withClient({ workers: 2 }, async (client) => {
+      const dashboard = await client.serveDashboard({ updateMs: 100 });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
+      });
+      try {
+        const page = await browser.newPage({
+          viewport: { width: 1400, height: 1000 },
+        });
+        await page.goto(dashboard.url);
+        const ar = client.view().applyAsync(simulate, 40, 50);
+        const plot = page.locator('.chart[data-key="a"] svg');
+        await plot.waitFor({ timeout: 10_000 });
+        const first = await plot.innerHTML();
+        // The page's code is given as text: it runs in the browser.
+        await page.waitForFunction(
+          `document.querySelector('.chart[data-key="a"] svg')?.innerHTML !== ${
+            JSON.stringify(first)
+          }`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        await page.locator('.chart[data-key="i"] svg').waitFor();
+        if (Deno.env.get("TROUPE_SCREENSHOT")) {
+          await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+        }
+        await ar;
+
+        const crash = client.view(1).applyAsync(() => Deno.exit(3));
+        await crash.then(() => {}, () => {});
+        const events = page.locator("#events");
+        await page.waitForFunction(
+          `(() => {
+            const log = document.getElementById("events")?.textContent ?? "";
+            return /engine 1 died/.test(log) && /engine 1 restarted/.test(log);
+          })()`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        const log = await events.textContent() ?? "";
+        assert.ok(
+          log.indexOf("engine 1 died") < log.indexOf("engine 1 restarted"),
+          log,
+        );
+        const state = page.locator('#engines tr[data-engine="1"] .state');
+        await page.waitForFunction(
+          `document.querySelector('#engines tr[data-engine="1"] .state')
+            ?.textContent === "idle"`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        assert.equal(await state.textContent(), "idle");
+      } finally {
+        await browser.close();
+        await dashboard.close();
+      }
+    });
+  },
+});
