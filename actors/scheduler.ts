@@ -32,6 +32,8 @@ export interface ScheduledTask {
    * its submission (or of its retry).
    */
   timeoutMs?: number;
+  /** Outstanding tasks an engine may have for it to be given this one. */
+  highWaterMark?: number;
 }
 
 /** What the scheduler needs from the client. */
@@ -79,7 +81,9 @@ const SWEEP_MS = 50;
 export class Scheduler extends Actor<SchedulerMessage> {
   #host: SchedulerHost;
   #highWaterMark: number;
+  /** Waiting tasks, oldest first, from `#head` on. */
   #queue: ScheduledTask[] = [];
+  #head = 0;
   /** When each queued task stops waiting (`performance.now()` ms). */
   #deadlines = new Map<ScheduledTask, number>();
   /** Tasks handed out, by id: where they run. */
@@ -97,7 +101,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   /** Tasks waiting for an engine. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length - this.#head;
   }
 
   protected receive(message: SchedulerMessage): void {
@@ -124,7 +128,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
         break;
       case "close":
         this.#closed = true;
-        this.#abort(new Set(this.#queue.map((t) => t.taskId)));
+        this.#abort(new Set(this.#waiting().map((t) => t.taskId)));
         break;
     }
     this.#dispatch();
@@ -138,35 +142,65 @@ export class Scheduler extends Actor<SchedulerMessage> {
     if (task.timeoutMs !== undefined) {
       this.#deadlines.set(task, performance.now() + task.timeoutMs);
     }
-    if (first) this.#queue.unshift(task);
-    else this.#queue.push(task);
+    if (!first) this.#queue.push(task);
+    else if (this.#head > 0) this.#queue[--this.#head] = task;
+    else this.#queue.unshift(task);
   }
 
+  /** The waiting tasks as a plain array, for the rare whole-queue passes. */
+  #waiting(): ScheduledTask[] {
+    if (this.#head > 0) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return this.#queue;
+  }
+
+  /**
+   * Hands out waiting tasks, oldest first, while engines have room. A task
+   * for any engine that finds none stops the pass (first come, first
+   * served); one limited to some engines that are all full lets later ones
+   * by. Each pass costs what it hands out, not the length of the queue.
+   */
   #dispatch(): void {
-    if (this.#queue.length > 0) {
+    const queue = this.#queue;
+    if (queue.length > this.#head) {
       const load = new Map<EngineActor, number>();
       for (const engine of this.#host.engines()) {
         if (engine.up) load.set(engine, engine.load);
       }
-      let kept: ScheduledTask[] | undefined;
-      for (let i = 0; i < this.#queue.length; i++) {
-        const task = this.#queue[i];
-        const engine = this.#leastLoaded(load, task.targets);
+      const skipped: ScheduledTask[] = [];
+      let i = this.#head;
+      for (; i < queue.length; i++) {
+        const task = queue[i];
+        const engine = this.#leastLoaded(
+          load,
+          task.targets,
+          task.highWaterMark ?? this.#highWaterMark,
+        );
         if (!engine) {
-          // Nothing free for this task: it keeps its place.
-          (kept ??= []).push(task);
-          if (!task.targets) {
-            kept.push(...this.#queue.slice(i + 1));
-            break;
-          }
+          if (!task.targets) break;
+          skipped.push(task);
           continue;
         }
         load.set(engine, load.get(engine)! + 1);
         this.#handOut(task, engine);
       }
-      this.#queue = kept ?? [];
+      // The skipped tasks go back into slots this pass emptied, in order.
+      const start = i - skipped.length;
+      for (let k = this.#head; k < start; k++) {
+        queue[k] = undefined as unknown as ScheduledTask;
+      }
+      skipped.forEach((task, k) => (queue[start + k] = task));
+      this.#head = start;
+      if (this.#head === queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+        this.#waiting();
+      }
     }
-    this.#expire();
+    if (this.#deadlines.size > 0) this.#expire();
     this.#failUnrunnable();
     this.#keepSweeping();
   }
@@ -176,12 +210,15 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * it fails instead, as a direct task on a given-up engine does.
    */
   #failUnrunnable(): void {
-    if (this.#queue.length === 0 || this.#host.mayGainEngines()) return;
+    if (this.queued === 0 || this.#host.mayGainEngines()) return;
+    const engines = this.#host.engines();
+    if (engines.every((e) => e.state !== "stopped") && engines.length > 0) {
+      return;
+    }
     const alive = new Set(
-      this.#host.engines().filter((e) => e.state !== "stopped")
-        .map((e) => e.engineId),
+      engines.filter((e) => e.state !== "stopped").map((e) => e.engineId),
     );
-    this.#queue = this.#queue.filter((task) => {
+    this.#queue = this.#waiting().filter((task) => {
       const targets = task.targets ?? alive;
       if ([...targets].some((id) => alive.has(id))) return true;
       this.#deadlines.delete(task);
@@ -203,9 +240,10 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #leastLoaded(
     load: Map<EngineActor, number>,
     targets: ReadonlySet<number> | undefined,
+    highWaterMark: number,
   ): EngineActor | undefined {
     let best: EngineActor | undefined;
-    let bestLoad = this.#highWaterMark;
+    let bestLoad = highWaterMark;
     for (const [engine, n] of load) {
       if (targets && !targets.has(engine.engineId)) continue;
       if (n < bestLoad) {
@@ -245,7 +283,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   #abort(taskIds: ReadonlySet<number>): void {
     const keep: ScheduledTask[] = [];
-    for (const task of this.#queue) {
+    for (const task of this.#waiting()) {
       if (!taskIds.has(task.taskId)) {
         keep.push(task);
         continue;
@@ -278,7 +316,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #expire(): void {
     if (this.#deadlines.size === 0) return;
     const now = performance.now();
-    this.#queue = this.#queue.filter((task) => {
+    this.#queue = this.#waiting().filter((task) => {
       const deadline = this.#deadlines.get(task);
       if (deadline === undefined || deadline > now) return true;
       this.#deadlines.delete(task);
@@ -298,7 +336,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * deadlines pass: while tasks wait, look again now and then.
    */
   #keepSweeping(): void {
-    if (this.#queue.length > 0 && !this.#closed) {
+    if (this.queued > 0 && !this.#closed) {
       this.#sweep ??= setInterval(
         () => this.tell({ kind: "changed" }),
         SWEEP_MS,

@@ -48,35 +48,52 @@ export interface TaskMetadata {
  * observer for the engine actor and its publication sink for the registry.
  */
 export class TaskRecord implements TaskObserver, PublicationSink {
-  readonly metadata: TaskMetadata;
+  /** The engine it runs on; -1 until the scheduler picks one. */
+  engineId: number;
+  /** The task's id. */
+  readonly taskId: number;
   data: Record<string, unknown> = {};
   stdout = "";
   stderr = "";
   outcome: TaskOutcome | undefined;
+  #status: TaskStatus = "queued";
+  // Times are kept as numbers: most are never looked at as Dates.
+  #submitted = Date.now();
+  #started: number | undefined;
+  #completed: number | undefined;
   #listener: TaskListener;
 
   constructor(engineId: number, taskId: number, listener: TaskListener) {
-    this.metadata = {
-      engineId,
-      taskId,
-      submitted: new Date(),
-      started: null,
-      completed: null,
-      status: "queued",
-      error: null,
-    };
+    this.engineId = engineId;
+    this.taskId = taskId;
     this.#listener = listener;
+  }
+
+  /** What is known of the task, as a fresh object. */
+  get metadata(): TaskMetadata {
+    const outcome = this.outcome;
+    return {
+      engineId: this.engineId,
+      taskId: this.taskId,
+      submitted: new Date(this.#submitted),
+      started: this.#started === undefined ? null : new Date(this.#started),
+      completed: this.#completed === undefined
+        ? null
+        : new Date(this.#completed),
+      status: this.#status,
+      error: outcome && !outcome.ok ? outcome.error : null,
+    };
   }
 
   /** The scheduler chose an engine for this task. */
   assigned(engineId: number): void {
-    this.metadata.engineId = engineId;
+    this.engineId = engineId;
   }
 
   started(): void {
-    this.metadata.status = "running";
+    this.#status = "running";
     // The client's clock for now; the engine's replaces it when it reports.
-    this.metadata.started = new Date();
+    this.#started = Date.now();
   }
 
   stream(name: "stdout" | "stderr", text: string): void {
@@ -92,17 +109,13 @@ export class TaskRecord implements TaskObserver, PublicationSink {
   done(outcome: TaskOutcome): void {
     if (this.outcome) return;
     this.outcome = outcome;
-    const m = this.metadata;
-    if (outcome.started !== undefined) m.started = new Date(outcome.started);
-    m.completed = new Date(outcome.completed ?? Date.now());
-    if (outcome.ok) {
-      m.status = "ok";
-    } else {
-      m.status = outcome.error.name === "TaskAbortedError"
-        ? "aborted"
-        : "error";
-      m.error = outcome.error;
-    }
+    if (outcome.started !== undefined) this.#started = outcome.started;
+    this.#completed = outcome.completed ?? Date.now();
+    this.#status = outcome.ok
+      ? "ok"
+      : outcome.error.name === "TaskAbortedError"
+      ? "aborted"
+      : "error";
     this.#listener.finished(this);
   }
 }
@@ -166,12 +179,14 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #finishedRecords = 0;
   #finishedItems = 0;
   #all: PromiseWithResolvers<void> = Promise.withResolvers();
-  #changed: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Made when an iterator waits: most results are never iterated. */
+  #changed: PromiseWithResolvers<void> | undefined;
   #completionOrder: number[] = [];
   #submitted = performance.now();
   #elapsed: number | undefined;
-  #streams = new Set<PublicationStream>();
-  #indexOf = new Map<TaskRecord, number>();
+  #streams: Set<PublicationStream> | undefined;
+  /** Each record's place, for results of more than one task. */
+  #indexOf: Map<TaskRecord, number> | undefined;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -184,12 +199,16 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#items = [];
     this.#records = plan.start({
       published: (p) => {
-        for (const stream of this.#streams) stream.push(p);
+        if (this.#streams) {
+          for (const stream of this.#streams) stream.push(p);
+        }
       },
       finished: (record) => this.#onFinished(record),
     });
     this.#items = plan.items ?? this.#records.map(() => 1);
-    this.#records.forEach((r, i) => this.#indexOf.set(r, i));
+    if (this.#records.length > 1) {
+      this.#indexOf = new Map(this.#records.map((r, i) => [r, i]));
+    }
     // Records that finished while being created (a dead engine) count now.
     this.#records.forEach((r, i) => {
       if (!r.outcome) return;
@@ -278,7 +297,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   /** Per task: where it ran, when, and how it ended. A copy. */
   get metadata(): Shaped<TaskMetadata, Single> {
-    return this.#shape((r) => ({ ...r.metadata }));
+    return this.#shape((r) => r.metadata);
   }
 
   /** How many have finished: tasks for `apply`, items for `map`. */
@@ -293,12 +312,12 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   /** The engines the tasks went to, in task order (-1: not yet assigned). */
   get engineIds(): number[] {
-    return this.#records.map((r) => r.metadata.engineId);
+    return this.#records.map((r) => r.engineId);
   }
 
   /** The tasks' ids, in task order. */
   get taskIds(): number[] {
-    return this.#records.map((r) => r.metadata.taskId);
+    return this.#records.map((r) => r.taskId);
   }
 
   /**
@@ -307,9 +326,10 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * unread publications of one engine merge.
    */
   publications(): AsyncIterable<Publication> {
-    const stream = new PublicationStream(() => this.#streams.delete(stream));
+    const streams = this.#streams ??= new Set();
+    const stream = new PublicationStream(() => streams.delete(stream));
     if (this.ready()) stream.end();
-    else this.#streams.add(stream);
+    else streams.add(stream);
     return stream;
   }
 
@@ -324,7 +344,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       const index = unordered ? this.#completionOrder[next] : next;
       const record = index === undefined ? undefined : this.#records[index];
       if (!record?.outcome) {
-        await this.#changed.promise;
+        await (this.#changed ??= Promise.withResolvers()).promise;
         continue;
       }
       next++;
@@ -344,7 +364,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   async abort(): Promise<void> {
     const unfinished = this.#records.filter((r) => !r.outcome);
     if (unfinished.length === 0) return;
-    this.#plan.abort(new Set(unfinished.map((r) => r.metadata.taskId)));
+    this.#plan.abort(new Set(unfinished.map((r) => r.taskId)));
     await this.#all.promise;
   }
 
@@ -354,21 +374,24 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   #onFinished(record: TaskRecord): void {
-    const index = this.#indexOf.get(record);
+    const index = this.#indexOf
+      ? this.#indexOf.get(record)
+      : this.#records[0] === record
+      ? 0
+      : undefined;
     // Still being created: the constructor counts it.
     if (index === undefined) return;
     this.#finishedRecords++;
     this.#finishedItems += this.#items[index] ?? 1;
     this.#completionOrder.push(index);
-    const changed = this.#changed;
-    this.#changed = Promise.withResolvers();
-    changed.resolve();
+    this.#changed?.resolve();
+    this.#changed = undefined;
     if (this.ready()) this.#complete();
   }
 
   #complete(): void {
     this.#elapsed ??= performance.now() - this.#submitted;
-    for (const stream of [...this.#streams]) stream.end();
+    for (const stream of [...this.#streams ?? []]) stream.end();
     this.#all.resolve();
   }
 

@@ -52,7 +52,7 @@ export function submit(
   mode?: "apply" | "map",
   observer: TaskObserver = record,
 ): void {
-  const { engineId, taskId } = record.metadata;
+  const { engineId, taskId } = record;
   engines.registry.tell({ kind: "watch", taskId, sink: record });
   engines.get(engineId)!.tell({
     kind: "submit",

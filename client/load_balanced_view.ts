@@ -36,6 +36,14 @@ export interface LoadBalancedOptions {
    * a `TimeoutError`. Defaults to none.
    */
   timeoutMs?: number;
+  /**
+   * How many of this view's tasks an engine may hold at once (running and
+   * waiting). 1, the default (as ipyparallel's), keeps every waiting task
+   * here, free to go to whichever engine frees up first; more hides the
+   * round trip between tiny tasks, at the cost of tasks waiting behind a
+   * slow one.
+   */
+  highWaterMark?: number;
 }
 
 /**
@@ -185,7 +193,7 @@ export class LoadBalancedView {
   ): R {
     const engines = this.#engines;
     const scheduler = this.#scheduler;
-    const { retries, timeoutMs } = this.#options;
+    const { retries, timeoutMs, highWaterMark } = this.#options;
     return new AsyncResult({
       single,
       items,
@@ -197,12 +205,13 @@ export class LoadBalancedView {
         scheduler.tell({
           kind: "enqueue",
           tasks: records.map((record, i) => ({
-            taskId: record.metadata.taskId,
+            taskId: record.taskId,
             ...work(argsPerTask[i]),
             observer: record,
             targets: this.#targets,
             retries,
             timeoutMs,
+            highWaterMark,
           })),
         });
         return records;
@@ -213,7 +222,15 @@ export class LoadBalancedView {
 }
 
 function checkOptions(options: LoadBalancedOptions): void {
-  const { retries, timeoutMs } = options;
+  const { retries, timeoutMs, highWaterMark } = options;
+  if (
+    highWaterMark !== undefined &&
+    (!Number.isInteger(highWaterMark) || highWaterMark < 1)
+  ) {
+    throw new RangeError(
+      `highWaterMark must be a whole number >= 1, got ${highWaterMark}`,
+    );
+  }
   if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
     throw new RangeError(`retries must be a whole number >= 0, got ${retries}`);
   }

@@ -86,5 +86,11 @@ export function functionRef(task: unknown): FunctionRef {
     const { url, name } = task as ModuleTask<TaskFunction>;
     return { kind: "module", url, name };
   }
-  return shippable(task);
+  if (typeof task !== "function") return shippable(task);
+  // A function submitted in a loop is read and checked once.
+  let ref = refs.get(task);
+  if (!ref) refs.set(task, ref = shippable(task));
+  return ref;
 }
+
+const refs = new WeakMap<object, FunctionRef>();

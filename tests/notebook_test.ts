@@ -8,14 +8,17 @@
  * `status: idle` message, and nbconvert (nbclient) stops collecting a cell's
  * outputs at idle: that output is missing from the executed notebook. So the
  * checks never rest on one particular display, and a run that lacks an output
- * the checks need (but shows no error) is run again, at most three times.
+ * the checks need (but shows no error) is run again, up to four runs in all.
  */
 
 import assert from "node:assert/strict";
 
 const root = new URL("../", import.meta.url);
 const notebook = new URL("examples/publish_data.ipynb", root).pathname;
-const ATTEMPTS = 3;
+// Between one run in twenty and one in four lost an output that the checks
+// need (measured on a busy 2-core machine): with four runs a false failure
+// stays under one in two hundred, and most test runs need one notebook run.
+const ATTEMPTS = 4;
 
 interface Output {
   output_type: string;
@@ -191,11 +194,10 @@ Deno.test({
               console.log(`notebook run ${attempt}: ${seconds} s`);
               return;
             }
+            const lostText = lost.join(", ");
             console.log(
-              `notebook run ${attempt}: ${seconds} s, no ${
-                lost.join(", no ")
-              } ` +
-                "(the kernel published it after its idle status)" +
+              `notebook run ${attempt}: ${seconds} s, missing ${lostText} ` +
+                "(published by the kernel after its idle status)" +
                 (attempt < ATTEMPTS ? "; running it again" : ""),
             );
           }
@@ -216,11 +218,10 @@ Deno.test({
             `did not run: ${where}`,
           );
           const error = cell.outputs?.find((o) => o.output_type === "error");
-          assert.equal(
-            error,
-            undefined,
-            `${where}\nthrew ${error?.ename}: ${error?.evalue}\n` +
-              text(error?.traceback?.join("\n")),
+          assert.ok(
+            error === undefined,
+            `${where}\nthrew ${error?.ename}: ` +
+              text(error?.traceback?.join("\n") ?? error?.evalue),
           );
         }
       });
