@@ -120,6 +120,25 @@ export class TaskRecord implements TaskObserver, PublicationSink {
   }
 }
 
+/** A short text for a published value: arrays show their start. */
+function preview(value: unknown): string {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const items = Array.from(value as unknown as ArrayLike<number>);
+    const head = items.slice(0, 4).map((x) =>
+      typeof x === "number" ? Number(x.toPrecision(4)) : x
+    );
+    return `${value.constructor.name}(${items.length}) [${head.join(", ")}${
+      items.length > 4 ? ", …" : ""
+    }]`;
+  }
+  try {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  } catch {
+    return String(value);
+  }
+}
+
 /** How an `AsyncResult` hears from its task records. */
 export interface TaskListener {
   published(publication: Publication): void;
@@ -371,6 +390,44 @@ export class AsyncResult<T, Single extends boolean = boolean>
   /** Names the class in `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return "AsyncResult";
+  }
+
+  /**
+   * How a Jupyter notebook (`deno jupyter`) shows the result: progress, each
+   * task's engine and state, and its latest published data.
+   */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    const done = this.progress;
+    const total = this.#total();
+    const rows = this.#records.map((r) => {
+      const m = r.metadata;
+      const data = Object.entries(r.data)
+        .map(([k, v]) => `${k}: ${preview(v)}`).join(", ");
+      return { engine: m.engineId, task: m.taskId, status: m.status, data };
+    });
+    const escape = (text: string) =>
+      text.replace(
+        /[&<>]/g,
+        (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!,
+      );
+    const state = this.ready()
+      ? (this.successful() ? "done" : "failed")
+      : "running";
+    const html = `<div><b>AsyncResult</b>: ${state}, ${done} of ${total} ` +
+      `done, ${(this.elapsed / 1000).toFixed(1)} s` +
+      `<progress value="${done}" max="${total}" style="margin-left:8px">` +
+      `</progress><table><tr><th>engine</th><th>task</th><th>state</th>` +
+      `<th>latest data</th></tr>${
+        rows.map((r) =>
+          `<tr><td>${r.engine}</td><td>${r.task}</td><td>${r.status}</td>` +
+          `<td>${escape(r.data)}</td></tr>`
+        ).join("")
+      }</table></div>`;
+    const text = `AsyncResult: ${state}, ${done}/${total} done\n` +
+      rows.map((r) =>
+        `  engine ${r.engine} task ${r.task}: ${r.status}  ${r.data}`
+      ).join("\n");
+    return { "text/html": html, "text/plain": text };
   }
 
   #onFinished(record: TaskRecord): void {

@@ -72,26 +72,25 @@ function parses(source: string): boolean {
   }
 }
 
-let builtIns: WeakSet<object> | undefined;
-
 /**
  * Deno writes some built-ins (`atob`, `setTimeout`, `fetch`) in JavaScript:
  * their source prints, but it names Deno's internals and fails on an engine.
- * They are told apart by being the very functions that the globals hold.
+ * They are told apart by being the very functions that the globals held when
+ * troupe was loaded: later globals are the user's (a notebook's top-level
+ * `function` becomes one), and those ship as any other function.
  */
-function isBuiltIn(fn: object): boolean {
-  if (!builtIns) {
-    builtIns = new WeakSet();
-    for (const scope of [globalThis, Deno]) {
-      for (const key of Reflect.ownKeys(scope)) {
-        try {
-          const value = Reflect.get(scope, key);
-          if (typeof value === "function") builtIns.add(value);
-        } catch {
-          // A getter that refuses to be read outside its context.
-        }
-      }
+const builtIns = new WeakSet<object>();
+for (const scope of [globalThis, Deno]) {
+  for (const key of Reflect.ownKeys(scope)) {
+    try {
+      const value = Reflect.get(scope, key);
+      if (typeof value === "function") builtIns.add(value);
+    } catch {
+      // A getter that refuses to be read outside its context.
     }
   }
+}
+
+function isBuiltIn(fn: object): boolean {
   return builtIns.has(fn);
 }
