@@ -10,6 +10,7 @@
  */
 
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+import { TYPED_ARRAYS, type TypedArrayConstructor } from "./typed_arrays.ts";
 
 /** Extension type numbers; see PROTOCOL.md. */
 export const EXT = {
@@ -25,22 +26,6 @@ export const EXT = {
   /** Typed arrays take 16 + their kind, so no payload byte names the kind. */
   typedArrayBase: 16,
 } as const;
-
-const TYPED_ARRAYS = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as const;
-
-type TypedArrayConstructor = (typeof TYPED_ARRAYS)[number];
 
 /**
  * Below this size a decoded typed array gets a buffer of its own, so that a

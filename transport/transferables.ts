@@ -12,6 +12,8 @@
  * @module
  */
 
+import { TYPED_ARRAYS } from "./typed_arrays.ts";
+
 /** Views at least this large are copied, boxed and transferred. */
 export const TRANSFER_THRESHOLD_BYTES = 4 * 1024;
 
@@ -23,21 +25,11 @@ const PACKED = "__troupe_packed__";
 /** Marks one boxed typed array. */
 const BOXED = "__troupe_view__";
 
+/** Views by type name: the typed arrays, and DataView. */
 const VIEW_TYPES: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> =
-  {
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-    DataView,
-  };
+  Object.fromEntries(
+    [...TYPED_ARRAYS, DataView].map((Ctor) => [Ctor.name, Ctor]),
+  );
 
 interface Boxed {
   [BOXED]: string;
