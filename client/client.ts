@@ -427,9 +427,15 @@ export class Client implements AsyncDisposable {
   /**
    * Writes `connectionInfo` as JSON to `path`, readable by its owner only
    * (mode 0600), for `deno run -A jsr:@troupe/parallel/engine --file path`.
+   * A client listening on every interface (`0.0.0.0`) should say which
+   * address engines on other hosts reach it at: `{ hostname }`.
    */
-  async writeConnectionFile(path: string): Promise<void> {
-    const text = JSON.stringify(this.connectionInfo, null, 2) + "\n";
+  async writeConnectionFile(
+    path: string,
+    options: { hostname?: string } = {},
+  ): Promise<void> {
+    const info = { ...this.connectionInfo, ...options };
+    const text = JSON.stringify(info, null, 2) + "\n";
     await Deno.writeTextFile(path, text, { mode: 0o600 });
     // `mode` applies only to a new file: make sure an old one is private too.
     await Deno.chmod(path, 0o600);

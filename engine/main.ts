@@ -6,7 +6,8 @@
  * deno run -A jsr:@troupe/parallel/engine --connect HOST:PORT --key KEY
  * ```
  *
- * `conn.json` is what `client.writeConnectionFile(path)` writes. The engine
+ * `conn.json` is what `client.writeConnectionFile(path)` writes; instead of
+ * `--key`, which other users see in `ps`, the key can be in `TROUPE_KEY`. The engine
  * proves it holds the key (the key never crosses the wire), registers, runs
  * tasks, and when its connection drops, retries with backoff until the client
  * is back (stop it with Ctrl-C). A process that a client started itself
@@ -101,7 +102,14 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
   if (!hostname || !Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new Error("the client's address must be HOST:PORT");
   }
-  if (!key) throw new Error("no key: give --key KEY or a connection file");
+  // The environment keeps the key out of `ps`, where --key shows it.
+  key ??= Deno.env.get("TROUPE_KEY");
+  if (!key) {
+    throw new Error(
+      "no key: give a connection file (--file), or the key in TROUPE_KEY " +
+        "or --key KEY",
+    );
+  }
   const heap = flags.get("--max-heap-mb");
   return {
     hostname,
