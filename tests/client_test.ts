@@ -19,51 +19,17 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
-import { withClient } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  latch,
+  range,
+  sleep,
+  until,
+  withClient,
+} from "./helpers.ts";
 
 // ---------------------------------------------------------------- helpers
-
-/** Resolves after `ms`; the timer always completes, so sanitizers stay quiet. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Hang guard: `p`, or a rejection after `ms` (generous, never a speed test).
- * The timer is cleared either way.
- */
-async function guard<T>(p: PromiseLike<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What awaiting `p` throws; fails the test if it resolves. */
-async function errorOf(p: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a rejection, got a value");
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
 
 /** Engine-side globals used by tasks in this file. */
 type G = {
@@ -74,16 +40,6 @@ type G = {
 /** A task that sleeps on the engine without blocking it (async). */
 const sleepOnEngine = (ms: number) =>
   new Promise<string>((resolve) => setTimeout(() => resolve("slept"), ms));
-
-/**
- * A latch in shared memory that the client opens: a task holding it keeps
- * its engine occupied for exactly as long as the test needs, however slow
- * the machine (no race between a task's duration and the test's timers).
- */
-function latch(): { sab: SharedArrayBuffer; open(): void } {
-  const sab = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  return { sab, open: () => void Atomics.store(new Int32Array(sab), 0, 1) };
-}
 
 /**
  * A task that busy-waits until the latch opens (capped at 20 s so that a
@@ -197,10 +153,10 @@ Deno.test("Client lifecycle", async (t) => {
       const queued = client.view(0).applyAsync(() => 1);
       const pending = client.view(1).applyAsync(() => new Promise(() => {}));
       assert.equal(client.engines()[0].state, "busy");
-      await guard(client.close(), 10_000, "close() with a spinning task");
+      await guard(client.close(), "close() with a spinning task");
       assert.equal(liveWorkerCount(), 0);
       for (const ar of [spinning, queued, pending]) {
-        const e = await guard(errorOf(ar), 10_000, "a task of a closed client");
+        const e = await errorOf(ar, "a task of a closed client");
         assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
         assert.match(e.reason, /closed/);
         assert.deepEqual(ar.engineIds, [e.engineId]);
@@ -261,9 +217,8 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
       for (const n of [0, 1, 3]) await client.waitForEngines(n);
       await client.waitForEngines(3, { timeoutMs: 10_000 });
       // more than can ever be up: rejects at once, not by the timer
-      const e = await guard(
-        errorOf(client.waitForEngines(4, { timeoutMs: 30_000 })),
-        10_000,
+      const e = await errorOf(
+        client.waitForEngines(4, { timeoutMs: 30_000 }),
         "waitForEngines(4)",
       );
       assert.ok(!(e instanceof TimeoutError), "should reject at once");
@@ -367,7 +322,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
         await sleep(30);
         const heldFor = performance.now() - submittedAt;
         gate.open();
-        assert.equal(await guard(ar.wait(), 10_000, "wait()"), true);
+        assert.equal(await guard(ar.wait(), "wait()"), true);
         assert.equal(ar.ready(), true);
         assert.equal(ar.successful(), true);
         assert.equal(ar.progress, 1);
@@ -678,7 +633,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
         assert.equal(running.ready(), false);
         assert.equal(running.metadata.status, "running");
         for (const ar of [aborted, abortedToo]) {
-          const e = await guard(errorOf(ar), 10_000, "aborted task");
+          const e = await errorOf(ar, "aborted task");
           assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
           assert.equal(e.engineId, 2);
           assert.equal(e.taskId, ar.taskIds[0]);
@@ -690,7 +645,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
         }
 
         gate.open();
-        assert.equal(await guard(running, 10_000, "busy task"), "busy done");
+        assert.equal(await guard(running, "busy task"), "busy done");
         assert.equal(running.metadata.status, "ok");
         assert.equal(await keptBefore, 1);
         assert.equal(await keptAfter, 2, "an aborted task ran");
@@ -716,13 +671,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
         const gate = latch();
         const blocker = client.view(0).applyAsync(busyUntilOpen, gate.sab);
         const ar = client.view([1, 0]).applyAsync(() => engineId);
-        await guard(
-          (async () => {
-            while (ar.progress < 1) await sleep(5);
-          })(),
-          10_000,
-          "engine 1's part",
-        );
+        await until(() => ar.progress >= 1, "engine 1's part");
         await ar.abort();
         gate.open();
         const e = await errorOf(ar);
@@ -748,7 +697,6 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
           (async () => {
             for await (const p of ar.publications()) seen.push(p);
           })(),
-          10_000,
           "publications() of one task",
         );
         assert.equal(ar.ready(), true);
@@ -779,7 +727,6 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
               engines.push(p.engineId);
             }
           })(),
-          10_000,
           "publications() of three tasks",
         );
         assert.equal(multi.ready(), true);
@@ -797,7 +744,6 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
           (async () => {
             for await (const _ of quiet.publications()) count++;
           })(),
-          10_000,
           "publications() of a quiet task",
         );
         assert.equal(count, 0);
@@ -810,7 +756,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
       const ars = range(10_000).map((i) =>
         view.applyAsync((x: number) => x * 2 + 1, i)
       );
-      const values = await guard(Promise.all(ars), 60_000, "10,000 tasks");
+      const values = await guard(Promise.all(ars), "10,000 tasks", 60_000);
       assert.equal(values.length, 10_000);
       values.forEach((v, i) => {
         if (v !== i * 2 + 1) assert.fail(`task ${i} gave ${v}`);
@@ -829,8 +775,8 @@ Deno.test("16 Worker engines on few cores: start, run on all, close", async () =
     assert.deepEqual(
       await guard(
         client.view().applySync((x: number) => x + engineId, 0),
-        60_000,
         "a task on 16 engines",
+        60_000,
       ),
       range(16),
     );

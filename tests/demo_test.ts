@@ -1,32 +1,38 @@
 import assert from "node:assert/strict";
 
 const root = new URL("../", import.meta.url);
+const decoder = new TextDecoder();
+
+/**
+ * Runs the demo (`deno run <permissions> examples/publish_data.ts
+ * <options>`) to its end, with a minute of slack, and decodes its output.
+ */
+async function runDemo(
+  permissions: string[],
+  options: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, "examples/publish_data.ts", ...options],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}
 
 Deno.test("deno task demo --fast runs the seed notebook and writes its plot", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "troupe_demo_" });
   try {
     const out = `${dir}/plot.svg`;
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        `--allow-write=${dir}`,
-        "examples/publish_data.ts",
-        "--fast",
-        "--workers",
-        "3",
-        "--steps",
-        "5",
-        "--out",
-        out,
-      ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const text = new TextDecoder().decode(stdout);
-    const errors = new TextDecoder().decode(stderr);
+    const { code, stdout: text, stderr: errors } = await runDemo(
+      ["--allow-read", `--allow-write=${dir}`],
+      ["--fast", "--workers", "3", "--steps", "5", "--out", out],
+    );
 
     await t.step("exits cleanly", () => {
       assert.equal(code, 0, `demo failed:\n${text}\n${errors}`);
@@ -74,29 +80,16 @@ Deno.test("deno task demo:remote runs the seed on engine processes", async () =>
   const dir = await Deno.makeTempDir({ prefix: "troupe_demo_remote_" });
   try {
     const out = `${dir}/plot.svg`;
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
+    const { code, stdout: text, stderr } = await runDemo(
+      [
         "--allow-read",
         `--allow-write=${dir}`,
         "--allow-net=127.0.0.1",
         "--allow-run",
-        "examples/publish_data.ts",
-        "--processes",
-        "2",
-        "--fast",
-        "--steps",
-        "3",
-        "--out",
-        out,
       ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const text = new TextDecoder().decode(stdout);
-    assert.equal(code, 0, `${text}\n${new TextDecoder().decode(stderr)}`);
+      ["--processes", "2", "--fast", "--steps", "3", "--out", out],
+    );
+    assert.equal(code, 0, `${text}\n${stderr}`);
     assert.match(text, /engines: 0 \(process\), 1 \(process\)/);
     assert.match(
       text,
@@ -113,13 +106,7 @@ Deno.test("deno task demo:remote runs the seed on engine processes", async () =>
 });
 
 Deno.test("the demo rejects an unknown option with a clear message", async () => {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "examples/publish_data.ts", "--bogus"],
-    cwd: root,
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
+  const { code, stderr } = await runDemo(["--allow-read"], ["--bogus"]);
   assert.equal(code, 1);
-  assert.match(new TextDecoder().decode(stderr), /unknown option --bogus/);
+  assert.match(stderr, /unknown option --bogus/);
 });

@@ -12,21 +12,10 @@ import {
   publishData,
   RemoteError,
 } from "../mod.ts";
-import { withClient } from "./helpers.ts";
+import { errorOf, withClient } from "./helpers.ts";
 
 /** Exists on no engine (nor on the client): shipping a use of it must fail. */
 declare const notOnTheEngines: number;
-
-/** What awaiting `p` throws; fails the test if it resolves. */
-async function errorOf(p: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a rejection, got a value");
-}
 
 /** A normal task on every engine still gives the right answer. */
 async function stillWorks(client: Client): Promise<void> {

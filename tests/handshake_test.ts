@@ -17,6 +17,7 @@ import {
   PROTOCOL_VERSION,
 } from "../transport/handshake.ts";
 import { TcpServer, type TcpServerOptions } from "../transport/tcp_server.ts";
+import { guard, until } from "./helpers.ts";
 
 const KEY = "k3y-4f9d1c7e2b8a6d5c-never-on-the-wire";
 const KEY_BYTES = new TextEncoder().encode(KEY);
@@ -29,33 +30,6 @@ type Frame = Record<string, unknown>;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** Rejects if `promise` has not settled within `ms` (a hang guard). */
-async function within<T>(ms: number, what: string, promise: Promise<T>) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: nothing within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until `condition()` holds, checking every 5 ms, for at most `ms`. */
-async function waitFor(condition: () => boolean, what: string, ms = 5000) {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) {
-      assert.fail(`${what}: not within ${ms} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -133,7 +107,7 @@ function startServer(
     /** Resolves once `n` engines have been handed over. */
     async engineCount(n: number) {
       while (engines.length < n) {
-        await within(5000, "onEngine", arrivals.at(-1)!.promise);
+        await guard(arrivals.at(-1)!.promise, "onEngine", 5000);
       }
     },
     /** The log lines about the peer whose local port is `port`. */
@@ -145,7 +119,7 @@ function startServer(
         conn.close("test over");
         await conn.closed;
       }
-      await within(5000, "server.close()", server.close());
+      await guard(server.close(), "server.close()", 5000);
       for (const line of logs) {
         assert.ok(!line.includes(KEY), `the key is in a log line: ${line}`);
       }
@@ -164,10 +138,10 @@ async function joinEngine(
   const localPort = socket.localAddr.port;
   const conn = new FramedConnection(socket);
   try {
-    const engineId = await within(
-      timeoutMs + 2000,
-      "joinClient",
+    const engineId = await guard(
       joinClient(conn, key, hello, timeoutMs),
+      "joinClient",
+      timeoutMs + 2000,
     );
     return { conn, engineId, localPort };
   } catch (error) {
@@ -190,7 +164,7 @@ function nextValue(conn: FramedConnection, ms = 5000): Promise<unknown> {
     conn.onValue = undefined;
     got.resolve(value);
   };
-  return within(ms, "a value", got.promise);
+  return guard(got.promise, "a value", ms);
 }
 
 /**
@@ -237,7 +211,7 @@ class RawPeer {
   /** The next frame from the server. */
   async nextFrame(ms = 5000): Promise<Frame> {
     while (this.#unread.length === 0) {
-      if (!(await within(ms, "a frame", this.#readOnce()))) {
+      if (!(await guard(this.#readOnce(), "a frame", ms))) {
         throw new Error(`the server hung up (${this.ended}) before a frame`);
       }
     }
@@ -246,7 +220,7 @@ class RawPeer {
 
   /** Reads until the server hangs up; how it did. */
   async untilEnd(ms = 5000): Promise<"eof" | "reset"> {
-    while (await within(ms, "the end of the connection", this.#readOnce()));
+    while (await guard(this.#readOnce(), "the end of the connection", ms));
     return this.ended!;
   }
 
@@ -319,7 +293,7 @@ function fakeServer(script: (conn: FramedConnection) => Promise<void>) {
         conn.start();
         await script(conn);
         // Stay until the engine hangs up, so that it reads everything.
-        await within(5000, "the engine hanging up", conn.closed);
+        await guard(conn.closed, "the engine hanging up", 5000);
       } finally {
         await closeConn(conn);
       }
@@ -328,6 +302,45 @@ function fakeServer(script: (conn: FramedConnection) => Promise<void>) {
     }
   })();
   return { port: listener.addr.port, done };
+}
+
+/**
+ * Serves one engine with `fakeServer(script)` and asserts that the engine's
+ * `joinClient` fails with a `HandshakeError` matching `pattern`: the engine
+ * gives up on the server (it is not refused by it).
+ */
+async function assertJoinFails(
+  script: (conn: FramedConnection) => Promise<void>,
+  pattern: RegExp,
+): Promise<void> {
+  const fake = fakeServer(script);
+  try {
+    await assert.rejects(
+      joinEngine(fake.port, KEY),
+      (error) => assertHandshakeError(error, pattern, false),
+    );
+  } finally {
+    await fake.done;
+  }
+}
+
+/**
+ * A fake server's first move when it plays the client's part correctly: a
+ * hello with a fresh nonce. Resolves with that nonce and the engine's
+ * answer, so that each test only writes the step that it gets wrong.
+ */
+async function sendHello(
+  conn: FramedConnection,
+): Promise<{ clientNonce: Uint8Array; auth: Frame }> {
+  const clientNonce = nonce();
+  const auth = nextValue(conn);
+  await conn.send({
+    t: "hello",
+    protocol: "troupe",
+    version: PROTOCOL_VERSION,
+    nonce: clientNonce,
+  });
+  return { clientNonce, auth: await auth as Frame };
 }
 
 function assertHandshakeError(
@@ -467,7 +480,7 @@ Deno.test("handshake: who holds the key", async (t) => {
         joinEngine(h.port, "not-the-key"),
         (error) => assertHandshakeError(error, /does not hold the key/, true),
       );
-      await waitFor(() => h.logs.length > 0, "a log line");
+      await until(() => h.logs.length > 0, "a log line", 5000);
       assert.equal(h.logs.length, 1);
       assert.match(
         h.logs[0],
@@ -499,93 +512,38 @@ Deno.test("handshake: who holds the key", async (t) => {
   await t.step(
     "a server without the key cannot pose as the client",
     async () => {
-      const fake = fakeServer(async (conn) => {
-        const clientNonce = nonce();
-        const auth = nextValue(conn);
-        await conn.send({
-          t: "hello",
-          protocol: "troupe",
-          version: PROTOCOL_VERSION,
-          nonce: clientNonce,
-        });
-        const { nonce: engineNonce } = await auth as { nonce: Uint8Array };
+      await assertJoinFails(async (conn) => {
+        const { clientNonce, auth } = await sendHello(conn);
+        const engineNonce = auth.nonce as Uint8Array;
         // What a client holding another key would compute.
         await conn.send({
           t: "welcome",
           engineId: 1,
           mac: await hmac("a-guess", label("client"), engineNonce, clientNonce),
         });
-      });
-      try {
-        await assert.rejects(
-          joinEngine(fake.port, KEY),
-          (error) =>
-            assertHandshakeError(
-              error,
-              /the client does not hold the key/,
-              false,
-            ),
-        );
-      } finally {
-        await fake.done;
-      }
+      }, /the client does not hold the key/);
     },
   );
 
   await t.step(
     "a server reflecting the engine's own proof is caught",
     async () => {
-      const fake = fakeServer(async (conn) => {
-        const auth = nextValue(conn);
-        await conn.send({
-          t: "hello",
-          protocol: "troupe",
-          version: PROTOCOL_VERSION,
-          nonce: nonce(),
-        });
-        const { mac } = await auth as { mac: Uint8Array };
-        await conn.send({ t: "welcome", engineId: 1, mac });
-      });
-      try {
-        await assert.rejects(
-          joinEngine(fake.port, KEY),
-          (error) =>
-            assertHandshakeError(
-              error,
-              /the client does not hold the key/,
-              false,
-            ),
-        );
-      } finally {
-        await fake.done;
-      }
+      await assertJoinFails(async (conn) => {
+        const { auth } = await sendHello(conn);
+        await conn.send({ t: "welcome", engineId: 1, mac: auth.mac });
+      }, /the client does not hold the key/);
     },
   );
 
   await t.step("joinClient needs an engine id in the welcome", async () => {
-    const fake = fakeServer(async (conn) => {
-      const clientNonce = nonce();
-      const auth = nextValue(conn);
-      await conn.send({
-        t: "hello",
-        protocol: "troupe",
-        version: PROTOCOL_VERSION,
-        nonce: clientNonce,
-      });
-      const { nonce: engineNonce } = await auth as { nonce: Uint8Array };
+    await assertJoinFails(async (conn) => {
+      const { clientNonce, auth } = await sendHello(conn);
+      const engineNonce = auth.nonce as Uint8Array;
       await conn.send({
         t: "welcome",
         mac: await hmac(KEY, label("client"), engineNonce, clientNonce),
       });
-    });
-    try {
-      await assert.rejects(
-        joinEngine(fake.port, KEY),
-        (error) => assertHandshakeError(error, /gave no engine id/, false),
-      );
-    } finally {
-      await fake.done;
-    }
+    }, /gave no engine id/);
   });
 
   await t.step("joinClient gives up on a silent server", async () => {
@@ -617,7 +575,7 @@ Deno.test("handshake: who holds the key", async (t) => {
           (error) =>
             assertHandshakeError(error, /engine 3 is already connected/, true),
         );
-        await waitFor(() => h.logs.length > 0, "a log line");
+        await until(() => h.logs.length > 0, "a log line", 5000);
         assert.match(h.logs[0], /engine 3 is already connected/);
         assert.equal(h.engines.length, 0);
       } finally {
@@ -641,7 +599,7 @@ Deno.test("handshake: protocol versions", async (t) => {
         assert.match(String(refused.reason), new RegExp(`${PROTOCOL_VERSION}`));
         assert.match(String(refused.reason), /speaks 1/);
         assert.equal(await peer.untilEnd(), "eof");
-        await waitFor(() => h.logs.length > 0, "a log line");
+        await until(() => h.logs.length > 0, "a log line", 5000);
         assert.match(h.linesFor(peer.localPort)[0], /version 2.*speaks 1/);
         assert.equal(h.engines.length, 0);
         assertNoKey(peer.bytes, "what a wrong-version engine received");
@@ -653,36 +611,20 @@ Deno.test("handshake: protocol versions", async (t) => {
   );
 
   await t.step("joinClient refuses a client on another version", async () => {
-    const fake = fakeServer(async (conn) => {
+    await assertJoinFails(async (conn) => {
       await conn.send({
         t: "hello",
         protocol: "troupe",
         version: 2,
         nonce: nonce(),
       });
-    });
-    try {
-      await assert.rejects(
-        joinEngine(fake.port, KEY),
-        (error) => assertHandshakeError(error, /version 2.*speaks 1/, false),
-      );
-    } finally {
-      await fake.done;
-    }
+    }, /version 2.*speaks 1/);
   });
 
   await t.step("joinClient refuses a server that is not troupe", async () => {
-    const fake = fakeServer(async (conn) => {
+    await assertJoinFails(async (conn) => {
       await conn.send({ t: "hello", protocol: "other", version: 1 });
-    });
-    try {
-      await assert.rejects(
-        joinEngine(fake.port, KEY),
-        (error) => assertHandshakeError(error, /does not speak troupe/, false),
-      );
-    } finally {
-      await fake.done;
-    }
+    }, /does not speak troupe/);
   });
 });
 
@@ -743,9 +685,10 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
             assert.equal(frame.t, "hello", `${name}: only a hello was sent`);
           }
           assertNoKey(peer.bytes, `what ${name} received`);
-          await waitFor(
+          await until(
             () => h.linesFor(peer.localPort).length > 0,
             `a log line for ${name}`,
+            5000,
           );
           const lines = h.linesFor(peer.localPort);
           assert.equal(lines.length, 1, `${name}: ${lines}`);
@@ -800,7 +743,7 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
         assertNoKey(peer.bytes, auths[i].name);
       }));
       for (const [i, peer] of peers.entries()) {
-        await waitFor(() => h.linesFor(peer.localPort).length > 0, "a log");
+        await until(() => h.linesFor(peer.localPort).length > 0, "a log", 5000);
         assert.match(
           h.linesFor(peer.localPort)[0],
           auths[i].why,
@@ -838,7 +781,11 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
         );
         assert.deepEqual(silent.frames.map((f) => f.t), ["hello"]);
         for (const peer of [silent, slow]) {
-          await waitFor(() => h.linesFor(peer.localPort).length > 0, "a log");
+          await until(
+            () => h.linesFor(peer.localPort).length > 0,
+            "a log",
+            5000,
+          );
           assert.match(
             h.linesFor(peer.localPort)[0],
             /no handshake within 300 ms/,
@@ -876,7 +823,7 @@ Deno.test("handshake: TcpServer.close()", async (t) => {
     const peer = await RawPeer.connect(h.port);
     try {
       assert.equal((await peer.nextFrame()).t, "hello");
-      await within(2000, "close()", h.server.close());
+      await guard(h.server.close(), "close()", 2000);
       assert.equal(await peer.untilEnd(2000), "eof");
       assert.deepEqual(h.logs, [], "closing is not a peer's failure");
       await assert.rejects(

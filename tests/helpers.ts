@@ -1,6 +1,8 @@
 /**
- * Shared test scaffolding: a client that is always closed, and a check that
- * no engine thread outlives it (Deno's sanitizers do not see Workers).
+ * Shared test scaffolding: a client that is always closed, a check that no
+ * engine thread outlives it (Deno's sanitizers do not see Workers), and the
+ * small waits and checks that every test file needs, defined once so that a
+ * hang or a wrong outcome fails the same way everywhere.
  *
  * @module
  */
@@ -32,4 +34,105 @@ export async function withClient(
     await client.close();
     assert.equal(liveWorkerCount(), 0, "an engine thread outlived close()");
   }
+}
+
+/**
+ * Resolves after `ms`. The timer always fires before the promise settles, so
+ * Deno's op sanitizer never finds it pending when a test ends.
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A hang guard: `p`, or a rejection after `ms` whose message starts with
+ * "hang guard: <what> not settled in <ms> ms", so that a hang fails the test
+ * with a name instead of stalling the suite. `ms` is generous, never a speed
+ * test. The timer is cleared either way: sanitizers see no leftover timer.
+ */
+export async function guard<T>(
+  p: PromiseLike<T>,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The Error that `p` rejects with, for tests that check a failure. Awaited
+ * within the hang guard, so that a promise that never settles fails the test
+ * (its hang-guard error is not taken for the expected rejection); a promise
+ * that resolves, or rejects with something that is not an Error, fails it
+ * too.
+ */
+export async function errorOf(
+  p: PromiseLike<unknown>,
+  what = "the promise",
+  ms = 10_000,
+): Promise<Error> {
+  let value: unknown;
+  try {
+    value = await guard(p, what, ms);
+  } catch (error) {
+    assert.ok(error instanceof Error, `${what}: not an Error: ${error}`);
+    assert.doesNotMatch(error.message, /^hang guard/, error.message);
+    return error;
+  }
+  assert.fail(`${what}: expected a rejection, got ${Deno.inspect(value)}`);
+}
+
+/**
+ * Waits until `condition()` holds, checking every 5 ms: tests wait for
+ * events, not for the clock. Throws a hang-guard error naming `what` if it
+ * does not hold within `ms`.
+ */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`hang guard: ${what} did not happen in ${ms} ms`);
+    }
+    await sleep(5);
+  }
+}
+
+/** `[0, 1, …, n - 1]`: engine ids and task inputs read best as a range. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Everything `iterable` yields, once it ends: for checking a whole stream. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/**
+ * A latch in shared memory that the client opens: a Worker task holding it
+ * keeps its engine occupied for exactly as long as the test needs, however
+ * slow the machine (no race between a task's duration and the test's
+ * timers).
+ */
+export function latch(): { sab: SharedArrayBuffer; open(): void } {
+  const sab = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  return { sab, open: () => void Atomics.store(new Int32Array(sab), 0, 1) };
 }

@@ -10,6 +10,7 @@ import {
   PublicationStream,
 } from "../actors/publication.ts";
 import { type PublicationSink, Registry } from "../actors/registry.ts";
+import { collect, sleep } from "./helpers.ts";
 
 /** The number of unread items a stream holds before it starts merging. */
 const STREAM_BUFFER = 1024;
@@ -23,15 +24,9 @@ function pub(
   return { engineId, taskId, seq, time: 1_000 + seq, data };
 }
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
 /** Lets every pending promise callback run: resolves on the next macrotask. */
 function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return sleep(0);
 }
 
 Deno.test("mergePublications", async (t) => {

@@ -20,42 +20,16 @@ import {
   RemoteError,
 } from "../mod.ts";
 import { PUBLISH_WINDOW } from "../actors/messages.ts";
-import { withClient } from "./helpers.ts";
+import { collect, guard, sleep, withClient } from "./helpers.ts";
 
 /** Longest a well-behaved step may wait for something before failing. */
 const HANG_MS = 30_000;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `promise`, or a failure naming `what` if it takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, what: string, ms = HANG_MS) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: still pending after ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
 /** Blocks this thread (timers, messages and all) until `flag[0]` is set. */
 function blockUntilSet(flag: Int32Array): void {
-  const guard = Date.now() + HANG_MS;
+  const deadline = Date.now() + HANG_MS;
   while (Atomics.load(flag, 0) === 0) {
-    if (Date.now() > guard) throw new Error("the engine never set the flag");
+    if (Date.now() > deadline) throw new Error("the engine never set the flag");
   }
 }
 
@@ -194,8 +168,8 @@ Deno.test("publishData with Worker engines", async (t) => {
         return i - 1;
       });
       const seen = new Set<number>();
-      const guard = Date.now() + HANG_MS;
-      while (!ar.ready() && Date.now() < guard) {
+      const deadline = Date.now() + HANG_MS;
+      while (!ar.ready() && Date.now() < deadline) {
         const i = ar.data.i;
         if (typeof i === "number") seen.add(i);
         await sleep(5);
@@ -238,7 +212,11 @@ Deno.test("publishData with Worker engines", async (t) => {
           break;
         }
         assert.equal(firstWhileRunning, true);
-        const { last, clientSaw } = await within(ar.get(), "the busy loop");
+        const { last, clientSaw } = await guard(
+          ar.get(),
+          "the busy loop",
+          HANG_MS,
+        );
         assert.equal(
           clientSaw,
           true,
@@ -296,7 +274,7 @@ Deno.test("publishData with Worker engines", async (t) => {
             while (performance.now() < until) { /* stall */ }
           }
         }
-        assert.equal(await within(ar.get(), "the flood"), calls);
+        assert.equal(await guard(ar.get(), "the flood", HANG_MS), calls);
         assert.ok(seqs.length < calls, `${seqs.length} of ${calls} arrived`);
         assertStrictlyIncreasing(seqs, "engine 0");
         assert.deepEqual(last?.data, { i: calls - 1, x: 2 * (calls - 1) });
@@ -325,7 +303,7 @@ Deno.test("publishData with Worker engines", async (t) => {
         );
         const stream = ar.publications();
         blockUntilSet(doneFlag);
-        const got = await within(collect(stream), "the publications");
+        const got = await guard(collect(stream), "the publications", HANG_MS);
         assert.equal(await ar, calls);
         for (const p of got) assertPublication(p, ar);
 
@@ -365,13 +343,13 @@ Deno.test("publishData with Worker engines", async (t) => {
         );
         blockUntilSet(flags);
         const newest = PUBLISH_WINDOW + 49;
-        const guard = Date.now() + HANG_MS;
-        while (ar.data.i !== newest && !ar.ready() && Date.now() < guard) {
+        const deadline = Date.now() + HANG_MS;
+        while (ar.data.i !== newest && !ar.ready() && Date.now() < deadline) {
           await sleep(1);
         }
         const sawWhileRunning = !ar.ready() && ar.data.i === newest;
         Atomics.store(flags, 1, 1);
-        assert.equal(await within(ar.get(), "the task"), true);
+        assert.equal(await guard(ar.get(), "the task", HANG_MS), true);
         assert.ok(sawWhileRunning, "the merged publication waited for the end");
         assert.deepEqual(ar.data, { i: newest });
       },
@@ -391,7 +369,7 @@ Deno.test("publishData with Worker engines", async (t) => {
         );
         const stream = ar.publications();
         blockUntilSet(doneFlag);
-        const seqs = (await within(collect(stream), "publications"))
+        const seqs = (await guard(collect(stream), "publications", HANG_MS))
           .map((p) => p.seq);
         await ar;
         assert.ok(seqs.length < 1_000, `${seqs.length} arrived`);
@@ -482,7 +460,7 @@ Deno.test("publishData with Worker engines", async (t) => {
         );
         const stream = ar.publications();
         blockUntilSet(doneFlag);
-        const got = await within(collect(stream), "publications");
+        const got = await guard(collect(stream), "publications", HANG_MS);
         assert.equal(await ar, 9);
         // Proof that this went through the merge path.
         assert.equal(got.length, PUBLISH_WINDOW + 1);
@@ -505,7 +483,11 @@ Deno.test("publishData with Worker engines", async (t) => {
           for (let i = 0; i < 30; i++) publishData({ i });
           return "done";
         });
-        const got = await within(collect(ar.publications()), "publications");
+        const got = await guard(
+          collect(ar.publications()),
+          "publications",
+          HANG_MS,
+        );
         assert.equal(ar.ready(), true);
         assert.equal(await ar, "done");
         // Fewer than a window's worth: none merged.
@@ -585,7 +567,7 @@ Deno.test("publishData with Worker engines", async (t) => {
           assert.deepEqual(p.data, { i: 0 });
           break;
         }
-        await within(ar.get(), "the task");
+        await guard(ar.get(), "the task", HANG_MS);
         assert.deepEqual(ar.data, { i: 4 });
       },
     );
@@ -628,7 +610,7 @@ Deno.test("publishData with Worker engines", async (t) => {
           for (let i = 0; i < 3; i++) publishData({ i, e: engineId });
         });
         await ar;
-        await within(reader, "the updates() reader");
+        await guard(reader, "the updates() reader", HANG_MS);
         for (const e of [0, 1]) {
           const mine = seen.filter((p) => p.engineId === e);
           assert.deepEqual(
@@ -703,7 +685,7 @@ Deno.test("publishData with Worker engines", async (t) => {
           PUBLISH_WINDOW,
         );
         blockUntilSet(doneFlag);
-        const message = await within(ar.get(), "the task");
+        const message = await guard(ar.get(), "the task", HANG_MS);
         assert.match(message, /publishData\(\) could not (send|copy)/);
         assert.deepEqual(ar.data, { i: PUBLISH_WINDOW, last: true });
       },
@@ -726,9 +708,9 @@ Deno.test("registry updates() ends when the client closes", async (t) => {
     idle = collect(c.registry.updates()); // sees nothing, ends on close
   });
   await t.step("a reader gets what was published, then ends", async () => {
-    const got = await within(reader!, "updates() after close");
+    const got = await guard(reader!, "updates() after close", HANG_MS);
     assert.deepEqual(got.map((p) => p.data), [{ x: 1 }, { x: 2 }]);
-    assert.deepEqual(await within(idle!, "idle updates()"), []);
+    assert.deepEqual(await guard(idle!, "idle updates()", HANG_MS), []);
   });
   await t.step("updates() after close is empty and ended", async () => {
     assert.deepEqual(await collect(client!.registry.updates()), []);

@@ -22,53 +22,15 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
-import { withClient } from "./helpers.ts";
+import { errorOf, guard, latch, range, sleep, withClient } from "./helpers.ts";
 
 // ---------------------------------------------------------------- helpers
 
-/** How long anything that must not hang may take (never a speed test). */
+/**
+ * How long an awaited engine event may take (never a speed test): the same
+ * bound as the hang guards' default.
+ */
 const HANG_MS = 10_000;
-
-/** Resolves after `ms`; the timer always completes. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `p`, or a rejection after `ms`; the timer is cleared either way. */
-async function guard<T>(
-  p: PromiseLike<T>,
-  what: string,
-  ms = HANG_MS,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What awaiting `p` throws (within the hang guard); fails if it resolves. */
-async function errorOf(p: PromiseLike<unknown>, what: string): Promise<Error> {
-  let value: unknown;
-  try {
-    value = await guard(p, what);
-  } catch (error) {
-    assert.ok(error instanceof Error, `${what}: not an Error: ${error}`);
-    assert.doesNotMatch(error.message, /^hang guard/, error.message);
-    return error;
-  }
-  assert.fail(`${what}: expected a rejection, got ${Deno.inspect(value)}`);
-}
 
 /** The `EngineError` that `p` rejects with; checks engine and task. */
 async function engineErrorOf(
@@ -173,15 +135,6 @@ const spin = () => {
 
 /** A task that ends its engine's thread with `Deno.exit(code)`. */
 const exitWith = (code: number) => Deno.exit(code);
-
-/**
- * A latch in shared memory that the client opens: a task holding it keeps
- * its engine occupied for exactly as long as the test needs.
- */
-function latch(): { sab: SharedArrayBuffer; open(): void } {
-  const sab = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  return { sab, open: () => void Atomics.store(new Int32Array(sab), 0, 1) };
-}
 
 /** Waits for the latch without blocking its engine (answers heartbeats). */
 const waitUntilOpen = (sab: SharedArrayBuffer) =>
@@ -923,7 +876,3 @@ Deno.test("close() ends promptly: spinning engines, a pending backoff, waiters",
     assert.match(e.message, /close/);
   });
 });
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}

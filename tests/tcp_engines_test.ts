@@ -24,7 +24,7 @@ import {
   RemoteError,
   TaskAbortedError,
 } from "../mod.ts";
-import { withClient } from "./helpers.ts";
+import { errorOf, guard, sleep, until, withClient } from "./helpers.ts";
 
 // ---------------------------------------------------------------- helpers
 
@@ -34,67 +34,6 @@ const ENGINE_ENTRY = new URL("engine/mod.ts", ROOT).pathname;
 
 /** Generous bound for anything that should take well under a second. */
 const HANG_MS = 20_000;
-
-/** Resolves after `ms`; the timer always completes. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Hang guard: `p`, or a rejection after `ms`. The timer is cleared. */
-async function guard<T>(p: PromiseLike<T>, what: string, ms = HANG_MS) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `cond` every 10 ms; throws after `ms`. */
-async function until(cond: () => boolean, what: string, ms = HANG_MS) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error(`hang guard: ${what} did not happen in ${ms} ms`);
-    }
-    await sleep(10);
-  }
-}
-
-/** `until` for a condition that must be awaited; polls every 20 ms. */
-async function untilAsync(
-  cond: () => Promise<boolean>,
-  what: string,
-  ms = HANG_MS,
-) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) {
-      throw new Error(`hang guard: ${what} did not happen in ${ms} ms`);
-    }
-    await sleep(20);
-  }
-}
-
-/** What awaiting `p` throws; fails the test if it resolves. */
-async function errorOf(p: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a rejection, got a value");
-}
 
 /** Process ids of this test process's children (`pgrep -P`), ascending. */
 async function childPids(): Promise<number[]> {
@@ -124,6 +63,7 @@ function pidOf(client: Client, id: number): Promise<number> {
   return guard(
     client.view(id).applyAsync(() => Deno.pid),
     `pid of engine ${id}`,
+    HANG_MS,
   ) as Promise<number>;
 }
 
@@ -174,8 +114,8 @@ function startEngine(args: string[]): HandEngine {
     pid: child.pid,
     stderr: () => err,
     waitForStderr: (re, what) =>
-      until(() => re.test(err), `engine stderr: ${what}\n${err}`),
-    exited: () => guard(status, "the engine process to exit"),
+      until(() => re.test(err), `engine stderr: ${what}\n${err}`, HANG_MS),
+    exited: () => guard(status, "the engine process to exit", HANG_MS),
     async kill(signal: Deno.Signal = "SIGKILL") {
       if (!exited) {
         try {
@@ -184,7 +124,7 @@ function startEngine(args: string[]): HandEngine {
           // It exited between the check and the kill.
         }
       }
-      return await guard(status, "the killed engine's status");
+      return await guard(status, "the killed engine's status", HANG_MS);
     },
   };
 }
@@ -301,7 +241,10 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
 
     await t.step("publishIt: ar.data is [{a:'hi'}, {a:'hi'}]", async () => {
       const ar = dv.applyAsync(publishIt);
-      assert.deepEqual(await guard(ar, "publishIt"), [undefined, undefined]);
+      assert.deepEqual(await guard(ar, "publishIt", HANG_MS), [
+        undefined,
+        undefined,
+      ]);
       assert.deepEqual(ar.data, [{ a: "hi" }, { a: "hi" }]);
       assert.ok(ar.successful());
     });
@@ -317,8 +260,9 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
             for await (const p of ar.publications()) seen.push(p);
           })(),
           "the publication stream",
+          HANG_MS,
         );
-        await guard(ar, "the simulation loop");
+        await guard(ar, "the simulation loop", HANG_MS);
         for (const id of [0, 1]) {
           const data = ar.data[id];
           assert.ok(data.a instanceof Float64Array, String(data.a));
@@ -354,6 +298,7 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
           await until(
             () => new Set(seen.map((s) => s.p.engineId)).size === 2,
             "step 0 from both engines",
+            HANG_MS,
           );
           assert.equal(ar.ready(), false);
           for (const id of [0, 1]) {
@@ -363,9 +308,12 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
           assert.ok(seen.every((s) => !s.ready));
         } finally {
           await Deno.writeTextFile(latch, "");
-          await guard(reading, "the publication stream to end");
+          await guard(reading, "the publication stream to end", HANG_MS);
         }
-        assert.deepEqual(await guard(ar, "the latched loop"), ["done", "done"]);
+        assert.deepEqual(await guard(ar, "the latched loop", HANG_MS), [
+          "done",
+          "done",
+        ]);
         assert.deepEqual(ar.data.map((d) => d.i), [2, 2]);
       });
     });
@@ -375,7 +323,7 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
         console.log("out from", engineId);
         console.error("err from", engineId);
       });
-      await guard(ar, "printing task");
+      await guard(ar, "printing task", HANG_MS);
       assert.deepEqual(ar.stdout, ["out from 0\n", "out from 1\n"]);
       assert.deepEqual(ar.stderr, ["err from 0\n", "err from 1\n"]);
     });
@@ -387,6 +335,8 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
           client.view(1).applyAsync(() => {
             throw new TypeError("boom on a process");
           }),
+          "a task that throws on engine 1",
+          HANG_MS,
         );
         assert.ok(one instanceof RemoteError, `${one.name}: ${one.message}`);
         assert.equal(one.engineId, 1);
@@ -394,10 +344,14 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
         assert.equal(one.remoteMessage, "boom on a process");
         assert.match(one.remoteStack, /boom on a process/);
 
-        const all = await errorOf(dv.applyAsync(() => {
-          if (engineId === 1) throw new RangeError(`bad ${engineId}`);
-          return "fine";
-        }));
+        const all = await errorOf(
+          dv.applyAsync(() => {
+            if (engineId === 1) throw new RangeError(`bad ${engineId}`);
+            return "fine";
+          }),
+          "a task that throws on engine 1 of 2",
+          HANG_MS,
+        );
         assert.ok(all instanceof CompositeError, `${all.name}: ${all.message}`);
         assert.equal(all.errors.length, 1);
         assert.deepEqual(all.results, ["fine", undefined]);
@@ -407,9 +361,13 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
         assert.equal(inner.remoteName, "RangeError");
         assert.match(all.message, /engine 1/);
 
-        const both = await errorOf(dv.applyAsync(() => {
-          throw new Error(`fail ${engineId}`);
-        }));
+        const both = await errorOf(
+          dv.applyAsync(() => {
+            throw new Error(`fail ${engineId}`);
+          }),
+          "a task that throws on both engines",
+          HANG_MS,
+        );
         assert.ok(both instanceof CompositeError);
         assert.deepEqual(
           both.errors.map((e) => (e as RemoteError).remoteMessage),
@@ -421,12 +379,12 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
     );
 
     await t.step("engineId is in scope", async () => {
-      assert.deepEqual(await guard(dv.applyAsync(() => engineId), "ids"), [
-        0,
-        1,
-      ]);
+      assert.deepEqual(
+        await guard(dv.applyAsync(() => engineId), "ids", HANG_MS),
+        [0, 1],
+      );
       assert.equal(
-        await guard(client.view(1).applyAsync(() => engineId), "1"),
+        await guard(client.view(1).applyAsync(() => engineId), "1", HANG_MS),
         1,
       );
     });
@@ -480,7 +438,7 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
           },
         };
       }, value);
-      const got = await guard(ar, "structured echo");
+      const got = await guard(ar, "structured echo", HANG_MS);
       assert.deepEqual(got.seen, {
         map: true,
         set: true,
@@ -546,7 +504,10 @@ Deno.test("the seed notebook on 2 process engines", async (t) => {
       }
       assert.equal(bad, -1, `wrong value at ${bad}: ${got.out[bad]}`);
       // The engine is still fine.
-      assert.equal(await guard(client.view(0).applyAsync(() => 1), "after"), 1);
+      assert.equal(
+        await guard(client.view(0).applyAsync(() => 1), "after", HANG_MS),
+        1,
+      );
     });
   });
 });
@@ -568,7 +529,11 @@ Deno.test("a busy loop on a process engine publishes and keeps its heartbeat", a
           }
         })();
         try {
-          await until(() => seen.length >= 3, "3 publications from the loop");
+          await until(
+            () => seen.length >= 3,
+            "3 publications from the loop",
+            HANG_MS,
+          );
           // The loop goes on not yielding for 2 s: 10 heartbeat periods,
           // more than 3 times the 3 missed beats that would mean death.
           const from = seen.length;
@@ -581,9 +546,9 @@ Deno.test("a busy loop on a process engine publishes and keeps its heartbeat", a
           assert.equal(client.engines()[0].state, "busy");
         } finally {
           await Deno.writeTextFile(latch, "");
-          await guard(reading, "the publication stream to end");
+          await guard(reading, "the publication stream to end", HANG_MS);
         }
-        const steps = await guard(ar, "the busy loop");
+        const steps = await guard(ar, "the busy loop", HANG_MS);
         assert.equal(typeof steps, "number", String(steps));
         assert.ok(ar.successful());
         assert.ok(seen.slice(0, 3).every((s) => !s.ready));
@@ -618,18 +583,21 @@ Deno.test("an engine started by hand with --file registers as remote", async () 
 
       const engine = startEngine(["--file", path]);
       try {
-        await guard(client.waitForEngines(1), "the engine to register");
+        await guard(
+          client.waitForEngines(1),
+          "the engine to register",
+          HANG_MS,
+        );
         assert.deepEqual(client.ids, [0]);
         assert.equal(client.engines()[0].kind, "remote");
         const ar = client.view(0).applyAsync((x: number) => {
           publishData({ x });
           return [engineId, Deno.pid, x * 2];
         }, 21);
-        assert.deepEqual(await guard(ar, "a task on the remote engine"), [
-          0,
-          engine.pid,
-          42,
-        ]);
+        assert.deepEqual(
+          await guard(ar, "a task on the remote engine", HANG_MS),
+          [0, engine.pid, 42],
+        );
         assert.deepEqual(ar.data, { x: 21 });
         await engine.waitForStderr(/engine 0 registered/, "registered");
         assert.ok(!engine.stderr().includes(info.key), "the key was logged");
@@ -653,10 +621,18 @@ Deno.test("--connect HOST:PORT --key KEY; a wrong key is refused", async (t) => 
       await t.step("the right key registers and runs a task", async () => {
         const engine = startEngine(["--connect", at, "--key", key]);
         try {
-          await guard(client.waitForEngines(1), "the engine to register");
+          await guard(
+            client.waitForEngines(1),
+            "the engine to register",
+            HANG_MS,
+          );
           assert.equal(client.engines()[0].kind, "remote");
           assert.equal(
-            await guard(client.view(0).applyAsync(() => Deno.pid), "task"),
+            await guard(
+              client.view(0).applyAsync(() => Deno.pid),
+              "task",
+              HANG_MS,
+            ),
             engine.pid,
           );
         } finally {
@@ -676,7 +652,7 @@ Deno.test("--connect HOST:PORT --key KEY; a wrong key is refused", async (t) => 
         }
         assert.equal(status.code, 1, engine.stderr());
         assert.match(engine.stderr(), /refused|does not hold the key/);
-        await until(() => logs.length > before, "a client log line");
+        await until(() => logs.length > before, "a client log line", HANG_MS);
         const line = logs.slice(before).join("\n");
         assert.match(line, /does not hold the key|refused/);
         for (const secret of [key, wrong]) {
@@ -705,20 +681,29 @@ Deno.test("SIGSTOP of a process engine: heartbeat death, then killed and restart
           const rec = recordEvents(client);
           const pid = await pidOf(client, 0);
           const ar = client.view(0).applyAsync(holdUntilFile, `${dir}/never`);
-          await until(() => ar.data.started === true, "the task to start");
+          await until(
+            () => ar.data.started === true,
+            "the task to start",
+            HANG_MS,
+          );
           Deno.kill(pid, "SIGSTOP");
           stopped = pid;
-          const e = await guard(errorOf(ar), "the stopped engine's task");
+          const e = await errorOf(ar, "the stopped engine's task", HANG_MS);
           assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
           assert.equal(e.engineId, 0);
           assert.match(e.reason, /heartbeat/);
-          await until(() => rec.has("restarted", 0), "engine 0 to restart");
+          await until(
+            () => rec.has("restarted", 0),
+            "engine 0 to restart",
+            HANG_MS,
+          );
           const died = rec.events.find((x) => x.type === "died");
           assert.ok(died?.type === "died" && /heartbeat/.test(died.reason));
           // The supervisor killed the stopped process before restarting.
-          await untilAsync(
+          await until(
             async () => !(await childPids()).includes(pid),
             "the stopped process to be gone",
+            HANG_MS,
           );
           stopped = undefined;
           const newPid = await pidOf(client, 0);
@@ -747,6 +732,7 @@ Deno.test("abort() of a busy loop on a process engine keeps the process", async 
         return Deno.pid;
       }),
       "setting a global",
+      HANG_MS,
     );
     const before = await childPids();
     assert.ok(before.includes(pid));
@@ -755,14 +741,21 @@ Deno.test("abort() of a busy loop on a process engine keeps the process", async 
     const queued = client.view(0).applyAsync(
       () => [Deno.pid, (globalThis as G).marker ?? "unset"],
     );
-    await until(() => busy.data.started === true, "the busy loop to start");
+    await until(
+      () => busy.data.started === true,
+      "the busy loop to start",
+      HANG_MS,
+    );
     assert.equal(queued.metadata.status, "queued");
-    await guard(busy.abort(), "abort()");
-    const e = await errorOf(busy);
+    await guard(busy.abort(), "abort()", HANG_MS);
+    const e = await errorOf(busy, "the aborted busy loop", HANG_MS);
     assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
     assert.equal(busy.metadata.status, "aborted");
 
-    assert.deepEqual(await guard(queued, "the queued task"), [pid, "unset"]);
+    assert.deepEqual(await guard(queued, "the queued task", HANG_MS), [
+      pid,
+      "unset",
+    ]);
     assert.deepEqual(await childPids(), before, "the engine process changed");
     assert.equal(await pidOf(client, 0), pid);
     assert.ok(!rec.has("died", 0), "aborting took the engine for dead");
@@ -778,20 +771,24 @@ Deno.test("a remote engine waits out a client restart and joins the new one", as
   const port = a.connectionInfo.port;
   const engine = startEngine(["--connect", `127.0.0.1:${port}`, "--key", key]);
   try {
-    await guard(a.waitForEngines(1), "the engine to register with A");
+    await guard(a.waitForEngines(1), "the engine to register with A", HANG_MS);
     assert.equal(await pidOf(a, 0), engine.pid);
-    await guard(a.close(), "closing A");
+    await guard(a.close(), "closing A", HANG_MS);
 
     await engine.waitForStderr(/retrying/, "says it retries");
     assert.match(engine.stderr(), /cannot reach the client/);
 
     b = await Client.start({ workers: 0, listen: { port }, key });
     assert.equal(b.connectionInfo.port, port);
-    await guard(b.waitForEngines(1), "the engine to register with B");
+    await guard(b.waitForEngines(1), "the engine to register with B", HANG_MS);
     const [status] = b.engines();
     assert.equal(status.kind, "remote");
     assert.equal(
-      await guard(b.view(status.engineId).applyAsync(() => Deno.pid), "task"),
+      await guard(
+        b.view(status.engineId).applyAsync(() => Deno.pid),
+        "task",
+        HANG_MS,
+      ),
       engine.pid,
     );
     assert.ok(!engine.stderr().includes(key), "the engine logged the key");
@@ -820,27 +817,42 @@ Deno.test("maxFrameBytes: an oversized result closes only that engine's connecti
         const small = await guard(
           client.view(0).applyAsync(() => new Float64Array(64 * 1024).fill(1)),
           "a 512 KiB result",
+          HANG_MS,
         );
         assert.equal(small.length, 64 * 1024);
 
         const other = client.view(1).applyAsync(holdUntilFile, latch);
-        await until(() => other.data.started === true, "engine 1's task");
+        await until(
+          () => other.data.started === true,
+          "engine 1's task",
+          HANG_MS,
+        );
         const big = client.view(0).applyAsync(() =>
           new Float64Array(512 * 1024).fill(2) // 4 MiB
         );
         let e: Error;
         try {
-          e = await guard(errorOf(big), "the oversized result");
+          e = await errorOf(big, "the oversized result", HANG_MS);
         } finally {
           await Deno.writeTextFile(latch, "");
         }
         assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
         assert.equal(e.engineId, 0);
         assert.match(e.reason, /limit|frame/, e.reason);
-        assert.equal(await guard(other, "engine 1's task"), "released");
+        assert.equal(
+          await guard(other, "engine 1's task", HANG_MS),
+          "released",
+        );
 
-        await until(() => rec.has("restarted", 0), "engine 0 to restart");
-        assert.equal(await guard(client.view(0).applyAsync(() => 7), "0"), 7);
+        await until(
+          () => rec.has("restarted", 0),
+          "engine 0 to restart",
+          HANG_MS,
+        );
+        assert.equal(
+          await guard(client.view(0).applyAsync(() => 7), "0", HANG_MS),
+          7,
+        );
         assert.ok(!rec.has("died", 1));
         assert.equal(await pidOf(client, 1), pid1);
         assert.equal(client.engines()[1].restarts, 0);
@@ -867,7 +879,7 @@ Deno.test("close() ends every engine process and the listener", async () => {
     );
     assert.deepEqual(await childPids(), pids);
   } finally {
-    await guard(client.close(), "close()");
+    await guard(client.close(), "close()", HANG_MS);
   }
   assert.deepEqual(await childPids(), [], "engine processes outlived close()");
   await assert.rejects(async () => {
@@ -893,6 +905,7 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
         await until(
           () => victim.data.started === true && other.data.started === true,
           "both tasks to start",
+          HANG_MS,
         );
         Deno.kill(pid0, "SIGKILL");
         // The client is busy for a moment when its engine dies, as a client
@@ -902,7 +915,7 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
         while (Date.now() < busyUntil) {
           // busy
         }
-        const e = await guard(errorOf(victim), "the killed engine's task");
+        const e = await errorOf(victim, "the killed engine's task", HANG_MS);
         assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
         assert.equal(e.engineId, 0);
         assert.equal(e.taskId, victim.taskIds[0]);
@@ -912,9 +925,16 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
       } finally {
         await Deno.writeTextFile(latch, "");
       }
-      assert.equal(await guard(other, "the other engine's task"), "released");
+      assert.equal(
+        await guard(other, "the other engine's task", HANG_MS),
+        "released",
+      );
 
-      await until(() => rec.has("restarted", 0), "engine 0 to be restarted");
+      await until(
+        () => rec.has("restarted", 0),
+        "engine 0 to be restarted",
+        HANG_MS,
+      );
       assert.ok(rec.has("died", 0));
       assert.ok(!rec.has("died", 1), "engine 1 died too");
       assert.deepEqual(client.ids, [0, 1]);

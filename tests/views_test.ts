@@ -31,66 +31,12 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import type * as tasks from "./fixtures/tasks.ts";
-import { withClient } from "./helpers.ts";
+import { errorOf, guard, range, sleep, until, withClient } from "./helpers.ts";
 
 // ---------------------------------------------------------------- helpers
 
 /** How long anything that must not hang may take (never a speed test). */
 const HANG_MS = 30_000;
-
-/** Resolves after `ms`; the timer always completes. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `p`, or a rejection after `ms`; the timer is cleared either way. */
-async function guard<T>(
-  p: PromiseLike<T>,
-  what: string,
-  ms = HANG_MS,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What awaiting `p` throws (within the hang guard); fails if it resolves. */
-async function errorOf(p: PromiseLike<unknown>, what: string): Promise<Error> {
-  try {
-    await guard(p, what);
-  } catch (error) {
-    assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
-    assert.doesNotMatch(error.message, /^hang guard/);
-    return error;
-  }
-  assert.fail(`${what}: expected a rejection, got a value`);
-}
-
-/** Waits (within the hang guard) until `condition()` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  await guard(
-    (async () => {
-      while (!condition()) await sleep(5);
-    })(),
-    what,
-  );
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
 
 /** Whether a file exists, for markers that tasks leave behind. */
 function exists(path: string): boolean {
@@ -129,6 +75,27 @@ const waitForFile = async (path: string) => {
   }
 };
 
+/**
+ * A map task that returns `x.v`, first waiting (without blocking its
+ * engine, capped at 25 s) for the latch file `x.wait` if it names one: one
+ * item holds its engine while the others run.
+ */
+const waitThen = async (x: { wait?: string; v: number }) => {
+  if (x.wait) {
+    const end = Date.now() + 25_000;
+    for (;;) {
+      try {
+        Deno.statSync(x.wait);
+        break;
+      } catch {
+        if (Date.now() > end) break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+  return x.v;
+};
+
 /** A task that leaves a marker file: proof that it ran. */
 const markRan = (path: string) => {
   Deno.writeTextFileSync(path, `ran on engine ${engineId}`);
@@ -158,6 +125,7 @@ async function restarted(client: Client, id: number, before: number) {
       client.ids.includes(id) &&
       client.ids.length === 2,
     `engine ${id} restarted`,
+    HANG_MS,
   );
 }
 
@@ -170,6 +138,7 @@ async function occupyAll(client: Client, latch: { path: string }) {
   await until(
     () => client.engines().every((e) => e.load > 0),
     "both engines busy",
+    HANG_MS,
   );
   return { busy: ar };
 }
@@ -315,12 +284,17 @@ for (const kind of ["worker", "process"] as const) {
             const single = await errorOf(
               client.view(0).pull("noSuchName_q7"),
               "single pull",
+              HANG_MS,
             );
             assert.ok(single instanceof RemoteError, String(single));
             assert.equal(single.engineId, 0);
             assert.match(single.message, /noSuchName_q7/);
 
-            const multi = await errorOf(dv.pull("noSuchName_q7"), "multi pull");
+            const multi = await errorOf(
+              dv.pull("noSuchName_q7"),
+              "multi pull",
+              HANG_MS,
+            );
             assert.ok(multi instanceof CompositeError, String(multi));
             assert.equal(multi.errors.length, 2);
             assert.match(multi.message, /noSuchName_q7/);
@@ -333,12 +307,17 @@ for (const kind of ["worker", "process"] as const) {
             const listed = await errorOf(
               client.view(1).pull(["onlyOn1", "alsoMissing_q7"]),
               "pull of a list",
+              HANG_MS,
             );
             assert.ok(listed instanceof RemoteError);
             assert.match(listed.message, /alsoMissing_q7/);
 
             // present on one engine only: the other one fails, named
-            const partial = await errorOf(dv.pull("onlyOn1"), "partial pull");
+            const partial = await errorOf(
+              dv.pull("onlyOn1"),
+              "partial pull",
+              HANG_MS,
+            );
             assert.ok(partial instanceof CompositeError, String(partial));
             assert.equal(partial.errors.length, 1);
             assert.equal((partial.errors[0] as RemoteError).engineId, 0);
@@ -393,7 +372,11 @@ for (const kind of ["worker", "process"] as const) {
           await client.view(1).execute("var execZ = execVar + execY;");
           assert.equal(await client.view(1).pull("execZ"), 3);
           // execute on one engine leaves the other alone
-          const e = await errorOf(client.view(0).pull("execZ"), "execZ on 0");
+          const e = await errorOf(
+            client.view(0).pull("execZ"),
+            "execZ on 0",
+            HANG_MS,
+          );
           assert.ok(e instanceof RemoteError);
           await assert.rejects(() => dv.execute(42 as never), TypeError);
         });
@@ -407,7 +390,11 @@ for (const kind of ["worker", "process"] as const) {
               "null.boom;",
               "var lineD = 4;",
             ].join("\n");
-            const e = await errorOf(client.view(0).execute(code), "execute");
+            const e = await errorOf(
+              client.view(0).execute(code),
+              "execute",
+              HANG_MS,
+            );
             assert.ok(e instanceof RemoteError, String(e));
             assert.equal(e.remoteName, "TypeError");
             assert.match(e.message, /line 3\b/);
@@ -424,7 +411,11 @@ for (const kind of ["worker", "process"] as const) {
               "}",
               "inner();",
             ].join("\n");
-            const e2 = await errorOf(client.view(1).execute(nested), "nested");
+            const e2 = await errorOf(
+              client.view(1).execute(nested),
+              "nested",
+              HANG_MS,
+            );
             assert.ok(e2 instanceof RemoteError, String(e2));
             assert.match(e2.message, /deep trouble/);
             assert.match(e2.message, /line 2\b/);
@@ -433,6 +424,7 @@ for (const kind of ["worker", "process"] as const) {
             const e3 = await errorOf(
               client.view(0).execute("undefinedThing_q7();"),
               "first line",
+              HANG_MS,
             );
             assert.ok(e3 instanceof RemoteError);
             assert.equal(e3.remoteName, "ReferenceError");
@@ -443,6 +435,7 @@ for (const kind of ["worker", "process"] as const) {
             const e4 = await errorOf(
               dv.execute("var ok4 = 1;\n\nthrow new RangeError('bad4');"),
               "multi execute",
+              HANG_MS,
             );
             assert.ok(e4 instanceof CompositeError, String(e4));
             assert.equal(e4.errors.length, 2);
@@ -454,10 +447,15 @@ for (const kind of ["worker", "process"] as const) {
           const e = await errorOf(
             client.view(0).execute("var = ;"),
             "syntax error",
+            HANG_MS,
           );
           assert.ok(e instanceof RemoteError, String(e));
           assert.equal(e.remoteName, "SyntaxError");
-          const multi = await errorOf(dv.execute("let let = 1;"), "multi");
+          const multi = await errorOf(
+            dv.execute("let let = 1;"),
+            "multi",
+            HANG_MS,
+          );
           assert.ok(multi instanceof CompositeError);
           assert.ok(
             multi.errors.every((e) =>
@@ -469,7 +467,11 @@ for (const kind of ["worker", "process"] as const) {
 
           // if the message names a line, it is the line of the error
           const code = "var fine = 1;\nvar fine2 = 2;\nvar = ;";
-          const e2 = await errorOf(client.view(1).execute(code), "line 3");
+          const e2 = await errorOf(
+            client.view(1).execute(code),
+            "line 3",
+            HANG_MS,
+          );
           assert.ok(e2 instanceof RemoteError, String(e2));
           assert.equal(e2.remoteName, "SyntaxError");
           const named = /line (\d+)/.exec(e2.message)?.[1];
@@ -595,18 +597,30 @@ for (const kind of ["worker", "process"] as const) {
           async () => {
             await client.view(0).push({ notArr: [1, 2] });
             await client.view(1).push({ notArr: 5 });
-            const e = await errorOf(dv.gather("notArr"), "gather notArr");
+            const e = await errorOf(
+              dv.gather("notArr"),
+              "gather notArr",
+              HANG_MS,
+            );
             assert.match(e.message, /engine 1\b/);
             assert.match(e.message, /notArr/);
             assert.doesNotMatch(e.message, /engine 0\b/);
 
             await client.view(0).push({ strPart: "abc" });
             await client.view(1).push({ strPart: ["d"] });
-            const e2 = await errorOf(dv.gather("strPart"), "gather strPart");
+            const e2 = await errorOf(
+              dv.gather("strPart"),
+              "gather strPart",
+              HANG_MS,
+            );
             assert.match(e2.message, /engine 0\b/);
 
             // a name missing on the engines: it is named
-            const e3 = await errorOf(dv.gather("missingPart_q7"), "missing");
+            const e3 = await errorOf(
+              dv.gather("missingPart_q7"),
+              "missing",
+              HANG_MS,
+            );
             assert.match(e3.message, /missingPart_q7/);
           },
         );
@@ -682,7 +696,7 @@ for (const kind of ["worker", "process"] as const) {
 
         await t.step("map: empty, unequal, missing sequences", async () => {
           const empty = dv.mapAsync((x: number) => x, []);
-          assert.deepEqual(await guard(empty, "empty map"), []);
+          assert.deepEqual(await guard(empty, "empty map", HANG_MS), []);
           assert.equal(empty.progress, 0);
           assert.equal(empty.ready(), true);
           assert.deepEqual(
@@ -727,7 +741,7 @@ for (const kind of ["worker", "process"] as const) {
               `${ar.taskIds.length} tasks for ${n} items`,
             );
             assert.equal(new Set(ar.taskIds).size, ar.taskIds.length);
-            const values = await guard(ar, "100,000 items");
+            const values = await guard(ar, "100,000 items", HANG_MS);
             assert.equal(values.length, n);
             for (let i = 0; i < n; i++) {
               if (values[i] !== i * 2 + 1) {
@@ -745,7 +759,7 @@ for (const kind of ["worker", "process"] as const) {
             const f = Float64Array.from(range(n), (i) => i / 2);
             const ar2 = dv.mapAsync((x: number) => x * 2, f);
             assert.ok(ar2.taskIds.length <= 4 * 2);
-            const v2 = await guard(ar2, "100,000 typed items");
+            const v2 = await guard(ar2, "100,000 typed items", HANG_MS);
             assert.equal(v2.length, n);
             assert.equal(v2[n - 1], n - 1);
             assert.equal(v2[12_345], 12_345);
@@ -770,6 +784,7 @@ for (const kind of ["worker", "process"] as const) {
                 }
               })(),
               "iterating the map",
+              HANG_MS,
             );
             assert.equal(i, n);
             assert.equal(ar.progress, n);
@@ -789,21 +804,7 @@ for (const kind of ["worker", "process"] as const) {
             // progress moves by items while a map runs: hold engine 0
             const latch = fileLatch(dir, "map-progress");
             const held = client.view([1, 0]).mapAsync(
-              async (x: { wait?: string; v: number }) => {
-                if (x.wait) {
-                  const end = Date.now() + 25_000;
-                  for (;;) {
-                    try {
-                      Deno.statSync(x.wait);
-                      break;
-                    } catch {
-                      if (Date.now() > end) break;
-                    }
-                    await new Promise((r) => setTimeout(r, 2));
-                  }
-                }
-                return x.v;
-              },
+              waitThen,
               [
                 ...range(6).map((v) => ({ v })),
                 { wait: latch.path, v: 6 },
@@ -816,17 +817,25 @@ for (const kind of ["worker", "process"] as const) {
             })();
             try {
               // engine 1 has items 0-5, engine 0 items 6-11 (6 waits)
-              await until(() => held.progress === 6, "engine 1's items");
+              await until(
+                () => held.progress === 6,
+                "engine 1's items",
+                HANG_MS,
+              );
               assert.equal(held.ready(), false);
               // iteration gives them before the map is done
-              await until(() => streamed.length === 6, "6 items streamed");
+              await until(
+                () => streamed.length === 6,
+                "6 items streamed",
+                HANG_MS,
+              );
               assert.deepEqual(streamed, range(6));
             } finally {
               latch.open();
-              await guard(streaming, "streaming the held map");
+              await guard(streaming, "streaming the held map", HANG_MS);
             }
             assert.deepEqual(streamed, range(12));
-            assert.deepEqual(await guard(held, "held map"), range(12));
+            assert.deepEqual(await guard(held, "held map", HANG_MS), range(12));
             assert.equal(held.progress, 12);
           },
         );
@@ -840,7 +849,7 @@ for (const kind of ["worker", "process"] as const) {
               return x;
             };
             const ar = dv.mapAsync(fails, range(n));
-            const e = await errorOf(ar, "the failing map");
+            const e = await errorOf(ar, "the failing map", HANG_MS);
             assert.ok(e instanceof CompositeError, String(e));
             assert.equal(e.errors.length, 1);
             const [cause] = e.errors;
@@ -874,6 +883,7 @@ for (const kind of ["worker", "process"] as const) {
                 return x;
               }, range(5)),
               "async failing map",
+              HANG_MS,
             );
             assert.ok(e2 instanceof CompositeError);
             assert.match(e2.message, /async item failed/);
@@ -923,7 +933,7 @@ for (const kind of ["worker", "process"] as const) {
 
         await t.step("LB applyAsync gives one value", async () => {
           const ar = lv.applyAsync((a: number, b: number) => a * b, 6, 7);
-          const v = await guard(ar, "LB apply");
+          const v = await guard(ar, "LB apply", HANG_MS);
           assert.equal(v, 42);
           assert.equal(await lv.applySync((s: string) => s + "!", "hi"), "hi!");
           assert.equal(await lv.applyAsync(() => undefined), undefined);
@@ -951,6 +961,7 @@ for (const kind of ["worker", "process"] as const) {
               throw new SyntaxError("lb says no");
             }),
             "LB error",
+            HANG_MS,
           );
           assert.ok(e instanceof RemoteError, String(e));
           assert.equal(e.remoteName, "SyntaxError");
@@ -969,7 +980,7 @@ for (const kind of ["worker", "process"] as const) {
               return engineId;
             })
           );
-          const ids = await guard(Promise.all(ars), "20 LB tasks");
+          const ids = await guard(Promise.all(ars), "20 LB tasks", HANG_MS);
           assert.deepEqual([...new Set(ids)].toSorted(), [0, 1]);
           ars.forEach((ar, i) => {
             assert.equal(ar.metadata.engineId, ids[i]);
@@ -985,7 +996,7 @@ for (const kind of ["worker", "process"] as const) {
           assert.ok(ar.taskIds.length > 1, "split into several tasks");
           assert.ok(ar.taskIds.length <= 8 * 2, `${ar.taskIds.length} tasks`);
           assert.deepEqual(
-            await guard(ar, "default map"),
+            await guard(ar, "default map", HANG_MS),
             range(1000).map(square),
           );
           assert.equal(ar.progress, 1000);
@@ -1021,21 +1032,6 @@ for (const kind of ["worker", "process"] as const) {
           "LB map ordered: false iterates in completion order",
           async () => {
             const latch = fileLatch(dir, "unordered");
-            const waitThen = async (x: { wait?: string; v: number }) => {
-              if (x.wait) {
-                const end = Date.now() + 25_000;
-                for (;;) {
-                  try {
-                    Deno.statSync(x.wait);
-                    break;
-                  } catch {
-                    if (Date.now() > end) break;
-                  }
-                  await new Promise((r) => setTimeout(r, 2));
-                }
-              }
-              return x.v;
-            };
             // item 0 holds one engine; items 1-5 then run on the other
             const items = [
               { wait: latch.path, v: 0 },
@@ -1052,12 +1048,12 @@ for (const kind of ["worker", "process"] as const) {
               for await (const v of ar) seen.push(v);
             })();
             try {
-              await until(() => seen.length === 5, "5 items iterated");
+              await until(() => seen.length === 5, "5 items iterated", HANG_MS);
               assert.deepEqual(seen, [1, 2, 3, 4, 5]);
               assert.equal(ar.progress, 5);
             } finally {
               latch.open();
-              await guard(iterating, "unordered iteration");
+              await guard(iterating, "unordered iteration", HANG_MS);
             }
             assert.deepEqual(seen, [1, 2, 3, 4, 5, 0]);
             // the result itself is in input order
@@ -1077,12 +1073,12 @@ for (const kind of ["worker", "process"] as const) {
               for await (const v of ar2) seen2.push(v);
             })();
             try {
-              await until(() => ar2.progress === 5, "5 items done");
+              await until(() => ar2.progress === 5, "5 items done", HANG_MS);
               await sleep(50);
               assert.deepEqual(seen2, [], "ordered iteration ran ahead");
             } finally {
               latch2.open();
-              await guard(iterating2, "ordered iteration");
+              await guard(iterating2, "ordered iteration", HANG_MS);
             }
             assert.deepEqual(seen2, [0, 1, 2, 3, 4, 5]);
           },
@@ -1092,7 +1088,7 @@ for (const kind of ["worker", "process"] as const) {
           const n = 100_000;
           const ar = lv.mapAsync((x: number) => x - 1, range(n));
           assert.ok(ar.taskIds.length <= 100, `${ar.taskIds.length} tasks`);
-          const values = await guard(ar, "100,000 LB items");
+          const values = await guard(ar, "100,000 LB items", HANG_MS);
           assert.equal(values.length, n);
           for (let i = 0; i < n; i++) {
             if (values[i] !== i - 1) assert.fail(`item ${i}: ${values[i]}`);
@@ -1108,6 +1104,7 @@ for (const kind of ["worker", "process"] as const) {
               for await (const v of un) got.push(v as number);
             })(),
             "unordered 100,000",
+            HANG_MS,
           );
           assert.equal(got.length, n);
           assert.deepEqual(got.toSorted((a, b) => a - b), range(n));
@@ -1122,7 +1119,7 @@ for (const kind of ["worker", "process"] as const) {
             range(8),
             { chunkSize: 2 },
           );
-          const e = await errorOf(ar, "LB failing map");
+          const e = await errorOf(ar, "LB failing map", HANG_MS);
           // in order, iteration gives items 0 and 1, then throws
           const seen: unknown[] = [];
           await assert.rejects(
@@ -1214,21 +1211,29 @@ for (const kind of ["worker", "process"] as const) {
               const view = client.loadBalancedView();
               view.timeoutMs = 100;
               const ar = view.applyAsync(markRan, ran);
-              const e = await errorOf(ar, "the LB task with timeoutMs");
+              const e = await errorOf(
+                ar,
+                "the LB task with timeoutMs",
+                HANG_MS,
+              );
               assert.ok(e instanceof TimeoutError, `${e.name}: ${e.message}`);
               assert.equal(ar.metadata.status, "error");
               assert.ok(ar.metadata.error instanceof TimeoutError);
               // the option given at creation works the same
               const ar2 = client.loadBalancedView({ timeoutMs: 50 })
                 .mapAsync(markRan, [`${ran}-2`, `${ran}-3`], { chunkSize: 1 });
-              const e2 = await errorOf(ar2, "the LB map with timeoutMs");
+              const e2 = await errorOf(
+                ar2,
+                "the LB map with timeoutMs",
+                HANG_MS,
+              );
               assert.ok(e2 instanceof CompositeError, String(e2));
               assert.equal(e2.errors.length, 2);
               assert.ok(e2.errors.every((x) => x instanceof TimeoutError));
             } finally {
               latch.open();
             }
-            assert.deepEqual(await guard(busy, "occupiers"), [
+            assert.deepEqual(await guard(busy, "occupiers", HANG_MS), [
               "released",
               "released",
             ]);
@@ -1255,17 +1260,17 @@ for (const kind of ["worker", "process"] as const) {
               });
               const kept = lv.applyAsync(() => "kept");
               assert.equal(single.metadata.status, "queued");
-              await guard(single.abort(), "abort single");
-              await guard(map.abort(), "abort map");
+              await guard(single.abort(), "abort single", HANG_MS);
+              await guard(map.abort(), "abort map", HANG_MS);
               assert.equal(single.ready(), true);
-              const e = await errorOf(single, "aborted LB task");
+              const e = await errorOf(single, "aborted LB task", HANG_MS);
               assert.ok(
                 e instanceof TaskAbortedError,
                 `${e.name}: ${e.message}`,
               );
               assert.equal(e.taskId, single.taskIds[0]);
               assert.equal(single.metadata.status, "aborted");
-              const e2 = await errorOf(map, "aborted LB map");
+              const e2 = await errorOf(map, "aborted LB map", HANG_MS);
               assert.ok(e2 instanceof CompositeError, String(e2));
               assert.equal(e2.errors.length, 2);
               assert.ok(e2.errors.every((x) => x instanceof TaskAbortedError));
@@ -1275,11 +1280,11 @@ for (const kind of ["worker", "process"] as const) {
               );
               assert.equal(kept.ready(), false);
               latch.open();
-              assert.equal(await guard(kept, "the kept task"), "kept");
+              assert.equal(await guard(kept, "the kept task", HANG_MS), "kept");
             } finally {
               latch.open();
             }
-            assert.deepEqual(await guard(busy, "occupiers"), [
+            assert.deepEqual(await guard(busy, "occupiers", HANG_MS), [
               "released",
               "released",
             ]);
@@ -1301,7 +1306,7 @@ for (const kind of ["worker", "process"] as const) {
           async () => {
             const restarts = client.engines().map((e) => e.restarts);
             const ar = lv.applyAsync(() => Deno.exit(1));
-            const e = await errorOf(ar, "the dying task");
+            const e = await errorOf(ar, "the dying task", HANG_MS);
             assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
             const died = ar.metadata.engineId;
             assert.ok([0, 1].includes(died));
@@ -1318,7 +1323,7 @@ for (const kind of ["worker", "process"] as const) {
             const marker = `${dir}/die-once`;
             const view = client.loadBalancedView({ retries: 1 });
             const ar = view.applyAsync(dieOnce, marker);
-            const v = await guard(ar, "the retried task");
+            const v = await guard(ar, "the retried task", HANG_MS);
             const died = Number(Deno.readTextFileSync(marker));
             assert.ok([0, 1].includes(died));
             assert.ok([0, 1].includes(v));
@@ -1332,6 +1337,7 @@ for (const kind of ["worker", "process"] as const) {
             const e = await errorOf(
               view.applyAsync(dieOnce, marker2),
               "no retries left",
+              HANG_MS,
             );
             assert.ok(e instanceof EngineError, String(e));
             const died2 = Number(Deno.readTextFileSync(marker2));
@@ -1355,9 +1361,12 @@ for (const kind of ["worker", "process"] as const) {
             const map = lv0.mapAsync((x: number) => x + engineId, [10, 20], {
               chunkSize: 1,
             });
-            assert.equal(await guard(first, "the retried task"), 0);
-            assert.equal(await guard(second, "the queued task"), 0);
-            assert.deepEqual(await guard(map, "the queued map"), [10, 20]);
+            assert.equal(await guard(first, "the retried task", HANG_MS), 0);
+            assert.equal(await guard(second, "the queued task", HANG_MS), 0);
+            assert.deepEqual(
+              await guard(map, "the queued map", HANG_MS),
+              [10, 20],
+            );
             assert.equal(Deno.readTextFileSync(marker), "0");
             assert.ok(client.engines()[0].restarts > restarts);
             assert.deepEqual(client.ids, [0, 1]);
@@ -1373,7 +1382,7 @@ for (const kind of ["worker", "process"] as const) {
               Deno.writeTextFileSync(path, `${engineId}\n`, { append: true });
               Deno.exit(1);
             }, runs);
-            const e = await errorOf(ar, "the task that always dies");
+            const e = await errorOf(ar, "the task that always dies", HANG_MS);
             assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
             assert.equal(ar.metadata.status, "error");
             const ran = Deno.readTextFileSync(runs).trim().split("\n");
@@ -1384,6 +1393,7 @@ for (const kind of ["worker", "process"] as const) {
                 client.ids.length === 2 &&
                 client.engines().every((s) => s.state === "idle"),
               "both engines back",
+              HANG_MS,
             );
           },
         );
@@ -1411,10 +1421,10 @@ for (const kind of ["worker", "process"] as const) {
               { runs, wait: latch.path },
             );
             try {
-              await until(() => exists(runs), "the task started");
+              await until(() => exists(runs), "the task started", HANG_MS);
               assert.equal(ar.metadata.status, "running");
-              await guard(ar.abort(), "abort() of the running task");
-              const e = await errorOf(ar, "the aborted task");
+              await guard(ar.abort(), "abort() of the running task", HANG_MS);
+              const e = await errorOf(ar, "the aborted task", HANG_MS);
               assert.ok(
                 e instanceof TaskAbortedError,
                 `${e.name}: ${e.message}`,
@@ -1428,6 +1438,7 @@ for (const kind of ["worker", "process"] as const) {
                 client.ids.length === 2 &&
                 client.engines().every((s) => s.state === "idle"),
               "both engines idle",
+              HANG_MS,
             );
             await view.mapSync(() => 0, range(4), { chunkSize: 1 });
             assert.equal(Deno.readTextFileSync(runs), "run\n", "it ran again");
@@ -1456,7 +1467,7 @@ for (const kind of ["worker", "process"] as const) {
             }, marker);
             let outcome: unknown;
             try {
-              outcome = await guard(ar, "the retried task");
+              outcome = await guard(ar, "the retried task", HANG_MS);
             } catch (error) {
               outcome = error;
             }
@@ -1484,6 +1495,7 @@ for (const kind of ["worker", "process"] as const) {
             mapped = await guard(
               client.view([]).mapAsync((x: number) => x, [1, 2, 3]),
               "map on view([])",
+              HANG_MS,
             );
           } catch (error) {
             // refusing (at once or by rejecting) is fine; hanging is not
@@ -1592,24 +1604,40 @@ for (const kind of ["worker", "process"] as const) {
             new URL("./fixtures/no_such_module_q7.ts", import.meta.url),
             "f",
           );
-          const e = await errorOf(client.view(0).applySync(missing), "import");
+          const e = await errorOf(
+            client.view(0).applySync(missing),
+            "import",
+            HANG_MS,
+          );
           assert.ok(e instanceof RemoteError, String(e));
           assert.match(e.message, /could not import/);
           assert.match(e.message, /no_such_module_q7/);
-          const e2 = await errorOf(lv.applySync(missing), "LB import");
+          const e2 = await errorOf(lv.applySync(missing), "LB import", HANG_MS);
           assert.ok(e2 instanceof RemoteError, String(e2));
           assert.match(e2.message, /could not import/);
-          const e3 = await errorOf(dv.mapSync(missing, [1, 2]), "map import");
+          const e3 = await errorOf(
+            dv.mapSync(missing, [1, 2]),
+            "map import",
+            HANG_MS,
+          );
           assert.ok(e3 instanceof CompositeError, String(e3));
           assert.match(e3.message, /could not import/);
 
           const notFn = moduleFunction<() => void>(url, "notAFunction");
-          const e4 = await errorOf(client.view(1).applySync(notFn), "notFn");
+          const e4 = await errorOf(
+            client.view(1).applySync(notFn),
+            "notFn",
+            HANG_MS,
+          );
           assert.ok(e4 instanceof RemoteError, String(e4));
           assert.match(e4.message, /notAFunction/);
           assert.match(e4.message, /not a function/);
           const noExport = moduleFunction<() => void>(url, "noSuchExport_q7");
-          const e5 = await errorOf(client.view(0).applySync(noExport), "none");
+          const e5 = await errorOf(
+            client.view(0).applySync(noExport),
+            "none",
+            HANG_MS,
+          );
           assert.ok(e5 instanceof RemoteError, String(e5));
           assert.match(e5.message, /noSuchExport_q7/);
 
@@ -1662,15 +1690,16 @@ Deno.test("LB tasks for an engine that was given up fail, never hang", async () 
         }
         Deno.exit(1);
       }, latch.path);
-      await until(() => client.engines()[0].load > 0, "engine 0 busy");
+      await until(() => client.engines()[0].load > 0, "engine 0 busy", HANG_MS);
       const lv0 = client.loadBalancedView([0]);
       const queued = lv0.applyAsync(() => "ran");
       latch.open();
-      const e = await errorOf(killer, "the task that exits");
+      const e = await errorOf(killer, "the task that exits", HANG_MS);
       assert.ok(e instanceof EngineError, String(e));
       await until(
         () => client.engines()[0].state === "stopped",
         "engine 0 given up",
+        HANG_MS,
       );
       assert.deepEqual(client.ids, [1]);
       // untargeted work goes on on engine 1
@@ -1683,8 +1712,8 @@ Deno.test("LB tasks for an engine that was given up fail, never hang", async () 
       // each settles (an error), neither waits forever
       const late = lv0.applyAsync(() => "ran");
       const settled = await Promise.all([
-        guard(queued.wait(5_000), "queued.wait()"),
-        guard(late.wait(5_000), "late.wait()"),
+        guard(queued.wait(5_000), "queued.wait()", HANG_MS),
+        guard(late.wait(5_000), "late.wait()", HANG_MS),
       ]);
       if (!queued.ready()) await queued.abort();
       if (!late.ready()) await late.abort();
