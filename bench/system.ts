@@ -270,17 +270,13 @@ async function troupeFigures(kind: "worker" | "process"): Promise<void> {
     });
 
     const big = new Float64Array(BIG);
-    const pushMs = (await timeEach(3, 1, () =>
-      one.applyAsync((x: Float64Array) =>
-        x.length, big))).map((us) =>
-        us / 1000);
-    const pullMs = (await timeEach(3, 1, () =>
-      one.applyAsync((n: number) =>
-        new Float64Array(n), BIG))).map((us) =>
-        us / 1000);
+    const pushMs = (await timeEach(3, 1, () => one.push({ big })))
+      .map((us) => us / 1000);
+    const pullMs = (await timeEach(3, 1, () => one.pull("big")))
+      .map((us) => us / 1000);
     const mb = (BIG * 8) / 2 ** 20;
     rows.push({
-      figure: `80 MB Float64Array to / from a ${label}, MB/s`,
+      figure: `push / pull of an 80 MB Float64Array, ${label}, MB/s`,
       troupe: `${fmt(mb / (percentile(pushMs, 50) / 1000))} / ${
         fmt(mb / (percentile(pullMs, 50) / 1000))
       }`,
@@ -313,9 +309,7 @@ async function troupeFigures(kind: "worker" | "process"): Promise<void> {
     const lat = one.applyAsync(async (n: number) => {
       for (let i = 0; i < n; i++) {
         publishData({ t: performance.timeOrigin + performance.now() });
-        await new Promise((r) =>
-          setTimeout(r, 1)
-        );
+        await new Promise((r) => setTimeout(r, 1));
       }
     }, quick ? 200 : 1000);
     const delays: number[] = [];
@@ -410,7 +404,9 @@ const raw: Record<string, string> = {
   } (node:worker_threads); ${pair(rawWeb)} (web Worker)`,
   "no-op round trip, process engine, p50 / p99": `${
     pair(rawTcpRt)
-  } (TCP msgpack ping-pong)`,
+  } (TCP msgpack ping-pong); ${
+    fmt(percentile(rawTcpRt, 50) + percentile(rawNode, 50))
+  } µs p50 with the engine's hop to its task thread`,
   "tiny tasks/s, load-balanced, 2 Worker engines": `${
     fmt(rawPipe)
   } messages/s (pipelined, 1 thread)`,
