@@ -6,19 +6,7 @@
 import { isMainThread } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-
-const WORKERS = 2;
-const LAT_WARMUP = 500;
-const LAT_SAMPLES = 5000;
-const TP_WARMUP = 10000;
-const TP_TASKS = 100000;
-
-/** Nearest-rank percentile, as bench/stats.ts. */
-function percentile(samples, p) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
-}
+import { measure, missing, WORKERS } from "./harness.mjs";
 
 async function main() {
   let workerpool;
@@ -27,12 +15,7 @@ async function main() {
     workerpool = (await import("workerpool")).default;
     version = createRequire(import.meta.url)("workerpool/package.json").version;
   } catch {
-    console.log(
-      JSON.stringify({
-        peer: "workerpool",
-        missing: "npm install --prefix bench/peers",
-      }),
-    );
+    missing("workerpool");
     return;
   }
   const pool = workerpool.pool(fileURLToPath(import.meta.url), {
@@ -41,37 +24,10 @@ async function main() {
     maxWorkers: WORKERS,
   });
   try {
-    // Latency: sequential no-op round trips.
-    for (let i = 0; i < LAT_WARMUP; i++) await pool.exec("noop", []);
-    const samples = new Array(LAT_SAMPLES);
-    for (let i = 0; i < LAT_SAMPLES; i++) {
-      const t0 = performance.now();
-      await pool.exec("noop", []);
-      samples[i] = (performance.now() - t0) * 1000;
-    }
-
-    // Throughput: all tiny tasks submitted at once, then awaited.
-    const burst = async (n) => {
-      const ps = new Array(n);
-      for (let i = 0; i < n; i++) ps[i] = pool.exec("inc", [i]);
-      const out = await Promise.all(ps);
-      if (out[n - 1] !== n) throw new Error(`bad result ${out[n - 1]}`);
-    };
-    await burst(TP_WARMUP);
-    const t0 = performance.now();
-    await burst(TP_TASKS);
-    const secs = (performance.now() - t0) / 1000;
-
-    console.log(JSON.stringify({
-      peer: "workerpool",
-      version,
-      workers: WORKERS,
-      noop_p50_us: +percentile(samples, 50).toFixed(1),
-      noop_p99_us: +percentile(samples, 99).toFixed(1),
-      noop_samples: LAT_SAMPLES,
-      tiny_tasks: TP_TASKS,
-      tiny_tasks_per_s: Math.round(TP_TASKS / secs),
-    }));
+    await measure("workerpool", version, {
+      noop: () => pool.exec("noop", []),
+      inc: (x) => pool.exec("inc", [x]),
+    });
   } finally {
     await pool.terminate();
   }
