@@ -94,6 +94,12 @@ export interface ClientOptions {
    */
   maxHeapMb?: number;
   /**
+   * Hears every engine event from the very start, `registered` included
+   * (`client.onEngineEvent` can only subscribe once `start` has resolved,
+   * when the first engines have registered already).
+   */
+  onEngineEvent?: (event: EngineEvent) => void;
+  /**
    * How long to wait for the engines to start before giving up, in ms.
    * Defaults to 60 000: starting many engines on few cores takes a while.
    */
@@ -182,6 +188,7 @@ export class Client implements AsyncDisposable {
 
   private constructor(options: ClientOptions, engines: number) {
     this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(engines);
+    if (options.onEngineEvent) this.#listeners.add(options.onEngineEvent);
     this.#key = options.key ?? randomHex(32);
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#supervisor = new Supervisor({
