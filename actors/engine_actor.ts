@@ -19,6 +19,8 @@ import {
   type DoneMessage,
   type FromEngine,
   type FunctionRef,
+  RUNNING_SLOT,
+  SHARED_SLOTS,
   TASK_PIPELINE,
 } from "./messages.ts";
 import type { Registry } from "./registry.ts";
@@ -268,7 +270,9 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#state = "starting";
     this.#heardSinceBeat = true;
     this.#missedBeats = 0;
-    const acks = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const acks = new SharedArrayBuffer(
+      SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT,
+    );
     this.#acks = new Int32Array(acks);
     link.onMessage = (message) => this.tell({ kind: "engine", link, message });
     link.onExit = (reason) => this.tell({ kind: "exit", link, reason });
@@ -537,18 +541,28 @@ export class EngineActor extends Actor<EngineMessage> {
   /**
    * Called every heartbeat period. An engine that said nothing for a period
    * gets a ping; one that then stays silent for `misses` periods is dead. A
-   * Worker's silence counts only while it is idle: its task may be a loop
-   * that never yields, and that is work, not death.
+   * Worker's silence counts only while its thread is not running one of our
+   * tasks: a task may be a loop that never yields, and that is work, not
+   * death; a thread stuck outside any task (in a timer a task left behind)
+   * is dead to us.
    */
   #heartbeat(misses: number): void {
     if (!this.up) return;
-    const counts = this.#link.answersWhileBusy || this.#state === "idle";
+    const head = this.#inFlight[0];
+    const counts = this.#link.answersWhileBusy || !head ||
+      (this.#link.sharesMemory &&
+        Atomics.load(this.#acks, RUNNING_SLOT) !== head.taskId);
     if (this.#heardSinceBeat || !counts) this.#missedBeats = 0;
     else this.#missedBeats++;
     this.#heardSinceBeat = false;
     if (this.#missedBeats >= misses) {
       this.#linkGone = this.#link.terminate();
-      this.#die(`it missed ${misses} heartbeats in a row`);
+      this.#die(
+        head && !this.#link.answersWhileBusy
+          ? `it missed ${misses} heartbeats in a row, stuck outside any ` +
+            "task (a timer or callback a task left behind that never returns?)"
+          : `it missed ${misses} heartbeats in a row`,
+      );
       return;
     }
     try {

@@ -32,11 +32,13 @@ export interface InitMessage {
   t: "init";
   engineId: number;
   /**
-   * `Int32Array` view over shared memory; slot 0 counts the publication
-   * messages that the client has taken in. The engine reads it without
-   * yielding, which is what lets a busy task pace its publishing. Absent over
-   * links that share no memory: an engine process makes its own and counts
-   * a publication as taken in once its frame is written.
+   * `Int32Array` view over shared memory (`SHARED_SLOTS` slots). `ACK_SLOT`
+   * counts the publication messages that the client has taken in: the engine
+   * reads it without yielding, which is what lets a busy task pace its
+   * publishing. `RUNNING_SLOT` holds the id of the task the engine's thread
+   * is running, 0 between tasks. Absent over links that share no memory: an
+   * engine process makes its own and counts a publication as taken in once
+   * its frame is written.
    */
   acks?: SharedArrayBuffer;
 }
@@ -166,6 +168,16 @@ export type FromEngine =
 
 /** Slot of `InitMessage.acks` that counts the publications taken in. */
 export const ACK_SLOT = 0;
+
+/**
+ * Slot of `InitMessage.acks` that holds the running task's id: a Worker that
+ * is silent while it runs a task is working; one that is silent outside any
+ * task (a timer that never returns) is stuck.
+ */
+export const RUNNING_SLOT = 1;
+
+/** Slots in `InitMessage.acks`. */
+export const SHARED_SLOTS = 2;
 
 /**
  * How many tasks the client sends an engine ahead of the one it runs, so that

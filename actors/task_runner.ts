@@ -12,6 +12,8 @@ import {
   ACK_SLOT,
   PUBLISH_WINDOW,
   type RunMessage,
+  RUNNING_SLOT,
+  SHARED_SLOTS,
   type ToEngine,
 } from "./messages.ts";
 
@@ -48,7 +50,7 @@ export class TaskRunner {
   #port: EnginePort;
   #host: RunnerHost;
   #engineId = -1;
-  #acks: Int32Array<ArrayBufferLike> = new Int32Array(1);
+  #acks: Int32Array<ArrayBufferLike> = new Int32Array(SHARED_SLOTS);
   #queue: RunMessage[] = [];
   #busy = false;
   #taskId: number | undefined;
@@ -132,6 +134,7 @@ export class TaskRunner {
   async #run(message: RunMessage): Promise<void> {
     const { taskId } = message;
     this.#taskId = taskId;
+    Atomics.store(this.#acks, RUNNING_SLOT, taskId);
     const started = Date.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
@@ -148,6 +151,7 @@ export class TaskRunner {
     }
     this.#flushPending(true);
     this.#taskId = undefined;
+    Atomics.store(this.#acks, RUNNING_SLOT, 0);
     const completed = Date.now();
     const base = { t: "done", taskId, started, completed } as const;
     if (outcome.ok) {

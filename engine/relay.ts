@@ -8,7 +8,7 @@
  */
 
 import type { FromEngine, ToEngine } from "../actors/messages.ts";
-import { ACK_SLOT } from "../actors/messages.ts";
+import { ACK_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
@@ -61,7 +61,9 @@ export class Relay {
       name: `troupe engine ${this.#engineId}`,
       maxHeapMb: this.#maxHeapMb,
     });
-    const acks = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const acks = new SharedArrayBuffer(
+      SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT,
+    );
     this.#thread = thread;
     this.#acks = new Int32Array(acks);
     thread.onMessage = (message) => this.#fromThread(message);

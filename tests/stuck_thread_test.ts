@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { EngineError, engineId } from "../mod.ts";
+import { errorOf, guard, sleep, withClient } from "./helpers.ts";
+
+Deno.test("a Worker stuck outside any task is taken for dead, never a hang", async () => {
+  await withClient({ workers: 2, heartbeatMs: 100 }, async (client) => {
+    // The task returns, but leaves a timer that never gives the thread back.
+    await client.view(1).applySync(() => {
+      setTimeout(() => {
+        while (true) { /* stuck */ }
+      }, 0);
+      return "returned";
+    });
+    await sleep(50); // The timer fires and takes the thread.
+    const next = client.view(1).applyAsync(() => "never runs");
+    const error = await errorOf(next, "the task behind the stuck timer");
+    assert.ok(error instanceof EngineError, String(error));
+    assert.match(error.reason, /stuck outside any task/);
+    // The engine comes back under its id; the other never noticed.
+    await guard(client.waitForEngines(2), "the restart");
+    assert.deepEqual(
+      await guard(client.view().applySync(() => engineId), "both engines"),
+      [0, 1],
+    );
+  });
+});
+
+Deno.test("a Worker running a task that never yields is not taken for dead", async () => {
+  await withClient({ workers: 1, heartbeatMs: 100 }, async (client) => {
+    const spins = await guard(
+      client.view(0).applySync(() => {
+        const end = Date.now() + 1000;
+        let n = 0;
+        while (Date.now() < end) n++;
+        return n > 0;
+      }),
+      "a 1 s busy loop",
+    );
+    assert.equal(spins, true);
+    assert.equal(client.engines()[0].restarts, 0);
+  });
+});
