@@ -8,11 +8,14 @@
  */
 
 import type { FromEngine, ToEngine } from "../actors/messages.ts";
-import { ACK_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
+import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
 const TASK_THREAD = new URL("./worker.ts", import.meta.url);
+
+/** Heartbeats a stuck task thread is given, as the client gives engines. */
+const STUCK_BEATS = 3;
 
 /**
  * Runs one engine over one authenticated connection until either ends.
@@ -34,6 +37,12 @@ export class Relay {
   #thread!: WorkerLink<ToEngine, FromEngine>;
   #acks!: Int32Array;
   #interrupting = false;
+  /** Runs sent to the thread and not yet done or cancelled. */
+  #pending = 0;
+  /** Whether the thread has said anything since the last ping. */
+  #threadAnswered = true;
+  /** Pings in a row that found the thread silent outside any task. */
+  #stuckBeats = 0;
   #done: PromiseWithResolvers<string> = Promise.withResolvers();
   #finished = false;
 
@@ -66,6 +75,9 @@ export class Relay {
     );
     this.#thread = thread;
     this.#acks = new Int32Array(acks);
+    this.#pending = 0;
+    this.#threadAnswered = true;
+    this.#stuckBeats = 0;
     thread.onMessage = (message) => this.#fromThread(message);
     thread.onExit = (reason) => this.#threadExited(thread, reason);
     thread.send({ t: "init", engineId: this.#engineId, acks });
@@ -76,6 +88,15 @@ export class Relay {
       case "init":
         return; // The thread was initialised when it started.
       case "ping":
+        if (this.#stuck()) {
+          this.#send({
+            t: "fatal",
+            reason: `it missed ${STUCK_BEATS} heartbeats in a row, its ` +
+              "task thread stuck outside any task (a timer or callback a " +
+              "task left behind that never returns?)",
+          });
+          return;
+        }
         this.#send({ t: "pong" });
         // The thread checks its own health when it can answer.
         this.#thread.send(message);
@@ -86,6 +107,9 @@ export class Relay {
         this.#thread.terminate();
         return;
       case "run":
+        this.#pending++;
+        this.#thread.send(message);
+        return;
       case "cancel":
         this.#thread.send(message);
         return;
@@ -94,7 +118,26 @@ export class Relay {
     }
   }
 
+  /**
+   * A thread that answers nothing while our task is not what it runs is
+   * stuck: this side answers the heartbeats, so it must tell. (A thread
+   * that runs a task which never yields is working.)
+   */
+  #stuck(): boolean {
+    const outsideTask = this.#pending > 0 &&
+      Atomics.load(this.#acks, RUNNING_SLOT) === 0;
+    if (this.#threadAnswered || !outsideTask) this.#stuckBeats = 0;
+    else this.#stuckBeats++;
+    this.#threadAnswered = false;
+    return this.#stuckBeats >= STUCK_BEATS;
+  }
+
   #fromThread(message: FromEngine): void {
+    this.#threadAnswered = true;
+    if (message.t === "done") this.#pending--;
+    else if (message.t === "cancelled") {
+      this.#pending -= message.taskIds.length;
+    }
     switch (message.t) {
       case "pong":
         return;
