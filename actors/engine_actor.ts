@@ -91,7 +91,7 @@ export type EngineMessage =
   | { kind: "engine"; link: EngineLink; message: FromEngine }
   | { kind: "exit"; link: EngineLink; reason: string }
   | { kind: "restart"; link: EngineLink }
-  | { kind: "stop"; reason: string; event?: "gaveUp" }
+  | { kind: "stop"; reason: string; event?: "gaveUp"; shutdown?: boolean }
   | { kind: "heartbeat"; misses: number };
 
 /**
@@ -218,8 +218,8 @@ export class EngineActor extends Actor<EngineMessage> {
    * `EngineError` that gives `reason`. Resolves once its thread or process
    * is gone.
    */
-  stop(reason: string): Promise<void> {
-    this.tell({ kind: "stop", reason });
+  stop(reason: string, options: { shutdown?: boolean } = {}): Promise<void> {
+    this.tell({ kind: "stop", reason, shutdown: options.shutdown });
     return this.#linkGone;
   }
 
@@ -251,7 +251,7 @@ export class EngineActor extends Actor<EngineMessage> {
         }
         return;
       case "stop":
-        this.#stop(message.reason, message.event);
+        this.#stop(message.reason, message.event, message.shutdown);
         return;
       case "heartbeat":
         this.#heartbeat(message.misses);
@@ -525,12 +525,16 @@ export class EngineActor extends Actor<EngineMessage> {
     });
   }
 
-  #stop(reason: string, event?: "gaveUp"): void {
+  #stop(reason: string, event?: "gaveUp", shutdown = false): void {
     if (this.#state === "stopped") return;
     const wasUp = this.#state !== "restarting";
     this.#state = "stopped";
     this.#stopReason = reason;
-    if (wasUp) this.#linkGone = this.#link.terminate();
+    if (wasUp) {
+      this.#linkGone = shutdown && this.#link.shutdown
+        ? this.#link.shutdown()
+        : this.#link.terminate();
+    }
     this.#aborting = undefined;
     this.#loseInFlight((task) => this.#stoppedError(task.taskId));
     this.#failQueue((task) => this.#stoppedError(task.taskId));

@@ -35,6 +35,12 @@ export interface EngineLink {
   /** Ends the engine now, even mid-task; resolves once it is gone. */
   terminate(): Promise<void>;
   /**
+   * Tells an engine that lives on its own (a remote process) to exit rather
+   * than wait for a client, then ends the link. Links to engines that the
+   * client started leave it out: `terminate` ends those.
+   */
+  shutdown?(): Promise<void>;
+  /**
    * Whether the engine answers heartbeats while a task runs. A Worker
    * cannot (the task holds its only thread), so its missed beats count only
    * while it is idle; a process engine answers from a thread of its own.

@@ -79,13 +79,22 @@ export interface CancelMessage {
   taskIds: number[];
 }
 
+/**
+ * Exit, rather than wait for a client: a remote engine process stops
+ * retrying. Engines that the client started ignore it (they are ended).
+ */
+export interface StopMessage {
+  t: "stop";
+}
+
 /** Messages that the client sends to an engine. */
 export type ToEngine =
   | InitMessage
   | RunMessage
   | PingMessage
   | InterruptMessage
-  | CancelMessage;
+  | CancelMessage
+  | StopMessage;
 
 /** The engine is ready for tasks. */
 export interface ReadyMessage {

@@ -182,15 +182,21 @@ export class Supervisor extends Actor<SupervisorMessage> {
 
   /**
    * Stops restarting, stops every engine (even mid-task; their tasks fail
-   * with an `EngineError` that gives `reason`) and the heartbeat. Resolves
-   * once every thread and process is gone.
+   * with an `EngineError` that gives `reason`) and the heartbeat. With
+   * `shutdown`, remote engines are told to exit rather than wait for a
+   * client. Resolves once every thread and process is gone.
    */
-  async close(reason: string): Promise<void> {
+  async close(
+    reason: string,
+    options: { shutdown?: boolean } = {},
+  ): Promise<void> {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     for (const timer of this.#pending.values()) clearTimeout(timer);
     this.#pending.clear();
-    await Promise.all(this.all().map((engine) => engine.stop(reason)));
+    await Promise.all(
+      this.all().map((engine) => engine.stop(reason, options)),
+    );
   }
 
   protected receive(message: SupervisorMessage): void {

@@ -100,6 +100,7 @@ export class TaskRunner {
         this.#next();
         return;
       case "interrupt":
+      case "stop":
         return; // Handled by the engine process around this thread.
       case "cancel": {
         const drop = new Set(message.taskIds);

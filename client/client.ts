@@ -490,10 +490,24 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * Stops every engine, even mid-task (their unfinished tasks fail with an
-   * `EngineError`), and ends every stream. Safe to call twice.
+   * Stops every engine the client started, even mid-task (their unfinished
+   * tasks fail with an `EngineError`), closes the listener and ends every
+   * stream. Remote engines started by hand keep retrying until a client is
+   * back; `shutdown()` tells them to exit instead. Safe to call twice.
    */
   close(): Promise<void> {
+    return this.#close(false);
+  }
+
+  /**
+   * `close()`, and remote engines exit instead of waiting for a client
+   * (ipyparallel's `Client.shutdown`).
+   */
+  shutdown(): Promise<void> {
+    return this.#close(true);
+  }
+
+  #close(shutdown: boolean): Promise<void> {
     this.#closed ??= (async () => {
       await null; // `#closed` is set before the waiters look at it.
       for (const check of [...this.#waiters]) check();
@@ -501,7 +515,7 @@ export class Client implements AsyncDisposable {
       await Promise.all([
         ...[...this.#dashboards].map((dashboard) => dashboard.close()),
         this.#server?.close(),
-        this.#supervisor.close("the client was closed"),
+        this.#supervisor.close("the client was closed", { shutdown }),
       ]);
       this.#registry.tell({ kind: "close" });
     })();

@@ -113,8 +113,9 @@ export class Relay {
       case "cancel":
         this.#thread.send(message);
         return;
-      default:
-        if ((message as { t: string }).t === "stop") this.#finish("stop");
+      case "stop":
+        this.#finish("stop");
+        return;
     }
   }
 

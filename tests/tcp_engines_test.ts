@@ -952,3 +952,34 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
     });
   });
 });
+
+Deno.test("shutdown() tells a remote engine to exit instead of retrying", async () => {
+  const client = await Client.start({ workers: 0, listen: true });
+  const { hostname, port, key } = client.connectionInfo;
+  const engine = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      new URL("../engine/mod.ts", import.meta.url).pathname,
+      "--connect",
+      `${hostname}:${port}`,
+    ],
+    env: { TROUPE_KEY: key },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await guard(client.waitForEngines(1), "the remote engine", HANG_MS);
+    assert.equal(client.engines()[0].kind, "remote");
+  } finally {
+    await client.shutdown();
+  }
+  const [status, stderr] = await Promise.all([
+    guard(engine.status, "the engine's exit", HANG_MS),
+    new Response(engine.stderr).text(),
+  ]);
+  assert.equal(status.code, 0, stderr);
+  assert.doesNotMatch(stderr, /retrying/);
+});

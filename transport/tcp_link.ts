@@ -125,6 +125,17 @@ export class TcpLink<Out, In> {
     this.send({ t: "interrupt" } as Out);
   }
 
+  /**
+   * Asks the engine to exit (a remote engine stops retrying), waits until
+   * the request is written, then ends the link.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#exitReason === undefined && this.#conn) {
+      await this.#conn.send({ t: "stop" }).catch(() => {});
+    }
+    await this.terminate();
+  }
+
   /** Ends the engine (its process, if this link owns it); resolves once gone. */
   terminate(): Promise<void> {
     if (this.#exitReason === undefined) {
