@@ -31,7 +31,7 @@ import {
   type LoadBalancedOptions,
   LoadBalancedView,
 } from "./load_balanced_view.ts";
-import type { Engines } from "./engines.ts";
+import { type Engines, submitTask } from "./engines.ts";
 
 /**
  * How `Client.start` sets up the cluster.
@@ -206,23 +206,14 @@ export class Client implements AsyncDisposable {
     this.#scheduler = new Scheduler({
       engines: () => this.#supervisor.all(),
       mayGainEngines: () => this.#server !== undefined,
-      submit: (engine, task, observer) => {
-        this.#registry.tell({
-          kind: "watch",
+      submit: (engine, task, observer) =>
+        submitTask(this.#registry, engine, {
           taskId: task.taskId,
-          sink: task.observer,
-        });
-        engine.tell({
-          kind: "submit",
-          task: {
-            taskId: task.taskId,
-            fn: task.fn,
-            mode: task.mode,
-            args: task.args,
-            observer,
-          },
-        });
-      },
+          fn: task.fn,
+          mode: task.mode,
+          args: task.args,
+          observer,
+        }, task.observer),
     });
     const listen = options.listen ?? (options.processes ?? 0) > 0;
     if (listen) {

@@ -4,9 +4,13 @@
  * @module
  */
 
-import type { EngineActor, TaskObserver } from "../actors/engine_actor.ts";
+import type {
+  EngineActor,
+  Task,
+  TaskObserver,
+} from "../actors/engine_actor.ts";
 import type { FunctionRef } from "../actors/messages.ts";
-import type { Registry } from "../actors/registry.ts";
+import type { PublicationSink, Registry } from "../actors/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
 
 /**
@@ -53,9 +57,37 @@ export function submit(
   observer: TaskObserver = record,
 ): void {
   const { engineId, taskId } = record;
-  engines.registry.tell({ kind: "watch", taskId, sink: record });
-  engines.get(engineId)!.tell({
-    kind: "submit",
-    task: { taskId, fn, mode, args, observer },
-  });
+  submitTask(engines.registry, engines.get(engineId)!, {
+    taskId,
+    fn,
+    mode,
+    args,
+    observer,
+  }, record);
+}
+
+/**
+ * Hands `task` to `engine`, routing its publications to `sink` first so that
+ * none is missed. Direct views and the scheduler both submit through here.
+ *
+ * @example
+ * ```ts
+ * import { submitTask } from "./engines.ts";
+ * import type { EngineActor, Task } from "../actors/engine_actor.ts";
+ * import type { PublicationSink, Registry } from "../actors/registry.ts";
+ * declare const registry: Registry;
+ * declare const engine: EngineActor;
+ * declare const task: Task;
+ * declare const sink: PublicationSink;
+ * submitTask(registry, engine, task, sink);
+ * ```
+ */
+export function submitTask(
+  registry: Registry,
+  engine: EngineActor,
+  task: Task,
+  sink: PublicationSink,
+): void {
+  registry.tell({ kind: "watch", taskId: task.taskId, sink });
+  engine.tell({ kind: "submit", task });
 }
