@@ -5,6 +5,7 @@
  */
 
 import type { TaskObserver, TaskOutcome } from "../actors/engine_actor.ts";
+import { within } from "../actors/async.ts";
 import { CompositeError, TimeoutError } from "../actors/errors.ts";
 import { type Publication, PublicationStream } from "../actors/publication.ts";
 import type { PublicationSink } from "../actors/registry.ts";
@@ -270,19 +271,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   /** Resolves `true` once ready, or `false` if `timeoutMs` passes first. */
   async wait(timeoutMs?: number): Promise<boolean> {
     if (this.ready()) return true;
-    if (timeoutMs === undefined) {
-      await this.#all.promise;
-      return true;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
-    });
-    try {
-      return await Promise.race([this.#all.promise.then(() => true), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return (await within(this.#all.promise, timeoutMs)).done;
   }
 
   /** `true` if every task succeeded. Throws if they are not all done. */

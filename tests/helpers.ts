@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { delay, within } from "../actors/async.ts";
 import { Client, type ClientOptions } from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 
@@ -41,7 +42,7 @@ export async function withClient(
  * Deno's op sanitizer never finds it pending when a test ends.
  */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return delay(ms);
 }
 
 /**
@@ -55,21 +56,11 @@ export async function guard<T>(
   what: string,
   ms = 10_000,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`hang guard: ${what} not settled in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
+  const settled = await within(Promise.resolve(p), ms);
+  if (!settled.done) {
+    throw new Error(`hang guard: ${what} not settled in ${ms} ms`);
   }
+  return settled.value;
 }
 
 /**
