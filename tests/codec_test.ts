@@ -670,3 +670,24 @@ Deno.test("codec: malformed bytes throw, quickly", async (t) => {
     assert.equal(decodeValue(encodeValue("still fine")), "still fine");
   });
 });
+
+Deno.test("codec: errors keep their cause and an AggregateError its errors", () => {
+  const inner = new RangeError("inner");
+  const outer = new Error("outer", { cause: inner });
+  const back = decodeValue(encodeValue(outer)) as Error;
+  assert.equal(back.message, "outer");
+  assert.ok(back.cause instanceof RangeError);
+  assert.equal((back.cause as Error).message, "inner");
+
+  const many = new AggregateError([new TypeError("a"), "b"], "several");
+  const again = decodeValue(encodeValue(many)) as AggregateError;
+  assert.ok(again instanceof AggregateError);
+  assert.equal(again.message, "several");
+  assert.ok(again.errors[0] instanceof TypeError);
+  assert.equal(again.errors[1], "b");
+
+  assert.throws(
+    () => encodeValue(new Error("x", { cause: () => 1 })),
+    /value\.cause is a function/,
+  );
+});

@@ -82,6 +82,8 @@ codec.register({
         name: value.name,
         message: value.message,
         stack: value.stack,
+        ...("cause" in value ? { cause: value.cause } : {}),
+        ...(value instanceof AggregateError ? { errors: value.errors } : {}),
       })
       : null,
   decode: (data) => reviveError(decodeValue(data) as ErrorFields),
@@ -208,6 +210,8 @@ interface ErrorFields {
   name: string;
   message: string;
   stack?: string;
+  cause?: unknown;
+  errors?: unknown[];
 }
 
 const ERROR_TYPES: Record<string, ErrorConstructor> = {
@@ -221,7 +225,10 @@ const ERROR_TYPES: Record<string, ErrorConstructor> = {
 };
 
 function reviveError(fields: ErrorFields): Error {
-  const error = new (ERROR_TYPES[fields.name] ?? Error)(fields.message);
+  const error = fields.errors
+    ? new AggregateError(fields.errors, fields.message)
+    : new (ERROR_TYPES[fields.name] ?? Error)(fields.message);
+  if ("cause" in fields) error.cause = fields.cause;
   // Only a name the class does not give becomes an own property.
   if (error.name !== fields.name) error.name = fields.name;
   if (fields.stack !== undefined) error.stack = fields.stack;
@@ -239,7 +246,16 @@ function checkEncodable(value: unknown, depth: number, path = "value"): void {
   }
   if (type !== "object" || value === null || depth > MAX_DEPTH) return;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
-  if (value instanceof Date || value instanceof Error) return;
+  if (value instanceof Date) return;
+  if (value instanceof Error) {
+    if ("cause" in value) {
+      checkEncodable(value.cause, depth + 1, `${path}.cause`);
+    }
+    if (value instanceof AggregateError) {
+      checkEncodable(value.errors, depth + 1, `${path}.errors`);
+    }
+    return;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       checkEncodable(value[i], depth + 1, `${path}[${i}]`);
