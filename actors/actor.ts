@@ -12,8 +12,8 @@
  * message is handled at once, without a microtask hop, which keeps the
  * engine's hot path short.
  *
- * A handler that throws crashes the actor: `crashed` is set, the mailbox is
- * dropped, and `onCrash` runs (a supervisor decides what happens next).
+ * A handler that throws crashes the actor: it handles nothing more, the
+ * mailbox is dropped, and `onCrash` runs (a supervisor decides what happens next).
  *
  * @example
  * ```ts
@@ -32,7 +32,6 @@
 export abstract class Actor<M> {
   #mailbox: M[] = [];
   #handling = false;
-  #crash: unknown = undefined;
   #crashed = false;
 
   /** Queues `message`; handles it now when nothing else is being handled. */
@@ -48,22 +47,11 @@ export abstract class Actor<M> {
       this.#mailbox.length = 0;
     } catch (error) {
       this.#crashed = true;
-      this.#crash = error;
       this.#mailbox.length = 0;
       this.onCrash(error);
     } finally {
       this.#handling = false;
     }
-  }
-
-  /** `true` once a handler has thrown; the actor handles nothing more. */
-  get crashed(): boolean {
-    return this.#crashed;
-  }
-
-  /** What the crashing handler threw. */
-  get crashReason(): unknown {
-    return this.#crash;
   }
 
   /** Handles one message. Must not be called directly: use `tell`. */

@@ -11,6 +11,7 @@ import type { EngineLink } from "./engine_link.ts";
 import {
   EngineError,
   type ErrorInfo,
+  messageOf,
   RemoteError,
   TaskAbortedError,
 } from "./errors.ts";
@@ -150,7 +151,6 @@ export class EngineActor extends Actor<EngineMessage> {
   #heardSinceBeat = true;
   #missedBeats = 0;
   #everReady = false;
-  #ready: PromiseWithResolvers<void> = Promise.withResolvers();
   #linkGone: Promise<void> = Promise.resolve();
 
   /**
@@ -167,7 +167,6 @@ export class EngineActor extends Actor<EngineMessage> {
     this.engineId = engineId;
     this.#registry = registry;
     this.#onEvent = onEvent;
-    this.#ready.promise.catch(() => {});
     this.#attach(link);
   }
 
@@ -206,11 +205,6 @@ export class EngineActor extends Actor<EngineMessage> {
   /** The running task's id, if any. */
   get currentTaskId(): number | undefined {
     return this.#inFlight[0]?.taskId;
-  }
-
-  /** Resolves once the engine is first ready; rejects if it stopped first. */
-  get ready(): Promise<void> {
-    return this.#ready.promise;
   }
 
   /**
@@ -301,7 +295,6 @@ export class EngineActor extends Actor<EngineMessage> {
           });
         } else {
           this.#everReady = true;
-          this.#ready.resolve();
           this.#onEvent({ type: "registered", engineId: this.engineId });
         }
         this.#dispatch();
@@ -538,7 +531,6 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#aborting = undefined;
     this.#loseInFlight((task) => this.#stoppedError(task.taskId));
     this.#failQueue((task) => this.#stoppedError(task.taskId));
-    this.#ready.reject(new EngineError(this.engineId, reason));
     if (event) this.#onEvent({ type: event, engineId: this.engineId, reason });
   }
 
@@ -612,10 +604,9 @@ export class EngineActor extends Actor<EngineMessage> {
 }
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
-  const why = (error instanceof Error ? error.message : String(error))
-    .replace(/\.+$/, "");
   return new TypeError(
-    `task ${taskId} could not be sent to engine ${engineId}: ${why}. ` +
+    `task ${taskId} could not be sent to engine ${engineId}: ` +
+      `${messageOf(error)}. ` +
       "Arguments must be structured-cloneable data (no functions, class " +
       "instances with private state, or sockets); pass plain values.",
   );

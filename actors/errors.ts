@@ -195,6 +195,21 @@ export function toErrorInfo(thrown: unknown): ErrorInfo {
   };
 }
 
+/**
+ * What was thrown, in words, without a final period, so that a hint can
+ * follow it.
+ *
+ * @example
+ * ```ts
+ * import { messageOf } from "./errors.ts";
+ * console.log(messageOf(new Error("could not be cloned."))); // "could not be cloned"
+ * ```
+ */
+export function messageOf(thrown: unknown): string {
+  const text = thrown instanceof Error ? thrown.message : String(thrown);
+  return text.replace(/\.+$/, "");
+}
+
 function describe(value: unknown): string {
   try {
     return typeof value === "string" ? JSON.stringify(value) : String(value);

@@ -7,7 +7,7 @@
 
 import type { EnginePort } from "./engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
-import { type ErrorInfo, toErrorInfo } from "./errors.ts";
+import { type ErrorInfo, messageOf, toErrorInfo } from "./errors.ts";
 import {
   ACK_SLOT,
   PUBLISH_WINDOW,
@@ -343,12 +343,6 @@ function describeType(value: unknown): string {
     return `an object of class ${value.constructor?.name ?? "unknown"}`;
   }
   return typeof value;
-}
-
-/** The message without its final period, so that a hint can follow. */
-function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\.+$/, "");
 }
 
 const CONSOLE_STREAMS = {

@@ -4,11 +4,7 @@
  * @module
  */
 
-import type {
-  EngineActor,
-  Task,
-  TaskObserver,
-} from "../actors/engine_actor.ts";
+import type { EngineActor, Task } from "../actors/engine_actor.ts";
 import type { FunctionRef } from "../actors/messages.ts";
 import type { PublicationSink, Registry } from "../actors/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
@@ -54,7 +50,6 @@ export function submit(
   fn: FunctionRef,
   args: unknown[],
   mode?: "apply" | "map",
-  observer: TaskObserver = record,
 ): void {
   const { engineId, taskId } = record;
   submitTask(engines.registry, engines.get(engineId)!, {
@@ -62,7 +57,7 @@ export function submit(
     fn,
     mode,
     args,
-    observer,
+    observer: record,
   }, record);
 }
 

@@ -88,11 +88,6 @@ export class FramedConnection {
     return this.#broken;
   }
 
-  /** `true` once the connection has closed. */
-  get isClosed(): boolean {
-    return this.#closeReason !== undefined;
-  }
-
   /** Resolves once the connection has closed and reading has stopped. */
   get closed(): Promise<void> {
     return this.#closed.promise;
@@ -177,8 +172,7 @@ export class FramedConnection {
     } catch (error) {
       if (this.#closeReason === undefined) this.#broken = true;
       this.close(
-        this.#closeReason ??
-          (error instanceof Error ? error.message : String(error)),
+        this.#closeReason ?? messageOf(error),
       );
     }
   }

@@ -83,11 +83,6 @@ export class TcpLink<Out, In> {
     return link;
   }
 
-  /** The engine's process id, for a link that owns its process. */
-  get pid(): number | undefined {
-    return this.#process?.pid;
-  }
-
   /**
    * Takes over an authenticated connection and sends what was queued.
    * `log` hears why, when the engine broke the protocol.
