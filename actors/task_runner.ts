@@ -8,6 +8,7 @@
 import type { EnginePort } from "./engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
 import { type ErrorInfo, messageOf, toErrorInfo } from "./errors.ts";
+import { endOnUncaughtError } from "./uncaught_errors.ts";
 import {
   ACK_SLOT,
   PUBLISH_WINDOW,
@@ -69,6 +70,7 @@ export class TaskRunner {
     this.#host = host;
     port.onMessage = (message) => this.#receive(message);
     captureConsole(this);
+    endOnUncaughtError((reason) => port.post({ t: "fatal", reason }));
   }
 
   /** The task running now, if any. */
