@@ -12,6 +12,7 @@ import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
+import "./worker.ts"; // In the module graph: cached with this one.
 const TASK_THREAD = new URL("./worker.ts", import.meta.url);
 
 /** Heartbeats a stuck task thread is given, as the client gives engines. */

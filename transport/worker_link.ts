@@ -39,9 +39,10 @@ export interface WorkerLinkOptions {
 }
 
 /**
- * Starts `entry` on a new thread and carries messages to and from it. Large
- * typed arrays cross as transferred copies (see `packMessage`). When the
- * thread ends, for whatever reason, `onExit` gets that reason once.
+ * Starts a new thread that imports `entry` and calls its exported `serve()`,
+ * and carries messages to and from it. Large typed arrays cross as
+ * transferred copies (see `packMessage`). When the thread ends, for whatever
+ * reason, `onExit` gets that reason once.
  *
  * @example
  * ```ts
@@ -65,7 +66,7 @@ export class WorkerLink<Out, In> {
   /** Starts the thread; it begins loading `entry` at once. */
   constructor(entry: URL, options: WorkerLinkOptions = {}) {
     const { maxHeapMb } = options;
-    const worker = new Worker(entry, {
+    const worker = new Worker(threadEntry(entry), {
       name: options.name,
       resourceLimits: maxHeapMb ? { maxOldGenerationSizeMb: maxHeapMb } : {},
       // Node copies process.env into a new Worker, which makes Deno ask for
@@ -114,6 +115,18 @@ export class WorkerLink<Out, In> {
     if (this.#terminating) return "it was terminated";
     return `it exited with code ${code} (Deno.exit, process.exit or close() on the engine)`;
   }
+}
+
+/**
+ * `node:worker_threads` takes only `file:` and `data:` URLs, and troupe's
+ * modules have `https:` ones when it is imported from JSR: the thread starts
+ * from a `data:` module that imports `entry`, wherever it is served from.
+ */
+function threadEntry(entry: URL): URL {
+  const source = `import { serve } from ${
+    JSON.stringify(entry.href)
+  };\nserve();\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
 function describeError(error: Error & { code?: string }): string {
