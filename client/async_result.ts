@@ -4,147 +4,22 @@
  * @module
  */
 
-import type { TaskObserver, TaskOutcome } from "../actors/engine_actor.ts";
 import { within } from "../actors/async.ts";
 import { CompositeError, TimeoutError } from "../actors/errors.ts";
 import { type Publication, PublicationStream } from "../actors/publication.ts";
-import type { PublicationSink } from "../actors/registry.ts";
+import {
+  inspectResult,
+  notebookBundle,
+  type ResultSummary,
+} from "./async_result_display.ts";
+import type { TaskListener, TaskMetadata, TaskRecord } from "./task_record.ts";
 
-/** Where a task is: waiting, running, or ended one of three ways. */
-export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
-
-/**
- * What is known of one task on one engine (ipyparallel's `ar.metadata`).
- *
- * @example
- * ```ts
- * import type { TaskMetadata } from "./async_result.ts";
- * function show(m: TaskMetadata) {
- *   console.log(m.engineId, m.status, m.completed?.toISOString());
- * }
- * ```
- */
-export interface TaskMetadata {
-  /** The engine the task was sent to. */
-  engineId: number;
-  /** The task's id. */
-  taskId: number;
-  /** When the client accepted the task. */
-  submitted: Date;
-  /**
-   * When the task began: the client's clock while it runs, the engine's once
-   * it has ended.
-   */
-  started: Date | null;
-  /** When the task ended, by the engine's clock (or the client's, if lost). */
-  completed: Date | null;
-  /** Where the task is now. */
-  status: TaskStatus;
-  /** Why it failed, once it has. */
-  error: Error | null;
-}
-
-/**
- * One task on one engine, as the client follows it. It is the task's
- * observer for the engine actor and its publication sink for the registry.
- */
-export class TaskRecord implements TaskObserver, PublicationSink {
-  /** The engine it runs on; -1 until the scheduler picks one. */
-  engineId: number;
-  /** The task's id. */
-  readonly taskId: number;
-  data: Record<string, unknown> = {};
-  stdout = "";
-  stderr = "";
-  outcome: TaskOutcome | undefined;
-  #status: TaskStatus = "queued";
-  // Times are kept as numbers: most are never looked at as Dates.
-  #submitted = Date.now();
-  #started: number | undefined;
-  #completed: number | undefined;
-  #listener: TaskListener;
-
-  constructor(engineId: number, taskId: number, listener: TaskListener) {
-    this.engineId = engineId;
-    this.taskId = taskId;
-    this.#listener = listener;
-  }
-
-  /** What is known of the task, as a fresh object. */
-  get metadata(): TaskMetadata {
-    const outcome = this.outcome;
-    return {
-      engineId: this.engineId,
-      taskId: this.taskId,
-      submitted: new Date(this.#submitted),
-      started: this.#started === undefined ? null : new Date(this.#started),
-      completed: this.#completed === undefined
-        ? null
-        : new Date(this.#completed),
-      status: this.#status,
-      error: outcome && !outcome.ok ? outcome.error : null,
-    };
-  }
-
-  /** The scheduler chose an engine for this task. */
-  assigned(engineId: number): void {
-    this.engineId = engineId;
-  }
-
-  started(): void {
-    this.#status = "running";
-    // The client's clock for now; the engine's replaces it when it reports.
-    this.#started = Date.now();
-  }
-
-  stream(name: "stdout" | "stderr", text: string): void {
-    this[name] += text;
-  }
-
-  publish(publication: Publication): void {
-    // ipyparallel's `md['data'].update(...)`: merge, do not replace.
-    Object.assign(this.data, publication.data);
-    this.#listener.published(publication);
-  }
-
-  done(outcome: TaskOutcome): void {
-    if (this.outcome) return;
-    this.outcome = outcome;
-    if (outcome.started !== undefined) this.#started = outcome.started;
-    this.#completed = outcome.completed ?? Date.now();
-    this.#status = outcome.ok
-      ? "ok"
-      : outcome.error.name === "TaskAbortedError"
-      ? "aborted"
-      : "error";
-    this.#listener.finished(this);
-  }
-}
-
-/** A short text for a published value: arrays show their start. */
-function preview(value: unknown): string {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const items = Array.from(value as unknown as ArrayLike<number>);
-    const head = items.slice(0, 4).map((x) =>
-      typeof x === "number" ? Number(x.toPrecision(4)) : x
-    );
-    return `${value.constructor.name}(${items.length}) [${head.join(", ")}${
-      items.length > 4 ? ", …" : ""
-    }]`;
-  }
-  try {
-    const text = JSON.stringify(value) ?? String(value);
-    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  } catch {
-    return String(value);
-  }
-}
-
-/** How an `AsyncResult` hears from its task records. */
-export interface TaskListener {
-  published(publication: Publication): void;
-  finished(record: TaskRecord): void;
-}
+export {
+  type TaskListener,
+  type TaskMetadata,
+  TaskRecord,
+  type TaskStatus,
+} from "./task_record.ts";
 
 /** One value for a single-engine result, an array for a multi one. */
 export type Shaped<V, Single extends boolean> = Single extends true ? V : V[];
@@ -386,37 +261,39 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * task's engine and state, and its latest published data.
    */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
-    const done = this.progress;
-    const total = this.#total();
-    const rows = this.#records.map((r) => {
-      const m = r.metadata;
-      const data = Object.entries(r.data)
-        .map(([k, v]) => `${k}: ${preview(v)}`).join(", ");
-      return { engine: m.engineId, task: m.taskId, status: m.status, data };
-    });
-    const escape = (text: string) =>
-      text.replace(
-        /[&<>]/g,
-        (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!,
-      );
-    const state = this.ready()
-      ? (this.successful() ? "done" : "failed")
-      : "running";
-    const html = `<div><b>AsyncResult</b>: ${state}, ${done} of ${total} ` +
-      `done, ${(this.elapsed / 1000).toFixed(1)} s` +
-      `<progress value="${done}" max="${total}" style="margin-left:8px">` +
-      `</progress><table><tr><th>engine</th><th>task</th><th>state</th>` +
-      `<th>latest data</th></tr>${
-        rows.map((r) =>
-          `<tr><td>${r.engine}</td><td>${r.task}</td><td>${r.status}</td>` +
-          `<td>${escape(r.data)}</td></tr>`
-        ).join("")
-      }</table></div>`;
-    const text = `AsyncResult: ${state}, ${done}/${total} done\n` +
-      rows.map((r) =>
-        `  engine ${r.engine} task ${r.task}: ${r.status}  ${r.data}`
-      ).join("\n");
-    return { "text/html": html, "text/plain": text };
+    return notebookBundle(this.#summary());
+  }
+
+  /**
+   * What `console.log(ar)` and `Deno.inspect(ar)` print, as ipyparallel's
+   * repr: `AsyncResult { pending, engines [0, 1], 1/2 done, 120 ms }`.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return inspectResult(this.#summary());
+  }
+
+  /** What Node's `util.inspect(ar)` prints: the same line. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return inspectResult(this.#summary());
+  }
+
+  #summary(): ResultSummary {
+    return {
+      ready: this.ready(),
+      progress: this.progress,
+      total: this.#total(),
+      elapsed: this.elapsed,
+      tasks: this.#records.map((r) => {
+        const outcome = r.outcome;
+        return {
+          engineId: r.engineId,
+          taskId: r.taskId,
+          status: r.status,
+          error: outcome && !outcome.ok ? outcome.error : null,
+          data: r.data,
+        };
+      }),
+    };
   }
 
   #onFinished(record: TaskRecord): void {

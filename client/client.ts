@@ -32,6 +32,14 @@ import {
   LoadBalancedView,
 } from "./load_balanced_view.ts";
 import { type Engines, submitTask } from "./engines.ts";
+import {
+  checkOptions,
+  CLIENT_OPTIONS,
+  CONNECTION_FILE_OPTIONS,
+  LISTEN_OPTIONS,
+  RESTART_POLICY_OPTIONS,
+  WAIT_OPTIONS,
+} from "./options.ts";
 
 /**
  * How `Client.start` sets up the cluster.
@@ -235,6 +243,11 @@ export class Client implements AsyncDisposable {
    * Rejects, having stopped whatever it started, if an engine cannot start.
    */
   static async start(options: ClientOptions = {}): Promise<Client> {
+    checkOptions("Client.start options", options, CLIENT_OPTIONS);
+    if (typeof options.listen === "object") {
+      checkOptions("the listen option", options.listen, LISTEN_OPTIONS);
+    }
+    checkOptions("the restart option", options.restart, RESTART_POLICY_OPTIONS);
     const workers = options.workers ??
       (options.processes ? 0 : navigator.hardwareConcurrency);
     const processes = options.processes ?? 0;
@@ -351,6 +364,11 @@ export class Client implements AsyncDisposable {
     n: number,
     options: { timeoutMs?: number } = {},
   ): Promise<void> {
+    try {
+      checkOptions("waitForEngines options", options, WAIT_OPTIONS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = () => {
@@ -432,6 +450,11 @@ export class Client implements AsyncDisposable {
     path: string,
     options: { hostname?: string } = {},
   ): Promise<void> {
+    checkOptions(
+      "writeConnectionFile options",
+      options,
+      CONNECTION_FILE_OPTIONS,
+    );
     const info = { ...this.connectionInfo, ...options };
     const text = JSON.stringify(info, null, 2) + "\n";
     await Deno.writeTextFile(path, text, { mode: 0o600 });
@@ -469,6 +492,7 @@ export class Client implements AsyncDisposable {
 
   /** Changes the restart policy; it applies from the next death on. */
   set restartPolicy(policy: RestartPolicy) {
+    checkOptions("restartPolicy", policy, RESTART_POLICY_OPTIONS);
     this.#supervisor.policy = policy;
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { type AsyncResult, engineId, publishData } from "../mod.ts";
-import { withClient } from "./helpers.ts";
+import { until, withClient } from "./helpers.ts";
 
 /** What Deno's Jupyter kernel calls to show a value. */
 function display(ar: AsyncResult<unknown>): Record<string, string> {
@@ -27,7 +28,7 @@ Deno.test("an AsyncResult shows itself in a notebook", async (t) => {
         }
       }
       const bundle = display(ar);
-      assert.match(bundle["text/plain"], /running, 0\/2 done/);
+      assert.match(bundle["text/plain"], /pending, 0\/2 done/);
       assert.match(bundle["text/plain"], /engine 1 task \d+: running/);
       assert.match(bundle["text/html"], /<progress value="0" max="2"/);
       assert.match(
@@ -48,5 +49,47 @@ Deno.test("an AsyncResult shows itself in a notebook", async (t) => {
         assert.match(bundle["text/html"], /<td>ok<\/td>/);
       },
     );
+  });
+});
+
+Deno.test("console.log(ar) and Deno.inspect show state, engines, progress, elapsed", async (t) => {
+  await withClient({ workers: 2 }, async (client) => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const ar = client.view().applyAsync((g: Int32Array) => {
+      if (engineId === 1) Atomics.wait(g, 0, 0, 10_000);
+      return engineId;
+    }, gate);
+
+    await t.step("pending, with what is done so far", async () => {
+      await until(() => ar.progress === 1, "engine 0's task");
+      assert.match(
+        Deno.inspect(ar),
+        /^AsyncResult \{ pending, engines \[0, 1\], 1\/2 done, \d+ ms \}$/,
+      );
+    });
+
+    await t.step("the same in util.inspect and inside other values", () => {
+      assert.match(inspect(ar), /^AsyncResult \{ pending, engines \[0, 1\]/);
+      assert.match(Deno.inspect({ ar }), /\{ ar: AsyncResult \{ pending, /);
+    });
+
+    await t.step("done once every engine has answered", async () => {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      assert.deepEqual(await ar, [0, 1]);
+      assert.match(Deno.inspect(ar), /^AsyncResult \{ done, .* 2\/2 done, /);
+    });
+
+    await t.step("failed, naming the error", async () => {
+      const failing = client.view(1).applyAsync(() => {
+        throw new Error("boom");
+      });
+      await failing.wait();
+      failing.successful(); // Seen: the client must not warn of it.
+      assert.match(
+        Deno.inspect(failing),
+        /^AsyncResult \{ failed, engines \[1\], 1\/1 done, .*error RemoteError: engine 1, task \d+: Error: boom \}$/,
+      );
+    });
   });
 });

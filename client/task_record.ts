@@ -1,0 +1,132 @@
+/**
+ * `TaskRecord`: one task on one engine as the client follows it, which
+ * `AsyncResult` reads.
+ *
+ * @module
+ */
+
+import type { TaskObserver, TaskOutcome } from "../actors/engine_actor.ts";
+import type { Publication } from "../actors/publication.ts";
+import type { PublicationSink } from "../actors/registry.ts";
+
+/** Where a task is: waiting, running, or ended one of three ways. */
+export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
+
+/**
+ * What is known of one task on one engine (ipyparallel's `ar.metadata`).
+ *
+ * @example
+ * ```ts
+ * import type { TaskMetadata } from "./task_record.ts";
+ * function show(m: TaskMetadata) {
+ *   console.log(m.engineId, m.status, m.completed?.toISOString());
+ * }
+ * ```
+ */
+export interface TaskMetadata {
+  /** The engine the task was sent to. */
+  engineId: number;
+  /** The task's id. */
+  taskId: number;
+  /** When the client accepted the task. */
+  submitted: Date;
+  /**
+   * When the task began: the client's clock while it runs, the engine's once
+   * it has ended.
+   */
+  started: Date | null;
+  /** When the task ended, by the engine's clock (or the client's, if lost). */
+  completed: Date | null;
+  /** Where the task is now. */
+  status: TaskStatus;
+  /** Why it failed, once it has. */
+  error: Error | null;
+}
+
+/**
+ * One task on one engine, as the client follows it. It is the task's
+ * observer for the engine actor and its publication sink for the registry.
+ */
+export class TaskRecord implements TaskObserver, PublicationSink {
+  /** The engine it runs on; -1 until the scheduler picks one. */
+  engineId: number;
+  /** The task's id. */
+  readonly taskId: number;
+  data: Record<string, unknown> = {};
+  stdout = "";
+  stderr = "";
+  outcome: TaskOutcome | undefined;
+  #status: TaskStatus = "queued";
+  // Times are kept as numbers: most are never looked at as Dates.
+  #submitted = Date.now();
+  #started: number | undefined;
+  #completed: number | undefined;
+  #listener: TaskListener;
+
+  constructor(engineId: number, taskId: number, listener: TaskListener) {
+    this.engineId = engineId;
+    this.taskId = taskId;
+    this.#listener = listener;
+  }
+
+  /** What is known of the task, as a fresh object. */
+  get metadata(): TaskMetadata {
+    const outcome = this.outcome;
+    return {
+      engineId: this.engineId,
+      taskId: this.taskId,
+      submitted: new Date(this.#submitted),
+      started: this.#started === undefined ? null : new Date(this.#started),
+      completed: this.#completed === undefined
+        ? null
+        : new Date(this.#completed),
+      status: this.#status,
+      error: outcome && !outcome.ok ? outcome.error : null,
+    };
+  }
+
+  /** Where the task is now. */
+  get status(): TaskStatus {
+    return this.#status;
+  }
+
+  /** The scheduler chose an engine for this task. */
+  assigned(engineId: number): void {
+    this.engineId = engineId;
+  }
+
+  started(): void {
+    this.#status = "running";
+    // The client's clock for now; the engine's replaces it when it reports.
+    this.#started = Date.now();
+  }
+
+  stream(name: "stdout" | "stderr", text: string): void {
+    this[name] += text;
+  }
+
+  publish(publication: Publication): void {
+    // ipyparallel's `md['data'].update(...)`: merge, do not replace.
+    Object.assign(this.data, publication.data);
+    this.#listener.published(publication);
+  }
+
+  done(outcome: TaskOutcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    if (outcome.started !== undefined) this.#started = outcome.started;
+    this.#completed = outcome.completed ?? Date.now();
+    this.#status = outcome.ok
+      ? "ok"
+      : outcome.error.name === "TaskAbortedError"
+      ? "aborted"
+      : "error";
+    this.#listener.finished(this);
+  }
+}
+
+/** How an `AsyncResult` hears from its task records. */
+export interface TaskListener {
+  published(publication: Publication): void;
+  finished(record: TaskRecord): void;
+}
