@@ -49,7 +49,11 @@ export {
   type TaskFunction,
   type TaskValue,
 } from "./client/task_function.ts";
-export type { Sequence } from "./client/partition.ts";
+export type {
+  MapArguments,
+  MapSequences,
+  Sequence,
+} from "./client/partition.ts";
 export {
   AsyncResult,
   type Shaped,

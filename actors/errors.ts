@@ -171,6 +171,27 @@ export class TaskAbortedError extends Error {
 }
 
 /**
+ * `situation` (why the work cannot run: no engine) followed by every way a
+ * client gets engines, so that a newcomer who started none knows what to
+ * type.
+ *
+ * @example
+ * ```ts
+ * import { noEnginesMessage } from "./errors.ts";
+ * throw new Error(noEnginesMessage("this client has no engines"));
+ * ```
+ */
+export function noEnginesMessage(situation: string): string {
+  return `${situation}. To get engines, start the client with some ` +
+    "(Client.start({ workers: 4 }) for threads, { processes: 4 } for " +
+    "local processes), or listen and start engines by hand: " +
+    "Client.start({ workers: 0, listen: true }), then " +
+    'await client.writeConnectionFile("conn.json"), run ' +
+    "`deno run -A jsr:@troupe/parallel/engine --file conn.json` once per " +
+    "engine, and await client.waitForEngines(n) before submitting work";
+}
+
+/**
  * Turns anything thrown into plain data that survives a structured clone
  * or msgpack, keeping the stack.
  *

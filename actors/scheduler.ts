@@ -6,7 +6,12 @@
 
 import { Actor } from "./actor.ts";
 import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
-import { EngineError, TaskAbortedError, TimeoutError } from "./errors.ts";
+import {
+  EngineError,
+  noEnginesMessage,
+  TaskAbortedError,
+  TimeoutError,
+} from "./errors.ts";
 import type { FunctionRef } from "./messages.ts";
 import type { PublicationSink } from "./registry.ts";
 
@@ -102,6 +107,21 @@ export class Scheduler extends Actor<SchedulerMessage> {
   /** Tasks waiting for an engine. */
   get queued(): number {
     return this.#queue.length - this.#head;
+  }
+
+  /**
+   * Why no task can ever run, when that is so: the client has no engine
+   * and none can join. Views ask before submitting, to throw at once.
+   */
+  unrunnable(): string | undefined {
+    if (this.#host.engines().length > 0 || this.#host.mayGainEngines()) {
+      return undefined;
+    }
+    // Nothing died: there never was an engine.
+    return noEnginesMessage(
+      "no engine can run this task: this client has no engines and does " +
+        "not listen for any",
+    );
   }
 
   protected receive(message: SchedulerMessage): void {
@@ -212,6 +232,15 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #failUnrunnable(): void {
     if (this.queued === 0 || this.#host.mayGainEngines()) return;
     const engines = this.#host.engines();
+    const none = this.unrunnable();
+    if (none) {
+      for (const task of this.#waiting()) {
+        this.#deadlines.delete(task);
+        task.observer.done({ ok: false, error: new Error(none) });
+      }
+      this.#queue = [];
+      return;
+    }
     if (engines.every((e) => e.state !== "stopped") && engines.length > 0) {
       return;
     }

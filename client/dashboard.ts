@@ -9,6 +9,7 @@ import type { EngineEvent } from "../actors/engine_actor.ts";
 import type { PublicationRegistry } from "../actors/registry.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
+import { checkOptions, type OptionNames } from "./options.ts";
 
 /**
  * Where and how often the dashboard serves.
@@ -31,6 +32,12 @@ export interface DashboardOptions {
    */
   updateMs?: number;
 }
+
+const DASHBOARD_OPTIONS: OptionNames<DashboardOptions> = {
+  hostname: true,
+  port: true,
+  updateMs: true,
+};
 
 /**
  * A running dashboard.
@@ -80,6 +87,7 @@ export function serveDashboard(
   source: DashboardSource,
   options: DashboardOptions = {},
 ): Promise<Dashboard> {
+  checkOptions("serveDashboard options", options, DASHBOARD_OPTIONS);
   const state = new DashboardState();
   const pages = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const stop = new AbortController();

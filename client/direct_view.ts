@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CompositeError } from "../actors/errors.ts";
+import { CompositeError, noEnginesMessage } from "../actors/errors.ts";
 import type { FunctionRef } from "../actors/messages.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import { type Engines, submit } from "./engines.ts";
@@ -14,6 +14,7 @@ import {
   checkColumns,
   checkSequence,
   concatParts,
+  type MapSequences,
   type Sequence,
   slice,
 } from "./partition.ts";
@@ -149,7 +150,7 @@ export class DirectView<Single extends boolean = boolean> {
    */
   mapAsync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...seqs: Sequence[]
+    ...seqs: MapSequences<F>
   ): AsyncResult<TaskValue<F>[], false> {
     const ref = functionRef(fn);
     const length = checkColumns(seqs);
@@ -174,7 +175,7 @@ export class DirectView<Single extends boolean = boolean> {
   /** `mapAsync`, then its result. */
   mapSync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...seqs: Sequence[]
+    ...seqs: MapSequences<F>
   ): Promise<TaskValue<F>[]> {
     return this.mapAsync(fn, ...seqs).get();
   }
@@ -305,10 +306,10 @@ export class DirectView<Single extends boolean = boolean> {
     if (targets === "all") {
       const ids = this.#engines.ids();
       if (ids.length === 0) {
-        throw new Error(
-          "no engine is up: start the client with workers, or wait for " +
-            "engines with client.waitForEngines(n)",
-        );
+        throw new Error(noEnginesMessage(
+          "no engine is up to run this on (none was started, or all are " +
+            "restarting or given up)",
+        ));
       }
       return ids;
     }

@@ -8,7 +8,15 @@
 import type { ScheduledTask, Scheduler } from "../actors/scheduler.ts";
 import { AsyncResult, TaskRecord } from "./async_result.ts";
 import type { Engines } from "./engines.ts";
-import { bounds, checkColumns, type Sequence, slice } from "./partition.ts";
+import { checkOptions, type OptionNames } from "./options.ts";
+import {
+  bounds,
+  checkColumns,
+  isOptionsObject,
+  type MapArguments,
+  type Sequence,
+  slice,
+} from "./partition.ts";
 import {
   functionRef,
   type Runnable,
@@ -46,6 +54,12 @@ export interface LoadBalancedOptions {
   highWaterMark?: number;
 }
 
+const LOAD_BALANCED_OPTIONS: OptionNames<LoadBalancedOptions> = {
+  retries: true,
+  timeoutMs: true,
+  highWaterMark: true,
+};
+
 /**
  * How `mapAsync` splits and returns its work.
  *
@@ -65,6 +79,8 @@ export interface MapOptions {
   ordered?: boolean;
 }
 
+const MAP_OPTIONS: OptionNames<MapOptions> = { chunkSize: true, ordered: true };
+
 /**
  * A view whose tasks the scheduler hands to the engine with the least
  * outstanding work (at most one at a time each), as engines free up.
@@ -76,6 +92,8 @@ export interface MapOptions {
  * const lv = client.loadBalancedView({ retries: 1 });
  * console.log(await lv.applySync(() => engineId)); // 0 or 1
  * console.log(await lv.mapSync((x: number) => x * x, [1, 2, 3])); // [1, 4, 9]
+ * const add = (a: number, b: number) => a + b;
+ * console.log(await lv.mapSync(add, [1, 2], [10, 20], { chunkSize: 1 })); // [11, 22]
  * ```
  */
 export class LoadBalancedView {
@@ -96,8 +114,9 @@ export class LoadBalancedView {
     this.#engines = engines;
     this.#scheduler = scheduler;
     this.#targets = targets ? new Set(targets) : undefined;
+    checkOptions("loadBalancedView options", options, LOAD_BALANCED_OPTIONS);
     this.#options = { retries: 0, ...options };
-    checkOptions(this.#options);
+    checkValues(this.#options);
   }
 
   /** Runs left for a task whose engine died. */
@@ -107,7 +126,7 @@ export class LoadBalancedView {
 
   /** Sets the retries of tasks submitted from now on. */
   set retries(retries: number) {
-    checkOptions({ ...this.#options, retries });
+    checkValues({ ...this.#options, retries });
     this.#options.retries = retries;
   }
 
@@ -118,11 +137,15 @@ export class LoadBalancedView {
 
   /** Sets the start deadline of tasks submitted from now on. */
   set timeoutMs(timeoutMs: number | undefined) {
-    checkOptions({ ...this.#options, timeoutMs });
+    checkValues({ ...this.#options, timeoutMs });
     this.#options.timeoutMs = timeoutMs;
   }
 
-  /** Runs `fn(...args)` on one engine, whichever frees up first. */
+  /**
+   * Runs `fn(...args)` on one engine, whichever frees up first. Throws at
+   * once, and runs nothing, if `fn` cannot be shipped or the client has no
+   * engine and cannot gain one.
+   */
   applyAsync<F extends TaskFunction>(
     fn: Runnable<F>,
     ...args: Parameters<F>
@@ -143,18 +166,27 @@ export class LoadBalancedView {
   }
 
   /**
-   * Calls `fn` on every item of `seq`, `chunkSize` items per task, each
-   * task going to the engine that frees up first. The result is all values
-   * in input order; iterating it gives them as they arrive (`ordered:
-   * false`: as tasks complete), and `progress` counts items.
+   * Calls `fn` on every item (with several sequences, on the items at the
+   * same index: `fn(a[i], b[i])`, as ipyparallel zips them), `chunkSize`
+   * items per task, each task going to the engine that frees up first. A
+   * last argument that is a plain object (not an array) is the options.
+   * The result is all values in input order; iterating it gives them as
+   * they arrive (`ordered: false`: as tasks complete), and `progress`
+   * counts items.
    */
   mapAsync<F extends TaskFunction>(
     fn: Runnable<F>,
-    seq: Sequence,
-    options: MapOptions = {},
+    ...seqsAndOptions: MapArguments<F, MapOptions>
   ): AsyncResult<TaskValue<F>[], false> {
     const ref = functionRef(fn);
-    const length = checkColumns([seq]);
+    const last = seqsAndOptions.at(-1);
+    const options: MapOptions = isOptionsObject(last) ? last as MapOptions : {};
+    const seqs =
+      (options === last
+        ? seqsAndOptions.slice(0, -1)
+        : seqsAndOptions) as Sequence[];
+    checkOptions("mapAsync options", options, MAP_OPTIONS);
+    const length = checkColumns(seqs);
     const engines = Math.max(
       1,
       this.#targets?.size ?? this.#engines.ids().length,
@@ -167,7 +199,7 @@ export class LoadBalancedView {
     const chunks = bounds(length, Math.ceil(length / chunkSize));
     return this.#submit(
       false,
-      chunks.map(([start, end]) => [slice(seq, start, end)]),
+      chunks.map(([start, end]) => seqs.map((seq) => slice(seq, start, end))),
       chunks.map(([start, end]) => end - start),
       (args) => ({ fn: ref, args, mode: "map" }),
       options.ordered === false,
@@ -177,10 +209,9 @@ export class LoadBalancedView {
   /** `mapAsync`, then its result. */
   mapSync<F extends TaskFunction>(
     fn: Runnable<F>,
-    seq: Sequence,
-    options: MapOptions = {},
+    ...seqsAndOptions: MapArguments<F, MapOptions>
   ): Promise<TaskValue<F>[]> {
-    return this.mapAsync(fn, seq, options).get();
+    return this.mapAsync(fn, ...seqsAndOptions).get();
   }
 
   // deno-lint-ignore no-explicit-any
@@ -193,6 +224,8 @@ export class LoadBalancedView {
   ): R {
     const engines = this.#engines;
     const scheduler = this.#scheduler;
+    const none = scheduler.unrunnable();
+    if (none) throw new Error(none);
     const { retries, timeoutMs, highWaterMark } = this.#options;
     return new AsyncResult({
       single,
@@ -221,7 +254,7 @@ export class LoadBalancedView {
   }
 }
 
-function checkOptions(options: LoadBalancedOptions): void {
+function checkValues(options: LoadBalancedOptions): void {
   const { retries, timeoutMs, highWaterMark } = options;
   if (
     highWaterMark !== undefined &&

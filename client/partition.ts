@@ -5,8 +5,60 @@
  * @module
  */
 
+import type { TaskFunction } from "./task_function.ts";
+
 /** Arrays and typed arrays: what can be scattered and mapped over. */
 export type Sequence<T = unknown> = ArrayLike<T> & Iterable<T>;
+
+/**
+ * The sequences a map of `F` takes: one per parameter of `F`, each of that
+ * parameter's type (`fn(a[i], b[i])`). A function of no parameters (one
+ * that ignores its items) may map over any sequences.
+ *
+ * @example
+ * ```ts
+ * import type { MapSequences } from "./partition.ts";
+ * const seqs: MapSequences<(x: number, s: string) => void> = [[1], ["a"]];
+ * ```
+ */
+export type MapSequences<F extends TaskFunction> = Parameters<F> extends []
+  ? [Sequence, ...Sequence[]]
+  : Parameters<F> extends infer P extends unknown[]
+    ? { [K in keyof P]: Sequence<P[K]> }
+  : never;
+
+/**
+ * What a map of `F` takes after the function: its sequences, then
+ * optionally an options object.
+ *
+ * @example
+ * ```ts
+ * import type { MapArguments } from "./partition.ts";
+ * type Add = (a: number, b: number) => number;
+ * const args: MapArguments<Add, { chunkSize?: number }> = [[1], [2], { chunkSize: 1 }];
+ * ```
+ */
+export type MapArguments<F extends TaskFunction, O> =
+  | MapSequences<F>
+  | [...MapSequences<F>, O];
+
+/**
+ * Whether `value` is an options object rather than a sequence: a plain
+ * object (made by `{}` or `Object.create(null)`) that is neither array-like
+ * nor iterable. Anything else after a map's function is a sequence.
+ *
+ * @example
+ * ```ts
+ * import { isOptionsObject } from "./partition.ts";
+ * console.log(isOptionsObject({ chunkSize: 2 }), isOptionsObject([1, 2])); // true false
+ * ```
+ */
+export function isOptionsObject(value: unknown): value is object {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return !("length" in value) && !(Symbol.iterator in value);
+}
 
 /**
  * `[start, end)` bounds of `parts` contiguous pieces of `length` items, the

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { checkOptions, type OptionNames } from "./options.ts";
+
 /**
  * A Vega-Lite spec as plain JSON. Kept loose on purpose: the precise
  * vega-lite types would leak into the public API and its slow-type checks.
@@ -74,6 +76,13 @@ export interface LinePlotLabels {
   integerX?: boolean;
 }
 
+const LABELS: OptionNames<LinePlotLabels> = {
+  title: true,
+  x: true,
+  y: true,
+  integerX: true,
+};
+
 /**
  * A Vega-Lite line plot with one line per engine, sorted by engine id, and a
  * legend. Every plot troupe draws is one of these.
@@ -91,6 +100,7 @@ export function linePlotSpec(
   lines: Line[],
   labels: LinePlotLabels,
 ): VegaLiteSpec {
+  checkOptions("linePlotSpec labels", labels, LABELS);
   const ordered = [...lines].sort((a, b) => a.engineId - b.engineId);
   const legend = [...new Set(ordered.map((l) => `engine: ${l.engineId}`))];
   const rows = ordered.flatMap((line) =>

@@ -716,7 +716,9 @@ for (const kind of ["worker", "process"] as const) {
             () => dv.mapSync((a: number, b: number) => a + b, [1], [1, 2]),
             RangeError,
           );
+          // @ts-expect-error: a map needs a sequence (checked at run time too)
           assert.throws(() => dv.mapAsync((x: number) => x), TypeError);
+          // @ts-expect-error: a map needs a sequence (checked at run time too)
           assert.throws(() => dv.mapSync((x: number) => x), TypeError);
           for (const bad of [5, "abc", { a: 1 }, null]) {
             assert.throws(
@@ -1792,9 +1794,155 @@ async function typeFlow(client: Client): Promise<void> {
   // @ts-expect-error: map options are typed
   client.loadBalancedView().mapAsync(add, [1], { chunkSize: "2" });
   void [notArray, notSingle, notLbArray, notString, notMapped];
+
+  // Maps take one sequence per parameter, each of its parameter's type.
+  const zipped: number[] = await client.loadBalancedView().mapSync(
+    add,
+    [1, 2],
+    new Float64Array([3, 4]),
+    { chunkSize: 1 },
+  );
+  const ignored: number[] = await client.loadBalancedView().mapSync(
+    () => 0,
+    [1, 2],
+    ["a", "b"],
+  );
+  void [zipped, ignored];
+  // @ts-expect-error: one sequence per parameter
+  client.loadBalancedView().mapAsync(add, [1]);
+  // @ts-expect-error: one sequence per parameter, options or not
+  client.loadBalancedView().mapAsync(add, [1], { chunkSize: 1 });
+  // @ts-expect-error: no more sequences than parameters
+  client.loadBalancedView().mapAsync((x: number) => x, [1], [2]);
+  // @ts-expect-error: each sequence holds its parameter's type
+  client.loadBalancedView().mapAsync(add, [1], ["2"]);
+  // @ts-expect-error: each sequence holds its parameter's type (direct)
+  client.view().mapAsync(add, [1], ["2"]);
+  // @ts-expect-error: options come last
+  client.loadBalancedView().mapAsync(add, { chunkSize: 1 }, [1], [2]);
 }
 
 Deno.test("arguments and results are typed by the task function", () => {
   // The checks are in typeFlow, which the type checker has passed by now.
   assert.equal(typeof typeFlow, "function");
+});
+
+// ------------------------------------------- several sequences, no engines
+
+Deno.test("load-balanced maps zip several sequences; a last plain object is the options", async (t) => {
+  await withClient({ workers: 2 }, async (client) => {
+    const lv = client.loadBalancedView();
+    const add = (a: number, b: number) => a + b;
+
+    await t.step("mapSync(f, seqA, seqB) calls f(a[i], b[i])", async () => {
+      assert.deepEqual(
+        await guard(lv.mapSync(add, [1, 2, 3], [10, 20, 30]), "mapSync"),
+        [11, 22, 33],
+      );
+    });
+
+    await t.step("three sequences of any kind, then options", async () => {
+      const ar = lv.mapAsync(
+        (a: number, b: number, c: string) => `${a * b}${c}`,
+        range(5),
+        new Int16Array([5, 4, 3, 2, 1]),
+        ["a", "b", "c", "d", "e"],
+        { chunkSize: 2, ordered: false },
+      );
+      assert.equal(ar.taskIds.length, 3, "5 items in chunks of 2");
+      assert.deepEqual(await guard(ar, "mapAsync"), [
+        "0a",
+        "4b",
+        "6c",
+        "6d",
+        "4e",
+      ]);
+      assert.equal(ar.progress, 5);
+    });
+
+    await t.step(
+      "options made with Object.create(null) are options",
+      async () => {
+        const options = Object.assign(Object.create(null), { chunkSize: 1 });
+        const ar = lv.mapAsync(add, [1, 2], [3, 4], options);
+        assert.equal(ar.taskIds.length, 2);
+        assert.deepEqual(await guard(ar, "mapAsync"), [4, 6]);
+      },
+    );
+
+    await t.step("sequences of unequal length are a RangeError", () => {
+      assert.throws(
+        () => lv.mapAsync(add, [1, 2], [1], { chunkSize: 1 }),
+        /map's sequences must be of equal length, got 2, 1/,
+      );
+    });
+
+    await t.step(
+      "anything last that is not a plain object is a sequence",
+      () => {
+        class Options {
+          chunkSize = 1;
+        }
+        const notOptions: unknown[] = [
+          { length: 2, 0: 1, 1: 2 }, // array-like
+          { [Symbol.iterator]: () => [][Symbol.iterator]() }, // iterable
+          new Options(), // a class instance
+          new Map([["chunkSize", 1]]),
+        ];
+        for (const last of notOptions) {
+          assert.throws(
+            () => lv.mapAsync(add, [1, 2], last as never),
+            /map takes an array or a typed array/,
+            `${Deno.inspect(last)} taken for options`,
+          );
+        }
+      },
+    );
+  });
+});
+
+Deno.test("with no engine and no listener, views fail at once and say how to get engines", async () => {
+  await withClient({ workers: 0 }, async (client) => {
+    const lv = client.loadBalancedView();
+    const submissions: [string, () => unknown][] = [
+      ["lv.applyAsync", () => lv.applyAsync(() => 1)],
+      ["lv.mapAsync", () => lv.mapAsync((x: number) => x, range(100))],
+      ["dv.applyAsync", () => client.view().applyAsync(() => 1)],
+    ];
+    for (const [what, submit] of submissions) {
+      let thrown: unknown;
+      try {
+        const ar = submit() as AsyncResult<unknown, boolean>;
+        await ar.wait(1_000);
+        await ar.abort();
+      } catch (error) {
+        thrown = error;
+      }
+      assert.ok(thrown instanceof Error, `${what} did not throw at once`);
+      assert.ok(!(thrown instanceof EngineError), `${what}: ${thrown}`);
+      const message = thrown.message;
+      assert.match(message, /no engine/, what);
+      assert.doesNotMatch(message, /died|maxRestarts/, what);
+      assert.match(message, /workers: 4/, what);
+      assert.match(message, /processes: 4/, what);
+      assert.match(message, /listen: true/, what);
+      assert.match(
+        message,
+        /deno run -A jsr:@troupe\/parallel\/engine --file conn\.json/,
+        what,
+      );
+      assert.match(message, /waitForEngines/, what);
+    }
+  });
+});
+
+Deno.test("with no engine but a listener, load-balanced tasks wait for engines", async () => {
+  await withClient({ workers: 0, listen: true }, async (client) => {
+    const ar = client.loadBalancedView().applyAsync(() => 1);
+    // Long enough for many scheduler sweeps: the task is still waiting.
+    assert.equal(await ar.wait(300), false);
+    assert.equal(ar.metadata.status, "queued");
+    await ar.abort();
+    assert.ok((await errorOf(ar)) instanceof TaskAbortedError);
+  });
 });
