@@ -5,17 +5,96 @@
  *   deno task demo --fast     # the same in well under a second
  *   deno task demo:remote     # the engines as processes, over TCP
  *
- * Options: `--workers N` (default 4), `--processes N` (engines as local
- * processes; 0, or 4 with `demo:remote`), `--steps N` (10), `--interval MS`
- * (1000), `--fast` (interval 20 ms), `--out FILE` (out/publish_data.svg),
- * `--dashboard` (serve the live dashboard and print its address; it stays
- * up after the run until Ctrl-C).
+ * `deno task demo --help` lists the options (`FLAGS` below).
  *
  * @module
  */
 
+import { dirname, resolve } from "node:path";
 import { Client, publishData } from "../mod.ts";
 import { renderSvg, seedPlotSpec } from "./seed_plot.ts";
+
+/** The demo's flags and what each means: the usage is made from them. */
+const FLAGS: [flag: string, meaning: string][] = [
+  ["--workers N", "engines as Worker threads in this process (default 4)"],
+  [
+    "--processes N",
+    "engines as local deno processes over TCP (default 0; 4 with " +
+    "demo:remote); without --workers, no Worker engines then",
+  ],
+  ["--steps N", "simulation steps per engine (default 10)"],
+  ["--interval MS", "pause between steps, in ms (default 1000)"],
+  ["--fast", "steps 20 ms apart: the whole run in well under a second"],
+  [
+    "--out FILE",
+    "where the plot goes, as SVG (default out/publish_data.svg; " +
+    "deno task demo may write only inside the checkout)",
+  ],
+  [
+    "--dashboard",
+    "serve the live dashboard and print its address; it stays up after " +
+    "the run until Ctrl-C",
+  ],
+  ["--help, -h", "print this and exit"],
+];
+
+/**
+ * What `--help` prints: what the demo does and every flag with its meaning.
+ *
+ * @example
+ * ```ts
+ * import { demoUsage } from "./publish_data.ts";
+ * console.log(demoUsage());
+ * ```
+ */
+export function demoUsage(): string {
+  const width = Math.max(...FLAGS.map(([flag]) => flag.length)) + 2;
+  return [
+    "usage: deno task demo [options]   (engine processes: deno task demo:remote)",
+    "",
+    "Runs the IPython publish_data notebook on troupe engines: publishIt on",
+    "every engine (prints ar.data), then the simulation loop, shown live, then",
+    "the plot of every engine's last array.",
+    "",
+    "options:",
+    ...FLAGS.map(([flag, meaning]) =>
+      `  ${flag.padEnd(width)}${wrap(meaning, 78 - 2 - width, 2 + width)}`
+    ),
+  ].join("\n");
+}
+
+/** `text` in lines of at most `columns`, the later ones indented. */
+function wrap(text: string, columns: number, indent: number): string {
+  const lines = [""];
+  for (const word of text.split(" ")) {
+    const line = lines[lines.length - 1];
+    if (line && line.length + 1 + word.length > columns) lines.push(word);
+    else lines[lines.length - 1] = line ? `${line} ${word}` : word;
+  }
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
+
+/**
+ * A command line the demo cannot run with: a bad flag, or one the run's
+ * permissions do not allow. Nothing has started when it is thrown.
+ *
+ * @example
+ * ```ts
+ * import { DemoUsageError, parseDemoArgs } from "./publish_data.ts";
+ * try {
+ *   parseDemoArgs(["--bogus"]);
+ * } catch (error) {
+ *   console.log(error instanceof DemoUsageError); // true
+ * }
+ * ```
+ */
+export class DemoUsageError extends Error {
+  /** `message` says what is wrong and what to type instead. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DemoUsageError";
+  }
+}
 
 /** What the demo reads from its command line. */
 export interface DemoOptions {
@@ -31,10 +110,12 @@ export interface DemoOptions {
   out: string;
   /** Serve the live dashboard, and keep it up after the run until Ctrl-C. */
   dashboard?: boolean;
+  /** Print the usage instead of running. */
+  help?: boolean;
 }
 
 /**
- * Reads `--workers`, `--steps`, `--interval`, `--fast` and `--out`.
+ * Reads the flags of `demoUsage()`; throws a `DemoUsageError` for a bad one.
  *
  * @example
  * ```ts
@@ -55,13 +136,15 @@ export function parseDemoArgs(args: string[]): DemoOptions {
     const flag = args[i];
     const value = () => {
       const v = args[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
+      if (v === undefined) throw new DemoUsageError(`${flag} needs a value`);
       return v;
     };
     const count = () => {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 0) {
-        throw new Error(`${flag} takes a whole number, got ${args[i]}`);
+        throw new DemoUsageError(
+          `${flag} takes a whole number, got ${args[i]}`,
+        );
       }
       return n;
     };
@@ -88,19 +171,60 @@ export function parseDemoArgs(args: string[]): DemoOptions {
       case "--dashboard":
         options.dashboard = true;
         break;
+      case "--help":
+      case "-h":
+        options.help = true;
+        break;
       default:
-        throw new Error(
-          `unknown option ${flag}; the options are --workers N, ` +
-            "--processes N, --steps N, --interval MS, --fast, --out FILE " +
-            "and --dashboard",
+        throw new DemoUsageError(
+          `unknown option ${flag}; the options are ${
+            FLAGS.map(([f]) => f).join(", ")
+          }`,
         );
     }
   }
   if (options.processes > 0 && !workersGiven) options.workers = 0;
-  if (options.workers + options.processes === 0) {
-    throw new Error("the demo needs at least one engine");
+  if (options.workers + options.processes === 0 && !options.help) {
+    throw new DemoUsageError(
+      "the demo needs at least one engine: --workers N or --processes N",
+    );
   }
   return options;
+}
+
+/**
+ * Throws a `DemoUsageError` if the run's permissions do not allow what the
+ * options ask for: writing `--out`, serving `--dashboard`. Asks without
+ * prompting, before any engine starts, so that a run never fails at its end.
+ *
+ * @example
+ * ```ts
+ * import { checkDemoPermissions, parseDemoArgs } from "./publish_data.ts";
+ * checkDemoPermissions(parseDemoArgs(["--out", "out/plot.svg"]));
+ * ```
+ */
+export function checkDemoPermissions(options: DemoOptions): void {
+  const folder = dirname(resolve(options.out));
+  const granted = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state === "granted";
+  if (!granted({ name: "write", path: folder })) {
+    const checkout = dirname(resolve(new URL(import.meta.url).pathname, ".."));
+    throw new DemoUsageError(
+      `--out ${options.out}: this run may not write to ${folder}. ` +
+        (granted({ name: "write", path: checkout })
+          ? `\`deno task demo\` may write only inside the checkout, ` +
+            `${checkout} (it runs with --allow-write=.): give an --out ` +
+            "there, e.g. --out out/my_plot.svg"
+          : `Give an --out in a folder it may write to, or add ` +
+            `--allow-write=${folder} to its deno run flags`),
+    );
+  }
+  if (options.dashboard && !granted({ name: "net", host: "127.0.0.1" })) {
+    throw new DemoUsageError(
+      "--dashboard: this run may not serve on 127.0.0.1; add " +
+        "--allow-net=127.0.0.1 to its deno run flags",
+    );
+  }
 }
 
 // The two functions of the notebook. They run on the engines, shipped by
@@ -135,6 +259,7 @@ async function simulationLoop(steps: number, intervalMs: number) {
  * ```
  */
 export async function runDemo(options: DemoOptions): Promise<string> {
+  checkDemoPermissions(options);
   await using client = await Client.start({
     workers: options.workers,
     processes: options.processes,
@@ -222,8 +347,17 @@ class LiveLine {
 
 if (import.meta.main) {
   try {
-    await runDemo(parseDemoArgs(Deno.args));
+    const options = parseDemoArgs(Deno.args);
+    if (options.help) console.log(demoUsage());
+    else await runDemo(options);
   } catch (error) {
+    if (error instanceof DemoUsageError) {
+      // Exit 2, as command-line tools do for a usage error: nothing ran.
+      console.error(
+        `demo: ${error.message}\n(deno task demo --help lists the options)`,
+      );
+      Deno.exit(2);
+    }
     console.error(`demo failed: ${(error as Error).message}`);
     Deno.exit(1);
   }

@@ -106,7 +106,80 @@ Deno.test("deno task demo:remote runs the seed on engine processes", async () =>
 });
 
 Deno.test("the demo rejects an unknown option with a clear message", async () => {
-  const { code, stderr } = await runDemo(["--allow-read"], ["--bogus"]);
-  assert.equal(code, 1);
-  assert.match(stderr, /unknown option --bogus/);
+  const { code, stdout, stderr } = await runDemo(["--allow-read"], [
+    "--bogus",
+  ]);
+  assert.equal(code, 2, "a usage error");
+  assert.match(stderr, /unknown option --bogus; the options are --workers N/);
+  assert.match(stderr, /deno task demo --help lists the options/);
+  assert.equal(stdout, "", "nothing ran");
+});
+
+Deno.test("deno task demo --help prints every option with its meaning and exits 0", async () => {
+  for (const help of ["--help", "-h"]) {
+    const { code, stdout, stderr } = await runDemo(["--allow-read"], [help]);
+    assert.equal(code, 0, `${help}:\n${stdout}\n${stderr}`);
+    assert.equal(stderr, "");
+    assert.match(stdout, /^usage: deno task demo \[options\]/);
+    for (
+      const flag of [
+        "--workers N",
+        "--processes N",
+        "--steps N",
+        "--interval MS",
+        "--fast",
+        "--out FILE",
+        "--dashboard",
+        "--help, -h",
+      ]
+    ) {
+      // The flag, then its meaning on the same line.
+      assert.match(stdout, new RegExp(`^  ${flag} +\\w`, "m"), flag);
+    }
+    assert.doesNotMatch(stdout, /^engines:/m, "--help started engines");
+  }
+});
+
+Deno.test("an --out the run may not write fails at once, before any engine, and says what is allowed", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_demo_out_" });
+  try {
+    const out = `${dir}/plot.svg`;
+    await t.step("as deno task demo: only the checkout", async () => {
+      // The task's own permissions (deno.json), run from the checkout.
+      const { code, stdout, stderr } = await runDemo(
+        ["--allow-read", "--allow-write=.", "--allow-net=127.0.0.1"],
+        ["--fast", "--steps", "2", "--out", out],
+      );
+      assert.equal(code, 2, `${stdout}\n${stderr}`);
+      assert.equal(stdout, "", "engines started before the check");
+      assert.ok(
+        stderr.includes(`--out ${out}: this run may not write to ${dir}.`),
+        stderr,
+      );
+      assert.ok(
+        stderr.includes(
+          `may write only inside the checkout, ${
+            new URL(".", root).pathname.replace(/\/$/, "")
+          } (it runs with --allow-write=.)`,
+        ),
+        stderr,
+      );
+      assert.match(stderr, /give an --out there, e\.g\. --out out\//);
+      assert.doesNotMatch(stderr, /Requires write access|run again with/);
+    });
+
+    await t.step("with deno run and another folder", async () => {
+      const { code, stdout, stderr } = await runDemo(
+        ["--allow-read", `--allow-write=${dir}/elsewhere`],
+        ["--fast", "--steps", "2", "--out", out],
+      );
+      assert.equal(code, 2, `${stdout}\n${stderr}`);
+      assert.equal(stdout, "");
+      assert.ok(stderr.includes(`add --allow-write=${dir} to its`), stderr);
+    });
+
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
