@@ -1,15 +1,22 @@
 import assert from "node:assert/strict";
 import { engineId, publishData } from "../mod.ts";
-import { withClient } from "./helpers.ts";
+import { skipUnless, withClient } from "./helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+// Debian's Chromium, unless TROUPE_CHROMIUM names another.
+const CHROMIUM = Deno.env.get("TROUPE_CHROMIUM") ?? "/usr/bin/chromium";
+const browser = skipUnless(
+  "dashboard_test.ts",
+  (() => {
+    try {
+      if (Deno.statSync(CHROMIUM).isFile) return undefined;
+    } catch {
+      // missing: said below
+    }
+    return `no Chromium at ${CHROMIUM}`;
+  })(),
+  "apt-get install chromium installs it (.ci/run does), or set " +
+    "TROUPE_CHROMIUM to one",
+);
 
 /** Publishes `a` (an array), `i` (a number) and `note` (text) `steps` times. */
 async function simulate(steps: number, everyMs: number) {
@@ -105,8 +112,9 @@ Deno.test("the dashboard serves its page and streams the engines' state", async 
 
 Deno.test({
   name:
-    "in a real browser, the plot changes and a killed engine dies and restarts",
-  ignore: !hasChromium,
+    "in a real browser, the plot changes and a killed engine dies and restarts" +
+    browser.because,
+  ignore: browser.ignore,
   async fn() {
     const { chromium } = await import("playwright-core");
     await withClient({ workers: 2 }, async (client) => {
@@ -177,4 +185,40 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("without Chromium the browser test is skipped and says why and how to install it", async () => {
+  const missing = "/nonexistent/chromium";
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--allow-all",
+      "--frozen",
+      "--no-check",
+      "--filter",
+      "in a real browser",
+      "tests/dashboard_test.ts",
+    ],
+    cwd: new URL("../", import.meta.url),
+    env: { TROUPE_CHROMIUM: missing, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, `${out}\n${err}`);
+  // console.warn's line: deno test shows it as the file's pre-test output.
+  assert.ok(
+    `${out}\n${err}`.includes(
+      `dashboard_test.ts: skipped, no Chromium at ${missing}; ` +
+        "apt-get install chromium installs it",
+    ),
+    `${out}\n${err}`,
+  );
+  assert.ok(
+    out.includes(`restarts (skipped: no Chromium at ${missing}) ... ignored`),
+    out,
+  );
+  assert.match(out, /0 passed \| 0 failed \| 1 ignored/);
 });

@@ -127,3 +127,27 @@ export function latch(): { sab: SharedArrayBuffer; open(): void } {
   const sab = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   return { sab, open: () => void Atomics.store(new Int32Array(sab), 0, 1) };
 }
+
+/**
+ * How a test that needs something this machine may lack is declared: when
+ * `missing` says what is missing, one line on stderr (which deno test shows
+ * as the file's pre-test output) names the file, what is missing and
+ * `install` (how to get it), and the test's name says why it is skipped, so
+ * that `ignored (0ms)` never stands alone.
+ *
+ * @example
+ * ```ts
+ * import { skipUnless } from "./helpers.ts";
+ * const skip = skipUnless("x_test.ts", undefined, "apt-get install x");
+ * Deno.test({ name: "uses x" + skip.because, ignore: skip.ignore, fn() {} });
+ * ```
+ */
+export function skipUnless(
+  file: string,
+  missing: string | undefined,
+  install: string,
+): { ignore: boolean; because: string } {
+  if (missing === undefined) return { ignore: false, because: "" };
+  console.warn(`${file}: skipped, ${missing}; ${install}`);
+  return { ignore: true, because: ` (skipped: ${missing})` };
+}

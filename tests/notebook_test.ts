@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import { skipUnless } from "./helpers.ts";
 
 const root = new URL("../", import.meta.url);
 const notebook = new URL("examples/publish_data.ipynb", root).pathname;
@@ -90,13 +91,11 @@ async function skipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-const skip = await skipReason();
-if (skip) {
-  console.warn(
-    `notebook_test.ts: skipped, ${skip}; .ci/install_notebook.sh installs ` +
-      "what it needs",
-  );
-}
+const skip = skipUnless(
+  "notebook_test.ts",
+  await skipReason(),
+  ".ci/install_notebook.sh installs what it needs",
+);
 
 const text = (value: unknown): string =>
   (Array.isArray(value) ? value.join("") : String(value ?? ""))
@@ -150,8 +149,8 @@ function missing(nb: Notebook): string[] {
 
 Deno.test({
   name: "examples/publish_data.ipynb runs headless in Deno's Jupyter kernel" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== undefined,
+    skip.because,
+  ignore: skip.ignore,
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "troupe_notebook_" });
     try {
