@@ -27,6 +27,7 @@ import {
   serveDashboard,
 } from "./dashboard.ts";
 import { DirectView } from "./direct_view.ts";
+import { writePrivateFile } from "./private_file.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -443,6 +444,8 @@ export class Client implements AsyncDisposable {
   /**
    * Writes `connectionInfo` as JSON to `path`, readable by its owner only
    * (mode 0600), for `deno run -A jsr:@troupe/parallel/engine --file path`.
+   * It replaces the file at `path` whole (a symlink there is replaced, not
+   * followed), so no one who could read an older file there reads the key.
    * A client listening on every interface (`0.0.0.0`) should say which
    * address engines on other hosts reach it at: `{ hostname }`.
    */
@@ -456,10 +459,7 @@ export class Client implements AsyncDisposable {
       CONNECTION_FILE_OPTIONS,
     );
     const info = { ...this.connectionInfo, ...options };
-    const text = JSON.stringify(info, null, 2) + "\n";
-    await Deno.writeTextFile(path, text, { mode: 0o600 });
-    // `mode` applies only to a new file: make sure an old one is private too.
-    await Deno.chmod(path, 0o600);
+    await writePrivateFile(path, JSON.stringify(info, null, 2) + "\n");
   }
 
   /**

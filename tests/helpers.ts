@@ -129,6 +129,21 @@ export function latch(): { sab: SharedArrayBuffer; open(): void } {
 }
 
 /**
+ * Runs `body` with a new temporary directory (for latch and connection
+ * files), removed afterwards whatever happens.
+ */
+export async function withTempDir(
+  body: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_test_" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * How a test that needs something this machine may lack is declared: when
  * `missing` says what is missing, one line on stderr (which deno test shows
  * as the file's pre-test output) names the file, what is missing and

@@ -24,7 +24,14 @@ import {
   RemoteError,
   TaskAbortedError,
 } from "../mod.ts";
-import { errorOf, guard, sleep, until, withClient } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  sleep,
+  until,
+  withClient,
+  withTempDir,
+} from "./helpers.ts";
 
 // ---------------------------------------------------------------- helpers
 
@@ -65,16 +72,6 @@ function pidOf(client: Client, id: number): Promise<number> {
     `pid of engine ${id}`,
     HANG_MS,
   ) as Promise<number>;
-}
-
-/** A temporary directory for latch and connection files, removed after. */
-async function withTempDir(body: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "troupe_tcp_" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** An engine process started by hand, as a user would from a shell. */

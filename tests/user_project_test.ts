@@ -17,7 +17,12 @@ const seed = new URL("./fixtures/user_project/seed.ts", import.meta.url);
 const decoder = new TextDecoder();
 
 /** The README's flags for the seed: a listener, engine processes, its files. */
-const SEED_FLAGS = ["--allow-net=127.0.0.1", "--allow-run", "--allow-write=."];
+const SEED_FLAGS = [
+  "--allow-net=127.0.0.1",
+  "--allow-run",
+  "--allow-read=.",
+  "--allow-write=.",
+];
 
 interface Run {
   code: number;
