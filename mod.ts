@@ -3,7 +3,7 @@
  * and watch what they publish while they run.
  *
  * ```ts
- * import { Client, publishData } from "@troupe/parallel";
+ * import { Client, engineId, publishData } from "@troupe/parallel";
  *
  * await using client = await Client.start({ workers: 4 });
  * const ar = client.view().applyAsync(() => {
