@@ -23,8 +23,11 @@ const HOOK = Symbol.for("troupe.engine.context");
  *
  * @example
  * ```ts
- * import { engineId } from "./engine_context.ts";
- * const whereAmI = () => `engine ${engineId}`;
+ * import { Client, engineId } from "@troupe/parallel";
+ * console.log(engineId); // -1: this is the client
+ * await using client = await Client.start({ workers: 2 });
+ * console.log(await client.view().applySync(() => `engine ${engineId}`));
+ * // ["engine 0", "engine 1"]
  * ```
  */
 export let engineId: number = currentEngine()?.engineId ?? -1;
@@ -75,12 +78,15 @@ export function currentEngine(): EngineContext | undefined {
  *
  * @example
  * ```ts
- * import { publishData } from "./engine_context.ts";
- * function simulation() {
+ * import { Client, publishData } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.view().applyAsync(() => {
  *   for (let i = 0; i < 10; i++) {
  *     publishData({ a: new Float64Array(20).map(Math.random), i });
  *   }
- * }
+ * });
+ * await ar;
+ * console.log(ar.data); // [{ a: Float64Array(20) [...], i: 9 }]
  * ```
  */
 export function publishData(data: Record<string, unknown>): void {
