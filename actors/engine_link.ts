@@ -63,8 +63,10 @@ export interface EngineLink {
  * @example
  * ```ts
  * import type { LinkFactory } from "./engine_link.ts";
- * declare const spawn: LinkFactory;
- * const link = spawn(0);
+ * function startFirst(spawn: LinkFactory) {
+ *   const link = spawn(0);
+ *   link.onExit = (reason) => console.log("engine 0 ended:", reason);
+ * }
  * ```
  */
 export type LinkFactory = (engineId: number) => EngineLink;
