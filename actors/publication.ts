@@ -9,8 +9,12 @@
  *
  * @example
  * ```ts
- * import type { Publication } from "./publication.ts";
- * const p: Publication = { engineId: 0, taskId: 1, seq: 1, time: Date.now(), data: { i: 0 } };
+ * import { Client, type Publication, publishData } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.view().applyAsync(() => publishData({ i: 0 }));
+ * await ar;
+ * const p: Publication | undefined = client.registry.latest(0);
+ * console.log(p?.engineId, p?.seq, p?.data); // 0 1 { i: 0 }
  * ```
  */
 export interface Publication {
