@@ -18,8 +18,19 @@ export interface PublicationSink {
  *
  * @example
  * ```ts
- * import type { PublicationRegistry } from "./registry.ts";
- * async function watch(registry: PublicationRegistry) {
+ * import {
+ *   Client,
+ *   engineId,
+ *   type PublicationRegistry,
+ *   publishData,
+ * } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 2 });
+ * await client.view().applyAsync(() => publishData({ from: engineId }));
+ * const registry: PublicationRegistry = client.registry;
+ * console.log(registry.latest(1)?.data); // { from: 1 }
+ * console.log(registry.snapshot().size); // 2
+ * // Every publication from now on; the loop ends when the client closes.
+ * async function watch() {
  *   for await (const p of registry.updates()) console.log(p.engineId, p.data);
  * }
  * ```
