@@ -77,10 +77,11 @@ const SWEEP_MS = 50;
  * ```ts
  * import { Scheduler } from "./scheduler.ts";
  * import type { SchedulerHost } from "./scheduler.ts";
- * declare const host: SchedulerHost;
- * const scheduler = new Scheduler(host, 1);
- * scheduler.tell({ kind: "changed" });
- * scheduler.tell({ kind: "close" });
+ * function schedule(host: SchedulerHost) {
+ *   const scheduler = new Scheduler(host, 1);
+ *   scheduler.tell({ kind: "changed" });
+ *   scheduler.tell({ kind: "close" });
+ * }
  * ```
  */
 export class Scheduler extends Actor<SchedulerMessage> {
