@@ -27,7 +27,10 @@ import { messageOf } from "./errors.ts";
  * @example
  * ```ts
  * import { endOnUncaughtError } from "./uncaught_errors.ts";
- * endOnUncaughtError((reason) => console.log("dying:", reason));
+ * // In a thread entry's serve(), on the task thread (never the main one):
+ * function serve() {
+ *   endOnUncaughtError((reason) => console.log("dying:", reason));
+ * }
  * ```
  */
 export function endOnUncaughtError(report: (reason: string) => void): void {
