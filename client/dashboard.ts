@@ -16,8 +16,11 @@ import { checkOptions, type OptionNames } from "./options.ts";
  *
  * @example
  * ```ts
- * import type { DashboardOptions } from "./dashboard.ts";
- * const options: DashboardOptions = { port: 8765, updateMs: 500 };
+ * import { Client, type DashboardOptions } from "@troupe/parallel";
+ * const options: DashboardOptions = { port: 0, updateMs: 500 }; // 0: any free port
+ * await using client = await Client.start({ workers: 1 });
+ * const dashboard = await client.serveDashboard(options);
+ * await dashboard.close();
  * ```
  */
 export interface DashboardOptions {
@@ -44,7 +47,7 @@ const DASHBOARD_OPTIONS: OptionNames<DashboardOptions> = {
  *
  * @example
  * ```ts
- * import { Client } from "../mod.ts";
+ * import { Client } from "@troupe/parallel";
  * await using client = await Client.start({ workers: 2 });
  * const dashboard = await client.serveDashboard();
  * console.log(`open ${dashboard.url}`);
@@ -78,7 +81,9 @@ export interface DashboardSource {
  * ```ts
  * import { serveDashboard } from "./dashboard.ts";
  * import type { DashboardSource } from "./dashboard.ts";
- * declare const source: DashboardSource;
+ * import { Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * const source: DashboardSource = client; // a client is one
  * const dashboard = await serveDashboard(source, { port: 0 });
  * await dashboard.close();
  * ```
