@@ -17,7 +17,7 @@ export type Sequence<T = unknown> = ArrayLike<T> & Iterable<T>;
  *
  * @example
  * ```ts
- * import type { MapSequences } from "./partition.ts";
+ * import type { MapSequences } from "@troupe/parallel";
  * const seqs: MapSequences<(x: number, s: string) => void> = [[1], ["a"]];
  * ```
  */
@@ -33,7 +33,7 @@ export type MapSequences<F extends TaskFunction> = Parameters<F> extends []
  *
  * @example
  * ```ts
- * import type { MapArguments } from "./partition.ts";
+ * import type { MapArguments } from "@troupe/parallel";
  * type Add = (a: number, b: number) => number;
  * const args: MapArguments<Add, { chunkSize?: number }> = [[1], [2], { chunkSize: 1 }];
  * ```
