@@ -18,7 +18,7 @@ import { checkOptions, type OptionNames } from "./options.ts";
  *
  * @example
  * ```ts
- * import type { VegaLiteSpec } from "./plot.ts";
+ * import type { VegaLiteSpec } from "@troupe/parallel";
  * const spec: VegaLiteSpec = { mark: "point", data: { values: [] } };
  * ```
  */
@@ -29,7 +29,7 @@ export type VegaLiteSpec = Record<string, unknown>;
  *
  * @example
  * ```ts
- * import type { EngineSeries } from "./plot.ts";
+ * import type { EngineSeries } from "@troupe/parallel";
  * const s: EngineSeries = { engineId: 0, values: new Float64Array(20) };
  * ```
  */
@@ -45,7 +45,7 @@ export interface EngineSeries {
  *
  * @example
  * ```ts
- * import type { Line } from "./plot.ts";
+ * import type { Line } from "@troupe/parallel";
  * const line: Line = { engineId: 0, points: [[0, 1.5], [1, 2.5]] };
  * ```
  */
@@ -61,7 +61,7 @@ export interface Line {
  *
  * @example
  * ```ts
- * import type { LinePlotLabels } from "./plot.ts";
+ * import type { LinePlotLabels } from "@troupe/parallel";
  * const labels: LinePlotLabels = { title: "i over time", x: "seconds", y: "i" };
  * ```
  */
@@ -89,7 +89,7 @@ const LABELS: OptionNames<LinePlotLabels> = {
  *
  * @example
  * ```ts
- * import { linePlotSpec } from "./plot.ts";
+ * import { linePlotSpec } from "@troupe/parallel";
  * const spec = linePlotSpec(
  *   [{ engineId: 0, points: [[0, 1], [1, 3]] }],
  *   { title: "i over time", x: "seconds", y: "i" },
@@ -166,7 +166,7 @@ export function linePlotSpec(
  *
  * @example
  * ```ts
- * import { seedPlotSpec } from "./plot.ts";
+ * import { seedPlotSpec } from "@troupe/parallel";
  * const spec = seedPlotSpec([{ engineId: 0, values: [0.1, 0.7, 0.4] }], 3);
  * console.log(spec.title); // { text: "Data published at time step: 3" }
  * ```
@@ -199,11 +199,13 @@ export function seedPlotSpec(
  *
  * @example
  * ```ts
- * import { renderSvg, seedPlotSpec } from "./plot.ts";
+ * import { renderSvg, seedPlotSpec } from "@troupe/parallel";
  * const svg = await renderSvg(
  *   seedPlotSpec([{ engineId: 0, values: [0.1, 0.7, 0.4] }], 3),
  * );
- * await Deno.writeTextFile("seed_plot.svg", svg);
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/seed_plot.svg`, svg);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
