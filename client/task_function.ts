@@ -43,14 +43,18 @@ export type Runnable<F extends TaskFunction> = F | ModuleTask<F>;
  *
  * @example
  * ```ts
- * import { Client, moduleFunction } from "../mod.ts";
- * // sim.ts: export function step(n: number): number { ... }
- * const step = moduleFunction<(n: number) => number>(
- *   new URL("./sim.ts", import.meta.url),
- *   "step",
- * );
- * await using client = await Client.start({ workers: 2 });
- * const results: number[] = await client.view().applyAsync(step, 10);
+ * import { Client, moduleFunction } from "@troupe/parallel";
+ * // Usually sim.ts sits next to your code: new URL("./sim.ts", import.meta.url).
+ * const dir = await Deno.makeTempDir();
+ * const sim = new URL(`file://${dir}/sim.ts`);
+ * await Deno.writeTextFile(sim, "export const step = (n: number) => n * 2;");
+ * const step = moduleFunction<(n: number) => number>(sim, "step");
+ * {
+ *   await using client = await Client.start({ workers: 2 });
+ *   const results: number[] = await client.view().applyAsync(step, 10);
+ *   console.log(results); // [20, 20]
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function moduleFunction<F extends TaskFunction>(
