@@ -17,10 +17,12 @@ export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
  *
  * @example
  * ```ts
- * import type { TaskMetadata } from "./task_record.ts";
- * function show(m: TaskMetadata) {
- *   console.log(m.engineId, m.status, m.completed?.toISOString());
- * }
+ * import { Client, type TaskMetadata } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.view(0).applyAsync(() => 1);
+ * await ar;
+ * const m: TaskMetadata = ar.metadata;
+ * console.log(m.engineId, m.status, m.completed?.toISOString()); // 0 "ok" ...
  * ```
  */
 export interface TaskMetadata {
