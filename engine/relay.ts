@@ -27,8 +27,11 @@ const STUCK_BEATS = 3;
  * ```ts
  * import { Relay } from "./relay.ts";
  * import type { FramedConnection } from "../transport/framed_connection.ts";
- * declare const conn: FramedConnection;
- * const why = await new Relay(conn, 0, 2048).closed;
+ * // Once the handshake on `conn` has given this engine its id:
+ * async function relay(conn: FramedConnection, engineId: number) {
+ *   const why = await new Relay(conn, engineId, 2048).closed;
+ *   console.log(`engine ${engineId} done: ${why}`);
+ * }
  * ```
  */
 export class Relay {
