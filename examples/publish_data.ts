@@ -249,13 +249,15 @@ async function simulationLoop(steps: number, intervalMs: number) {
  * @example
  * ```ts
  * import { runDemo } from "./publish_data.ts";
+ * const dir = await Deno.makeTempDir();
  * await runDemo({
  *   workers: 2,
  *   processes: 0,
  *   steps: 3,
  *   intervalMs: 10,
- *   out: "out/demo.svg",
+ *   out: `${dir}/demo.svg`,
  * });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runDemo(options: DemoOptions): Promise<string> {
