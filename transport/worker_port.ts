@@ -15,8 +15,11 @@ import { packMessage, unpackMessage } from "./transferables.ts";
  * @example
  * ```ts
  * import { WorkerPort } from "./worker_port.ts";
- * const port = new WorkerPort<string, string>();
- * port.onMessage = (text) => port.post(text.toUpperCase());
+ * // The serve() of a thread entry, which a WorkerLink starts:
+ * function serve() {
+ *   const port = new WorkerPort<string, string>();
+ *   port.onMessage = (text) => port.post(text.toUpperCase());
+ * }
  * ```
  */
 export class WorkerPort<Out, In> {
