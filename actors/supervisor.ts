@@ -105,6 +105,9 @@ export class Supervisor extends Actor<SupervisorMessage> {
         engine.tell({ kind: "heartbeat", misses });
       }
     }, options.heartbeatMs ?? 1000);
+    // Idle engines must not keep the process alive; pending work holds it
+    // (see client/keep_alive.ts), and the beat runs while it does.
+    unrefTimer(this.#heartbeat);
   }
 
   /** The restart policy in force. */
@@ -253,10 +256,12 @@ export class Supervisor extends Actor<SupervisorMessage> {
     recent.push(now);
     this.#history.set(engineId, recent);
     const delay = this.#backoff(recent.length);
-    this.#pending.set(
-      engineId,
-      setTimeout(() => this.tell({ kind: "restartDue", engineId }), delay),
+    const timer = setTimeout(
+      () => this.tell({ kind: "restartDue", engineId }),
+      delay,
     );
+    unrefTimer(timer);
+    this.#pending.set(engineId, timer);
   }
 
   #backoff(restartsInPeriod: number): number {
@@ -265,6 +270,11 @@ export class Supervisor extends Actor<SupervisorMessage> {
     const cap = this.#policy.maxBackoffMs ?? 5000;
     return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
   }
+}
+
+/** `Deno.unrefTimer` for a timer typed by Node's types (it is a number). */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  Deno.unrefTimer(timer as unknown as number);
 }
 
 function checkPolicy(policy: RestartPolicy): RestartPolicy {

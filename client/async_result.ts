@@ -12,6 +12,7 @@ import {
   notebookBundle,
   type ResultSummary,
 } from "./async_result_display.ts";
+import { holdProcess } from "./keep_alive.ts";
 import type { TaskListener, TaskMetadata, TaskRecord } from "./task_record.ts";
 
 export {
@@ -82,6 +83,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #streams: Set<PublicationStream> | undefined;
   /** Each record's place, for results of more than one task. */
   #indexOf: Map<TaskRecord, number> | undefined;
+  /** Lets the process end once the result is complete. */
+  #release: (() => void) | undefined;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -112,6 +115,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       this.#completionOrder.push(i);
     });
     if (this.ready()) this.#complete();
+    else this.#release = holdProcess();
   }
 
   /**
@@ -316,6 +320,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#elapsed ??= performance.now() - this.#submitted;
     for (const stream of [...this.#streams ?? []]) stream.end();
     this.#all.resolve();
+    this.#release?.();
   }
 
   #total(): number {

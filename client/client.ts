@@ -27,6 +27,7 @@ import {
   serveDashboard,
 } from "./dashboard.ts";
 import { DirectView } from "./direct_view.ts";
+import { holdProcess } from "./keep_alive.ts";
 import { writePrivateFile } from "./private_file.ts";
 import {
   type LoadBalancedOptions,
@@ -236,6 +237,7 @@ export class Client implements AsyncDisposable {
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
         onEngine: (conn, engineId) => this.#onTcpEngine(conn, engineId),
       });
+      this.#server.unref();
     }
   }
 
@@ -399,7 +401,8 @@ export class Client implements AsyncDisposable {
       }, options.timeoutMs);
     }
     check();
-    return promise;
+    // Someone waits for engines: the process must stay alive for them.
+    return promise.finally(holdProcess());
   }
 
   /** A snapshot of every engine the client has, in id order. */
@@ -523,6 +526,7 @@ export class Client implements AsyncDisposable {
   }
 
   #close(shutdown: boolean): Promise<void> {
+    const release = holdProcess(); // Until every engine is gone.
     this.#closed ??= (async () => {
       await null; // `#closed` is set before the waiters look at it.
       for (const check of [...this.#waiters]) check();
@@ -534,7 +538,7 @@ export class Client implements AsyncDisposable {
       ]);
       this.#registry.tell({ kind: "close" });
     })();
-    return this.#closed;
+    return this.#closed.finally(release);
   }
 
   /** `await using client = await Client.start()` closes it at scope end. */
@@ -543,10 +547,13 @@ export class Client implements AsyncDisposable {
   }
 
   #spawnWorker(engineId: number): EngineLink {
-    return new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+    const link = new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
       name: `troupe engine ${engineId}`,
       maxHeapMb: this.#maxHeapMb,
     });
+    // Idle engines let the process end; pending work holds it (keep_alive.ts).
+    link.unref();
+    return link;
   }
 
   #spawnProcess(engineId: number): EngineLink {
@@ -567,6 +574,7 @@ export class Client implements AsyncDisposable {
       // Secrets go through stdin: command lines are visible to every user.
       stdin: JSON.stringify({ key: this.#key, token, engineId }),
     });
+    link.unref();
     this.#spawned.set(token, { engineId, link });
     const onExit = link.onExit;
     link.onExit = (reason) => {
@@ -606,6 +614,7 @@ export class Client implements AsyncDisposable {
       }
     }
     const link: EngineTcpLink = new TcpLink();
+    link.unref();
     link.attach(conn, this.#log);
     try {
       this.#supervisor.adopt(engineId, link);

@@ -157,7 +157,9 @@ export async function serveEngine(args: EngineArgs): Promise<number> {
       }
       const why = await new Relay(conn, engineId, args.maxHeapMb).closed;
       if (why === "stop") return 0;
-      log(`engine ${engineId}: ${why}`);
+      // A spawned engine's client is gone (it exited, or forgot close()):
+      // the engine's exit is the expected end, not news for its terminal.
+      if (!args.spawned) log(`engine ${engineId}: ${why}`);
     } catch (error) {
       conn?.close("handshake failed");
       if (error instanceof HandshakeError && error.refused) {

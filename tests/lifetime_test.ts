@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { until } from "./helpers.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const decoder = new TextDecoder();
@@ -13,6 +14,7 @@ const HANG_MS = 60_000;
 async function runFixture(
   name: string,
   args: string[] = [],
+  hangMs = HANG_MS,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `tests/fixtures/${name}`, ...args],
@@ -20,7 +22,7 @@ async function runFixture(
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(HANG_MS),
+    signal: AbortSignal.timeout(hangMs),
   }).output();
   return {
     code,
@@ -54,4 +56,48 @@ for (const kind of ["worker", "process"]) {
       assert.match(outcome.message, says);
     });
   }
+}
+
+/** Whether process `pid` still runs (a zombie has ended: it only awaits reaping). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+for (const kind of ["worker", "process"]) {
+  Deno.test(`a script that forgets close() ends by itself once its ${kind} engine's task is done`, async () => {
+    // A hang is the failure: the hang guard kills it (exit code 143).
+    const { code, stdout, stderr } = await runFixture(
+      "forgets_close.ts",
+      [kind, "quick"],
+      30_000,
+    );
+    assert.equal(code, 0, `it did not end by itself:\n${stdout}\n${stderr}`);
+    assert.match(stdout, /"slept":0/);
+    // Not even a spawned engine's word that its client went away.
+    assert.equal(stderr, "");
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    if (kind === "process") {
+      // The engine process exits when its client's connection drops.
+      assert.notEqual(result.pid, Deno.pid);
+      await until(
+        async () => !(await running(result.pid)),
+        `engine process ${result.pid} exiting after its client`,
+      );
+    }
+  });
+
+  Deno.test(`a script that forgets close() does not end while its ${kind} engine's task runs`, async () => {
+    const { code, stdout, stderr } = await runFixture(
+      "forgets_close.ts",
+      [kind, "long"],
+      30_000,
+    );
+    assert.equal(code, 0, `the script failed:\n${stdout}\n${stderr}`);
+    assert.match(stdout, /"slept":1500/, "it ended before its task did");
+  });
 }

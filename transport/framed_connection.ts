@@ -93,6 +93,14 @@ export class FramedConnection {
     return this.#closed.promise;
   }
 
+  /**
+   * Lets the process end while the connection waits for data; what arrives
+   * while something else keeps the process alive is still read.
+   */
+  unref(): void {
+    this.#conn.unref();
+  }
+
   /** Starts the read loop. */
   start(): void {
     this.#reading ??= this.#read();

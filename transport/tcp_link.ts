@@ -49,6 +49,7 @@ export class TcpLink<Out, In> {
   #process: Deno.ChildProcess | undefined;
   #exitReason: string | undefined;
   #gone: PromiseWithResolvers<void> = Promise.withResolvers();
+  #unref = false;
 
   /**
    * Starts `deno run -A entry ...args` and returns its link. The process gets
@@ -93,6 +94,7 @@ export class TcpLink<Out, In> {
       return;
     }
     this.#conn = conn;
+    if (this.#unref) conn.unref();
     conn.onClose = (reason) => {
       if (conn.broken) {
         log?.(`troupe: closed the connection of ${conn.peer}: ${reason}`);
@@ -103,6 +105,17 @@ export class TcpLink<Out, In> {
     conn.onValue = (value) => this.onMessage(value as In);
     for (const body of this.#queued) conn.sendBody(body).catch(() => {});
     this.#queued = [];
+  }
+
+  /**
+   * Lets the process end while the engine is connected and its process runs
+   * (a spawned engine exits when its connection drops, so it does not
+   * outlive the client): idle engines must not keep a script alive.
+   */
+  unref(): void {
+    this.#unref = true;
+    this.#process?.unref();
+    this.#conn?.unref();
   }
 
   /** Sends one message; throws at once if it cannot be encoded. */

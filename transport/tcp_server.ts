@@ -82,6 +82,15 @@ export class TcpServer {
     return this.#listener.addr.port;
   }
 
+  /**
+   * Lets the process end while the server listens: a client waiting for
+   * engines that may never come must not keep a finished script alive.
+   * (Peers in their handshake hold it for the handshake's few milliseconds.)
+   */
+  unref(): void {
+    this.#listener.unref();
+  }
+
   /** Stops listening and drops peers still in their handshake. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -103,6 +103,15 @@ export class WorkerLink<Out, In> {
   }
 
   /**
+   * Lets the process end while this thread lives (its messages still arrive
+   * while something else keeps the process alive): a client's idle engines
+   * must not keep a script that forgot `close()` running forever.
+   */
+  unref(): void {
+    this.#worker.unref();
+  }
+
+  /**
    * `false`: the thread that answers heartbeats is the one that runs tasks,
    * so a task that never yields delays the answers without being dead.
    */
