@@ -68,9 +68,10 @@ export type EngineState =
  *
  * @example
  * ```ts
- * import type { EngineEvent } from "./engine_actor.ts";
+ * import { Client, type EngineEvent } from "@troupe/parallel";
  * const log = (e: EngineEvent) =>
  *   console.log(e.type, e.engineId, "reason" in e ? e.reason : "");
+ * await using client = await Client.start({ workers: 1, onEngineEvent: log });
  * ```
  */
 export type EngineEvent =
@@ -106,17 +107,18 @@ export type EngineMessage =
  * import { EngineActor } from "./engine_actor.ts";
  * import { Registry } from "./registry.ts";
  * import type { EngineLink } from "./engine_link.ts";
- * declare const link: EngineLink;
- * const engine = new EngineActor(0, link, new Registry());
- * engine.tell({
- *   kind: "submit",
- *   task: {
- *     taskId: 1,
- *     fn: { kind: "source", source: "() => 42" },
- *     args: [],
- *     observer: { started() {}, stream() {}, done: (o) => console.log(o) },
- *   },
- * });
+ * function answer(link: EngineLink) {
+ *   const engine = new EngineActor(0, link, new Registry());
+ *   engine.tell({
+ *     kind: "submit",
+ *     task: {
+ *       taskId: 1,
+ *       fn: { kind: "source", source: "() => 42" },
+ *       args: [],
+ *       observer: { started() {}, stream() {}, done: (o) => console.log(o) },
+ *     },
+ *   });
+ * }
  * ```
  */
 export class EngineActor extends Actor<EngineMessage> {
