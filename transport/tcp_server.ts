@@ -12,6 +12,7 @@ import {
   type EngineHello,
   HANDSHAKE_MAX_FRAME_BYTES,
 } from "./handshake.ts";
+import { LogLimiter } from "./log_limiter.ts";
 
 /** How a `TcpServer` listens. */
 export interface TcpServerOptions {
@@ -32,15 +33,22 @@ export interface TcpServerOptions {
   decide: (hello: EngineHello, peer: string) => number;
   /** Receives each registered engine's connection, ready for its owner. */
   onEngine: (conn: FramedConnection, engineId: number) => void;
-  /** Where to say why a peer was dropped. Never given the key. */
+  /**
+   * Where to say why a peer was dropped. Never given the key. Repeats (the
+   * same reason from the same address) within `logWindowMs` are one line.
+   */
   log?: (line: string) => void;
+  /** How long repeated drops are counted before one summary line (10 s). */
+  logWindowMs?: number;
 }
 
 /**
  * Listens for engines. Nothing but the handshake is read from a peer before
  * it has proved it holds the key; a peer that fails (wrong key, garbage, an
  * HTTP request, an oversized length, a wrong version, too slow) is dropped
- * with a log line saying why, and nothing else is touched.
+ * with a log line saying why, and nothing else is touched. A flood of bad
+ * peers cannot flood the log: the first drop of each reason from each
+ * address is logged at once, repeats are counted into one line a window.
  *
  * @example
  * ```ts
@@ -60,10 +68,18 @@ export class TcpServer {
   #handshaking = new Set<FramedConnection>();
   #accepting: Promise<void>;
   #closed = false;
+  #drops: LogLimiter;
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: TcpServerOptions) {
     this.#options = options;
+    this.#drops = new LogLimiter({
+      log: (line) => this.#log(line),
+      windowMs: options.logWindowMs,
+      overflow: (n, ms) =>
+        `… and ${count(n, "more connection")} from other addresses or for ` +
+        `other reasons dropped in the last ${seconds(ms)}`,
+    });
     this.#listener = Deno.listen({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 0,
@@ -101,6 +117,7 @@ export class TcpServer {
       this.#accepting,
       ...[...this.#handshaking].map((conn) => conn.closed),
     ]);
+    this.#drops.close();
   }
 
   async #accept(): Promise<void> {
@@ -133,14 +150,38 @@ export class TcpServer {
       this.#options.onEngine(conn, engineId);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      if (!this.#closed) this.#log(`dropped a connection from ${peer}: ${why}`);
+      if (!this.#closed) this.#dropped(peer, why);
       conn.close(why);
       await conn.closed;
       this.#handshaking.delete(conn);
     }
   }
 
+  #dropped(peer: string, why: string): void {
+    const host = peer.slice(0, peer.lastIndexOf(":"));
+    // Numbers in a reason (sizes, lengths read from garbage) vary from one
+    // connection to the next without making it another reason.
+    const kind = `${host} ${why.replace(/\d+/g, "#")}`;
+    this.#drops.log(
+      kind,
+      `dropped a connection from ${peer}: ${why}`,
+      (n, ms) =>
+        `… and ${count(n, "more connection")} from ${host} dropped for the ` +
+        `same reason in the last ${seconds(ms)}`,
+    );
+  }
+
   #log(line: string): void {
     (this.#options.log ?? ((l) => console.warn(l)))(`troupe: ${line}`);
   }
+}
+
+/** "1 more connection", "1,999 more connections". */
+function count(n: number, what: string): string {
+  return `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/** A window's length as a log line says it: "10 s", "0.4 s". */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }
