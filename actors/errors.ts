@@ -19,7 +19,7 @@ export interface ErrorInfo {
  *
  * @example
  * ```ts
- * import { RemoteError } from "./errors.ts";
+ * import { RemoteError } from "@troupe/parallel";
  * const e = new RemoteError(0, 7, { name: "TypeError", message: "x is null" });
  * console.log(e.message); // "engine 0, task 7: TypeError: x is null"
  * ```
@@ -55,7 +55,7 @@ export class RemoteError extends Error {
  *
  * @example
  * ```ts
- * import { EngineError } from "./errors.ts";
+ * import { EngineError } from "@troupe/parallel";
  * const e = new EngineError(2, "the Worker exited with code 1", 5);
  * console.log(e.engineId, e.reason);
  * ```
@@ -95,7 +95,7 @@ export class EngineError extends Error {
  *
  * @example
  * ```ts
- * import { CompositeError, RemoteError } from "./errors.ts";
+ * import { CompositeError, RemoteError } from "@troupe/parallel";
  * const e = new CompositeError(
  *   [new RemoteError(1, 3, { name: "Error", message: "no" })],
  *   [42, undefined],
@@ -129,8 +129,17 @@ export class CompositeError extends AggregateError {
  *
  * @example
  * ```ts
- * import { TimeoutError } from "./errors.ts";
- * throw new TimeoutError("result not ready after 100 ms");
+ * import { Client, TimeoutError } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.view(0).applyAsync(() =>
+ *   new Promise((done) => setTimeout(done, 200))
+ * );
+ * try {
+ *   await ar.get(10);
+ * } catch (error) {
+ *   if (error instanceof TimeoutError) console.log(error.message);
+ * }
+ * await ar; // the task itself goes on
  * ```
  */
 export class TimeoutError extends Error {
@@ -146,7 +155,7 @@ export class TimeoutError extends Error {
  *
  * @example
  * ```ts
- * import { TaskAbortedError } from "./errors.ts";
+ * import { TaskAbortedError } from "@troupe/parallel";
  * const e = new TaskAbortedError(0, 12);
  * console.log(e.taskId);
  * ```
@@ -178,7 +187,7 @@ export class TaskAbortedError extends Error {
  * @example
  * ```ts
  * import { noEnginesMessage } from "./errors.ts";
- * throw new Error(noEnginesMessage("this client has no engines"));
+ * console.log(noEnginesMessage("this client has no engines"));
  * ```
  */
 export function noEnginesMessage(situation: string): string {

@@ -18,9 +18,11 @@ import type { Registry } from "./registry.ts";
  *
  * @example
  * ```ts
- * import type { RestartPolicy } from "./supervisor.ts";
+ * import { Client, type RestartPolicy } from "@troupe/parallel";
  * const patient: RestartPolicy = { maxRestarts: 10, withinMs: 60_000 };
  * const never: RestartPolicy = { maxRestarts: 0, withinMs: 1 };
+ * await using client = await Client.start({ workers: 1, restart: patient });
+ * client.restartPolicy = never;
  * ```
  */
 export interface RestartPolicy {
@@ -72,11 +74,12 @@ export type SupervisorMessage =
  * ```ts
  * import { Supervisor } from "./supervisor.ts";
  * import { Registry } from "./registry.ts";
- * import type { EngineLink, LinkFactory } from "./engine_link.ts";
- * declare const spawn: LinkFactory;
- * const supervisor = new Supervisor({ registry: new Registry() });
- * supervisor.startEngine(0, "worker", spawn);
- * await supervisor.close("done");
+ * import type { LinkFactory } from "./engine_link.ts";
+ * async function runOne(spawn: LinkFactory) {
+ *   const supervisor = new Supervisor({ registry: new Registry() });
+ *   supervisor.startEngine(0, "worker", spawn);
+ *   await supervisor.close("done");
+ * }
  * ```
  */
 export class Supervisor extends Actor<SupervisorMessage> {

@@ -43,8 +43,10 @@ const COMPILED_CACHE_SIZE = 256;
  * ```ts
  * import { TaskRunner } from "./task_runner.ts";
  * import type { EnginePort } from "./engine_link.ts";
- * declare const port: EnginePort;
- * new TaskRunner(port, { schedule: (fn) => setTimeout(fn, 0) });
+ * // On an engine's task thread, once:
+ * function serve(port: EnginePort) {
+ *   new TaskRunner(port, { schedule: (fn) => setTimeout(fn, 0) });
+ * }
  * ```
  */
 export class TaskRunner {

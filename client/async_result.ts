@@ -58,7 +58,7 @@ export interface ResultPlan {
  *
  * @example
  * ```ts
- * import { Client } from "../mod.ts";
+ * import { Client, engineId, publishData } from "@troupe/parallel";
  * await using client = await Client.start({ workers: 2 });
  * const ar = client.view().applyAsync(() => {
  *   publishData({ step: 1 });
