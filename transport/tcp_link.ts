@@ -27,12 +27,25 @@ export interface EngineProcessOptions {
  * @example
  * ```ts
  * import { TcpLink } from "./tcp_link.ts";
- * import type { FramedConnection } from "./framed_connection.ts";
- * declare const conn: FramedConnection;
+ * import { FramedConnection } from "./framed_connection.ts";
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const { port } = listener.addr;
+ * const engine = new FramedConnection(
+ *   await Deno.connect({ hostname: "127.0.0.1", port }),
+ * );
+ * const received = Promise.withResolvers<unknown>();
+ * engine.onValue = received.resolve;
+ * engine.start();
  * const link = new TcpLink<string, string>();
  * link.onMessage = (m) => console.log(m);
+ * link.send("hello"); // held until a connection is attached
+ * const conn = new FramedConnection(await accepted);
+ * conn.start(); // in troupe, the handshake has started it
  * link.attach(conn);
- * link.send("hello");
+ * console.log(await received.promise); // "hello"
+ * await link.terminate();
+ * await engine.closed;
  * ```
  */
 export class TcpLink<Out, In> {
