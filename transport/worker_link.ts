@@ -47,9 +47,13 @@ export interface WorkerLinkOptions {
  * @example
  * ```ts
  * import { WorkerLink } from "./worker_link.ts";
- * const link = new WorkerLink<string, string>(new URL("./echo.ts", import.meta.url));
- * link.onMessage = (text) => console.log(text);
- * link.send("hello");
+ * import type { FromEngine, ToEngine } from "../actors/messages.ts";
+ * // engine/worker.ts is a thread entry: it exports serve().
+ * const link = new WorkerLink<ToEngine, FromEngine>(
+ *   new URL("../engine/worker.ts", import.meta.url),
+ * );
+ * link.onMessage = (message) => console.log(message.t);
+ * link.onExit = (reason) => console.log("ended:", reason);
  * await link.terminate();
  * ```
  */
