@@ -48,8 +48,9 @@ import {
  *
  * @example
  * ```ts
- * import type { ClientOptions } from "./client.ts";
- * const options: ClientOptions = { workers: 4 };
+ * import { Client, type ClientOptions } from "@troupe/parallel";
+ * const options: ClientOptions = { workers: 1, maxHeapMb: 512 };
+ * await using client = await Client.start(options);
  * ```
  */
 export interface ClientOptions {
@@ -121,8 +122,10 @@ export interface ClientOptions {
  *
  * @example
  * ```ts
- * import type { EngineStatus } from "./client.ts";
+ * import { Client, type EngineStatus } from "@troupe/parallel";
  * const busy = (s: EngineStatus) => s.state === "busy";
+ * await using client = await Client.start({ workers: 1 });
+ * console.log(client.engines().filter(busy).length); // 0
  * ```
  */
 export interface EngineStatus {
@@ -153,8 +156,10 @@ const PROCESS_ENTRY = new URL("../engine/mod.ts", import.meta.url);
  *
  * @example
  * ```ts
- * import type { ConnectionInfo } from "./client.ts";
- * const info: ConnectionInfo = { hostname: "127.0.0.1", port: 5555, key: "..." };
+ * import { Client, type ConnectionInfo } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 0, listen: true });
+ * const info: ConnectionInfo = client.connectionInfo;
+ * console.log(info.hostname, info.port > 0); // 127.0.0.1 true
  * ```
  */
 export interface ConnectionInfo {
@@ -171,7 +176,7 @@ export interface ConnectionInfo {
  *
  * @example
  * ```ts
- * import { Client, publishData } from "../mod.ts";
+ * import { Client, publishData } from "@troupe/parallel";
  * await using client = await Client.start({ workers: 2 });
  * const ar = client.view().applyAsync(() => publishData({ a: "hi" }));
  * await ar;

@@ -88,7 +88,7 @@ const CHUNKS_PER_ENGINE = 4;
  *
  * @example
  * ```ts
- * import { Client } from "../mod.ts";
+ * import { Client } from "@troupe/parallel";
  * await using client = await Client.start({ workers: 2 });
  * const dv = client.view();
  * console.log(await dv.applySync((a: number, b: number) => a + b, 1, 2)); // [3, 3]

@@ -29,8 +29,10 @@ import {
  *
  * @example
  * ```ts
- * import type { LoadBalancedOptions } from "./load_balanced_view.ts";
+ * import { Client, type LoadBalancedOptions } from "@troupe/parallel";
  * const patient: LoadBalancedOptions = { retries: 2, timeoutMs: 60_000 };
+ * await using client = await Client.start({ workers: 1 });
+ * const lv = client.loadBalancedView(patient);
  * ```
  */
 export interface LoadBalancedOptions {
@@ -65,8 +67,12 @@ const LOAD_BALANCED_OPTIONS: OptionNames<LoadBalancedOptions> = {
  *
  * @example
  * ```ts
- * import type { MapOptions } from "./load_balanced_view.ts";
+ * import { Client, type MapOptions } from "@troupe/parallel";
  * const options: MapOptions = { chunkSize: 100, ordered: false };
+ * await using client = await Client.start({ workers: 2 });
+ * const lv = client.loadBalancedView();
+ * const squares = await lv.mapSync((x: number) => x * x, [1, 2, 3], options);
+ * console.log(squares.sort((a, b) => a - b)); // [1, 4, 9], in any order before the sort
  * ```
  */
 export interface MapOptions {
@@ -87,7 +93,7 @@ const MAP_OPTIONS: OptionNames<MapOptions> = { chunkSize: true, ordered: true };
  *
  * @example
  * ```ts
- * import { Client } from "../mod.ts";
+ * import { Client, engineId } from "@troupe/parallel";
  * await using client = await Client.start({ workers: 2 });
  * const lv = client.loadBalancedView({ retries: 1 });
  * console.log(await lv.applySync(() => engineId)); // 0 or 1
