@@ -15,8 +15,9 @@ import type { TaskRecord } from "./async_result.ts";
  * @example
  * ```ts
  * import type { Engines } from "./engines.ts";
- * declare const engines: Engines;
- * console.log(engines.ids());
+ * function describe(engines: Engines) {
+ *   console.log(engines.ids());
+ * }
  * ```
  */
 export interface Engines {
@@ -39,9 +40,9 @@ export interface Engines {
  * import { submit } from "./engines.ts";
  * import type { Engines } from "./engines.ts";
  * import type { TaskRecord } from "./async_result.ts";
- * declare const engines: Engines;
- * declare const record: TaskRecord;
- * submit(engines, record, { kind: "source", source: "() => 1" }, []);
+ * function one(engines: Engines, record: TaskRecord) {
+ *   submit(engines, record, { kind: "source", source: "() => 1" }, []);
+ * }
  * ```
  */
 export function submit(
@@ -70,11 +71,14 @@ export function submit(
  * import { submitTask } from "./engines.ts";
  * import type { EngineActor, Task } from "../actors/engine_actor.ts";
  * import type { PublicationSink, Registry } from "../actors/registry.ts";
- * declare const registry: Registry;
- * declare const engine: EngineActor;
- * declare const task: Task;
- * declare const sink: PublicationSink;
- * submitTask(registry, engine, task, sink);
+ * function hand(
+ *   registry: Registry,
+ *   engine: EngineActor,
+ *   task: Task,
+ *   sink: PublicationSink,
+ * ) {
+ *   submitTask(registry, engine, task, sink);
+ * }
  * ```
  */
 export function submitTask(

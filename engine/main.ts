@@ -50,7 +50,7 @@ export interface EngineArgs {
  *
  * @example
  * ```ts
- * import { parseEngineArgs } from "./main.ts";
+ * import { parseEngineArgs } from "@troupe/parallel/engine";
  * const args = await parseEngineArgs(["--connect", "127.0.0.1:5555", "--key", "k"]);
  * console.log(args.port); // 5555
  * ```
@@ -128,8 +128,19 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
  *
  * @example
  * ```ts
- * import { parseEngineArgs, serveEngine } from "./main.ts";
- * Deno.exit(await serveEngine(await parseEngineArgs(Deno.args)));
+ * import { Client, engineId } from "@troupe/parallel";
+ * import { parseEngineArgs, serveEngine } from "@troupe/parallel/engine";
+ * // An engine program is `Deno.exit(await serveEngine(await
+ * // parseEngineArgs(Deno.args)))`; here the engine runs in this process.
+ * const client = await Client.start({ workers: 0, listen: true });
+ * const { hostname, port, key } = client.connectionInfo;
+ * const served = serveEngine(
+ *   await parseEngineArgs(["--connect", `${hostname}:${port}`, "--key", key]),
+ * );
+ * await client.waitForEngines(1, { timeoutMs: 10_000 });
+ * console.log(await client.view().applySync(() => engineId)); // [0]
+ * await client.shutdown(); // tells the engine to exit
+ * console.log(await served); // 0
  * ```
  */
 export async function serveEngine(args: EngineArgs): Promise<number> {

@@ -26,12 +26,22 @@ const COALESCE_BYTES = 64 * 1024;
  * @example
  * ```ts
  * import { FramedConnection } from "./framed_connection.ts";
- * const conn = new FramedConnection(await Deno.connect({ port: 5555 }));
- * conn.onValue = (value) => console.log(value);
- * conn.onClose = (reason) => console.log("closed:", reason);
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const { port } = listener.addr;
+ * const conn = new FramedConnection(
+ *   await Deno.connect({ hostname: "127.0.0.1", port }),
+ * );
+ * const peer = new FramedConnection(await accepted);
+ * const received = Promise.withResolvers<unknown>();
+ * peer.onValue = received.resolve;
+ * peer.onClose = (reason) => console.log("peer closed:", reason);
+ * peer.start();
  * conn.start();
  * await conn.send({ hello: "world" });
+ * console.log(await received.promise); // { hello: "world" }
  * conn.close("done");
+ * await Promise.all([conn.closed, peer.closed]);
  * ```
  */
 export class FramedConnection {

@@ -43,7 +43,8 @@ export interface EngineHello {
  * @example
  * ```ts
  * import { HandshakeError } from "./handshake.ts";
- * throw new HandshakeError("the engine does not hold the key");
+ * const e = new HandshakeError("the engine does not hold the key");
+ * console.log(e.message);
  * ```
  */
 export class HandshakeError extends Error {
@@ -65,10 +66,22 @@ export class HandshakeError extends Error {
  *
  * @example
  * ```ts
- * import { acceptEngine } from "./handshake.ts";
- * import type { FramedConnection } from "./framed_connection.ts";
- * declare const conn: FramedConnection;
- * const { engineId } = await acceptEngine(conn, "secret", () => 0, 5000);
+ * import { acceptEngine, joinClient } from "./handshake.ts";
+ * import { FramedConnection } from "./framed_connection.ts";
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const { port } = listener.addr;
+ * const engineSide = new FramedConnection(
+ *   await Deno.connect({ hostname: "127.0.0.1", port }),
+ * );
+ * const clientSide = new FramedConnection(await accepted);
+ * const [{ engineId, hello }] = await Promise.all([
+ *   acceptEngine(clientSide, "secret", () => 0, 5000),
+ *   joinClient(engineSide, "secret", { pid: Deno.pid }, 5000),
+ * ]);
+ * console.log(engineId, hello.pid === Deno.pid); // 0 true
+ * clientSide.close("done");
+ * await Promise.all([clientSide.closed, engineSide.closed]);
  * ```
  */
 export async function acceptEngine(
@@ -130,8 +143,11 @@ export async function acceptEngine(
  * ```ts
  * import { joinClient } from "./handshake.ts";
  * import type { FramedConnection } from "./framed_connection.ts";
- * declare const conn: FramedConnection;
- * const engineId = await joinClient(conn, "secret", { pid: Deno.pid }, 5000);
+ * // `conn` is a fresh connection to the client (both sides: acceptEngine).
+ * async function join(conn: FramedConnection) {
+ *   const engineId = await joinClient(conn, "secret", { pid: Deno.pid }, 5000);
+ *   console.log(`registered as engine ${engineId}`);
+ * }
  * ```
  */
 export async function joinClient(
