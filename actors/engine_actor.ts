@@ -9,6 +9,7 @@
 import { Actor } from "./actor.ts";
 import type { EngineLink } from "./engine_link.ts";
 import {
+import { GlobalsLedger } from "./globals_ledger.ts";
   EngineError,
   type ErrorInfo,
   messageOf,
@@ -149,6 +150,8 @@ export class EngineActor extends Actor<EngineMessage> {
   #tasksDone = 0;
   #restarts = 0;
   #deathReason: string | undefined;
+  /** What the client set on the engine's globals, and when it lost them. */
+  #globals = new GlobalsLedger();
   #stopReason: string | undefined;
   #heardSinceBeat = true;
   #missedBeats = 0;
@@ -347,6 +350,7 @@ export class EngineActor extends Actor<EngineMessage> {
     if (this.#inFlight.length === 0) this.#state = "idle";
     this.#tasksDone++;
     if (this.#settled.has(task)) {
+    if (message.ok) this.#globals.finished(task.fn, task.args);
       // Aborted while sent ahead, but it had started: its result is void.
       this.#startHead();
       this.#dispatch();
@@ -365,7 +369,12 @@ export class EngineActor extends Actor<EngineMessage> {
     } else {
       const info: ErrorInfo = message.error ??
         { name: "Error", message: "the engine reported no error" };
-      const error = new RemoteError(this.engineId, task.taskId, info);
+      const error = new RemoteError(
+        this.engineId,
+        task.taskId,
+        info,
+        this.#globals.hint(this.engineId, info),
+      );
       task.observer.done({ ok: false, error, started, completed });
     }
     this.#startHead();
@@ -491,6 +500,11 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#aborting = undefined;
     this.#state = "starting";
     if (aborting) {
+    this.#globals.lost(
+      aborting
+        ? `its task thread was replaced to abort task ${aborting.taskId}`
+        : reason,
+    );
       this.#takeBackInFlight(aborting);
     } else {
       this.#deathReason = reason;
@@ -513,6 +527,7 @@ export class EngineActor extends Actor<EngineMessage> {
       this.#failQueue((task) => this.#deathError(task.taskId));
     }
     this.#onEvent({
+    this.#globals.lost(reason);
       type: "died",
       engineId: this.engineId,
       reason,

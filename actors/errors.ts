@@ -36,9 +36,23 @@ export class RemoteError extends Error {
   /** The engine's stack trace (empty when the engine had none). */
   readonly remoteStack: string;
 
-  /** Builds the client-side error from what the engine reported. */
-  constructor(engineId: number, taskId: number, info: ErrorInfo) {
-    super(`engine ${engineId}, task ${taskId}: ${info.name}: ${info.message}`);
+  /**
+   * Builds the client-side error from what the engine reported. `hint`, what
+   * the client knows about the failure (e.g. that the engine restarted since
+   * a missing value was pushed), ends the message; `remoteMessage` stays the
+   * engine's own.
+   */
+  constructor(
+    engineId: number,
+    taskId: number,
+    info: ErrorInfo,
+    hint?: string,
+  ) {
+    const stop = hint && !/[.!?]$/.test(info.message) ? "." : "";
+    super(
+      `engine ${engineId}, task ${taskId}: ${info.name}: ${info.message}` +
+        (hint ? `${stop} ${hint}` : ""),
+    );
     this.name = "RemoteError";
     this.engineId = engineId;
     this.taskId = taskId;

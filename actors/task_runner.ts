@@ -9,6 +9,7 @@ import type { EnginePort } from "./engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
 import { type ErrorInfo, messageOf, toErrorInfo } from "./errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
+import { installNamespace } from "./namespace.ts";
 import {
   ACK_SLOT,
   PUBLISH_WINDOW,
@@ -97,6 +98,7 @@ export class TaskRunner {
           publishData: (data) => this.#publish(data),
         });
         this.#port.post({ t: "ready" });
+        installNamespace(message.engineId);
         return;
       }
       case "run":

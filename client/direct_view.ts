@@ -7,6 +7,7 @@
 
 import { CompositeError, noEnginesMessage } from "../actors/errors.ts";
 import type { FunctionRef } from "../actors/messages.ts";
+import { EXECUTE, PULL, PUSH } from "../actors/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import { type Engines, submit } from "./engines.ts";
 import {
@@ -34,42 +35,6 @@ export type Targets = "all" | number | number[];
 /** The value of a single-engine view, or one per engine. */
 export type PerEngine<V, Single extends boolean> = Single extends true ? V
   : V[];
-
-// The namespace operations are ordinary tasks with sources of troupe's own.
-const PUSH: FunctionRef = {
-  kind: "source",
-  source: "(ns) => { Object.assign(globalThis, ns); }",
-};
-const PULL: FunctionRef = {
-  kind: "source",
-  source: `(names) => names.map((name) => {
-    if (!(name in globalThis)) {
-      throw new ReferenceError(
-        \`"\${name}" is not defined on engine \${engineId}: push it or define it first\`,
-      );
-    }
-    return globalThis[name];
-  })`,
-};
-// Indirect eval runs the code in the global scope, so `var` and
-// `globalThis.x =` persist; an error says which line of the code failed.
-const EXECUTE: FunctionRef = {
-  kind: "source",
-  source: `(code) => {
-    try {
-      // The sourceURL names the code's frames in stack traces, so the line
-      // found is the code's own (a SyntaxError has none).
-      (0, eval)(code + "\\n//# sourceURL=troupe-execute");
-    } catch (error) {
-      const line = /\\(troupe-execute, <anonymous>:(\\d+):\\d+\\)/
-        .exec(String(error?.stack))?.[1];
-      if (line && error instanceof Error) {
-        error.message += \` (line \${line} of the executed code)\`;
-      }
-      throw error;
-    }
-  }`,
-};
 
 /** Map chunks per engine: enough to stream results, few enough to be cheap. */
 const CHUNKS_PER_ENGINE = 4;
@@ -197,7 +162,10 @@ export class DirectView<Single extends boolean = boolean> {
   /**
    * Reads globals from every target engine (ipyparallel's `pull`): one name
    * gives its value, a list of names an array of values; per engine for a
-   * multi-engine view. A name the engine does not have is a `RemoteError`.
+   * multi-engine view. A name is read as a task on the engine sees it: a
+   * property of `globalThis` or a `let`/`const` that `execute` declared. A
+   * name the engine does not have is a `RemoteError`, which says so when
+   * the engine restarted (losing its globals) since the name was pushed.
    */
   async pull(name: string): Promise<PerEngine<unknown, Single>>;
   /** Reads several globals: an array of values (per engine). */
@@ -223,9 +191,31 @@ export class DirectView<Single extends boolean = boolean> {
   }
 
   /**
-   * Runs `code` in the global scope of every target engine (ipyparallel's
-   * `execute`): `var` declarations and `globalThis.x = ...` persist. An
-   * error is a `RemoteError` that names the line.
+   * Runs `code` as a script in the global scope of every target engine
+   * (ipyparallel's `execute`), as a notebook cell runs: its declarations
+   * (`var`, `function`, `let`, `const`, `class`) and `globalThis.x = ...`
+   * persist for later code, tasks and `pull`; `engineId` and `publishData`
+   * are in scope, as in tasks. Top-level `await` works, and so do `import`
+   * declarations (each binds a copy of the module's export) and `import()`;
+   * relative specifiers resolve against the engine's working directory.
+   * In code with top-level `await` or `import`, `const` names become `let`.
+   * `export` is a `SyntaxError`. An error is a `RemoteError` that names the
+   * line; a name declared with `let`/`const` by earlier code cannot be
+   * declared again (assign it).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const dv = client.view();
+   * await dv.execute(`
+   *   import { join } from "node:path";
+   *   const where = join("engine", String(engineId));
+   *   let ready = await Promise.resolve(true);
+   * `);
+   * console.log(await dv.pull(["where", "ready"]));
+   * // [["engine/0", true], ["engine/1", true]]
+   * ```
    */
   async execute(code: string): Promise<void> {
     if (typeof code !== "string") throw new TypeError("execute takes code");
