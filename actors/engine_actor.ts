@@ -8,8 +8,8 @@
 
 import { Actor } from "./actor.ts";
 import type { EngineLink } from "./engine_link.ts";
-import {
 import { GlobalsLedger } from "./globals_ledger.ts";
+import {
   EngineError,
   type ErrorInfo,
   messageOf,
@@ -149,9 +149,9 @@ export class EngineActor extends Actor<EngineMessage> {
   #aborted = new Set<Task>();
   #tasksDone = 0;
   #restarts = 0;
-  #deathReason: string | undefined;
   /** What the client set on the engine's globals, and when it lost them. */
   #globals = new GlobalsLedger();
+  #deathReason: string | undefined;
   #stopReason: string | undefined;
   #heardSinceBeat = true;
   #missedBeats = 0;
@@ -349,8 +349,8 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#cancelling.delete(task);
     if (this.#inFlight.length === 0) this.#state = "idle";
     this.#tasksDone++;
-    if (this.#settled.has(task)) {
     if (message.ok) this.#globals.finished(task.fn, task.args);
+    if (this.#settled.has(task)) {
       // Aborted while sent ahead, but it had started: its result is void.
       this.#startHead();
       this.#dispatch();
@@ -499,12 +499,12 @@ export class EngineActor extends Actor<EngineMessage> {
     const aborting = this.#aborting;
     this.#aborting = undefined;
     this.#state = "starting";
-    if (aborting) {
     this.#globals.lost(
       aborting
         ? `its task thread was replaced to abort task ${aborting.taskId}`
         : reason,
     );
+    if (aborting) {
       this.#takeBackInFlight(aborting);
     } else {
       this.#deathReason = reason;
@@ -526,8 +526,8 @@ export class EngineActor extends Actor<EngineMessage> {
       this.#loseInFlight((task) => this.#deathError(task.taskId));
       this.#failQueue((task) => this.#deathError(task.taskId));
     }
-    this.#onEvent({
     this.#globals.lost(reason);
+    this.#onEvent({
       type: "died",
       engineId: this.engineId,
       reason,

@@ -97,8 +97,8 @@ export class TaskRunner {
           engineId: message.engineId,
           publishData: (data) => this.#publish(data),
         });
-        this.#port.post({ t: "ready" });
         installNamespace(message.engineId);
+        this.#port.post({ t: "ready" });
         return;
       }
       case "run":
