@@ -70,7 +70,7 @@ export class GlobalsLedger {
     const lost = this.#lost;
     if (name === undefined || lost === undefined) return undefined;
     const since = `engine ${engineId} restarted at ${clock(lost.at)} ` +
-      `(${lost.reason}), and a restart loses an engine's globals`;
+      `because ${lost.reason}, and a restart loses an engine's globals`;
     const pushed = this.#pushed.get(name);
     if (pushed) {
       if (pushed.life === this.#life) return undefined;

@@ -284,7 +284,7 @@ Deno.test("after a restart, a missing name says that the engine restarted since 
 
       for (
         const [how, end, reason] of [
-          ["Deno.exit", () => one.applyAsync(exit), /\(.+\)/],
+          ["Deno.exit", () => one.applyAsync(exit), /because it .+/],
           ["abort", async () => {
             const ar = one.applyAsync(forever);
             await until(
@@ -315,7 +315,7 @@ Deno.test("after a restart, a missing name says that the engine restarted since 
           pulled.message,
           new RegExp(
             `kept was pushed to engine ${id} at ${CLOCK}; since then engine ` +
-              `${id} restarted at ${CLOCK} \\(.+\\), and a restart loses an ` +
+              `${id} restarted at ${CLOCK} because .+, and a restart loses an ` +
               `engine's globals\\. Push kept again\\.`,
           ),
           `${kind} ${how}`,
@@ -351,4 +351,52 @@ Deno.test("after a restart, a missing name says that the engine restarted since 
       }
     }
   });
+});
+
+Deno.test("after a remote engine reconnects, a missing name says that it restarted since it was pushed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_execute_" });
+  try {
+    await withClient({ workers: 0, listen: true }, async (client) => {
+      const path = `${dir}/conn.json`;
+      await client.writeConnectionFile(path);
+      const engine = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--config",
+          new URL("../deno.json", import.meta.url).pathname,
+          new URL("../engine/mod.ts", import.meta.url).pathname,
+          "--file",
+          path,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        await client.waitForEngines(1, { timeoutMs: HANG_MS });
+        const one = client.view(0);
+        assert.equal(client.engines()[0].kind, "remote");
+        await one.push({ kept: 1 });
+        // The task thread dies: the client drops the engine, which
+        // connects again with a fresh thread (and no globals).
+        await one.applyAsync(exit).then(() => {}, () => {});
+        await restarted(client, 0, 0);
+        const e = await errorOf(one.pull("kept"), "pull after reconnect");
+        assert.ok(e instanceof RemoteError, String(e));
+        assert.match(
+          e.message,
+          new RegExp(
+            `kept was pushed to engine 0 at ${CLOCK}; since then engine 0 ` +
+              `restarted at ${CLOCK} because .+, and a restart loses`,
+          ),
+        );
+      } finally {
+        engine.kill("SIGKILL");
+        await engine.status;
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

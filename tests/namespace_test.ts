@@ -148,7 +148,7 @@ Deno.test("GlobalsLedger hints only when the engine lost what was set", () => {
   for (const info of [missing("x"), pulled("x")]) {
     assert.match(
       ledger.hint(3, info)!,
-      /^x was pushed to engine 3 at \d\d:\d\d:\d\d; since then engine 3 restarted at \d\d:\d\d:\d\d \(it missed 3 heartbeats in a row\), and a restart loses an engine's globals\. Push x again\.$/,
+      /^x was pushed to engine 3 at \d\d:\d\d:\d\d; since then engine 3 restarted at \d\d:\d\d:\d\d because it missed 3 heartbeats in a row, and a restart loses an engine's globals\. Push x again\.$/,
     );
   }
   // Another name: the hint says what was set last, and when.
