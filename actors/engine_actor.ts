@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CROSSES } from "../transport/crossable.ts";
 import { Actor } from "./actor.ts";
 import type { EngineLink } from "./engine_link.ts";
 import { GlobalsLedger } from "./globals_ledger.ts";
@@ -621,10 +622,14 @@ export class EngineActor extends Actor<EngineMessage> {
 }
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
+  const text = messageOf(error);
+  // The views refuse most such values at the call; what is left here is
+  // what only this engine's transport cannot carry (`crossable.ts`).
+  const advice = text.includes("What crosses")
+    ? ""
+    : ` Pass plain data: ${CROSSES}.`;
   return new TypeError(
-    `task ${taskId} could not be sent to engine ${engineId}: ` +
-      `${messageOf(error)}. ` +
-      "Arguments must be structured-cloneable data (no functions, class " +
-      "instances with private state, or sockets); pass plain values.",
+    `task ${taskId} could not be sent to engine ${engineId}: ${text}.` +
+      advice,
   );
 }

@@ -7,6 +7,7 @@
 
 import type { EnginePort } from "./engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
+import { checkCrossable } from "../transport/crossable.ts";
 import { type ErrorInfo, messageOf, toErrorInfo } from "./errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
@@ -163,13 +164,31 @@ export class TaskRunner {
     const base = { t: "done", taskId, started, completed } as const;
     if (outcome.ok) {
       try {
+        // Structured clone would strip a class instance to `{}` silently.
+        checkCrossable(
+          outcome.value,
+          message.mode === "map"
+            ? "this map chunk's results"
+            : "the task's result",
+        );
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+    }
+    if (outcome.ok) {
+      try {
         this.#port.post({ ...base, ok: true, value: outcome.value });
         return;
       } catch (error) {
         outcome = { ok: false, error: unsendableResult(outcome.value, error) };
       }
     }
-    this.#port.post({ ...base, ok: false, error: explain(outcome.error) });
+    const source = message.fn.kind === "source" ? message.fn.source : "";
+    this.#port.post({
+      ...base,
+      ok: false,
+      error: explain(outcome.error, source),
+    });
   }
 
   #compile(source: string): (...args: unknown[]) => unknown {
@@ -234,6 +253,7 @@ export class TaskRunner {
           `publishData({ a, i }); it got ${describeType(data)}`,
       );
     }
+    checkCrossable(data, "the data given to publishData()");
     this.#calls++;
     if (this.#pending === undefined && this.#hasRoom()) {
       this.#send(data);
@@ -320,17 +340,32 @@ function cloneForLater(data: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Adds troupe's hint to the errors users meet most. */
-function explain(thrown: unknown): ErrorInfo {
+function explain(thrown: unknown, source: string): ErrorInfo {
   const info = toErrorInfo(thrown);
   const undefinedName = thrown instanceof ReferenceError &&
     /^(\S+) is not defined$/.exec(thrown.message)?.[1];
-  if (undefinedName) {
+  if (undefinedName && isCalled(undefinedName, source)) {
+    // A function or class cannot be passed or pushed: say what works.
+    info.message += `. A shipped function cannot use the client's ` +
+      `functions or classes: define ${undefinedName} inside the shipped ` +
+      `function, or put the task in a module that defines or imports ` +
+      `${undefinedName} and run it with moduleFunction(new URL(` +
+      `"./tasks.ts", import.meta.url), "task"): the engines import that ` +
+      `module themselves. Functions cannot be passed as arguments or pushed.`;
+  } else if (undefinedName) {
     info.message += `. A shipped function cannot use variables of the ` +
       `client: pass ${undefinedName} as an argument ` +
       `(view.applyAsync(fn, ${undefinedName})) or push it to the engines ` +
       `first.`;
   }
   return info;
+}
+
+/** Whether `source` calls `name` (or constructs it) rather than reads it. */
+function isCalled(name: string, source: string): boolean {
+  const escaped = name.replace(/[$]/g, "\\$");
+  return new RegExp(`(?<![\\w$.])${escaped}\\s*(\\?\\.\\s*)?[(\`]`)
+    .test(source);
 }
 
 function unsendableResult(value: unknown, error: unknown): TypeError {

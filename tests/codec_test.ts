@@ -224,6 +224,18 @@ Deno.test("codec: objects with a type", async (t) => {
     same({ m: new Map([["a", new Map([["b", new Map([["c", 1]])]])]]) });
   });
 
+  await t.step("RegExp, with its flags", () => {
+    for (
+      const re of [/a+b/, /^\d{2,}$/gimsuy, new RegExp("", "d"), /[\/\\]/u]
+    ) {
+      const back = roundTrip(re);
+      assert.ok(back instanceof RegExp);
+      assert.equal(back.source, re.source);
+      assert.equal(back.flags, re.flags);
+    }
+    same({ r: [/x/g, new Map([["k", /y/i]])] });
+  });
+
   await t.step("Set", () => {
     same(new Set());
     same(new Set([1, "1", null, undefined, 3n, new Set([new Map()])]));
@@ -509,14 +521,10 @@ Deno.test("codec: arrays and nested structures", async (t) => {
     assert.deepStrictEqual(decodeValue(first), { a: 1, s: "first" });
   });
 
-  await t.step("class instances travel as their own properties", () => {
-    class Point {
-      constructor(public x: number, public y: number) {}
-      norm() {
-        return Math.hypot(this.x, this.y);
-      }
-    }
-    assert.deepStrictEqual(roundTrip(new Point(1, 2)), { x: 1, y: 2 });
+  await t.step("shared objects arrive as copies, each in its place", () => {
+    const shared = { n: 1 };
+    const back = roundTrip({ a: shared, b: [shared, shared] });
+    assert.deepStrictEqual(back, { a: { n: 1 }, b: [{ n: 1 }, { n: 1 }] });
   });
 });
 
@@ -539,25 +547,78 @@ Deno.test("codec: functions and symbols are refused with a path", async (t) => {
   const sym = Symbol("s");
 
   await t.step("at the top level", () => {
-    refused(fn, "value", "function");
-    refused(sym, "value", "symbol");
-    refused(class {}, "value", "function");
+    refused(fn, "the message is a function (fn)", "function");
+    refused(sym, "the message is a symbol", "symbol");
+    refused(class {}, "the message is a class", "class");
   });
 
   await t.step("in objects, arrays, Maps and Sets", () => {
-    refused({ a: { b: [1, fn] } }, "value.a.b[1]", "function");
-    refused([0, [0, 0, sym]], "value[1][2]", "symbol");
-    refused({ m: new Map([["k", fn]]) }, "value.m.get(k)", "function");
+    refused({ a: { b: [1, fn] } }, "at .a.b[1],", "function");
+    refused([0, [0, 0, sym]], "at [1][2],", "symbol");
+    refused({ m: new Map([["k", fn]]) }, 'at .m.get("k"),', "function");
     refused(new Map([[fn, 1]]), "Map key", "function");
     refused(new Set([1, sym]), "Set item", "symbol");
-    refused({ method: fn, ok: 1 }, "value.method", "function");
-    refused(new Map([[1, new Set([{ f: fn }])]]), "value.get(1)", "function");
+    refused({ method: fn, ok: 1 }, "at .method,", "function");
+    refused(
+      new Map([[1, new Set([{ f: fn }])]]),
+      "at .get(1) (a Set item).f,",
+      "function",
+    );
+    refused({ "a-b": fn }, 'at ["a-b"],', "function");
+  });
+
+  await t.step(
+    "class instances and host objects, which msgpack would flatten",
+    () => {
+      class Point {
+        constructor(public x: number, public y: number) {}
+        norm() {
+          return Math.hypot(this.x, this.y);
+        }
+      }
+      refused(
+        { p: new Point(1, 2) },
+        "at .p, is an instance of class Point",
+        "{ ...value }",
+      );
+      refused(
+        [new AbortController().signal],
+        "at [0], is an AbortSignal",
+        "on the engine",
+      );
+      refused(
+        { r: new Response("x") },
+        "at .r, is a Response",
+        "on the engine",
+      );
+      refused({ u: new URL("https://example.com") }, "is an URL", "plain data");
+      refused({ w: new WeakMap() }, "is a WeakMap", "What crosses");
+      refused({ p: Promise.resolve(1) }, "is a Promise", "Await it");
+      refused([new Number(1)], "is a Number object", "valueOf");
+      refused(new Map([[1, new Point(0, 0)]]), "at .get(1),", "class Point");
+    },
+  );
+
+  await t.step("what only a thread can share: shared memory and cycles", () => {
+    refused(
+      { s: new SharedArrayBuffer(8) },
+      "at .s, is a SharedArrayBuffer",
+      "Worker engines",
+    );
+    // A typed array over shared memory is copied, as any typed array.
+    same({ v: new Int32Array(new SharedArrayBuffer(8)) });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: cyclic };
+    refused(cyclic, "at .self.back, is a reference back", "cycle");
+    const list: unknown[] = [];
+    list.push(list);
+    refused(list, "at [0], is a reference back", "cycle");
   });
 
   await t.step("deep inside (70 levels)", () => {
     let deep: unknown = { f: fn };
     for (let i = 0; i < 70; i++) deep = [deep];
-    refused(deep, ".f", "function");
+    refused(deep, "][0].f,", "function");
   });
 
   await t.step("nothing is encoded, and the codec still works", () => {
@@ -688,6 +749,6 @@ Deno.test("codec: errors keep their cause and an AggregateError its errors", () 
 
   assert.throws(
     () => encodeValue(new Error("x", { cause: () => 1 })),
-    /value\.cause is a function/,
+    /at \.cause, is a function/,
   );
 });

@@ -10,6 +10,7 @@
  */
 
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+import { checkCrossable, OVER_MSGPACK } from "./crossable.ts";
 import { TYPED_ARRAYS, type TypedArrayConstructor } from "./typed_arrays.ts";
 
 /** Extension type numbers; see PROTOCOL.md. */
@@ -23,6 +24,7 @@ export const EXT = {
   dataView: 6,
   /** A `Date` whose time is NaN: msgpack's timestamp cannot say it. */
   invalidDate: 7,
+  regExp: 8,
   /** Typed arrays take 16 + their kind, so no payload byte names the kind. */
   typedArrayBase: 16,
 } as const;
@@ -89,6 +91,17 @@ codec.register({
   decode: (data) => reviveError(decodeValue(data) as ErrorFields),
 });
 codec.register({
+  type: EXT.regExp,
+  encode: (value) =>
+    value instanceof RegExp
+      ? encodeValue({ source: value.source, flags: value.flags })
+      : null,
+  decode: (data) => {
+    const { source, flags } = decodeValue(data) as RegExpFields;
+    return new RegExp(source, flags);
+  },
+});
+codec.register({
   type: EXT.invalidDate,
   encode: () => null, // Written by `TroupeEncoder`, before the timestamp.
   decode: () => new Date(NaN),
@@ -128,16 +141,14 @@ class TroupeEncoder extends Encoder {}
   };
 }
 
-/** msgpack's own nesting limit; deeper values are refused by it. */
-const MAX_DEPTH = 100;
-
 const encoder = new TroupeEncoder({ extensionCodec: codec });
 const decoder = new Decoder({ extensionCodec: codec });
 
 /**
  * Encodes `value` as msgpack with troupe's extension types. Throws a
- * `TypeError` naming what cannot be encoded (functions, symbols, class
- * instances are written as plain objects of their own properties).
+ * `TypeError` with the path to what cannot cross (`crossable.ts`): msgpack
+ * would otherwise write a function, a class instance or a host object as a
+ * map of its own properties, and loop on a cycle.
  *
  * @example
  * ```ts
@@ -147,12 +158,13 @@ const decoder = new Decoder({ extensionCodec: codec });
  * ```
  */
 export function encodeValue(value: unknown): Uint8Array {
-  checkEncodable(value, 0);
   // Extensions call back in: a shared encoder would overwrite its own
-  // buffer, so nested calls get an encoder of their own.
+  // buffer, so nested calls get an encoder of their own. Their values were
+  // checked with the whole message.
   if (encoding) {
     return new TroupeEncoder({ extensionCodec: codec }).encode(value);
   }
+  checkCrossable(value, "the message", OVER_MSGPACK);
   encoding = true;
   try {
     return encoder.encode(value);
@@ -214,6 +226,11 @@ interface ErrorFields {
   errors?: unknown[];
 }
 
+interface RegExpFields {
+  source: string;
+  flags: string;
+}
+
 const ERROR_TYPES: Record<string, ErrorConstructor> = {
   Error,
   TypeError,
@@ -233,43 +250,4 @@ function reviveError(fields: ErrorFields): Error {
   if (error.name !== fields.name) error.name = fields.name;
   if (fields.stack !== undefined) error.stack = fields.stack;
   return error;
-}
-
-/**
- * msgpack would write a function as an empty map and lose it silently;
- * refuse instead, as structured clone does, with the path to the value.
- */
-function checkEncodable(value: unknown, depth: number, path = "value"): void {
-  const type = typeof value;
-  if (type === "function" || type === "symbol") {
-    throw new TypeError(`${path} is a ${type}, which cannot be sent`);
-  }
-  if (type !== "object" || value === null || depth > MAX_DEPTH) return;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
-  if (value instanceof Date) return;
-  if (value instanceof Error) {
-    if ("cause" in value) {
-      checkEncodable(value.cause, depth + 1, `${path}.cause`);
-    }
-    if (value instanceof AggregateError) {
-      checkEncodable(value.errors, depth + 1, `${path}.errors`);
-    }
-    return;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      checkEncodable(value[i], depth + 1, `${path}[${i}]`);
-    }
-  } else if (value instanceof Map) {
-    for (const [k, v] of value) {
-      checkEncodable(k, depth + 1, `${path} (a Map key)`);
-      checkEncodable(v, depth + 1, `${path}.get(${String(k)})`);
-    }
-  } else if (value instanceof Set) {
-    for (const v of value) checkEncodable(v, depth + 1, `${path} (a Set item)`);
-  } else {
-    for (const [k, v] of Object.entries(value as object)) {
-      checkEncodable(v, depth + 1, `${path}.${k}`);
-    }
-  }
 }
