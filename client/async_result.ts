@@ -13,6 +13,7 @@ import {
   type ResultSummary,
 } from "./async_result_display.ts";
 import { holdProcess } from "./keep_alive.ts";
+import { type FailureWatch, unobservedReport } from "./unobserved_failures.ts";
 import type { TaskListener, TaskMetadata, TaskRecord } from "./task_record.ts";
 
 export {
@@ -43,6 +44,8 @@ export interface ResultPlan {
   items?: number[];
   /** Iterate as tasks complete rather than in order (maps). */
   unordered?: boolean;
+  /** Hears of a failure that nothing observed: the client's watch. */
+  watch?: FailureWatch;
 }
 
 /**
@@ -85,6 +88,9 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #indexOf: Map<TaskRecord, number> | undefined;
   /** Lets the process end once the result is complete. */
   #release: (() => void) | undefined;
+  /** Something looked at the outcome: a failure needs no report. */
+  #observed = false;
+  #withdrawReport: (() => void) | undefined;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -124,6 +130,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * not done in time; the tasks keep running.
    */
   async get(timeoutMs?: number): Promise<T> {
+    this.#observe();
     if (!(await this.wait(timeoutMs))) {
       throw new TimeoutError(
         `the result is not ready after ${timeoutMs} ms (${this.progress} of ` +
@@ -142,6 +149,16 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.get().then(onFulfilled, onRejected);
   }
 
+  /**
+   * As a promise's `catch`: `ar.catch(() => {})` handles or ignores a
+   * failure, and the client does not report it as unobserved.
+   */
+  catch<B = never>(
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<T | B> {
+    return this.get().catch(onRejected);
+  }
+
   /** `true` once every task has finished. */
   ready(): boolean {
     return this.#finishedRecords === this.#records.length;
@@ -149,12 +166,14 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   /** Resolves `true` once ready, or `false` if `timeoutMs` passes first. */
   async wait(timeoutMs?: number): Promise<boolean> {
+    this.#observe();
     if (this.ready()) return true;
     return (await within(this.#all.promise, timeoutMs)).done;
   }
 
   /** `true` if every task succeeded. Throws if they are not all done. */
   successful(): boolean {
+    this.#observe();
     if (!this.ready()) {
       throw new Error(
         "successful() needs a finished result; check ready() or await wait()",
@@ -184,6 +203,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   /** Per task: where it ran, when, and how it ended. A copy. */
   get metadata(): Shaped<TaskMetadata, Single> {
+    this.#observe(); // It holds each task's error.
     return this.#shape((r) => r.metadata);
   }
 
@@ -225,6 +245,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * `ordered: false`) as tasks complete. Throws the first error reached.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    this.#observe();
     const unordered = this.#plan.unordered ?? false;
     let next = 0;
     while (next < this.#records.length) {
@@ -249,6 +270,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * had finished keep their result. Resolves once every task has settled.
    */
   async abort(): Promise<void> {
+    this.#observe(); // The aborted tasks' failures are asked for.
     const unfinished = this.#records.filter((r) => !r.outcome);
     if (unfinished.length === 0) return;
     this.#plan.abort(new Set(unfinished.map((r) => r.taskId)));
@@ -321,6 +343,23 @@ export class AsyncResult<T, Single extends boolean = boolean>
     for (const stream of [...this.#streams ?? []]) stream.end();
     this.#all.resolve();
     this.#release?.();
+    const watch = this.#plan.watch;
+    if (this.#observed || !watch) return;
+    const failed = this.#records.flatMap((r) =>
+      r.outcome && !r.outcome.ok
+        ? [{ engineId: r.engineId, taskId: r.taskId, error: r.outcome.error }]
+        : []
+    );
+    if (failed.length > 0) {
+      this.#withdrawReport = watch.unobserved(this, unobservedReport(failed));
+    }
+  }
+
+  #observe(): void {
+    if (this.#observed) return;
+    this.#observed = true;
+    this.#withdrawReport?.();
+    this.#withdrawReport = undefined;
   }
 
   #total(): number {

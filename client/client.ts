@@ -28,6 +28,7 @@ import {
 } from "./dashboard.ts";
 import { DirectView } from "./direct_view.ts";
 import { holdProcess } from "./keep_alive.ts";
+import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
 import {
   type LoadBalancedOptions,
@@ -195,6 +196,7 @@ export class Client implements AsyncDisposable {
   #server: TcpServer | undefined;
   #dashboards = new Set<Dashboard>();
   #log: (line: string) => void;
+  #failures: UnobservedFailures;
   #scheduler: Scheduler;
   #key: string;
   #maxHeapMb: number;
@@ -206,6 +208,7 @@ export class Client implements AsyncDisposable {
     if (options.onEngineEvent) this.#listeners.add(options.onEngineEvent);
     this.#key = options.key ?? randomHex(32);
     this.#log = options.log ?? ((line) => console.warn(line));
+    this.#failures = new UnobservedFailures(this.#log);
     this.#supervisor = new Supervisor({
       registry: this.#registry,
       restart: options.restart,
@@ -217,6 +220,7 @@ export class Client implements AsyncDisposable {
       get: (engineId) => this.#supervisor.get(engineId),
       registry: this.#registry,
       nextTaskId: () => ++this.#taskCounter,
+      failures: this.#failures,
     };
     this.#scheduler = new Scheduler({
       engines: () => this.#supervisor.all(),
@@ -533,6 +537,8 @@ export class Client implements AsyncDisposable {
   #close(shutdown: boolean): Promise<void> {
     const release = holdProcess(); // Until every engine is gone.
     this.#closed ??= (async () => {
+      // Before closing fails the running tasks: those failures are ours.
+      this.#failures.close();
       await null; // `#closed` is set before the waiters look at it.
       for (const check of [...this.#waiters]) check();
       this.#scheduler.tell({ kind: "close" });

@@ -9,7 +9,7 @@ import { CompositeError, noEnginesMessage } from "../actors/errors.ts";
 import type { FunctionRef } from "../actors/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../actors/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
-import { checkArguments, type Engines, submit } from "./engines.ts";
+import { type Engines, submit } from "./engines.ts";
 import {
   bounds,
   checkColumns,
@@ -273,16 +273,15 @@ export class DirectView<Single extends boolean = boolean> {
     items?: number[],
   ): ResultPlan {
     const engines = this.#engines;
-    const argLists = engineIds.map((_, i) => argsFor(i));
-    checkArguments(argLists, { items, pushed: ref === PUSH });
     return {
       single,
       items,
+      watch: engines.failures,
       start: (listener) =>
         engineIds.map((engineId, i) => {
           const taskId = engines.nextTaskId();
           const record = new TaskRecord(engineId, taskId, listener);
-          submit(engines, record, ref, argLists[i], mode);
+          submit(engines, record, ref, argsFor(i), mode);
           return record;
         }),
       abort: (taskIds) => {

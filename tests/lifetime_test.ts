@@ -15,9 +15,10 @@ async function runFixture(
   name: string,
   args: string[] = [],
   hangMs = HANG_MS,
+  denoArgs: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `tests/fixtures/${name}`, ...args],
+    args: ["run", "-A", ...denoArgs, `tests/fixtures/${name}`, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -101,3 +102,30 @@ for (const kind of ["worker", "process"]) {
     assert.match(stdout, /"slept":1500/, "it ended before its task did");
   });
 }
+
+Deno.test("a failed result that nothing observed is reported once as a script ends without close()", async () => {
+  const { code, stdout, stderr } = await runFixture("unobserved_failure.ts", [
+    "exit",
+  ]);
+  assert.equal(code, 0, `the script failed:\n${stdout}\n${stderr}`);
+  const reports = stderr.split("\n").filter((l) => l.startsWith("troupe: "));
+  assert.equal(reports.length, 1, stderr);
+  assert.match(
+    reports[0],
+    /^troupe: task \d+ on engine 0 failed, and nothing awaited the AsyncResult: RemoteError: .*nobody looks at this\. Await it .* ar\.catch\(\(\) => \{\}\) to ignore it\.$/,
+  );
+});
+
+Deno.test("a failed result that nothing observed is reported once when it is garbage-collected", async () => {
+  const { code, stdout, stderr } = await runFixture(
+    "unobserved_failure.ts",
+    ["gc"],
+    HANG_MS,
+    ["--v8-flags=--expose-gc"],
+  );
+  assert.equal(code, 0, `the script failed:\n${stdout}\n${stderr}`);
+  const { taskId, collected, all } = JSON.parse(stdout.trim());
+  assert.equal(collected.length, 1, "not reported when collected");
+  assert.match(collected[0], new RegExp(`^troupe: task ${taskId} on engine 0`));
+  assert.equal(all.length, 1, "reported again at close()");
+});
