@@ -9,7 +9,7 @@ import { CompositeError, noEnginesMessage } from "../actors/errors.ts";
 import type { FunctionRef } from "../actors/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../actors/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
-import { type Engines, submit } from "./engines.ts";
+import { checkArguments, type Engines, submit } from "./engines.ts";
 import {
   bounds,
   checkColumns,
@@ -273,6 +273,8 @@ export class DirectView<Single extends boolean = boolean> {
     items?: number[],
   ): ResultPlan {
     const engines = this.#engines;
+    const argLists = engineIds.map((_, i) => argsFor(i));
+    checkArguments(argLists, { items, pushed: ref === PUSH });
     return {
       single,
       items,
@@ -281,7 +283,7 @@ export class DirectView<Single extends boolean = boolean> {
         engineIds.map((engineId, i) => {
           const taskId = engines.nextTaskId();
           const record = new TaskRecord(engineId, taskId, listener);
-          submit(engines, record, ref, argsFor(i), mode);
+          submit(engines, record, ref, argLists[i], mode);
           return record;
         }),
       abort: (taskIds) => {

@@ -9,6 +9,7 @@ import type { FunctionRef } from "../actors/messages.ts";
 import type { PublicationSink, Registry } from "../actors/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
+import { checkCrossable } from "../transport/crossable.ts";
 
 /**
  * The client's engines as views see them.
@@ -32,6 +33,88 @@ export interface Engines {
   nextTaskId(): number;
   /** Where results report failures that nothing observed. */
   readonly failures: FailureWatch;
+}
+
+/**
+ * How a view's tasks take their arguments, so that a refused value is named
+ * as the caller wrote it.
+ *
+ * @example
+ * ```ts
+ * import type { ArgumentLayout } from "./engines.ts";
+ * const chunks: ArgumentLayout = { items: [3, 3, 2] }; // a map of 8 items
+ * ```
+ */
+export interface ArgumentLayout {
+  /**
+   * A map's items per task: each task's arguments are then slices of the
+   * sequences, one per sequence, and `items` says where each starts.
+   */
+  items?: readonly number[];
+  /** The tasks set globals: their one argument is a `push` namespace. */
+  pushed?: boolean;
+}
+
+/**
+ * Refuses, before any task is sent, a value that would not arrive as it
+ * left (`transport/crossable.ts`): a `TypeError` that names where it is,
+ * what it is, what crosses and what to do. Every view checks its tasks
+ * here, so the call throws and nothing runs, as for a function that cannot
+ * be shipped.
+ *
+ * @example
+ * ```ts
+ * import { checkArguments } from "./engines.ts";
+ * checkArguments([[1, "two", { three: [3] }]]); // fine
+ * try {
+ *   checkArguments([[1, AbortSignal.timeout(10)]]);
+ * } catch (error) {
+ *   console.log((error as Error).message); // argument 2 is an AbortSignal, ...
+ * }
+ * ```
+ */
+export function checkArguments(
+  argsPerTask: readonly (readonly unknown[])[],
+  layout: ArgumentLayout = {},
+): void {
+  const { items, pushed } = layout;
+  let start = 0;
+  let previous: readonly unknown[] | undefined;
+  argsPerTask.forEach((args, task) => {
+    const first = start;
+    if (items) start += items[task];
+    // A view's tasks often share one argument list: check it once.
+    if (args === previous) return;
+    previous = args;
+    if (items) {
+      checkItems(args, first, args.length > 1);
+    } else if (pushed) {
+      const namespace = args[0] as Record<string, unknown>;
+      for (const name of Object.keys(namespace)) {
+        checkCrossable(namespace[name], `the value pushed as "${name}"`);
+      }
+    } else {
+      for (let i = 0; i < args.length; i++) {
+        checkCrossable(args[i], `argument ${i + 1}`);
+      }
+    }
+  });
+}
+
+/** A map's slices: items are numbered as in the whole sequence. */
+function checkItems(
+  slices: readonly unknown[],
+  start: number,
+  several: boolean,
+): void {
+  slices.forEach((slice, k) => {
+    if (ArrayBuffer.isView(slice)) return; // Numbers only.
+    const seq = slice as ArrayLike<unknown>;
+    const of = several ? ` of sequence ${k + 1}` : "";
+    for (let i = 0; i < seq.length; i++) {
+      checkCrossable(seq[i], `item ${start + i}${of}`);
+    }
+  });
 }
 
 /**

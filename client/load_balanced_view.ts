@@ -7,7 +7,7 @@
 
 import type { ScheduledTask, Scheduler } from "../actors/scheduler.ts";
 import { AsyncResult, TaskRecord } from "./async_result.ts";
-import type { Engines } from "./engines.ts";
+import { checkArguments, type Engines } from "./engines.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
 import {
   bounds,
@@ -232,6 +232,7 @@ export class LoadBalancedView {
     const scheduler = this.#scheduler;
     const none = scheduler.unrunnable();
     if (none) throw new Error(none);
+    checkArguments(argsPerTask, { items });
     const { retries, timeoutMs, highWaterMark } = this.#options;
     return new AsyncResult({
       single,
