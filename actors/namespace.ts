@@ -206,7 +206,11 @@ async function explain(
   }
   const redeclared = error instanceof SyntaxError &&
     /^Identifier '(.+)' has already been declared$/.exec(error.message)?.[1];
-  if (line) error.message += ` (line ${line} of the executed code)`;
+  // A clash of declarations is found before the code runs, at its start:
+  // its frame's line is not the declaration's, and the name says enough.
+  if (line && !redeclared) {
+    error.message += ` (line ${line} of the executed code)`;
+  }
   if (redeclared && ENGINE_CONSTANTS.has(redeclared)) {
     error.message += `. ${redeclared} ${TAKEN}`;
   } else if (redeclared) {

@@ -52,11 +52,16 @@ Deno.test("execute sees what tasks see: engineId and publishData", async () => {
       "each engine's publication from execute",
       HANG_MS,
     );
-    // They are troupe's constants: declaring them again says so.
-    const e = await errorOf(dv.execute("var engineId = 3;"), "var engineId");
+    // They are troupe's constants: declaring them again says so (and
+    // names no wrong line: the clash is found before line 1 runs).
+    const e = await errorOf(
+      dv.execute("var a0 = 0;\n\nvar engineId = 3;"),
+      "var engineId",
+    );
     for (const r of remoteErrors(e)) {
       assert.equal(r.remoteName, "SyntaxError");
       assert.match(r.message, /engineId is troupe's own constant/);
+      assert.doesNotMatch(r.message, /line 1\b/);
     }
     assert.deepEqual(await dv.applySync(() => engineId), client.ids);
   });
