@@ -266,6 +266,24 @@ Deno.test("shared memory and cycles cross to Worker engines, and are refused by 
       await client.view(process.id).applySync(identity, shared.s),
       new Int32Array([7]),
     );
+
+    // The same for results: a cycle made on the engine.
+    const makeCycle = () => {
+      const ring: { next?: unknown } = {};
+      ring.next = { next: ring };
+      return ring;
+    };
+    const ring = await client.view(worker.id).applySync(makeCycle) as {
+      next: { next: unknown };
+    };
+    assert.equal(ring.next.next, ring, "a Worker engine returns the cycle");
+    const back = await errorOf(client.view(process.id).applyAsync(makeCycle));
+    assert.ok(back instanceof RemoteError, `${back.name}: ${back.message}`);
+    assert.match(back.remoteMessage, /could not be sent to the client/);
+    assert.match(
+      back.remoteMessage,
+      /\.value\.next\.next, is a reference back/,
+    );
     assert.equal(await client.view(process.id).applySync(() => 1), 1);
   });
 });
