@@ -4,6 +4,7 @@
  *
  *   deno task bench            # micro benchmarks, then this
  *   deno run -A bench/system.ts [--quick]
+ *   deno run -A bench/system.ts --sealed   # only sealed vs plain frames
  *
  * Nothing here asserts a time: the numbers are for people to read.
  *
@@ -218,6 +219,56 @@ async function rawNewWorkersMs(n: number): Promise<number> {
 
 // ---- troupe ----------------------------------------------------------------
 
+/**
+ * What sealing costs a process engine: the same figures with `encrypt` on
+ * and off, one engine each, measured back to back.
+ */
+async function sealedFigures(): Promise<void> {
+  const measure = async (encrypt: boolean) => {
+    const client = await Client.start({ workers: 0, processes: 1, encrypt });
+    try {
+      const one = client.view(client.ids[0]);
+      const noop = await timeEach(
+        N_LATENCY,
+        200,
+        () => one.applyAsync(() => 0),
+      );
+      const big = new Float64Array(BIG);
+      const ms = async (f: () => Promise<unknown>) =>
+        percentile(await timeEach(3, 1, f), 50) / 1000;
+      const mb = (BIG * 8) / 2 ** 20;
+      const push = mb / ((await ms(() => one.push({ big }))) / 1000);
+      const pull = mb / ((await ms(() => one.pull("big"))) / 1000);
+      return { noop, push, pull };
+    } finally {
+      await client.close();
+    }
+  };
+  const plain = await measure(false);
+  const sealed = await measure(true);
+  rows.push({
+    figure: "no-op round trip, process engine, sealed frames, p50 / p99",
+    troupe: pair(sealed.noop),
+    raw: `${pair(plain.noop)} plain, same run`,
+  });
+  rows.push({
+    figure:
+      "push / pull of an 80 MB Float64Array, process engine, sealed, MB/s",
+    troupe: `${fmt(sealed.push)} / ${fmt(sealed.pull)}`,
+    raw: `${fmt(plain.push)} / ${fmt(plain.pull)} plain, same run`,
+  });
+}
+
+if (Deno.args.includes("--sealed")) {
+  await sealedFigures();
+  console.log("\n| figure | troupe | plain frames |");
+  console.log("| --- | --- | --- |");
+  for (const r of rows) {
+    console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
+  }
+  Deno.exit(0);
+}
+
 async function troupeFigures(kind: "worker" | "process"): Promise<void> {
   const label = kind === "worker" ? "Worker engine" : "process engine";
   const start = performance.now();
@@ -394,6 +445,7 @@ const rawDenoMs = [await rawDenoStartMs(), await rawDenoStartMs()];
 console.error("measuring troupe…");
 await troupeFigures("worker");
 await troupeFigures("process");
+await sealedFigures();
 const eightMs = await startEightWorkersMs();
 const memory = await memoryWithManyPublishers();
 

@@ -82,6 +82,14 @@ export interface ClientOptions {
    */
   maxFrameBytes?: number;
   /**
+  /**
+   * Seal every frame to and from TCP engines after the handshake (AES-256-GCM
+   * under keys derived from `key` and the handshake's nonces): nothing on
+   * the network can read a task or inject one. Defaults to `true` when the
+   * listener binds anything but a loopback address (127.0.0.0/8, `::1`,
+   * `localhost`), `false` on loopback, where plain frames are faster.
+   */
+  encrypt?: boolean;
    * Where the client reports what it drops (unauthenticated peers, broken
    * frames). Defaults to `console.warn`. Never given the key.
    */
@@ -271,6 +279,7 @@ export class Client implements AsyncDisposable {
       }
     }
     const client = new Client(options, workers + processes);
+        encrypt: options.encrypt,
     try {
       for (let engineId = 0; engineId < workers; engineId++) {
         client.#supervisor.startEngine(
@@ -291,6 +300,11 @@ export class Client implements AsyncDisposable {
         timeoutMs: options.startTimeoutMs ?? 60_000,
       });
     } catch (error) {
+    if (options.encrypt !== undefined && typeof options.encrypt !== "boolean") {
+      throw new TypeError(
+        `encrypt must be true or false, got ${Deno.inspect(options.encrypt)}`,
+      );
+    }
       await client.close();
       throw error;
     }
@@ -623,6 +637,8 @@ export class Client implements AsyncDisposable {
         spawned.link.attach(conn, this.#log);
         return;
       }
+        // The user asked for plain frames, off loopback too.
+        ...(server.encrypt ? [] : ["--allow-plain"]),
     }
     const link: EngineTcpLink = new TcpLink();
     link.unref();

@@ -122,6 +122,7 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   processes: true,
   listen: true,
   key: true,
+  encrypt: true,
   maxFrameBytes: true,
   log: true,
   restart: true,

@@ -11,7 +11,9 @@
  * proves it holds the key (the key never crosses the wire), registers, runs
  * tasks, and when its connection drops, retries with backoff until the client
  * is back (stop it with Ctrl-C). A process that a client started itself
- * (`--spawned`) exits instead when its connection drops.
+ * (`--spawned`) exits instead when its connection drops. An engine that
+ * reaches its client on an address that is not loopback requires sealed
+ * (encrypted, authenticated) frames, unless started with `--allow-plain`.
  *
  * @module
  */
@@ -23,6 +25,7 @@ import {
   joinClient,
 } from "../transport/handshake.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
+import { isLoopback } from "../transport/loopback.ts";
 import { Relay } from "./relay.ts";
 
 /** What an engine process needs to reach its client. */
@@ -41,12 +44,18 @@ export interface EngineArgs {
   spawned: boolean;
   /** Heap limit of the task thread, in MiB. */
   maxHeapMb?: number;
+  /**
+   * Turn down a client that offers plain frames. `true` when `hostname` is
+   * not loopback, unless `--allow-plain`: an engine runs what arrives.
+   */
+  requireSealed: boolean;
 }
 
 /**
  * Reads the command line: `--file PATH`, or `--connect HOST:PORT` with
  * `--key KEY`; a client that starts the process adds `--spawned` and writes
- * `{ key, token }` as JSON to its stdin.
+ * `{ key, token }` as JSON to its stdin. `--allow-plain` lets an engine that
+ * reaches its client off loopback accept plain frames.
  *
  * @example
  * ```ts
@@ -60,7 +69,7 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === "--spawned") switches.add(flag);
+    if (flag === "--spawned" || flag === "--allow-plain") switches.add(flag);
     else if (["--file", "--connect", "--key", "--max-heap-mb"].includes(flag)) {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -68,7 +77,8 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
     } else {
       throw new Error(
         `unknown option ${flag}. Use --file conn.json, or --connect ` +
-          "HOST:PORT --key KEY",
+          "HOST:PORT --key KEY (and --allow-plain to accept a client " +
+          "that does not encrypt)",
       );
     }
   }
@@ -119,6 +129,7 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
     token,
     spawned: switches.has("--spawned"),
     maxHeapMb: heap ? Number(heap) : undefined,
+    requireSealed: !switches.has("--allow-plain") && !isLoopback(hostname),
   };
 }
 
@@ -154,17 +165,26 @@ export async function serveEngine(args: EngineArgs): Promise<number> {
         port: args.port,
       });
       conn = new FramedConnection(socket, HANDSHAKE_MAX_FRAME_BYTES);
-      engineId = await joinClient(conn, args.key, {
-        engineId,
-        token: args.token,
-        pid: Deno.pid,
-        hostname: Deno.hostname(),
-      }, 10_000);
+      engineId = await joinClient(
+        conn,
+        args.key,
+        {
+          engineId,
+          token: args.token,
+          pid: Deno.pid,
+          hostname: Deno.hostname(),
+        },
+        10_000,
+        args.requireSealed,
+      );
       conn.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
       delay = 100;
       // A client-started engine is the client's business to report.
       if (!args.spawned) {
-        log(`engine ${engineId} registered with ${args.hostname}:${args.port}`);
+        log(
+          `engine ${engineId} registered with ${args.hostname}:${args.port}` +
+            (conn.sealed ? " (frames sealed)" : " (frames plain)"),
+        );
       }
       const why = await new Relay(conn, engineId, args.maxHeapMb).closed;
       if (why === "stop") return 0;

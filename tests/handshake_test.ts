@@ -72,6 +72,9 @@ const label = (side: "engine" | "client") =>
 
 const nonce = () => crypto.getRandomValues(new Uint8Array(32));
 
+/** The byte both proofs end with: whether frames are sealed. */
+const flag = (sealed: unknown) => new Uint8Array([sealed === true ? 1 : 0]);
+
 /** A `TcpServer` on 127.0.0.1 that records what happens to it. */
 function startServer(
   options: Partial<TcpServerOptions> & { engineId?: number } = {},
@@ -274,7 +277,13 @@ async function rawAuth(
     t: "auth",
     version: options.version ?? PROTOCOL_VERSION,
     nonce: engineNonce,
-    mac: await hmac(key, label("engine"), clientNonce, engineNonce),
+    mac: await hmac(
+      key,
+      label("engine"),
+      clientNonce,
+      engineNonce,
+      flag(greeting.sealed),
+    ),
     engine: options.hello ?? {},
   });
   return { clientNonce, engineNonce };
@@ -331,6 +340,7 @@ async function assertJoinFails(
  */
 async function sendHello(
   conn: FramedConnection,
+  sealed = false,
 ): Promise<{ clientNonce: Uint8Array; auth: Frame }> {
   const clientNonce = nonce();
   const auth = nextValue(conn);
@@ -339,6 +349,7 @@ async function sendHello(
     protocol: "troupe",
     version: PROTOCOL_VERSION,
     nonce: clientNonce,
+    sealed,
   });
   return { clientNonce, auth: await auth as Frame };
 }
@@ -438,11 +449,18 @@ Deno.test("handshake: a real engine registers", async (t) => {
         assert.equal(welcome.engineId, 5);
         assert.deepEqual(
           welcome.mac,
-          await hmac(KEY, label("client"), engineNonce, clientNonce),
+          await hmac(
+            KEY,
+            label("client"),
+            engineNonce,
+            clientNonce,
+            flag(false),
+          ),
         );
         const hello = peer.frames[0];
         assert.equal(hello.protocol, "troupe");
         assert.equal(hello.version, PROTOCOL_VERSION);
+        assert.equal(hello.sealed, false, "plain on loopback by default");
         assert.equal((hello.nonce as Uint8Array).byteLength, 32);
         assertNoKey(peer.bytes, "what a registered engine received");
         await h.engineCount(1);
@@ -519,7 +537,13 @@ Deno.test("handshake: who holds the key", async (t) => {
         await conn.send({
           t: "welcome",
           engineId: 1,
-          mac: await hmac("a-guess", label("client"), engineNonce, clientNonce),
+          mac: await hmac(
+            "a-guess",
+            label("client"),
+            engineNonce,
+            clientNonce,
+            flag(false),
+          ),
         });
       }, /the client does not hold the key/);
     },
@@ -541,7 +565,13 @@ Deno.test("handshake: who holds the key", async (t) => {
       const engineNonce = auth.nonce as Uint8Array;
       await conn.send({
         t: "welcome",
-        mac: await hmac(KEY, label("client"), engineNonce, clientNonce),
+        mac: await hmac(
+          KEY,
+          label("client"),
+          engineNonce,
+          clientNonce,
+          flag(false),
+        ),
       });
     }, /gave no engine id/);
   });
@@ -585,6 +615,11 @@ Deno.test("handshake: who holds the key", async (t) => {
   );
 });
 
+const OTHER_VERSION = PROTOCOL_VERSION + 1;
+const VERSION_MISMATCH = new RegExp(
+  `version ${OTHER_VERSION}.*speaks ${PROTOCOL_VERSION}`,
+);
+
 Deno.test("handshake: protocol versions", async (t) => {
   await t.step(
     "an engine on another version is refused, naming both",
@@ -592,15 +627,20 @@ Deno.test("handshake: protocol versions", async (t) => {
       const h = startServer();
       const peer = await RawPeer.connect(h.port);
       try {
-        await rawAuth(peer, KEY, { version: 2 });
+        await rawAuth(peer, KEY, { version: OTHER_VERSION });
         const refused = await peer.nextFrame();
         assert.equal(refused.t, "refused");
-        assert.match(String(refused.reason), /version 2/);
-        assert.match(String(refused.reason), new RegExp(`${PROTOCOL_VERSION}`));
-        assert.match(String(refused.reason), /speaks 1/);
+        assert.match(
+          String(refused.reason),
+          new RegExp(`version ${OTHER_VERSION}`),
+        );
+        assert.match(
+          String(refused.reason),
+          new RegExp(`speaks ${PROTOCOL_VERSION}`),
+        );
         assert.equal(await peer.untilEnd(), "eof");
         await until(() => h.logs.length > 0, "a log line", 5000);
-        assert.match(h.linesFor(peer.localPort)[0], /version 2.*speaks 1/);
+        assert.match(h.linesFor(peer.localPort)[0], VERSION_MISMATCH);
         assert.equal(h.engines.length, 0);
         assertNoKey(peer.bytes, "what a wrong-version engine received");
       } finally {
@@ -615,10 +655,11 @@ Deno.test("handshake: protocol versions", async (t) => {
       await conn.send({
         t: "hello",
         protocol: "troupe",
-        version: 2,
+        version: OTHER_VERSION,
         nonce: nonce(),
+        sealed: false,
       });
-    }, /version 2.*speaks 1/);
+    }, VERSION_MISMATCH);
   });
 
   await t.step("joinClient refuses a server that is not troupe", async () => {
@@ -716,12 +757,21 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
     }[] = [
       {
         name: "a short nonce",
-        auth: () => ({ t: "auth", version: 1, nonce: nonce().slice(0, 5) }),
+        auth: () => ({
+          t: "auth",
+          version: PROTOCOL_VERSION,
+          nonce: nonce().slice(0, 5),
+        }),
         why: /nonce must be 32 bytes/,
       },
       {
         name: "a mac that is text",
-        auth: () => ({ t: "auth", version: 1, nonce: nonce(), mac: "x" }),
+        auth: () => ({
+          t: "auth",
+          version: PROTOCOL_VERSION,
+          nonce: nonce(),
+          mac: "x",
+        }),
         why: /the mac is not bytes/,
       },
       {

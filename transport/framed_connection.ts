@@ -12,9 +12,16 @@ import {
   frameHeader,
   HEADER_BYTES,
 } from "./frame.ts";
+import type { FrameSeal } from "./seal.ts";
 
 /** Bodies up to this size are written together with their header. */
 const COALESCE_BYTES = 64 * 1024;
+
+/**
+ * Sealed bytes read but not yet opened past which reading waits: a peer
+ * that sends faster than frames open must not fill memory.
+ */
+const MAX_OPENING_BYTES = 64 * 2 ** 20;
 
 /**
  * Reads and writes framed msgpack values on `conn`. Writes are queued and go
@@ -55,7 +62,12 @@ export class FramedConnection {
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
   #reading: Promise<void> | undefined;
   #onValue: ((value: unknown) => void) | undefined;
-  #held: unknown[] = [];
+  /** Bodies (opened, once sealed) that no handler has taken yet. */
+  #held: Uint8Array[] = [];
+  #seal: FrameSeal | undefined;
+  /** Opens in flight, chained so that values come out in frame order. */
+  #opening: Promise<void> = Promise.resolve();
+  #openingBytes = 0;
 
   /** Wraps `conn`; call `start()` to begin reading. */
   constructor(
@@ -74,8 +86,10 @@ export class FramedConnection {
    */
   set onValue(handler: ((value: unknown) => void) | undefined) {
     this.#onValue = handler;
-    while (this.#onValue && this.#held.length > 0) {
-      this.#onValue(this.#held.shift());
+    while (
+      this.#onValue && this.#held.length > 0 && this.#closeReason === undefined
+    ) {
+      this.#deliver(this.#held.shift()!);
     }
   }
 
@@ -97,6 +111,25 @@ export class FramedConnection {
   get broken(): boolean {
     return this.#broken;
   }
+  /** Whether frames are sealed (from the end of the handshake on). */
+  get sealed(): boolean {
+    return this.#seal !== undefined;
+  }
+
+  /**
+   * From now on every frame sent is sealed, and every frame received must
+   * be, including those received and not yet taken: the handshake calls this
+   * right after its last plain frame each way. A frame that fails to open
+   * closes the connection as broken, with the reason.
+   */
+  seal(seal: FrameSeal): void {
+    if (this.#seal) throw new Error("this connection is sealed already");
+    this.#seal = seal;
+    const held = this.#held;
+    this.#held = [];
+    for (const body of held) this.#open(body);
+  }
+
 
   /** Resolves once the connection has closed and reading has stopped. */
   get closed(): Promise<void> {
@@ -133,12 +166,22 @@ export class FramedConnection {
         new Error(`connection closed: ${this.#closeReason}`),
       );
     }
-    const parts = body.byteLength <= COALESCE_BYTES
-      ? [withHeader(body)]
-      : [frameHeader(body.byteLength), body];
-    const write = this.#tail.then(async () => {
-      for (const part of parts) await writeAll(this.#conn, part);
-    });
+    let write: Promise<void>;
+    if (this.#seal) {
+      // Sealing starts now, so that it overlaps the writes queued before.
+      const sealed = this.#seal.seal(body);
+      sealed.catch(() => {}); // Reported by `write`.
+      write = this.#tail.then(async () => {
+        for (const part of framed(await sealed)) {
+          await writeAll(this.#conn, part);
+        }
+      });
+    } else {
+      const parts = framed(body);
+      write = this.#tail.then(async () => {
+        for (const part of parts) await writeAll(this.#conn, part);
+      });
+    }
     this.#tail = write.catch((error) => this.close(`write failed: ${error}`));
     return write;
   }
@@ -173,16 +216,9 @@ export class FramedConnection {
         }
         for (const body of bodies) {
           if (this.#closeReason !== undefined) return;
-          let value: unknown;
-          try {
-            value = decodeValue(body);
-          } catch (error) {
-            throw new Error(
-              `a frame was not valid msgpack: ${messageOf(error)}`,
-            );
-          }
-          if (this.#onValue) this.#onValue(value);
-          else this.#held.push(value);
+          if (this.#seal) this.#open(body);
+          else if (this.#onValue) this.#deliver(body);
+          else this.#held.push(body);
         }
         if (broken !== undefined) throw broken;
       }
@@ -212,4 +248,58 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+        if (this.#openingBytes > MAX_OPENING_BYTES) await this.#opening;
 }
+      await this.#opening;
+      await this.#opening;
+
+  /** Opens `body` after the frames before it, then delivers or holds it. */
+  #open(body: Uint8Array): void {
+    const opened = this.#seal!.open(body);
+    opened.catch(() => {}); // Reported in order, below.
+    this.#openingBytes += body.byteLength;
+    this.#opening = this.#opening.then(async () => {
+      let plain: Uint8Array;
+      try {
+        plain = await opened;
+      } catch (error) {
+        this.#fail(messageOf(error));
+        return;
+      } finally {
+        this.#openingBytes -= body.byteLength;
+      }
+      if (this.#closeReason !== undefined) return;
+      if (this.#onValue) this.#deliver(plain);
+      else this.#held.push(plain);
+    });
+  }
+
+  /** Decodes a plain body for the handler; a broken one closes the connection. */
+  #deliver(body: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = decodeValue(body);
+    } catch (error) {
+      this.#fail(`a frame was not valid msgpack: ${messageOf(error)}`);
+      return;
+    }
+    try {
+      this.#onValue!(value);
+    } catch (error) {
+      this.#fail(messageOf(error));
+    }
+  }
+
+  /** The peer broke the protocol: close once, as broken, with why. */
+  #fail(reason: string): void {
+    if (this.#closeReason !== undefined) return;
+    this.#broken = true;
+    this.close(reason);
+  }
+}
+
+/** A frame's header and body as the writes that send them. */
+function framed(body: Uint8Array): Uint8Array[] {
+  return body.byteLength <= COALESCE_BYTES
+    ? [withHeader(body)]
+    : [frameHeader(body.byteLength), body];

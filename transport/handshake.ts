@@ -1,15 +1,18 @@
 /**
  * The handshake that opens every engine connection: each side proves it
- * holds the shared key (HMAC-SHA256 over fresh nonces from both sides), the
- * key itself never crossing the wire; then the engine registers.
+ * holds the shared key (HMAC-SHA256 over fresh nonces from both sides and
+ * whether frames are to be sealed), the key itself never crossing the wire;
+ * then the engine registers, and if the client asked for it every later
+ * frame is sealed (`seal.ts`).
  *
  * @module
  */
 
 import type { FramedConnection } from "./framed_connection.ts";
+import { FrameSeal } from "./seal.ts";
 
 /** The wire protocol's version; both sides must speak the same. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Handshake frames are small: a peer announcing more is dropped. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
@@ -60,9 +63,11 @@ export class HandshakeError extends Error {
 }
 
 /**
- * The client's side. Sends a nonce, checks the engine's proof, lets `decide`
- * pick the engine's id (it throws to refuse the engine), and proves its own
- * hold of the key. Rejects with a `HandshakeError` after `timeoutMs`.
+ * The client's side. Sends a nonce and whether frames will be `sealed`,
+ * checks the engine's proof, lets `decide` pick the engine's id (it throws
+ * to refuse the engine), and proves its own hold of the key; `conn` is
+ * sealed from then on if asked. Rejects with a `HandshakeError` after
+ * `timeoutMs`.
  *
  * @example
  * ```ts
@@ -89,6 +94,7 @@ export async function acceptEngine(
   key: string,
   decide: (hello: EngineHello) => number,
   timeoutMs: number,
+  sealed = false,
 ): Promise<{ engineId: number; hello: EngineHello }> {
   const mac = await hmacKey(key);
   const clientNonce = randomNonce();
@@ -99,6 +105,7 @@ export async function acceptEngine(
       protocol: "troupe",
       version: PROTOCOL_VERSION,
       nonce: clientNonce,
+      sealed,
     });
     const auth = expect(await next(), "auth");
     try {
@@ -109,10 +116,19 @@ export async function acceptEngine(
     }
     const engineNonce = nonce(auth.nonce);
     const proof = bytes(auth.mac, "mac");
-    const signed = concat(label("engine"), clientNonce, engineNonce);
+    const signed = concat(
+      label("engine"),
+      clientNonce,
+      engineNonce,
+      flag(sealed),
+    );
     if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
+      // The proof covers `sealed`: a relay that rewrote it lands here too.
       await refuse(conn, "it does not hold the key");
-      throw new HandshakeError("the engine does not hold the key");
+      throw new HandshakeError(
+        "the engine does not hold the key (or something between it and " +
+          "the client altered the handshake)",
+      );
     }
     const hello = (auth.engine ?? {}) as EngineHello;
     let engineId: number;
@@ -122,12 +138,24 @@ export async function acceptEngine(
       await refuse(conn, (error as Error).message);
       throw new HandshakeError((error as Error).message);
     }
-    const answer = concat(label("client"), engineNonce, clientNonce);
-    await conn.send({
+    const answer = concat(
+      label("client"),
+      engineNonce,
+      clientNonce,
+      flag(sealed),
+    );
+    const seal = sealed
+      ? await FrameSeal.derive(key, clientNonce, engineNonce, "client")
+      : undefined;
+    const welcomed = conn.send({
       t: "welcome",
       engineId,
       mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, answer)),
     });
+    // Before anything else is queued or read: `welcome` is the last plain
+    // frame each way.
+    if (seal) conn.seal(seal);
+    await welcomed;
     return { engineId, hello };
   } finally {
     next.stop();
@@ -137,7 +165,8 @@ export async function acceptEngine(
 /**
  * The engine's side: answers the client's nonce with its proof and its
  * `hello`, then checks the client's proof. Resolves with the id the client
- * gave it.
+ * gave it; `conn` is sealed from then on if the client asked (`conn.sealed`).
+ * With `requireSealed`, a client that offers plain frames is turned down.
  *
  * @example
  * ```ts
@@ -155,6 +184,7 @@ export async function joinClient(
   key: string,
   hello: EngineHello,
   timeoutMs: number,
+  requireSealed = false,
 ): Promise<number> {
   const mac = await hmacKey(key);
   const engineNonce = randomNonce();
@@ -166,7 +196,29 @@ export async function joinClient(
     }
     checkVersion(greeting.version);
     const clientNonce = nonce(greeting.nonce);
-    const signed = concat(label("engine"), clientNonce, engineNonce);
+    const sealed = greeting.sealed;
+    if (typeof sealed !== "boolean") {
+      throw new HandshakeError('the client\'s "hello" does not say "sealed"');
+    }
+    if (!sealed && requireSealed) {
+      throw new HandshakeError(
+        "the client offers plain frames and this engine requires sealed " +
+          "ones, as it reaches the client on an address that is not " +
+          "loopback: start the client with encrypt: true (the default when " +
+          "it listens on such an address), or this engine with --allow-plain",
+      );
+    }
+    // Derived while the client checks this side's proof.
+    const sealing = sealed
+      ? FrameSeal.derive(key, clientNonce, engineNonce, "engine")
+      : undefined;
+    sealing?.catch(() => {}); // Awaited below, unless the handshake fails.
+    const signed = concat(
+      label("engine"),
+      clientNonce,
+      engineNonce,
+      flag(sealed),
+    );
     await conn.send({
       t: "auth",
       version: PROTOCOL_VERSION,
@@ -175,7 +227,12 @@ export async function joinClient(
       engine: hello,
     });
     const welcome = expect(await next(), "welcome");
-    const answer = concat(label("client"), engineNonce, clientNonce);
+    const answer = concat(
+      label("client"),
+      engineNonce,
+      clientNonce,
+      flag(sealed),
+    );
     const proof = bytes(welcome.mac, "mac");
     if (!(await crypto.subtle.verify("HMAC", mac, proof, answer))) {
       throw new HandshakeError("the client does not hold the key");
@@ -183,6 +240,7 @@ export async function joinClient(
     if (!Number.isInteger(welcome.engineId)) {
       throw new HandshakeError("the client gave no engine id");
     }
+    if (sealing) conn.seal(await sealing);
     return welcome.engineId as number;
   } finally {
     next.stop();
@@ -297,6 +355,11 @@ function label(side: "engine" | "client"): Uint8Array {
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+/** The byte that binds the sealing choice into both proofs. */
+function flag(sealed: boolean): Uint8Array {
+  return new Uint8Array([sealed ? 1 : 0]);
+}
+
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const part of parts) {

@@ -13,6 +13,7 @@ import {
   HANDSHAKE_MAX_FRAME_BYTES,
 } from "./handshake.ts";
 import { LogLimiter } from "./log_limiter.ts";
+import { isLoopback } from "./loopback.ts";
 
 /** How a `TcpServer` listens. */
 export interface TcpServerOptions {
@@ -26,6 +27,11 @@ export interface TcpServerOptions {
   maxFrameBytes?: number;
   /** How long a peer has to authenticate, in ms. Defaults to 5000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Seal (encrypt and authenticate) every frame after the handshake.
+   * Defaults to `true` unless `hostname` is a loopback address.
+   */
+  encrypt?: boolean;
   /**
    * Picks the id of an engine that proved it holds the key; throws to refuse
    * it. Called before the engine is told its id.
@@ -73,6 +79,7 @@ export class TcpServer {
   /** Binds at once; throws if the address is taken. */
   constructor(options: TcpServerOptions) {
     this.#options = options;
+  #encrypt: boolean;
     this.#drops = new LogLimiter({
       log: (line) => this.#log(line),
       windowMs: options.logWindowMs,
@@ -84,6 +91,8 @@ export class TcpServer {
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 0,
       transport: "tcp",
+    this.#encrypt = options.encrypt ??
+      !isLoopback(options.hostname ?? "127.0.0.1");
     });
     this.#accepting = this.#accept();
   }
@@ -102,6 +111,11 @@ export class TcpServer {
    * Lets the process end while the server listens: a client waiting for
    * engines that may never come must not keep a finished script alive.
    * (Peers in their handshake hold it for the handshake's few milliseconds.)
+  /** Whether engines' frames are sealed after the handshake. */
+  get encrypt(): boolean {
+    return this.#encrypt;
+  }
+
    */
   unref(): void {
     this.#listener.unref();
@@ -143,6 +157,7 @@ export class TcpServer {
       this.#handshaking.delete(conn);
       if (this.#closed) {
         conn.close("the client closed");
+        this.#encrypt,
         return;
       }
       conn.maxFrameBytes = this.#options.maxFrameBytes ??
