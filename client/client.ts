@@ -77,12 +77,6 @@ export interface ClientOptions {
    */
   key?: string;
   /**
-   * Largest frame accepted from a TCP engine, in bytes; a larger one closes
-   * that engine's connection. Defaults to 256 MiB.
-   */
-  maxFrameBytes?: number;
-  /**
-  /**
    * Seal every frame to and from TCP engines after the handshake (AES-256-GCM
    * under keys derived from `key` and the handshake's nonces): nothing on
    * the network can read a task or inject one. Defaults to `true` when the
@@ -90,6 +84,12 @@ export interface ClientOptions {
    * `localhost`), `false` on loopback, where plain frames are faster.
    */
   encrypt?: boolean;
+  /**
+   * Largest frame accepted from a TCP engine, in bytes; a larger one closes
+   * that engine's connection. Defaults to 256 MiB.
+   */
+  maxFrameBytes?: number;
+  /**
    * Where the client reports what it drops (unauthenticated peers, broken
    * frames). Defaults to `console.warn`. Never given the key.
    */
@@ -249,6 +249,7 @@ export class Client implements AsyncDisposable {
         hostname: at.hostname,
         port: at.port,
         key: this.#key,
+        encrypt: options.encrypt,
         maxFrameBytes: options.maxFrameBytes,
         log: this.#log,
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
@@ -268,6 +269,11 @@ export class Client implements AsyncDisposable {
       checkOptions("the listen option", options.listen, LISTEN_OPTIONS);
     }
     checkOptions("the restart option", options.restart, RESTART_POLICY_OPTIONS);
+    if (options.encrypt !== undefined && typeof options.encrypt !== "boolean") {
+      throw new TypeError(
+        `encrypt must be true or false, got ${Deno.inspect(options.encrypt)}`,
+      );
+    }
     const workers = options.workers ??
       (options.processes ? 0 : navigator.hardwareConcurrency);
     const processes = options.processes ?? 0;
@@ -279,7 +285,6 @@ export class Client implements AsyncDisposable {
       }
     }
     const client = new Client(options, workers + processes);
-        encrypt: options.encrypt,
     try {
       for (let engineId = 0; engineId < workers; engineId++) {
         client.#supervisor.startEngine(
@@ -300,11 +305,6 @@ export class Client implements AsyncDisposable {
         timeoutMs: options.startTimeoutMs ?? 60_000,
       });
     } catch (error) {
-    if (options.encrypt !== undefined && typeof options.encrypt !== "boolean") {
-      throw new TypeError(
-        `encrypt must be true or false, got ${Deno.inspect(options.encrypt)}`,
-      );
-    }
       await client.close();
       throw error;
     }
@@ -595,6 +595,8 @@ export class Client implements AsyncDisposable {
         "--spawned",
         "--max-heap-mb",
         String(this.#maxHeapMb),
+        // The user asked for plain frames, off loopback too.
+        ...(server.encrypt ? [] : ["--allow-plain"]),
       ],
       // Secrets go through stdin: command lines are visible to every user.
       stdin: JSON.stringify({ key: this.#key, token, engineId }),
@@ -637,8 +639,6 @@ export class Client implements AsyncDisposable {
         spawned.link.attach(conn, this.#log);
         return;
       }
-        // The user asked for plain frames, off loopback too.
-        ...(server.encrypt ? [] : ["--allow-plain"]),
     }
     const link: EngineTcpLink = new TcpLink();
     link.unref();

@@ -93,24 +93,6 @@ export class FramedConnection {
     }
   }
 
-  /** The peer's address, as "host:port". */
-  get peer(): string {
-    const addr = this.#conn.remoteAddr as Deno.NetAddr;
-    return `${addr.hostname}:${addr.port}`;
-  }
-
-  /** Changes the largest frame accepted from now on. */
-  set maxFrameBytes(bytes: number) {
-    this.#decoder.maxFrameBytes = bytes;
-  }
-
-  /**
-   * `true` when the peer broke the protocol (an oversized or malformed
-   * frame), rather than closing or being closed.
-   */
-  get broken(): boolean {
-    return this.#broken;
-  }
   /** Whether frames are sealed (from the end of the handshake on). */
   get sealed(): boolean {
     return this.#seal !== undefined;
@@ -130,6 +112,24 @@ export class FramedConnection {
     for (const body of held) this.#open(body);
   }
 
+  /** The peer's address, as "host:port". */
+  get peer(): string {
+    const addr = this.#conn.remoteAddr as Deno.NetAddr;
+    return `${addr.hostname}:${addr.port}`;
+  }
+
+  /** Changes the largest frame accepted from now on. */
+  set maxFrameBytes(bytes: number) {
+    this.#decoder.maxFrameBytes = bytes;
+  }
+
+  /**
+   * `true` when the peer broke the protocol (an oversized or malformed
+   * frame), rather than closing or being closed.
+   */
+  get broken(): boolean {
+    return this.#broken;
+  }
 
   /** Resolves once the connection has closed and reading has stopped. */
   get closed(): Promise<void> {
@@ -221,37 +221,18 @@ export class FramedConnection {
           else this.#held.push(body);
         }
         if (broken !== undefined) throw broken;
+        if (this.#openingBytes > MAX_OPENING_BYTES) await this.#opening;
       }
+      await this.#opening;
       this.close("the peer closed the connection");
     } catch (error) {
+      await this.#opening;
       if (this.#closeReason === undefined) this.#broken = true;
       this.close(
         this.#closeReason ?? messageOf(error),
       );
     }
   }
-}
-
-function withHeader(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, HEADER_BYTES);
-  return frame;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.byteLength) {
-    written += await conn.write(bytes.subarray(written));
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-        if (this.#openingBytes > MAX_OPENING_BYTES) await this.#opening;
-}
-      await this.#opening;
-      await this.#opening;
 
   /** Opens `body` after the frames before it, then delivers or holds it. */
   #open(body: Uint8Array): void {
@@ -303,3 +284,22 @@ function framed(body: Uint8Array): Uint8Array[] {
   return body.byteLength <= COALESCE_BYTES
     ? [withHeader(body)]
     : [frameHeader(body.byteLength), body];
+}
+
+function withHeader(body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, body.byteLength);
+  frame.set(body, HEADER_BYTES);
+  return frame;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

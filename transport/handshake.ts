@@ -354,12 +354,12 @@ function label(side: "engine" | "client"): Uint8Array {
   return new TextEncoder().encode(`troupe ${side} proof\0`);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 /** The byte that binds the sealing choice into both proofs. */
 function flag(sealed: boolean): Uint8Array {
   return new Uint8Array([sealed ? 1 : 0]);
 }
 
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const part of parts) {

@@ -75,11 +75,11 @@ export class TcpServer {
   #accepting: Promise<void>;
   #closed = false;
   #drops: LogLimiter;
+  #encrypt: boolean;
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: TcpServerOptions) {
     this.#options = options;
-  #encrypt: boolean;
     this.#drops = new LogLimiter({
       log: (line) => this.#log(line),
       windowMs: options.logWindowMs,
@@ -87,12 +87,12 @@ export class TcpServer {
         `… and ${count(n, "more connection")} from other addresses or for ` +
         `other reasons dropped in the last ${seconds(ms)}`,
     });
+    this.#encrypt = options.encrypt ??
+      !isLoopback(options.hostname ?? "127.0.0.1");
     this.#listener = Deno.listen({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 0,
       transport: "tcp",
-    this.#encrypt = options.encrypt ??
-      !isLoopback(options.hostname ?? "127.0.0.1");
     });
     this.#accepting = this.#accept();
   }
@@ -107,15 +107,15 @@ export class TcpServer {
     return this.#listener.addr.port;
   }
 
-  /**
-   * Lets the process end while the server listens: a client waiting for
-   * engines that may never come must not keep a finished script alive.
-   * (Peers in their handshake hold it for the handshake's few milliseconds.)
   /** Whether engines' frames are sealed after the handshake. */
   get encrypt(): boolean {
     return this.#encrypt;
   }
 
+  /**
+   * Lets the process end while the server listens: a client waiting for
+   * engines that may never come must not keep a finished script alive.
+   * (Peers in their handshake hold it for the handshake's few milliseconds.)
    */
   unref(): void {
     this.#listener.unref();
@@ -153,11 +153,11 @@ export class TcpServer {
         key,
         (hello) => decide(hello, peer),
         this.#options.handshakeTimeoutMs ?? 5000,
+        this.#encrypt,
       );
       this.#handshaking.delete(conn);
       if (this.#closed) {
         conn.close("the client closed");
-        this.#encrypt,
         return;
       }
       conn.maxFrameBytes = this.#options.maxFrameBytes ??
