@@ -30,6 +30,7 @@ import { DirectView } from "./direct_view.ts";
 import { holdProcess } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
+import { randomHex } from "./random_hex.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -91,7 +92,8 @@ export interface ClientOptions {
   maxFrameBytes?: number;
   /**
    * Where the client reports what it drops (unauthenticated peers, broken
-   * frames). Defaults to `console.warn`. Never given the key.
+   * frames). Defaults to `console.warn`. Never given the key. Repeated
+   * drops of peers (one reason, one address) are one line every 10 s.
    */
   log?: (line: string) => void;
   /**
@@ -493,6 +495,7 @@ export class Client implements AsyncDisposable {
    * engine's state, and plots of what the engines publish, streamed to the
    * browser as it arrives (numeric arrays as lines, numbers over time,
    * anything else as text). It stops with the client, or with `close()`.
+   * Bound anywhere but loopback it needs a token, which its `url` carries.
    */
   async serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
     if (this.#closed) throw new Error("the client is closed");
@@ -672,13 +675,6 @@ export class Client implements AsyncDisposable {
 }
 
 type EngineTcpLink = TcpLink<ToEngine, FromEngine>;
-
-function randomHex(bytes: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-}
 
 function defaultHeapMb(workers: number): number {
   // Ask without prompting: a demo should not stop to ask for --allow-sys.

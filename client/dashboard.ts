@@ -1,12 +1,14 @@
 /**
  * The live dashboard: an HTTP server on 127.0.0.1 that shows every engine's
- * state and plots what the engines publish, as it arrives.
+ * state and plots what the engines publish, as it arrives. Who may read it
+ * is dashboard_access.ts's business.
  *
  * @module
  */
 
 import type { EngineEvent } from "../actors/engine_actor.ts";
 import type { PublicationRegistry } from "../actors/registry.ts";
+import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
@@ -24,10 +26,20 @@ import { checkOptions, type OptionNames } from "./options.ts";
  * ```
  */
 export interface DashboardOptions {
-  /** Interface to bind; `127.0.0.1` unless told otherwise. */
+  /**
+   * Interface to bind; `127.0.0.1` unless told otherwise. Bound anywhere
+   * but loopback, the dashboard needs a token (see `token`).
+   */
   hostname?: string;
   /** Port; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * The secret a request must carry (`?token=` in the URL, then a cookie
+   * the page keeps): at least 16 characters of A-Z, a-z, 0-9, - and _.
+   * Given, it is required on loopback too; left out, a dashboard bound
+   * anywhere but loopback makes a random one. `url` includes it.
+   */
+  token?: string;
   /**
    * How often the page is updated, in ms (default 250). Only the page is
    * throttled: engines publish at their own pace and nothing is lost, since
@@ -39,6 +51,7 @@ export interface DashboardOptions {
 const DASHBOARD_OPTIONS: OptionNames<DashboardOptions> = {
   hostname: true,
   port: true,
+  token: true,
   updateMs: true,
 };
 
@@ -55,7 +68,10 @@ const DASHBOARD_OPTIONS: OptionNames<DashboardOptions> = {
  * ```
  */
 export interface Dashboard {
-  /** The page's address, e.g. `http://127.0.0.1:8765/`. */
+  /**
+   * The page's address, e.g. `http://127.0.0.1:8765/`, with its token when
+   * it needs one (`http://0.0.0.0:8765/?token=…`).
+   */
   readonly url: string;
   /** Stops the server and ends every page's stream. */
   close(): Promise<void>;
@@ -93,6 +109,7 @@ export function serveDashboard(
   options: DashboardOptions = {},
 ): Promise<Dashboard> {
   checkOptions("serveDashboard options", options, DASHBOARD_OPTIONS);
+  if (options.token !== undefined) checkToken(options.token);
   const state = new DashboardState();
   const pages = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const stop = new AbortController();
@@ -150,15 +167,21 @@ export function serveDashboard(
     }
   }, options.updateMs ?? 250);
 
+  const requested = options.hostname ?? "127.0.0.1";
   const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
+    hostname: requested,
     port: options.port ?? 0,
     onListen: () => {},
   }, (request) => {
+    const refused = access.check(request);
+    if (refused) return refused;
     const { pathname } = new URL(request.url);
     if (pathname === "/") {
       return new Response(DASHBOARD_PAGE, {
-        headers: { "content-type": "text/html; charset=utf-8" },
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          ...access.headers(request),
+        },
       });
     }
     if (pathname !== "/events") {
@@ -179,15 +202,16 @@ export function serveDashboard(
       headers: {
         "content-type": "text/event-stream",
         "cache-control": "no-store",
+        ...access.headers(request),
       },
     });
   });
+  // Bound before any request can come: the handler runs from the next turn.
+  const access = dashboardAccess(requested, server.addr, options.token);
 
-  const { hostname, port } = server.addr;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   let closing: Promise<void> | undefined;
   return Promise.resolve({
-    url: `http://${host}:${port}/`,
+    url: access.url,
     close() {
       closing ??= (async () => {
         clearInterval(timer);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { engineId, publishData } from "../mod.ts";
-import { skipUnless, withClient } from "./helpers.ts";
+import { guard, skipUnless, withClient } from "./helpers.ts";
 
 // Debian's Chromium, unless TROUPE_CHROMIUM names another.
 const CHROMIUM = Deno.env.get("TROUPE_CHROMIUM") ?? "/usr/bin/chromium";
@@ -29,6 +29,28 @@ async function simulate(steps: number, everyMs: number) {
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return engineId;
+}
+
+/**
+ * Headless Chromium, quiet: no network of its own, nothing but the test.
+ * `evil.example` resolves to 127.0.0.1, as a rebinding attacker's name would.
+ */
+async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--host-resolver-rules=MAP evil.example 127.0.0.1",
+    ],
+  });
 }
 
 /** Reads Server-Sent Events until `done` says enough, or 10 s pass. */
@@ -116,22 +138,9 @@ Deno.test({
     browser.because,
   ignore: browser.ignore,
   async fn() {
-    const { chromium } = await import("playwright-core");
     await withClient({ workers: 2 }, async (client) => {
       const dashboard = await client.serveDashboard({ updateMs: 100 });
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({
           viewport: { width: 1400, height: 1000 },
@@ -179,6 +188,68 @@ Deno.test({
           { timeout: 10_000 },
         );
         assert.equal(await state.textContent(), "idle");
+      } finally {
+        await browser.close();
+        await dashboard.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "Chromium opens a dashboard bound off loopback at the address it " +
+    "printed, and is refused without its token" + browser.because,
+  ignore: browser.ignore,
+  async fn() {
+    await withClient({ workers: 2 }, async (client) => {
+      const dashboard = await client.serveDashboard({
+        hostname: "0.0.0.0",
+        updateMs: 100,
+      });
+      const browser = await launchChromium();
+      try {
+        // The printed address, reached on 127.0.0.1 (this test sends
+        // nothing off this host).
+        const printed = new URL(dashboard.url);
+        assert.ok(printed.searchParams.has("token"), dashboard.url);
+        printed.hostname = "127.0.0.1";
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const refused = await page.goto(`http://127.0.0.1:${printed.port}/`);
+        assert.equal(refused?.status(), 403);
+        assert.match(await page.textContent("body") ?? "", /needs its token/);
+
+        const opened = await page.goto(printed.href);
+        assert.equal(opened?.status(), 200);
+        // The page's own /events request carries the token as a cookie.
+        await page.waitForFunction(
+          `document.getElementById("status")?.textContent === "live" &&
+            document.querySelectorAll("#engines tr[data-engine]").length === 2`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        await guard(client.view().applyAsync(simulate, 3, 10), "simulate");
+        await page.locator('.chart[data-key="a"] svg').waitFor({
+          timeout: 10_000,
+        });
+        // A second page of the same browser context, without the token
+        // in its URL, is let in by the cookie alone.
+        const again = await context.newPage();
+        try {
+          const second = await again.goto(`http://127.0.0.1:${printed.port}/`);
+          assert.equal(second?.status(), 200);
+          // A name that resolves here but is not the dashboard's: refused,
+          // token or not.
+          printed.hostname = "evil.example";
+          const rebound = await again.goto(printed.href);
+          assert.equal(rebound?.status(), 403);
+          assert.match(
+            await again.textContent("body") ?? "",
+            /answers only at its own address/,
+          );
+        } finally {
+          await again.close();
+        }
       } finally {
         await browser.close();
         await dashboard.close();

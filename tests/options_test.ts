@@ -212,6 +212,7 @@ Deno.test("a client's methods and views refuse unknown options", async (t) => {
       assertUnknown(error, "updatems", "serveDashboard options", "updateMs", [
         "hostname",
         "port",
+        "token",
         "updateMs",
       ]);
     });
