@@ -168,13 +168,18 @@ export class FramedConnection {
     }
     let write: Promise<void>;
     if (this.#seal) {
-      // Sealing starts now, so that it overlaps the writes queued before.
-      const sealed = this.#seal.seal(body);
-      sealed.catch(() => {}); // Reported by `write`.
+      // Sealing starts now, so that it overlaps the writes queued before;
+      // a big frame's first records go out while the rest are sealed.
+      const { byteLength, records } = this.#seal.sealRecords(body);
+      for (const record of records) record.catch(() => {}); // See `write`.
       write = this.#tail.then(async () => {
-        for (const part of framed(await sealed)) {
-          await writeAll(this.#conn, part);
+        if (byteLength <= COALESCE_BYTES) {
+          // One record: a record is larger than the coalescing limit.
+          await writeAll(this.#conn, withHeader(await records[0]));
+          return;
         }
+        await writeAll(this.#conn, frameHeader(byteLength));
+        for (const record of records) await writeAll(this.#conn, await record);
       });
     } else {
       const parts = framed(body);

@@ -2,15 +2,21 @@
  * Sealed frames: after a handshake that asked for them, every frame body is
  * encrypted and authenticated with AES-256-GCM under keys that only the two
  * ends of that handshake can derive (HKDF-SHA256 from the shared key and
- * both nonces). The nonce is a per-direction frame counter that never
- * crosses the wire, so a frame that was injected, altered, replayed,
- * reordered or dropped fails to open.
+ * both nonces). A body is sealed in records of at most 1 MiB (so that a big
+ * frame seals on several threads and its first records are written while
+ * the rest are sealed); each record's nonce is a per-direction record
+ * counter that never crosses the wire, and each binds the frame's length, so
+ * a frame that was injected, altered, truncated, replayed, reordered or
+ * dropped fails to open.
  *
  * @module
  */
 
-/** Bytes that sealing adds to a frame body: the GCM tag. */
+/** Bytes that sealing adds to each record: the GCM tag. */
 export const SEAL_TAG_BYTES = 16;
+
+/** Plaintext bytes in each record of a sealed frame but its last. */
+export const SEAL_RECORD_BYTES: number = 2 ** 20;
 
 const NONCE_BYTES = 12;
 
@@ -54,9 +60,28 @@ export const SEAL_LABELS: {
 };
 
 /**
- * One end's sealing state: a key and a counter for each direction. `seal`
- * and `open` take their counter when called, not when they resolve, so
- * calls made in frame order may run concurrently (WebCrypto is async) as
+ * A frame body being sealed: its sealed length is known at once, its
+ * records come as they are sealed (send them in this order).
+ *
+ * @example
+ * ```ts
+ * import type { SealedFrame } from "./seal.ts";
+ * async function send(frame: SealedFrame, write: (b: Uint8Array) => Promise<void>) {
+ *   for (const record of frame.records) await write(await record);
+ * }
+ * ```
+ */
+export interface SealedFrame {
+  /** The sealed body's length: the frame's length prefix. */
+  byteLength: number;
+  /** Each record's ciphertext and tag, in order. */
+  records: Promise<Uint8Array>[];
+}
+
+/**
+ * One end's sealing state: a key and a record counter for each direction.
+ * `seal` and `open` take their counters when called, not when they resolve,
+ * so calls made in frame order may run concurrently (WebCrypto is async) as
  * long as their results are used in that order.
  *
  * @example
@@ -75,6 +100,8 @@ export class FrameSeal {
   #receiveKey: CryptoKey;
   #sent = 0;
   #received = 0;
+  /** Frames opened, for error messages (records are what nonces count). */
+  #frames = 0;
 
   private constructor(sendKey: CryptoKey, receiveKey: CryptoKey) {
     this.#sendKey = sendKey;
@@ -131,54 +158,118 @@ export class FrameSeal {
       : new FrameSeal(toClient, toEngine);
   }
 
-  /** Seals the next frame body to send: ciphertext, then the 16-byte tag. */
+  /**
+   * Seals the next frame body to send, record by record: each record is
+   * its ciphertext, then its 16-byte tag.
+   */
+  sealRecords(body: Uint8Array): SealedFrame {
+    const count = recordCount(body.byteLength);
+    const aad = lengthBytes(body.byteLength);
+    const records: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < count; i++) {
+      const iv = counterNonce(this.#sent++);
+      const part = body.subarray(
+        i * SEAL_RECORD_BYTES,
+        (i + 1) * SEAL_RECORD_BYTES,
+      ) as Uint8Array<ArrayBuffer>;
+      records.push(
+        crypto.subtle.encrypt(
+          { name: "AES-GCM", iv, additionalData: aad },
+          this.#sendKey,
+          part,
+        ).then((sealed) => new Uint8Array(sealed)),
+      );
+    }
+    return {
+      byteLength: body.byteLength + count * SEAL_TAG_BYTES,
+      records,
+    };
+  }
+
+  /** Seals the next frame body to send, as one buffer. */
   async seal(body: Uint8Array): Promise<Uint8Array> {
-    const iv = counterNonce(this.#sent++);
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv },
-      this.#sendKey,
-      body as Uint8Array<ArrayBuffer>,
-    );
-    return new Uint8Array(sealed);
+    const { byteLength, records } = this.sealRecords(body);
+    if (records.length === 1) return await records[0];
+    const out = new Uint8Array(byteLength);
+    let at = 0;
+    for (const record of await Promise.all(records)) {
+      out.set(record, at);
+      at += record.byteLength;
+    }
+    return out;
   }
 
   /**
    * Opens the next frame body received; rejects with a `SealError` if it is
-   * not the peer's next sealed frame.
+   * not the peer's next sealed frame, whole.
    */
   async open(body: Uint8Array): Promise<Uint8Array> {
-    const n = this.#received++;
-    const iv = counterNonce(n);
-    if (body.byteLength < SEAL_TAG_BYTES) {
+    const first = this.#received;
+    const frame = this.#frames++;
+    const sealedRecord = SEAL_RECORD_BYTES + SEAL_TAG_BYTES;
+    const count = Math.max(1, Math.ceil(body.byteLength / sealedRecord));
+    const plainBytes = body.byteLength - count * SEAL_TAG_BYTES;
+    // Counted before the checks: a frame that fails ends the connection.
+    this.#received += count;
+    if (plainBytes < 0 || recordCount(plainBytes) !== count) {
       throw new SealError(
-        `frame ${n} is ${body.byteLength} bytes, too short to be sealed`,
+        `frame ${frame} is ${body.byteLength} bytes, which no sealed frame ` +
+          "is (a plain frame injected, or a sealed one cut)",
       );
     }
-    try {
-      return new Uint8Array(
-        await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv },
+    const aad = lengthBytes(plainBytes);
+    const opened = Array.from(
+      { length: count },
+      (_, i) =>
+        crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: counterNonce(first + i), additionalData: aad },
           this.#receiveKey,
-          body as Uint8Array<ArrayBuffer>,
+          body.subarray(
+            i * sealedRecord,
+            (i + 1) * sealedRecord,
+          ) as Uint8Array<ArrayBuffer>,
         ),
-      );
+    );
+    let parts: ArrayBuffer[];
+    try {
+      parts = await Promise.all(opened);
     } catch {
       throw new SealError(
-        `frame ${n} failed authentication (injected, altered, replayed ` +
-          "or out of order)",
+        `frame ${frame} failed authentication (injected, altered, ` +
+          "replayed or out of order)",
       );
     }
+    if (parts.length === 1) return new Uint8Array(parts[0]);
+    const out = new Uint8Array(plainBytes);
+    let at = 0;
+    for (const part of parts) {
+      out.set(new Uint8Array(part), at);
+      at += part.byteLength;
+    }
+    return out;
   }
 }
 
+/** Records of a body of `bytes`: an empty body still has one. */
+function recordCount(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / SEAL_RECORD_BYTES));
+}
+
+/** The frame's plaintext length, as every record's associated data. */
+function lengthBytes(bytes: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, bytes);
+  return out;
+}
+
 /**
- * The 96-bit GCM nonce of frame `n`: four zero bytes, then `n` as a 64-bit
+ * The 96-bit GCM nonce of record `n`: four zero bytes, then `n` as a 64-bit
  * big-endian integer. Each direction has its own key, so a nonce is never
  * used twice under one key.
  */
 function counterNonce(n: number): Uint8Array<ArrayBuffer> {
   if (n > MAX_COUNTER) {
-    throw new SealError("this connection has sealed 2^53 frames: reconnect");
+    throw new SealError("this connection has sealed 2^53 records: reconnect");
   }
   const iv = new Uint8Array(NONCE_BYTES);
   const view = new DataView(iv.buffer);

@@ -7,7 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { FrameSeal, SEAL_LABELS, SEAL_TAG_BYTES, SealError } from "./seal.ts";
+import {
+  FrameSeal,
+  SEAL_LABELS,
+  SEAL_RECORD_BYTES,
+  SEAL_TAG_BYTES,
+  SealError,
+} from "./seal.ts";
 
 const KEY = "seal-test-key";
 const text = (s: string): Uint8Array<ArrayBuffer> =>
@@ -86,7 +92,7 @@ Deno.test("seal: an altered, truncated or foreign frame does not open", async (t
     const { engine } = await pair();
     // { t: "run" } as msgpack: what a relay without the keys could send.
     const plain = new Uint8Array([0x81, 0xa1, 0x74, 0xa3, 0x72, 0x75, 0x6e]);
-    await assertSealError(engine.open(plain), /too short to be sealed/);
+    await assertSealError(engine.open(plain), /which no sealed frame is/);
     const { engine: other } = await pair();
     const longer = new Uint8Array(64).fill(0x90);
     await assertSealError(other.open(longer), /failed authentication/);
@@ -161,36 +167,118 @@ Deno.test("seal: the derivation and nonces are those PROTOCOL.md states", async 
     );
   assert.equal(SEAL_LABELS.clientToEngine, "troupe 2 sealed client to engine");
   assert.equal(SEAL_LABELS.engineToClient, "troupe 2 sealed engine to client");
-  // Frame n's nonce: 4 zero bytes, then n as a big-endian 64-bit integer.
+  // Record n's nonce: 4 zero bytes, then n as a big-endian 64-bit integer;
+  // every record's associated data: the frame's plaintext length, u32 BE.
   const iv = (n: number) => {
     const b = new Uint8Array(12);
     new DataView(b.buffer).setBigUint64(4, BigInt(n));
     return b;
   };
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    return b;
+  };
   const expected = async (
     label: string,
     n: number,
-    body: Uint8Array<ArrayBuffer>,
+    record: Uint8Array<ArrayBuffer>,
+    frameBytes: number,
   ) =>
     new Uint8Array(
       await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: iv(n) },
+        { name: "AES-GCM", iv: iv(n), additionalData: u32(frameBytes) },
         await keyFor(label),
-        body,
+        record,
       ),
     );
-  const frames = ["zero", "one", "two"].map(text);
+  const frames = ["zero", "one", "", "three"].map(text);
   for (const [n, body] of frames.entries()) {
     assert.deepEqual(
       await client.seal(body),
-      await expected(SEAL_LABELS.clientToEngine, n, body),
+      await expected(SEAL_LABELS.clientToEngine, n, body, body.byteLength),
       `client frame ${n}`,
     );
   }
   assert.deepEqual(
     await engine.seal(frames[0]),
-    await expected(SEAL_LABELS.engineToClient, 0, frames[0]),
+    await expected(SEAL_LABELS.engineToClient, 0, frames[0], 4),
   );
+  // A body of 1 MiB + 5 bytes: two records, counters 4 and 5.
+  assert.equal(SEAL_RECORD_BYTES, 2 ** 20);
+  const big = crypto.getRandomValues(new Uint8Array(2 ** 16));
+  const body = new Uint8Array(SEAL_RECORD_BYTES + 5);
+  for (let at = 0; at < body.byteLength; at += big.byteLength) {
+    body.set(big.subarray(0, body.byteLength - at), at);
+  }
+  const label = SEAL_LABELS.clientToEngine;
+  assert.deepEqual(
+    await client.seal(body),
+    new Uint8Array([
+      ...await expected(
+        label,
+        4,
+        body.slice(0, SEAL_RECORD_BYTES),
+        body.byteLength,
+      ),
+      ...await expected(
+        label,
+        5,
+        body.slice(SEAL_RECORD_BYTES),
+        body.byteLength,
+      ),
+    ]),
+  );
+});
+
+Deno.test("seal: a frame of many records opens whole, or not at all", async (t) => {
+  const record = SEAL_RECORD_BYTES + SEAL_TAG_BYTES;
+  const body = crypto.getRandomValues(new Uint8Array(2 ** 16));
+  const big = new Uint8Array(3 * SEAL_RECORD_BYTES + 1000);
+  for (let at = 0; at < big.byteLength; at += body.byteLength) {
+    big.set(body.subarray(0, big.byteLength - at), at);
+  }
+  await t.step("whole, and the frame after it", async () => {
+    const { client, engine } = await pair();
+    const sealed = await client.seal(big);
+    assert.equal(sealed.byteLength, big.byteLength + 4 * SEAL_TAG_BYTES);
+    assert.deepEqual(await engine.open(sealed), big);
+    assert.equal(
+      read(await engine.open(await client.seal(text("next")))),
+      "next",
+    );
+  });
+  await t.step("without its last record", async () => {
+    const { client, engine } = await pair();
+    const sealed = await client.seal(big);
+    await assertSealError(
+      engine.open(sealed.subarray(0, 3 * record)),
+      /frame 0 failed authentication/,
+    );
+  });
+  await t.step("two records swapped", async () => {
+    const { client, engine } = await pair();
+    const sealed = await client.seal(big);
+    const swapped = sealed.slice();
+    swapped.set(sealed.subarray(record, 2 * record), 0);
+    swapped.set(sealed.subarray(0, record), record);
+    await assertSealError(engine.open(swapped), /frame 0 failed/);
+  });
+  await t.step("cut into two frames", async () => {
+    const { client, engine } = await pair();
+    const sealed = await client.seal(big);
+    await assertSealError(
+      engine.open(sealed.subarray(0, 2 * record)),
+      /frame 0 failed/,
+    );
+  });
+  await t.step("a length no sealed frame has", async () => {
+    const { engine } = await pair();
+    await assertSealError(
+      engine.open(new Uint8Array(record + 10)),
+      /frame 0 is \d+ bytes, which no sealed frame is/,
+    );
+  });
 });
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
