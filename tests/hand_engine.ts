@@ -43,9 +43,13 @@ export interface HandEngine {
  * @example
  * ```ts
  * import { startHandEngine } from "./hand_engine.ts";
- * const engine = startHandEngine(["--file", "conn.json"]);
- * await engine.waitForStderr(/registered/, "registration");
- * await engine.kill();
+ * async function joinOnce(port: number, key: string): Promise<void> {
+ *   const engine = startHandEngine(["--connect", `127.0.0.1:${port}`], {
+ *     TROUPE_KEY: key,
+ *   });
+ *   await engine.waitForStderr(/registered/, "registration");
+ *   await engine.kill();
+ * }
  * ```
  */
 export function startHandEngine(

@@ -28,8 +28,9 @@ export type Rewrite = (
  * @example
  * ```ts
  * import type { TapSession } from "./tap_relay.ts";
- * declare const session: TapSession;
- * console.log(session.frames.toEngine.length, "frames went to the engine");
+ * function framesToEngine(session: TapSession): number {
+ *   return session.frames.toEngine.length;
+ * }
  * ```
  */
 export interface TapSession {
