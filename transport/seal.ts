@@ -230,15 +230,17 @@ export class FrameSeal {
           ) as Uint8Array<ArrayBuffer>,
         ),
     );
-    let parts: ArrayBuffer[];
-    try {
-      parts = await Promise.all(opened);
-    } catch {
+    // Every record settles before the verdict: no decryption outlives it.
+    const settled = await Promise.allSettled(opened);
+    if (settled.some((r) => r.status === "rejected")) {
       throw new SealError(
         `frame ${frame} failed authentication (injected, altered, ` +
           "replayed or out of order)",
       );
     }
+    const parts = settled.map((r) =>
+      (r as PromiseFulfilledResult<ArrayBuffer>).value
+    );
     if (parts.length === 1) return new Uint8Array(parts[0]);
     const out = new Uint8Array(plainBytes);
     let at = 0;

@@ -281,6 +281,15 @@ Deno.test("seal: a frame of many records opens whole, or not at all", async (t) 
   });
 });
 
+Deno.test("seal: a frame whose first record fails leaves nothing decrypting", async () => {
+  // Its own test: the op sanitizer checks that the decryptions of the other
+  // records ended before `open` gave its verdict.
+  const { client, engine } = await pair();
+  const sealed = await client.seal(new Uint8Array(8 * SEAL_RECORD_BYTES));
+  sealed[5] ^= 1;
+  await assertSealError(engine.open(sealed), /frame 0 failed/);
+});
+
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   outer: for (let i = 0; i + needle.byteLength <= haystack.byteLength; i++) {
     for (let j = 0; j < needle.byteLength; j++) {
