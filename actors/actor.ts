@@ -12,8 +12,10 @@
  * message is handled at once, without a microtask hop, which keeps the
  * engine's hot path short.
  *
- * A handler that throws crashes the actor: it handles nothing more, the
- * mailbox is dropped, and `onCrash` runs (a supervisor decides what happens next).
+ * A handler that throws crashes the actor: it handles nothing more, `onCrash`
+ * runs (a supervisor decides what happens next), and every message left in
+ * the mailbox or told later goes to `onDropped`, so that whoever waits on
+ * one can be answered.
  *
  * @example
  * ```ts
@@ -36,19 +38,26 @@ export abstract class Actor<M> {
 
   /** Queues `message`; handles it now when nothing else is being handled. */
   tell(message: M): void {
-    if (this.#crashed) return;
+    if (this.#crashed) {
+      this.onDropped(message);
+      return;
+    }
     this.#mailbox.push(message);
     if (this.#handling) return;
     this.#handling = true;
+    let i = 0;
     try {
-      for (let i = 0; i < this.#mailbox.length; i++) {
+      for (; i < this.#mailbox.length; i++) {
         this.receive(this.#mailbox[i]);
       }
       this.#mailbox.length = 0;
     } catch (error) {
       this.#crashed = true;
+      const left = this.#mailbox.slice(i + 1);
       this.#mailbox.length = 0;
+      this.#handling = false;
       this.onCrash(error);
+      for (const dropped of left) this.onDropped(dropped);
     } finally {
       this.#handling = false;
     }
@@ -59,4 +68,10 @@ export abstract class Actor<M> {
 
   /** Called once when a handler throws. The default rethrows nothing. */
   protected onCrash(_error: unknown): void {}
+
+  /**
+   * Called, after a crash, for each message that will never be handled.
+   * The default drops it.
+   */
+  protected onDropped(_message: M): void {}
 }

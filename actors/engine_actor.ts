@@ -27,6 +27,7 @@ import {
   TASK_PIPELINE,
 } from "./messages.ts";
 import type { Registry } from "./registry.ts";
+import { fromEngineProblem } from "./validate.ts";
 
 /** How a task ended, as the engine actor reports it. */
 export type TaskOutcome =
@@ -157,22 +158,30 @@ export class EngineActor extends Actor<EngineMessage> {
   #heardSinceBeat = true;
   #missedBeats = 0;
   #everReady = false;
+  /** How long the engine has to say `ready` after it was (re)started. */
+  #startTimeoutMs: number;
+  /** When the current link was attached (`performance.now()` ms). */
+  #startedAt = 0;
   #linkGone: Promise<void> = Promise.resolve();
 
   /**
    * Takes over `link`, a freshly started engine, and initialises it.
-   * `onEvent` hears of the engine's registration, deaths and restarts.
+   * `onEvent` hears of the engine's registration, deaths and restarts. An
+   * engine that does not say it is ready within `startTimeoutMs` of each
+   * start is taken for dead (checked at each heartbeat).
    */
   constructor(
     engineId: number,
     link: EngineLink,
     registry: Registry,
     onEvent: (event: EngineEvent) => void = () => {},
+    options: { startTimeoutMs?: number } = {},
   ) {
     super();
     this.engineId = engineId;
     this.#registry = registry;
     this.#onEvent = onEvent;
+    this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.#attach(link);
   }
 
@@ -184,6 +193,14 @@ export class EngineActor extends Actor<EngineMessage> {
   /** `true` while the engine can take tasks now (idle or busy). */
   get up(): boolean {
     return this.#state === "idle" || this.#state === "busy";
+  }
+
+  /**
+   * Whether the engine shares memory with the client (a Worker engine): a
+   * `SharedArrayBuffer` reaches only such engines.
+   */
+  get sharesMemory(): boolean {
+    return this.#link.sharesMemory;
   }
 
   /** Why the engine last died, if it has. */
@@ -259,10 +276,26 @@ export class EngineActor extends Actor<EngineMessage> {
     }
   }
 
+  /**
+   * A bug of ours, not the engine's: the actor cannot be trusted with its
+   * state any more, so it stops for good and fails everything it held,
+   * rather than leave those tasks pending.
+   */
   protected override onCrash(error: unknown): void {
     console.error(`troupe: engine actor ${this.engineId} crashed:`, error);
-    this.#linkGone = this.#link.terminate();
-    this.#state = "stopped";
+    this.#stop(
+      `troupe's actor for it crashed: ${messageOf(error)}`,
+      "gaveUp",
+    );
+  }
+
+  /** What is told after a crash is answered here, so that nothing waits. */
+  protected override onDropped(message: EngineMessage): void {
+    if (message.kind === "submit") {
+      this.#fail(message.task, this.#stoppedError(message.task.taskId));
+    } else if (message.kind === "restart") {
+      message.link.terminate();
+    }
   }
 
   #attach(link: EngineLink): void {
@@ -270,6 +303,7 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#state = "starting";
     this.#heardSinceBeat = true;
     this.#missedBeats = 0;
+    this.#startedAt = performance.now();
     const acks = new SharedArrayBuffer(
       SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT,
     );
@@ -289,6 +323,11 @@ export class EngineActor extends Actor<EngineMessage> {
 
   #handleEngine(message: FromEngine): void {
     this.#heardSinceBeat = true;
+    const problem = fromEngineProblem(message);
+    if (problem !== undefined) {
+      this.#breach(problem);
+      return;
+    }
     switch (message.t) {
       case "ready":
         if (this.#state !== "starting") return;
@@ -461,7 +500,21 @@ export class EngineActor extends Actor<EngineMessage> {
    * is stopped the hard way.
    */
   #cancelled(taskIds: ReadonlySet<number>): void {
-    const asked = this.#cancelRequests.shift() ?? [];
+    const asked = this.#cancelRequests[0];
+    const unasked = [...taskIds].filter((id) =>
+      !asked?.some((task) => task.taskId === id)
+    );
+    if (unasked.length > 0) {
+      const tasks = `task${unasked.length > 1 ? "s" : ""} ${
+        unasked.join(", ")
+      }`;
+      this.#breach(
+        `a "cancelled" message naming ${tasks}, which the client did not ` +
+          "ask it to cancel",
+      );
+      return;
+    }
+    this.#cancelRequests.shift();
     this.#inFlight = this.#inFlight.filter((t) => !taskIds.has(t.taskId));
     for (const task of asked) this.#cancelling.delete(task);
     const head = this.#inFlight[0];
@@ -561,6 +614,17 @@ export class EngineActor extends Actor<EngineMessage> {
    * is dead to us.
    */
   #heartbeat(misses: number): void {
+    if (
+      this.#state === "starting" &&
+      performance.now() - this.#startedAt > this.#startTimeoutMs
+    ) {
+      this.#linkGone = this.#link.terminate();
+      this.#die(
+        `it did not say it was ready within ${this.#startTimeoutMs} ms of ` +
+          "being started (startTimeoutMs)",
+      );
+      return;
+    }
     if (!this.up) return;
     const head = this.#inFlight[0];
     const counts = this.#link.answersWhileBusy || !head ||
@@ -584,6 +648,15 @@ export class EngineActor extends Actor<EngineMessage> {
     } catch {
       // A link that cannot send reports its exit separately.
     }
+  }
+
+  /**
+   * The engine sent something that does not fit the protocol: nothing it
+   * says can be trusted after that, so it is ended, as a death.
+   */
+  #breach(problem: string): void {
+    this.#linkGone = this.#link.terminate();
+    this.#die(`it sent a message that does not fit the protocol: ${problem}`);
   }
 
   #failQueue(error: (task: Task) => Error): void {
@@ -620,6 +693,9 @@ export class EngineActor extends Actor<EngineMessage> {
     task.observer.done({ ok: false, error });
   }
 }
+
+/** How long an engine has to say it is ready, unless told otherwise. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
   const text = messageOf(error);

@@ -45,8 +45,16 @@ export interface ScheduledTask {
 export interface SchedulerHost {
   /** Every engine the client has, up or not. */
   engines(): EngineActor[];
-  /** Whether engines may yet join (the client listens for remote ones). */
+  /**
+   * Whether engines may yet join: the client listens for engines that
+   * someone starts by hand (not only for its own processes).
+   */
   mayGainEngines(): boolean;
+  /**
+   * How long a task waits while no engine it may run on is up, in ms, before
+   * it fails. Defaults to `DEFAULT_NO_ENGINE_TIMEOUT_MS`.
+   */
+  noEngineTimeoutMs?: number;
   /** Hands `task` to `engine` (routing its publications first). */
   submit(
     engine: EngineActor,
@@ -65,6 +73,9 @@ export type SchedulerMessage =
 
 /** How often queued tasks are looked at for timeouts and free engines. */
 const SWEEP_MS = 50;
+
+/** How long a task waits for an engine to be up, unless told otherwise. */
+export const DEFAULT_NO_ENGINE_TIMEOUT_MS = 60_000;
 
 /**
  * ipyparallel's `leastload` scheme: each task goes to the engine with the
@@ -97,6 +108,10 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #aborted = new Set<number>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** Since when each queued task has had no engine up to take it. */
+  #noEngineSince = new Map<ScheduledTask, number>();
+  /** When `#failUnrunnable` last looked at the whole queue. */
+  #lastLook = -Infinity;
 
   /** Schedules on `host`'s engines, at most `highWaterMark` per engine. */
   constructor(host: SchedulerHost, highWaterMark = 1) {
@@ -227,11 +242,17 @@ export class Scheduler extends Actor<SchedulerMessage> {
   }
 
   /**
-   * A task none of whose engines can ever come back would wait forever:
-   * it fails instead, as a direct task on a given-up engine does.
+   * A task none of whose engines is up waits for one, but not forever: it
+   * fails at once when none of them can come back and none can join, and
+   * after `noEngineTimeoutMs` otherwise (an engine restarting, or one that
+   * may join a listening client). Looks at the whole queue only while some
+   * engine is not up, at most once a sweep.
    */
   #failUnrunnable(): void {
-    if (this.queued === 0 || this.#host.mayGainEngines()) return;
+    if (this.queued === 0) {
+      this.#noEngineSince.clear();
+      return;
+    }
     const engines = this.#host.engines();
     const none = this.unrunnable();
     if (none) {
@@ -240,28 +261,40 @@ export class Scheduler extends Actor<SchedulerMessage> {
         task.observer.done({ ok: false, error: new Error(none) });
       }
       this.#queue = [];
+      this.#noEngineSince.clear();
       return;
     }
-    if (engines.every((e) => e.state !== "stopped") && engines.length > 0) {
+    if (engines.length > 0 && engines.every((e) => e.up)) {
+      this.#noEngineSince.clear();
       return;
     }
+    const now = performance.now();
+    if (now - this.#lastLook < SWEEP_MS) return;
+    this.#lastLook = now;
+    const up = new Set(engines.filter((e) => e.up).map((e) => e.engineId));
     const alive = new Set(
       engines.filter((e) => e.state !== "stopped").map((e) => e.engineId),
     );
+    const mayGain = this.#host.mayGainEngines();
+    const limit = this.#host.noEngineTimeoutMs ?? DEFAULT_NO_ENGINE_TIMEOUT_MS;
+    const some = (ids: Set<number>, task: ScheduledTask) =>
+      task.targets ? [...task.targets].some((id) => ids.has(id)) : ids.size > 0;
     this.#queue = this.#waiting().filter((task) => {
-      const targets = task.targets ?? alive;
-      if ([...targets].some((id) => alive.has(id))) return true;
+      if (some(up, task)) {
+        this.#noEngineSince.delete(task);
+        return true;
+      }
+      if (mayGain || some(alive, task)) {
+        const since = this.#noEngineSince.get(task) ?? now;
+        this.#noEngineSince.set(task, since);
+        if (now - since < limit) return true;
+      }
+      this.#noEngineSince.delete(task);
       this.#deadlines.delete(task);
+      const waited = mayGain || some(alive, task) ? limit : undefined;
       task.observer.done({
         ok: false,
-        error: new EngineError(
-          [...(task.targets ?? [])][0] ?? -1,
-          "no engine this task may run on is left: they were given up " +
-            "or stopped",
-          task.taskId,
-          "Run it on another view, or raise the restart policy's " +
-            "maxRestarts so that engines are not given up.",
-        ),
+        error: noEngineLeft(task, engines, waited),
       });
       return false;
     });
@@ -286,6 +319,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   #handOut(task: ScheduledTask, engine: EngineActor): void {
     this.#deadlines.delete(task);
+    this.#noEngineSince.delete(task);
     this.#running.set(task.taskId, { task, engine });
     task.observer.assigned(engine.engineId);
     this.#host.submit(engine, task, {
@@ -350,6 +384,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       const deadline = this.#deadlines.get(task);
       if (deadline === undefined || deadline > now) return true;
       this.#deadlines.delete(task);
+      this.#noEngineSince.delete(task);
       task.observer.done({
         ok: false,
         error: new TimeoutError(
@@ -376,4 +411,40 @@ export class Scheduler extends Actor<SchedulerMessage> {
       this.#sweep = undefined;
     }
   }
+}
+
+/**
+ * The error of a task that no engine is left to run: which engines it had
+ * and what became of them, and how to get engines.
+ */
+function noEngineLeft(
+  task: ScheduledTask,
+  engines: EngineActor[],
+  waitedMs: number | undefined,
+): Error {
+  const mine = task.targets
+    ? engines.filter((e) => task.targets!.has(e.engineId))
+    : engines;
+  const situation = waitedMs === undefined
+    ? "no engine this task may run on is left"
+    : `no engine this task may run on has been up for ${waitedMs} ms ` +
+      "(noEngineTimeoutMs)";
+  if (mine.length === 0) {
+    return new Error(noEnginesMessage(`task ${task.taskId}: ${situation}`));
+  }
+  const states = mine.map((e) =>
+    `engine ${e.engineId} ${e.state === "stopped" ? "given up" : e.state}`
+  ).join(", ");
+  const last = mine.findLast((e) => e.deathReason !== undefined) ?? mine[0];
+  const died = last.deathReason === undefined
+    ? ""
+    : `; engine ${last.engineId} last died because ${last.deathReason}`;
+  return new EngineError(
+    last.engineId,
+    `${situation}: ${states}${died}`,
+    task.taskId,
+    noEnginesMessage("Nothing will run it until an engine is up") +
+      ". Engines are given up past the restart policy's maxRestarts: " +
+      "raise it to keep them.",
+  );
 }

@@ -55,6 +55,11 @@ export interface SupervisorOptions {
   heartbeatMs?: number;
   /** Periods without an answer after which an engine is dead. */
   heartbeatMisses?: number;
+  /**
+   * How long an engine has to say it is ready after each start, in ms;
+   * past that it counts as a death. Defaults to 60 000.
+   */
+  startTimeoutMs?: number;
   /** Hears every engine's lifecycle. */
   onEvent?: (event: EngineEvent) => void;
 }
@@ -94,6 +99,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #history = new Map<number, number[]>();
   #pending = new Map<number, ReturnType<typeof setTimeout>>();
   #heartbeat: ReturnType<typeof setInterval>;
+  #startTimeoutMs: number | undefined;
   #closed = false;
 
   /** Starts the heartbeat; engines come with `startEngine`. */
@@ -102,6 +108,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
     this.#registry = options.registry;
     this.#policy = checkPolicy(options.restart ?? DEFAULT_RESTART_POLICY);
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#startTimeoutMs = options.startTimeoutMs;
     const misses = options.heartbeatMisses ?? 3;
     this.#heartbeat = setInterval(() => {
       for (const engine of this.#engines.values()) {
@@ -170,6 +177,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
       link,
       this.#registry,
       (event) => this.tell({ kind: "event", event }),
+      { startTimeoutMs: this.#startTimeoutMs },
     );
     this.#engines.set(engineId, engine);
     this.#kinds.set(engineId, kind);

@@ -122,10 +122,20 @@ export interface ClientOptions {
    */
   onEngineEvent?: (event: EngineEvent) => void;
   /**
-   * How long to wait for the engines to start before giving up, in ms.
+   * How long each engine has to start and register, in ms: `start` gives up
+   * after it, and an engine that (re)starts later and does not register in
+   * time counts as dead (and is restarted or given up per `restart`).
    * Defaults to 60 000: starting many engines on few cores takes a while.
    */
   startTimeoutMs?: number;
+  /**
+   * How long a load-balanced task waits while no engine it may run on is
+   * up, in ms, when engines may still join (the client was asked to
+   * `listen`): past that it fails with an `EngineError` that says no engine
+   * is left and how to get one. Without `listen`, it fails as soon as its
+   * engines are given up. Defaults to 60 000.
+   */
+  noEngineTimeoutMs?: number;
 }
 
 /**
@@ -204,6 +214,8 @@ export class Client implements AsyncDisposable {
   #directory: Engines;
 
   #server: TcpServer | undefined;
+  /** Whether the user asked to listen, so that engines may join by hand. */
+  #listensForOthers: boolean;
   #dashboards = new Set<Dashboard>();
   #log: (line: string) => void;
   #failures: UnobservedFailures;
@@ -223,6 +235,7 @@ export class Client implements AsyncDisposable {
       registry: this.#registry,
       restart: options.restart,
       heartbeatMs: options.heartbeatMs,
+      startTimeoutMs: options.startTimeoutMs,
       onEvent: (event) => this.#onEngineEvent(event),
     });
     this.#directory = {
@@ -234,7 +247,10 @@ export class Client implements AsyncDisposable {
     };
     this.#scheduler = new Scheduler({
       engines: () => this.#supervisor.all(),
-      mayGainEngines: () => this.#server !== undefined,
+      // Engines join only where someone can start them by hand: a listener
+      // that exists for the client's own processes brings none.
+      mayGainEngines: () => this.#listensForOthers,
+      noEngineTimeoutMs: options.noEngineTimeoutMs,
       submit: (engine, task, observer) =>
         submitTask(this.#registry, engine, {
           taskId: task.taskId,
@@ -245,6 +261,8 @@ export class Client implements AsyncDisposable {
         }, task.observer),
     });
     const listen = options.listen ?? (options.processes ?? 0) > 0;
+    this.#listensForOthers = options.listen !== undefined &&
+      options.listen !== false;
     if (listen) {
       const at = listen === true ? {} : listen;
       this.#server = new TcpServer({
@@ -255,7 +273,8 @@ export class Client implements AsyncDisposable {
         maxFrameBytes: options.maxFrameBytes,
         log: this.#log,
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
-        onEngine: (conn, engineId) => this.#onTcpEngine(conn, engineId),
+        onEngine: (conn, engineId, hello) =>
+          this.#onTcpEngine(conn, engineId, hello),
       });
       this.#server.unref();
     }
@@ -275,6 +294,14 @@ export class Client implements AsyncDisposable {
       throw new TypeError(
         `encrypt must be true or false, got ${Deno.inspect(options.encrypt)}`,
       );
+    }
+    for (const name of ["startTimeoutMs", "noEngineTimeoutMs"] as const) {
+      const ms = options[name];
+      if (ms !== undefined && !(typeof ms === "number" && ms >= 0)) {
+        throw new RangeError(
+          `${name} must be a number of ms >= 0, got ${Deno.inspect(ms)}`,
+        );
+      }
     }
     const workers = options.workers ??
       (options.processes ? 0 : navigator.hardwareConcurrency);
@@ -605,13 +632,21 @@ export class Client implements AsyncDisposable {
       stdin: JSON.stringify({ key: this.#key, token, engineId }),
     });
     link.unref();
+    // The process before it under this id is over: the supervisor starts
+    // one only once the last one's link is gone.
+    this.#forgetProcess(engineId);
     this.#spawned.set(token, { engineId, link });
-    const onExit = link.onExit;
-    link.onExit = (reason) => {
-      this.#spawned.delete(token);
-      onExit(reason);
-    };
     return link;
+  }
+
+  /**
+   * The tokens of the processes started for `engineId` are no longer good:
+   * a process that died before it connected must not be matched later.
+   */
+  #forgetProcess(engineId: number): void {
+    for (const [token, spawned] of this.#spawned) {
+      if (spawned.engineId === engineId) this.#spawned.delete(token);
+    }
   }
 
   /** Which id a newly authenticated engine gets; throws to refuse it. */
@@ -635,13 +670,19 @@ export class Client implements AsyncDisposable {
     return all.length === 0 ? 0 : all[all.length - 1].engineId + 1;
   }
 
-  #onTcpEngine(conn: FramedConnection, engineId: number): void {
-    for (const [token, spawned] of this.#spawned) {
-      if (spawned.engineId === engineId) {
-        this.#spawned.delete(token);
-        spawned.link.attach(conn, this.#log);
-        return;
-      }
+  #onTcpEngine(
+    conn: FramedConnection,
+    engineId: number,
+    hello: EngineHello,
+  ): void {
+    if (hello.token !== undefined) {
+      // By its own token: the process it names may have died (and another
+      // been started under its id) while it was being welcomed.
+      const spawned = this.#spawned.get(hello.token);
+      this.#spawned.delete(hello.token);
+      if (spawned) spawned.link.attach(conn, this.#log);
+      else conn.close("its process is no longer the engine's");
+      return;
     }
     const link: EngineTcpLink = new TcpLink();
     link.unref();
@@ -654,6 +695,9 @@ export class Client implements AsyncDisposable {
   }
 
   #onEngineEvent(event: EngineEvent): void {
+    if (event.type === "died" || event.type === "gaveUp") {
+      this.#forgetProcess(event.engineId);
+    }
     this.#scheduler.tell({ kind: "changed" });
     for (const check of [...this.#waiters]) check();
     for (const listener of this.#listeners) {
@@ -669,7 +713,7 @@ export class Client implements AsyncDisposable {
 
   /** How many engines could still be up; any number, while remote engines may join. */
   #possibleEngines(): number {
-    if (this.#server) return Infinity;
+    if (this.#listensForOthers) return Infinity;
     return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
   }
 }

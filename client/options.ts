@@ -130,6 +130,7 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   maxHeapMb: true,
   onEngineEvent: true,
   startTimeoutMs: true,
+  noEngineTimeoutMs: true,
 };
 
 /** What `ClientOptions.listen` takes when it is an object. */

@@ -104,7 +104,10 @@ export class TaskRecord implements TaskObserver, PublicationSink {
   }
 
   stream(name: "stdout" | "stderr", text: string): void {
-    this[name] += text;
+    // Named field by field: `name` comes from the engine, and no other
+    // property of the record is its to write.
+    if (name === "stdout") this.stdout += text;
+    else if (name === "stderr") this.stderr += text;
   }
 
   publish(publication: Publication): void {

@@ -48,6 +48,7 @@ const CLIENT_NAMES = [
   "processes",
   "listen",
   "key",
+  "encrypt",
   "maxFrameBytes",
   "log",
   "restart",
@@ -55,6 +56,7 @@ const CLIENT_NAMES = [
   "maxHeapMb",
   "onEngineEvent",
   "startTimeoutMs",
+  "noEngineTimeoutMs",
 ];
 const RESTART_NAMES = ["maxRestarts", "withinMs", "backoffMs", "maxBackoffMs"];
 

@@ -52,8 +52,11 @@ const MAX_OPENING_BYTES = 64 * 2 ** 20;
  * ```
  */
 export class FramedConnection {
-  /** Called once when the connection has closed, with why. */
-  onClose: (reason: string) => void = () => {};
+  #onClose: (reason: string) => void = () => {};
+  /** Why the connection closed, once `onClose` has been told. */
+  #closedWith: string | undefined;
+  /** Handlers that have been told of the close: none is told twice. */
+  #toldClose = new WeakSet<(reason: string) => void>();
   #conn: Deno.Conn;
   #decoder: FrameDecoder;
   #tail: Promise<void> = Promise.resolve();
@@ -91,6 +94,21 @@ export class FramedConnection {
     ) {
       this.#deliver(this.#held.shift()!);
     }
+  }
+
+  /**
+   * Called once when the connection has closed, with why. A handler set
+   * after the close is called too (on a microtask): a close that comes while
+   * one owner hands the connection to the next (handshake, then engine)
+   * reaches the next owner, as held values do.
+   */
+  get onClose(): (reason: string) => void {
+    return this.#onClose;
+  }
+
+  set onClose(handler: (reason: string) => void) {
+    this.#onClose = handler;
+    if (this.#closedWith !== undefined) queueMicrotask(() => this.#tellClose());
   }
 
   /** Whether frames are sealed (from the end of the handshake on). */
@@ -203,8 +221,17 @@ export class FramedConnection {
     const done = this.#reading ?? Promise.resolve();
     done.finally(() => {
       this.#closed.resolve();
-      this.onClose(reason);
+      this.#closedWith = reason;
+      this.#tellClose();
     });
+  }
+
+  /** Tells the current `onClose` handler, unless it has been told. */
+  #tellClose(): void {
+    const handler = this.#onClose;
+    if (this.#toldClose.has(handler)) return;
+    this.#toldClose.add(handler);
+    handler(this.#closedWith!);
   }
 
   async #read(): Promise<void> {

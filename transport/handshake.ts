@@ -273,9 +273,10 @@ function reader(conn: FramedConnection, timeoutMs: number) {
     timeoutMs,
   );
   const onClose = conn.onClose;
+  // The owner before (and after) the handshake hears a close when its
+  // handler is set back: the connection tells each handler once.
   conn.onClose = (reason) => {
     fail(new HandshakeError(`the connection closed: ${reason}`));
-    onClose(reason);
   };
   conn.start();
   const next = async (): Promise<unknown> => {

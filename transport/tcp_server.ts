@@ -38,7 +38,11 @@ export interface TcpServerOptions {
    */
   decide: (hello: EngineHello, peer: string) => number;
   /** Receives each registered engine's connection, ready for its owner. */
-  onEngine: (conn: FramedConnection, engineId: number) => void;
+  onEngine: (
+    conn: FramedConnection,
+    engineId: number,
+    hello: EngineHello,
+  ) => void;
   /**
    * Where to say why a peer was dropped. Never given the key. Repeats (the
    * same reason from the same address) within `logWindowMs` are one line.
@@ -148,7 +152,7 @@ export class TcpServer {
     this.#handshaking.add(conn);
     const { key, decide } = this.#options;
     try {
-      const { engineId } = await acceptEngine(
+      const { engineId, hello } = await acceptEngine(
         conn,
         key,
         (hello) => decide(hello, peer),
@@ -162,7 +166,7 @@ export class TcpServer {
       }
       conn.maxFrameBytes = this.#options.maxFrameBytes ??
         DEFAULT_MAX_FRAME_BYTES;
-      this.#options.onEngine(conn, engineId);
+      this.#options.onEngine(conn, engineId, hello);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       if (!this.#closed) this.#dropped(peer, why);
