@@ -146,7 +146,9 @@ async function gunzip(request: Request): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 /** Regular files of a ustar archive, by path from its root (`/mod.ts`). */
-function untar(archive: Uint8Array<ArrayBuffer>): Map<string, Uint8Array<ArrayBuffer>> {
+function untar(
+  archive: Uint8Array<ArrayBuffer>,
+): Map<string, Uint8Array<ArrayBuffer>> {
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   const text = new TextDecoder();
   const field = (at: number, length: number) =>
