@@ -274,7 +274,13 @@ export class DirectView<Single extends boolean = boolean> {
   ): ResultPlan {
     const engines = this.#engines;
     const argLists = engineIds.map((_, i) => argsFor(i));
-    checkArguments(argLists, { items, pushed: ref === PUSH });
+    checkArguments(argLists, {
+      items,
+      pushed: ref === PUSH,
+      sharedMemory: engineIds.every((id) =>
+        engines.get(id)?.sharesMemory ?? true
+      ),
+    });
     return {
       single,
       items,

@@ -9,7 +9,12 @@ import type { FunctionRef } from "../actors/messages.ts";
 import type { PublicationSink, Registry } from "../actors/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
-import { checkCrossable } from "../transport/crossable.ts";
+import {
+  ANY_ENGINE,
+  checkCrossable,
+  type CrossingRules,
+  ENGINE_PROCESS,
+} from "../transport/crossable.ts";
 
 /**
  * The client's engines as views see them.
@@ -53,6 +58,13 @@ export interface ArgumentLayout {
   items?: readonly number[];
   /** The tasks set globals: their one argument is a `push` namespace. */
   pushed?: boolean;
+  /**
+   * `false` when some engine the tasks go to is an engine process, which
+   * shares no memory with the client: a `SharedArrayBuffer` is refused at
+   * the call then. Unknown (a load-balanced view) counts as `true`; the
+   * engine process refuses it when the task is sent.
+   */
+  sharedMemory?: boolean;
 }
 
 /**
@@ -78,6 +90,7 @@ export function checkArguments(
   layout: ArgumentLayout = {},
 ): void {
   const { items, pushed } = layout;
+  const rules = layout.sharedMemory === false ? ENGINE_PROCESS : ANY_ENGINE;
   let start = 0;
   let previous: readonly unknown[] | undefined;
   argsPerTask.forEach((args, task) => {
@@ -87,15 +100,19 @@ export function checkArguments(
     if (args === previous) return;
     previous = args;
     if (items) {
-      checkItems(args, first, args.length > 1);
+      checkItems(args, first, args.length > 1, rules);
     } else if (pushed) {
       const namespace = args[0] as Record<string, unknown>;
       for (const name of Object.keys(namespace)) {
-        checkCrossable(namespace[name], `the value pushed as "${name}"`);
+        checkCrossable(
+          namespace[name],
+          `the value pushed as "${name}"`,
+          rules,
+        );
       }
     } else {
       for (let i = 0; i < args.length; i++) {
-        checkCrossable(args[i], `argument ${i + 1}`);
+        checkCrossable(args[i], `argument ${i + 1}`, rules);
       }
     }
   });
@@ -106,13 +123,14 @@ function checkItems(
   slices: readonly unknown[],
   start: number,
   several: boolean,
+  rules: CrossingRules,
 ): void {
   slices.forEach((slice, k) => {
     if (ArrayBuffer.isView(slice)) return; // Numbers only.
     const seq = slice as ArrayLike<unknown>;
     const of = several ? ` of sequence ${k + 1}` : "";
     for (let i = 0; i < seq.length; i++) {
-      checkCrossable(seq[i], `item ${start + i}${of}`);
+      checkCrossable(seq[i], `item ${start + i}${of}`, rules);
     }
   });
 }

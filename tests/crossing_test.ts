@@ -14,6 +14,7 @@ import {
   RemoteError,
 } from "../mod.ts";
 import { errorOf, withClient } from "./helpers.ts";
+import { MAX_DEPTH } from "../transport/crossable.ts";
 import type * as points from "./fixtures/points.ts";
 import { Point } from "./fixtures/points.ts";
 
@@ -235,30 +236,126 @@ Deno.test("what crosses arrives with its type, on both kinds", async () => {
   });
 });
 
-Deno.test("shared memory and cycles cross to Worker engines, and are refused by engine processes with why", async () => {
+Deno.test("cycles and shared objects cross both kinds as one object", async () => {
   await withClient({ workers: 1, processes: 1 }, async (client) => {
-    const [worker, process] = kinds(client);
     const cyclic = { name: "loop", self: { back: undefined as unknown } };
     cyclic.self.back = cyclic;
-    const isCycle = (v: { self: { back: unknown } }) => v.self.back === v;
-    assert.equal(await client.view(worker.id).applySync(isCycle, cyclic), true);
+    const point = { x: 1 };
+    const dag = { a: point, b: [point, new Map([[point, point]])] };
+    for (const { kind, id } of kinds(client)) {
+      const dv = client.view(id);
+      // Arguments: the engine sees the cycle and the shared object.
+      const seen = await dv.applySync(
+        (c: typeof cyclic, d: typeof dag) => [
+          c.self.back === c,
+          d.a === d.b[0] &&
+          (d.b[1] as Map<unknown, unknown>).get(d.a) === d.a,
+        ],
+        cyclic,
+        dag,
+      );
+      assert.deepEqual(seen, [true, true], kind);
+      // Results: a cycle made on the engine comes back as a cycle.
+      const ring = await dv.applySync(() => {
+        const ring: { next?: unknown; list: unknown[] } = { list: [] };
+        ring.next = { next: ring };
+        ring.list.push(ring.list, ring);
+        return ring;
+      }) as { next: { next: unknown }; list: unknown[] };
+      assert.equal(ring.next.next, ring, kind);
+      assert.equal(ring.list[0], ring.list, kind);
+      assert.equal(ring.list[1], ring, kind);
+      // Publications: one that holds a cycle arrives, and the task is fine.
+      const ar = dv.applyAsync(() => {
+        const node: Record<string, unknown> = { i: 1 };
+        node.self = node;
+        publishData({ node });
+        return "published";
+      });
+      assert.equal(await ar, "published");
+      const node = (ar.data as { node: Record<string, unknown> }).node;
+      assert.equal(node.self, node, kind);
+      assert.equal(ar.stderr, "", kind);
+    }
+  });
+});
+
+Deno.test("nesting: one limit for both kinds, refused at the call with the limit", async () => {
+  await withClient({ workers: 1, processes: 1 }, async (client) => {
+    const nest = (levels: number) => {
+      let v: unknown = "bottom";
+      for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { v };
+      return v;
+    };
+    const deepest = nest(MAX_DEPTH);
+    for (const { kind, id } of kinds(client)) {
+      const dv = client.view(id);
+      assert.deepStrictEqual(
+        await dv.applySync(identity, deepest),
+        deepest,
+        kind,
+      );
+      refusedAtOnce(
+        () => dv.applyAsync(identity, nest(MAX_DEPTH + 1)),
+        "argument 1, at ",
+        `is nested more than ${MAX_DEPTH} levels deep`,
+        "for every engine",
+      );
+      // A result as deep fails its task, on both kinds, naming the limit.
+      const e = await errorOf(
+        dv.applyAsync((levels: number) => {
+          let v: unknown = 0;
+          for (let i = 0; i < levels; i++) v = [v];
+          return v;
+        }, MAX_DEPTH + 1),
+      );
+      assert.ok(e instanceof RemoteError, `${kind}: ${e.message}`);
+      assert.match(
+        e.remoteMessage,
+        new RegExp(`the task's result, at .*nested more than ${MAX_DEPTH}`),
+      );
+    }
+  });
+});
+
+Deno.test("shared memory reaches Worker engines; engine processes refuse it saying so", async () => {
+  await withClient({ workers: 1, processes: 1 }, async (client) => {
+    const [worker, process] = kinds(client);
     const shared = { s: new Int32Array(new SharedArrayBuffer(4)) };
     await client.view(worker.id).applySync(
       (v: { s: Int32Array }) => void Atomics.store(v.s, 0, 7),
       shared,
     );
     assert.equal(shared.s[0], 7, "a Worker engine shares the memory");
+    assert.ok(
+      await client.view(worker.id).applySync(
+        (b: unknown) => b instanceof SharedArrayBuffer,
+        shared.s.buffer,
+      ),
+    );
 
-    const cycle = await errorOf(
-      client.view(process.id).applyAsync(isCycle, cyclic),
+    // A direct view knows its engines: refused at the call, nothing runs.
+    refusedAtOnce(
+      () => client.view(process.id).applyAsync(identity, shared.s.buffer),
+      "argument 1 is a SharedArrayBuffer",
+      "an engine process cannot",
     );
-    assert.ok(cycle instanceof TypeError, `${cycle.name}: ${cycle.message}`);
-    assert.match(cycle.message, /could not be sent to engine/);
-    assert.match(cycle.message, /\.args\[0\]\.self\.back, is a reference back/);
-    assert.match(cycle.message, /Worker engines can/);
-    const sab = await errorOf(
-      client.view(process.id).applyAsync(identity, new SharedArrayBuffer(8)),
+    refusedAtOnce(
+      () => client.view().applyAsync(identity, { b: shared.s.buffer }),
+      "argument 1, at .b, is a SharedArrayBuffer",
     );
+    const pushed = await errorOf(
+      client.view(process.id).push({ b: shared.s.buffer }),
+    );
+    assert.match(
+      pushed.message,
+      /^the value pushed as "b" is a SharedArrayBuffer.*an engine process cannot/,
+    );
+    // A load-balanced task learns when it is sent to an engine process; it
+    // is not retried (no engine died).
+    const lb = client.loadBalancedView([process.id], { retries: 2 });
+    const sab = await errorOf(lb.applyAsync(identity, shared.s.buffer));
+    assert.ok(sab instanceof TypeError, `${sab.name}: ${sab.message}`);
     assert.match(sab.message, /is a SharedArrayBuffer/);
     assert.match(sab.message, /an engine process cannot/);
     // A typed array over shared memory reaches a process as a copy.
@@ -266,25 +363,16 @@ Deno.test("shared memory and cycles cross to Worker engines, and are refused by 
       await client.view(process.id).applySync(identity, shared.s),
       new Int32Array([7]),
     );
-
-    // The same for results: a cycle made on the engine.
-    const makeCycle = () => {
-      const ring: { next?: unknown } = {};
-      ring.next = { next: ring };
-      return ring;
-    };
-    const ring = await client.view(worker.id).applySync(makeCycle) as {
-      next: { next: unknown };
-    };
-    assert.equal(ring.next.next, ring, "a Worker engine returns the cycle");
-    const back = await errorOf(client.view(process.id).applyAsync(makeCycle));
+    // A result: the task fails saying why.
+    const back = await errorOf(
+      client.view(process.id).applyAsync(() => new SharedArrayBuffer(8)),
+    );
     assert.ok(back instanceof RemoteError, `${back.name}: ${back.message}`);
     assert.match(back.remoteMessage, /could not be sent to the client/);
-    assert.match(
-      back.remoteMessage,
-      /\.value\.next\.next, is a reference back/,
-    );
+    assert.match(back.remoteMessage, /is a SharedArrayBuffer/);
     assert.equal(await client.view(process.id).applySync(() => 1), 1);
+    const [info] = client.engines().filter((e) => e.engineId === process.id);
+    assert.equal(info.restarts, 0, "no engine died for it");
   });
 });
 

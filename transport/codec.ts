@@ -11,6 +11,7 @@
 
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { checkCrossable, OVER_MSGPACK } from "./crossable.ts";
+import { Placeholder, relink, sharedObjects } from "./shared_values.ts";
 import { TYPED_ARRAYS, type TypedArrayConstructor } from "./typed_arrays.ts";
 
 /** Extension type numbers; see PROTOCOL.md. */
@@ -25,6 +26,14 @@ export const EXT = {
   /** A `Date` whose time is NaN: msgpack's timestamp cannot say it. */
   invalidDate: 7,
   regExp: 8,
+  /**
+   * An object the value reaches more than once (shared, or a cycle), where
+   * it first appears: a 4-byte big-endian number (0, 1, ... in order of
+   * appearance), then the object's own encoding.
+   */
+  shared: 9,
+  /** A later occurrence of shared object n: n as 4 bytes, big-endian. */
+  ref: 10,
   /** Typed arrays take 16 + their kind, so no payload byte names the kind. */
   typedArrayBase: 16,
 } as const;
@@ -107,6 +116,16 @@ codec.register({
   decode: () => new Date(NaN),
 });
 codec.register({
+  type: EXT.shared,
+  encode: () => null, // Written by `TroupeEncoder`, which tracks objects.
+  decode: (data) => decodeShared(data),
+});
+codec.register({
+  type: EXT.ref,
+  encode: () => null, // Written by `TroupeEncoder`.
+  decode: (data) => decodeRef(data),
+});
+codec.register({
   type: EXT.undefined,
   encode: () => null, // Written by `TroupeEncoder`, which sees undefined.
   decode: () => undefined,
@@ -129,6 +148,17 @@ class TroupeEncoder extends Encoder {}
   const doEncode = proto.doEncode;
   const empty = new Uint8Array(0);
   proto.doEncode = function (object: unknown, depth: number) {
+    if (typeof object === "object" && object !== null && tracking) {
+      if (tracking.body === object) {
+        tracking.body = undefined; // Its own encoding, inside its ext 9.
+      } else if (tracking.shared === undefined) {
+        if (tracking.seen.has(object)) throw AGAIN;
+        tracking.seen.add(object);
+      } else if (tracking.shared.has(object)) {
+        this.encodeExtension(sharedExtension(object, tracking));
+        return;
+      }
+    }
     if (object === undefined) {
       this.encodeExtension({ type: EXT.undefined, data: empty });
     } else if (Object.is(object, -0)) {
@@ -141,14 +171,65 @@ class TroupeEncoder extends Encoder {}
   };
 }
 
-const encoder = new TroupeEncoder({ extensionCodec: codec });
+/**
+ * The checker refuses messages nested deeper than `OVER_MSGPACK.maxDepth`,
+ * so msgpack's own limit is never what refuses one. msgpack counts
+ * the top-level value as depth 1, and a Map's payload (entries, then pairs)
+ * adds 2 to the depth of what it holds.
+ */
+const ENCODER_OPTIONS = {
+  extensionCodec: codec,
+  maxDepth: OVER_MSGPACK.maxDepth + 3,
+};
+const encoder = new TroupeEncoder(ENCODER_OPTIONS);
 const decoder = new Decoder({ extensionCodec: codec });
 
 /**
- * Encodes `value` as msgpack with troupe's extension types. Throws a
+ * What one `encodeValue` knows of the objects it has met. A first pass
+ * notes every object; meeting one again (most values never do) restarts
+ * the encoding with the objects that are reached twice in `shared`.
+ */
+interface Tracking {
+  seen: Set<object>;
+  shared: Set<object> | undefined;
+  /** Shared objects written so far, by their number. */
+  ids: Map<object, number>;
+  /** The shared object whose own encoding is being written. */
+  body: object | undefined;
+}
+let tracking: Tracking | undefined;
+const AGAIN = Symbol("encode again, with back-references");
+
+/** Ext 9 the first time a shared object is met, ext 10 after that. */
+function sharedExtension(
+  object: object,
+  state: Tracking,
+): { type: number; data: Uint8Array } {
+  const known = state.ids.get(object);
+  if (known !== undefined) return { type: EXT.ref, data: indexBytes(known) };
+  const n = state.ids.size;
+  state.ids.set(object, n);
+  state.body = object;
+  const body = new TroupeEncoder(ENCODER_OPTIONS).encode(object);
+  const data = new Uint8Array(4 + body.byteLength);
+  data.set(indexBytes(n));
+  data.set(body, 4);
+  return { type: EXT.shared, data };
+}
+
+function indexBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n);
+  return bytes;
+}
+
+/**
+ * Encodes `value` as msgpack with troupe's extension types. An object
+ * reached twice (shared, or a cycle) is written once and referred back to,
+ * so it decodes as one object, as structured clone gives a Worker. Throws a
  * `TypeError` with the path to what cannot cross (`crossable.ts`): msgpack
  * would otherwise write a function, a class instance or a host object as a
- * map of its own properties, and loop on a cycle.
+ * map of its own properties.
  *
  * @example
  * ```ts
@@ -161,15 +242,31 @@ export function encodeValue(value: unknown): Uint8Array {
   // Extensions call back in: a shared encoder would overwrite its own
   // buffer, so nested calls get an encoder of their own. Their values were
   // checked with the whole message.
-  if (encoding) {
-    return new TroupeEncoder({ extensionCodec: codec }).encode(value);
-  }
+  if (encoding) return new TroupeEncoder(ENCODER_OPTIONS).encode(value);
   checkCrossable(value, "the message", OVER_MSGPACK);
   encoding = true;
   try {
+    tracking = {
+      seen: new Set(),
+      shared: undefined,
+      ids: new Map(),
+      body: undefined,
+    };
+    try {
+      return encoder.encode(value);
+    } catch (error) {
+      if (error !== AGAIN) throw error;
+    }
+    tracking = {
+      seen: tracking.seen,
+      shared: sharedObjects(value),
+      ids: new Map(),
+      body: undefined,
+    };
     return encoder.encode(value);
   } finally {
     encoding = false;
+    tracking = undefined;
   }
 }
 let encoding = false;
@@ -189,12 +286,62 @@ export function decodeValue(bytes: Uint8Array): unknown {
   if (decoding) return new Decoder({ extensionCodec: codec }).decode(bytes);
   decoding = true;
   try {
-    return decoder.decode(bytes);
+    const value = decoder.decode(bytes);
+    return placeholders === undefined ? value : relink(value, sharedSoFar!);
   } finally {
     decoding = false;
+    sharedSoFar = undefined;
+    placeholders = undefined;
   }
 }
 let decoding = false;
+
+/** The frame's shared objects by number; `BEGUN` while one is decoded. */
+let sharedSoFar: unknown[] | undefined;
+/** One placeholder per shared object met again inside itself (a cycle). */
+let placeholders: Placeholder[] | undefined;
+const BEGUN = Symbol("begun");
+
+function decodeShared(data: Uint8Array): unknown {
+  const n = indexIn(data, "a shared value (ext 9)");
+  const shared = sharedSoFar ??= [];
+  if (n !== shared.length) {
+    throw new RangeError(
+      `shared value ${n} came where shared value ${shared.length} was next`,
+    );
+  }
+  shared.push(BEGUN);
+  const value = decodeValue(data.subarray(4));
+  if (typeof value !== "object" || value === null) {
+    throw new RangeError(`shared value ${n} is not an object`);
+  }
+  shared[n] = value;
+  return value;
+}
+
+function decodeRef(data: Uint8Array): unknown {
+  const n = indexIn(data, "a back-reference (ext 10)");
+  if (data.byteLength !== 4) {
+    throw new RangeError("a back-reference (ext 10) must be 4 bytes");
+  }
+  const object = sharedSoFar?.[n];
+  if (object === undefined) {
+    throw new RangeError(
+      `a back-reference (ext 10) names shared value ${n}, which the ` +
+        "frame has not begun",
+    );
+  }
+  if (object !== BEGUN) return object;
+  placeholders ??= [];
+  return placeholders[n] ??= new Placeholder(n);
+}
+
+function indexIn(data: Uint8Array, what: string): number {
+  if (data.byteLength < 4) {
+    throw new RangeError(`${what} must begin with a 4-byte number`);
+  }
+  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
+}
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);

@@ -27,28 +27,53 @@ export const CROSSES: string = "numbers, strings, booleans, null, " +
   "Error, ArrayBuffer, typed arrays and DataView";
 
 /**
- * What the transport can carry beyond the values every engine takes.
+ * The deepest nesting that crosses, to either kind of engine: a value may
+ * sit inside at most this many objects, arrays, Maps, Sets and errors.
+ * Deeper values are refused where they are handed over, so that both kinds
+ * take the same values (structured clone takes any depth, msgpack's
+ * default stops at 100). 256 is far beyond data's usual depth and within
+ * every thread's stack with room to spare: Maps, the costliest level to
+ * encode, run out of stack near 650 levels.
+ */
+export const MAX_DEPTH = 256;
+
+/**
+ * How far below a message's top the values it carries sit: a map chunk's
+ * items are at `run.args[column][row]`, a pushed value at
+ * `run.args[0][name]`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_DEPTH, MESSAGE_DEPTH } from "./crossable.ts";
+ * console.log(`a message nests at most ${MAX_DEPTH + MESSAGE_DEPTH} levels`);
+ * ```
+ */
+export const MESSAGE_DEPTH = 4;
+
+/**
+ * What the transport can carry beyond the values every engine takes. Only
+ * shared memory differs: cycles and shared objects cross both ways
+ * (structured clone to a Worker, back-references in `codec.ts` to a
+ * process), and one depth limit, `MAX_DEPTH`, holds for both.
  *
  * @example
  * ```ts
  * import type { CrossingRules } from "./crossable.ts";
- * const threads: CrossingRules = { sharedMemory: true, cycles: true };
+ * import { MAX_DEPTH } from "./crossable.ts";
+ * const threads: CrossingRules = { sharedMemory: true, maxDepth: MAX_DEPTH };
  * ```
  */
 export interface CrossingRules {
   /** A `SharedArrayBuffer` is shared as it is (a thread of this process). */
   sharedMemory: boolean;
-  /**
-   * Cycles cross as cycles (structured clone); msgpack has no references,
-   * and nests at most `MAX_DEPTH` levels.
-   */
-  cycles: boolean;
+  /** How deep a value may nest (`MAX_DEPTH`, or more for a message). */
+  maxDepth: number;
 }
 
 /**
  * What may be handed to some engine: a Worker engine can take all of it.
- * What only an engine process refuses (a `SharedArrayBuffer`, a cycle) is
- * refused by the codec when the message is sent.
+ * What only an engine process refuses (a `SharedArrayBuffer`) is refused
+ * by the codec when the message is sent.
  *
  * @example
  * ```ts
@@ -56,10 +81,30 @@ export interface CrossingRules {
  * checkCrossable([1, { a: new Float64Array(3) }], "argument 1", ANY_ENGINE);
  * ```
  */
-export const ANY_ENGINE: CrossingRules = { sharedMemory: true, cycles: true };
+export const ANY_ENGINE: CrossingRules = {
+  sharedMemory: true,
+  maxDepth: MAX_DEPTH,
+};
 
 /**
- * What msgpack frames (`codec.ts`) carry: no shared memory, no cycles.
+ * What may be handed to an engine process: no shared memory.
+ *
+ * @example
+ * ```ts
+ * import { checkCrossable, ENGINE_PROCESS } from "./crossable.ts";
+ * checkCrossable(new Int32Array(new SharedArrayBuffer(4)), "argument 1", ENGINE_PROCESS);
+ * ```
+ */
+export const ENGINE_PROCESS: CrossingRules = {
+  sharedMemory: false,
+  maxDepth: MAX_DEPTH,
+};
+
+/**
+ * What msgpack frames (`codec.ts`) carry: no shared memory. The codec
+ * checks whole messages, whose envelope (`{ t: "run", args: [...] }`, a map
+ * chunk's columns, a push's namespace) holds the values checked at the call
+ * up to `MESSAGE_DEPTH` levels down.
  *
  * @example
  * ```ts
@@ -69,11 +114,8 @@ export const ANY_ENGINE: CrossingRules = { sharedMemory: true, cycles: true };
  */
 export const OVER_MSGPACK: CrossingRules = {
   sharedMemory: false,
-  cycles: false,
+  maxDepth: MAX_DEPTH + MESSAGE_DEPTH,
 };
-
-/** msgpack's own nesting limit; deeper values are refused by it. */
-export const MAX_DEPTH = 100;
 
 /**
  * Throws a `TypeError` if `value` cannot cross under `rules`. `where` names
@@ -111,10 +153,6 @@ interface Refusal {
   path: string[];
 }
 
-/** An object the walk is inside of, or one it has finished. */
-const ACTIVE = 1;
-const DONE = 2;
-
 /**
  * Walks a first time without tracking objects, which costs nothing for the
  * small values most tasks take; values that are deep or big (or cyclic,
@@ -125,7 +163,7 @@ const UNTRACKED_OBJECTS = 1_000_000;
 
 interface Walk {
   rules: CrossingRules;
-  seen: Map<object, number> | undefined;
+  seen: Set<object> | undefined;
   objects: number;
 }
 
@@ -138,7 +176,7 @@ function refusalOf(value: unknown, rules: CrossingRules): Refusal | undefined {
   } catch (error) {
     if (error !== RETRACK) throw error;
   }
-  walk.seen = new Map();
+  walk.seen = new Set();
   return visit(value, 0, walk);
 }
 
@@ -148,7 +186,7 @@ function visit(value: unknown, depth: number, walk: Walk): Refusal | undefined {
   if (type === "symbol") {
     return refusal("a symbol", "Pass a string (its description) instead.");
   }
-  if (depth > MAX_DEPTH && !walk.rules.cycles) return tooDeep();
+  if (depth > walk.rules.maxDepth) return tooDeep(walk.rules.maxDepth);
   if (type !== "object" || value === null) return undefined;
   const object = value as object;
   const proto = Object.getPrototypeOf(object);
@@ -174,13 +212,12 @@ function visit(value: unknown, depth: number, walk: Walk): Refusal | undefined {
     }
     return inside(object, depth, walk);
   }
-  const state = seen.get(object);
-  if (state === DONE) return undefined;
-  if (state === ACTIVE) return walk.rules.cycles ? undefined : cycleRefusal();
-  seen.set(object, ACTIVE);
-  const found = inside(object, depth, walk);
-  seen.set(object, DONE);
-  return found;
+  // Met again, inside itself (a cycle) or elsewhere: it crosses as one
+  // object (`codec.ts` refers back to it), so its inside is checked once,
+  // where the encoder writes it (both walk in the same order).
+  if (seen.has(object)) return undefined;
+  seen.add(object);
+  return inside(object, depth, walk);
 }
 
 function visitObject(
@@ -203,8 +240,8 @@ function visitArray(
 ): Refusal | undefined {
   const array = object as unknown[];
   // Items are skipped below when primitive, but msgpack counts them too.
-  if (depth >= MAX_DEPTH && !walk.rules.cycles && array.length > 0) {
-    return at(tooDeep(), "[0]");
+  if (depth >= walk.rules.maxDepth && array.length > 0) {
+    return at(tooDeep(walk.rules.maxDepth), "[0]");
   }
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
@@ -273,8 +310,16 @@ function refusal(what: string, advice: string): Refusal {
   return { what, advice, path: [] };
 }
 
+/** Past this many steps a path shows its ends and how many it skips. */
+const PATH_STEPS = 24;
+
 function crossingError(found: Refusal, where: string): TypeError {
-  const path = found.path.reverse().join("");
+  const steps = found.path.reverse();
+  const path = steps.length <= PATH_STEPS
+    ? steps.join("")
+    : `${steps.slice(0, PATH_STEPS / 2).join("")}…(${
+      steps.length - PATH_STEPS
+    } more steps)…${steps.slice(-PATH_STEPS / 2).join("")}`;
   const subject = path ? `${where}, at ${path},` : where;
   return new TypeError(
     `${subject} is ${found.what}, which cannot cross between the client ` +
@@ -344,18 +389,12 @@ function sharedRefusal(): Refusal {
   );
 }
 
-function cycleRefusal(): Refusal {
+function tooDeep(limit: number): Refusal {
   return refusal(
-    "a reference back to an object that holds it (a cycle)",
-    "An engine process cannot receive cyclic data (Worker engines can): " +
-      "break the cycle, e.g. with ids instead of references.",
-  );
-}
-
-function tooDeep(): Refusal {
-  return refusal(
-    `nested more than ${MAX_DEPTH} levels deep`,
-    "An engine process cannot receive data that deep: flatten it.",
+    `nested more than ${limit} levels deep (troupe's limit, MAX_DEPTH, ` +
+      "for every engine)",
+    "Flatten it: e.g. a long linked list as an array, a deep tree as a " +
+      "list of nodes that name their parent.",
   );
 }
 

@@ -102,26 +102,24 @@ Deno.test("crossable: refusals say where, what, and what to do", () => {
   );
 });
 
-Deno.test("crossable: cycles and shared objects", () => {
+Deno.test("crossable: cycles and shared objects cross to both kinds", () => {
   const shared = { n: 1 };
   const dag = { a: shared, b: [shared, { c: shared }] };
-  checkCrossable(dag, "v", OVER_MSGPACK); // Shared, not cyclic: msgpack copies.
+  checkCrossable(dag, "v", OVER_MSGPACK);
 
+  // Structured clone keeps cycles; the codec refers back to them.
   const cyclic: { self?: unknown; list: unknown[] } = { list: [] };
   cyclic.self = cyclic;
   cyclic.list.push(cyclic.list);
-  checkCrossable(cyclic, "v", ANY_ENGINE); // Structured clone keeps cycles.
-  const message = refused(
-    cyclic,
-    "v, at .list[0], is a reference back",
-    OVER_MSGPACK,
-  );
-  assert.match(message, /Worker engines can/);
+  checkCrossable(cyclic, "v", ANY_ENGINE);
+  checkCrossable(cyclic, "v", OVER_MSGPACK);
 
   const map = new Map<string, unknown>();
   map.set("me", map);
-  checkCrossable(map, "v");
-  refused(map, 'v, at .get("me"), is a reference back', OVER_MSGPACK);
+  checkCrossable(map, "v", OVER_MSGPACK);
+  // What a shared object holds is checked where it is first met.
+  map.set("bad", { f: () => 0 });
+  refused(map, 'v, at .get("bad").f, is a function', OVER_MSGPACK);
 
   // A cycle found deep down, and a refusal behind one, still name the path.
   let deep: Record<string, unknown> = { end: true };
@@ -144,15 +142,24 @@ Deno.test("crossable: shared memory crosses only to threads", () => {
 Deno.test("crossable: deep, wide and heavily shared values end", () => {
   let nested: unknown = 1;
   for (let i = 0; i < MAX_DEPTH; i++) nested = [nested];
-  checkCrossable(nested, "v", OVER_MSGPACK);
-  refused(
-    [nested],
-    `v, at ${"[0]".repeat(MAX_DEPTH + 1)}, is nested more than`,
-    OVER_MSGPACK,
-  );
-  let deeper = nested;
-  for (let i = 0; i < 1000; i++) deeper = { d: deeper };
-  checkCrossable(deeper, "v", ANY_ENGINE); // Threads take any depth.
+  // One limit for both kinds: the deepest that crosses, and one deeper.
+  for (const rules of [ANY_ENGINE, OVER_MSGPACK]) {
+    checkCrossable(nested, "v", rules);
+    const message = refused(
+      [nested],
+      `v, at ${"[0]".repeat(12)}…(${MAX_DEPTH + 1 - 24} more steps)…${
+        "[0]".repeat(12)
+      }, is nested more than ${MAX_DEPTH} levels deep`,
+      rules,
+    );
+    assert.match(message, /MAX_DEPTH, for every engine/);
+    assert.match(message, /Flatten it/);
+  }
+  let linked: unknown = { end: true };
+  for (let i = 0; i < MAX_DEPTH; i++) linked = { next: linked };
+  refused(linked, "v, at .next.next", ANY_ENGINE);
+  // A short path is shown whole.
+  refused({ a: [{ f: Symbol() }] }, "v, at .a[0].f, is a symbol");
 
   // 2^40 paths through 40 objects: walked once each, not once per path.
   let doubling: Record<string, unknown> = { leaf: 1 };
