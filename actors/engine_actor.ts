@@ -162,26 +162,34 @@ export class EngineActor extends Actor<EngineMessage> {
   #startTimeoutMs: number;
   /** When the current link was attached (`performance.now()` ms). */
   #startedAt = 0;
+  /** How long tasks queued for it wait while it is down. */
+  #noEngineTimeoutMs: number;
+  /** Since when it has been down (died and not ready again), if it is. */
+  #downSince: number | undefined;
   #linkGone: Promise<void> = Promise.resolve();
 
   /**
    * Takes over `link`, a freshly started engine, and initialises it.
    * `onEvent` hears of the engine's registration, deaths and restarts. An
    * engine that does not say it is ready within `startTimeoutMs` of each
-   * start is taken for dead (checked at each heartbeat).
+   * start is taken for dead, and tasks queued for it while it is down fail
+   * once it has been down for `noEngineTimeoutMs` (both checked at each
+   * heartbeat).
    */
   constructor(
     engineId: number,
     link: EngineLink,
     registry: Registry,
     onEvent: (event: EngineEvent) => void = () => {},
-    options: { startTimeoutMs?: number } = {},
+    options: { startTimeoutMs?: number; noEngineTimeoutMs?: number } = {},
   ) {
     super();
     this.engineId = engineId;
     this.#registry = registry;
     this.#onEvent = onEvent;
     this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.#noEngineTimeoutMs = options.noEngineTimeoutMs ??
+      DEFAULT_NO_ENGINE_TIMEOUT_MS;
     this.#attach(link);
   }
 
@@ -332,6 +340,7 @@ export class EngineActor extends Actor<EngineMessage> {
       case "ready":
         if (this.#state !== "starting") return;
         this.#state = "idle";
+        this.#downSince = undefined;
         if (this.#everReady) {
           this.#onEvent({
             type: "restarted",
@@ -572,6 +581,7 @@ export class EngineActor extends Actor<EngineMessage> {
     const aborting = this.#aborting;
     this.#aborting = undefined;
     this.#state = "restarting";
+    this.#downSince ??= performance.now();
     if (aborting) {
       this.#takeBackInFlight(aborting);
       reason = `it was restarted to abort task ${aborting.taskId}`;
@@ -624,6 +634,22 @@ export class EngineActor extends Actor<EngineMessage> {
           "being started (startTimeoutMs)",
       );
       return;
+    }
+    if (
+      this.#downSince !== undefined &&
+      performance.now() - this.#downSince > this.#noEngineTimeoutMs
+    ) {
+      // A remote engine may never reconnect: its queue must not wait on it.
+      this.#failQueue((task) =>
+        new EngineError(
+          this.engineId,
+          `it has not been up for ${this.#noEngineTimeoutMs} ms ` +
+            `(noEngineTimeoutMs) since it died because ${this.#deathReason}`,
+          task.taskId,
+          "Run the task on an engine that is up (client.ids), or start " +
+            "this one again.",
+        )
+      );
     }
     if (!this.up) return;
     const head = this.#inFlight[0];
@@ -696,6 +722,9 @@ export class EngineActor extends Actor<EngineMessage> {
 
 /** How long an engine has to say it is ready, unless told otherwise. */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
+
+/** How long a task waits for an engine to be up, unless told otherwise. */
+export const DEFAULT_NO_ENGINE_TIMEOUT_MS = 60_000;
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
   const text = messageOf(error);

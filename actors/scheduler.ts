@@ -5,7 +5,12 @@
  */
 
 import { Actor } from "./actor.ts";
-import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
+import {
+  DEFAULT_NO_ENGINE_TIMEOUT_MS,
+  type EngineActor,
+  type TaskObserver,
+  type TaskOutcome,
+} from "./engine_actor.ts";
 import {
   EngineError,
   noEnginesMessage,
@@ -73,9 +78,6 @@ export type SchedulerMessage =
 
 /** How often queued tasks are looked at for timeouts and free engines. */
 const SWEEP_MS = 50;
-
-/** How long a task waits for an engine to be up, unless told otherwise. */
-export const DEFAULT_NO_ENGINE_TIMEOUT_MS = 60_000;
 
 /**
  * ipyparallel's `leastload` scheme: each task goes to the engine with the

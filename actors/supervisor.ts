@@ -60,6 +60,11 @@ export interface SupervisorOptions {
    * past that it counts as a death. Defaults to 60 000.
    */
   startTimeoutMs?: number;
+  /**
+   * How long tasks queued for an engine that is down wait for it, in ms.
+   * Defaults to 60 000.
+   */
+  noEngineTimeoutMs?: number;
   /** Hears every engine's lifecycle. */
   onEvent?: (event: EngineEvent) => void;
 }
@@ -100,6 +105,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #pending = new Map<number, ReturnType<typeof setTimeout>>();
   #heartbeat: ReturnType<typeof setInterval>;
   #startTimeoutMs: number | undefined;
+  #noEngineTimeoutMs: number | undefined;
   #closed = false;
 
   /** Starts the heartbeat; engines come with `startEngine`. */
@@ -109,6 +115,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
     this.#policy = checkPolicy(options.restart ?? DEFAULT_RESTART_POLICY);
     this.#onEvent = options.onEvent ?? (() => {});
     this.#startTimeoutMs = options.startTimeoutMs;
+    this.#noEngineTimeoutMs = options.noEngineTimeoutMs;
     const misses = options.heartbeatMisses ?? 3;
     this.#heartbeat = setInterval(() => {
       for (const engine of this.#engines.values()) {
@@ -177,7 +184,10 @@ export class Supervisor extends Actor<SupervisorMessage> {
       link,
       this.#registry,
       (event) => this.tell({ kind: "event", event }),
-      { startTimeoutMs: this.#startTimeoutMs },
+      {
+        startTimeoutMs: this.#startTimeoutMs,
+        noEngineTimeoutMs: this.#noEngineTimeoutMs,
+      },
     );
     this.#engines.set(engineId, engine);
     this.#kinds.set(engineId, kind);

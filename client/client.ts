@@ -129,11 +129,13 @@ export interface ClientOptions {
    */
   startTimeoutMs?: number;
   /**
-   * How long a load-balanced task waits while no engine it may run on is
-   * up, in ms, when engines may still join (the client was asked to
-   * `listen`): past that it fails with an `EngineError` that says no engine
-   * is left and how to get one. Without `listen`, it fails as soon as its
-   * engines are given up. Defaults to 60 000.
+   * How long a task waits while no engine it may run on is up, in ms: past
+   * that it fails with an `EngineError` that says so (and, for a
+   * load-balanced task, how to get engines). A direct task waits so for its
+   * engine to come back; a load-balanced one for any of its engines, or on a
+   * client asked to `listen`, for one to join. Without `listen`, a
+   * load-balanced task fails as soon as its engines are given up. Defaults
+   * to 60 000.
    */
   noEngineTimeoutMs?: number;
 }
@@ -236,6 +238,7 @@ export class Client implements AsyncDisposable {
       restart: options.restart,
       heartbeatMs: options.heartbeatMs,
       startTimeoutMs: options.startTimeoutMs,
+      noEngineTimeoutMs: options.noEngineTimeoutMs,
       onEvent: (event) => this.#onEngineEvent(event),
     });
     this.#directory = {

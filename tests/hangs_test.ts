@@ -295,3 +295,33 @@ Deno.test("a close that comes during the handshake reaches the next owner", asyn
   );
   await clientSide.closed;
 });
+
+Deno.test("a direct task on a remote engine that does not come back fails after noEngineTimeoutMs", async () => {
+  await withClient(
+    { workers: 0, listen: true, noEngineTimeoutMs: 500, heartbeatMs: 100 },
+    async (client) => {
+      const { hostname, port, key } = client.connectionInfo;
+      const engine = startHandEngine(["--connect", `${hostname}:${port}`], {
+        TROUPE_KEY: key,
+      });
+      try {
+        await guard(client.waitForEngines(1), "the remote engine", HANG_MS);
+      } finally {
+        await engine.kill();
+      }
+      await until(
+        () => client.engines()[0].state === "restarting",
+        "the killed engine to be seen dead",
+      );
+      const e = await errorOf(
+        client.view(0).applyAsync(() => 1),
+        "a task for an engine that never comes back",
+      );
+      assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+      assert.match(
+        e.reason,
+        /has not been up for 500 ms \(noEngineTimeoutMs\) since it died because/,
+      );
+    },
+  );
+});
