@@ -720,10 +720,28 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 }
 
-/** How long an engine has to say it is ready, unless told otherwise. */
+/**
+ * How long an engine has to say it is ready, unless told otherwise
+ * (`ClientOptions.startTimeoutMs`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_START_TIMEOUT_MS } from "./engine_actor.ts";
+ * console.log(DEFAULT_START_TIMEOUT_MS / 1000, "s"); // 60 s
+ * ```
+ */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
-/** How long a task waits for an engine to be up, unless told otherwise. */
+/**
+ * How long a task waits for an engine to be up, unless told otherwise
+ * (`ClientOptions.noEngineTimeoutMs`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_NO_ENGINE_TIMEOUT_MS } from "./engine_actor.ts";
+ * console.log(DEFAULT_NO_ENGINE_TIMEOUT_MS / 1000, "s"); // 60 s
+ * ```
+ */
 export const DEFAULT_NO_ENGINE_TIMEOUT_MS = 60_000;
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
