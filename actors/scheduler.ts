@@ -5,12 +5,8 @@
  */
 
 import { Actor } from "./actor.ts";
-import {
-  DEFAULT_NO_ENGINE_TIMEOUT_MS,
-  type EngineActor,
-  type TaskObserver,
-  type TaskOutcome,
-} from "./engine_actor.ts";
+import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
+import { EngineWait } from "./engine_wait.ts";
 import {
   EngineError,
   noEnginesMessage,
@@ -110,8 +106,8 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #aborted = new Set<number>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  /** Since when each queued task has had no engine up to take it. */
-  #noEngineSince = new Map<ScheduledTask, number>();
+  /** How long queued tasks wait while no engine of theirs is up. */
+  #engineWait: EngineWait<ScheduledTask>;
   /** When `#failUnrunnable` last looked at the whole queue. */
   #lastLook = -Infinity;
 
@@ -120,6 +116,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
     super();
     this.#host = host;
     this.#highWaterMark = highWaterMark;
+    this.#engineWait = new EngineWait(host.noEngineTimeoutMs);
   }
 
   /** Tasks waiting for an engine. */
@@ -252,7 +249,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
    */
   #failUnrunnable(): void {
     if (this.queued === 0) {
-      this.#noEngineSince.clear();
+      this.#engineWait.clear();
       return;
     }
     const engines = this.#host.engines();
@@ -263,41 +260,26 @@ export class Scheduler extends Actor<SchedulerMessage> {
         task.observer.done({ ok: false, error: new Error(none) });
       }
       this.#queue = [];
-      this.#noEngineSince.clear();
+      this.#engineWait.clear();
       return;
     }
     if (engines.length > 0 && engines.every((e) => e.up)) {
-      this.#noEngineSince.clear();
+      this.#engineWait.clear();
       return;
     }
     const now = performance.now();
     if (now - this.#lastLook < SWEEP_MS) return;
     this.#lastLook = now;
-    const up = new Set(engines.filter((e) => e.up).map((e) => e.engineId));
-    const alive = new Set(
-      engines.filter((e) => e.state !== "stopped").map((e) => e.engineId),
+    const judge = this.#engineWait.look(
+      engines,
+      this.#host.mayGainEngines(),
+      now,
     );
-    const mayGain = this.#host.mayGainEngines();
-    const limit = this.#host.noEngineTimeoutMs ?? DEFAULT_NO_ENGINE_TIMEOUT_MS;
-    const some = (ids: Set<number>, task: ScheduledTask) =>
-      task.targets ? [...task.targets].some((id) => ids.has(id)) : ids.size > 0;
     this.#queue = this.#waiting().filter((task) => {
-      if (some(up, task)) {
-        this.#noEngineSince.delete(task);
-        return true;
-      }
-      if (mayGain || some(alive, task)) {
-        const since = this.#noEngineSince.get(task) ?? now;
-        this.#noEngineSince.set(task, since);
-        if (now - since < limit) return true;
-      }
-      this.#noEngineSince.delete(task);
+      const error = judge(task);
+      if (!error) return true;
       this.#deadlines.delete(task);
-      const waited = mayGain || some(alive, task) ? limit : undefined;
-      task.observer.done({
-        ok: false,
-        error: noEngineLeft(task, engines, waited),
-      });
+      task.observer.done({ ok: false, error });
       return false;
     });
   }
@@ -321,7 +303,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   #handOut(task: ScheduledTask, engine: EngineActor): void {
     this.#deadlines.delete(task);
-    this.#noEngineSince.delete(task);
+    this.#engineWait.forget(task);
     this.#running.set(task.taskId, { task, engine });
     task.observer.assigned(engine.engineId);
     this.#host.submit(engine, task, {
@@ -386,7 +368,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       const deadline = this.#deadlines.get(task);
       if (deadline === undefined || deadline > now) return true;
       this.#deadlines.delete(task);
-      this.#noEngineSince.delete(task);
+      this.#engineWait.forget(task);
       task.observer.done({
         ok: false,
         error: new TimeoutError(
@@ -413,40 +395,4 @@ export class Scheduler extends Actor<SchedulerMessage> {
       this.#sweep = undefined;
     }
   }
-}
-
-/**
- * The error of a task that no engine is left to run: which engines it had
- * and what became of them, and how to get engines.
- */
-function noEngineLeft(
-  task: ScheduledTask,
-  engines: EngineActor[],
-  waitedMs: number | undefined,
-): Error {
-  const mine = task.targets
-    ? engines.filter((e) => task.targets!.has(e.engineId))
-    : engines;
-  const situation = waitedMs === undefined
-    ? "no engine this task may run on is left"
-    : `no engine this task may run on has been up for ${waitedMs} ms ` +
-      "(noEngineTimeoutMs)";
-  if (mine.length === 0) {
-    return new Error(noEnginesMessage(`task ${task.taskId}: ${situation}`));
-  }
-  const states = mine.map((e) =>
-    `engine ${e.engineId} ${e.state === "stopped" ? "given up" : e.state}`
-  ).join(", ");
-  const last = mine.findLast((e) => e.deathReason !== undefined) ?? mine[0];
-  const died = last.deathReason === undefined
-    ? ""
-    : `; engine ${last.engineId} last died because ${last.deathReason}`;
-  return new EngineError(
-    last.engineId,
-    `${situation}: ${states}${died}`,
-    task.taskId,
-    noEnginesMessage("Nothing will run it until an engine is up") +
-      ". Engines are given up past the restart policy's maxRestarts: " +
-      "raise it to keep them.",
-  );
 }
