@@ -323,6 +323,7 @@ export class EngineActor extends Actor<EngineMessage> {
         t: "init",
         engineId: this.engineId,
         ...(link.sharesMemory ? { acks } : {}),
+        ...(link.maxFrameBytes ? { maxFrameBytes: link.maxFrameBytes } : {}),
       });
     } catch (error) {
       this.tell({ kind: "exit", link, reason: `it could not start: ${error}` });
@@ -746,6 +747,12 @@ export const DEFAULT_NO_ENGINE_TIMEOUT_MS = 60_000;
 
 function unsendable(engineId: number, taskId: number, error: unknown): Error {
   const text = messageOf(error);
+  if (error instanceof RangeError) {
+    // Too big for a frame: the message says the limit and what to do.
+    return new RangeError(
+      `task ${taskId} could not be sent to engine ${engineId}: ${text}.`,
+    );
+  }
   // The views refuse most such values at the call; what is left here is
   // what only this engine's transport cannot carry (`crossable.ts`).
   const advice = text.includes("What crosses")

@@ -49,6 +49,12 @@ export interface EngineLink {
   /** Whether `init` may carry shared memory (a thread of this process). */
   readonly sharesMemory: boolean;
   /**
+   * The largest frame the link carries, over TCP: `init` tells the engine,
+   * which then sends nothing larger (a result that is fails its task).
+   * Absent for links without a limit (Workers).
+   */
+  readonly maxFrameBytes?: number;
+  /**
    * Stops the running task but keeps the engine, where the link can (an
    * engine process replaces its task thread and answers `reset`). Links
    * without it are terminated and restarted instead.

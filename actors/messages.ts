@@ -41,6 +41,12 @@ export interface InitMessage {
    * its frame is written.
    */
   acks?: SharedArrayBuffer;
+  /**
+   * Over TCP: the largest frame the client accepts, in bytes. The engine
+   * accepts no larger frame either, and sends none: a result too large
+   * fails its task, a publication too large is not sent (the task fails).
+   */
+  maxFrameBytes?: number;
 }
 
 /** Run one task. An engine runs its tasks one at a time, in order. */

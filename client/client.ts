@@ -19,6 +19,7 @@ import type { EngineHello } from "../transport/handshake.ts";
 import { Scheduler } from "../actors/scheduler.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import {
@@ -86,8 +87,12 @@ export interface ClientOptions {
    */
   encrypt?: boolean;
   /**
-   * Largest frame accepted from a TCP engine, in bytes; a larger one closes
-   * that engine's connection. Defaults to 256 MiB.
+   * Largest frame between the client and a TCP engine, either way, in bytes
+   * (256 MiB by default). Engines are told it: a call whose message would
+   * be larger fails alone (a `RangeError` naming the limit), as does a task
+   * whose result would be, or that publishes data that would be; no engine
+   * dies of it. Only a frame from an engine that breaks the limit closes
+   * that engine's connection.
    */
   maxFrameBytes?: number;
   /**
@@ -224,11 +229,14 @@ export class Client implements AsyncDisposable {
   #scheduler: Scheduler;
   #key: string;
   #maxHeapMb: number;
+  /** Every TCP engine's frame limit, both ways (it is told in `init`). */
+  #maxFrameBytes: number;
   /** Processes this client started, by their one-time token. */
   #spawned = new Map<string, { engineId: number; link: EngineTcpLink }>();
 
   private constructor(options: ClientOptions, engines: number) {
     this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(engines);
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (options.onEngineEvent) this.#listeners.add(options.onEngineEvent);
     this.#key = options.key ?? randomHex(32);
     this.#log = options.log ?? ((line) => console.warn(line));
@@ -633,6 +641,7 @@ export class Client implements AsyncDisposable {
       ],
       // Secrets go through stdin: command lines are visible to every user.
       stdin: JSON.stringify({ key: this.#key, token, engineId }),
+      maxFrameBytes: this.#maxFrameBytes,
     });
     link.unref();
     // The process before it under this id is over: the supervisor starts
@@ -687,7 +696,7 @@ export class Client implements AsyncDisposable {
       else conn.close("its process is no longer the engine's");
       return;
     }
-    const link: EngineTcpLink = new TcpLink();
+    const link: EngineTcpLink = new TcpLink(this.#maxFrameBytes);
     link.unref();
     link.attach(conn, this.#log);
     try {

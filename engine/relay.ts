@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FromEngine, ToEngine } from "../actors/messages.ts";
+import type { DoneMessage, FromEngine, ToEngine } from "../actors/messages.ts";
 import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
@@ -49,6 +49,11 @@ export class Relay {
   #stuckBeats = 0;
   #done: PromiseWithResolvers<string> = Promise.withResolvers();
   #finished = false;
+  /**
+   * Why a publication of a running task could not be sent, by task: the
+   * task fails when it ends, so that the loss is never silent.
+   */
+  #lostPublications = new Map<number, string>();
 
   /** Starts the task thread and begins relaying. */
   constructor(
@@ -80,6 +85,7 @@ export class Relay {
     this.#thread = thread;
     this.#acks = new Int32Array(acks);
     this.#pending = 0;
+    this.#lostPublications.clear();
     this.#threadAnswered = true;
     this.#stuckBeats = 0;
     thread.onMessage = (message) => this.#fromThread(message);
@@ -90,7 +96,16 @@ export class Relay {
   #fromClient(message: ToEngine): void {
     switch (message.t) {
       case "init":
-        return; // The thread was initialised when it started.
+        // The thread was initialised when it started. The client's frame
+        // limit holds both ways from now on: what this engine would send
+        // over it fails here, alone, instead of closing the connection.
+        if (
+          Number.isSafeInteger(message.maxFrameBytes) &&
+          message.maxFrameBytes! > 0
+        ) {
+          this.#conn.maxFrameBytes = message.maxFrameBytes!;
+        }
+        return;
       case "ping":
         if (this.#stuck()) {
           this.#send({
@@ -148,9 +163,16 @@ export class Relay {
         return;
       case "pub": {
         const acks = this.#acks;
-        this.#send(message)?.then(() => Atomics.add(acks, ACK_SLOT, 1));
+        const sent = this.#send(message);
+        // A publication that was not sent is taken in all the same: the
+        // window must not wait for it.
+        if (sent) sent.then(() => Atomics.add(acks, ACK_SLOT, 1));
+        else Atomics.add(acks, ACK_SLOT, 1);
         return;
       }
+      case "done":
+        this.#send(this.#withLostPublication(message));
+        return;
       default:
         this.#send(message);
     }
@@ -169,29 +191,62 @@ export class Relay {
     this.#send({ t: "fatal", reason });
   }
 
+  /**
+   * A task that ran to its end but lost a publication fails, saying which
+   * and why; the other publications were sent.
+   */
+  #withLostPublication(message: DoneMessage): DoneMessage {
+    const lost = this.#lostPublications.get(message.taskId);
+    if (lost === undefined) return message;
+    this.#lostPublications.delete(message.taskId);
+    if (!message.ok) return message;
+    return {
+      ...message,
+      ok: false,
+      value: undefined,
+      error: {
+        name: "RangeError",
+        message: `the task ended, but ${lost}. The task fails so that ` +
+          "the loss is not silent; its other publications were sent",
+      },
+    };
+  }
+
   #send(message: FromEngine): Promise<void> | undefined {
     try {
       return this.#conn.send(message).catch(() => {});
     } catch (error) {
-      // A value the thread could clone but msgpack cannot encode.
+      // Too big for a frame (a `RangeError`), or a value the thread could
+      // clone but msgpack cannot encode.
+      const why = (error as Error).message;
+      const name = error instanceof RangeError ? "RangeError" : "TypeError";
       if (message.t === "done") {
         this.#send({
           ...message,
           ok: false,
           value: undefined,
           error: {
-            name: "TypeError",
-            message: `the task's result could not be sent to the client: ${
-              (error as Error).message
-            }`,
+            name,
+            message:
+              `the task's result could not be sent to the client: ${why}`,
           },
         });
       } else if (message.t === "pub") {
+        const lost = `publishData's data (publication ${message.seq}) ` +
+          `could not be sent to the client: ${why}`;
+        this.#lostPublications.set(message.taskId, lost);
         this.#send({
           t: "stream",
           taskId: message.taskId,
           name: "stderr",
-          text: `publishData: could not send: ${(error as Error).message}\n`,
+          text: `troupe: ${lost}\n`,
+        });
+      } else if (message.t === "stream") {
+        this.#send({
+          ...message,
+          text:
+            `troupe: ${message.text.length} characters of ${message.name} ` +
+            `could not be sent to the client: ${why}\n`,
         });
       }
       return undefined;

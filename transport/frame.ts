@@ -161,6 +161,27 @@ export class FrameDecoder {
 }
 
 /**
+ * The error of a message too big for one frame, thrown by the side that
+ * would send it (nothing is sent): it names the size, the limit and the
+ * option that sets it. Callers add what the message was.
+ *
+ * @example
+ * ```ts
+ * import { frameTooLarge } from "./frame.ts";
+ * console.log(frameTooLarge(3 * 2 ** 20, 2 ** 20).message);
+ * ```
+ */
+export function frameTooLarge(bytes: number, limit: number): RangeError {
+  return new RangeError(
+    `it is ${formatBytes(bytes)} as a frame, over the ` +
+      `${formatBytes(limit)} limit of one frame between the client and an ` +
+      "engine process (ClientOptions.maxFrameBytes). Send less at a time " +
+      "(split the data over several calls or tasks, e.g. scatter or a " +
+      "map), or start the client with a larger maxFrameBytes",
+  );
+}
+
+/**
  * Bytes as a person reads them: "512 B", "4 KiB", "256 MiB", "4 GiB".
  *
  * @example

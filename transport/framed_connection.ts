@@ -10,9 +10,10 @@ import {
   FrameDecoder,
   FrameError,
   frameHeader,
+  frameTooLarge,
   HEADER_BYTES,
 } from "./frame.ts";
-import type { FrameSeal } from "./seal.ts";
+import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
 
 /** Bodies up to this size are written together with their header. */
 const COALESCE_BYTES = 64 * 1024;
@@ -59,6 +60,8 @@ export class FramedConnection {
   #toldClose = new WeakSet<(reason: string) => void>();
   #conn: Deno.Conn;
   #decoder: FrameDecoder;
+  /** The largest frame the peer accepts, which is the one this side does. */
+  #sendMax: number;
   #tail: Promise<void> = Promise.resolve();
   #closeReason: string | undefined;
   #broken = false;
@@ -79,6 +82,7 @@ export class FramedConnection {
   ) {
     this.#conn = conn;
     this.#decoder = new FrameDecoder(maxFrameBytes);
+    this.#sendMax = maxFrameBytes;
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
@@ -136,9 +140,28 @@ export class FramedConnection {
     return `${addr.hostname}:${addr.port}`;
   }
 
-  /** Changes the largest frame accepted from now on. */
+  /**
+   * Changes the largest frame accepted from now on, and the largest sent:
+   * both ends of a troupe connection keep the client's limit.
+   */
   set maxFrameBytes(bytes: number) {
     this.#decoder.maxFrameBytes = bytes;
+    this.#sendMax = bytes;
+  }
+
+  /** The largest frame sent or accepted. */
+  get maxFrameBytes(): number {
+    return this.#sendMax;
+  }
+
+  /**
+   * How long the frame of a `bodyBytes` body is on the wire, past its
+   * length prefix: sealing adds a tag per record.
+   */
+  frameBytes(bodyBytes: number): number {
+    if (!this.#seal) return bodyBytes;
+    const records = Math.max(1, Math.ceil(bodyBytes / SEAL_RECORD_BYTES));
+    return bodyBytes + records * SEAL_TAG_BYTES;
   }
 
   /**
@@ -169,16 +192,22 @@ export class FramedConnection {
 
   /**
    * Encodes `value` and queues its frame. Throws at once if `value` cannot be
-   * encoded (nothing is sent then); the promise resolves when the frame has
-   * been written, and rejects if the connection closed first.
+   * encoded, or its frame would be over `maxFrameBytes` (a `RangeError`):
+   * nothing is sent then. The promise resolves when the frame has been
+   * written, and rejects if the connection closed first.
    */
   send(value: unknown): Promise<void> {
     const body = encodeValue(value);
     return this.sendBody(body);
   }
 
-  /** Queues an already encoded frame body. */
+  /**
+   * Queues an already encoded frame body; throws at once, sending nothing,
+   * if its frame would be over `maxFrameBytes`.
+   */
   sendBody(body: Uint8Array): Promise<void> {
+    const bytes = this.frameBytes(body.byteLength);
+    if (bytes > this.#sendMax) throw frameTooLarge(bytes, this.#sendMax);
     if (this.#closeReason !== undefined) {
       return Promise.reject(
         new Error(`connection closed: ${this.#closeReason}`),

@@ -6,7 +6,9 @@
  */
 
 import { encodeValue } from "./codec.ts";
+import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
+import { SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
 
 /** How to start an engine process that will connect back. */
 export interface EngineProcessOptions {
@@ -16,6 +18,8 @@ export interface EngineProcessOptions {
   args: string[];
   /** Written to its stdin, then stdin closes: how secrets reach it unseen. */
   stdin: string;
+  /** The client's frame limit (`ClientOptions.maxFrameBytes`). */
+  maxFrameBytes?: number;
 }
 
 /**
@@ -57,6 +61,11 @@ export class TcpLink<Out, In> {
   readonly answersWhileBusy = true;
   /** Shared memory does not cross processes. */
   readonly sharesMemory = false;
+  /**
+   * The largest frame either way: the client's limit, which the engine is
+   * told in `init` and keeps too.
+   */
+  readonly maxFrameBytes: number;
   #conn: FramedConnection | undefined;
   #queued: Uint8Array[] = [];
   #process: Deno.ChildProcess | undefined;
@@ -64,12 +73,17 @@ export class TcpLink<Out, In> {
   #gone: PromiseWithResolvers<void> = Promise.withResolvers();
   #unref = false;
 
+  /** A link whose frames are at most `maxFrameBytes` long. */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
   /**
    * Starts `deno run -A entry ...args` and returns its link. The process gets
    * `stdin` on its standard input and must then connect back.
    */
   static spawn<Out, In>(options: EngineProcessOptions): TcpLink<Out, In> {
-    const link = new TcpLink<Out, In>();
+    const link = new TcpLink<Out, In>(options.maxFrameBytes);
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -131,11 +145,23 @@ export class TcpLink<Out, In> {
     this.#conn?.unref();
   }
 
-  /** Sends one message; throws at once if it cannot be encoded. */
+  /**
+   * Sends one message; throws at once, sending nothing, if it cannot be
+   * encoded or is too big for a frame (a `RangeError` naming the limit).
+   */
   send(message: Out): void {
     const body = encodeValue(message);
-    if (this.#conn) this.#conn.sendBody(body).catch(() => {});
-    else if (this.#exitReason === undefined) this.#queued.push(body);
+    if (this.#conn) {
+      this.#conn.sendBody(body).catch(() => {});
+      return;
+    }
+    // Whether frames will be sealed is known once connected: count on it.
+    const records = Math.max(1, Math.ceil(body.byteLength / SEAL_RECORD_BYTES));
+    const bytes = body.byteLength + records * SEAL_TAG_BYTES;
+    if (bytes > this.maxFrameBytes) {
+      throw frameTooLarge(bytes, this.maxFrameBytes);
+    }
+    if (this.#exitReason === undefined) this.#queued.push(body);
   }
 
   /**
