@@ -563,6 +563,7 @@ export class EngineActor extends Actor<EngineMessage> {
     const aborting = this.#aborting;
     this.#aborting = undefined;
     this.#state = "starting";
+    this.#startedAt = performance.now(); // A new thread has its own deadline.
     this.#globals.lost(
       aborting
         ? `its task thread was replaced to abort task ${aborting.taskId}`

@@ -8,7 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type Client, EngineError, type EngineEvent } from "../mod.ts";
+import {
+  type Client,
+  EngineError,
+  type EngineEvent,
+  publishData,
+} from "../mod.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { acceptEngine, joinClient } from "../transport/handshake.ts";
 import { startHandEngine } from "./hand_engine.ts";
@@ -16,6 +21,7 @@ import {
   errorOf,
   guard,
   range,
+  sleep,
   until,
   withClient,
   withTempDir,
@@ -322,6 +328,51 @@ Deno.test("a direct task on a remote engine that does not come back fails after 
         e.reason,
         /has not been up for 500 ms \(noEngineTimeoutMs\) since it died because/,
       );
+    },
+  );
+});
+
+Deno.test("each task-thread reset gets its own start deadline", async () => {
+  const events: EngineEvent[] = [];
+  await withClient(
+    {
+      processes: 1,
+      workers: 0,
+      startTimeoutMs: 3000,
+      heartbeatMs: 200,
+      onEngineEvent: (e) => events.push(e),
+    },
+    async (client) => {
+      const pid = await pidOf(client, 0);
+      // Past the deadline of the engine's own start.
+      await sleep(3200);
+      const ar = client.view(0).applyAsync(() => {
+        publishData({ started: true });
+        const end = Date.now() + 20_000;
+        while (Date.now() < end) {
+          // spins until aborted
+        }
+        return "spun 20 s: abort did not stop the task";
+      });
+      await until(() => ar.data.started === true, "the spin to start");
+      await guard(ar.abort(), "abort()");
+      // Its task thread was replaced. Held back (stopped) past a heartbeat
+      // before it says ready, it is within its new deadline; were it ready
+      // already, 300 ms are too few missed beats to kill it.
+      assert.equal(client.engines()[0].state, "starting");
+      Deno.kill(pid, "SIGSTOP");
+      try {
+        await sleep(300);
+      } finally {
+        Deno.kill(pid, "SIGCONT");
+      }
+      await until(
+        () => client.engines()[0].state === "idle",
+        "the engine's new task thread to be ready",
+      );
+      // The same process, never taken for dead.
+      assert.deepEqual(events.filter((e) => e.type === "died"), []);
+      assert.equal(await pidOf(client, 0), pid);
     },
   );
 });
