@@ -217,6 +217,14 @@ export class TcpLink<Out, In> {
  * Run from a checkout, the entry's own `deno.json` maps its imports; from a
  * registry, the package carries them. The config is named explicitly because
  * Deno looks for one from the working directory, which may be anywhere.
+ *
+ * A checkout's config asks for a `node_modules` folder (`"nodeModulesDir":
+ * "auto"`, for the tools that want one), and every Deno that runs with it
+ * locks that folder to bring it up to date: 32 engines starting at once
+ * waited on each other ("Blocking waiting for file lock on node_modules
+ * directory"). Its npm imports are all `npm:` specifiers, which Deno reads
+ * from its global cache as well, so engine processes do without the folder
+ * (`--node-modules-dir=none`): they touch nothing of the checkout's.
  */
 function configFor(entry: URL): string[] {
   if (entry.protocol !== "file:") return [];
@@ -224,7 +232,7 @@ function configFor(entry: URL): string[] {
     const config = new URL("deno.json", dir);
     try {
       Deno.statSync(config);
-      return ["--config", config.pathname];
+      return ["--config", config.pathname, "--node-modules-dir=none"];
     } catch {
       if (dir.pathname === "/") return [];
     }
