@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { decodeValue, encodeValue, EXT } from "../transport/codec.ts";
-import { MAX_DEPTH } from "../transport/crossable.ts";
+import { OVER_MSGPACK } from "../transport/crossable.ts";
 import { FrameDecoder, frameHeader } from "../transport/frame.ts";
 
 const roundTrip = <T>(value: T): T => decodeValue(encodeValue(value)) as T;
@@ -522,10 +522,10 @@ Deno.test("codec: arrays and nested structures", async (t) => {
     assert.deepStrictEqual(decodeValue(first), { a: 1, s: "first" });
   });
 
-  await t.step("MAX_DEPTH levels of every container decode as sent", () => {
+  await t.step("the deepest message of every container decodes as sent", () => {
     for (const wrap of WRAPPERS) {
       let deep: unknown = "bottom";
-      for (let i = 0; i < MAX_DEPTH - 1; i++) deep = wrap(deep);
+      for (let i = 0; i < OVER_MSGPACK.maxDepth - 1; i++) deep = wrap(deep);
       same(wrap(deep), wrap.name);
       // Inside a Map at the top, which adds to msgpack's depth.
       same(new Map([[1, deep]]), wrap.name);
@@ -745,10 +745,12 @@ Deno.test("codec: functions and symbols are refused with a path", async (t) => {
     same({ v: new Int32Array(new SharedArrayBuffer(8)) });
   });
 
-  await t.step("deeper than MAX_DEPTH, refused with the limit", () => {
+  await t.step("deeper than a message may nest, refused with the limit", () => {
+    // A message nests MESSAGE_DEPTH levels more than a value handed over.
+    const limit = OVER_MSGPACK.maxDepth;
     let deep: unknown = 1;
-    for (let i = 0; i <= MAX_DEPTH; i++) deep = [deep];
-    refused(deep, `is nested more than ${MAX_DEPTH} levels deep`, "Flatten");
+    for (let i = 0; i <= limit; i++) deep = [deep];
+    refused(deep, `is nested more than ${limit} levels deep`, "Flatten");
   });
 
   await t.step("deep inside (70 levels)", () => {

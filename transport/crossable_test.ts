@@ -9,7 +9,9 @@ import {
   ANY_ENGINE,
   checkCrossable,
   CROSSES,
+  ENGINE_PROCESS,
   MAX_DEPTH,
+  MESSAGE_DEPTH,
   OVER_MSGPACK,
 } from "./crossable.ts";
 
@@ -143,7 +145,7 @@ Deno.test("crossable: deep, wide and heavily shared values end", () => {
   let nested: unknown = 1;
   for (let i = 0; i < MAX_DEPTH; i++) nested = [nested];
   // One limit for both kinds: the deepest that crosses, and one deeper.
-  for (const rules of [ANY_ENGINE, OVER_MSGPACK]) {
+  for (const rules of [ANY_ENGINE, ENGINE_PROCESS]) {
     checkCrossable(nested, "v", rules);
     const message = refused(
       [nested],
@@ -155,6 +157,9 @@ Deno.test("crossable: deep, wide and heavily shared values end", () => {
     assert.match(message, /MAX_DEPTH, for every engine/);
     assert.match(message, /Flatten it/);
   }
+  // A whole message may hold such a value a few levels down.
+  checkCrossable({ t: "run", args: [[nested]] }, "v", OVER_MSGPACK);
+  assert.equal(OVER_MSGPACK.maxDepth, MAX_DEPTH + MESSAGE_DEPTH);
   let linked: unknown = { end: true };
   for (let i = 0; i < MAX_DEPTH; i++) linked = { next: linked };
   refused(linked, "v, at .next.next", ANY_ENGINE);
