@@ -180,3 +180,31 @@ Deno.test("an engine actor that crashes fails every task it held, and later ones
     registry.tell({ kind: "close" });
   }
 });
+
+Deno.test("a Worker engine that posts a malformed message is dropped and restarted", async () => {
+  await withClient({ workers: 2 }, async (client) => {
+    // A task can reach its thread's port: the same check applies to it.
+    const ar = client.view(0).applyAsync(async () => {
+      const { parentPort } = await import("node:worker_threads");
+      parentPort!.postMessage({ t: "cancelled", taskIds: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      return "the client took a malformed message";
+    });
+    const e = await errorOf(ar, "the task of the Worker that misbehaved");
+    assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+    assert.equal(e.engineId, 0);
+    assert.match(
+      e.reason,
+      /does not fit the protocol: a "cancelled" message whose taskIds is 5/,
+    );
+    await until(
+      () => client.engines()[0].state === "idle",
+      "engine 0 to be restarted",
+    );
+    assert.equal(client.engines()[0].restarts, 1);
+    assert.deepEqual(
+      await guard(client.view().applyAsync(() => 1), "both engines"),
+      [1, 1],
+    );
+  });
+});
