@@ -115,7 +115,7 @@ function noEngineLeft(
     last.engineId,
     `${situation}: ${states}${died}`,
     task.taskId,
-    noEnginesMessage("Nothing will run it until an engine is up") +
+    noEnginesMessage("No engine is left to run it") +
       ". Engines are given up past the restart policy's maxRestarts: " +
       "raise it to keep them.",
   );
