@@ -32,6 +32,16 @@ import { holdProcess } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
 import { randomHex } from "./random_hex.ts";
+// Imported (they do nothing when imported) as well as started, so that the
+// engines' modules are in the client's module graph: fetched, cached and
+// locked with it, from a checkout or from a registry.
+import "../engine/worker.ts";
+import "../engine/mod.ts";
+import {
+  requireListenPermission,
+  requireProcessPermissions,
+  requireWorkerPermissions,
+} from "./permissions.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -324,6 +334,15 @@ export class Client implements AsyncDisposable {
         );
       }
     }
+    // Before anything starts: a missing permission is an error naming the
+    // flag, not a prompt about one of troupe's files halfway through.
+    if (workers > 0) requireWorkerPermissions(WORKER_ENTRY);
+    if (processes > 0) requireProcessPermissions();
+    const listen = options.listen ?? processes > 0;
+    if (listen) {
+      const { hostname = "127.0.0.1" } = listen === true ? {} : listen;
+      requireListenPermission(hostname, "the client's engine listener");
+    }
     const client = new Client(options, workers + processes);
     try {
       for (let engineId = 0; engineId < workers; engineId++) {
@@ -537,6 +556,7 @@ export class Client implements AsyncDisposable {
    */
   async serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
     if (this.#closed) throw new Error("the client is closed");
+    requireListenPermission(options.hostname ?? "127.0.0.1", "the dashboard");
     const dashboard = await serveDashboard({
       registry: this.#registry,
       engines: () => this.engines(),
