@@ -33,6 +33,11 @@ const SHAPES: Record<FromEngine["t"], Record<string, Check>> = {
 /** Says what is wrong with a field's value, or nothing when it fits. */
 type Check = (value: unknown) => string | undefined;
 
+/** `SHAPES` as lists, made once: every message is checked on a hot path. */
+const FIELDS = new Map(
+  Object.entries(SHAPES).map(([t, fields]) => [t, Object.entries(fields)]),
+);
+
 /**
  * Why `value` is not a message an engine may send (`FromEngine`), in words
  * that name the message and the field, or `undefined` when it fits. Fields
@@ -52,13 +57,12 @@ export function fromEngineProblem(value: unknown): string | undefined {
   }
   const message = value as Fields;
   const kind = message.t;
-  if (typeof kind !== "string" || !Object.hasOwn(SHAPES, kind)) {
+  const fields = typeof kind === "string" ? FIELDS.get(kind) : undefined;
+  if (fields === undefined) {
     return `a message of unknown type ${show(kind)} (the types are ` +
       `${Object.keys(SHAPES).join(", ")})`;
   }
-  for (
-    const [field, check] of Object.entries(SHAPES[kind as FromEngine["t"]])
-  ) {
+  for (const [field, check] of fields) {
     const wrong = check(message[field]);
     if (wrong !== undefined) {
       return `a "${kind}" message whose ${field} is ${
