@@ -288,9 +288,13 @@ export class FramedConnection {
       this.close("the peer closed the connection");
     } catch (error) {
       await this.#opening;
-      if (this.#closeReason === undefined) this.#broken = true;
+      // A reset is how a peer whose process was killed usually goes (it
+      // had unread data): a death to report, not a breach of the protocol.
+      const reset = error instanceof Deno.errors.ConnectionReset;
+      if (this.#closeReason === undefined && !reset) this.#broken = true;
       this.close(
-        this.#closeReason ?? messageOf(error),
+        this.#closeReason ??
+          (reset ? "the peer reset the connection" : messageOf(error)),
       );
     }
   }
