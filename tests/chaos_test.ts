@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { CompositeError, EngineError, engineId } from "../mod.ts";
+import { childPids } from "./hand_engine.ts";
 import { guard, range, sleep, until, withClient } from "./helpers.ts";
 
 const WORKERS = 2;
@@ -25,17 +26,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-}
-
-/** Process ids of this test process's children: its engine processes. */
-async function childPids(): Promise<number[]> {
-  const { stdout } = await new Deno.Command("pgrep", {
-    args: ["-P", String(Deno.pid)],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(stdout).split(/\s+/).filter(Boolean)
-    .map(Number).sort((a, b) => a - b);
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { type Client, CompositeError, engineId, RemoteError } from "../mod.ts";
+import { startHandEngine } from "./hand_engine.ts";
 import { errorOf, until, withClient } from "./helpers.ts";
 
 /** How long anything that must not hang may take (never a speed test). */
@@ -364,20 +365,7 @@ Deno.test("after a remote engine reconnects, a missing name says that it restart
     await withClient({ workers: 0, listen: true }, async (client) => {
       const path = `${dir}/conn.json`;
       await client.writeConnectionFile(path);
-      const engine = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--config",
-          new URL("../deno.json", import.meta.url).pathname,
-          new URL("../engine/mod.ts", import.meta.url).pathname,
-          "--file",
-          path,
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const engine = startHandEngine(["--file", path]);
       try {
         await client.waitForEngines(1, { timeoutMs: HANG_MS });
         const one = client.view(0);
@@ -397,8 +385,7 @@ Deno.test("after a remote engine reconnects, a missing name says that it restart
           ),
         );
       } finally {
-        engine.kill("SIGKILL");
-        await engine.status;
+        await engine.kill();
       }
     });
   } finally {

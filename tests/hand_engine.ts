@@ -1,11 +1,13 @@
 /**
- * An engine process started as a user would from a shell
+ * Engine processes in tests: one started as a user would from a shell
  * (`deno run -A engine/mod.ts ...`), for tests that need the real thing on
- * the other end of a socket.
+ * the other end of a socket, and the pids of the engine processes a client
+ * started (its children, and what each engine says it runs in).
  *
  * @module
  */
 
+import type { Client } from "../mod.ts";
 import { guard, until } from "./helpers.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -93,4 +95,51 @@ export function startHandEngine(
       return await guard(status, "the killed engine's status", 20_000);
     },
   };
+}
+
+/**
+ * Process ids of this test process's children (`pgrep -P`), ascending: the
+ * engine processes its clients started, and any engine started by hand.
+ *
+ * @example
+ * ```ts
+ * import { childPids } from "./hand_engine.ts";
+ * const before = await childPids();
+ * console.log(`${before.length} child processes`);
+ * ```
+ */
+export async function childPids(): Promise<number[]> {
+  const { stdout } = await new Deno.Command("pgrep", {
+    args: ["-P", String(Deno.pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).split(/\s+/).filter(Boolean)
+    .map(Number).sort((a, b) => a - b);
+}
+
+/**
+ * The pid of the process engine `id` runs in, asked of the engine itself
+ * (so it names the process that runs tasks now, not one the client
+ * remembers); fails after `ms`.
+ *
+ * @example
+ * ```ts
+ * import type { Client } from "../mod.ts";
+ * import { childPids, pidOf } from "./hand_engine.ts";
+ * async function isChild(client: Client): Promise<boolean> {
+ *   return (await childPids()).includes(await pidOf(client, 0));
+ * }
+ * ```
+ */
+export function pidOf(
+  client: Client,
+  id: number,
+  ms = 20_000,
+): Promise<number> {
+  return guard(
+    client.view(id).applyAsync(() => Deno.pid),
+    `pid of engine ${id}`,
+    ms,
+  ) as Promise<number>;
 }

@@ -10,13 +10,15 @@
 import assert from "node:assert/strict";
 import {
   type Client,
+  type ClientOptions,
   EngineError,
   type EngineEvent,
   publishData,
 } from "../mod.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { acceptEngine, joinClient } from "../transport/handshake.ts";
-import { startHandEngine } from "./hand_engine.ts";
+import { holdUntilFile } from "./file_latch.ts";
+import { childPids, pidOf, startHandEngine } from "./hand_engine.ts";
 import {
   errorOf,
   guard,
@@ -30,24 +32,22 @@ import {
 /** Generous bound for anything that should take a second or two. */
 const HANG_MS = 20_000;
 
-/** Process ids of this test process's children (`pgrep -P`), ascending. */
-async function childPids(): Promise<number[]> {
-  const { stdout } = await new Deno.Command("pgrep", {
-    args: ["-P", String(Deno.pid)],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(stdout).split(/\s+/).filter(Boolean)
-    .map(Number).sort((a, b) => a - b);
-}
-
-/** The pid of the process engine `id` runs in, asked of the engine itself. */
-function pidOf(client: Client, id: number): Promise<number> {
-  return guard(
-    client.view(id).applyAsync(() => Deno.pid),
-    `pid of engine ${id}`,
-    HANG_MS,
-  ) as Promise<number>;
+/**
+ * Options for a client of one process engine that must register within
+ * `startTimeoutMs`, beating every 200 ms, whose engine events from its
+ * start on go to `events`.
+ */
+function oneProcess(
+  startTimeoutMs: number,
+  events: EngineEvent[],
+): ClientOptions {
+  return {
+    processes: 1,
+    workers: 0,
+    startTimeoutMs,
+    heartbeatMs: 200,
+    onEngineEvent: (e) => events.push(e),
+  };
 }
 
 /**
@@ -76,20 +76,6 @@ async function hitReplacement(
   return next!;
 }
 
-/** Waits out `task`, which holds its engine until `latch` exists. */
-async function holdUntilFile(latch: string): Promise<string> {
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    try {
-      Deno.statSync(latch);
-      return "released";
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-  return "latch never opened";
-}
-
 Deno.test("a process engine killed before it connects back comes back", async () => {
   await withClient({ processes: 1, workers: 0 }, async (client) => {
     const killed = await hitReplacement(client, "SIGKILL");
@@ -109,13 +95,7 @@ Deno.test("a process engine killed before it connects back comes back", async ()
 Deno.test("an engine that does not register within startTimeoutMs dies and is restarted", async () => {
   const events: EngineEvent[] = [];
   await withClient(
-    {
-      processes: 1,
-      workers: 0,
-      startTimeoutMs: 4000,
-      heartbeatMs: 200,
-      onEngineEvent: (e) => events.push(e),
-    },
+    oneProcess(4000, events),
     async (client) => {
       // Stopped before it connects: it neither registers nor exits.
       const stopped = await hitReplacement(client, "SIGSTOP");
@@ -335,13 +315,7 @@ Deno.test("a direct task on a remote engine that does not come back fails after 
 Deno.test("each task-thread reset gets its own start deadline", async () => {
   const events: EngineEvent[] = [];
   await withClient(
-    {
-      processes: 1,
-      workers: 0,
-      startTimeoutMs: 3000,
-      heartbeatMs: 200,
-      onEngineEvent: (e) => events.push(e),
-    },
+    oneProcess(3000, events),
     async (client) => {
       const pid = await pidOf(client, 0);
       // Past the deadline of the engine's own start.

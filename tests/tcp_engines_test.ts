@@ -24,6 +24,8 @@ import {
   RemoteError,
   TaskAbortedError,
 } from "../mod.ts";
+import { holdUntilFile } from "./file_latch.ts";
+import { childPids, pidOf, startHandEngine } from "./hand_engine.ts";
 import {
   errorOf,
   guard,
@@ -35,23 +37,8 @@ import {
 
 // ---------------------------------------------------------------- helpers
 
-const ROOT = new URL("../", import.meta.url);
-const CONFIG = new URL("deno.json", ROOT).pathname;
-const ENGINE_ENTRY = new URL("engine/mod.ts", ROOT).pathname;
-
 /** Generous bound for anything that should take well under a second. */
 const HANG_MS = 20_000;
-
-/** Process ids of this test process's children (`pgrep -P`), ascending. */
-async function childPids(): Promise<number[]> {
-  const { stdout } = await new Deno.Command("pgrep", {
-    args: ["-P", String(Deno.pid)],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(stdout).split(/\s+/).filter(Boolean)
-    .map(Number).sort((a, b) => a - b);
-}
 
 /** Records a client's engine events until `stop()`. */
 function recordEvents(client: Client) {
@@ -62,67 +49,6 @@ function recordEvents(client: Client) {
     stop,
     has: (type: EngineEvent["type"], id: number) =>
       events.some((e) => e.type === type && e.engineId === id),
-  };
-}
-
-/** The pid of the process engine `id` runs in, asked of the engine itself. */
-function pidOf(client: Client, id: number): Promise<number> {
-  return guard(
-    client.view(id).applyAsync(() => Deno.pid),
-    `pid of engine ${id}`,
-    HANG_MS,
-  ) as Promise<number>;
-}
-
-/** An engine process started by hand, as a user would from a shell. */
-interface HandEngine {
-  pid: number;
-  /** What it has written to stderr so far. */
-  stderr(): string;
-  /** Resolves once its stderr matches `re`. */
-  waitForStderr(re: RegExp, what: string): Promise<void>;
-  /** Resolves with its status once it exited on its own (streams drained). */
-  exited(): Promise<Deno.CommandStatus>;
-  /** Kills it (if still running), awaits its status and drains its output. */
-  kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-function startEngine(args: string[]): HandEngine {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, ENGINE_ENTRY, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let err = "";
-  const stderrDone = (async () => {
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) err += chunk;
-  })();
-  const stdoutDone = new Response(child.stdout).text();
-  let exited = false;
-  const status = child.status.then(async (s) => {
-    exited = true;
-    await Promise.all([stderrDone, stdoutDone]);
-    return s;
-  });
-  return {
-    pid: child.pid,
-    stderr: () => err,
-    waitForStderr: (re, what) =>
-      until(() => re.test(err), `engine stderr: ${what}\n${err}`, HANG_MS),
-    exited: () => guard(status, "the engine process to exit", HANG_MS),
-    async kill(signal: Deno.Signal = "SIGKILL") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch {
-          // It exited between the check and the kill.
-        }
-      }
-      return await guard(status, "the killed engine's status", HANG_MS);
-    },
   };
 }
 
@@ -160,21 +86,6 @@ async function latchedSimulation(steps: number, latch: string) {
     }
   }
   return "done";
-}
-
-/** Publishes that it started, then waits (yielding) for `latch`. */
-async function holdUntilFile(latch: string): Promise<string> {
-  publishData({ started: true });
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    try {
-      Deno.statSync(latch);
-      return "released";
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-  return "latch never opened";
 }
 
 /**
@@ -578,7 +489,7 @@ Deno.test("an engine started by hand with --file registers as remote", async () 
       assert.equal(typeof info.key, "string");
       assert.ok(info.key.length >= 32);
 
-      const engine = startEngine(["--file", path]);
+      const engine = startHandEngine(["--file", path]);
       try {
         await guard(
           client.waitForEngines(1),
@@ -616,7 +527,7 @@ Deno.test("--connect HOST:PORT --key KEY; a wrong key is refused", async (t) => 
       const at = `127.0.0.1:${client.connectionInfo.port}`;
 
       await t.step("the right key registers and runs a task", async () => {
-        const engine = startEngine(["--connect", at, "--key", key]);
+        const engine = startHandEngine(["--connect", at, "--key", key]);
         try {
           await guard(
             client.waitForEngines(1),
@@ -640,7 +551,7 @@ Deno.test("--connect HOST:PORT --key KEY; a wrong key is refused", async (t) => 
 
       await t.step("a wrong key: exit code 1, refused, logged", async () => {
         const before = logs.length;
-        const engine = startEngine(["--connect", at, "--key", wrong]);
+        const engine = startHandEngine(["--connect", at, "--key", wrong]);
         let status: Deno.CommandStatus;
         try {
           status = await engine.exited();
@@ -766,7 +677,12 @@ Deno.test("a remote engine waits out a client restart and joins the new one", as
   const a = await Client.start({ workers: 0, listen: true, key });
   let b: Client | undefined;
   const port = a.connectionInfo.port;
-  const engine = startEngine(["--connect", `127.0.0.1:${port}`, "--key", key]);
+  const engine = startHandEngine([
+    "--connect",
+    `127.0.0.1:${port}`,
+    "--key",
+    key,
+  ]);
   try {
     await guard(a.waitForEngines(1), "the engine to register with A", HANG_MS);
     assert.equal(await pidOf(a, 0), engine.pid);
@@ -887,30 +803,16 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
 Deno.test("shutdown() tells a remote engine to exit instead of retrying", async () => {
   const client = await Client.start({ workers: 0, listen: true });
   const { hostname, port, key } = client.connectionInfo;
-  const engine = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      new URL("../deno.json", import.meta.url).pathname,
-      new URL("../engine/mod.ts", import.meta.url).pathname,
-      "--connect",
-      `${hostname}:${port}`,
-    ],
-    env: { TROUPE_KEY: key },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const engine = startHandEngine(["--connect", `${hostname}:${port}`], {
+    TROUPE_KEY: key,
+  });
   try {
     await guard(client.waitForEngines(1), "the remote engine", HANG_MS);
     assert.equal(client.engines()[0].kind, "remote");
   } finally {
     await client.shutdown();
   }
-  const [status, stderr] = await Promise.all([
-    guard(engine.status, "the engine's exit", HANG_MS),
-    new Response(engine.stderr).text(),
-  ]);
-  assert.equal(status.code, 0, stderr);
-  assert.doesNotMatch(stderr, /retrying/);
+  const status = await engine.exited(HANG_MS);
+  assert.equal(status.code, 0, engine.stderr());
+  assert.doesNotMatch(engine.stderr(), /retrying/);
 });
