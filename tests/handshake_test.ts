@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { concatBytes } from "../transport/bytes.ts";
 import { decodeValue, encodeValue } from "../transport/codec.ts";
 import { FrameDecoder, frameHeader } from "../transport/frame.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
@@ -31,16 +32,6 @@ type Frame = Record<string, unknown>;
 // ---------------------------------------------------------------------------
 // Helpers
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
   outer: for (let i = 0; i + needle.byteLength <= haystack.byteLength; i++) {
     for (let j = 0; j < needle.byteLength; j++) {
@@ -64,7 +55,9 @@ async function hmac(key: string, ...parts: Uint8Array[]): Promise<Uint8Array> {
     false,
     ["sign"],
   );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", k, concat(...parts)));
+  return new Uint8Array(
+    await crypto.subtle.sign("HMAC", k, concatBytes([...parts])),
+  );
 }
 
 const label = (side: "engine" | "client") =>
@@ -196,7 +189,7 @@ class RawPeer {
 
   /** Every byte received so far. */
   get bytes(): Uint8Array {
-    return concat(...this.received);
+    return concatBytes([...this.received]);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -208,7 +201,7 @@ class RawPeer {
   /** Sends `value` as one frame, built by hand. */
   send(value: unknown): Promise<void> {
     const body = encodeValue(value);
-    return this.write(concat(frameHeader(body.byteLength), body));
+    return this.write(concatBytes([frameHeader(body.byteLength), body]));
   }
 
   /** The next frame from the server. */
@@ -680,7 +673,7 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
       },
       {
         name: "msgpack that is not a handshake frame",
-        bytes: concat(frameHeader(4), encodeValue([1, 2, 3])),
+        bytes: concatBytes([frameHeader(4), encodeValue([1, 2, 3])]),
         why: [/expected an? "auth" frame/],
       },
       {
@@ -816,7 +809,7 @@ Deno.test("handshake: bad peers are dropped, engines still get in", async (t) =>
       // Half a frame, then nothing.
       const slow = await RawPeer.connect(h.port);
       try {
-        await slow.write(concat(frameHeader(100), new Uint8Array(10)));
+        await slow.write(concatBytes([frameHeader(100), new Uint8Array(10)]));
         const [silentEnd, slowEnd] = await Promise.all([
           silent.untilEnd(5000),
           slow.untilEnd(5000),

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../transport/bytes.ts";
 import { FrameDecoder, frameHeader } from "../transport/frame.ts";
 
 /** Which way a frame goes: to the engine (from the client) or to the client. */
@@ -85,14 +86,7 @@ export class TapRelay {
 
   /** Every body that went `direction` in every session, end to end. */
   everything(direction: Direction): Uint8Array {
-    const bodies = this.sessions.flatMap((s) => s.frames[direction]);
-    const out = new Uint8Array(bodies.reduce((n, b) => n + b.byteLength, 0));
-    let at = 0;
-    for (const body of bodies) {
-      out.set(body, at);
-      at += body.byteLength;
-    }
-    return out;
+    return concatBytes(this.sessions.flatMap((s) => s.frames[direction]));
   }
 
   /** Stops listening, cuts every session and waits until all is closed. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
 import type { FramedConnection } from "./framed_connection.ts";
 import { FrameSeal } from "./seal.ts";
 
@@ -116,12 +117,12 @@ export async function acceptEngine(
     }
     const engineNonce = nonce(auth.nonce);
     const proof = bytes(auth.mac, "mac");
-    const signed = concat(
+    const signed = concatBytes([
       label("engine"),
       clientNonce,
       engineNonce,
       flag(sealed),
-    );
+    ]);
     if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
       // The proof covers `sealed`: a relay that rewrote it lands here too.
       await refuse(conn, "it does not hold the key");
@@ -138,12 +139,12 @@ export async function acceptEngine(
       await refuse(conn, (error as Error).message);
       throw new HandshakeError((error as Error).message);
     }
-    const answer = concat(
+    const answer = concatBytes([
       label("client"),
       engineNonce,
       clientNonce,
       flag(sealed),
-    );
+    ]);
     const seal = sealed
       ? await FrameSeal.derive(key, clientNonce, engineNonce, "client")
       : undefined;
@@ -213,12 +214,12 @@ export async function joinClient(
       ? FrameSeal.derive(key, clientNonce, engineNonce, "engine")
       : undefined;
     sealing?.catch(() => {}); // Awaited below, unless the handshake fails.
-    const signed = concat(
+    const signed = concatBytes([
       label("engine"),
       clientNonce,
       engineNonce,
       flag(sealed),
-    );
+    ]);
     await conn.send({
       t: "auth",
       version: PROTOCOL_VERSION,
@@ -227,12 +228,12 @@ export async function joinClient(
       engine: hello,
     });
     const welcome = expect(await next(), "welcome");
-    const answer = concat(
+    const answer = concatBytes([
       label("client"),
       engineNonce,
       clientNonce,
       flag(sealed),
-    );
+    ]);
     const proof = bytes(welcome.mac, "mac");
     if (!(await crypto.subtle.verify("HMAC", mac, proof, answer))) {
       throw new HandshakeError("the client does not hold the key");
@@ -358,16 +359,6 @@ function label(side: "engine" | "client"): Uint8Array {
 /** The byte that binds the sealing choice into both proofs. */
 function flag(sealed: boolean): Uint8Array {
   return new Uint8Array([sealed ? 1 : 0]);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 function randomNonce(): Uint8Array {

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
+
 /** Bytes that sealing adds to each record: the GCM tag. */
 export const SEAL_TAG_BYTES = 16;
 
@@ -188,15 +190,9 @@ export class FrameSeal {
 
   /** Seals the next frame body to send, as one buffer. */
   async seal(body: Uint8Array): Promise<Uint8Array> {
-    const { byteLength, records } = this.sealRecords(body);
+    const { records } = this.sealRecords(body);
     if (records.length === 1) return await records[0];
-    const out = new Uint8Array(byteLength);
-    let at = 0;
-    for (const record of await Promise.all(records)) {
-      out.set(record, at);
-      at += record.byteLength;
-    }
-    return out;
+    return concatBytes(await Promise.all(records));
   }
 
   /**
