@@ -22,7 +22,11 @@ export {
   type ConnectionInfo,
   type EngineStatus,
 } from "./client/client.ts";
-export type { Dashboard, DashboardOptions } from "./client/dashboard.ts";
+export type { Dashboard, DashboardOptions } from "./dashboard/dashboard.ts";
+/**
+ * The plots, here for a deprecation period: import them from
+ * `@troupe/parallel/plot`.
+ */
 export {
   type EngineSeries,
   type Line,
@@ -31,7 +35,7 @@ export {
   renderSvg,
   seedPlotSpec,
   type VegaLiteSpec,
-} from "./client/plot.ts";
+} from "./plot/mod.ts";
 export {
   DirectView,
   type PerEngine,
@@ -61,15 +65,18 @@ export {
   type TaskStatus,
 } from "./client/async_result.ts";
 export {
+  ClientClosedError,
   CompositeError,
   EngineError,
+  type EngineErrorOptions,
   type ErrorInfo,
   RemoteError,
+  type RemoteErrorOptions,
   TaskAbortedError,
   TimeoutError,
-} from "./actors/errors.ts";
-export type { EngineEvent, EngineState } from "./actors/engine_actor.ts";
-export type { Publication } from "./actors/publication.ts";
-export type { PublicationRegistry } from "./actors/registry.ts";
-export type { EngineKind, RestartPolicy } from "./actors/supervisor.ts";
-export { engineId, publishData } from "./actors/engine_context.ts";
+} from "./protocol/errors.ts";
+export type { EngineEvent, EngineState } from "./cluster/engine_actor.ts";
+export type { Publication } from "./protocol/publication.ts";
+export type { PublicationRegistry } from "./cluster/registry.ts";
+export type { EngineKind, RestartPolicy } from "./cluster/supervisor.ts";
+export { engineId, publishData } from "./engine/engine_context.ts";

@@ -5,8 +5,11 @@
  */
 
 import { within } from "../actors/async.ts";
-import { CompositeError, TimeoutError } from "../actors/errors.ts";
-import { type Publication, PublicationStream } from "../actors/publication.ts";
+import { CompositeError, TimeoutError } from "../protocol/errors.ts";
+import {
+  type Publication,
+  PublicationStream,
+} from "../protocol/publication.ts";
 import {
   inspectResult,
   notebookBundle,
@@ -382,7 +385,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       : outcomes.map((o) => o.ok ? o.value : undefined);
     if (errors.length > 0) {
       const of = this.#plan.items ? `${outcomes.length} tasks` : undefined;
-      throw new CompositeError(errors, values, of);
+      throw new CompositeError(errors, values, { of });
     }
     return values as T;
   }

@@ -5,18 +5,18 @@
  * @module
  */
 
-import type { EngineEvent, EngineState } from "../actors/engine_actor.ts";
-import type { EngineLink } from "../actors/engine_link.ts";
-import { TimeoutError } from "../actors/errors.ts";
-import type { FromEngine, ToEngine } from "../actors/messages.ts";
-import { type PublicationRegistry, Registry } from "../actors/registry.ts";
+import type { EngineEvent, EngineState } from "../cluster/engine_actor.ts";
+import type { EngineLink } from "../protocol/engine_link.ts";
+import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
+import type { FromEngine, ToEngine } from "../protocol/messages.ts";
+import { type PublicationRegistry, Registry } from "../cluster/registry.ts";
 import {
   type EngineKind,
   type RestartPolicy,
   Supervisor,
-} from "../actors/supervisor.ts";
+} from "../cluster/supervisor.ts";
 import type { EngineHello } from "../transport/handshake.ts";
-import { Scheduler } from "../actors/scheduler.ts";
+import { Scheduler } from "../cluster/scheduler.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
@@ -26,12 +26,12 @@ import {
   type Dashboard,
   type DashboardOptions,
   serveDashboard,
-} from "./dashboard.ts";
+} from "../dashboard/dashboard.ts";
 import { DirectView } from "./direct_view.ts";
 import { holdProcess } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
-import { randomHex } from "./random_hex.ts";
+import { randomHex } from "../transport/random_hex.ts";
 // Imported (they do nothing when imported) as well as started, so that the
 // engines' modules are in the client's module graph: fetched, cached and
 // locked with it, from a checkout or from a registry.
@@ -458,8 +458,9 @@ export class Client implements AsyncDisposable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = () => {
       let error: Error | undefined;
-      if (this.#closed) error = new Error("the client is closed");
-      else if (this.#possibleEngines() < n) {
+      if (this.#closed) {
+        error = new ClientClosedError({ what: "wait for engines" });
+      } else if (this.#possibleEngines() < n) {
         error = new Error(
           `${n} engines can never be up: this client has ` +
             `${this.#possibleEngines()} engines that are up or starting`,
@@ -555,7 +556,9 @@ export class Client implements AsyncDisposable {
    * Bound anywhere but loopback it needs a token, which its `url` carries.
    */
   async serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
-    if (this.#closed) throw new Error("the client is closed");
+    if (this.#closed) {
+      throw new ClientClosedError({ what: "serve a dashboard" });
+    }
     requireListenPermission(options.hostname ?? "127.0.0.1", "the dashboard");
     const dashboard = await serveDashboard({
       registry: this.#registry,

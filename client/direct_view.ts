@@ -5,9 +5,9 @@
  * @module
  */
 
-import { CompositeError, noEnginesMessage } from "../actors/errors.ts";
-import type { FunctionRef } from "../actors/messages.ts";
-import { EXECUTE, PULL, PUSH } from "../actors/namespace_ops.ts";
+import { CompositeError, noEnginesMessage } from "../protocol/errors.ts";
+import type { FunctionRef } from "../protocol/messages.ts";
+import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import { checkArguments, type Engines, submit } from "./engines.ts";
 import {

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { EngineActor, Task } from "../actors/engine_actor.ts";
-import type { FunctionRef } from "../actors/messages.ts";
-import type { PublicationSink, Registry } from "../actors/registry.ts";
+import type { EngineActor, Task } from "../cluster/engine_actor.ts";
+import type { FunctionRef } from "../protocol/messages.ts";
+import type { PublicationSink, Registry } from "../cluster/registry.ts";
 import type { TaskRecord } from "./async_result.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
 import {
@@ -173,8 +173,8 @@ export function submit(
  * @example
  * ```ts
  * import { submitTask } from "./engines.ts";
- * import type { EngineActor, Task } from "../actors/engine_actor.ts";
- * import type { PublicationSink, Registry } from "../actors/registry.ts";
+ * import type { EngineActor, Task } from "../cluster/engine_actor.ts";
+ * import type { PublicationSink, Registry } from "../cluster/registry.ts";
  * function hand(
  *   registry: Registry,
  *   engine: EngineActor,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ScheduledTask, Scheduler } from "../actors/scheduler.ts";
+import type { ScheduledTask, Scheduler } from "../cluster/scheduler.ts";
 import { AsyncResult, TaskRecord } from "./async_result.ts";
 import { checkArguments, type Engines } from "./engines.ts";
 import { checkOptions, type OptionNames } from "./options.ts";

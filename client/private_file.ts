@@ -7,7 +7,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { messageOf } from "../actors/errors.ts";
+import { messageOf } from "../protocol/errors.ts";
 import { requirePermission } from "./permissions.ts";
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SourceFunction } from "../actors/messages.ts";
+import type { SourceFunction } from "../protocol/messages.ts";
 
 /** Parsed sources, so that a task submitted in a loop is parsed once. */
 const checked = new Map<string, string>();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FunctionRef } from "../actors/messages.ts";
+import type { FunctionRef } from "../protocol/messages.ts";
 import { shippable } from "./shippable.ts";
 
 /** Any function a task can run. */

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { TaskObserver, TaskOutcome } from "../actors/engine_actor.ts";
-import type { Publication } from "../actors/publication.ts";
-import type { PublicationSink } from "../actors/registry.ts";
+import type { TaskObserver, TaskOutcome } from "../cluster/engine_actor.ts";
+import type { Publication } from "../protocol/publication.ts";
+import type { PublicationSink } from "../cluster/registry.ts";
 
 /** Where a task is: waiting, running, or ended one of three ways. */
 export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";

@@ -12,7 +12,7 @@
 
 import { parseEngineArgs, serveEngine } from "./main.ts";
 
-export { engineId, publishData } from "../actors/engine_context.ts";
+export { engineId, publishData } from "./engine_context.ts";
 export { type EngineArgs, parseEngineArgs, serveEngine } from "./main.ts";
 
 if (import.meta.main) {

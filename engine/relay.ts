@@ -7,8 +7,12 @@
  * @module
  */
 
-import type { DoneMessage, FromEngine, ToEngine } from "../actors/messages.ts";
-import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../actors/messages.ts";
+import type {
+  DoneMessage,
+  FromEngine,
+  ToEngine,
+} from "../protocol/messages.ts";
+import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../protocol/messages.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 

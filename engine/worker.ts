@@ -8,8 +8,8 @@
 
 import { getHeapStatistics } from "node:v8";
 import { setImmediate } from "node:timers";
-import type { FromEngine, ToEngine } from "../actors/messages.ts";
-import { TaskRunner } from "../actors/task_runner.ts";
+import type { FromEngine, ToEngine } from "../protocol/messages.ts";
+import { TaskRunner } from "./task_runner.ts";
 import { WorkerPort } from "../transport/worker_port.ts";
 
 /**

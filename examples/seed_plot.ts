@@ -1,5 +1,5 @@
 /**
- * The seed notebook's plot, for the examples: see `client/plot.ts`, which
+ * The seed notebook's plot, for the examples: see `plot/plot.ts`, which
  * the dashboard shares.
  *
  * @module
@@ -10,4 +10,4 @@ export {
   renderSvg,
   seedPlotSpec,
   type VegaLiteSpec,
-} from "../client/plot.ts";
+} from "../plot/mod.ts";

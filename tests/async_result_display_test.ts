@@ -62,7 +62,10 @@ Deno.test("the one-line repr: state, engines, progress, elapsed", async (t) => {
   });
 
   await t.step("failed: the first error, and how many there are", () => {
-    const boom = new RemoteError(1, 2, { name: "Error", message: "boom" });
+    const boom = new RemoteError({ name: "Error", message: "boom" }, {
+      engineId: 1,
+      taskId: 2,
+    });
     const one = summary([task(0, 1, "ok"), task(1, 2, "error", boom)]);
     assert.equal(resultState(one), "failed");
     assert.equal(
@@ -77,7 +80,7 @@ Deno.test("the one-line repr: state, engines, progress, elapsed", async (t) => {
   await t.step("aborted when every failure is an abort", () => {
     const aborted = summary([
       task(0, 1, "ok"),
-      task(0, 2, "aborted", new TaskAbortedError(0, 2)),
+      task(0, 2, "aborted", new TaskAbortedError({ engineId: 0, taskId: 2 })),
     ]);
     assert.equal(resultState(aborted), "aborted");
   });

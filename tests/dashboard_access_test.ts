@@ -1,5 +1,5 @@
 /**
- * Who may read the dashboard (client/dashboard_access.ts), over real
+ * Who may read the dashboard (dashboard/dashboard_access.ts), over real
  * sockets: a request naming another host is refused, as a page on another
  * origin that rebinds its DNS name to 127.0.0.1 would send; off loopback the
  * dashboard needs its token. Traffic goes to 127.0.0.1 only, also to a

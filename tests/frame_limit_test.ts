@@ -15,7 +15,7 @@ import {
   publishData,
   RemoteError,
 } from "../mod.ts";
-import type { ToEngine } from "../actors/messages.ts";
+import type { ToEngine } from "../protocol/messages.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { joinClient } from "../transport/handshake.ts";
 import { errorOf, guard, until, withClient } from "./helpers.ts";

@@ -9,9 +9,9 @@
 
 import assert from "node:assert/strict";
 import { type Client, EngineError, type EngineEvent } from "../mod.ts";
-import { EngineActor, type TaskOutcome } from "../actors/engine_actor.ts";
-import type { FromEngine, RunMessage, ToEngine } from "../actors/messages.ts";
-import { Registry } from "../actors/registry.ts";
+import { EngineActor, type TaskOutcome } from "../cluster/engine_actor.ts";
+import type { FromEngine, RunMessage, ToEngine } from "../protocol/messages.ts";
+import { Registry } from "../cluster/registry.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { joinClient } from "../transport/handshake.ts";

@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import vm from "node:vm";
-import { asyncScript, findSyntaxError } from "../actors/async_script.ts";
-import { GlobalsLedger } from "../actors/globals_ledger.ts";
-import { EXECUTE, PULL, PUSH } from "../actors/namespace_ops.ts";
+import { asyncScript, findSyntaxError } from "../engine/async_script.ts";
+import { GlobalsLedger } from "../cluster/globals_ledger.ts";
+import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 
 /** Runs `code` as execute does on an engine, in this thread's global scope. */
 async function run(code: string): Promise<void> {

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { Client, type ClientOptions, linePlotSpec } from "../mod.ts";
-import type { OptionNames } from "../client/options.ts";
+import type { OptionNames } from "../protocol/check_options.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 import { errorOf, withClient } from "./helpers.ts";
 

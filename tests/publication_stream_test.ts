@@ -8,8 +8,8 @@ import {
   mergePublications,
   type Publication,
   PublicationStream,
-} from "../actors/publication.ts";
-import { type PublicationSink, Registry } from "../actors/registry.ts";
+} from "../protocol/publication.ts";
+import { type PublicationSink, Registry } from "../cluster/registry.ts";
 import { collect, sleep } from "./helpers.ts";
 
 /** The number of unread items a stream holds before it starts merging. */

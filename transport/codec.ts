@@ -3,7 +3,7 @@
  * bytes. Everything else calls `encodeValue` and `decodeValue`.
  *
  * Plain msgpack loses JavaScript's types; the extension types below keep
- * them (`transport/PROTOCOL.md` lists them for implementers in other
+ * them (`protocol/PROTOCOL.md` lists them for implementers in other
  * languages). Dates use msgpack's own timestamp extension.
  *
  * @module

@@ -47,7 +47,7 @@ export interface WorkerLinkOptions {
  * @example
  * ```ts
  * import { WorkerLink } from "./worker_link.ts";
- * import type { FromEngine, ToEngine } from "../actors/messages.ts";
+ * import type { FromEngine, ToEngine } from "../protocol/messages.ts";
  * // engine/worker.ts is a thread entry: it exports serve().
  * const link = new WorkerLink<ToEngine, FromEngine>(
  *   new URL("../engine/worker.ts", import.meta.url),

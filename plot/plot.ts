@@ -10,7 +10,7 @@
  * @module
  */
 
-import { checkOptions, type OptionNames } from "./options.ts";
+import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 
 /**
  * A Vega-Lite spec as plain JSON. Kept loose on purpose: the precise

@@ -10,7 +10,7 @@
  */
 
 import { isLoopback } from "../transport/loopback.ts";
-import { randomHex } from "./random_hex.ts";
+import { randomHex } from "../transport/random_hex.ts";
 
 /**
  * The checks for one dashboard.

@@ -4,8 +4,11 @@
  * @module
  */
 
-import { Actor } from "./actor.ts";
-import { type Publication, PublicationStream } from "./publication.ts";
+import { Actor } from "../actors/actor.ts";
+import {
+  type Publication,
+  PublicationStream,
+} from "../protocol/publication.ts";
 
 /** Receives the publications of one task, in order. */
 export interface PublicationSink {

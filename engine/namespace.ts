@@ -14,7 +14,7 @@
 
 import vm from "node:vm";
 import { asyncScript, findSyntaxError } from "./async_script.ts";
-import { NAMESPACE_KEY } from "./namespace_ops.ts";
+import { NAMESPACE_KEY } from "../protocol/namespace_ops.ts";
 
 /** The operations that `namespace_ops.ts`'s tasks call on an engine. */
 export interface EngineNamespace {

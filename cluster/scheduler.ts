@@ -4,16 +4,17 @@
  * @module
  */
 
-import { Actor } from "./actor.ts";
+import { Actor } from "../actors/actor.ts";
 import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
 import { EngineWait } from "./engine_wait.ts";
 import {
+  ClientClosedError,
   EngineError,
   noEnginesMessage,
   TaskAbortedError,
   TimeoutError,
-} from "./errors.ts";
-import type { FunctionRef } from "./messages.ts";
+} from "../protocol/errors.ts";
+import type { FunctionRef } from "../protocol/messages.ts";
 import type { PublicationSink } from "./registry.ts";
 
 /** A task waiting for, or running on, an engine the scheduler chose. */
@@ -146,7 +147,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
           for (const task of message.tasks) {
             task.observer.done({
               ok: false,
-              error: new Error("the client is closed"),
+              error: new ClientClosedError({ what: "run a task" }),
             });
           }
           return;
@@ -339,7 +340,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       this.#deadlines.delete(task);
       task.observer.done({
         ok: false,
-        error: new TaskAbortedError(-1, task.taskId),
+        error: new TaskAbortedError({ taskId: task.taskId }),
       });
     }
     this.#queue = keep;

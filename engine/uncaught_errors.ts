@@ -7,7 +7,7 @@
  */
 
 import process from "node:process";
-import { messageOf } from "./errors.ts";
+import { messageOf } from "../protocol/errors.ts";
 
 /**
  * Turns an uncaught error or an unhandled rejection on this thread into a

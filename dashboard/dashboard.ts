@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { EngineEvent } from "../actors/engine_actor.ts";
-import type { PublicationRegistry } from "../actors/registry.ts";
+import type { EngineEvent } from "../cluster/engine_actor.ts";
+import type { PublicationRegistry } from "../cluster/registry.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
-import { checkOptions, type OptionNames } from "./options.ts";
+import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 
 /**
  * Where and how often the dashboard serves.

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { EnginePort } from "./engine_link.ts";
+import type { EnginePort } from "../protocol/engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
 import { checkCrossable } from "../transport/crossable.ts";
-import { type ErrorInfo, messageOf, toErrorInfo } from "./errors.ts";
+import { type ErrorInfo, messageOf, toErrorInfo } from "../protocol/errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
 import {
@@ -18,7 +18,7 @@ import {
   RUNNING_SLOT,
   SHARED_SLOTS,
   type ToEngine,
-} from "./messages.ts";
+} from "../protocol/messages.ts";
 
 /** What the host thread provides to the runner. */
 export interface RunnerHost {
@@ -44,7 +44,7 @@ const COMPILED_CACHE_SIZE = 256;
  * @example
  * ```ts
  * import { TaskRunner } from "./task_runner.ts";
- * import type { EnginePort } from "./engine_link.ts";
+ * import type { EnginePort } from "../protocol/engine_link.ts";
  * // On an engine's task thread, once:
  * function serve(port: EnginePort) {
  *   new TaskRunner(port, { schedule: (fn) => setTimeout(fn, 0) });

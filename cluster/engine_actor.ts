@@ -7,8 +7,8 @@
  */
 
 import { CROSSES } from "../transport/crossable.ts";
-import { Actor } from "./actor.ts";
-import type { EngineLink } from "./engine_link.ts";
+import { Actor } from "../actors/actor.ts";
+import type { EngineLink } from "../protocol/engine_link.ts";
 import { GlobalsLedger } from "./globals_ledger.ts";
 import {
   EngineError,
@@ -16,7 +16,7 @@ import {
   messageOf,
   RemoteError,
   TaskAbortedError,
-} from "./errors.ts";
+} from "../protocol/errors.ts";
 import {
   ACK_SLOT,
   type DoneMessage,
@@ -25,9 +25,9 @@ import {
   RUNNING_SLOT,
   SHARED_SLOTS,
   TASK_PIPELINE,
-} from "./messages.ts";
+} from "../protocol/messages.ts";
 import type { Registry } from "./registry.ts";
-import { fromEngineProblem } from "./validate.ts";
+import { fromEngineProblem } from "../protocol/validate.ts";
 
 /** How a task ended, as the engine actor reports it. */
 export type TaskOutcome =
@@ -109,7 +109,7 @@ export type EngineMessage =
  * ```ts
  * import { EngineActor } from "./engine_actor.ts";
  * import { Registry } from "./registry.ts";
- * import type { EngineLink } from "./engine_link.ts";
+ * import type { EngineLink } from "../protocol/engine_link.ts";
  * function answer(link: EngineLink) {
  *   const engine = new EngineActor(0, link, new Registry());
  *   engine.tell({
@@ -419,12 +419,11 @@ export class EngineActor extends Actor<EngineMessage> {
     } else {
       const info: ErrorInfo = message.error ??
         { name: "Error", message: "the engine reported no error" };
-      const error = new RemoteError(
-        this.engineId,
-        task.taskId,
-        info,
-        this.#globals.hint(this.engineId, info),
-      );
+      const error = new RemoteError(info, {
+        engineId: this.engineId,
+        taskId: task.taskId,
+        hint: this.#globals.hint(this.engineId, info),
+      });
       task.observer.done({ ok: false, error, started, completed });
     }
     this.#startHead();
@@ -473,7 +472,13 @@ export class EngineActor extends Actor<EngineMessage> {
       const task = this.#queue[i];
       if (taskIds.has(task.taskId) && !this.#aborted.has(task)) {
         this.#aborted.add(task);
-        this.#fail(task, new TaskAbortedError(this.engineId, task.taskId));
+        this.#fail(
+          task,
+          new TaskAbortedError({
+            engineId: this.engineId,
+            taskId: task.taskId,
+          }),
+        );
       }
     }
     const [running, ...ahead] = this.#inFlight;
@@ -486,7 +491,13 @@ export class EngineActor extends Actor<EngineMessage> {
       // not confirm for a long time. The engine drops them when it can.
       for (const task of cancel) {
         this.#cancelling.add(task);
-        this.#fail(task, new TaskAbortedError(this.engineId, task.taskId));
+        this.#fail(
+          task,
+          new TaskAbortedError({
+            engineId: this.engineId,
+            taskId: task.taskId,
+          }),
+        );
       }
       this.#cancelRequests.push(cancel);
       this.#link.send({ t: "cancel", taskIds: cancel.map((t) => t.taskId) });
@@ -541,7 +552,13 @@ export class EngineActor extends Actor<EngineMessage> {
   #takeBackInFlight(aborting: Task): void {
     const [, ...ahead] = this.#inFlight;
     this.#inFlight = [];
-    this.#fail(aborting, new TaskAbortedError(this.engineId, aborting.taskId));
+    this.#fail(
+      aborting,
+      new TaskAbortedError({
+        engineId: this.engineId,
+        taskId: aborting.taskId,
+      }),
+    );
     const keep = ahead.filter((task) => !this.#settled.has(task));
     this.#cancelling.clear();
     this.#cancelRequests = [];
@@ -644,12 +661,14 @@ export class EngineActor extends Actor<EngineMessage> {
       // A remote engine may never reconnect: its queue must not wait on it.
       this.#failQueue((task) =>
         new EngineError(
-          this.engineId,
           `it has not been up for ${this.#noEngineTimeoutMs} ms ` +
             `(noEngineTimeoutMs) since it died because ${this.#deathReason}`,
-          task.taskId,
-          "Run the task on an engine that is up (client.ids), or start " +
-            "this one again.",
+          {
+            engineId: this.engineId,
+            taskId: task.taskId,
+            advice: "Run the task on an engine that is up (client.ids), or " +
+              "start this one again.",
+          },
         )
       );
     }
@@ -698,20 +717,18 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   #deathError(taskId: number): EngineError {
-    return new EngineError(
-      this.engineId,
-      this.#deathReason ?? "unknown",
+    return new EngineError(this.#deathReason ?? "unknown", {
+      engineId: this.engineId,
       taskId,
-    );
+    });
   }
 
   #stoppedError(taskId: number): EngineError {
-    return new EngineError(
-      this.engineId,
-      this.#stopReason ?? "it was stopped",
+    return new EngineError(this.#stopReason ?? "it was stopped", {
+      engineId: this.engineId,
       taskId,
-      "The engine will not come back: run the task on another engine.",
-    );
+      advice: "The engine will not come back: run the task on another engine.",
+    });
   }
 
   #fail(task: Task, error: Error): void {

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { ErrorInfo } from "./errors.ts";
-import type { FunctionRef } from "./messages.ts";
-import { EXECUTE, PUSH } from "./namespace_ops.ts";
+import type { ErrorInfo } from "../protocol/errors.ts";
+import type { FunctionRef } from "../protocol/messages.ts";
+import { EXECUTE, PUSH } from "../protocol/namespace_ops.ts";
 
 /** When something happened, and in which life of the engine. */
 interface Mark {
@@ -28,7 +28,7 @@ interface SetMark extends Mark {
  * @example
  * ```ts
  * import { GlobalsLedger } from "./globals_ledger.ts";
- * import { PUSH } from "./namespace_ops.ts";
+ * import { PUSH } from "../protocol/namespace_ops.ts";
  * const ledger = new GlobalsLedger();
  * ledger.finished(PUSH, [{ x: 1 }]);
  * ledger.lost("it ran out of memory");

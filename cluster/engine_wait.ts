@@ -10,7 +10,7 @@ import {
   DEFAULT_NO_ENGINE_TIMEOUT_MS,
   type EngineActor,
 } from "./engine_actor.ts";
-import { EngineError, noEnginesMessage } from "./errors.ts";
+import { EngineError, noEnginesMessage } from "../protocol/errors.ts";
 
 /** What the wait needs to know of a queued task. */
 export interface WaitingTask {
@@ -111,12 +111,11 @@ function noEngineLeft(
   const died = last.deathReason === undefined
     ? ""
     : `; engine ${last.engineId} last died because ${last.deathReason}`;
-  return new EngineError(
-    last.engineId,
-    `${situation}: ${states}${died}`,
-    task.taskId,
-    noEnginesMessage("No engine is left to run it") +
+  return new EngineError(`${situation}: ${states}${died}`, {
+    engineId: last.engineId,
+    taskId: task.taskId,
+    advice: noEnginesMessage("No engine is left to run it") +
       ". Engines are given up past the restart policy's maxRestarts: " +
       "raise it to keep them.",
-  );
+  });
 }

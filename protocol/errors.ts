@@ -15,12 +15,33 @@ export interface ErrorInfo {
 }
 
 /**
+ * Where a `RemoteError` happened, and what the client adds to it.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteErrorOptions } from "./errors.ts";
+ * const where: RemoteErrorOptions = { engineId: 0, taskId: 7 };
+ * ```
+ */
+export interface RemoteErrorOptions extends ErrorOptions {
+  /** The engine the task ran on. */
+  engineId: number;
+  /** The task that failed. */
+  taskId: number;
+  /** What the client knows about the failure; it ends the message. */
+  hint?: string;
+}
+
+/**
  * The task threw (or its promise rejected) on an engine.
  *
  * @example
  * ```ts
  * import { RemoteError } from "@troupe/parallel";
- * const e = new RemoteError(0, 7, { name: "TypeError", message: "x is null" });
+ * const e = new RemoteError(
+ *   { name: "TypeError", message: "x is null" },
+ *   { engineId: 0, taskId: 7 },
+ * );
  * console.log(e.message); // "engine 0, task 7: TypeError: x is null"
  * ```
  */
@@ -42,16 +63,13 @@ export class RemoteError extends Error {
    * a missing value was pushed), ends the message; `remoteMessage` stays the
    * engine's own.
    */
-  constructor(
-    engineId: number,
-    taskId: number,
-    info: ErrorInfo,
-    hint?: string,
-  ) {
+  constructor(info: ErrorInfo, options: RemoteErrorOptions) {
+    const { engineId, taskId, hint } = options;
     const stop = hint && !/[.!?]$/.test(info.message) ? "." : "";
     super(
       `engine ${engineId}, task ${taskId}: ${info.name}: ${info.message}` +
         (hint ? `${stop} ${hint}` : ""),
+      { cause: options.cause },
     );
     this.name = "RemoteError";
     this.engineId = engineId;
@@ -63,6 +81,27 @@ export class RemoteError extends Error {
 }
 
 /**
+ * Which engine and task an `EngineError` is about, and what to advise.
+ *
+ * @example
+ * ```ts
+ * import type { EngineErrorOptions } from "./errors.ts";
+ * const lost: EngineErrorOptions = { engineId: 2, taskId: 5 };
+ * ```
+ */
+export interface EngineErrorOptions extends ErrorOptions {
+  /** The engine that died. */
+  engineId: number;
+  /** The task that was lost, when the error is about one task. */
+  taskId?: number;
+  /**
+   * What to do, ending the message. By default: run the task again, and
+   * look at what it does to its engine.
+   */
+  advice?: string;
+}
+
+/**
  * The engine died while the task was queued on it or running on it (crash,
  * exit, lost heartbeat, lost connection, or the client closed). The task
  * never ran to completion; run it again if it is safe to.
@@ -70,7 +109,10 @@ export class RemoteError extends Error {
  * @example
  * ```ts
  * import { EngineError } from "@troupe/parallel";
- * const e = new EngineError(2, "the Worker exited with code 1", 5);
+ * const e = new EngineError("the Worker exited with code 1", {
+ *   engineId: 2,
+ *   taskId: 5,
+ * });
  * console.log(e.engineId, e.reason);
  * ```
  */
@@ -86,15 +128,17 @@ export class EngineError extends Error {
    * `reason` says what happened; the message adds `advice`, what to do
    * (by default: run the task again, and look at what it does to its engine).
    */
-  constructor(
-    engineId: number,
-    reason: string,
-    taskId?: number,
-    advice: string = "Run the task again; if it keeps failing, look at " +
-      "what the task does to its engine (memory, exits, unhandled errors).",
-  ) {
+  constructor(reason: string, options: EngineErrorOptions) {
+    const {
+      engineId,
+      taskId,
+      advice = "Run the task again; if it keeps failing, look at " +
+        "what the task does to its engine (memory, exits, unhandled errors).",
+    } = options;
     const what = taskId === undefined ? "" : `; task ${taskId} did not finish`;
-    super(`engine ${engineId} died (${reason})${what}. ${advice}`);
+    super(`engine ${engineId} died (${reason})${what}. ${advice}`, {
+      cause: options.cause,
+    });
     this.name = "EngineError";
     this.engineId = engineId;
     this.reason = reason;
@@ -111,7 +155,10 @@ export class EngineError extends Error {
  * ```ts
  * import { CompositeError, RemoteError } from "@troupe/parallel";
  * const e = new CompositeError(
- *   [new RemoteError(1, 3, { name: "Error", message: "no" })],
+ *   [new RemoteError({ name: "Error", message: "no" }, {
+ *     engineId: 1,
+ *     taskId: 3,
+ *   })],
  *   [42, undefined],
  * );
  * console.log(e.errors.length, e.results[0]);
@@ -128,10 +175,13 @@ export class CompositeError extends AggregateError {
   constructor(
     errors: Error[],
     results: unknown[],
-    of: string = `${results.length} engines`,
+    options: ErrorOptions & { of?: string } = {},
   ) {
+    const { of = `${results.length} engines` } = options;
     const lines = errors.map((e) => `  - ${e.message}`).join("\n");
-    super(errors, `${errors.length} of ${of} failed:\n${lines}`);
+    super(errors, `${errors.length} of ${of} failed:\n${lines}`, {
+      cause: options.cause,
+    });
     this.name = "CompositeError";
     this.results = results;
   }
@@ -158,8 +208,8 @@ export class CompositeError extends AggregateError {
  */
 export class TimeoutError extends Error {
   /** `message` says what was waited for and for how long. */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "TimeoutError";
   }
 }
@@ -170,26 +220,53 @@ export class TimeoutError extends Error {
  * @example
  * ```ts
  * import { TaskAbortedError } from "@troupe/parallel";
- * const e = new TaskAbortedError(0, 12);
+ * const e = new TaskAbortedError({ taskId: 12, engineId: 0 });
  * console.log(e.taskId);
  * ```
  */
 export class TaskAbortedError extends Error {
-  /** The engine the task was queued on or running on. */
-  readonly engineId: number;
+  /** The engine the task was queued on or running on; none if it had none. */
+  readonly engineId: number | undefined;
   /** The aborted task. */
   readonly taskId: number;
 
-  /** Names the engine (-1: none yet) and the task. */
-  constructor(engineId: number, taskId: number) {
+  /** Names the task and its engine, if it had reached one. */
+  constructor(options: ErrorOptions & { taskId: number; engineId?: number }) {
+    const { taskId, engineId } = options;
     super(
-      engineId < 0
+      engineId === undefined
         ? `task ${taskId} was aborted before it reached an engine`
         : `task ${taskId} on engine ${engineId} was aborted`,
+      { cause: options.cause },
     );
     this.name = "TaskAbortedError";
     this.engineId = engineId;
     this.taskId = taskId;
+  }
+}
+
+/**
+ * The client was closed: what was asked of it can no longer happen. Start a
+ * new client for more work.
+ *
+ * @example
+ * ```ts
+ * import { Client, ClientClosedError } from "@troupe/parallel";
+ * const client = await Client.start({ workers: 0 });
+ * await client.close();
+ * try {
+ *   await client.waitForEngines(1);
+ * } catch (error) {
+ *   console.log(error instanceof ClientClosedError); // true
+ * }
+ * ```
+ */
+export class ClientClosedError extends Error {
+  /** `what` names what could not be done, e.g. "serve a dashboard". */
+  constructor(options: ErrorOptions & { what?: string } = {}) {
+    const what = options.what ? `cannot ${options.what}: ` : "";
+    super(`${what}the client is closed`, { cause: options.cause });
+    this.name = "ClientClosedError";
   }
 }
 

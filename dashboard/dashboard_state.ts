@@ -5,13 +5,13 @@
  * @module
  */
 
-import type { Publication } from "../actors/publication.ts";
+import type { Publication } from "../protocol/publication.ts";
 import {
   type Line,
   linePlotSpec,
   renderSvg,
   type VegaLiteSpec,
-} from "./plot.ts";
+} from "../plot/plot.ts";
 
 /** Points kept per engine and key for a scalar's time series. */
 const HISTORY = 300;

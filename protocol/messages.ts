@@ -49,9 +49,21 @@ export interface InitMessage {
   maxFrameBytes?: number;
 }
 
-/** Run one task. An engine runs its tasks one at a time, in order. */
-export interface RunMessage {
-  t: "run";
+/**
+ * One task: what runs and on what. The one definition that `run` messages,
+ * engine actors, the scheduler and the cluster seam share.
+ *
+ * @example
+ * ```ts
+ * import type { TaskSpec } from "./messages.ts";
+ * const spec: TaskSpec = {
+ *   taskId: 7,
+ *   fn: { kind: "source", source: "(a, b) => a + b" },
+ *   args: [1, 2],
+ * };
+ * ```
+ */
+export interface TaskSpec {
   taskId: number;
   fn: FunctionRef;
   /**
@@ -61,6 +73,11 @@ export interface RunMessage {
    */
   mode?: "apply" | "map";
   args: unknown[];
+}
+
+/** Run one task. An engine runs its tasks one at a time, in order. */
+export interface RunMessage extends TaskSpec {
+  t: "run";
 }
 
 /** Are you there? The engine answers with a `PongMessage` when it can. */

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { Actor } from "./actor.ts";
+import { Actor } from "../actors/actor.ts";
 import { EngineActor, type EngineEvent } from "./engine_actor.ts";
-import type { EngineLink, LinkFactory } from "./engine_link.ts";
+import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
 import type { Registry } from "./registry.ts";
+import { ClientClosedError } from "../protocol/errors.ts";
 
 /**
  * How often an engine may be restarted: at most `maxRestarts` times within
@@ -84,7 +85,7 @@ export type SupervisorMessage =
  * ```ts
  * import { Supervisor } from "./supervisor.ts";
  * import { Registry } from "./registry.ts";
- * import type { LinkFactory } from "./engine_link.ts";
+ * import type { LinkFactory } from "../protocol/engine_link.ts";
  * async function runOne(spawn: LinkFactory) {
  *   const supervisor = new Supervisor({ registry: new Registry() });
  *   supervisor.startEngine(0, "worker", spawn);
@@ -173,7 +174,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #add(engineId: number, kind: EngineKind, link: EngineLink): EngineActor {
     if (this.#closed) {
       link.terminate();
-      throw new Error("the client is closed");
+      throw new ClientClosedError({ what: "start an engine" });
     }
     if (this.#engines.has(engineId)) {
       link.terminate();

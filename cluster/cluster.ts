@@ -1,0 +1,235 @@
+/**
+ * The seam between the client facade and the cluster core. Everything that
+ * runs the cluster (engine actors, supervisor, scheduler, registry, engine
+ * admission) sits behind `Cluster`; the client, its views and the dashboard
+ * use nothing else.
+ *
+ * The interface is built to cross a process boundary: a standalone
+ * controller runs the same core and its clients talk to it over TCP. So
+ * every call that changes the cluster is a `ClusterRequest` (plain data),
+ * and everything the cluster says about a task is a `TaskEvent` keyed by its
+ * task id. The in-process `LocalCluster` calls a `TaskListener` directly;
+ * a remote one turns events back into the same calls.
+ *
+ * @module
+ */
+
+import type { TaskOutcome } from "./engine_actor.ts";
+import type { EngineEvent, EngineState } from "./engine_actor.ts";
+import type { PublicationRegistry, PublicationSink } from "./registry.ts";
+import type { EngineKind, RestartPolicy } from "./supervisor.ts";
+import type { Publication } from "../protocol/publication.ts";
+import type { TaskSpec } from "../protocol/messages.ts";
+
+/**
+ * Where a task runs: on one engine (a direct view), or on whichever engine
+ * the scheduler picks (a load-balanced view).
+ *
+ * @example
+ * ```ts
+ * import type { Placement } from "./cluster.ts";
+ * const direct: Placement = { engineId: 0 };
+ * const balanced: Placement = { balanced: { retries: 1 } };
+ * ```
+ */
+export type Placement =
+  | { engineId: number }
+  | {
+    balanced: {
+      /** Engines it may run on; every engine when absent. */
+      targets?: readonly number[];
+      /** Runs left after an engine dies under it. */
+      retries: number;
+      /** Fails with `TimeoutError` if no engine took it within this. */
+      timeoutMs?: number;
+      /** Outstanding tasks an engine may have for it to get this one. */
+      highWaterMark?: number;
+    };
+  };
+
+/**
+ * One task as the client hands it to the cluster.
+ *
+ * @example
+ * ```ts
+ * import type { SubmittedTask } from "./cluster.ts";
+ * const task: SubmittedTask = {
+ *   taskId: 1,
+ *   fn: { kind: "source", source: "() => 42" },
+ *   args: [],
+ *   placement: { engineId: 0 },
+ * };
+ * ```
+ */
+export interface SubmittedTask extends TaskSpec {
+  placement: Placement;
+}
+
+/**
+ * Hears one task's life, in order: `assigned` (each time the scheduler hands
+ * it to an engine; never for a direct task), `started`, any `stream` and
+ * `publish`, then `done` exactly once.
+ *
+ * @example
+ * ```ts
+ * import type { TaskListener } from "./cluster.ts";
+ * const quiet: TaskListener = {
+ *   assigned() {},
+ *   started() {},
+ *   stream() {},
+ *   publish() {},
+ *   done: (outcome) => console.log(outcome.ok),
+ * };
+ * ```
+ */
+export interface TaskListener extends PublicationSink {
+  /** The scheduler gave the task to `engineId` (again, after a retry). */
+  assigned(engineId: number): void;
+  /** The task is running now. */
+  started(): void;
+  /** The task wrote to the console. */
+  stream(name: "stdout" | "stderr", text: string): void;
+  /** The task ended; called exactly once, whatever happened. */
+  done(outcome: TaskOutcome): void;
+}
+
+/**
+ * What a client asks of a cluster, as a message: what a remote cluster
+ * sends to its controller. `LocalCluster`'s methods take the same fields.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterRequest } from "./cluster.ts";
+ * const abort: ClusterRequest = { kind: "abort", taskIds: [3, 4] };
+ * ```
+ */
+export type ClusterRequest =
+  | { kind: "submit"; tasks: SubmittedTask[] }
+  | { kind: "abort"; taskIds: number[] }
+  | { kind: "setRestartPolicy"; policy: RestartPolicy }
+  | { kind: "close"; shutdown: boolean };
+
+/**
+ * What a cluster says about a task, as a message: what a controller sends
+ * back to the client that submitted it. Each maps to a `TaskListener` call.
+ *
+ * @example
+ * ```ts
+ * import type { TaskEvent } from "./cluster.ts";
+ * const event: TaskEvent = { kind: "started", taskId: 3 };
+ * ```
+ */
+export type TaskEvent =
+  | { kind: "assigned"; taskId: number; engineId: number }
+  | { kind: "started"; taskId: number }
+  | {
+    kind: "stream";
+    taskId: number;
+    name: "stdout" | "stderr";
+    text: string;
+  }
+  | { kind: "publish"; taskId: number; publication: Publication }
+  | { kind: "done"; taskId: number; outcome: TaskOutcome };
+
+/**
+ * A snapshot of one engine.
+ *
+ * @example
+ * ```ts
+ * import { Client, type EngineStatus } from "@troupe/parallel";
+ * const busy = (s: EngineStatus) => s.state === "busy";
+ * await using client = await Client.start({ workers: 1 });
+ * console.log(client.engines().filter(busy).length); // 0
+ * ```
+ */
+export interface EngineStatus {
+  /** The engine's id. */
+  engineId: number;
+  /** Where it runs: a thread here, a process started here, or remote. */
+  kind: EngineKind;
+  /** Where it is in its life. */
+  state: EngineState;
+  /** How often it has been restarted. */
+  restarts: number;
+  /** Tasks finished on it. */
+  tasksDone: number;
+  /** The running task, if any. */
+  currentTaskId: number | undefined;
+  /** Tasks waiting for it, including the running one. */
+  load: number;
+  /** Why it last died, if it has. */
+  deathReason: string | undefined;
+}
+
+/**
+ * The cluster as the client facade sees it. Queries answer from the
+ * cluster's latest state (a remote cluster mirrors it from its events);
+ * requests return at once and report through listeners.
+ *
+ * @example
+ * ```ts
+ * import type { Cluster } from "./cluster.ts";
+ * function runOn(cluster: Cluster, engineId: number) {
+ *   const taskId = cluster.nextTaskId();
+ *   cluster.submit(
+ *     [{ taskId, fn: { kind: "source", source: "() => 1" }, args: [],
+ *        placement: { engineId } }],
+ *     () => ({
+ *       assigned() {}, started() {}, stream() {}, publish() {},
+ *       done: (outcome) => console.log(outcome),
+ *     }),
+ *   );
+ * }
+ * ```
+ */
+export interface Cluster {
+  /** Ids of the live engines, ascending. */
+  ids(): number[];
+  /** Whether the cluster has, or ever had, engine `engineId`. */
+  has(engineId: number): boolean;
+  /** A snapshot of every engine, in id order. */
+  engines(): EngineStatus[];
+  /**
+   * Whether engine `engineId` shares memory with the client (a Worker):
+   * only such engines can take a `SharedArrayBuffer`. `true` if unknown.
+   */
+  sharesMemory(engineId: number): boolean;
+  /**
+   * Why no load-balanced task can ever run, when that is so (no engines,
+   * and none can join); views throw it at the call.
+   */
+  unrunnable(): string | undefined;
+  /** A task id no task of this cluster has had. */
+  nextTaskId(): number;
+  /**
+   * Hands tasks to their engines. Each task's publications reach its
+   * listener from the first one on; `listenerFor` is called once per task,
+   * before anything can be heard of it.
+   */
+  submit(
+    tasks: readonly SubmittedTask[],
+    listenerFor: (task: SubmittedTask, index: number) => TaskListener,
+  ): void;
+  /**
+   * Aborts these tasks wherever they are: queued ones fail at once with a
+   * `TaskAbortedError`, running ones are stopped. Unknown or finished ids
+   * are ignored.
+   */
+  abort(taskIds: Iterable<number>): void;
+  /** Calls `listener` for every engine event; returns an unsubscribe. */
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void;
+  /**
+   * Resolves once `n` engines are up; rejects with a `TimeoutError` after
+   * `timeoutMs`, and at once when `n` can never be up.
+   */
+  waitForEngines(n: number, options?: { timeoutMs?: number }): Promise<void>;
+  /** The latest publication of each engine. */
+  readonly registry: PublicationRegistry;
+  /** How dead engines are restarted. */
+  restartPolicy: RestartPolicy;
+  /**
+   * Stops every engine this cluster started and fails what they held;
+   * `shutdown` also tells remote engines to exit. Safe to call twice.
+   */
+  close(options?: { shutdown?: boolean }): Promise<void>;
+}
