@@ -62,3 +62,21 @@ export async function within<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Lets the process end while `timer` is pending: for timers that only serve
+ * something else that keeps the process alive while it matters (a heartbeat,
+ * a backoff, a log summary). Takes a timer as Node's types name it (a
+ * `Timeout`); at run time it is the number `Deno.unrefTimer` wants.
+ *
+ * @example
+ * ```ts
+ * import { unrefTimer } from "./async.ts";
+ * const beat = setInterval(() => console.log("beat"), 1000);
+ * unrefTimer(beat); // the process may end with it pending
+ * clearInterval(beat);
+ * ```
+ */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  Deno.unrefTimer(timer as unknown as number);
+}

@@ -6,6 +6,7 @@
  */
 
 import { Actor } from "../actors/actor.ts";
+import { unrefTimer } from "../actors/async.ts";
 import { EngineActor, type EngineEvent } from "./engine_actor.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
 import type { Registry } from "./registry.ts";
@@ -292,11 +293,6 @@ export class Supervisor extends Actor<SupervisorMessage> {
     const cap = this.#policy.maxBackoffMs ?? 5000;
     return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
   }
-}
-
-/** `Deno.unrefTimer` for a timer typed by Node's types (it is a number). */
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  Deno.unrefTimer(timer as unknown as number);
 }
 
 function checkPolicy(policy: RestartPolicy): RestartPolicy {

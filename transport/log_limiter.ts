@@ -6,6 +6,8 @@
  * @module
  */
 
+import { unrefTimer } from "../actors/async.ts";
+
 /**
  * The clock a `LogLimiter` runs on. The real one (the default) uses
  * `Date.now` and timers that do not keep the process alive; a test gives one
@@ -56,8 +58,7 @@ const REAL_CLOCK: LimiterClock = {
   now: () => Date.now(),
   setTimer: (fn, ms) => {
     const id = setTimeout(fn, ms);
-    // A number at run time; Node's types call it a Timeout.
-    Deno.unrefTimer(id as unknown as number);
+    unrefTimer(id);
     return () => clearTimeout(id);
   },
 };
