@@ -6,7 +6,7 @@
  */
 
 import type { TaskObserver, TaskOutcome } from "../cluster/engine_actor.ts";
-import type { Publication } from "../protocol/publication.ts";
+import { mergeData, type Publication } from "../protocol/publication.ts";
 import type { PublicationSink } from "../cluster/registry.ts";
 
 /** Where a task is: waiting, running, or ended one of three ways. */
@@ -112,7 +112,7 @@ export class TaskRecord implements TaskObserver, PublicationSink {
 
   publish(publication: Publication): void {
     // ipyparallel's `md['data'].update(...)`: merge, do not replace.
-    Object.assign(this.data, publication.data);
+    mergeData(this.data, publication.data);
     this.#listener.published(publication);
   }
 

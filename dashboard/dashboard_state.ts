@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Publication } from "../protocol/publication.ts";
+import { mergeData, type Publication } from "../protocol/publication.ts";
 import {
   type Line,
   linePlotSpec,
@@ -68,7 +68,7 @@ export class DashboardState {
     const current = this.#data.get(p.engineId);
     // A new task starts a new state, as `ar.data` does.
     const data = current?.taskId === p.taskId ? current.data : {};
-    Object.assign(data, p.data);
+    mergeData(data, p.data);
     this.#data.set(p.engineId, { taskId: p.taskId, data });
     for (const [key, value] of Object.entries(p.data)) {
       this.#dirty.add(key);

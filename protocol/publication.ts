@@ -130,5 +130,28 @@ export class PublicationStream implements AsyncIterable<Publication> {
  * ```
  */
 export function mergePublications(a: Publication, b: Publication): Publication {
-  return { ...b, data: { ...a.data, ...b.data } };
+  // Fresh data: `a.data` may be shared with other readers of `a`.
+  return { ...b, data: mergeData(mergeData({}, a.data), b.data) };
+}
+
+/**
+ * Later keys win: `later`'s keys set on `into`, which keeps its other keys
+ * (ipyparallel's `dict.update`). Every merge of published data goes through
+ * here: `ar.data`, the engine's publications merged under pressure, a slow
+ * reader's stream and the dashboard. `into` is changed, so that an object
+ * that was handed out (`ar.data`) stays live; returns it.
+ *
+ * @example
+ * ```ts
+ * import { mergeData } from "./publication.ts";
+ * const data: Record<string, unknown> = { a: 1, i: 0 };
+ * mergeData(data, { i: 1 });
+ * console.log(data); // { a: 1, i: 1 }
+ * ```
+ */
+export function mergeData(
+  into: Record<string, unknown>,
+  later: Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.assign(into, later);
 }

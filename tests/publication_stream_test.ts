@@ -1,11 +1,11 @@
 /**
  * Unit tests, without workers, for the publication plumbing on the client:
- * `PublicationStream`, `mergePublications` and the `Registry` actor.
+ * `PublicationStream` and the `Registry` actor (`mergePublications` is
+ * tested beside it, in `protocol/publication_test.ts`).
  */
 
 import assert from "node:assert/strict";
 import {
-  mergePublications,
   type Publication,
   PublicationStream,
 } from "../protocol/publication.ts";
@@ -28,37 +28,6 @@ function pub(
 function settle(): Promise<void> {
   return sleep(0);
 }
-
-Deno.test("mergePublications", async (t) => {
-  await t.step("takes b's identity and both data, b winning", () => {
-    const a = pub(0, 1, 1, { a: 1, i: 0 });
-    const b = pub(0, 1, 2, { i: 1, b: 2 });
-    const m = mergePublications(a, b);
-    assert.deepEqual(m, {
-      engineId: 0,
-      taskId: 1,
-      seq: 2,
-      time: b.time,
-      data: { a: 1, i: 1, b: 2 },
-    });
-  });
-
-  await t.step("does not mutate its inputs", () => {
-    const a = pub(0, 1, 1, { a: 1 });
-    const b = pub(0, 1, 2, { b: 2 });
-    const m = mergePublications(a, b);
-    assert.deepEqual(a.data, { a: 1 });
-    assert.deepEqual(b.data, { b: 2 });
-    assert.notEqual(m.data, a.data);
-    assert.notEqual(m.data, b.data);
-  });
-
-  await t.step("keeps values as they are (typed arrays stay typed)", () => {
-    const arr = new Float64Array([1, 2]);
-    const m = mergePublications(pub(0, 1, 1, { a: 1 }), pub(0, 1, 2, { arr }));
-    assert.equal(m.data.arr, arr);
-  });
-});
 
 Deno.test("PublicationStream", async (t) => {
   await t.step("yields what was pushed, in order, then ends", async () => {
