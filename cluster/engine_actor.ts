@@ -17,8 +17,8 @@ import {
   RemoteError,
   TaskAbortedError,
 } from "../protocol/errors.ts";
+import { ackPublication } from "../protocol/flow_control.ts";
 import {
-  ACK_SLOT,
   type DoneMessage,
   type FromEngine,
   type FunctionRef,
@@ -364,7 +364,7 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#die(message.reason);
         return;
       case "pub":
-        Atomics.add(this.#acks, ACK_SLOT, 1);
+        ackPublication(this.#acks);
         this.#registry.tell({
           kind: "publish",
           publication: {

@@ -12,7 +12,8 @@ import type {
   FromEngine,
   ToEngine,
 } from "../protocol/messages.ts";
-import { ACK_SLOT, RUNNING_SLOT, SHARED_SLOTS } from "../protocol/messages.ts";
+import { RUNNING_SLOT, SHARED_SLOTS } from "../protocol/messages.ts";
+import { ackPublication } from "../protocol/flow_control.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
@@ -165,15 +166,10 @@ export class Relay {
     switch (message.t) {
       case "pong":
         return;
-      case "pub": {
-        const acks = this.#acks;
-        const sent = this.#send(message);
-        // A publication that was not sent is taken in all the same: the
-        // window must not wait for it.
-        if (sent) sent.then(() => Atomics.add(acks, ACK_SLOT, 1));
-        else Atomics.add(acks, ACK_SLOT, 1);
+      case "pub":
+        // Taken in once its frame is written; at once if it was not sent.
+        ackPublication(this.#acks, this.#send(message));
         return;
-      }
       case "done":
         this.#send(this.#withLostPublication(message));
         return;

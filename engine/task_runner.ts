@@ -11,9 +11,8 @@ import { checkCrossable } from "../transport/crossable.ts";
 import { type ErrorInfo, messageOf, toErrorInfo } from "../protocol/errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
+import { PublishWindow } from "../protocol/flow_control.ts";
 import {
-  ACK_SLOT,
-  PUBLISH_WINDOW,
   type RunMessage,
   RUNNING_SLOT,
   SHARED_SLOTS,
@@ -63,8 +62,7 @@ export class TaskRunner {
   #modules = new Map<string, Promise<Record<string, unknown>>>();
   /** `publishData` calls so far; a publication's seq is its last call. */
   #calls = 0;
-  /** Publication messages sent; the window compares it with the acks. */
-  #sent = 0;
+  #window = new PublishWindow(this.#acks);
   #pending: Record<string, unknown> | undefined;
   #pendingTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -94,6 +92,7 @@ export class TaskRunner {
       case "init": {
         this.#engineId = message.engineId;
         if (message.acks) this.#acks = new Int32Array(message.acks);
+        this.#window = new PublishWindow(this.#acks);
         installEngineContext({
           engineId: message.engineId,
           publishData: (data) => this.#publish(data),
@@ -285,7 +284,7 @@ export class TaskRunner {
   }
 
   #hasRoom(): boolean {
-    return this.#sent - Atomics.load(this.#acks, ACK_SLOT) < PUBLISH_WINDOW;
+    return this.#window.hasRoom();
   }
 
   #send(data: Record<string, unknown>): void {
@@ -304,7 +303,7 @@ export class TaskRunner {
           "plain objects of those.",
       );
     }
-    this.#sent++;
+    this.#window.sent();
   }
 }
 

@@ -198,7 +198,10 @@ export type FromEngine =
   | StreamMessage
   | DoneMessage;
 
-/** Slot of `InitMessage.acks` that counts the publications taken in. */
+/**
+ * Slot of `InitMessage.acks` that counts the publications taken in: read
+ * and written only by publication flow control (`flow_control.ts`).
+ */
 export const ACK_SLOT = 0;
 
 /**
@@ -217,10 +220,3 @@ export const SHARED_SLOTS = 2;
  * can still be aborted: `CancelMessage` drops them.
  */
 export const TASK_PIPELINE = 16;
-
-/**
- * How many publications an engine may have in flight before it merges the
- * rest. Large enough to never throttle a sane publisher, small enough to
- * bound the client's queue when a busy loop publishes millions of times.
- */
-export const PUBLISH_WINDOW = 64;

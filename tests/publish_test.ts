@@ -19,7 +19,7 @@ import {
   publishData,
   RemoteError,
 } from "../mod.ts";
-import { PUBLISH_WINDOW } from "../protocol/messages.ts";
+import { PUBLISH_WINDOW } from "../protocol/flow_control.ts";
 import { collect, guard, sleep, withClient } from "./helpers.ts";
 
 /** Longest a well-behaved step may wait for something before failing. */
