@@ -7,11 +7,13 @@
 
 import type { EnginePort } from "../protocol/engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
-import { checkCrossable } from "../transport/crossable.ts";
-import { type ErrorInfo, messageOf, toErrorInfo } from "../protocol/errors.ts";
+import { checkCrossable } from "../transport/crossing_check.ts";
+import { messageOf } from "../protocol/errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
-import { PublishWindow } from "../protocol/flow_control.ts";
+import { captureConsole } from "./console_capture.ts";
+import { Publisher } from "./publisher.ts";
+import { explain, unsendableResult } from "./task_errors.ts";
 import {
   type RunMessage,
   RUNNING_SLOT,
@@ -60,16 +62,13 @@ export class TaskRunner {
   #taskId: number | undefined;
   #compiled = new Map<string, (...args: unknown[]) => unknown>();
   #modules = new Map<string, Promise<Record<string, unknown>>>();
-  /** `publishData` calls so far; a publication's seq is its last call. */
-  #calls = 0;
-  #window = new PublishWindow(this.#acks);
-  #pending: Record<string, unknown> | undefined;
-  #pendingTimer: ReturnType<typeof setTimeout> | undefined;
+  #publisher: Publisher;
 
   /** Listens on `port`; the client's `init` message starts the engine. */
   constructor(port: EnginePort, host: RunnerHost) {
     this.#port = port;
     this.#host = host;
+    this.#publisher = this.#newPublisher();
     port.onMessage = (message) => this.#receive(message);
     captureConsole(this);
     endOnUncaughtError((reason) => port.post({ t: "fatal", reason }));
@@ -92,10 +91,10 @@ export class TaskRunner {
       case "init": {
         this.#engineId = message.engineId;
         if (message.acks) this.#acks = new Int32Array(message.acks);
-        this.#window = new PublishWindow(this.#acks);
+        this.#publisher = this.#newPublisher();
         installEngineContext({
           engineId: message.engineId,
-          publishData: (data) => this.#publish(data),
+          publishData: (data) => this.#publisher.publish(data),
         });
         installNamespace(message.engineId);
         this.#port.post({ t: "ready" });
@@ -156,7 +155,7 @@ export class TaskRunner {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    this.#flushPending(true);
+    this.#publisher.flush();
     this.#taskId = undefined;
     Atomics.store(this.#acks, RUNNING_SLOT, 0);
     const completed = Date.now();
@@ -238,72 +237,13 @@ export class TaskRunner {
     return fn as (...args: unknown[]) => unknown;
   }
 
-  #publish(data: Record<string, unknown>): void {
-    if (this.#taskId === undefined) {
-      throw new Error(
-        `publishData() was called on engine ${this.#engineId} while no task ` +
-          "was running (e.g. from a timer the task left behind). Call it " +
-          "from the task itself, before the task returns.",
-      );
-    }
-    if (data === null || typeof data !== "object" || Array.isArray(data)) {
-      throw new TypeError(
-        "publishData() takes an object of named values, e.g. " +
-          `publishData({ a, i }); it got ${describeType(data)}`,
-      );
-    }
-    checkCrossable(data, "the data given to publishData()");
-    this.#calls++;
-    if (this.#pending === undefined && this.#hasRoom()) {
-      this.#send(data);
-      return;
-    }
-    // The client is behind: merge instead of queueing, so a fast publisher
-    // costs bounded memory. Cloning now keeps the values as they were at
-    // this call, as sending them would have.
-    this.#pending = Object.assign(this.#pending ?? {}, cloneForLater(data));
-    if (this.#hasRoom()) this.#flushPending(false);
-    else this.#pendingTimer ??= setTimeout(() => this.#retryPending(), 1);
-  }
-
-  #retryPending(): void {
-    this.#pendingTimer = undefined;
-    if (this.#pending === undefined || this.#taskId === undefined) return;
-    if (this.#hasRoom()) this.#flushPending(false);
-    else this.#pendingTimer = setTimeout(() => this.#retryPending(), 1);
-  }
-
-  /** Sends merged publications: when there is room, or at the task's end. */
-  #flushPending(force: boolean): void {
-    if (this.#pending === undefined || !(force || this.#hasRoom())) return;
-    const data = this.#pending;
-    this.#pending = undefined;
-    clearTimeout(this.#pendingTimer);
-    this.#pendingTimer = undefined;
-    this.#send(data);
-  }
-
-  #hasRoom(): boolean {
-    return this.#window.hasRoom();
-  }
-
-  #send(data: Record<string, unknown>): void {
-    try {
-      this.#port.post({
-        t: "pub",
-        taskId: this.#taskId!,
-        seq: this.#calls,
-        time: Date.now(),
-        data,
-      });
-    } catch (error) {
-      throw new TypeError(
-        `publishData() could not send its data: ${messageOf(error)}. ` +
-          "Publish plain data: numbers, strings, arrays, typed arrays and " +
-          "plain objects of those.",
-      );
-    }
-    this.#window.sent();
+  #newPublisher(): Publisher {
+    return new Publisher(
+      this.#port,
+      this.#engineId,
+      this.#acks,
+      () => this.#taskId,
+    );
   }
 }
 
@@ -324,90 +264,4 @@ async function mapColumns(
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
-}
-
-function cloneForLater(data: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return structuredClone(data);
-  } catch (error) {
-    throw new TypeError(
-      `publishData() could not copy its data: ${messageOf(error)}. ` +
-        "Publish plain data: numbers, strings, arrays, typed arrays and " +
-        "plain objects of those.",
-    );
-  }
-}
-
-/** Adds troupe's hint to the errors users meet most. */
-function explain(thrown: unknown, source: string): ErrorInfo {
-  const info = toErrorInfo(thrown);
-  const undefinedName = thrown instanceof ReferenceError &&
-    /^(\S+) is not defined$/.exec(thrown.message)?.[1];
-  if (undefinedName && isCalled(undefinedName, source)) {
-    // A function or class cannot be passed or pushed: say what works.
-    info.message += `. A shipped function cannot use the client's ` +
-      `functions or classes: define ${undefinedName} inside the shipped ` +
-      `function, or put the task in a module that defines or imports ` +
-      `${undefinedName} and run it with moduleFunction(new URL(` +
-      `"./tasks.ts", import.meta.url), "task"): the engines import that ` +
-      `module themselves. Functions cannot be passed as arguments or pushed.`;
-  } else if (undefinedName) {
-    info.message += `. A shipped function cannot use variables of the ` +
-      `client: pass ${undefinedName} as an argument ` +
-      `(view.applyAsync(fn, ${undefinedName})) or push it to the engines ` +
-      `first.`;
-  }
-  return info;
-}
-
-/** Whether `source` calls `name` (or constructs it) rather than reads it. */
-function isCalled(name: string, source: string): boolean {
-  const escaped = name.replace(/[$]/g, "\\$");
-  return new RegExp(`(?<![\\w$.])${escaped}\\s*(\\?\\.\\s*)?[(\`]`)
-    .test(source);
-}
-
-function unsendableResult(value: unknown, error: unknown): TypeError {
-  return new TypeError(
-    `the task's result (${describeType(value)}) could not be sent back: ` +
-      `${messageOf(error)}. Return plain data: numbers, strings, arrays, ` +
-      "typed arrays, Maps, Sets, Dates and plain objects of those.",
-  );
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object") {
-    return `an object of class ${value.constructor?.name ?? "unknown"}`;
-  }
-  return typeof value;
-}
-
-const CONSOLE_STREAMS = {
-  log: "stdout",
-  info: "stdout",
-  debug: "stdout",
-  warn: "stderr",
-  error: "stderr",
-} as const;
-
-/**
- * Routes what tasks print to the client (`ar.stdout`, `ar.stderr`). Output
- * outside a task goes where it always went.
- */
-function captureConsole(runner: TaskRunner): void {
-  for (const [method, stream] of Object.entries(CONSOLE_STREAMS)) {
-    const original = console[method as keyof typeof CONSOLE_STREAMS];
-    console[method as keyof typeof CONSOLE_STREAMS] = (...args: unknown[]) => {
-      if (!runner.write(stream, formatLine(args))) original(...args);
-    };
-  }
-}
-
-function formatLine(args: unknown[]): string {
-  return args.map((arg) =>
-    typeof arg === "string" ? arg : Deno.inspect(arg, { colors: false })
-  ).join(" ") + "\n";
 }

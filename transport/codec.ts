@@ -10,7 +10,8 @@
  */
 
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
-import { checkCrossable, OVER_MSGPACK } from "./crossable.ts";
+import { OVER_MSGPACK } from "./crossable.ts";
+import { checkCrossable } from "./crossing_check.ts";
 import { Placeholder, relink, sharedObjects } from "./shared_values.ts";
 import { TYPED_ARRAYS, type TypedArrayConstructor } from "./typed_arrays.ts";
 

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import {
   ANY_ENGINE,
-  checkCrossable,
   CROSSES,
   ENGINE_PROCESS,
   MAX_DEPTH,
   MESSAGE_DEPTH,
   OVER_MSGPACK,
 } from "./crossable.ts";
+import { checkCrossable } from "./crossing_check.ts";
 
 function refused(
   value: unknown,
