@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import {
   type Client,
   CompositeError,
-  EngineError,
   engineId,
   publishData,
   RemoteError,
@@ -416,23 +415,8 @@ Deno.test("task errors on 3 engines", async (t) => {
   });
 });
 
-Deno.test("a dying engine fails its tasks with EngineError", async () => {
-  await withClient({ workers: 2 }, async (client) => {
-    const dying = client.view(1).applyAsync(() => Deno.exit(3));
-    const queued = client.view(1).applyAsync(() => "never");
-    for (const ar of [dying, queued]) {
-      const e = await errorOf(ar);
-      assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
-      assert.equal(e.engineId, 1);
-      assert.equal(e.taskId, ar.taskIds[0]);
-      assert.match(e.reason, /exit/);
-      assert.match(e.message, /engine 1 died/);
-      assert.equal(ar.metadata.status, "error");
-    }
-    assert.equal(await client.view(0).applySync(() => engineId), 0);
-    await stillWorks(client);
-  });
-});
+// A dying engine failing its tasks with EngineError: engine_kind.case.ts
+// (on Worker and process engines).
 
 Deno.test("publishData and engineId on the client", () => {
   assert.throws(

@@ -40,3 +40,55 @@ export async function holdUntilFile(latch: string): Promise<string> {
   }
   return "latch never opened";
 }
+
+/**
+ * A latch file `name` in `dir` that the test opens: tasks wait until `path`
+ * exists. Worker and process engines both see it.
+ *
+ * @example
+ * ```ts
+ * import { fileLatch } from "./file_latch.ts";
+ * const dir = await Deno.makeTempDir();
+ * const go = fileLatch(dir, "go");
+ * go.open();
+ * console.log(Deno.statSync(go.path).isFile); // true
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function fileLatch(
+  dir: string,
+  name: string,
+): { path: string; open(): void } {
+  const path = `${dir}/${name}`;
+  return { path, open: () => Deno.writeTextFileSync(path, "open") };
+}
+
+/**
+ * A map task that returns `x.v`, first waiting (without blocking its
+ * engine, capped at 25 s) for the latch file `x.wait` if it names one: one
+ * item holds its engine while the others run.
+ *
+ * @example
+ * ```ts
+ * import type { Client } from "../mod.ts";
+ * import { waitThen } from "./file_latch.ts";
+ * function heldMap(client: Client, latch: string) {
+ *   return client.view().mapAsync(waitThen, [{ wait: latch, v: 0 }, { v: 1 }]);
+ * }
+ * ```
+ */
+export async function waitThen(x: { wait?: string; v: number }): Promise<number> {
+  if (x.wait) {
+    const end = Date.now() + 25_000;
+    for (;;) {
+      try {
+        Deno.statSync(x.wait);
+        break;
+      } catch {
+        if (Date.now() > end) break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+  return x.v;
+}

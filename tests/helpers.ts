@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { delay, within } from "../actors/async.ts";
-import { Client, type ClientOptions } from "../mod.ts";
+import { Client, type ClientOptions, type EngineEvent } from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 
 /**
@@ -165,4 +165,63 @@ export function skipUnless(
   if (missing === undefined) return { ignore: false, because: "" };
   console.warn(`${file}: skipped, ${missing}; ${install}`);
   return { ignore: true, because: ` (skipped: ${missing})` };
+}
+
+/** The kinds of engine a client starts itself: Worker threads or processes. */
+export type EngineKind = "worker" | "process";
+
+/**
+ * Every kind of engine a client starts itself, for suites that must pass on
+ * each (one `Deno.test` per kind, so that a failure names the kind).
+ *
+ * @example
+ * ```ts
+ * import { ENGINE_KINDS } from "./helpers.ts";
+ * for (const kind of ENGINE_KINDS) console.log(kind);
+ * ```
+ */
+export const ENGINE_KINDS: readonly EngineKind[] = ["worker", "process"];
+
+/**
+ * Client options that start `n` engines of `kind` and nothing else.
+ *
+ * @example
+ * ```ts
+ * import { engines, withClient } from "./helpers.ts";
+ * await withClient(engines("worker", 1), async (client) => {
+ *   console.log(client.engines()[0].kind); // "worker"
+ * });
+ * ```
+ */
+export function engines(kind: EngineKind, n: number): ClientOptions {
+  return kind === "worker" ? { workers: n } : { workers: 0, processes: n };
+}
+
+/**
+ * Records a client's engine events until `stop()`; `has(type, id)` says
+ * whether engine `id` had an event of `type` (events that already happened
+ * count, so there is no race between an action and the check).
+ *
+ * @example
+ * ```ts
+ * import { recordEvents, withClient } from "./helpers.ts";
+ * await withClient({ workers: 1 }, async (client) => {
+ *   const rec = recordEvents(client);
+ *   console.log(rec.has("died", 0)); // false
+ *   rec.stop();
+ * });
+ * ```
+ */
+export function recordEvents(client: Client): {
+  events: EngineEvent[];
+  stop: () => void;
+  has: (type: EngineEvent["type"], id: number) => boolean;
+} {
+  const events: EngineEvent[] = [];
+  const stop = client.onEngineEvent((e) => events.push(e));
+  return {
+    events,
+    stop,
+    has: (type, id) => events.some((e) => e.type === type && e.engineId === id),
+  };
 }

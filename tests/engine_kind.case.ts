@@ -1,0 +1,33 @@
+/**
+ * The behaviour every kind of engine must have, written once and run
+ * against each, as hono runs one suite against every router:
+ * `worker_engines_test.ts` and `process_engines_test.ts` each call
+ * {@linkcode engineKindCases} with their kind. A case belongs here when a
+ * user could not tell the kinds apart by it; what only one kind has (a
+ * process's pid, signals from outside, a Worker's heap limit) stays in its
+ * own file. The view API (tests/direct_view_*_test.ts,
+ * tests/load_balanced_*_test.ts, tests/module_tasks_test.ts) runs on both
+ * kinds too, each file looping over `ENGINE_KINDS`.
+ *
+ * @module
+ */
+
+import { failureCases } from "./engine_kind_failures.case.ts";
+import { taskCases } from "./engine_kind_tasks.case.ts";
+import type { EngineKind } from "./helpers.ts";
+
+/**
+ * Registers every case that engines of `kind` must pass, each a `Deno.test`
+ * whose name starts with the kind.
+ *
+ * @example
+ * ```ts ignore
+ * // tests/worker_engines_test.ts, the whole file
+ * import { engineKindCases } from "./engine_kind.case.ts";
+ * engineKindCases("worker");
+ * ```
+ */
+export function engineKindCases(kind: EngineKind): void {
+  taskCases(kind);
+  failureCases(kind);
+}

@@ -1,0 +1,369 @@
+/**
+ * What tasks give back, the same on every kind of engine (part of
+ * `engineKindCases` in engine_kind.case.ts): results and `ar.data`,
+ * publications as they arrive, captured stdout and stderr, task errors, and
+ * values and large typed arrays crossing both ways.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  CompositeError,
+  engineId,
+  type Publication,
+  publishData,
+  RemoteError,
+} from "../mod.ts";
+import {
+  type EngineKind,
+  engines,
+  errorOf,
+  guard,
+  until,
+  withClient,
+  withTempDir,
+} from "./helpers.ts";
+
+/** Generous bound for anything that should take well under a second. */
+const HANG_MS = 20_000;
+
+// ------------------------------------------------------- tasks (shipped)
+
+// They run on the engines, shipped by their source: `publishData` and
+// `engineId` are in scope there; the imports are for the type checker.
+
+function publishIt(): void {
+  publishData({ a: "hi" });
+}
+
+async function simulationLoop(steps: number, intervalMs: number) {
+  for (let i = 0; i < steps; i++) {
+    publishData({ a: new Float64Array(20).map(() => Math.random()), i });
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * The simulation loop, held after its first step until the client creates
+ * `latch` (capped at 20 s so that a broken test cannot hang an engine).
+ */
+async function latchedSimulation(steps: number, latch: string) {
+  for (let i = 0; i < steps; i++) {
+    publishData({ a: new Float64Array(20).map(() => Math.random()), i });
+    const end = Date.now() + 20_000;
+    while (i === 0 && Date.now() < end) {
+      try {
+        Deno.statSync(latch);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+  return "done";
+}
+
+// ------------------------------------------------------------ the cases
+
+/**
+ * Registers the cases on what tasks give back that every kind of engine
+ * must pass: one `Deno.test` whose name starts with `kind`, on a client of
+ * 2 engines of that kind that its steps share.
+ *
+ * @example
+ * ```ts ignore
+ * import { taskCases } from "./engine_kind_tasks.case.ts";
+ * taskCases("worker");
+ * ```
+ */
+export function taskCases(kind: EngineKind): void {
+  Deno.test(`${kind} engines: results, publications, output, errors, values`, async (t) => {
+    await withClient(engines(kind, 2), async (client) => {
+      assert.deepEqual(client.ids, [0, 1]);
+      assert.deepEqual(client.engines().map((e) => e.kind), [kind, kind]);
+      const dv = client.view();
+
+      await t.step("publishIt: ar.data is [{a:'hi'}, {a:'hi'}]", async () => {
+        const ar = dv.applyAsync(publishIt);
+        assert.deepEqual(await guard(ar, "publishIt", HANG_MS), [
+          undefined,
+          undefined,
+        ]);
+        assert.deepEqual(ar.data, [{ a: "hi" }, { a: "hi" }]);
+        assert.ok(ar.successful());
+      });
+
+      await t.step(
+        "the simulation loop: ar.data holds the array and the final i",
+        async () => {
+          const steps = 5;
+          const ar = dv.applyAsync(simulationLoop, steps, 10);
+          const seen: Publication[] = [];
+          await guard(
+            (async () => {
+              for await (const p of ar.publications()) seen.push(p);
+            })(),
+            "the publication stream",
+            HANG_MS,
+          );
+          await guard(ar, "the simulation loop", HANG_MS);
+          for (const id of [0, 1]) {
+            const data = ar.data[id];
+            assert.ok(data.a instanceof Float64Array, String(data.a));
+            assert.equal((data.a as Float64Array).length, 20);
+            for (const x of data.a as Float64Array) assert.ok(x >= 0 && x < 1);
+            assert.equal(data.i, steps - 1);
+            // Never reordered: this engine's steps arrive in order. Under
+            // pressure unsent publications may merge, so some steps may be
+            // skipped, but never the last.
+            const is = seen.filter((p) => p.engineId === id).map((p) =>
+              p.data.i as number
+            );
+            assert.ok(is.length >= 1, `no publication from engine ${id}`);
+            assert.deepEqual(is, [...is].sort((a, b) => a - b));
+            assert.equal(is.at(-1), steps - 1);
+            const seqs = seen.filter((p) => p.engineId === id).map((p) =>
+              p.seq
+            );
+            assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b));
+          }
+        },
+      );
+
+      await t.step("publications() streams while the loop runs", async () => {
+        await withTempDir(async (dir) => {
+          const latch = `${dir}/go`;
+          const ar = dv.applyAsync(latchedSimulation, 3, latch);
+          const seen: { p: Publication; ready: boolean }[] = [];
+          const reading = (async () => {
+            for await (const p of ar.publications()) {
+              seen.push({ p, ready: ar.ready() });
+            }
+          })();
+          try {
+            await until(
+              () => new Set(seen.map((s) => s.p.engineId)).size === 2,
+              "step 0 from both engines",
+              HANG_MS,
+            );
+            assert.equal(ar.ready(), false);
+            for (const id of [0, 1]) {
+              assert.equal(ar.data[id].i, 0);
+              assert.ok(ar.data[id].a instanceof Float64Array);
+            }
+            assert.ok(seen.every((s) => !s.ready));
+          } finally {
+            await Deno.writeTextFile(latch, "");
+            await guard(reading, "the publication stream to end", HANG_MS);
+          }
+          assert.deepEqual(await guard(ar, "the latched loop", HANG_MS), [
+            "done",
+            "done",
+          ]);
+          assert.deepEqual(ar.data.map((d) => d.i), [2, 2]);
+        });
+      });
+
+      await t.step("stdout and stderr are captured per engine", async () => {
+        const ar = dv.applyAsync(() => {
+          console.log("out from", engineId);
+          console.error("err from", engineId);
+        });
+        await guard(ar, "printing task", HANG_MS);
+        assert.deepEqual(ar.stdout, ["out from 0\n", "out from 1\n"]);
+        assert.deepEqual(ar.stderr, ["err from 0\n", "err from 1\n"]);
+      });
+
+      await t.step(
+        "a task that throws: RemoteError, CompositeError",
+        async () => {
+          const one = await errorOf(
+            client.view(1).applyAsync(() => {
+              throw new TypeError("boom on a process");
+            }),
+            "a task that throws on engine 1",
+            HANG_MS,
+          );
+          assert.ok(one instanceof RemoteError, `${one.name}: ${one.message}`);
+          assert.equal(one.engineId, 1);
+          assert.equal(one.remoteName, "TypeError");
+          assert.equal(one.remoteMessage, "boom on a process");
+          assert.match(one.remoteStack, /boom on a process/);
+
+          const all = await errorOf(
+            dv.applyAsync(() => {
+              if (engineId === 1) throw new RangeError(`bad ${engineId}`);
+              return "fine";
+            }),
+            "a task that throws on engine 1 of 2",
+            HANG_MS,
+          );
+          assert.ok(
+            all instanceof CompositeError,
+            `${all.name}: ${all.message}`,
+          );
+          assert.equal(all.errors.length, 1);
+          assert.deepEqual(all.results, ["fine", undefined]);
+          const inner = all.errors[0];
+          assert.ok(inner instanceof RemoteError);
+          assert.equal(inner.engineId, 1);
+          assert.equal(inner.remoteName, "RangeError");
+          assert.match(all.message, /engine 1/);
+
+          const both = await errorOf(
+            dv.applyAsync(() => {
+              throw new Error(`fail ${engineId}`);
+            }),
+            "a task that throws on both engines",
+            HANG_MS,
+          );
+          assert.ok(both instanceof CompositeError);
+          assert.deepEqual(
+            both.errors.map((e) => (e as RemoteError).remoteMessage),
+            ["fail 0", "fail 1"],
+          );
+          // The engines are still fine.
+          assert.deepEqual(client.engines().map((e) => e.restarts), [0, 0]);
+        },
+      );
+
+      await t.step("engineId is in scope", async () => {
+        assert.deepEqual(
+          await guard(dv.applyAsync(() => engineId), "ids", HANG_MS),
+          [0, 1],
+        );
+        assert.equal(
+          await guard(client.view(1).applyAsync(() => engineId), "1", HANG_MS),
+          1,
+        );
+      });
+
+      await t.step("structured types cross both ways", async () => {
+        const date = new Date("2024-02-29T12:34:56.789Z");
+        const value = {
+          map: new Map<unknown, unknown>([["k", 1], [2, [3n, undefined]]]),
+          set: new Set([1, "two", 3n]),
+          date,
+          big: -(2n ** 70n),
+          undef: undefined,
+          list: [1, undefined, null, "x"],
+          f64: new Float64Array([1.5, -0, NaN, Infinity]),
+          f32: new Float32Array([0.25, -2]),
+          i8: new Int8Array([-128, 127]),
+          u8: new Uint8Array([0, 255]),
+          u8c: new Uint8ClampedArray([7]),
+          i16: new Int16Array([-32768]),
+          u16: new Uint16Array([65535]),
+          i32: new Int32Array([-(2 ** 31)]),
+          u32: new Uint32Array([2 ** 32 - 1]),
+          bi64: new BigInt64Array([-(2n ** 63n)]),
+          bu64: new BigUint64Array([2n ** 64n - 1n]),
+          nested: { deep: [{ m: new Map([["a", new Set([1])]]) }] },
+        };
+        // What the engine sees, checked there; then it echoes the value back
+        // and builds fresh ones of its own.
+        const ar = client.view(0).applyAsync((v: typeof value) => {
+          const seen = {
+            map: v.map instanceof Map && v.map.get("k") === 1,
+            set: v.set instanceof Set && v.set.has(3n),
+            date: v.date instanceof Date && v.date.getTime() === 1709210096789,
+            big: typeof v.big === "bigint",
+            undef: "undef" in v && v.undef === undefined,
+            hole: v.list[1] === undefined && v.list[2] === null,
+            f64: v.f64 instanceof Float64Array && Object.is(v.f64[1], -0) &&
+              Number.isNaN(v.f64[2]),
+            bu64: v.bu64 instanceof BigUint64Array,
+          };
+          return {
+            seen,
+            echo: v,
+            made: {
+              map: new Map([[1, "one"]]),
+              set: new Set(["s"]),
+              date: new Date(0),
+              big: 12345678901234567890n,
+              undef: undefined,
+              f64: new Float64Array([3.25]),
+            },
+          };
+        }, value);
+        const got = await guard(ar, "structured echo", HANG_MS);
+        assert.deepEqual(got.seen, {
+          map: true,
+          set: true,
+          date: true,
+          big: true,
+          undef: true,
+          hole: true,
+          f64: true,
+          bu64: true,
+        });
+        assert.deepEqual(got.echo, value);
+        for (const [k, v] of Object.entries(value)) {
+          const back = (got.echo as Record<string, unknown>)[k];
+          if (v !== null && typeof v === "object") {
+            assert.equal(
+              (back as object).constructor,
+              v.constructor,
+              `${k} came back as another type`,
+            );
+          }
+        }
+        assert.ok("undef" in got.echo);
+        assert.ok(Object.is(got.echo.f64[1], -0));
+        assert.deepEqual(got.made, {
+          map: new Map([[1, "one"]]),
+          set: new Set(["s"]),
+          date: new Date(0),
+          big: 12345678901234567890n,
+          undef: undefined,
+          f64: new Float64Array([3.25]),
+        });
+        assert.ok("undef" in got.made);
+      });
+
+      await t.step("an 80 MB Float64Array goes there and back", async () => {
+        const n = 10 * 2 ** 20; // 80 MiB of float64
+        const arg = new Float64Array(n);
+        for (let i = 0; i < n; i++) arg[i] = i * 0.5;
+        const ar = client.view(0).applyAsync((a: Float64Array) => {
+          let bad = -1;
+          for (let i = 0; i < a.length; i++) {
+            if (a[i] !== i * 0.5) {
+              bad = i;
+              break;
+            }
+          }
+          const out = new Float64Array(a.length);
+          for (let i = 0; i < a.length; i++) out[i] = a[i] * 2 + 1;
+          return {
+            length: a.length,
+            isF64: a instanceof Float64Array,
+            bad,
+            out,
+          };
+        }, arg);
+        const got = await guard(ar, "80 MB round trip", 60_000);
+        assert.equal(got.length, n);
+        assert.equal(got.isF64, true);
+        assert.equal(got.bad, -1, `the engine saw a wrong value at ${got.bad}`);
+        assert.ok(got.out instanceof Float64Array);
+        assert.equal(got.out.length, n);
+        let bad = -1;
+        for (let i = 0; i < n; i++) {
+          if (got.out[i] !== i + 1) {
+            bad = i;
+            break;
+          }
+        }
+        assert.equal(bad, -1, `wrong value at ${bad}: ${got.out[bad]}`);
+        // The engine is still fine.
+        assert.equal(
+          await guard(client.view(0).applyAsync(() => 1), "after", HANG_MS),
+          1,
+        );
+      });
+    });
+  });
+}
