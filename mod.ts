@@ -36,11 +36,7 @@ export {
   seedPlotSpec,
   type VegaLiteSpec,
 } from "./plot/mod.ts";
-export {
-  DirectView,
-  type PerEngine,
-  type Targets,
-} from "./client/direct_view.ts";
+export { DirectView, type Targets } from "./client/direct_view.ts";
 export {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -60,10 +56,10 @@ export type {
 } from "./client/partition.ts";
 export {
   AsyncResult,
-  type Shaped,
   type TaskMetadata,
   type TaskStatus,
 } from "./client/async_result.ts";
+export type { PerEngine, Shaped } from "./client/per_engine.ts";
 export {
   ClientClosedError,
   CompositeError,

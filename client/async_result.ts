@@ -16,6 +16,7 @@ import {
   type ResultSummary,
 } from "./async_result_display.ts";
 import { holdProcess } from "./keep_alive.ts";
+import type { PerEngine } from "./per_engine.ts";
 import { type FailureWatch, unobservedReport } from "./unobserved_failures.ts";
 import type { TaskListener, TaskMetadata, TaskRecord } from "./task_record.ts";
 
@@ -25,9 +26,6 @@ export {
   TaskRecord,
   type TaskStatus,
 } from "./task_record.ts";
-
-/** One value for a single-engine result, an array for a multi one. */
-export type Shaped<V, Single extends boolean> = Single extends true ? V : V[];
 
 /**
  * How a view builds an `AsyncResult`: the tasks, and how their values make
@@ -190,22 +188,22 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * run. A single-engine result gives the object, others an array of them
    * in task order.
    */
-  get data(): Shaped<Record<string, unknown>, Single> {
+  get data(): PerEngine<Record<string, unknown>, Single> {
     return this.#shape((r) => r.data);
   }
 
   /** What the tasks printed with `console.log`, `info` and `debug`. */
-  get stdout(): Shaped<string, Single> {
+  get stdout(): PerEngine<string, Single> {
     return this.#shape((r) => r.stdout);
   }
 
   /** What the tasks printed with `console.warn` and `console.error`. */
-  get stderr(): Shaped<string, Single> {
+  get stderr(): PerEngine<string, Single> {
     return this.#shape((r) => r.stderr);
   }
 
   /** Per task: where it ran, when, and how it ended. A copy. */
-  get metadata(): Shaped<TaskMetadata, Single> {
+  get metadata(): PerEngine<TaskMetadata, Single> {
     this.#observe(); // It holds each task's error.
     return this.#shape((r) => r.metadata);
   }
@@ -390,9 +388,9 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return values as T;
   }
 
-  #shape<V>(pick: (r: TaskRecord) => V): Shaped<V, Single> {
+  #shape<V>(pick: (r: TaskRecord) => V): PerEngine<V, Single> {
     return (this.#plan.single
       ? pick(this.#records[0])
-      : this.#records.map(pick)) as Shaped<V, Single>;
+      : this.#records.map(pick)) as PerEngine<V, Single>;
   }
 }

@@ -9,6 +9,7 @@ import { CompositeError, noEnginesMessage } from "../protocol/errors.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
+import type { PerEngine } from "./per_engine.ts";
 import { checkArguments, type Engines, submit } from "./engines.ts";
 import {
   bounds,
@@ -31,10 +32,6 @@ import {
  * one id (results unwrapped), or a list of ids.
  */
 export type Targets = "all" | number | number[];
-
-/** The value of a single-engine view, or one per engine. */
-export type PerEngine<V, Single extends boolean> = Single extends true ? V
-  : V[];
 
 /** Map chunks per engine: enough to stream results, few enough to be cheap. */
 const CHUNKS_PER_ENGINE = 4;
