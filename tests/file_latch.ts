@@ -77,7 +77,9 @@ export function fileLatch(
  * }
  * ```
  */
-export async function waitThen(x: { wait?: string; v: number }): Promise<number> {
+export async function waitThen(
+  x: { wait?: string; v: number },
+): Promise<number> {
   if (x.wait) {
     const end = Date.now() + 25_000;
     for (;;) {
