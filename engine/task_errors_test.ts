@@ -1,0 +1,73 @@
+/**
+ * Unit tests for the hints a failed task carries back (the whole path, with
+ * a real client, is in tests/errors_test.ts and tests/crossing_test.ts).
+ */
+
+import assert from "node:assert/strict";
+import { describeType, explain, unsendableResult } from "./task_errors.ts";
+
+Deno.test("explain: a client variable the task reads is to be passed or pushed", () => {
+  const info = explain(
+    new ReferenceError("scale is not defined"),
+    "(x) => x * scale",
+  );
+  assert.equal(info.name, "ReferenceError");
+  assert.match(
+    info.message,
+    /^scale is not defined\. A shipped function cannot use variables of the client: pass scale as an argument \(view\.applyAsync\(fn, scale\)\)/,
+  );
+});
+
+Deno.test("explain: a client function or class the task calls belongs in a module", () => {
+  for (
+    const source of [
+      "() => helper(1)",
+      "() => new Point(1, 2)",
+      "() => tag`x`",
+      "() => helper?.(1)",
+    ]
+  ) {
+    const name = /(helper|Point|tag)/.exec(source)![1];
+    const info = explain(new ReferenceError(`${name} is not defined`), source);
+    assert.match(
+      info.message,
+      new RegExp(
+        `cannot use the client's functions or classes: define ${name} inside`,
+      ),
+      source,
+    );
+    assert.match(info.message, /moduleFunction\(new URL\(/, source);
+  }
+  // A method of the same name, or a longer name, is not the call.
+  const read = explain(
+    new ReferenceError("helper is not defined"),
+    "() => obj.helper(1) + helper + myhelper(2)",
+  );
+  assert.match(read.message, /cannot use variables of the client/);
+});
+
+Deno.test("explain: other errors pass unchanged", () => {
+  const info = explain(new RangeError("too far"), "() => { throw 1 }");
+  assert.equal(info.name, "RangeError");
+  assert.equal(info.message, "too far");
+});
+
+Deno.test("unsendableResult and describeType say what the value is", () => {
+  assert.equal(describeType(null), "null");
+  assert.equal(describeType([1]), "an array");
+  assert.equal(describeType(() => 1), "a function");
+  assert.equal(describeType(new WeakMap()), "an object of class WeakMap");
+  assert.equal(describeType(Object.create(null)), "an object of class unknown");
+  assert.equal(describeType(1n), "bigint");
+  const error = unsendableResult(
+    new WeakMap(),
+    new Error("could not be cloned."),
+  );
+  assert.ok(error instanceof TypeError);
+  assert.equal(
+    error.message,
+    "the task's result (an object of class WeakMap) could not be sent back: " +
+      "could not be cloned. Return plain data: numbers, strings, arrays, " +
+      "typed arrays, Maps, Sets, Dates and plain objects of those.",
+  );
+});
