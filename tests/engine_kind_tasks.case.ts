@@ -12,7 +12,6 @@ import {
   CompositeError,
   engineId,
   type Publication,
-  publishData,
   RemoteError,
 } from "../mod.ts";
 import {
@@ -24,45 +23,10 @@ import {
   withClient,
   withTempDir,
 } from "./helpers.ts";
+import { latchedSimulation, publishIt, simulationLoop } from "./seed_tasks.ts";
 
 /** Generous bound for anything that should take well under a second. */
 const HANG_MS = 20_000;
-
-// ------------------------------------------------------- tasks (shipped)
-
-// They run on the engines, shipped by their source: `publishData` and
-// `engineId` are in scope there; the imports are for the type checker.
-
-function publishIt(): void {
-  publishData({ a: "hi" });
-}
-
-async function simulationLoop(steps: number, intervalMs: number) {
-  for (let i = 0; i < steps; i++) {
-    publishData({ a: new Float64Array(20).map(() => Math.random()), i });
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-/**
- * The simulation loop, held after its first step until the client creates
- * `latch` (capped at 20 s so that a broken test cannot hang an engine).
- */
-async function latchedSimulation(steps: number, latch: string) {
-  for (let i = 0; i < steps; i++) {
-    publishData({ a: new Float64Array(20).map(() => Math.random()), i });
-    const end = Date.now() + 20_000;
-    while (i === 0 && Date.now() < end) {
-      try {
-        Deno.statSync(latch);
-        break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  }
-  return "done";
-}
 
 // ------------------------------------------------------------ the cases
 

@@ -1,0 +1,64 @@
+/**
+ * Checks of publications as a client sees them, shared by the tests of
+ * publishData on every kind of engine (engine_kind_publish.case.ts) and of
+ * its flow control on Worker engines (publish_test.ts).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { AsyncResult, Publication } from "../mod.ts";
+
+/**
+ * Asserts that `seqs` only grow: one engine's publications are never
+ * reordered (merging may skip some, never swap them).
+ *
+ * @example
+ * ```ts
+ * import { assertStrictlyIncreasing } from "./publication_checks.ts";
+ * assertStrictlyIncreasing([1, 2, 5], "engine 0");
+ * ```
+ */
+export function assertStrictlyIncreasing(seqs: number[], what: string): void {
+  for (let k = 1; k < seqs.length; k++) {
+    assert.ok(
+      seqs[k] > seqs[k - 1],
+      `${what}: seq ${seqs[k]} follows ${seqs[k - 1]} at ${k}`,
+    );
+  }
+}
+
+/**
+ * Asserts that `p` has exactly a publication's fields, with values that fit
+ * `ar`: one of its engines, that engine's task, a positive integer seq, a
+ * time near now, and an object of data.
+ *
+ * @example
+ * ```ts
+ * import { type Client, publishData } from "../mod.ts";
+ * import { assertPublication } from "./publication_checks.ts";
+ * async function check(client: Client): Promise<void> {
+ *   const ar = client.view(0).applyAsync(() => publishData({ x: 1 }));
+ *   for await (const p of ar.publications()) assertPublication(p, ar);
+ * }
+ * ```
+ */
+export function assertPublication(
+  p: Publication,
+  ar: AsyncResult<unknown>,
+): void {
+  assert.deepEqual(Object.keys(p).sort(), [
+    "data",
+    "engineId",
+    "seq",
+    "taskId",
+    "time",
+  ]);
+  const at = ar.engineIds.indexOf(p.engineId);
+  assert.ok(at >= 0, `engine ${p.engineId} is not one of ${ar.engineIds}`);
+  assert.equal(p.taskId, ar.taskIds[at]);
+  assert.ok(Number.isInteger(p.seq) && p.seq > 0, `seq ${p.seq}`);
+  assert.equal(typeof p.time, "number");
+  assert.ok(Math.abs(p.time - Date.now()) < 10 * 60_000, `time ${p.time}`);
+  assert.equal(typeof p.data, "object");
+}
