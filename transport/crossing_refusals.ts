@@ -18,7 +18,9 @@ import { CROSSES } from "./crossable.ts";
  * ```
  */
 export interface Refusal {
+  /** What the value is, with its article: "a Promise". */
   what: string;
+  /** What to do instead, as sentences. */
   advice: string;
   /** Innermost segment first. */
   path: string[];
