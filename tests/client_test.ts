@@ -389,28 +389,7 @@ Deno.test("Client, views and AsyncResult on 3 engines", async (t) => {
       await Promise.all([a, b]);
     });
 
-    await t.step("stdout and stderr capture console.* per task", async () => {
-      const ar = client.view().applyAsync(async () => {
-        console.log("out", engineId);
-        console.info({ a: 1 });
-        console.debug("debug");
-        console.error("err", engineId);
-        console.warn("warn");
-        await new Promise((r) => setTimeout(r, 1));
-        console.log("after await");
-        return engineId;
-      });
-      await ar;
-      ar.stdout.forEach((out, id) => {
-        assert.equal(out, `out ${id}\n{ a: 1 }\ndebug\nafter await\n`);
-      });
-      ar.stderr.forEach((err, id) => assert.equal(err, `err ${id}\nwarn\n`));
-      // the next task on the same engine starts with empty output
-      const next = client.view(0).applyAsync(() => 1);
-      await next;
-      assert.equal(next.stdout, "");
-      assert.equal(next.stderr, "");
-    });
+    // console.* captured per task: engine_kind_tasks.case.ts (both kinds).
 
     await t.step("applySync and apply", async () => {
       const add = (a: number, b: number) => a + b;
