@@ -16,12 +16,8 @@
  * @module
  */
 
-export {
-  Client,
-  type ClientOptions,
-  type ConnectionInfo,
-  type EngineStatus,
-} from "./client/client.ts";
+export { Client, type ClientOptions } from "./client/client.ts";
+export type { ConnectionInfo, EngineStatus } from "./cluster/cluster.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/dashboard.ts";
 /**
  * The plots, here for a deprecation period: import them from

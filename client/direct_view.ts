@@ -10,7 +10,9 @@ import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
 import type { PerEngine } from "./per_engine.ts";
-import { checkArguments, type Engines, submit } from "./engines.ts";
+import { checkArguments } from "./check_arguments.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { FailureWatch } from "./unobserved_failures.ts";
 import {
   bounds,
   checkColumns,
@@ -61,12 +63,14 @@ const CHUNKS_PER_ENGINE = 4;
  * ```
  */
 export class DirectView<Single extends boolean = boolean> {
-  #engines: Engines;
+  #cluster: Cluster;
+  #failures: FailureWatch;
   #targets: Targets;
 
   /** Views come from `client.view()`. */
-  constructor(engines: Engines, targets: Targets) {
-    this.#engines = engines;
+  constructor(cluster: Cluster, failures: FailureWatch, targets: Targets) {
+    this.#cluster = cluster;
+    this.#failures = failures;
     this.#targets = targets;
   }
 
@@ -269,38 +273,43 @@ export class DirectView<Single extends boolean = boolean> {
     mode?: "map",
     items?: number[],
   ): ResultPlan {
-    const engines = this.#engines;
+    const cluster = this.#cluster;
     const argLists = engineIds.map((_, i) => argsFor(i));
     checkArguments(argLists, {
       items,
       pushed: ref === PUSH,
-      sharedMemory: engineIds.every((id) =>
-        engines.get(id)?.sharesMemory ?? true
-      ),
+      sharedMemory: engineIds.every((id) => cluster.sharesMemory(id)),
     });
     return {
       single,
       items,
-      watch: engines.failures,
-      start: (listener) =>
-        engineIds.map((engineId, i) => {
-          const taskId = engines.nextTaskId();
-          const record = new TaskRecord(engineId, taskId, listener);
-          submit(engines, record, ref, argLists[i], mode);
-          return record;
-        }),
-      abort: (taskIds) => {
-        for (const engineId of new Set(engineIds)) {
-          engines.get(engineId)?.tell({ kind: "abort", taskIds });
-        }
+      watch: this.#failures,
+      start: (listener) => {
+        const records: TaskRecord[] = [];
+        cluster.submit(
+          engineIds.map((engineId, i) => ({
+            taskId: cluster.nextTaskId(),
+            fn: ref,
+            mode,
+            args: argLists[i],
+            placement: { engineId },
+          })),
+          (task, i) => {
+            const record = new TaskRecord(engineIds[i], task.taskId, listener);
+            records.push(record);
+            return record;
+          },
+        );
+        return records;
       },
+      abort: (taskIds) => cluster.abort(taskIds),
     };
   }
 
   #resolveTargets(): number | number[] {
     const targets = this.#targets;
     if (targets === "all") {
-      const ids = this.#engines.ids();
+      const ids = this.#cluster.ids();
       if (ids.length === 0) {
         throw new Error(noEnginesMessage(
           "no engine is up to run this on (none was started, or all are " +

@@ -5,9 +5,10 @@
  * @module
  */
 
-import type { ScheduledTask, Scheduler } from "../cluster/scheduler.ts";
+import type { Cluster, SubmittedTask } from "../cluster/cluster.ts";
 import { AsyncResult, TaskRecord } from "./async_result.ts";
-import { checkArguments, type Engines } from "./engines.ts";
+import { checkArguments } from "./check_arguments.ts";
+import type { FailureWatch } from "./unobserved_failures.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
 import {
   bounds,
@@ -103,23 +104,24 @@ const MAP_OPTIONS: OptionNames<MapOptions> = { chunkSize: true, ordered: true };
  * ```
  */
 export class LoadBalancedView {
-  #engines: Engines;
-  #scheduler: Scheduler;
-  #targets: ReadonlySet<number> | undefined;
+  #cluster: Cluster;
+  #failures: FailureWatch;
+  #targets: readonly number[] | undefined;
   #options:
     & Required<Pick<LoadBalancedOptions, "retries">>
     & LoadBalancedOptions;
 
   /** Views come from `client.loadBalancedView()`. */
   constructor(
-    engines: Engines,
-    scheduler: Scheduler,
+    cluster: Cluster,
+    failures: FailureWatch,
     targets: number[] | undefined,
     options: LoadBalancedOptions,
   ) {
-    this.#engines = engines;
-    this.#scheduler = scheduler;
-    this.#targets = targets ? new Set(targets) : undefined;
+    this.#cluster = cluster;
+    this.#failures = failures;
+    // Distinct ids: they count engines for the chunk size.
+    this.#targets = targets ? [...new Set(targets)] : undefined;
     checkOptions("loadBalancedView options", options, LOAD_BALANCED_OPTIONS);
     this.#options = { retries: 0, ...options };
     checkValues(this.#options);
@@ -195,7 +197,7 @@ export class LoadBalancedView {
     const length = checkColumns(seqs);
     const engines = Math.max(
       1,
-      this.#targets?.size ?? this.#engines.ids().length,
+      this.#targets?.length ?? this.#cluster.ids().length,
     );
     const chunkSize = options.chunkSize ??
       Math.max(1, Math.min(1000, Math.ceil(length / (engines * 8))));
@@ -225,39 +227,40 @@ export class LoadBalancedView {
     single: boolean,
     argsPerTask: unknown[][],
     items: number[] | undefined,
-    work: (args: unknown[]) => Pick<ScheduledTask, "fn" | "args" | "mode">,
+    work: (args: unknown[]) => Pick<SubmittedTask, "fn" | "args" | "mode">,
     unordered = false,
   ): R {
-    const engines = this.#engines;
-    const scheduler = this.#scheduler;
-    const none = scheduler.unrunnable();
+    const cluster = this.#cluster;
+    const none = cluster.unrunnable();
     if (none) throw new Error(none);
     checkArguments(argsPerTask, { items });
     const { retries, timeoutMs, highWaterMark } = this.#options;
+    // One placement for all the tasks of a call: the cluster reads it once.
+    const placement = {
+      balanced: { targets: this.#targets, retries, timeoutMs, highWaterMark },
+    };
     return new AsyncResult({
       single,
       items,
       unordered,
-      watch: engines.failures,
+      watch: this.#failures,
       start: (listener) => {
-        const records = argsPerTask.map(() =>
-          new TaskRecord(-1, engines.nextTaskId(), listener)
-        );
-        scheduler.tell({
-          kind: "enqueue",
-          tasks: records.map((record, i) => ({
-            taskId: record.taskId,
-            ...work(argsPerTask[i]),
-            observer: record,
-            targets: this.#targets,
-            retries,
-            timeoutMs,
-            highWaterMark,
+        const records: TaskRecord[] = [];
+        cluster.submit(
+          argsPerTask.map((args) => ({
+            taskId: cluster.nextTaskId(),
+            ...work(args),
+            placement,
           })),
-        });
+          (task) => {
+            const record = new TaskRecord(-1, task.taskId, listener);
+            records.push(record);
+            return record;
+          },
+        );
         return records;
       },
-      abort: (taskIds) => scheduler.tell({ kind: "abort", taskIds }),
+      abort: (taskIds) => cluster.abort(taskIds),
     }) as R;
   }
 }

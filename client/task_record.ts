@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { TaskObserver, TaskOutcome } from "../cluster/engine_actor.ts";
+import type { TaskOutcome } from "../cluster/engine_actor.ts";
+import type { TaskListener as ClusterListener } from "../cluster/cluster.ts";
 import { mergeData, type Publication } from "../protocol/publication.ts";
-import type { PublicationSink } from "../cluster/registry.ts";
 
 /** Where a task is: waiting, running, or ended one of three ways. */
 export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
@@ -46,10 +46,10 @@ export interface TaskMetadata {
 }
 
 /**
- * One task on one engine, as the client follows it. It is the task's
- * observer for the engine actor and its publication sink for the registry.
+ * One task on one engine, as the client follows it: the listener the
+ * cluster tells the task's life to, publications included.
  */
-export class TaskRecord implements TaskObserver, PublicationSink {
+export class TaskRecord implements ClusterListener {
   /** The engine it runs on; -1 until the scheduler picks one. */
   engineId: number;
   /** The task's id. */
@@ -130,7 +130,10 @@ export class TaskRecord implements TaskObserver, PublicationSink {
   }
 }
 
-/** How an `AsyncResult` hears from its task records. */
+/**
+ * How an `AsyncResult` hears from its task records (not the cluster's
+ * `TaskListener`, which a record is).
+ */
 export interface TaskListener {
   published(publication: Publication): void;
   finished(record: TaskRecord): void;

@@ -162,6 +162,27 @@ export interface EngineStatus {
 }
 
 /**
+ * Where TCP engines reach the cluster: what `writeConnectionFile` writes and
+ * `deno run -A jsr:@troupe/parallel/engine --file` reads.
+ *
+ * @example
+ * ```ts
+ * import { Client, type ConnectionInfo } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 0, listen: true });
+ * const info: ConnectionInfo = client.connectionInfo;
+ * console.log(info.hostname, info.port > 0); // 127.0.0.1 true
+ * ```
+ */
+export interface ConnectionInfo {
+  /** The interface the client listens on. */
+  hostname: string;
+  /** The port it listens on. */
+  port: number;
+  /** The shared key. Keep it secret. */
+  key: string;
+}
+
+/**
  * The cluster as the client facade sees it. Queries answer from the
  * cluster's latest state (a remote cluster mirrors it from its events);
  * requests return at once and report through listeners.
@@ -223,6 +244,11 @@ export interface Cluster {
    * `timeoutMs`, and at once when `n` can never be up.
    */
   waitForEngines(n: number, options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Where TCP engines reach the cluster, key included; `undefined` when it
+   * does not accept them.
+   */
+  readonly connectionInfo: ConnectionInfo | undefined;
   /** The latest publication of each engine. */
   readonly registry: PublicationRegistry;
   /** How dead engines are restarted. */

@@ -407,7 +407,6 @@ export class EngineActor extends Actor<EngineMessage> {
       return;
     }
     this.#settled.add(task);
-    this.#registry.tell({ kind: "unwatch", taskId: task.taskId });
     const { started, completed } = message;
     if (message.ok) {
       task.observer.done({
@@ -734,7 +733,6 @@ export class EngineActor extends Actor<EngineMessage> {
   #fail(task: Task, error: Error): void {
     if (this.#settled.has(task)) return;
     this.#settled.add(task);
-    this.#registry.tell({ kind: "unwatch", taskId: task.taskId });
     task.observer.done({ ok: false, error });
   }
 }

@@ -14,22 +14,17 @@ import {
   TaskAbortedError,
   TimeoutError,
 } from "../protocol/errors.ts";
-import type { FunctionRef } from "../protocol/messages.ts";
-import type { PublicationSink } from "./registry.ts";
+import type { TaskSpec } from "../protocol/messages.ts";
+import type { TaskListener } from "./cluster.ts";
 
 /** A task waiting for, or running on, an engine the scheduler chose. */
-export interface ScheduledTask {
-  taskId: number;
-  fn: FunctionRef;
-  mode?: "apply" | "map";
-  args: unknown[];
+export interface ScheduledTask extends TaskSpec {
   /**
-   * Hears the task's fate and its publications; `assigned` is called at
-   * each hand-out.
+   * Hears the task's life: `assigned` at each hand-out, `done` once, after
+   * the last retry. Its publications reach it through the registry, which
+   * the cluster told to route them before the task was enqueued.
    */
-  observer: TaskObserver & PublicationSink & {
-    assigned(engineId: number): void;
-  };
+  observer: TaskListener;
   /** Engines it may run on; all when absent. */
   targets?: ReadonlySet<number>;
   /** Runs left after an engine dies under it. */
@@ -43,9 +38,9 @@ export interface ScheduledTask {
   highWaterMark?: number;
 }
 
-/** What the scheduler needs from the client. */
+/** What the scheduler needs from the cluster it schedules for. */
 export interface SchedulerHost {
-  /** Every engine the client has, up or not. */
+  /** Every engine the cluster has, up or not. */
   engines(): EngineActor[];
   /**
    * Whether engines may yet join: the client listens for engines that
@@ -57,7 +52,10 @@ export interface SchedulerHost {
    * it fails. Defaults to `DEFAULT_NO_ENGINE_TIMEOUT_MS`.
    */
   noEngineTimeoutMs?: number;
-  /** Hands `task` to `engine` (routing its publications first). */
+  /**
+   * Hands `task` to `engine`, with `observer` in place of the task's own:
+   * the way every task reaches an engine, direct ones too.
+   */
   submit(
     engine: EngineActor,
     task: ScheduledTask,

@@ -6,8 +6,8 @@
  * @module
  */
 
+import type { Cluster } from "../cluster/cluster.ts";
 import type { EngineEvent } from "../cluster/engine_actor.ts";
-import type { PublicationRegistry } from "../cluster/registry.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
@@ -77,15 +77,14 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** What the dashboard reads from the client. */
-export interface DashboardSource {
-  /** The registry of publications. */
-  registry: PublicationRegistry;
-  /** Each engine's status. */
-  engines(): object[];
-  /** Subscribes to engine events; returns the unsubscribe function. */
-  onEngineEvent(listener: (event: EngineEvent) => void): () => void;
-}
+/**
+ * What the dashboard reads of the cluster: its publications, each engine's
+ * status, and its engine events.
+ */
+export type DashboardSource = Pick<
+  Cluster,
+  "registry" | "engines" | "onEngineEvent"
+>;
 
 /**
  * Starts the dashboard for `source`. Publications are taken in as they

@@ -1,44 +1,16 @@
 /**
- * What views need from the client: its engines, its registry, task ids.
+ * What a view checks of its tasks' arguments before it sends any: that
+ * every value arrives as it left.
  *
  * @module
  */
 
-import type { EngineActor, Task } from "../cluster/engine_actor.ts";
-import type { FunctionRef } from "../protocol/messages.ts";
-import type { PublicationSink, Registry } from "../cluster/registry.ts";
-import type { TaskRecord } from "./async_result.ts";
-import type { FailureWatch } from "./unobserved_failures.ts";
 import {
   ANY_ENGINE,
-  checkCrossable,
   type CrossingRules,
   ENGINE_PROCESS,
 } from "../transport/crossable.ts";
-
-/**
- * The client's engines as views see them.
- *
- * @example
- * ```ts
- * import type { Engines } from "./engines.ts";
- * function describe(engines: Engines) {
- *   console.log(engines.ids());
- * }
- * ```
- */
-export interface Engines {
-  /** Ids of the live engines, ascending. */
-  ids(): number[];
-  /** The engine with this id, dead or alive, if it ever existed. */
-  get(engineId: number): EngineActor | undefined;
-  /** The registry that routes publications. */
-  readonly registry: Registry;
-  /** A fresh task id. */
-  nextTaskId(): number;
-  /** Where results report failures that nothing observed. */
-  readonly failures: FailureWatch;
-}
+import { checkCrossable } from "../transport/crossing_check.ts";
 
 /**
  * How a view's tasks take their arguments, so that a refused value is named
@@ -46,7 +18,7 @@ export interface Engines {
  *
  * @example
  * ```ts
- * import type { ArgumentLayout } from "./engines.ts";
+ * import type { ArgumentLayout } from "./check_arguments.ts";
  * const chunks: ArgumentLayout = { items: [3, 3, 2] }; // a map of 8 items
  * ```
  */
@@ -76,7 +48,7 @@ export interface ArgumentLayout {
  *
  * @example
  * ```ts
- * import { checkArguments } from "./engines.ts";
+ * import { checkArguments } from "./check_arguments.ts";
  * checkArguments([[1, "two", { three: [3] }]]); // fine
  * try {
  *   checkArguments([[1, AbortSignal.timeout(10)]]);
@@ -133,64 +105,4 @@ function checkItems(
       checkCrossable(seq[i], `item ${start + i}${of}`, rules);
     }
   });
-}
-
-/**
- * Hands a task to its engine. Its publications are routed to `record`
- * before the engine can send any.
- *
- * @example
- * ```ts
- * import { submit } from "./engines.ts";
- * import type { Engines } from "./engines.ts";
- * import type { TaskRecord } from "./async_result.ts";
- * function one(engines: Engines, record: TaskRecord) {
- *   submit(engines, record, { kind: "source", source: "() => 1" }, []);
- * }
- * ```
- */
-export function submit(
-  engines: Engines,
-  record: TaskRecord,
-  fn: FunctionRef,
-  args: unknown[],
-  mode?: "apply" | "map",
-): void {
-  const { engineId, taskId } = record;
-  submitTask(engines.registry, engines.get(engineId)!, {
-    taskId,
-    fn,
-    mode,
-    args,
-    observer: record,
-  }, record);
-}
-
-/**
- * Hands `task` to `engine`, routing its publications to `sink` first so that
- * none is missed. Direct views and the scheduler both submit through here.
- *
- * @example
- * ```ts
- * import { submitTask } from "./engines.ts";
- * import type { EngineActor, Task } from "../cluster/engine_actor.ts";
- * import type { PublicationSink, Registry } from "../cluster/registry.ts";
- * function hand(
- *   registry: Registry,
- *   engine: EngineActor,
- *   task: Task,
- *   sink: PublicationSink,
- * ) {
- *   submitTask(registry, engine, task, sink);
- * }
- * ```
- */
-export function submitTask(
-  registry: Registry,
-  engine: EngineActor,
-  task: Task,
-  sink: PublicationSink,
-): void {
-  registry.tell({ kind: "watch", taskId: task.taskId, sink });
-  engine.tell({ kind: "submit", task });
 }

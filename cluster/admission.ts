@@ -1,0 +1,297 @@
+/**
+ * Admission: how engines become the supervisor's. It starts Worker engines
+ * and engine processes (whose secrets go through stdin), runs the TCP
+ * listener, decides which id an authenticated engine gets, and attaches
+ * TCP engines to their links. It lives in the cluster core, not in the
+ * client: a standalone controller admits engines itself, and a client only
+ * asks for them.
+ *
+ * @module
+ */
+
+import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
+import type { FromEngine, ToEngine } from "../protocol/messages.ts";
+import type { EngineKind, Supervisor } from "./supervisor.ts";
+import type { ConnectionInfo } from "./cluster.ts";
+import type { EngineHello } from "../transport/handshake.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import { TcpLink } from "../transport/tcp_link.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
+import { TcpServer } from "../transport/tcp_server.ts";
+import { WorkerLink } from "../transport/worker_link.ts";
+import { randomHex } from "../transport/random_hex.ts";
+// Imported (they do nothing when imported) as well as started, so that the
+// engines' modules are in the client's module graph: fetched, cached and
+// locked with it, from a checkout or from a registry.
+import "../engine/worker.ts";
+import "../engine/mod.ts";
+
+/**
+ * The module a Worker engine runs: the client checks it may read it before
+ * it starts any.
+ *
+ * @example
+ * ```ts
+ * import { WORKER_ENTRY } from "./admission.ts";
+ * console.log(WORKER_ENTRY.pathname.endsWith("/engine/worker.ts")); // true
+ * ```
+ */
+export const WORKER_ENTRY: URL = new URL(
+  "../engine/worker.ts",
+  import.meta.url,
+);
+
+const PROCESS_ENTRY = new URL("../engine/mod.ts", import.meta.url);
+
+/**
+ * What admission needs of the supervisor: to read its engines and to adopt
+ * the ones that connect by themselves.
+ */
+export type AdmissionHost = Pick<
+  Supervisor,
+  "get" | "all" | "kindOf" | "adopt"
+>;
+
+/**
+ * How engines are admitted.
+ *
+ * @example
+ * ```ts
+ * import type { AdmissionOptions } from "./admission.ts";
+ * const byHand: AdmissionOptions = { listen: { hostname: "0.0.0.0" }, joinable: true };
+ * ```
+ */
+export interface AdmissionOptions {
+  /** Run a TCP listener for engines there; none when absent. */
+  listen?: { hostname?: string; port?: number };
+  /**
+   * Whether engines started by hand may join (the user asked to listen),
+   * not only the cluster's own processes.
+   */
+  joinable?: boolean;
+  /** The secret every TCP engine must prove it holds; random by default. */
+  key?: string;
+  /** Seal TCP frames; by default off loopback only. */
+  encrypt?: boolean;
+  /** Every TCP engine's frame limit, both ways (it is told in `init`). */
+  maxFrameBytes?: number;
+  /** Heap limit of each Worker engine and engine process, in MiB. */
+  maxHeapMb?: number;
+  /** Where dropped peers and broken frames are reported. */
+  log?: (line: string) => void;
+}
+
+type EngineTcpLink = TcpLink<ToEngine, FromEngine>;
+
+/**
+ * Turns ways of starting engines into engines of a supervisor: link
+ * factories for Workers and engine processes, and the listener through
+ * which processes (and engines started by hand) connect.
+ *
+ * @example
+ * ```ts
+ * import { Admission } from "./admission.ts";
+ * import { Registry } from "./registry.ts";
+ * import { Supervisor } from "./supervisor.ts";
+ * // The listener does not keep the process alive (a client holds it
+ * // while it closes); here a timer does.
+ * const hold = setInterval(() => {}, 1000);
+ * const supervisor = new Supervisor({ registry: new Registry() });
+ * const admission = new Admission(supervisor, { listen: {}, joinable: true });
+ * console.log(admission.connectionInfo?.port !== 0); // true
+ * await admission.close();
+ * await supervisor.close("done");
+ * clearInterval(hold);
+ * ```
+ */
+export class Admission {
+  #host: AdmissionHost;
+  #server: TcpServer | undefined;
+  #joinable: boolean;
+  #key: string;
+  #maxHeapMb: number;
+  #maxFrameBytes: number;
+  #log: (line: string) => void;
+  /** Processes started here, by their one-time token. */
+  #spawned = new Map<string, { engineId: number; link: EngineTcpLink }>();
+
+  /** Admits engines to `host`; listens at once if `options.listen` says so. */
+  constructor(host: AdmissionHost, options: AdmissionOptions = {}) {
+    this.#host = host;
+    this.#joinable = options.joinable ?? false;
+    this.#key = options.key ?? randomHex(32);
+    this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(1);
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#log = options.log ?? ((line) => console.warn(line));
+    if (options.listen) {
+      this.#server = new TcpServer({
+        hostname: options.listen.hostname,
+        port: options.listen.port,
+        key: this.#key,
+        encrypt: options.encrypt,
+        maxFrameBytes: options.maxFrameBytes,
+        log: this.#log,
+        decide: (hello, peer) => this.#decideEngineId(hello, peer),
+        onEngine: (conn, engineId, hello) =>
+          this.#onTcpEngine(conn, engineId, hello),
+      });
+      this.#server.unref();
+    }
+  }
+
+  /**
+   * Whether engines may yet join by themselves: someone may start engines
+   * by hand. A listener that exists for the cluster's own processes brings
+   * none.
+   */
+  get joinable(): boolean {
+    return this.#joinable;
+  }
+
+  /** Where TCP engines reach the listener, if there is one. */
+  get connectionInfo(): ConnectionInfo | undefined {
+    if (!this.#server) return undefined;
+    const { hostname, port } = this.#server;
+    return { hostname, port, key: this.#key };
+  }
+
+  /**
+   * How to start (and restart) an engine of `kind`. Engine processes
+   * connect back to the listener, so they need one.
+   */
+  spawner(kind: Exclude<EngineKind, "remote">): LinkFactory {
+    if (kind === "worker") return (engineId) => this.#spawnWorker(engineId);
+    if (!this.#server) {
+      throw new Error(
+        "engine processes connect back over TCP, and this cluster does not " +
+          "listen: give it a listen address",
+      );
+    }
+    return (engineId) => this.#spawnProcess(engineId);
+  }
+
+  /**
+   * The tokens of the processes started for `engineId` are no longer good:
+   * a process that died before it connected must not be matched later.
+   * Called when the engine dies or is given up.
+   */
+  forget(engineId: number): void {
+    for (const [token, spawned] of this.#spawned) {
+      if (spawned.engineId === engineId) this.#spawned.delete(token);
+    }
+  }
+
+  /** Closes the listener; engines already admitted are the supervisor's. */
+  async close(): Promise<void> {
+    await this.#server?.close();
+  }
+
+  #spawnWorker(engineId: number): EngineLink {
+    const link = new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+      name: `troupe engine ${engineId}`,
+      maxHeapMb: this.#maxHeapMb,
+    });
+    // Idle engines let the process end; pending work holds it (keep_alive.ts).
+    link.unref();
+    return link;
+  }
+
+  #spawnProcess(engineId: number): EngineLink {
+    const server = this.#server!;
+    const hostname = ["0.0.0.0", "::"].includes(server.hostname)
+      ? "127.0.0.1"
+      : server.hostname;
+    const token = randomHex(16);
+    const link: EngineTcpLink = TcpLink.spawn({
+      entry: PROCESS_ENTRY,
+      args: [
+        "--connect",
+        `${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`,
+        "--spawned",
+        "--max-heap-mb",
+        String(this.#maxHeapMb),
+        // The user asked for plain frames, off loopback too.
+        ...(server.encrypt ? [] : ["--allow-plain"]),
+      ],
+      // Secrets go through stdin: command lines are visible to every user.
+      stdin: JSON.stringify({ key: this.#key, token, engineId }),
+      maxFrameBytes: this.#maxFrameBytes,
+    });
+    link.unref();
+    // The process before it under this id is over: the supervisor starts
+    // one only once the last one's link is gone.
+    this.forget(engineId);
+    this.#spawned.set(token, { engineId, link });
+    return link;
+  }
+
+  /** Which id a newly authenticated engine gets; throws to refuse it. */
+  #decideEngineId(hello: EngineHello, peer: string): number {
+    if (hello.token !== undefined) {
+      const spawned = this.#spawned.get(hello.token);
+      if (!spawned || spawned.engineId !== hello.engineId) {
+        throw new Error(`${peer} presented an unknown process token`);
+      }
+      return spawned.engineId;
+    }
+    const wanted = hello.engineId;
+    if (
+      wanted !== undefined && Number.isInteger(wanted) && wanted >= 0 &&
+      this.#host.kindOf(wanted) === "remote" &&
+      this.#host.get(wanted)?.state === "restarting"
+    ) {
+      return wanted;
+    }
+    const all = this.#host.all();
+    return all.length === 0 ? 0 : all[all.length - 1].engineId + 1;
+  }
+
+  #onTcpEngine(
+    conn: FramedConnection,
+    engineId: number,
+    hello: EngineHello,
+  ): void {
+    if (hello.token !== undefined) {
+      // By its own token: the process it names may have died (and another
+      // been started under its id) while it was being welcomed.
+      const spawned = this.#spawned.get(hello.token);
+      this.#spawned.delete(hello.token);
+      if (spawned) spawned.link.attach(conn, this.#log);
+      else conn.close("its process is no longer the engine's");
+      return;
+    }
+    const link: EngineTcpLink = new TcpLink(this.#maxFrameBytes);
+    link.unref();
+    link.attach(conn, this.#log);
+    try {
+      this.#host.adopt(engineId, link);
+    } catch (error) {
+      conn.close(String(error));
+    }
+  }
+}
+
+/**
+ * The heap limit of each of `engines` engines, in MiB, when none is given:
+ * half the machine's memory shared among them, within 256 to 4096, or 2048
+ * when memory cannot be read (without `--allow-sys`; never prompts).
+ *
+ * @example
+ * ```ts
+ * import { defaultHeapMb } from "./admission.ts";
+ * const mb = defaultHeapMb(4);
+ * console.log(mb >= 256 && mb <= 4096); // true
+ * ```
+ */
+export function defaultHeapMb(engines: number): number {
+  // Ask without prompting: a demo should not stop to ask for --allow-sys.
+  const sys = { name: "sys", kind: "systemMemoryInfo" } as const;
+  if (Deno.permissions.querySync(sys).state !== "granted") return 2048;
+  try {
+    const total = Deno.systemMemoryInfo().total / 2 ** 20;
+    const share = Math.floor(total / 2 / Math.max(1, engines));
+    return Math.min(4096, Math.max(256, share));
+  } catch {
+    return 2048;
+  }
+}

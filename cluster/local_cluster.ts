@@ -1,0 +1,380 @@
+/**
+ * `LocalCluster`: the cluster core in the client's own process, behind the
+ * `Cluster` seam. It wires the registry, the supervisor, the scheduler and
+ * admission together, and keeps what the seam needs to answer by task id:
+ * where each submitted task is.
+ *
+ * @module
+ */
+
+import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
+import type { LinkFactory } from "../protocol/engine_link.ts";
+import type { TaskSpec } from "../protocol/messages.ts";
+import type {
+  Cluster,
+  ConnectionInfo,
+  EngineStatus,
+  SubmittedTask,
+  TaskListener,
+} from "./cluster.ts";
+import type { EngineActor, EngineEvent, TaskObserver } from "./engine_actor.ts";
+import { type PublicationRegistry, Registry } from "./registry.ts";
+import { type ScheduledTask, Scheduler } from "./scheduler.ts";
+import {
+  type EngineKind,
+  type RestartPolicy,
+  Supervisor,
+} from "./supervisor.ts";
+import { Admission, type AdmissionOptions } from "./admission.ts";
+import { TaskRoutes } from "./task_routes.ts";
+
+/**
+ * How a `LocalCluster` runs its engines.
+ *
+ * @example
+ * ```ts
+ * import type { LocalClusterOptions } from "./local_cluster.ts";
+ * const options: LocalClusterOptions = {
+ *   heartbeatMs: 500,
+ *   admission: { listen: {}, joinable: true },
+ * };
+ * ```
+ */
+export interface LocalClusterOptions {
+  /** How dead engines are restarted; see `RestartPolicy`. */
+  restart?: RestartPolicy;
+  /** Heartbeat period in ms. */
+  heartbeatMs?: number;
+  /** How long each engine has to start and register, in ms. */
+  startTimeoutMs?: number;
+  /** How long a task waits while no engine it may run on is up, in ms. */
+  noEngineTimeoutMs?: number;
+  /** Hears every engine event from the very start. */
+  onEngineEvent?: (event: EngineEvent) => void;
+  /** How engines are started and let in (Workers, processes, TCP). */
+  admission?: AdmissionOptions;
+}
+
+/**
+ * The cluster core, in process. Engines come from `startEngine` (Workers
+ * and engine processes through admission, or any `LinkFactory`) and from
+ * the TCP listener; tasks from `submit`, whose every task it routes:
+ * publications to the task's listener through the registry, the task to
+ * its engine or to the scheduler, and `abort` by id to wherever it is.
+ *
+ * @example
+ * ```ts
+ * import { LocalCluster } from "./local_cluster.ts";
+ * // Engines do not keep the process alive (a client holds it while it
+ * // waits); here a timer does.
+ * const hold = setInterval(() => {}, 1000);
+ * const cluster = new LocalCluster();
+ * cluster.startEngine(0, "worker");
+ * await cluster.waitForEngines(1, { timeoutMs: 60_000 });
+ * const taskId = cluster.nextTaskId();
+ * const { promise, resolve } = Promise.withResolvers<unknown>();
+ * cluster.submit(
+ *   [{ taskId, fn: { kind: "source", source: "() => 6 * 7" }, args: [],
+ *      placement: { engineId: 0 } }],
+ *   () => ({
+ *     assigned() {}, started() {}, stream() {}, publish() {},
+ *     done: (outcome) => resolve(outcome.ok && outcome.value),
+ *   }),
+ * );
+ * console.log(await promise); // 42
+ * await cluster.close();
+ * clearInterval(hold);
+ * ```
+ */
+export class LocalCluster implements Cluster {
+  #registry = new Registry();
+  #supervisor: Supervisor;
+  #scheduler: Scheduler;
+  #admission: Admission;
+  #taskCounter = 0;
+  /** Every submitted task that has not ended: where it is, who hears it. */
+  #routes = new TaskRoutes(this.#registry);
+  #listeners = new Set<(event: EngineEvent) => void>();
+  #waiters = new Set<() => void>();
+  #closed: Promise<void> | undefined;
+
+  /** A cluster with no engines yet; the listener, if asked for, is up. */
+  constructor(options: LocalClusterOptions = {}) {
+    if (options.onEngineEvent) this.#listeners.add(options.onEngineEvent);
+    this.#supervisor = new Supervisor({
+      registry: this.#registry,
+      restart: options.restart,
+      heartbeatMs: options.heartbeatMs,
+      startTimeoutMs: options.startTimeoutMs,
+      noEngineTimeoutMs: options.noEngineTimeoutMs,
+      onEvent: (event) => this.#onEngineEvent(event),
+    });
+    try {
+      this.#admission = new Admission(this.#supervisor, options.admission);
+    } catch (error) {
+      // A listener that cannot bind: nothing is left running (the beat).
+      this.#supervisor.close("the cluster could not start");
+      throw error;
+    }
+    this.#scheduler = new Scheduler({
+      engines: () => this.#supervisor.all(),
+      mayGainEngines: () => this.#admission.joinable,
+      noEngineTimeoutMs: options.noEngineTimeoutMs,
+      submit: (engine, task, observer) => handOut(engine, task, observer),
+    });
+  }
+
+  /**
+   * Starts engine `engineId`, and restarts it when it dies, with `spawn`:
+   * by default a Worker thread or an engine process, as `kind` says.
+   */
+  startEngine(
+    engineId: number,
+    kind: Exclude<EngineKind, "remote">,
+    spawn: LinkFactory = this.#admission.spawner(kind),
+  ): void {
+    this.#supervisor.startEngine(engineId, kind, spawn);
+  }
+
+  /** Ids of the live engines, ascending. */
+  ids(): number[] {
+    return this.#supervisor.all().filter((e) => e.up).map((e) => e.engineId);
+  }
+
+  /** Whether the cluster has, or ever had, engine `engineId`. */
+  has(engineId: number): boolean {
+    return this.#supervisor.get(engineId) !== undefined;
+  }
+
+  /** A snapshot of every engine, in id order. */
+  engines(): EngineStatus[] {
+    return this.#supervisor.all().map((engine) => ({
+      engineId: engine.engineId,
+      kind: this.#supervisor.kindOf(engine.engineId)!,
+      state: engine.state,
+      restarts: engine.restarts,
+      tasksDone: engine.tasksDone,
+      currentTaskId: engine.currentTaskId,
+      load: engine.load,
+      deathReason: engine.deathReason,
+    }));
+  }
+
+  /** Whether engine `engineId` is a Worker of this process (or unknown). */
+  sharesMemory(engineId: number): boolean {
+    return this.#supervisor.get(engineId)?.sharesMemory ?? true;
+  }
+
+  /** Why no load-balanced task can ever run, when that is so. */
+  unrunnable(): string | undefined {
+    return this.#scheduler.unrunnable();
+  }
+
+  /** A task id no task of this cluster has had. */
+  nextTaskId(): number {
+    return ++this.#taskCounter;
+  }
+
+  /**
+   * Routes each task (its publications to its listener first, so that none
+   * is missed), then hands the direct ones to their engines and the
+   * balanced ones to the scheduler, in one message.
+   */
+  submit(
+    tasks: readonly SubmittedTask[],
+    listenerFor: (task: SubmittedTask, index: number) => TaskListener,
+  ): void {
+    const direct: [EngineActor | undefined, SubmittedTask, TaskListener][] = [];
+    const balanced: ScheduledTask[] = [];
+    // A view's tasks share one placement: make its set of targets once.
+    let targetList: readonly number[] | undefined;
+    let targetSet: ReadonlySet<number> | undefined;
+    tasks.forEach((task, index) => {
+      const listener = listenerFor(task, index);
+      const { placement } = task;
+      if ("engineId" in placement) {
+        const engine = this.#supervisor.get(placement.engineId);
+        direct.push([
+          engine,
+          task,
+          this.#routes.add(task.taskId, engine, listener),
+        ]);
+        return;
+      }
+      const { targets, retries, timeoutMs, highWaterMark } = placement.balanced;
+      if (targets !== targetList) {
+        targetList = targets;
+        targetSet = targets && new Set(targets);
+      }
+      balanced.push({
+        taskId: task.taskId,
+        fn: task.fn,
+        mode: task.mode,
+        args: task.args,
+        observer: this.#routes.add(task.taskId, this.#scheduler, listener),
+        targets: targetSet,
+        retries,
+        timeoutMs,
+        highWaterMark,
+      });
+    });
+    for (const [engine, task, observer] of direct) {
+      if (engine) {
+        handOut(engine, task, observer);
+      } else {
+        const engineId = (task.placement as { engineId: number }).engineId;
+        observer.done({
+          ok: false,
+          error: new RangeError(
+            `there is no engine ${engineId}; the engines are ${
+              JSON.stringify(this.ids())
+            }`,
+          ),
+        });
+      }
+    }
+    if (balanced.length > 0) {
+      this.#scheduler.tell({ kind: "enqueue", tasks: balanced });
+    }
+  }
+
+  /** Aborts these tasks wherever they are; unknown or ended ids do nothing. */
+  abort(taskIds: Iterable<number>): void {
+    this.#routes.abort(taskIds);
+  }
+
+  /** Calls `listener` for every engine event; returns an unsubscribe. */
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Resolves once `n` engines are up. Rejects with a `TimeoutError` after
+   * `timeoutMs`, and at once when `n` engines can never be up (no engine
+   * can join, and too few are up, starting or restarting) or the cluster
+   * closes.
+   */
+  waitForEngines(
+    n: number,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = () => {
+      let error: Error | undefined;
+      if (this.#closed) {
+        error = new ClientClosedError({ what: "wait for engines" });
+      } else if (this.#possibleEngines() < n) {
+        error = new Error(
+          `${n} engines can never be up: this client has ` +
+            `${this.#possibleEngines()} engines that are up or starting`,
+        );
+      } else if (this.ids().length < n) return;
+      this.#waiters.delete(check);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    this.#waiters.add(check);
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(
+          new TimeoutError(
+            `${this.ids().length} of ${n} engines are up after ` +
+              `${options.timeoutMs} ms`,
+          ),
+        );
+      }, options.timeoutMs);
+    }
+    check();
+    return promise;
+  }
+
+  /** Where TCP engines reach the cluster, if it listens. */
+  get connectionInfo(): ConnectionInfo | undefined {
+    return this.#admission.connectionInfo;
+  }
+
+  /** The latest publication of each engine. */
+  get registry(): PublicationRegistry {
+    return this.#registry;
+  }
+
+  /** How dead engines are restarted. */
+  get restartPolicy(): RestartPolicy {
+    return this.#supervisor.policy;
+  }
+
+  /** Changes the restart policy; it applies from the next death on. */
+  set restartPolicy(policy: RestartPolicy) {
+    this.#supervisor.policy = policy;
+  }
+
+  /**
+   * Stops every engine (their unfinished tasks fail with an `EngineError`),
+   * fails queued tasks and waiters, closes the listener and ends every
+   * stream; `shutdown` also tells remote engines to exit. Safe to call
+   * twice.
+   */
+  close(options: { shutdown?: boolean } = {}): Promise<void> {
+    this.#closed ??= (async () => {
+      await null; // `#closed` is set before the waiters look at it.
+      for (const check of [...this.#waiters]) check();
+      this.#scheduler.tell({ kind: "close" });
+      await Promise.all([
+        this.#admission.close(),
+        this.#supervisor.close("the client was closed", {
+          shutdown: options.shutdown,
+        }),
+      ]);
+      this.#registry.tell({ kind: "close" });
+    })();
+    return this.#closed;
+  }
+
+  #onEngineEvent(event: EngineEvent): void {
+    if (event.type === "died" || event.type === "gaveUp") {
+      this.#admission.forget(event.engineId);
+    }
+    this.#scheduler.tell({ kind: "changed" });
+    for (const check of [...this.#waiters]) check();
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A listener's bug must not stop supervision, the other listeners,
+        // or the process (which `reportError` would).
+        console.error("troupe: an engine event listener threw:", error);
+      }
+    }
+  }
+
+  /** How many engines could still be up; any number, while some may join. */
+  #possibleEngines(): number {
+    if (this.#admission.joinable) return Infinity;
+    return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
+  }
+}
+
+/**
+ * Hands a task to its engine: the one way every task, direct or chosen by
+ * the scheduler, reaches an engine.
+ */
+function handOut(
+  engine: EngineActor,
+  task: TaskSpec,
+  observer: TaskObserver,
+): void {
+  engine.tell({
+    kind: "submit",
+    task: {
+      taskId: task.taskId,
+      fn: task.fn,
+      mode: task.mode,
+      args: task.args,
+      observer,
+    },
+  });
+}

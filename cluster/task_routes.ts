@@ -1,0 +1,139 @@
+/**
+ * The route table of a cluster's tasks: for every submitted task that has
+ * not ended, where it is (so that an abort needs only its id) and where its
+ * publications go (the registry's watch). Both are set up when the task is
+ * submitted and both end in one place, when its listener hears `done`.
+ *
+ * @module
+ */
+
+import type { Publication } from "../protocol/publication.ts";
+import type { TaskListener } from "./cluster.ts";
+import type { TaskOutcome } from "./engine_actor.ts";
+import type { Registry } from "./registry.ts";
+
+/**
+ * Whatever holds a task until it ends and can abort it by id: its engine
+ * actor (a direct task) or the scheduler (a load-balanced one).
+ */
+export interface Route {
+  /** Aborts the tasks with these ids that it holds. */
+  tell(message: { kind: "abort"; taskIds: ReadonlySet<number> }): void;
+}
+
+/**
+ * Where each live task is and who hears it.
+ *
+ * @example
+ * ```ts
+ * import { TaskRoutes } from "./task_routes.ts";
+ * import { Registry } from "./registry.ts";
+ * const routes = new TaskRoutes(new Registry());
+ * const aborted: number[] = [];
+ * const engine = { tell: (m: { taskIds: ReadonlySet<number> }) => aborted.push(...m.taskIds) };
+ * const listener = routes.add(7, engine, {
+ *   assigned() {}, started() {}, stream() {}, publish() {}, done() {},
+ * });
+ * routes.abort([7, 8]);
+ * console.log(aborted); // [7]
+ * listener.done({ ok: true, value: 1, started: 0, completed: 0 });
+ * console.log(routes.size); // 0
+ * ```
+ */
+export class TaskRoutes {
+  #registry: Registry;
+  #routes = new Map<number, Route>();
+
+  /** Routes publications through `registry`. */
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  /** Tasks routed and not ended. */
+  get size(): number {
+    return this.#routes.size;
+  }
+
+  /**
+   * Routes task `taskId`: its publications to `listener` from now on, an
+   * abort of its id to `route` (none: it cannot be aborted, as a task for
+   * no engine, which ends at once). Returns the listener to hand the task
+   * on with: its `done` ends both routes, then tells `listener`.
+   */
+  add(
+    taskId: number,
+    route: Route | undefined,
+    listener: TaskListener,
+  ): TaskListener {
+    this.#registry.tell({ kind: "watch", taskId, sink: listener });
+    if (route) this.#routes.set(taskId, route);
+    return new Routed(taskId, listener, this.#settle);
+  }
+
+  /** Where task `taskId` is, while it is routed. */
+  routeOf(taskId: number): Route | undefined {
+    return this.#routes.get(taskId);
+  }
+
+  /**
+   * Aborts these tasks wherever they are, one message per route; ids of
+   * tasks that ended or never were do nothing.
+   */
+  abort(taskIds: Iterable<number>): void {
+    const byRoute = new Map<Route, Set<number>>();
+    for (const taskId of taskIds) {
+      const route = this.#routes.get(taskId);
+      if (!route) continue;
+      const ids = byRoute.get(route) ?? new Set();
+      ids.add(taskId);
+      byRoute.set(route, ids);
+    }
+    for (const [route, ids] of byRoute) {
+      route.tell({ kind: "abort", taskIds: ids });
+    }
+  }
+
+  /** A task ended: nothing routes to it any more. */
+  #settle = (taskId: number): void => {
+    this.#routes.delete(taskId);
+    this.#registry.tell({ kind: "unwatch", taskId });
+  };
+}
+
+/** A task's listener as the cluster hands it on: its end unroutes it. */
+class Routed implements TaskListener {
+  #taskId: number;
+  #listener: TaskListener;
+  #settle: (taskId: number) => void;
+
+  constructor(
+    taskId: number,
+    listener: TaskListener,
+    settle: (taskId: number) => void,
+  ) {
+    this.#taskId = taskId;
+    this.#listener = listener;
+    this.#settle = settle;
+  }
+
+  assigned(engineId: number): void {
+    this.#listener.assigned(engineId);
+  }
+
+  started(): void {
+    this.#listener.started();
+  }
+
+  stream(name: "stdout" | "stderr", text: string): void {
+    this.#listener.stream(name, text);
+  }
+
+  publish(publication: Publication): void {
+    this.#listener.publish(publication);
+  }
+
+  done(outcome: TaskOutcome): void {
+    this.#settle(this.#taskId);
+    this.#listener.done(outcome);
+  }
+}
