@@ -7,6 +7,7 @@
 import { Actor } from "../actors/actor.ts";
 import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
 import { EngineWait } from "./engine_wait.ts";
+import { WaitingLine } from "./waiting_line.ts";
 import {
   ClientClosedError,
   EngineError,
@@ -74,6 +75,9 @@ export type SchedulerMessage =
 /** How often queued tasks are looked at for timeouts and free engines. */
 const SWEEP_MS = 50;
 
+/** What a task fails with that the closed client can no longer run. */
+const closedError = () => new ClientClosedError({ what: "run a task" });
+
 /**
  * ipyparallel's `leastload` scheme: each task goes to the engine with the
  * fewest outstanding tasks, and no engine gets more than `highWaterMark`
@@ -95,9 +99,8 @@ const SWEEP_MS = 50;
 export class Scheduler extends Actor<SchedulerMessage> {
   #host: SchedulerHost;
   #highWaterMark: number;
-  /** Waiting tasks, oldest first, from `#head` on. */
-  #queue: ScheduledTask[] = [];
-  #head = 0;
+  /** Waiting tasks, oldest first. */
+  #line = new WaitingLine<ScheduledTask>();
   /** When each queued task stops waiting (`performance.now()` ms). */
   #deadlines = new Map<ScheduledTask, number>();
   /** Tasks handed out, by id: where they run. */
@@ -120,7 +123,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   /** Tasks waiting for an engine. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#line.length;
   }
 
   /**
@@ -143,10 +146,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       case "enqueue":
         if (this.#closed) {
           for (const task of message.tasks) {
-            task.observer.done({
-              ok: false,
-              error: new ClientClosedError({ what: "run a task" }),
-            });
+            task.observer.done({ ok: false, error: closedError() });
           }
           return;
         }
@@ -162,7 +162,8 @@ export class Scheduler extends Actor<SchedulerMessage> {
         break;
       case "close":
         this.#closed = true;
-        this.#abort(new Set(this.#waiting().map((t) => t.taskId)));
+        // Nobody aborted them: they cannot run because the client closed.
+        this.#failWaiting(closedError);
         break;
     }
     this.#dispatch();
@@ -176,18 +177,8 @@ export class Scheduler extends Actor<SchedulerMessage> {
     if (task.timeoutMs !== undefined) {
       this.#deadlines.set(task, performance.now() + task.timeoutMs);
     }
-    if (!first) this.#queue.push(task);
-    else if (this.#head > 0) this.#queue[--this.#head] = task;
-    else this.#queue.unshift(task);
-  }
-
-  /** The waiting tasks as a plain array, for the rare whole-queue passes. */
-  #waiting(): ScheduledTask[] {
-    if (this.#head > 0) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return this.#queue;
+    if (first) this.#line.unshift(task);
+    else this.#line.push(task);
   }
 
   /**
@@ -197,42 +188,22 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * by. Each pass costs what it hands out, not the length of the queue.
    */
   #dispatch(): void {
-    const queue = this.#queue;
-    if (queue.length > this.#head) {
+    if (this.#line.length > 0) {
       const load = new Map<EngineActor, number>();
       for (const engine of this.#host.engines()) {
         if (engine.up) load.set(engine, engine.load);
       }
-      const skipped: ScheduledTask[] = [];
-      let i = this.#head;
-      for (; i < queue.length; i++) {
-        const task = queue[i];
+      this.#line.pass((task) => {
         const engine = this.#leastLoaded(
           load,
           task.targets,
           task.highWaterMark ?? this.#highWaterMark,
         );
-        if (!engine) {
-          if (!task.targets) break;
-          skipped.push(task);
-          continue;
-        }
+        if (!engine) return task.targets ? "skip" : "stop";
         load.set(engine, load.get(engine)! + 1);
         this.#handOut(task, engine);
-      }
-      // The skipped tasks go back into slots this pass emptied, in order.
-      const start = i - skipped.length;
-      for (let k = this.#head; k < start; k++) {
-        queue[k] = undefined as unknown as ScheduledTask;
-      }
-      skipped.forEach((task, k) => (queue[start + k] = task));
-      this.#head = start;
-      if (this.#head === queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
-        this.#waiting();
-      }
+        return "take";
+      });
     }
     if (this.#deadlines.size > 0) this.#expire();
     this.#failUnrunnable();
@@ -254,12 +225,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
     const engines = this.#host.engines();
     const none = this.unrunnable();
     if (none) {
-      for (const task of this.#waiting()) {
-        this.#deadlines.delete(task);
-        task.observer.done({ ok: false, error: new Error(none) });
-      }
-      this.#queue = [];
-      this.#engineWait.clear();
+      this.#failWaiting(() => new Error(none));
       return;
     }
     if (engines.length > 0 && engines.every((e) => e.up)) {
@@ -274,13 +240,23 @@ export class Scheduler extends Actor<SchedulerMessage> {
       this.#host.mayGainEngines(),
       now,
     );
-    this.#queue = this.#waiting().filter((task) => {
+    this.#line.filter((task) => {
       const error = judge(task);
       if (!error) return true;
       this.#deadlines.delete(task);
       task.observer.done({ ok: false, error });
       return false;
     });
+  }
+
+  /** Every waiting task fails with `error(task)`; the queue is empty. */
+  #failWaiting(error: (task: ScheduledTask) => Error): void {
+    const waiting = this.#line.clear();
+    this.#deadlines.clear(); // Only waiting tasks have deadlines.
+    this.#engineWait.clear();
+    for (const task of waiting) {
+      task.observer.done({ ok: false, error: error(task) });
+    }
   }
 
   #leastLoaded(
@@ -329,19 +305,16 @@ export class Scheduler extends Actor<SchedulerMessage> {
   }
 
   #abort(taskIds: ReadonlySet<number>): void {
-    const keep: ScheduledTask[] = [];
-    for (const task of this.#waiting()) {
-      if (!taskIds.has(task.taskId)) {
-        keep.push(task);
-        continue;
-      }
+    this.#line.filter((task) => {
+      if (!taskIds.has(task.taskId)) return true;
       this.#deadlines.delete(task);
+      this.#engineWait.forget(task);
       task.observer.done({
         ok: false,
         error: new TaskAbortedError({ taskId: task.taskId }),
       });
-    }
-    this.#queue = keep;
+      return false;
+    });
     const byEngine = new Map<EngineActor, Set<number>>();
     for (const id of taskIds) {
       const running = this.#running.get(id);
@@ -363,7 +336,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #expire(): void {
     if (this.#deadlines.size === 0) return;
     const now = performance.now();
-    this.#queue = this.#waiting().filter((task) => {
+    this.#line.filter((task) => {
       const deadline = this.#deadlines.get(task);
       if (deadline === undefined || deadline > now) return true;
       this.#deadlines.delete(task);

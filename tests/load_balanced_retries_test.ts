@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import {
   type Client,
+  ClientClosedError,
   CompositeError,
   EngineError,
   engineId,
@@ -377,3 +378,30 @@ for (const kind of ENGINE_KINDS) {
     });
   });
 }
+
+Deno.test("LB tasks still queued when the client closes fail with ClientClosedError", async () => {
+  await withTempDir(async (dir) => {
+    await withClient({ workers: 1 }, async (client) => {
+      const lv = client.loadBalancedView();
+      // Never opened: the task runs until close() ends its engine.
+      const latch = fileLatch(dir, "never");
+      const running = lv.applyAsync(holdUntilFile, latch.path);
+      await until(
+        () => client.engines()[0].load > 0,
+        "the first task",
+        HANG_MS,
+      );
+      const queued = range(2).map(() => lv.applyAsync(() => "ran"));
+      await guard(client.close(), "close() with queued LB tasks", HANG_MS);
+      for (const ar of queued) {
+        const e = await errorOf(ar, "an LB task queued at close()", HANG_MS);
+        assert.ok(e instanceof ClientClosedError, `${e.name}: ${e.message}`);
+        assert.equal(e.message, "cannot run a task: the client is closed");
+      }
+      // The running task is its engine's, which close() stopped.
+      const e = await errorOf(running, "the running LB task", HANG_MS);
+      assert.ok(e instanceof EngineError, `${e.name}: ${e.message}`);
+      assert.match(e.reason, /closed/);
+    });
+  });
+});
