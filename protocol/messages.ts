@@ -215,6 +215,23 @@ export const RUNNING_SLOT = 1;
 export const SHARED_SLOTS = 2;
 
 /**
+ * Fresh shared memory for `InitMessage.acks`, every slot 0: what each side
+ * that starts an engine thread (the engine actor, an engine process's relay)
+ * sends in `init`, so that the slots' size is written once.
+ *
+ * @example
+ * ```ts
+ * import { ACK_SLOT, newSharedSlots } from "./messages.ts";
+ * const acks = newSharedSlots(); // sent as `init`'s `acks`
+ * const slots = new Int32Array(acks);
+ * console.log(Atomics.load(slots, ACK_SLOT)); // 0
+ * ```
+ */
+export function newSharedSlots(): SharedArrayBuffer {
+  return new SharedArrayBuffer(SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/**
  * How many tasks the client sends an engine ahead of the one it runs, so that
  * the engine never waits for a round trip between tasks. Tasks sent ahead
  * can still be aborted: `CancelMessage` drops them.
