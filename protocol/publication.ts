@@ -88,6 +88,11 @@ export class PublicationStream implements AsyncIterable<Publication> {
     this.#close();
   }
 
+  /**
+   * The publications in the order they were pushed, waiting for more until
+   * `end()`. One reader per stream: each publication is taken once, and
+   * stopping early (`break`) ends the stream and runs its `onClose`.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<Publication> {
     try {
       while (true) {
