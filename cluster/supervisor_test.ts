@@ -139,6 +139,25 @@ Deno.test("a restart keeps the engine id, its actor and its kind", async () => {
   });
 });
 
+Deno.test("all() lists engines in id order, whatever order they came in", async () => {
+  await withSupervisor({}, (rig) => {
+    rig.supervisor.startEngine(2, "worker", rig.spawn);
+    rig.supervisor.adopt(7, new FakeLink());
+    rig.supervisor.startEngine(0, "process", rig.spawn);
+    assert.deepEqual(rig.supervisor.all().map((e) => e.engineId), [0, 2, 7]);
+    assert.deepEqual(
+      [0, 2, 7, 9].map((id) => rig.supervisor.kindOf(id)),
+      ["process", "worker", "remote", undefined],
+    );
+    assert.throws(
+      () => rig.supervisor.startEngine(2, "worker", rig.spawn),
+      /engine 2 exists already/,
+    );
+    assert.equal(rig.linksOf(2)[1].terminated, 1, "the second link is ended");
+    assert.equal(rig.supervisor.get(2)?.state, "starting", "the first stays");
+  });
+});
+
 Deno.test("past maxRestarts within withinMs the engine is given up and stopped", async () => {
   const restart = { maxRestarts: 2, withinMs: 60_000, backoffMs: 1 };
   await withSupervisor({ restart }, async (rig) => {
