@@ -67,7 +67,7 @@ export {
   TaskAbortedError,
   TimeoutError,
 } from "./protocol/errors.ts";
-export type { EngineEvent, EngineState } from "./cluster/engine_actor.ts";
+export type { EngineEvent, EngineState } from "./cluster/engine_types.ts";
 export type { Publication } from "./protocol/publication.ts";
 export type { PublicationRegistry } from "./cluster/registry.ts";
 export type { EngineKind, RestartPolicy } from "./cluster/supervisor.ts";

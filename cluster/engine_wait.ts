@@ -6,10 +6,8 @@
  * @module
  */
 
-import {
-  DEFAULT_NO_ENGINE_TIMEOUT_MS,
-  type EngineActor,
-} from "./engine_actor.ts";
+import type { EngineActor } from "./engine_actor.ts";
+import { DEFAULT_NO_ENGINE_TIMEOUT_MS } from "./liveness.ts";
 import { EngineError, noEnginesMessage } from "../protocol/errors.ts";
 
 /** What the wait needs to know of a queued task. */

@@ -11,6 +11,7 @@ import { EngineActor, type EngineEvent } from "./engine_actor.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
 import type { Registry } from "./registry.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
+import { DEFAULT_HEARTBEAT_MISSES } from "../protocol/heartbeat.ts";
 
 /**
  * How often an engine may be restarted: at most `maxRestarts` times within
@@ -55,7 +56,10 @@ export interface SupervisorOptions {
   restart?: RestartPolicy;
   /** Heartbeat period in ms. */
   heartbeatMs?: number;
-  /** Periods without an answer after which an engine is dead. */
+  /**
+   * Periods without an answer after which an engine is dead; defaults to
+   * `DEFAULT_HEARTBEAT_MISSES`.
+   */
   heartbeatMisses?: number;
   /**
    * How long an engine has to say it is ready after each start, in ms;
@@ -118,7 +122,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#startTimeoutMs = options.startTimeoutMs;
     this.#noEngineTimeoutMs = options.noEngineTimeoutMs;
-    const misses = options.heartbeatMisses ?? 3;
+    const misses = options.heartbeatMisses ?? DEFAULT_HEARTBEAT_MISSES;
     this.#heartbeat = setInterval(() => {
       for (const engine of this.#engines.values()) {
         engine.tell({ kind: "heartbeat", misses });

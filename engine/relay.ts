@@ -14,14 +14,15 @@ import type {
 } from "../protocol/messages.ts";
 import { RUNNING_SLOT, SHARED_SLOTS } from "../protocol/messages.ts";
 import { ackPublication } from "../protocol/flow_control.ts";
+import {
+  DEFAULT_HEARTBEAT_MISSES,
+  MissedBeats,
+} from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
 import "./worker.ts"; // In the module graph: cached with this one.
 const TASK_THREAD = new URL("./worker.ts", import.meta.url);
-
-/** Heartbeats a stuck task thread is given, as the client gives engines. */
-const STUCK_BEATS = 3;
 
 /**
  * Runs one engine over one authenticated connection until either ends.
@@ -48,10 +49,8 @@ export class Relay {
   #interrupting = false;
   /** Runs sent to the thread and not yet done or cancelled. */
   #pending = 0;
-  /** Whether the thread has said anything since the last ping. */
-  #threadAnswered = true;
   /** Pings in a row that found the thread silent outside any task. */
-  #stuckBeats = 0;
+  #threadBeats = new MissedBeats();
   #done: PromiseWithResolvers<string> = Promise.withResolvers();
   #finished = false;
   /**
@@ -91,8 +90,7 @@ export class Relay {
     this.#acks = new Int32Array(acks);
     this.#pending = 0;
     this.#lostPublications.clear();
-    this.#threadAnswered = true;
-    this.#stuckBeats = 0;
+    this.#threadBeats.reset();
     thread.onMessage = (message) => this.#fromThread(message);
     thread.onExit = (reason) => this.#threadExited(thread, reason);
     thread.send({ t: "init", engineId: this.#engineId, acks });
@@ -115,9 +113,9 @@ export class Relay {
         if (this.#stuck()) {
           this.#send({
             t: "fatal",
-            reason: `it missed ${STUCK_BEATS} heartbeats in a row, its ` +
-              "task thread stuck outside any task (a timer or callback a " +
-              "task left behind that never returns?)",
+            reason: `it missed ${DEFAULT_HEARTBEAT_MISSES} heartbeats in a ` +
+              "row, its task thread stuck outside any task (a timer or " +
+              "callback a task left behind that never returns?)",
           });
           return;
         }
@@ -151,14 +149,12 @@ export class Relay {
   #stuck(): boolean {
     const outsideTask = this.#pending > 0 &&
       Atomics.load(this.#acks, RUNNING_SLOT) === 0;
-    if (this.#threadAnswered || !outsideTask) this.#stuckBeats = 0;
-    else this.#stuckBeats++;
-    this.#threadAnswered = false;
-    return this.#stuckBeats >= STUCK_BEATS;
+    // The client's default: this side cannot know the client's own count.
+    return this.#threadBeats.beat(outsideTask) >= DEFAULT_HEARTBEAT_MISSES;
   }
 
   #fromThread(message: FromEngine): void {
-    this.#threadAnswered = true;
+    this.#threadBeats.heard();
     if (message.t === "done") this.#pending--;
     else if (message.t === "cancelled") {
       this.#pending -= message.taskIds.length;

@@ -1,0 +1,113 @@
+/**
+ * The engine actor's hold on its current link: the `init` that starts the
+ * engine (with the shared memory of acks and the running task's id, where
+ * the link shares memory), the ways the actor ends the engine or its task,
+ * and when the engine is gone. A restart attaches a new one.
+ *
+ * @module
+ */
+
+import type { EngineLink } from "../protocol/engine_link.ts";
+import { ackPublication } from "../protocol/flow_control.ts";
+import {
+  type FromEngine,
+  newSharedSlots,
+  RUNNING_SLOT,
+} from "../protocol/messages.ts";
+
+/** Where what the engine says and its end are told. */
+export interface LinkHandlers {
+  message(message: FromEngine): void;
+  /** The engine is gone, or could not be started, for `reason`. */
+  exit(reason: string): void;
+}
+
+/**
+ * One link, attached: `init` sent, its messages and exit routed.
+ *
+ * @example
+ * ```ts
+ * import { AttachedLink } from "./attached_link.ts";
+ * import type { EngineLink } from "../protocol/engine_link.ts";
+ * function start(link: EngineLink): AttachedLink {
+ *   return new AttachedLink(link, 0, {
+ *     message: (m) => console.log(m.t), // "ready", once it is
+ *     exit: (reason) => console.log("gone:", reason),
+ *   });
+ * }
+ * ```
+ */
+export class AttachedLink {
+  readonly link: EngineLink;
+  #acks: Int32Array;
+  #gone: Promise<void> = Promise.resolve();
+
+  /** Routes `link` to `handlers` and sends it `init` for `engineId`. */
+  constructor(link: EngineLink, engineId: number, handlers: LinkHandlers) {
+    this.link = link;
+    const acks = newSharedSlots();
+    this.#acks = new Int32Array(acks);
+    link.onMessage = (message) => handlers.message(message);
+    link.onExit = (reason) => handlers.exit(reason);
+    try {
+      link.send({
+        t: "init",
+        engineId,
+        ...(link.sharesMemory ? { acks } : {}),
+        ...(link.maxFrameBytes ? { maxFrameBytes: link.maxFrameBytes } : {}),
+      });
+    } catch (error) {
+      handlers.exit(`it could not start: ${error}`);
+    }
+  }
+
+  /** Resolves once the engine that the actor ended is gone. */
+  get gone(): Promise<void> {
+    return this.#gone;
+  }
+
+  /** Ends the engine now, even mid-task. */
+  terminate(): void {
+    this.#gone = this.link.terminate();
+  }
+
+  /** Ends the engine for good; a remote one is told to exit. */
+  shutdown(): void {
+    this.#gone = this.link.shutdown
+      ? this.link.shutdown()
+      : this.link.terminate();
+  }
+
+  /**
+   * Ends the running task, which only ending its thread can do: an engine
+   * process replaces its task thread itself (`reset` follows); a Worker is
+   * terminated and the supervisor restarts it.
+   */
+  stopRunning(): void {
+    if (this.link.interrupt) this.link.interrupt();
+    else this.terminate();
+  }
+
+  /** Pings the engine, so that it has something to answer. */
+  ping(): void {
+    try {
+      this.link.send({ t: "ping" });
+    } catch {
+      // A link that cannot send reports its exit separately.
+    }
+  }
+
+  /** A publication was taken in: the engine may publish one more. */
+  acknowledge(): void {
+    ackPublication(this.#acks);
+  }
+
+  /**
+   * Whether the engine's thread runs task `taskId` now, as far as can be
+   * told: known where memory is shared, assumed elsewhere.
+   */
+  runs(taskId: number | undefined): boolean {
+    return !this.link.sharesMemory ||
+      Atomics.load(this.#acks, RUNNING_SLOT) === taskId;
+  }
+}
