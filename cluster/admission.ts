@@ -124,18 +124,35 @@ export class Admission {
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#log = options.log ?? ((line) => console.warn(line));
     if (options.listen) {
-      this.#server = new TcpServer({
-        hostname: options.listen.hostname,
-        port: options.listen.port,
+      this.#server = this.#listen(options.listen, options.encrypt);
+      this.#server.unref();
+    }
+  }
+
+  #listen(
+    at: { hostname?: string; port?: number },
+    encrypt: boolean | undefined,
+  ): TcpServer {
+    try {
+      return new TcpServer({
+        hostname: at.hostname,
+        port: at.port,
         key: this.#key,
-        encrypt: options.encrypt,
-        maxFrameBytes: options.maxFrameBytes,
+        encrypt,
+        maxFrameBytes: this.#maxFrameBytes,
         log: this.#log,
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
         onEngine: (conn, engineId, hello) =>
           this.#onTcpEngine(conn, engineId, hello),
       });
-      this.#server.unref();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      const where = `${at.hostname ?? "127.0.0.1"}:${at.port ?? 0}`;
+      throw new Deno.errors.AddrInUse(
+        `the engine listener cannot bind ${where}: something else listens ` +
+          "there; give listen another port, or leave port out for a free one",
+        { cause: error },
+      );
     }
   }
 

@@ -235,3 +235,15 @@ Deno.test("LocalCluster: waitForEngines refuses what can never be, and a closed 
     await guard(closing, "the close");
   });
 });
+
+Deno.test("LocalCluster: a listener that cannot bind is an error, and nothing is left running", () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = taken.addr as Deno.NetAddr;
+  assert.throws(
+    () => new LocalCluster({ admission: { listen: { port } } }),
+    (error) =>
+      error instanceof Deno.errors.AddrInUse &&
+      error.message.includes(`cannot bind 127.0.0.1:${port}`) &&
+      error.message.includes("give listen another port"),
+  );
+});
