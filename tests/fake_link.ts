@@ -21,6 +21,8 @@ export interface FakeLinkOptions {
   interruptible?: boolean;
   /** Give the link `shutdown()`, as a remote engine has. */
   shutdownable?: boolean;
+  /** A frame limit, as a TCP link has (`init` tells the engine). */
+  maxFrameBytes?: number;
   /** Make `send` throw for messages this returns `true` for. */
   refuse?: (message: ToEngine) => boolean;
 }
@@ -43,6 +45,7 @@ export class FakeLink implements EngineLink {
   onExit: (reason: string) => void = () => {};
   readonly answersWhileBusy: boolean;
   readonly sharesMemory: boolean;
+  readonly maxFrameBytes?: number;
   interrupt?: () => void;
   shutdown?: () => Promise<void>;
   /** How often the client called `terminate`, `interrupt`, `shutdown`. */
@@ -55,6 +58,7 @@ export class FakeLink implements EngineLink {
   constructor(options: FakeLinkOptions = {}) {
     this.answersWhileBusy = options.answersWhileBusy ?? false;
     this.sharesMemory = options.sharesMemory ?? true;
+    this.maxFrameBytes = options.maxFrameBytes;
     this.#refuse = options.refuse ?? (() => false);
     if (options.interruptible) this.interrupt = () => void this.interrupted++;
     if (options.shutdownable) {
