@@ -12,7 +12,7 @@ import type {
   FromEngine,
   ToEngine,
 } from "../protocol/messages.ts";
-import { RUNNING_SLOT, SHARED_SLOTS } from "../protocol/messages.ts";
+import { newSharedSlots, RUNNING_SLOT } from "../protocol/messages.ts";
 import { ackPublication } from "../protocol/flow_control.ts";
 import {
   DEFAULT_HEARTBEAT_MISSES,
@@ -83,9 +83,7 @@ export class Relay {
       name: `troupe engine ${this.#engineId}`,
       maxHeapMb: this.#maxHeapMb,
     });
-    const acks = new SharedArrayBuffer(
-      SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT,
-    );
+    const acks = newSharedSlots();
     this.#thread = thread;
     this.#acks = new Int32Array(acks);
     this.#pending = 0;
