@@ -81,8 +81,6 @@ export interface AdmissionOptions {
   log?: (line: string) => void;
 }
 
-type EngineTcpLink = TcpLink<ToEngine, FromEngine>;
-
 /**
  * Turns ways of starting engines into engines of a supervisor: link
  * factories for Workers and engine processes, and the listener through
@@ -113,7 +111,7 @@ export class Admission {
   #maxFrameBytes: number;
   #log: (line: string) => void;
   /** Processes started here, by their one-time token. */
-  #spawned = new Map<string, { engineId: number; link: EngineTcpLink }>();
+  #spawned = new Map<string, { engineId: number; link: TcpLink }>();
 
   /** Admits engines to `host`; listens at once if `options.listen` says so. */
   constructor(host: AdmissionHost, options: AdmissionOptions = {}) {
@@ -219,7 +217,7 @@ export class Admission {
       ? "127.0.0.1"
       : server.hostname;
     const token = randomHex(16);
-    const link: EngineTcpLink = TcpLink.spawn({
+    const link = TcpLink.spawn({
       entry: PROCESS_ENTRY,
       args: [
         "--connect",
@@ -277,7 +275,7 @@ export class Admission {
       else conn.close("its process is no longer the engine's");
       return;
     }
-    const link: EngineTcpLink = new TcpLink(this.#maxFrameBytes);
+    const link = new TcpLink(this.#maxFrameBytes);
     link.unref();
     link.attach(conn, this.#log);
     try {

@@ -5,6 +5,12 @@
  * @module
  */
 
+import type { EngineLink } from "../protocol/engine_link.ts";
+import type {
+  FromEngine,
+  StopMessage,
+  ToEngine,
+} from "../protocol/messages.ts";
 import { encodeValue } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
@@ -41,20 +47,24 @@ export interface EngineProcessOptions {
  * const received = Promise.withResolvers<unknown>();
  * engine.onValue = received.resolve;
  * engine.start();
- * const link = new TcpLink<string, string>();
- * link.onMessage = (m) => console.log(m);
- * link.send("hello"); // held until a connection is attached
+ * const link = new TcpLink();
+ * link.onMessage = (message) => console.log(message.t);
+ * link.send({ t: "ping" }); // held until a connection is attached
  * const conn = new FramedConnection(await accepted);
  * conn.start(); // in troupe, the handshake has started it
  * link.attach(conn);
- * console.log(await received.promise); // "hello"
+ * console.log(await received.promise); // { t: "ping" }
  * await link.terminate();
  * await engine.closed;
  * ```
  */
-export class TcpLink<Out, In> {
-  /** Called for each message from the engine, in order. */
-  onMessage: (message: In) => void = () => {};
+export class TcpLink implements EngineLink {
+  /**
+   * Called for each message from the engine, in order, as the engine sent
+   * it: unchecked here, like every link's, because the engine actor checks
+   * each one (`fromEngineProblem`, protocol/validate.ts) before it acts.
+   */
+  onMessage: (message: FromEngine) => void = () => {};
   /** Called once when the engine is gone, with why. */
   onExit: (reason: string) => void = () => {};
   /** The engine answers heartbeats from a thread its tasks do not use. */
@@ -82,8 +92,8 @@ export class TcpLink<Out, In> {
    * Starts `deno run -A entry ...args` and returns its link. The process gets
    * `stdin` on its standard input and must then connect back.
    */
-  static spawn<Out, In>(options: EngineProcessOptions): TcpLink<Out, In> {
-    const link = new TcpLink<Out, In>(options.maxFrameBytes);
+  static spawn(options: EngineProcessOptions): TcpLink {
+    const link = new TcpLink(options.maxFrameBytes);
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -129,7 +139,8 @@ export class TcpLink<Out, In> {
       this.#exit(`its connection closed: ${reason}`);
       this.#kill();
     };
-    conn.onValue = (value) => this.onMessage(value as In);
+    // What the engine claims to send: the engine actor checks it (above).
+    conn.onValue = (value) => this.onMessage(value as FromEngine);
     for (const body of this.#queued) conn.sendBody(body).catch(() => {});
     this.#queued = [];
   }
@@ -149,7 +160,7 @@ export class TcpLink<Out, In> {
    * Sends one message; throws at once, sending nothing, if it cannot be
    * encoded or is too big for a frame (a `RangeError` naming the limit).
    */
-  send(message: Out): void {
+  send(message: ToEngine): void {
     const body = encodeValue(message);
     if (this.#conn) {
       this.#conn.sendBody(body).catch(() => {});
@@ -169,7 +180,7 @@ export class TcpLink<Out, In> {
    * fresh task thread and says `reset`.
    */
   interrupt(): void {
-    this.send({ t: "interrupt" } as Out);
+    this.send({ t: "interrupt" });
   }
 
   /**
@@ -178,7 +189,8 @@ export class TcpLink<Out, In> {
    */
   async shutdown(): Promise<void> {
     if (this.#exitReason === undefined && this.#conn) {
-      await this.#conn.send({ t: "stop" }).catch(() => {});
+      const stop: StopMessage = { t: "stop" };
+      await this.#conn.send(stop).catch(() => {});
     }
     await this.terminate();
   }
