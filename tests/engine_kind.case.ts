@@ -15,6 +15,7 @@
 import { failureCases } from "./engine_kind_failures.case.ts";
 import { publishCases } from "./engine_kind_publish.case.ts";
 import { taskCases } from "./engine_kind_tasks.case.ts";
+import { valueCases } from "./engine_kind_values.case.ts";
 import type { EngineKind } from "./helpers.ts";
 
 /**
@@ -31,5 +32,6 @@ import type { EngineKind } from "./helpers.ts";
 export function engineKindCases(kind: EngineKind): void {
   taskCases(kind);
   publishCases(kind);
+  valueCases(kind);
   failureCases(kind);
 }
