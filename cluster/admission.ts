@@ -10,7 +10,6 @@
  */
 
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
-import type { FromEngine, ToEngine } from "../protocol/messages.ts";
 import type { EngineKind, Supervisor } from "./supervisor.ts";
 import type { ConnectionInfo } from "./cluster.ts";
 import type { EngineHello } from "../transport/handshake.ts";
@@ -202,7 +201,7 @@ export class Admission {
   }
 
   #spawnWorker(engineId: number): EngineLink {
-    const link = new WorkerLink<ToEngine, FromEngine>(WORKER_ENTRY, {
+    const link = new WorkerLink(WORKER_ENTRY, {
       name: `troupe engine ${engineId}`,
       maxHeapMb: this.#maxHeapMb,
     });

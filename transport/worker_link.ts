@@ -5,6 +5,7 @@
  */
 
 import { Worker } from "node:worker_threads";
+import type { FromEngine, ToEngine } from "../protocol/messages.ts";
 import { packMessage, unpackMessage } from "./transferables.ts";
 
 /**
@@ -44,12 +45,15 @@ export interface WorkerLinkOptions {
  * transferred copies (see `packMessage`). When the thread ends, for whatever
  * reason, `onExit` gets that reason once.
  *
+ * Its messages are the protocol's unless named otherwise: then it is an
+ * `EngineLink`, for the engine actor and for an engine process's relay.
+ *
  * @example
  * ```ts
  * import { WorkerLink } from "./worker_link.ts";
- * import type { FromEngine, ToEngine } from "../protocol/messages.ts";
+ * import type { EngineLink } from "../protocol/engine_link.ts";
  * // engine/worker.ts is a thread entry: it exports serve().
- * const link = new WorkerLink<ToEngine, FromEngine>(
+ * const link: EngineLink = new WorkerLink(
  *   new URL("../engine/worker.ts", import.meta.url),
  * );
  * link.onMessage = (message) => console.log(message.t);
@@ -57,8 +61,13 @@ export interface WorkerLinkOptions {
  * await link.terminate();
  * ```
  */
-export class WorkerLink<Out, In> {
-  /** Called for each message from the thread, in order. */
+export class WorkerLink<Out = ToEngine, In = FromEngine> {
+  /**
+   * Called for each message from the thread, in order, as the thread sent
+   * it: unchecked here, because the engine actor checks each one
+   * (`fromEngineProblem`, protocol/validate.ts) before it acts, also those
+   * that a relay passes on from its task thread.
+   */
   onMessage: (message: In) => void = () => {};
   /** Called once when the thread has ended, with the reason in words. */
   onExit: (reason: string) => void = () => {};
@@ -81,6 +90,7 @@ export class WorkerLink<Out, In> {
     live.add(worker);
     worker.on(
       "message",
+      // What the thread claims to send: the engine actor checks it (above).
       (message: In) => this.onMessage(unpackMessage(message)),
     );
     worker.on("error", (error: Error & { code?: string }) => {
