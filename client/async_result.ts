@@ -18,10 +18,14 @@ import {
 import { holdProcess } from "./keep_alive.ts";
 import type { PerEngine } from "./per_engine.ts";
 import { type FailureWatch, unobservedReport } from "./unobserved_failures.ts";
-import type { TaskListener, TaskMetadata, TaskRecord } from "./task_record.ts";
+import type {
+  RecordListener,
+  TaskMetadata,
+  TaskRecord,
+} from "./task_record.ts";
 
 export {
-  type TaskListener,
+  type RecordListener,
   type TaskMetadata,
   TaskRecord,
   type TaskStatus,
@@ -35,7 +39,7 @@ export interface ResultPlan {
   /** A single-engine result: its value and its data are not wrapped. */
   single: boolean;
   /** Creates and submits the task records, reporting to `listener`. */
-  start(listener: TaskListener): TaskRecord[];
+  start(listener: RecordListener): TaskRecord[];
   /** Stops the tasks with these ids wherever they are. */
   abort(taskIds: ReadonlySet<number>): void;
   /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EngineEvent } from "../cluster/engine_actor.ts";
+import type { EngineEvent } from "../cluster/engine_types.ts";
 import type { ConnectionInfo, EngineStatus } from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
 import type { PublicationRegistry } from "../cluster/registry.ts";

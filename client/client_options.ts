@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EngineEvent } from "../cluster/engine_actor.ts";
+import type { EngineEvent } from "../cluster/engine_types.ts";
 import type { RestartPolicy } from "../cluster/supervisor.ts";
 import {
   checkOptions,

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { TaskOutcome } from "../cluster/engine_actor.ts";
-import type { TaskListener as ClusterListener } from "../cluster/cluster.ts";
+import type { TaskOutcome } from "../cluster/engine_types.ts";
+import type { TaskListener } from "../cluster/cluster.ts";
 import { mergeData, type Publication } from "../protocol/publication.ts";
 
 /** Where a task is: waiting, running, or ended one of three ways. */
@@ -49,7 +49,7 @@ export interface TaskMetadata {
  * One task on one engine, as the client follows it: the listener the
  * cluster tells the task's life to, publications included.
  */
-export class TaskRecord implements ClusterListener {
+export class TaskRecord implements TaskListener {
   /** The engine it runs on; -1 until the scheduler picks one. */
   engineId: number;
   /** The task's id. */
@@ -63,9 +63,9 @@ export class TaskRecord implements ClusterListener {
   #submitted = Date.now();
   #started: number | undefined;
   #completed: number | undefined;
-  #listener: TaskListener;
+  #listener: RecordListener;
 
-  constructor(engineId: number, taskId: number, listener: TaskListener) {
+  constructor(engineId: number, taskId: number, listener: RecordListener) {
     this.engineId = engineId;
     this.taskId = taskId;
     this.#listener = listener;
@@ -131,10 +131,10 @@ export class TaskRecord implements ClusterListener {
 }
 
 /**
- * How an `AsyncResult` hears from its task records (not the cluster's
- * `TaskListener`, which a record is).
+ * How an `AsyncResult` hears from its task records (a record is itself the
+ * cluster's `TaskListener` for its task).
  */
-export interface TaskListener {
+export interface RecordListener {
   published(publication: Publication): void;
   finished(record: TaskRecord): void;
 }

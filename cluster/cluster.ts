@@ -14,8 +14,8 @@
  * @module
  */
 
-import type { TaskOutcome } from "./engine_actor.ts";
-import type { EngineEvent, EngineState } from "./engine_actor.ts";
+import type { TaskOutcome } from "./engine_types.ts";
+import type { EngineEvent, EngineState } from "./engine_types.ts";
 import type { PublicationRegistry, PublicationSink } from "./registry.ts";
 import type { EngineKind, RestartPolicy } from "./supervisor.ts";
 import type { Publication } from "../protocol/publication.ts";

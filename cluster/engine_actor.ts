@@ -30,16 +30,6 @@ import type {
   Task,
 } from "./engine_types.ts";
 
-// Its vocabulary, where those who drive engine actors have looked for it.
-export type {
-  EngineEvent,
-  EngineMessage,
-  EngineState,
-  Task,
-  TaskObserver,
-  TaskOutcome,
-} from "./engine_types.ts";
-
 /**
  * Where an engine actor sends its engine's publications: the registry, of
  * which it needs nothing else (the cluster routes and unroutes tasks).

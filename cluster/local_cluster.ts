@@ -17,7 +17,8 @@ import type {
   SubmittedTask,
   TaskListener,
 } from "./cluster.ts";
-import type { EngineActor, EngineEvent, TaskObserver } from "./engine_actor.ts";
+import type { EngineActor } from "./engine_actor.ts";
+import type { EngineEvent, TaskObserver } from "./engine_types.ts";
 import { type PublicationRegistry, Registry } from "./registry.ts";
 import { type ScheduledTask, Scheduler } from "./scheduler.ts";
 import {

@@ -5,7 +5,8 @@
  */
 
 import { Actor } from "../actors/actor.ts";
-import type { EngineActor, TaskObserver, TaskOutcome } from "./engine_actor.ts";
+import type { EngineActor } from "./engine_actor.ts";
+import type { TaskObserver, TaskOutcome } from "./engine_types.ts";
 import { EngineWait } from "./engine_wait.ts";
 import { WaitingLine } from "./waiting_line.ts";
 import {

@@ -7,7 +7,8 @@
 
 import { Actor } from "../actors/actor.ts";
 import { unrefTimer } from "../actors/async.ts";
-import { EngineActor, type EngineEvent } from "./engine_actor.ts";
+import { EngineActor } from "./engine_actor.ts";
+import type { EngineEvent } from "./engine_types.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
 import type { Registry } from "./registry.ts";
 import { ClientClosedError } from "../protocol/errors.ts";

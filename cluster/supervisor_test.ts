@@ -13,7 +13,7 @@ import {
   type SupervisorOptions,
 } from "./supervisor.ts";
 import { Registry } from "./registry.ts";
-import type { EngineEvent } from "./engine_actor.ts";
+import type { EngineEvent } from "./engine_types.ts";
 import type { LinkFactory } from "../protocol/engine_link.ts";
 import {
   ClientClosedError,

@@ -9,7 +9,7 @@
 
 import type { Publication } from "../protocol/publication.ts";
 import type { TaskListener } from "./cluster.ts";
-import type { TaskOutcome } from "./engine_actor.ts";
+import type { TaskOutcome } from "./engine_types.ts";
 import type { Registry } from "./registry.ts";
 
 /**

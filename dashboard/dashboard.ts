@@ -7,7 +7,7 @@
  */
 
 import type { Cluster } from "../cluster/cluster.ts";
-import type { EngineEvent } from "../cluster/engine_actor.ts";
+import type { EngineEvent } from "../cluster/engine_types.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";

@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { type Client, EngineError, type EngineEvent } from "../mod.ts";
-import { EngineActor, type TaskOutcome } from "../cluster/engine_actor.ts";
+import { EngineActor } from "../cluster/engine_actor.ts";
+import type { TaskOutcome } from "../cluster/engine_types.ts";
 import type { FromEngine, RunMessage, ToEngine } from "../protocol/messages.ts";
 import { Registry } from "../cluster/registry.ts";
 import { WorkerLink } from "../transport/worker_link.ts";

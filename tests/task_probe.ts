@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Task, TaskOutcome } from "../cluster/engine_actor.ts";
+import type { Task, TaskOutcome } from "../cluster/engine_types.ts";
 import type { TaskListener } from "../cluster/cluster.ts";
 import type { DoneMessage } from "../protocol/messages.ts";
 import type { Publication } from "../protocol/publication.ts";
