@@ -12,8 +12,10 @@
  * @module
  */
 
+import { errorCases } from "./engine_kind_errors.case.ts";
 import { failureCases } from "./engine_kind_failures.case.ts";
 import { publishCases } from "./engine_kind_publish.case.ts";
+import { shippingCases } from "./engine_kind_shipping.case.ts";
 import { taskCases } from "./engine_kind_tasks.case.ts";
 import { valueCases } from "./engine_kind_values.case.ts";
 import type { EngineKind } from "./helpers.ts";
@@ -33,5 +35,7 @@ export function engineKindCases(kind: EngineKind): void {
   taskCases(kind);
   publishCases(kind);
   valueCases(kind);
+  errorCases(kind);
+  shippingCases(kind);
   failureCases(kind);
 }

@@ -9,7 +9,12 @@
 
 import assert from "node:assert/strict";
 import { delay, within } from "../actors/async.ts";
-import { Client, type ClientOptions, type EngineEvent } from "../mod.ts";
+import {
+  Client,
+  type ClientOptions,
+  type EngineEvent,
+  engineId,
+} from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 
 /**
@@ -224,4 +229,24 @@ export function recordEvents(client: Client): {
     stop,
     has: (type, id) => events.some((e) => e.type === type && e.engineId === id),
   };
+}
+
+/**
+ * Asserts that a normal task on every engine still gives the right answer:
+ * what a test checks after something went wrong on an engine.
+ *
+ * @example
+ * ```ts
+ * import { stillWorks, withClient } from "./helpers.ts";
+ * await withClient({ workers: 2 }, async (client) => {
+ *   await stillWorks(client);
+ * });
+ * ```
+ */
+export async function stillWorks(client: Client): Promise<void> {
+  const ids = client.ids;
+  assert.deepEqual(
+    await client.view().applySync((x: number) => x + engineId, 100),
+    ids.map((id) => 100 + id),
+  );
 }

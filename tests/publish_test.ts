@@ -61,6 +61,18 @@ Deno.test("publishData on the client", async (t) => {
   });
 });
 
+// What the client says when a task API is used outside a task (how tasks
+// fail on engines: engine_kind_errors.case.ts).
+Deno.test("publishData and engineId on the client", () => {
+  assert.throws(
+    () => publishData({ a: 1 }),
+    (e: unknown) =>
+      e instanceof Error && /inside a task/.test(e.message) &&
+      /engine/.test(e.message) && /client/.test(e.message),
+  );
+  assert.equal(engineId, -1);
+});
+
 Deno.test("publishData with Worker engines", async (t) => {
   await withClient({ workers: 2 }, async (client) => {
     assert.deepEqual(client.ids, [0, 1]);
