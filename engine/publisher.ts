@@ -23,10 +23,10 @@ import { describeType } from "./task_errors.ts";
  * ```ts
  * import { Publisher } from "./publisher.ts";
  * import type { EnginePort } from "../protocol/engine_link.ts";
- * import { SHARED_SLOTS } from "../protocol/messages.ts";
+ * import { newSharedSlots } from "../protocol/messages.ts";
  * const sent: unknown[] = [];
  * const port: EnginePort = { post: (m) => void sent.push(m), onMessage() {} };
- * const slots = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * 4));
+ * const slots = new Int32Array(newSharedSlots());
  * const publisher = new Publisher(port, 0, slots, () => 7);
  * publisher.publish({ i: 1 });
  * console.log(sent); // [{ t: "pub", taskId: 7, seq: 1, time: ..., data: { i: 1 } }]

@@ -9,7 +9,7 @@ import { Publisher } from "./publisher.ts";
 import type { EnginePort } from "../protocol/engine_link.ts";
 import { ackPublication, PUBLISH_WINDOW } from "../protocol/flow_control.ts";
 import type { FromEngine, PublishMessage } from "../protocol/messages.ts";
-import { SHARED_SLOTS } from "../protocol/messages.ts";
+import { newSharedSlots } from "../protocol/messages.ts";
 import { range, until } from "../tests/helpers.ts";
 
 interface Rig {
@@ -27,7 +27,7 @@ function rig(post?: (message: FromEngine) => void): Rig {
     onMessage() {},
   };
   const slots = new Int32Array(
-    new SharedArrayBuffer(SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT),
+    newSharedSlots(),
   );
   const task: Rig["task"] = { id: 7 };
   const publisher = new Publisher(port, 3, slots, () => task.id);

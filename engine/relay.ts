@@ -44,7 +44,7 @@ export class Relay {
   #conn: FramedConnection;
   #engineId: number;
   #maxHeapMb: number | undefined;
-  #thread!: WorkerLink<ToEngine, FromEngine>;
+  #thread!: WorkerLink;
   #acks!: Int32Array;
   #interrupting = false;
   /** Runs sent to the thread and not yet done or cancelled. */
@@ -79,7 +79,7 @@ export class Relay {
   }
 
   #startThread(): void {
-    const thread = new WorkerLink<ToEngine, FromEngine>(TASK_THREAD, {
+    const thread = new WorkerLink(TASK_THREAD, {
       name: `troupe engine ${this.#engineId}`,
       maxHeapMb: this.#maxHeapMb,
     });
@@ -172,7 +172,7 @@ export class Relay {
     }
   }
 
-  #threadExited(thread: WorkerLink<ToEngine, FromEngine>, reason: string) {
+  #threadExited(thread: WorkerLink, reason: string) {
     if (thread !== this.#thread || this.#finished) return;
     if (this.#interrupting) {
       this.#interrupting = false;

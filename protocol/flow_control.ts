@@ -36,8 +36,8 @@ export const PUBLISH_WINDOW = 64;
  * @example
  * ```ts
  * import { ackPublication, PublishWindow } from "./flow_control.ts";
- * import { SHARED_SLOTS } from "./messages.ts";
- * const slots = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * 4));
+ * import { newSharedSlots } from "./messages.ts";
+ * const slots = new Int32Array(newSharedSlots());
  * const window = new PublishWindow(slots);
  * while (window.hasRoom()) window.sent();
  * ackPublication(slots); // the receiver took one in
@@ -76,8 +76,8 @@ export class PublishWindow {
  * @example
  * ```ts
  * import { ackPublication } from "./flow_control.ts";
- * import { ACK_SLOT, SHARED_SLOTS } from "./messages.ts";
- * const slots = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * 4));
+ * import { ACK_SLOT, newSharedSlots } from "./messages.ts";
+ * const slots = new Int32Array(newSharedSlots());
  * ackPublication(slots);
  * await ackPublication(slots, Promise.resolve());
  * console.log(Atomics.load(slots, ACK_SLOT)); // 2

@@ -10,12 +10,12 @@ import {
   PUBLISH_WINDOW,
   PublishWindow,
 } from "./flow_control.ts";
-import { ACK_SLOT, SHARED_SLOTS } from "./messages.ts";
+import { ACK_SLOT, newSharedSlots, SHARED_SLOTS } from "./messages.ts";
 import { guard } from "../tests/helpers.ts";
 
 function sharedSlots(): Int32Array<SharedArrayBuffer> {
   return new Int32Array(
-    new SharedArrayBuffer(SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT),
+    newSharedSlots(),
   );
 }
 
