@@ -2,7 +2,8 @@
  * When tasks stop early, the same on every kind of engine (part of
  * `engineKindCases` in engine_kind.case.ts): `abort()` of a running task and
  * of a queued one, and an engine that dies under its tasks, which fail with
- * an EngineError while the engine comes back under its id.
+ * an EngineError while the engine comes back under its id; and what is not
+ * a death: a busy loop that never yields publishes and keeps its heartbeat.
  *
  * How an engine dies differs by kind underneath (a Worker thread ends, a
  * process's task thread exits); what a user sees must not. What only one
@@ -17,6 +18,7 @@ import assert from "node:assert/strict";
 import {
   EngineError,
   engineId,
+  type Publication,
   publishData,
   TaskAbortedError,
 } from "../mod.ts";
@@ -27,6 +29,7 @@ import {
   errorOf,
   guard,
   recordEvents,
+  sleep,
   stillWorks,
   until,
   withClient,
@@ -55,6 +58,30 @@ async function dieWhenFile(die: string): Promise<string> {
     Deno.exit(9);
   }
   return "the die file never appeared";
+}
+
+/**
+ * A busy synchronous loop that never yields: publishes a step every 50 ms
+ * until `latch` exists (capped at 20 s). Returns the steps published.
+ */
+function busyPublishUntilFile(latch: string): number | string {
+  const end = Date.now() + 20_000;
+  let i = 0;
+  let last = 0;
+  for (;;) {
+    const now = Date.now();
+    if (now > end) return "latch never opened";
+    if (now - last >= 50) {
+      last = now;
+      publishData({ i: i++ });
+      try {
+        Deno.statSync(latch);
+        return i;
+      } catch {
+        // not yet
+      }
+    }
+  }
 }
 
 /**
@@ -227,6 +254,57 @@ export function failureCases(kind: EngineKind): void {
             assert.equal(await client.view(0).applySync(() => engineId), 0);
             rec.stop();
           });
+        },
+      );
+    });
+  });
+
+  Deno.test(`${kind} engines: a busy loop publishes and keeps its heartbeat`, async () => {
+    await withTempDir(async (dir) => {
+      await withClient(
+        { ...engines(kind, 1), heartbeatMs: 200 },
+        async (client) => {
+          const rec = recordEvents(client);
+          const latch = `${dir}/go`;
+          const ar = client.view(0).applyAsync(busyPublishUntilFile, latch);
+          const seen: { p: Publication; ready: boolean }[] = [];
+          const reading = (async () => {
+            for await (const p of ar.publications()) {
+              seen.push({ p, ready: ar.ready() });
+            }
+          })();
+          try {
+            await until(
+              () => seen.length >= 3,
+              "3 publications from the loop",
+              HANG_MS,
+            );
+            // The loop goes on not yielding for 2 s: 10 heartbeat periods,
+            // more than 3 times the 3 missed beats that would mean death.
+            const from = seen.length;
+            await sleep(2000);
+            assert.equal(ar.ready(), false, "the loop ended by itself");
+            assert.ok(
+              seen.length > from,
+              "no publication arrived during 2 s of the busy loop",
+            );
+            assert.equal(client.engines()[0].state, "busy");
+          } finally {
+            await Deno.writeTextFile(latch, "");
+            await guard(reading, "the publication stream to end", HANG_MS);
+          }
+          const steps = await guard(ar, "the busy loop", HANG_MS);
+          assert.equal(typeof steps, "number", String(steps));
+          assert.ok(ar.successful());
+          assert.ok(seen.slice(0, 3).every((s) => !s.ready));
+          assert.equal(ar.data.i, (steps as number) - 1);
+          assert.deepEqual(
+            rec.events.filter((e) => e.type !== "registered"),
+            [],
+            "the busy engine was taken for dead",
+          );
+          assert.equal(client.engines()[0].restarts, 0);
+          rec.stop();
         },
       );
     });

@@ -4,8 +4,8 @@
  * command line (`--file`, `--connect`), and what happens when they are
  * killed, stopped, aborted, cut off by the frame limit, or outlive their
  * client. What every kind of engine does alike (results, publications,
- * output, errors, values, abort, deaths) is in engine_kind.case.ts, run on
- * process engines by process_engines_test.ts.
+ * output, errors, values, abort, deaths, a busy loop's heartbeat) is in
+ * engine_kind.case.ts, run on process engines by process_engines_test.ts.
  *
  * Tasks that must stay running while the test acts wait for a latch file
  * that the test creates (the task polls it with `Deno.statSync`), so that no
@@ -19,7 +19,6 @@ import {
   Client,
   EngineError,
   engineId,
-  type Publication,
   publishData,
   TaskAbortedError,
 } from "../mod.ts";
@@ -29,7 +28,6 @@ import {
   errorOf,
   guard,
   recordEvents,
-  sleep,
   until,
   withClient,
   withTempDir,
@@ -44,30 +42,6 @@ const HANG_MS = 20_000;
 
 // They run on the engines, shipped by their source: `publishData` and
 // `engineId` are in scope there; the imports are for the type checker.
-
-/**
- * A busy synchronous loop that never yields: publishes a step every 50 ms
- * until `latch` exists (capped at 20 s). Returns the steps published.
- */
-function busyPublishUntilFile(latch: string): number | string {
-  const end = Date.now() + 20_000;
-  let i = 0;
-  let last = 0;
-  for (;;) {
-    const now = Date.now();
-    if (now > end) return "latch never opened";
-    if (now - last >= 50) {
-      last = now;
-      publishData({ i: i++ });
-      try {
-        Deno.statSync(latch);
-        return i;
-      } catch {
-        // not yet
-      }
-    }
-  }
-}
 
 /** Spins without yielding for up to 20 s, after saying it started. */
 function spin(): string {
@@ -103,59 +77,6 @@ Deno.test("process engines run in processes of their own", async (t) => {
         for (const pid of pids) {
           assert.ok(children.includes(pid), `${pid} not in ${children}`);
         }
-      },
-    );
-  });
-});
-
-// ------------------------------------- a busy loop keeps publishing
-
-Deno.test("a busy loop on a process engine publishes and keeps its heartbeat", async () => {
-  await withTempDir(async (dir) => {
-    await withClient(
-      { processes: 1, workers: 0, heartbeatMs: 200 },
-      async (client) => {
-        const rec = recordEvents(client);
-        const latch = `${dir}/go`;
-        const ar = client.view(0).applyAsync(busyPublishUntilFile, latch);
-        const seen: { p: Publication; ready: boolean }[] = [];
-        const reading = (async () => {
-          for await (const p of ar.publications()) {
-            seen.push({ p, ready: ar.ready() });
-          }
-        })();
-        try {
-          await until(
-            () => seen.length >= 3,
-            "3 publications from the loop",
-            HANG_MS,
-          );
-          // The loop goes on not yielding for 2 s: 10 heartbeat periods,
-          // more than 3 times the 3 missed beats that would mean death.
-          const from = seen.length;
-          await sleep(2000);
-          assert.equal(ar.ready(), false, "the loop ended by itself");
-          assert.ok(
-            seen.length > from,
-            "no publication arrived during 2 s of the busy loop",
-          );
-          assert.equal(client.engines()[0].state, "busy");
-        } finally {
-          await Deno.writeTextFile(latch, "");
-          await guard(reading, "the publication stream to end", HANG_MS);
-        }
-        const steps = await guard(ar, "the busy loop", HANG_MS);
-        assert.equal(typeof steps, "number", String(steps));
-        assert.ok(ar.successful());
-        assert.ok(seen.slice(0, 3).every((s) => !s.ready));
-        assert.equal(ar.data.i, (steps as number) - 1);
-        assert.deepEqual(
-          rec.events.filter((e) => e.type !== "registered"),
-          [],
-          "the busy engine was taken for dead",
-        );
-        assert.equal(client.engines()[0].restarts, 0);
-        rec.stop();
       },
     );
   });
