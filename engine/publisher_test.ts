@@ -1,7 +1,8 @@
 /**
  * Unit tests for `Publisher`, what `publishData` does inside an engine: real
  * shared slots and a port that records what it is given, as the task thread
- * would post it. The whole path, with a real client, is tests/publish_test.ts.
+ * would post it. The whole path, with a real client, is in
+ * tests/engine_kind_publish.case.ts and tests/publish_test.ts.
  */
 
 import assert from "node:assert/strict";

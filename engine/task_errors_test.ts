@@ -1,6 +1,7 @@
 /**
  * Unit tests for the hints a failed task carries back (the whole path, with
- * a real client, is in tests/errors_test.ts and tests/crossing_test.ts).
+ * a real client, is in tests/engine_kind_errors.case.ts and
+ * tests/crossing_test.ts).
  */
 
 import assert from "node:assert/strict";
