@@ -17,7 +17,15 @@
  */
 
 export { Client, type ClientOptions } from "./client/client.ts";
-export type { ConnectionInfo, EngineStatus } from "./cluster/cluster.ts";
+export type {
+  ConnectionInfo,
+  EngineEvent,
+  EngineKind,
+  EngineState,
+  EngineStatus,
+  PublicationRegistry,
+  RestartPolicy,
+} from "./cluster/cluster.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/dashboard.ts";
 /**
  * The plots, here for a deprecation period: import them from
@@ -67,8 +75,5 @@ export {
   TaskAbortedError,
   TimeoutError,
 } from "./protocol/errors.ts";
-export type { EngineEvent, EngineState } from "./cluster/engine_types.ts";
 export type { Publication } from "./protocol/publication.ts";
-export type { PublicationRegistry } from "./cluster/registry.ts";
-export type { EngineKind, RestartPolicy } from "./cluster/supervisor.ts";
 export { engineId, publishData } from "./engine/engine_context.ts";

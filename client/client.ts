@@ -6,11 +6,14 @@
  * @module
  */
 
-import type { EngineEvent } from "../cluster/engine_types.ts";
-import type { ConnectionInfo, EngineStatus } from "../cluster/cluster.ts";
+import type {
+  ConnectionInfo,
+  EngineEvent,
+  EngineStatus,
+  PublicationRegistry,
+  RestartPolicy,
+} from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
-import type { PublicationRegistry } from "../cluster/registry.ts";
-import type { RestartPolicy } from "../cluster/supervisor.ts";
 import { LocalCluster } from "../cluster/local_cluster.ts";
 import { defaultHeapMb, WORKER_ENTRY } from "../cluster/admission.ts";
 import {

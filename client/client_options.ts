@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { EngineEvent } from "../cluster/engine_types.ts";
-import type { RestartPolicy } from "../cluster/supervisor.ts";
+import type { EngineEvent, RestartPolicy } from "../cluster/cluster.ts";
 import {
   checkOptions,
   CLIENT_OPTIONS,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RestartPolicy } from "../cluster/supervisor.ts";
+import type { RestartPolicy } from "../cluster/cluster.ts";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 import type { Client, ClientOptions } from "./client.ts";
 

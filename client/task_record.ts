@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { TaskOutcome } from "../cluster/engine_types.ts";
-import type { TaskListener } from "../cluster/cluster.ts";
+import type { TaskListener, TaskOutcome } from "../cluster/cluster.ts";
 import { mergeData, type Publication } from "../protocol/publication.ts";
 
 /** Where a task is: waiting, running, or ended one of three ways. */

@@ -21,6 +21,16 @@ import type { EngineKind, RestartPolicy } from "./supervisor.ts";
 import type { Publication } from "../protocol/publication.ts";
 import type { TaskSpec } from "../protocol/messages.ts";
 
+// The vocabulary the seam speaks, so that its users import it from here.
+export type {
+  EngineEvent,
+  EngineKind,
+  EngineState,
+  PublicationRegistry,
+  RestartPolicy,
+  TaskOutcome,
+};
+
 /**
  * Where a task runs: on one engine (a direct view), or on whichever engine
  * the scheduler picks (a load-balanced view).

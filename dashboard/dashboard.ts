@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { Cluster } from "../cluster/cluster.ts";
-import type { EngineEvent } from "../cluster/engine_types.ts";
+import type { Cluster, EngineEvent } from "../cluster/cluster.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";

@@ -71,6 +71,33 @@ Deno.test("imports point down the layers only", async () => {
   assert.deepEqual(breaches, [], "imports that reach up a layer or out");
 });
 
+/** What the layers above the cluster core may import from it: the seam. */
+const SEAM = new Set([
+  "cluster/cluster.ts", // the interface and its vocabulary
+  "cluster/local_cluster.ts", // the in-process implementation, to make one
+  "cluster/admission.ts", // the engine entries, for permission checks
+]);
+
+Deno.test("above the cluster core, only the seam is imported", async () => {
+  const breaches: string[] = [];
+  for (const layer of LAYERS.slice(0, LAYERS.indexOf("cluster"))) {
+    for await (const entry of Deno.readDir(new URL(`${layer}/`, ROOT))) {
+      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+      const file = `${layer}/${entry.name}`;
+      const source = await Deno.readTextFile(new URL(file, ROOT));
+      for (const spec of importsOf(source)) {
+        const target = new URL(spec, new URL(file, ROOT)).href.slice(
+          ROOT.href.length,
+        );
+        if (target.startsWith("cluster/") && !SEAM.has(target)) {
+          breaches.push(`${file} imports ${target}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(breaches, [], "imports that reach inside the core");
+});
+
 Deno.test("the layer check sees every kind of import", () => {
   const source = [
     'import { a } from "../client/a.ts";',
