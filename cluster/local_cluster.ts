@@ -361,9 +361,18 @@ export class LocalCluster implements Cluster {
 
 /**
  * Hands a task to its engine: the one way every task, direct or chosen by
- * the scheduler, reaches an engine.
+ * the scheduler, reaches an engine (exported so that the scheduler's unit
+ * tests hand out tasks the same way).
+ *
+ * @example
+ * ```ts
+ * import { handOut } from "./local_cluster.ts";
+ * import type { SchedulerHost } from "./scheduler.ts";
+ * const submit: SchedulerHost["submit"] = handOut;
+ * console.log(typeof submit); // "function"
+ * ```
  */
-function handOut(
+export function handOut(
   engine: EngineActor,
   task: TaskSpec,
   observer: TaskObserver,

@@ -12,6 +12,7 @@ import {
   type SchedulerHost,
 } from "./scheduler.ts";
 import { EngineActor } from "./engine_actor.ts";
+import { handOut } from "./local_cluster.ts";
 import { Registry } from "./registry.ts";
 import {
   ClientClosedError,
@@ -64,17 +65,7 @@ async function withScheduler(
     engines: () => engines,
     mayGainEngines: () => options.mayGainEngines ?? false,
     noEngineTimeoutMs: options.noEngineTimeoutMs,
-    submit: (engine, task, observer) =>
-      engine.tell({
-        kind: "submit",
-        task: {
-          taskId: task.taskId,
-          fn: task.fn,
-          mode: task.mode,
-          args: task.args,
-          observer,
-        },
-      }),
+    submit: handOut,
   };
   const scheduler = new Scheduler(host, options.highWaterMark);
   const rig: Rig = {

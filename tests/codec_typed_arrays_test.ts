@@ -10,27 +10,17 @@
 import assert from "node:assert/strict";
 import { decodeValue, encodeValue, EXT } from "../transport/codec.ts";
 import { FrameDecoder, frameHeader } from "../transport/frame.ts";
+import {
+  TYPED_ARRAYS,
+  type TypedArrayConstructor,
+} from "../transport/typed_arrays.ts";
 import { roundTrip } from "./round_trip.ts";
 
-const TYPED_ARRAYS = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as const;
-
-type AnyTypedArray = InstanceType<(typeof TYPED_ARRAYS)[number]>;
+type AnyTypedArray = InstanceType<TypedArrayConstructor>;
 
 /** A typed array of `length` elements with distinct, kind-typical values. */
 function sample(
-  Ctor: (typeof TYPED_ARRAYS)[number],
+  Ctor: TypedArrayConstructor,
   length: number,
 ): AnyTypedArray {
   if (Ctor === BigInt64Array) {

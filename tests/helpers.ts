@@ -250,3 +250,57 @@ export async function stillWorks(client: Client): Promise<void> {
     ids.map((id) => 100 + id),
   );
 }
+
+/** What each step of an engine-kind suite is given by {@linkcode eachEngineKind}. */
+export interface EngineKindContext {
+  /** The `Deno.test` of this kind, for `t.step`. */
+  t: Deno.TestContext;
+  /** The client the suite's steps share (its engines are ids `0…n-1`). */
+  client: Client;
+  /** The kind of engine the client started. */
+  kind: EngineKind;
+  /** A temporary directory (latch and marker files), removed afterwards. */
+  dir: string;
+}
+
+/**
+ * Registers one `Deno.test` per engine kind, named
+ * `"<name> on <n> <kind> engines"`, whose `steps` share one client of `n`
+ * engines of that kind (with `options` added, a restart policy say) and a
+ * temporary directory. It asserts first that the client has engines `0…n-1`,
+ * all of that kind: a step never runs on a cluster other than the one it
+ * names. One place for the setup that every view suite needs, so that a
+ * suite file holds only its steps.
+ *
+ * @example
+ * ```ts ignore
+ * import { eachEngineKind } from "./helpers.ts";
+ * eachEngineKind("DirectView push", 2, async ({ t, client }) => {
+ *   await t.step("push", () => client.view().push({ a: 1 }));
+ * });
+ * ```
+ */
+export function eachEngineKind(
+  name: string,
+  n: number,
+  steps: (context: EngineKindContext) => Promise<void>,
+  options: Partial<ClientOptions> = {},
+): void {
+  for (const kind of ENGINE_KINDS) {
+    Deno.test(`${name} on ${n} ${kind} engines`, async (t) => {
+      await withTempDir(async (dir) => {
+        await withClient(
+          { ...engines(kind, n), ...options },
+          async (client) => {
+            assert.deepEqual(client.ids, range(n));
+            assert.deepEqual(
+              client.engines().map((e) => e.kind),
+              range(n).map(() => kind),
+            );
+            await steps({ t, client, kind, dir });
+          },
+        );
+      });
+    });
+  }
+}
