@@ -4,20 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  mergeData,
-  mergePublications,
-  type Publication,
-} from "./publication.ts";
-
-function pub(
-  engineId: number,
-  taskId: number,
-  seq: number,
-  data: Record<string, unknown>,
-): Publication {
-  return { engineId, taskId, seq, time: 1_000 + seq, data };
-}
+import { mergeData, mergePublications } from "./publication.ts";
+import { pub } from "../tests/publication_checks.ts";
 
 Deno.test("mergeData", async (t) => {
   await t.step("later keys win, earlier keys stay", () => {

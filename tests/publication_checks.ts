@@ -1,13 +1,34 @@
 /**
  * Checks of publications as a client sees them, shared by the tests of
  * publishData on every kind of engine (engine_kind_publish.case.ts) and of
- * its flow control on Worker engines (publish_test.ts).
+ * its flow control on Worker engines (publish_test.ts), and the publications
+ * that the unit tests of the plumbing feed it (`pub`).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { AsyncResult, Publication } from "../mod.ts";
+
+/**
+ * A publication as the registry stores it, for unit tests of the
+ * publication plumbing: its time follows its `seq`, so that an out-of-order
+ * merge shows in the times too.
+ *
+ * @example
+ * ```ts
+ * import { pub } from "./publication_checks.ts";
+ * console.log(pub(0, 7, 1, { i: 1 }).time); // 1001
+ * ```
+ */
+export function pub(
+  engineId: number,
+  taskId: number,
+  seq: number,
+  data: Record<string, unknown>,
+): Publication {
+  return { engineId, taskId, seq, time: 1_000 + seq, data };
+}
 
 /**
  * Asserts that `seqs` only grow: one engine's publications are never

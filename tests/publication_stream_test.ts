@@ -11,18 +11,10 @@ import {
 } from "../protocol/publication.ts";
 import { type PublicationSink, Registry } from "../cluster/registry.ts";
 import { collect, sleep } from "./helpers.ts";
+import { pub } from "./publication_checks.ts";
 
 /** The number of unread items a stream holds before it starts merging. */
 const STREAM_BUFFER = 1024;
-
-function pub(
-  engineId: number,
-  taskId: number,
-  seq: number,
-  data: Record<string, unknown>,
-): Publication {
-  return { engineId, taskId, seq, time: 1_000 + seq, data };
-}
 
 /** Lets every pending promise callback run: resolves on the next macrotask. */
 function settle(): Promise<void> {
