@@ -12,10 +12,10 @@
 import assert from "node:assert/strict";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import {
+  clientHello,
   type EngineHello,
   HandshakeError,
   joinClient,
-  PROTOCOL_VERSION,
 } from "../transport/handshake.ts";
 import { TcpServer, type TcpServerOptions } from "../transport/tcp_server.ts";
 import { guard } from "./helpers.ts";
@@ -352,13 +352,7 @@ export async function sendHello(
 ): Promise<{ clientNonce: Uint8Array; auth: Frame }> {
   const clientNonce = nonce();
   const auth = nextValue(conn);
-  await conn.send({
-    t: "hello",
-    protocol: "troupe",
-    version: PROTOCOL_VERSION,
-    nonce: clientNonce,
-    sealed,
-  });
+  await conn.send(clientHello(clientNonce, sealed));
   return { clientNonce, auth: await auth as Frame };
 }
 

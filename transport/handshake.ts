@@ -18,6 +18,35 @@ export const PROTOCOL_VERSION = 2;
 /** Handshake frames are small: a peer announcing more is dropped. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
 
+/** The client's opening message of the handshake. */
+export interface ClientHello {
+  t: "hello";
+  protocol: "troupe";
+  version: number;
+  nonce: Uint8Array;
+  sealed: boolean;
+}
+
+/**
+ * The hello a client opens with: written once, so that test peers playing
+ * the client's part correctly say exactly what the client says.
+ *
+ * @example
+ * ```ts
+ * import { clientHello } from "./handshake.ts";
+ * console.log(clientHello(new Uint8Array(32), false).version); // 2
+ * ```
+ */
+export function clientHello(nonce: Uint8Array, sealed: boolean): ClientHello {
+  return {
+    t: "hello",
+    protocol: "troupe",
+    version: PROTOCOL_VERSION,
+    nonce,
+    sealed,
+  };
+}
+
 const NONCE_BYTES = 32;
 
 /**
@@ -101,13 +130,7 @@ export async function acceptEngine(
   const clientNonce = randomNonce();
   const next = reader(conn, timeoutMs);
   try {
-    await conn.send({
-      t: "hello",
-      protocol: "troupe",
-      version: PROTOCOL_VERSION,
-      nonce: clientNonce,
-      sealed,
-    });
+    await conn.send(clientHello(clientNonce, sealed));
     const auth = expect(await next(), "auth");
     try {
       checkVersion(auth.version);
