@@ -14,6 +14,7 @@ import {
   type ClientOptions,
   type EngineEvent,
   engineId,
+  type RestartPolicy,
 } from "../mod.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 
@@ -304,3 +305,23 @@ export function eachEngineKind(
     });
   }
 }
+
+/**
+ * A restart policy that always brings an engine back at once (100 restarts
+ * a minute, 1 to 5 ms apart): for tests whose engines die on purpose, where
+ * giving an engine up or waiting for it would only hide what is tested.
+ *
+ * @example
+ * ```ts
+ * import { RESTART_AT_ONCE, withClient } from "./helpers.ts";
+ * await withClient({ workers: 1, restart: RESTART_AT_ONCE }, async (client) => {
+ *   console.log(client.restartPolicy.backoffMs); // 1
+ * });
+ * ```
+ */
+export const RESTART_AT_ONCE: RestartPolicy = {
+  maxRestarts: 100,
+  withinMs: 60_000,
+  backoffMs: 1,
+  maxBackoffMs: 5,
+};

@@ -29,6 +29,7 @@ import {
   errorOf,
   guard,
   range,
+  RESTART_AT_ONCE,
   until,
   withClient,
   withTempDir,
@@ -365,12 +366,7 @@ eachEngineKind(
     );
   },
   {
-    restart: {
-      maxRestarts: 100,
-      withinMs: 60_000,
-      backoffMs: 1,
-      maxBackoffMs: 5,
-    },
+    restart: RESTART_AT_ONCE,
   },
 );
 

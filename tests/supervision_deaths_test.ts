@@ -17,7 +17,14 @@ import {
   TaskAbortedError,
 } from "../mod.ts";
 import { engineErrorOf, EventLog } from "./event_log.ts";
-import { errorOf, guard, latch, range, withClient } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  latch,
+  range,
+  RESTART_AT_ONCE,
+  withClient,
+} from "./helpers.ts";
 import {
   exitWith,
   forever,
@@ -121,12 +128,7 @@ Deno.test("every way a Worker engine dies is detected, and nothing hangs", async
     workers: 3,
     maxHeapMb: 64,
     heartbeatMs: 200,
-    restart: {
-      maxRestarts: 100,
-      withinMs: 60_000,
-      backoffMs: 1,
-      maxBackoffMs: 5,
-    },
+    restart: RESTART_AT_ONCE,
   }, async (client) => {
     const log = new EventLog(client);
     // Engine 2 looks on: a task that lasts the whole test and a global.
