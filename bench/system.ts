@@ -13,6 +13,7 @@
 
 import { BIG, fmt, N_TINY, pair, quick, type Row } from "./config.ts";
 import { printPeers } from "./peers.ts";
+import { processFigures, ratioTable } from "./process_figures.ts";
 import {
   rawDenoStartMs,
   rawNewWorkersMs,
@@ -110,6 +111,9 @@ rows.push({
 console.log("\n| figure | troupe | raw limit in the same run |");
 console.log("| --- | --- | --- |");
 for (const r of rows) console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
+
+// Engine processes against their limits (issue 13), with ratios and goals.
+console.log(`\n${ratioTable(await processFigures()).join("\n")}`);
 
 if (!quick || Deno.args.includes("--peers")) {
   await printPeers(workers.noop, workers.tinyPerSecond);

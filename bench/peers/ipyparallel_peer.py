@@ -8,6 +8,9 @@ Run with Debian's python: /usr/bin/python3 bench/peers/ipyparallel_peer.py
 Latency: sequential DirectView.apply_sync of a no-op on one engine.
 Throughput: tiny tasks (x+1) all submitted at once with apply_async on a
 load-balanced view over both engines, then awaited.
+Bulk: push and pull of an 80 MB float64 array (10,000,000 items, as
+troupe's bench) to one engine, block=True, median of 3 after a warm-up;
+MB here is MiB, as in bench/config.ts. With --bulk only this is measured.
 The cluster (controller + engines) runs with a throw-away IPYTHONDIR and
 Jupyter dirs, and is stopped before the JSON is printed.
 """
@@ -27,6 +30,8 @@ LAT_WARMUP = 50
 LAT_SAMPLES = 500
 TP_WARMUP = 200
 TP_TASKS = 2000
+BIG = 10_000_000
+BULK_RUNS = 3
 
 
 def noop():
@@ -92,6 +97,33 @@ def wait_gone(pids, timeout):
     return {p for p in pids if alive(p)}
 
 
+def bulk(dv):
+    """Push and pull MiB/s of an 80 MB float64 array, medians."""
+    import numpy
+
+    big = numpy.zeros(BIG)
+    mib = big.nbytes / 2**20
+
+    def rate(fn):
+        fn()
+        times = []
+        for _ in range(BULK_RUNS):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return round(mib / percentile(times, 50), 1)
+
+    def pull():
+        got = dv.pull("big", block=True)
+        if got.shape != big.shape:
+            raise RuntimeError(f"pulled {got.shape}")
+
+    return {
+        "push_mb_per_s": rate(lambda: dv.push({"big": big}, block=True)),
+        "pull_mb_per_s": rate(pull),
+    }
+
+
 def bench(ipp):
     result = {}
     cluster = ipp.Cluster(n=WORKERS, shutdown_atexit=True)
@@ -114,6 +146,10 @@ def bench(ipp):
             t = time.perf_counter()
             dv.apply_sync(noop)
             samples.append((time.perf_counter() - t) * 1e6)
+
+        if "--bulk" in sys.argv:
+            result.update(bulk(dv))
+            return result
 
         # Throughput: all tiny tasks submitted at once, then awaited.
         lview = rc.load_balanced_view()
