@@ -18,12 +18,12 @@ import assert from "node:assert/strict";
 import {
   EngineError,
   engineId,
-  type Publication,
   publishData,
   TaskAbortedError,
 } from "../mod.ts";
 import { holdUntilFile } from "./file_latch.ts";
 import {
+  assertRestartedAlone,
   type EngineKind,
   engines,
   errorOf,
@@ -36,6 +36,7 @@ import {
   withTempDir,
 } from "./helpers.ts";
 import { exists, markRan } from "./markers.ts";
+import { readPublications } from "./publication_checks.ts";
 
 /** Generous bound for anything that should take well under a second. */
 const HANG_MS = 20_000;
@@ -234,23 +235,10 @@ export function failureCases(kind: EngineKind): void {
             } finally {
               await Deno.writeTextFile(go, "");
             }
-            assert.equal(
-              await guard(other, "the other engine's task", HANG_MS),
-              "released",
-            );
-            await until(
-              () => rec.has("restarted", 0),
-              "engine 0 to be restarted",
-              HANG_MS,
-            );
-            assert.ok(rec.has("died", 0));
-            assert.ok(!rec.has("died", 1), "engine 1 died too");
-            await bothUp();
-            assert.deepEqual(client.ids, [0, 1]);
-            const status = client.engines();
-            assert.equal(status[0].restarts, restarts[0] + 1);
-            assert.equal(status[0].kind, kind);
-            assert.equal(status[1].restarts, restarts[1]);
+            await assertRestartedAlone(client, rec, other, { restarts, kind }, {
+              up: bothUp,
+              ms: HANG_MS,
+            });
             assert.equal(await client.view(0).applySync(() => engineId), 0);
             rec.stop();
           });
@@ -267,12 +255,7 @@ export function failureCases(kind: EngineKind): void {
           const rec = recordEvents(client);
           const latch = `${dir}/go`;
           const ar = client.view(0).applyAsync(busyPublishUntilFile, latch);
-          const seen: { p: Publication; ready: boolean }[] = [];
-          const reading = (async () => {
-            for await (const p of ar.publications()) {
-              seen.push({ p, ready: ar.ready() });
-            }
-          })();
+          const { seen, reading } = readPublications(ar);
           try {
             await until(
               () => seen.length >= 3,

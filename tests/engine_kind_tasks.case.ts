@@ -23,6 +23,7 @@ import {
   withClient,
   withTempDir,
 } from "./helpers.ts";
+import { readPublications } from "./publication_checks.ts";
 import { latchedSimulation, publishIt, simulationLoop } from "./seed_tasks.ts";
 
 /** Generous bound for anything that should take well under a second. */
@@ -99,12 +100,7 @@ export function taskCases(kind: EngineKind): void {
         await withTempDir(async (dir) => {
           const latch = `${dir}/go`;
           const ar = dv.applyAsync(latchedSimulation, 3, latch);
-          const seen: { p: Publication; ready: boolean }[] = [];
-          const reading = (async () => {
-            for await (const p of ar.publications()) {
-              seen.push({ p, ready: ar.ready() });
-            }
-          })();
+          const { seen, reading } = readPublications(ar);
           try {
             await until(
               () => new Set(seen.map((s) => s.p.engineId)).size === 2,

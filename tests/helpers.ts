@@ -233,6 +233,51 @@ export function recordEvents(client: Client): {
 }
 
 /**
+ * Asserts the end of a death mid-task on a client of engines 0 and 1: engine
+ * 0 died under a task while `other`, on engine 1, was held; `other` still
+ * ends with "released" once let go, engine 0 alone died and is restarted
+ * under its id (once more than `restarts[0]`, still of `kind`), engine 1
+ * not. `up` runs before the ids are checked (a wait for the engines to be
+ * idle, say): by default none, so the ids are checked as the restart is
+ * told.
+ *
+ * @example
+ * ```ts ignore
+ * import { assertRestartedAlone, recordEvents } from "./helpers.ts";
+ * const rec = recordEvents(client);
+ * await assertRestartedAlone(client, rec, other, { restarts, kind: "worker" });
+ * ```
+ */
+export async function assertRestartedAlone(
+  client: Client,
+  rec: ReturnType<typeof recordEvents>,
+  other: PromiseLike<unknown>,
+  before: { restarts: readonly number[]; kind: EngineKind },
+  { up = () => Promise.resolve(), ms = 20_000 }: {
+    up?: () => Promise<void>;
+    ms?: number;
+  } = {},
+): Promise<void> {
+  assert.equal(
+    await guard(other, "the other engine's task", ms),
+    "released",
+  );
+  await until(
+    () => rec.has("restarted", 0),
+    "engine 0 to be restarted",
+    ms,
+  );
+  assert.ok(rec.has("died", 0));
+  assert.ok(!rec.has("died", 1), "engine 1 died too");
+  await up();
+  assert.deepEqual(client.ids, [0, 1]);
+  const status = client.engines();
+  assert.equal(status[0].restarts, before.restarts[0] + 1);
+  assert.equal(status[0].kind, before.kind);
+  assert.equal(status[1].restarts, before.restarts[1]);
+}
+
+/**
  * Asserts that a normal task on every engine still gives the right answer:
  * what a test checks after something went wrong on an engine.
  *

@@ -83,3 +83,33 @@ export function assertPublication(
   assert.ok(Math.abs(p.time - Date.now()) < 10 * 60_000, `time ${p.time}`);
   assert.equal(typeof p.data, "object");
 }
+
+/**
+ * Reads `ar.publications()` in the background, for a test that checks them
+ * while the task runs: `seen` fills as they arrive, each with whether `ar`
+ * was ready when it arrived; `reading` settles when the stream ends.
+ *
+ * @example
+ * ```ts
+ * import { type Client, publishData } from "../mod.ts";
+ * import { readPublications } from "./publication_checks.ts";
+ * async function count(client: Client): Promise<number> {
+ *   const ar = client.view(0).applyAsync(() => publishData({ x: 1 }));
+ *   const { seen, reading } = readPublications(ar);
+ *   await reading;
+ *   return seen.length;
+ * }
+ * ```
+ */
+export function readPublications(ar: AsyncResult<unknown>): {
+  seen: { p: Publication; ready: boolean }[];
+  reading: Promise<void>;
+} {
+  const seen: { p: Publication; ready: boolean }[] = [];
+  const reading = (async () => {
+    for await (const p of ar.publications()) {
+      seen.push({ p, ready: ar.ready() });
+    }
+  })();
+  return { seen, reading };
+}

@@ -25,6 +25,7 @@ import {
 import { holdUntilFile } from "./file_latch.ts";
 import { childPids, pidOf, startHandEngine } from "./hand_engine.ts";
 import {
+  assertRestartedAlone,
   errorOf,
   guard,
   recordEvents,
@@ -381,23 +382,10 @@ Deno.test("kill -9 of a process engine mid-task: EngineError, restarted under it
       } finally {
         await Deno.writeTextFile(latch, "");
       }
-      assert.equal(
-        await guard(other, "the other engine's task", HANG_MS),
-        "released",
-      );
-
-      await until(
-        () => rec.has("restarted", 0),
-        "engine 0 to be restarted",
-        HANG_MS,
-      );
-      assert.ok(rec.has("died", 0));
-      assert.ok(!rec.has("died", 1), "engine 1 died too");
-      assert.deepEqual(client.ids, [0, 1]);
-      const status = client.engines();
-      assert.equal(status[0].restarts, 1);
-      assert.equal(status[0].kind, "process");
-      assert.equal(status[1].restarts, 0);
+      await assertRestartedAlone(client, rec, other, {
+        restarts: [0, 0],
+        kind: "process",
+      }, { ms: HANG_MS });
       const newPid0 = await pidOf(client, 0);
       assert.notEqual(newPid0, pid0);
       assert.equal(await pidOf(client, 1), pid1);
