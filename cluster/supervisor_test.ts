@@ -94,6 +94,13 @@ function lines(events: EngineEvent[]): string[] {
   return events.map((e) => `${e.type} ${e.engineId}`);
 }
 
+/** Why the last event, a gaveUp, says the engine was given up. */
+function gaveUpReason(rig: Rig): string {
+  const last = rig.events.at(-1);
+  assert.equal(last?.type, "gaveUp");
+  return (last as EngineEvent & { type: "gaveUp" }).reason;
+}
+
 /** Kills the engine on `link` and waits for the supervisor to start it again. */
 async function crashAndRestart(
   rig: Rig,
@@ -178,9 +185,8 @@ Deno.test("past maxRestarts within withinMs the engine is given up and stopped",
       "died 0",
       "gaveUp 0",
     ]);
-    const gaveUp = rig.events.at(-1) as EngineEvent & { type: "gaveUp" };
     assert.equal(
-      gaveUp.reason,
+      gaveUpReason(rig),
       "given up after 2 restarts within 60000 ms; it last died because crash 3",
     );
 
@@ -474,9 +480,8 @@ Deno.test("a link factory that throws: no engine at first, given up at restart",
       "died 1",
       "gaveUp 1",
     ]);
-    const gaveUp = rig.events.at(-1) as EngineEvent & { type: "gaveUp" };
     assert.equal(
-      gaveUp.reason,
+      gaveUpReason(rig),
       "it could not be restarted: Error: no more processes",
     );
   });
