@@ -1,8 +1,9 @@
 /**
  * `publishData` inside an engine: checks what the task publishes, sends it
- * while the publication window has room (`protocol/flow_control.ts`), and
- * past the window merges the calls into one publication, sent once there is
- * room again or when the task ends.
+ * while the publication window has room (`protocol/flow_control.ts`) and the
+ * engine's pace allows a post (`engine/publish_pace.ts`), and otherwise
+ * merges the calls into one publication, sent once both allow it again or
+ * when the task ends.
  *
  * @module
  */
@@ -10,8 +11,8 @@
 import type { EnginePort } from "../protocol/engine_link.ts";
 import { messageOf } from "../protocol/errors.ts";
 import { PublishWindow } from "../protocol/flow_control.ts";
-import { mergeData } from "../protocol/publication.ts";
 import { checkCrossable } from "../transport/crossing_check.ts";
+import { PublishPace } from "./publish_pace.ts";
 import { describeType } from "./task_errors.ts";
 
 /**
@@ -36,22 +37,28 @@ export class Publisher {
   #port: EnginePort;
   #engineId: number;
   #window: PublishWindow;
+  #pace: PublishPace;
   #runningTask: () => number | undefined;
   /** `publishData` calls so far; a publication's seq is its last call. */
   #calls = 0;
   #pending: Record<string, unknown> | undefined;
   #pendingTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Publishes through `port`, paced by the shared `slots`' count. */
+  /**
+   * Publishes through `port`, paced by the shared `slots`' count and by
+   * `pace` (the engine's own by default).
+   */
   constructor(
     port: EnginePort,
     engineId: number,
     slots: Int32Array<ArrayBufferLike>,
     runningTask: () => number | undefined,
+    pace: PublishPace = new PublishPace(),
   ) {
     this.#port = port;
     this.#engineId = engineId;
     this.#window = new PublishWindow(slots);
+    this.#pace = pace;
     this.#runningTask = runningTask;
   }
 
@@ -72,15 +79,15 @@ export class Publisher {
     }
     checkCrossable(data, "the data given to publishData()");
     this.#calls++;
-    if (this.#pending === undefined && this.#window.hasRoom()) {
+    if (this.#pending === undefined && this.#mayPost()) {
       this.#send(data);
       return;
     }
-    // The client is behind: merge instead of queueing, so a fast publisher
-    // costs bounded memory. Cloning now keeps the values as they were at
-    // this call, as sending them would have.
-    this.#pending = mergeData(this.#pending ?? {}, cloneForLater(data));
-    if (this.#window.hasRoom()) this.#flushPending(false);
+    // The client is behind, or this loop publishes faster than posts are
+    // worth: merge instead of queueing, so a fast publisher costs bounded
+    // memory and little time.
+    this.#pending = mergeCopies(this.#pending ?? {}, data);
+    if (this.#mayPost()) this.#flushPending(false);
     else this.#pendingTimer ??= setTimeout(() => this.#retryPending(), 1);
   }
 
@@ -97,14 +104,19 @@ export class Publisher {
     if (this.#pending === undefined || this.#runningTask() === undefined) {
       return;
     }
-    if (this.#window.hasRoom()) this.#flushPending(false);
+    if (this.#mayPost()) this.#flushPending(false);
     else this.#pendingTimer = setTimeout(() => this.#retryPending(), 1);
+  }
+
+  /** The window first: reading it costs less than the pace's clock. */
+  #mayPost(): boolean {
+    return this.#window.hasRoom() && this.#pace.hasToken();
   }
 
   /** Sends merged publications: when there is room, or at the task's end. */
   #flushPending(force: boolean): void {
     if (
-      this.#pending === undefined || !(force || this.#window.hasRoom())
+      this.#pending === undefined || !(force || this.#mayPost())
     ) return;
     const data = this.#pending;
     this.#pending = undefined;
@@ -130,12 +142,33 @@ export class Publisher {
       );
     }
     this.#window.sent();
+    this.#pace.spend();
   }
 }
 
-function cloneForLater(data: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Merges `data` into `into` key by key, later keys winning (as `mergeData`
+ * does, without an object in between: a busy loop makes garbage enough),
+ * copying only what the task could still change: a primitive is its own
+ * copy, an object is cloned so that the merged value is as it was at this
+ * call, as a post would have taken it.
+ */
+function mergeCopies(
+  into: Record<string, unknown>,
+  data: Record<string, unknown>,
+): Record<string, unknown> {
+  for (const key of Object.keys(data)) {
+    const value = data[key];
+    into[key] = typeof value === "object" && value !== null
+      ? cloneForLater(value)
+      : value;
+  }
+  return into;
+}
+
+function cloneForLater(value: object): object {
   try {
-    return structuredClone(data);
+    return structuredClone(value);
   } catch (error) {
     throw new TypeError(
       `publishData() could not copy its data: ${messageOf(error)}. ` +

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { Publisher } from "./publisher.ts";
+import { PublishPace } from "./publish_pace.ts";
 import type { EnginePort } from "../protocol/engine_link.ts";
 import { ackPublication, PUBLISH_WINDOW } from "../protocol/flow_control.ts";
 import type { FromEngine, PublishMessage } from "../protocol/messages.ts";
@@ -21,7 +22,10 @@ interface Rig {
   task: { id: number | undefined };
 }
 
-function rig(post?: (message: FromEngine) => void): Rig {
+function rig(
+  post?: (message: FromEngine) => void,
+  pace?: PublishPace,
+): Rig {
   const sent: PublishMessage[] = [];
   const port: EnginePort = {
     post: post ?? ((message) => void sent.push(message as PublishMessage)),
@@ -31,7 +35,7 @@ function rig(post?: (message: FromEngine) => void): Rig {
     newSharedSlots(),
   );
   const task: Rig["task"] = { id: 7 };
-  const publisher = new Publisher(port, 3, slots, () => task.id);
+  const publisher = new Publisher(port, 3, slots, () => task.id, pace);
   return { publisher, slots, sent, task };
 }
 
@@ -128,4 +132,72 @@ Deno.test("Publisher: a publication the port cannot carry fails its call and hol
   refuse = false;
   publishEach(publisher, range(PUBLISH_WINDOW));
   assert.equal(sent.length, PUBLISH_WINDOW);
+});
+
+Deno.test("Publisher paces its posts: past a burst it merges with the window open, and the next call after an interval posts the merge", () => {
+  let now = 0;
+  const { publisher, slots, sent } = rig(
+    undefined,
+    new PublishPace(() => now, 2, 1),
+  );
+  publishEach(publisher, [0, 1, 2, 3]);
+  assert.deepEqual(sent.map((m) => m.data), [{ i: 0 }, { i: 1 }]);
+  ackPublication(slots);
+  ackPublication(slots); // the client took both in: only the pace holds
+  now = 0.5;
+  publisher.publish({ i: 4, x: "a" });
+  assert.equal(sent.length, 2, "posted within the interval");
+  now = 1;
+  publisher.publish({ i: 5 });
+  assert.deepEqual(sent.map((m) => m.data), [{ i: 0 }, { i: 1 }, {
+    i: 5,
+    x: "a",
+  }]);
+  assert.equal(sent.at(-1)!.seq, 6, "the merge's seq is its last call's");
+  // A lone publication once the pace has refilled goes out at once.
+  now = 10;
+  publisher.publish({ lone: true });
+  assert.deepEqual(sent.at(-1)!.data, { lone: true });
+  assert.equal(sent.length, 4);
+});
+
+Deno.test("Publisher paced: what it merged is posted once the pace allows, with no call needed, or when the task ends", async () => {
+  const { publisher, sent } = rig(undefined, new PublishPace(undefined, 1, 1));
+  publishEach(publisher, [0, 1, 2]);
+  assert.equal(sent.length, 1);
+  await until(() => sent.length === 2, "the merged post");
+  assert.deepEqual(sent[1].data, { i: 2 });
+  // On a clock that stands still, only the task's end posts the merge.
+  const ended = rig(undefined, new PublishPace(() => 0, 1, 1));
+  publishEach(ended.publisher, [0, 1, 2]);
+  ended.publisher.flush();
+  assert.deepEqual(ended.sent.map((m) => m.data), [{ i: 0 }, { i: 2 }]);
+});
+
+Deno.test("Publisher paced: merged values are as they were at each call, nested ones included, and keep their types", () => {
+  const { publisher, sent } = rig(undefined, new PublishPace(() => 0, 1, 1));
+  publisher.publish({ first: 1 });
+  const nested = { list: [new Int32Array([1, 2])], n: 1 };
+  const big = 2n ** 70n;
+  publisher.publish({ nested, big, s: "x", nil: null, u: undefined });
+  nested.list[0][0] = 99;
+  nested.n = 2;
+  publisher.flush();
+  const got = sent[1].data as {
+    nested: typeof nested;
+    big: bigint;
+    s: string;
+    nil: null;
+    u: undefined;
+  };
+  assert.ok(got.nested.list[0] instanceof Int32Array);
+  assert.deepEqual([...got.nested.list[0]], [1, 2]);
+  assert.equal(got.nested.n, 1);
+  assert.deepEqual([got.big, got.s, got.nil, got.u], [
+    big,
+    "x",
+    null,
+    undefined,
+  ]);
+  assert.ok("u" in got, "an undefined value is a key the task set");
 });
