@@ -12,8 +12,9 @@
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { OVER_MSGPACK } from "./crossable.ts";
 import { checkCrossable } from "./crossing_check.ts";
+import { type ErrorFields, reviveError } from "./error_revival.ts";
 import { Placeholder, relink, sharedObjects } from "./shared_values.ts";
-import { TYPED_ARRAYS, type TypedArrayConstructor } from "./typed_arrays.ts";
+import { TYPED_ARRAYS, viewAs } from "./typed_arrays.ts";
 
 /** Extension type numbers; see PROTOCOL.md. */
 export const EXT = {
@@ -38,13 +39,6 @@ export const EXT = {
   /** Typed arrays take 16 + their kind, so no payload byte names the kind. */
   typedArrayBase: 16,
 } as const;
-
-/**
- * Below this size a decoded typed array gets a buffer of its own, so that a
- * small array does not keep a whole frame alive; above it an aligned array
- * is a view into the frame, with no copy.
- */
-const COPY_BELOW_BYTES = 4096;
 
 const codec = new ExtensionCodec();
 
@@ -148,6 +142,16 @@ class TroupeEncoder extends Encoder {}
   const proto = TroupeEncoder.prototype as any;
   const doEncode = proto.doEncode;
   const empty = new Uint8Array(0);
+  // msgpack doubles its buffer past what a write needs: for an 80 MB array
+  // that is 160 MB, which `ownBytes` hands on. A large write gets what it
+  // needs and some room for what follows it instead.
+  proto.ensureBufferSizeToWrite = function (size: number) {
+    const required = this.pos + size;
+    if (this.view.byteLength >= required) return;
+    this.resizeBuffer(
+      size >= HAND_OVER_BYTES ? required + TAIL_ROOM_BYTES : required * 2,
+    );
+  };
   proto.doEncode = function (object: unknown, depth: number) {
     if (typeof object === "object" && object !== null && tracking) {
       if (tracking.body === object) {
@@ -254,7 +258,7 @@ export function encodeValue(value: unknown): Uint8Array {
       body: undefined,
     };
     try {
-      return encoder.encode(value);
+      return ownBytes(encoder.encodeSharedRef(value));
     } catch (error) {
       if (error !== AGAIN) throw error;
     }
@@ -264,13 +268,32 @@ export function encodeValue(value: unknown): Uint8Array {
       ids: new Map(),
       body: undefined,
     };
-    return encoder.encode(value);
+    return ownBytes(encoder.encodeSharedRef(value));
   } finally {
     encoding = false;
     tracking = undefined;
   }
 }
 let encoding = false;
+
+/**
+ * Encodings at least this large keep the buffer they were written in, and
+ * the shared encoder starts a new one: copying them out would cost a
+ * second copy of every large array sent.
+ */
+const HAND_OVER_BYTES = 2 ** 20;
+/** Room left after a large write, for the rest of the message. */
+const TAIL_ROOM_BYTES = 64 * 1024;
+
+/** `bytes` (in the shared encoder's buffer) as bytes of the caller's own. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteLength < HAND_OVER_BYTES) return bytes.slice();
+  // deno-lint-ignore no-explicit-any
+  const shared = encoder as any;
+  shared.view = new DataView(new ArrayBuffer(shared.initialBufferSize));
+  shared.bytes = new Uint8Array(shared.view.buffer);
+  return bytes;
+}
 
 /**
  * Decodes one msgpack value written by `encodeValue` (or by any msgpack
@@ -348,54 +371,7 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-function viewAs(Ctor: TypedArrayConstructor, data: Uint8Array): unknown {
-  const size = Ctor.BYTES_PER_ELEMENT;
-  if (data.byteLength % size !== 0) {
-    throw new RangeError(
-      `a ${Ctor.name} needs a multiple of ${size} bytes, got ${data.byteLength}`,
-    );
-  }
-  const aligned = data.byteOffset % size === 0;
-  const bytes = aligned && data.byteLength >= COPY_BELOW_BYTES
-    ? data
-    : data.slice();
-  return new Ctor(
-    bytes.buffer as ArrayBuffer,
-    bytes.byteOffset,
-    bytes.byteLength / size,
-  );
-}
-
-interface ErrorFields {
-  name: string;
-  message: string;
-  stack?: string;
-  cause?: unknown;
-  errors?: unknown[];
-}
-
 interface RegExpFields {
   source: string;
   flags: string;
-}
-
-const ERROR_TYPES: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-function reviveError(fields: ErrorFields): Error {
-  const error = fields.errors
-    ? new AggregateError(fields.errors, fields.message)
-    : new (ERROR_TYPES[fields.name] ?? Error)(fields.message);
-  if ("cause" in fields) error.cause = fields.cause;
-  // Only a name the class does not give becomes an own property.
-  if (error.name !== fields.name) error.name = fields.name;
-  if (fields.stack !== undefined) error.stack = fields.stack;
-  return error;
 }

@@ -71,6 +71,8 @@ export class FrameDecoder {
   #head = 0;
   #buffered = 0;
   #bodyBytes: number | undefined;
+  /** A body being read straight into its own buffer (`directRegion`). */
+  #direct: { body: Uint8Array; filled: number } | undefined;
 
   /** Accepts frames up to `maxFrameBytes` bytes of body. */
   constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
@@ -84,7 +86,52 @@ export class FrameDecoder {
 
   /** Bytes received that do not make a whole frame yet. */
   get buffered(): number {
-    return this.#buffered + (this.#bodyBytes === undefined ? 0 : HEADER_BYTES);
+    return this.#buffered + (this.#direct?.filled ?? 0) +
+      (this.#bodyBytes === undefined ? 0 : HEADER_BYTES);
+  }
+
+  /**
+   * Where to read the rest of a large body straight into, so that it is not
+   * gathered from chunks (a copy of the whole body): once at least one byte
+   * of a body of `minBytes` or more has arrived, a buffer of the body's size
+   * is made, what has arrived is moved into it, and the rest of it is
+   * returned; report each read into it with `filled`. Until the body is
+   * complete, `push` must not be called. Nothing is allocated for a body
+   * that has only been announced. `place(prefix, bodyBytes)` says how many
+   * bytes to leave before the body in its buffer (so that what it holds can
+   * be read in place, aligned), given the bytes that have arrived.
+   * `undefined` when no such body is under way.
+   */
+  directRegion(
+    minBytes: number,
+    place: (prefix: Uint8Array, bodyBytes: number) => number = () => 0,
+  ): Uint8Array | undefined {
+    if (this.#direct) return this.#direct.body.subarray(this.#direct.filled);
+    const length = this.#bodyBytes;
+    if (length === undefined || length < minBytes || this.#buffered === 0) {
+      return undefined;
+    }
+    const prefix = this.#take(this.#buffered);
+    this.#compact();
+    const pad = place(prefix, length);
+    const body = new Uint8Array(new ArrayBuffer(pad + length), pad, length);
+    body.set(prefix);
+    this.#direct = { body, filled: prefix.byteLength };
+    return body.subarray(prefix.byteLength);
+  }
+
+  /**
+   * Counts `n` bytes read into the region `directRegion` gave; returns the
+   * body once it is complete, otherwise nothing.
+   */
+  filled(n: number): Uint8Array[] {
+    const direct = this.#direct;
+    if (!direct) throw new Error("filled() without a directRegion()");
+    direct.filled += n;
+    if (direct.filled < direct.body.byteLength) return [];
+    this.#direct = undefined;
+    this.#bodyBytes = undefined;
+    return [direct.body];
   }
 
   /**
@@ -94,6 +141,9 @@ export class FrameDecoder {
    * `error.frames`.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#direct) {
+      throw new Error("push() while a body is read directly (directRegion)");
+    }
     if (chunk.byteLength > 0) {
       this.#chunks.push(chunk);
       this.#buffered += chunk.byteLength;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { bodyPlacement } from "./body_placement.ts";
 import { decodeValue, encodeValue } from "./codec.ts";
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -17,6 +18,15 @@ import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
 
 /** Bodies up to this size are written together with their header. */
 const COALESCE_BYTES = 64 * 1024;
+
+/** Bytes asked of the socket per read, as Deno's own readable stream does. */
+const READ_BYTES = 64 * 1024;
+
+/**
+ * Bodies at least this large are read into a buffer of their own, instead
+ * of being gathered from the reads' chunks (one copy of the body less).
+ */
+const DIRECT_READ_BYTES = 2 ** 20;
 
 /**
  * Sealed bytes read but not yet opened past which reading waits: a peer
@@ -265,11 +275,22 @@ export class FramedConnection {
 
   async #read(): Promise<void> {
     try {
-      for await (const chunk of this.#conn.readable) {
+      while (true) {
+        // A large body is read straight into a buffer of its own; anything
+        // else into a fresh buffer per read, which bodies may be views of.
+        const region = this.#decoder.directRegion(
+          DIRECT_READ_BYTES,
+          bodyPlacement,
+        );
+        const into = region ?? new Uint8Array(READ_BYTES);
+        const n = await this.#conn.read(into);
+        if (n === null) break;
         let bodies: Uint8Array[];
         let broken: unknown;
         try {
-          bodies = this.#decoder.push(chunk);
+          bodies = region
+            ? this.#decoder.filled(n)
+            : this.#decoder.push(into.subarray(0, n));
         } catch (error) {
           // Deliver what came whole before the break, then close.
           bodies = error instanceof FrameError ? error.frames : [];
