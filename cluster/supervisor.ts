@@ -101,6 +101,12 @@ export type SupervisorMessage =
  */
 export class Supervisor extends Actor<SupervisorMessage> {
   #engines = new Map<number, EngineActor>();
+  /**
+   * `#engines` in id order, made when one is added: the scheduler asks for
+   * every engine on each pass, and sorting them each time made a task's
+   * cost grow with the number of engines.
+   */
+  #inOrder: EngineActor[] = [];
   #kinds = new Map<number, EngineKind>();
   /** How to start each engine again; remote engines come back by themselves. */
   #spawners = new Map<number, LinkFactory>();
@@ -197,6 +203,12 @@ export class Supervisor extends Actor<SupervisorMessage> {
       },
     );
     this.#engines.set(engineId, engine);
+    // Ids mostly come in order: sort only when this one does not.
+    const last = this.#inOrder.at(-1);
+    this.#inOrder.push(engine);
+    if (last && last.engineId > engineId) {
+      this.#inOrder.sort((a, b) => a.engineId - b.engineId);
+    }
     this.#kinds.set(engineId, kind);
     return engine;
   }
@@ -206,9 +218,9 @@ export class Supervisor extends Actor<SupervisorMessage> {
     return this.#engines.get(engineId);
   }
 
-  /** Every engine, in id order. */
+  /** Every engine, in id order, as a fresh array. */
   all(): EngineActor[] {
-    return [...this.#engines.values()].sort((a, b) => a.engineId - b.engineId);
+    return this.#inOrder.slice();
   }
 
   /**

@@ -152,6 +152,9 @@ Deno.test("all() lists engines in id order, whatever order they came in", async 
     rig.supervisor.adopt(7, new FakeLink());
     rig.supervisor.startEngine(0, "process", rig.spawn);
     assert.deepEqual(rig.supervisor.all().map((e) => e.engineId), [0, 2, 7]);
+    // Kept in order as they join, handed out as a fresh array each time.
+    rig.supervisor.all().pop();
+    assert.deepEqual(rig.supervisor.all().map((e) => e.engineId), [0, 2, 7]);
     assert.deepEqual(
       [0, 2, 7, 9].map((id) => rig.supervisor.kindOf(id)),
       ["process", "worker", "remote", undefined],
