@@ -87,6 +87,14 @@ export class Registry extends Actor<RegistryMessage>
     return this.#latest.get(engineId);
   }
 
+  /**
+   * How many tasks have their publications routed now: one per task that
+   * has not ended, so that a million finished tasks leave nothing behind.
+   */
+  get watched(): number {
+    return this.#sinks.size;
+  }
+
   /** The newest publication of every engine that has published. */
   snapshot(): Map<number, Publication> {
     return new Map(this.#latest);

@@ -129,3 +129,19 @@ Deno.test("a failed result that nothing observed is reported once when it is gar
   assert.match(collected[0], new RegExp(`^troupe: task ${taskId} on engine 0`));
   assert.equal(all.length, 1, "reported again at close()");
 });
+
+Deno.test("results nobody holds are collected once their tasks end, and the client's heap goes back", async () => {
+  const n = 20_000;
+  const { code, stdout, stderr } = await runFixture(
+    "dropped_results.ts",
+    [String(n)],
+    HANG_MS,
+    ["--v8-flags=--expose-gc"],
+  );
+  assert.equal(code, 0, `the script failed:\n${stdout}\n${stderr}`);
+  const { collected, grewMb } = JSON.parse(stdout.trim());
+  assert.equal(collected, n, "something in the client holds finished tasks");
+  // A queued task costs about 2 KB; a leak of a tenth of that per task
+  // would be 4 MB here.
+  assert.ok(grewMb < 4, `the heap grew by ${grewMb} MB over ${n} tasks`);
+});
