@@ -22,6 +22,7 @@ import {
   rawWorkerPingPong,
   rawWorkerPipelined,
 } from "./raw_limits.ts";
+import { scaleFigures } from "./scale_figures.ts";
 import { percentile, timeEach } from "./stats.ts";
 import {
   memoryWithManyPublishers,
@@ -114,6 +115,9 @@ for (const r of rows) console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
 
 // Engine processes against their limits (issue 13), with ratios and goals.
 console.log(`\n${ratioTable(await processFigures()).join("\n")}`);
+
+// Cost that grows as it should (issue 13): publishData, 10k to 1M tasks.
+console.log(`\n${(await scaleFigures()).join("\n")}`);
 
 if (!quick || Deno.args.includes("--peers")) {
   await printPeers(workers.noop, workers.tinyPerSecond);
