@@ -13,7 +13,7 @@ import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { OVER_MSGPACK } from "./crossable.ts";
 import { checkCrossable } from "./crossing_check.ts";
 import { type ErrorFields, reviveError } from "./error_revival.ts";
-import { Placeholder, relink, sharedObjects } from "./shared_values.ts";
+import { SharedDecoding, sharedObjects } from "./shared_values.ts";
 import { TYPED_ARRAYS, viewAs } from "./typed_arrays.ts";
 
 /** Extension type numbers; see PROTOCOL.md. */
@@ -113,12 +113,13 @@ codec.register({
 codec.register({
   type: EXT.shared,
   encode: () => null, // Written by `TroupeEncoder`, which tracks objects.
-  decode: (data) => decodeShared(data),
+  decode: (data) =>
+    (sharing ??= new SharedDecoding()).shared(data, decodeValue),
 });
 codec.register({
   type: EXT.ref,
   encode: () => null, // Written by `TroupeEncoder`.
-  decode: (data) => decodeRef(data),
+  decode: (data) => (sharing ??= new SharedDecoding()).ref(data),
 });
 codec.register({
   type: EXT.undefined,
@@ -311,61 +312,15 @@ export function decodeValue(bytes: Uint8Array): unknown {
   decoding = true;
   try {
     const value = decoder.decode(bytes);
-    return placeholders === undefined ? value : relink(value, sharedSoFar!);
+    return sharing ? sharing.relink(value) : value;
   } finally {
     decoding = false;
-    sharedSoFar = undefined;
-    placeholders = undefined;
+    sharing = undefined;
   }
 }
+/** The current frame's shared objects, once it has one. */
+let sharing: SharedDecoding | undefined;
 let decoding = false;
-
-/** The frame's shared objects by number; `BEGUN` while one is decoded. */
-let sharedSoFar: unknown[] | undefined;
-/** One placeholder per shared object met again inside itself (a cycle). */
-let placeholders: Placeholder[] | undefined;
-const BEGUN = Symbol("begun");
-
-function decodeShared(data: Uint8Array): unknown {
-  const n = indexIn(data, "a shared value (ext 9)");
-  const shared = sharedSoFar ??= [];
-  if (n !== shared.length) {
-    throw new RangeError(
-      `shared value ${n} came where shared value ${shared.length} was next`,
-    );
-  }
-  shared.push(BEGUN);
-  const value = decodeValue(data.subarray(4));
-  if (typeof value !== "object" || value === null) {
-    throw new RangeError(`shared value ${n} is not an object`);
-  }
-  shared[n] = value;
-  return value;
-}
-
-function decodeRef(data: Uint8Array): unknown {
-  const n = indexIn(data, "a back-reference (ext 10)");
-  if (data.byteLength !== 4) {
-    throw new RangeError("a back-reference (ext 10) must be 4 bytes");
-  }
-  const object = sharedSoFar?.[n];
-  if (object === undefined) {
-    throw new RangeError(
-      `a back-reference (ext 10) names shared value ${n}, which the ` +
-        "frame has not begun",
-    );
-  }
-  if (object !== BEGUN) return object;
-  placeholders ??= [];
-  return placeholders[n] ??= new Placeholder(n);
-}
-
-function indexIn(data: Uint8Array, what: string): number {
-  if (data.byteLength < 4) {
-    throw new RangeError(`${what} must begin with a 4-byte number`);
-  }
-  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
-}
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);

@@ -14,10 +14,8 @@ import {
   frameTooLarge,
   HEADER_BYTES,
 } from "./frame.ts";
+import { FrameWriter } from "./frame_writer.ts";
 import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
-
-/** Bodies up to this size are written together with their header. */
-const COALESCE_BYTES = 64 * 1024;
 
 /** Bytes asked of the socket per read, as Deno's own readable stream does. */
 const READ_BYTES = 64 * 1024;
@@ -36,7 +34,8 @@ const MAX_OPENING_BYTES = 64 * 2 ** 20;
 
 /**
  * Reads and writes framed msgpack values on `conn`. Writes are queued and go
- * out in order; `send` resolves once its frame is handed to the kernel, which
+ * out in order, the small frames that are ready together in one write
+ * (`FrameWriter`); `send` resolves once its frame is handed to the kernel, which
  * is what lets an engine pace its publishing on a slow network. Any broken
  * rule (oversized or malformed frame) closes the connection, once, with the
  * reason; nothing else is affected.
@@ -72,7 +71,7 @@ export class FramedConnection {
   #decoder: FrameDecoder;
   /** The largest frame the peer accepts, which is the one this side does. */
   #sendMax: number;
-  #tail: Promise<void> = Promise.resolve();
+  #writer: FrameWriter;
   #closeReason: string | undefined;
   #broken = false;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -93,6 +92,10 @@ export class FramedConnection {
     this.#conn = conn;
     this.#decoder = new FrameDecoder(maxFrameBytes);
     this.#sendMax = maxFrameBytes;
+    this.#writer = new FrameWriter(
+      conn,
+      (error) => this.close(`write failed: ${error}`),
+    );
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
@@ -223,29 +226,20 @@ export class FramedConnection {
         new Error(`connection closed: ${this.#closeReason}`),
       );
     }
-    let write: Promise<void>;
     if (this.#seal) {
       // Sealing starts now, so that it overlaps the writes queued before;
       // a big frame's first records go out while the rest are sealed.
       const { byteLength, records } = this.#seal.sealRecords(body);
-      for (const record of records) record.catch(() => {}); // See `write`.
-      write = this.#tail.then(async () => {
-        if (byteLength <= COALESCE_BYTES) {
-          // One record: a record is larger than the coalescing limit.
-          await writeAll(this.#conn, withHeader(await records[0]));
-          return;
-        }
-        await writeAll(this.#conn, frameHeader(byteLength));
-        for (const record of records) await writeAll(this.#conn, await record);
-      });
-    } else {
-      const parts = framed(body);
-      write = this.#tail.then(async () => {
-        for (const part of parts) await writeAll(this.#conn, part);
-      });
+      for (const record of records) record.catch(() => {}); // The writer's.
+      return this.#writer.write(
+        [frameHeader(byteLength), ...records],
+        HEADER_BYTES + byteLength,
+      );
     }
-    this.#tail = write.catch((error) => this.close(`write failed: ${error}`));
-    return write;
+    return this.#writer.write(
+      [frameHeader(body.byteLength), body],
+      HEADER_BYTES + body.byteLength,
+    );
   }
 
   /** Closes the connection (idempotent); `onClose` gets `reason`. */
@@ -362,27 +356,6 @@ export class FramedConnection {
     if (this.#closeReason !== undefined) return;
     this.#broken = true;
     this.close(reason);
-  }
-}
-
-/** A frame's header and body as the writes that send them. */
-function framed(body: Uint8Array): Uint8Array[] {
-  return body.byteLength <= COALESCE_BYTES
-    ? [withHeader(body)]
-    : [frameHeader(body.byteLength), body];
-}
-
-function withHeader(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, HEADER_BYTES);
-  return frame;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.byteLength) {
-    written += await conn.write(bytes.subarray(written));
   }
 }
 

@@ -141,3 +141,74 @@ export function relink(value: unknown, shared: readonly unknown[]): unknown {
   }
   return value;
 }
+
+const BEGUN = Symbol("begun");
+
+/**
+ * One frame's shared objects while it is decoded: ext 9 numbers and keeps
+ * each, ext 10 names one again (a placeholder while it is still being
+ * decoded, a cycle), and `relink` fills the placeholders in at the end.
+ *
+ * @example
+ * ```ts
+ * import { SharedDecoding } from "./shared_values.ts";
+ * const sharing = new SharedDecoding();
+ * const n = new Uint8Array(4); // shared value 0
+ * const point = sharing.shared(n, () => ({ x: 1 }));
+ * console.log(sharing.ref(n) === point); // true
+ * ```
+ */
+export class SharedDecoding {
+  /** Shared objects by number; `BEGUN` while one is decoded. */
+  #objects: unknown[] = [];
+  /** One placeholder per shared object met again inside itself. */
+  #placeholders: Placeholder[] | undefined;
+
+  /** Ext 9: shared object n (4 bytes), then its own encoding. */
+  shared(data: Uint8Array, decode: (bytes: Uint8Array) => unknown): unknown {
+    const n = indexIn(data, "a shared value (ext 9)");
+    const shared = this.#objects;
+    if (n !== shared.length) {
+      throw new RangeError(
+        `shared value ${n} came where shared value ${shared.length} was next`,
+      );
+    }
+    shared.push(BEGUN);
+    const value = decode(data.subarray(4));
+    if (typeof value !== "object" || value === null) {
+      throw new RangeError(`shared value ${n} is not an object`);
+    }
+    shared[n] = value;
+    return value;
+  }
+
+  /** Ext 10: shared object n again (4 bytes). */
+  ref(data: Uint8Array): unknown {
+    const n = indexIn(data, "a back-reference (ext 10)");
+    if (data.byteLength !== 4) {
+      throw new RangeError("a back-reference (ext 10) must be 4 bytes");
+    }
+    const object = this.#objects[n];
+    if (object === undefined) {
+      throw new RangeError(
+        `a back-reference (ext 10) names shared value ${n}, which the ` +
+          "frame has not begun",
+      );
+    }
+    if (object !== BEGUN) return object;
+    this.#placeholders ??= [];
+    return this.#placeholders[n] ??= new Placeholder(n);
+  }
+
+  /** The whole decoded `value`, with its placeholders filled in. */
+  relink(value: unknown): unknown {
+    return this.#placeholders ? relink(value, this.#objects) : value;
+  }
+}
+
+function indexIn(data: Uint8Array, what: string): number {
+  if (data.byteLength < 4) {
+    throw new RangeError(`${what} must begin with a 4-byte number`);
+  }
+  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
+}

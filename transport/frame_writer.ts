@@ -1,0 +1,158 @@
+/**
+ * Writing frames to a socket in order, the small ones that are ready
+ * together. A write costs a system call and a wake-up of the reader
+ * whatever it carries, so the frames queued while the socket was busy (or
+ * in the same turn of the caller's code) go out as one write; a lone frame
+ * goes at the end of its turn, delayed by nothing.
+ *
+ * @module
+ */
+
+import { HEADER_BYTES } from "./frame.ts";
+
+/** Frames up to this size (header included) are joined into one write. */
+const JOIN_BYTES = 64 * 1024 + HEADER_BYTES;
+/** The most that one joined write carries. */
+const WRITE_BYTES = 256 * 1024;
+
+/** A piece of a frame: its bytes, or bytes being sealed. */
+export type FramePart = Uint8Array | Promise<Uint8Array>;
+
+/** What a `FrameWriter` writes to: a `Deno.Conn`. */
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+interface Queued {
+  parts: FramePart[];
+  bytes: number;
+  done: PromiseWithResolvers<void>;
+}
+
+/**
+ * Writes queued frames in order. Once a write fails, the frames queued and
+ * every later one are refused with its error, and `onError` hears it once.
+ *
+ * @example
+ * ```ts
+ * import { FrameWriter } from "./frame_writer.ts";
+ * import { frameHeader } from "./frame.ts";
+ * const written: Uint8Array[] = [];
+ * const sink = { write: (b: Uint8Array) => (written.push(b.slice()), Promise.resolve(b.byteLength)) };
+ * const writer = new FrameWriter(sink, console.error);
+ * const body = new Uint8Array([1, 2]);
+ * await Promise.all([
+ *   writer.write([frameHeader(2), body], 6),
+ *   writer.write([frameHeader(2), body], 6),
+ * ]);
+ * console.log(written.length); // 1: both frames in one write
+ * ```
+ */
+export class FrameWriter {
+  #sink: ByteSink;
+  #onError: (error: unknown) => void;
+  #queue: Queued[] = [];
+  #writing = false;
+  #failed: { error: unknown } | undefined;
+
+  /** Writes to `sink`; `onError` hears the first failed write. */
+  constructor(sink: ByteSink, onError: (error: unknown) => void) {
+    this.#sink = sink;
+    this.#onError = onError;
+  }
+
+  /**
+   * Queues a frame of `bytes` bytes made of `parts` (header first);
+   * resolves once all of it has been written.
+   */
+  write(parts: FramePart[], bytes: number): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed.error);
+    const done = Promise.withResolvers<void>();
+    this.#queue.push({ parts, bytes, done });
+    if (!this.#writing) {
+      this.#writing = true;
+      // At the end of this turn: what the caller sends in it joins this.
+      queueMicrotask(() => void this.#drain());
+    }
+    return done.promise;
+  }
+
+  async #drain(): Promise<void> {
+    let batch: Queued[] = [];
+    let next = 0;
+    try {
+      while (this.#queue.length > 0) {
+        batch = this.#queue;
+        this.#queue = [];
+        next = 0;
+        while (next < batch.length) {
+          let end = next;
+          let size = 0;
+          while (
+            end < batch.length && batch[end].bytes <= JOIN_BYTES &&
+            size + batch[end].bytes <= WRITE_BYTES
+          ) {
+            size += batch[end].bytes;
+            end++;
+          }
+          if (end > next) {
+            const out = joined(batch, next, end, size);
+            await writeAll(
+              this.#sink,
+              out instanceof Uint8Array ? out : await out,
+            );
+          } else {
+            // A large frame part by part: no copy to join it, and a sealed
+            // one's first records go out while the rest are sealed.
+            for (const part of batch[next].parts) {
+              await writeAll(this.#sink, await part);
+            }
+            end = next + 1;
+          }
+          for (let i = next; i < end; i++) batch[i].done.resolve();
+          next = end;
+        }
+      }
+    } catch (error) {
+      this.#failed = { error };
+      for (const frame of [...batch.slice(next), ...this.#queue]) {
+        frame.done.reject(error);
+      }
+      this.#queue = [];
+      this.#onError(error);
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
+/**
+ * The frames `batch[from..to)`, `size` bytes, as one buffer; at once when
+ * none is still being sealed, so that a ready frame waits for no tick.
+ */
+function joined(
+  batch: Queued[],
+  from: number,
+  to: number,
+  size: number,
+): Uint8Array | Promise<Uint8Array> {
+  const parts = batch.slice(from, to).flatMap((frame) => frame.parts);
+  const ready = parts.every((part) => part instanceof Uint8Array);
+  const join = (all: Uint8Array[]) => {
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const bytes of all) {
+      out.set(bytes, at);
+      at += bytes.byteLength;
+    }
+    return out;
+  };
+  return ready ? join(parts as Uint8Array[]) : Promise.all(parts).then(join);
+}
+
+async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    written += await sink.write(bytes.subarray(written));
+  }
+}
