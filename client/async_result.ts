@@ -5,7 +5,7 @@
  */
 
 import { within } from "../actors/async.ts";
-import { CompositeError, TimeoutError } from "../protocol/errors.ts";
+import { TimeoutError } from "../protocol/errors.ts";
 import {
   type Publication,
   PublicationStream,
@@ -17,6 +17,7 @@ import {
 } from "./async_result_display.ts";
 import { holdProcess } from "./keep_alive.ts";
 import type { PerEngine } from "./per_engine.ts";
+import { resultValue } from "./result_value.ts";
 import { type FailureWatch, unobservedReport } from "./unobserved_failures.ts";
 import type {
   RecordListener,
@@ -79,13 +80,18 @@ export class AsyncResult<T, Single extends boolean = boolean>
   implements PromiseLike<T>, AsyncIterable<unknown> {
   #records: TaskRecord[];
   #plan: ResultPlan;
-  #items: number[];
+  /** Items per task, for a map; a task of `apply` is one. */
+  #items: number[] | undefined;
   #finishedRecords = 0;
   #finishedItems = 0;
-  #all: PromiseWithResolvers<void> = Promise.withResolvers();
+  // What follows is made only when it is needed: a million results may be
+  // pending at once, and most are awaited once or never looked at.
+  /** Made when something waits before the result is ready. */
+  #all: PromiseWithResolvers<void> | undefined;
   /** Made when an iterator waits: most results are never iterated. */
   #changed: PromiseWithResolvers<void> | undefined;
-  #completionOrder: number[] = [];
+  /** Task indexes as they finished, for unordered iteration only. */
+  #completionOrder: number[] | undefined;
   #submitted = performance.now();
   #elapsed: number | undefined;
   #streams: Set<PublicationStream> | undefined;
@@ -105,7 +111,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   constructor(plan: ResultPlan) {
     this.#plan = plan;
     this.#records = [];
-    this.#items = [];
+    if (plan.unordered) this.#completionOrder = [];
     this.#records = plan.start({
       published: (p) => {
         if (this.#streams) {
@@ -114,7 +120,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       },
       finished: (record) => this.#onFinished(record),
     });
-    this.#items = plan.items ?? this.#records.map(() => 1);
+    this.#items = plan.items;
     if (this.#records.length > 1) {
       this.#indexOf = new Map(this.#records.map((r, i) => [r, i]));
     }
@@ -122,8 +128,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#records.forEach((r, i) => {
       if (!r.outcome) return;
       this.#finishedRecords++;
-      this.#finishedItems += this.#items[i];
-      this.#completionOrder.push(i);
+      this.#finishedItems += this.#items?.[i] ?? 1;
+      this.#completionOrder?.push(i);
     });
     if (this.ready()) this.#complete();
     else this.#release = holdProcess();
@@ -134,8 +140,17 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * error). With `timeoutMs`, rejects with a `TimeoutError` if the tasks are
    * not done in time; the tasks keep running.
    */
-  async get(timeoutMs?: number): Promise<T> {
+  get(timeoutMs?: number): Promise<T> {
     this.#observe();
+    if (timeoutMs === undefined || timeoutMs === Infinity) {
+      // No async function in between: each would hold its frame for as
+      // long as the result is pending.
+      return this.#allDone().then(() => this.#result());
+    }
+    return this.#getWithin(timeoutMs);
+  }
+
+  async #getWithin(timeoutMs: number): Promise<T> {
     if (!(await this.wait(timeoutMs))) {
       throw new TimeoutError(
         `the result is not ready after ${timeoutMs} ms (${this.progress} of ` +
@@ -173,7 +188,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   async wait(timeoutMs?: number): Promise<boolean> {
     this.#observe();
     if (this.ready()) return true;
-    return (await within(this.#all.promise, timeoutMs)).done;
+    return (await within(this.#allDone(), timeoutMs)).done;
   }
 
   /** `true` if every task succeeded. Throws if they are not all done. */
@@ -254,7 +269,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     const unordered = this.#plan.unordered ?? false;
     let next = 0;
     while (next < this.#records.length) {
-      const index = unordered ? this.#completionOrder[next] : next;
+      const index = unordered ? this.#completionOrder![next] : next;
       const record = index === undefined ? undefined : this.#records[index];
       if (!record?.outcome) {
         await (this.#changed ??= Promise.withResolvers()).promise;
@@ -279,7 +294,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     const unfinished = this.#records.filter((r) => !r.outcome);
     if (unfinished.length === 0) return;
     this.#plan.abort(new Set(unfinished.map((r) => r.taskId)));
-    await this.#all.promise;
+    await this.#allDone();
   }
 
   /** Names the class in `Object.prototype.toString`. */
@@ -336,8 +351,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
     // Still being created: the constructor counts it.
     if (index === undefined) return;
     this.#finishedRecords++;
-    this.#finishedItems += this.#items[index] ?? 1;
-    this.#completionOrder.push(index);
+    this.#finishedItems += this.#items?.[index] ?? 1;
+    this.#completionOrder?.push(index);
     this.#changed?.resolve();
     this.#changed = undefined;
     if (this.ready()) this.#complete();
@@ -346,7 +361,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #complete(): void {
     this.#elapsed ??= performance.now() - this.#submitted;
     for (const stream of [...this.#streams ?? []]) stream.end();
-    this.#all.resolve();
+    this.#all?.resolve();
     this.#release?.();
     const watch = this.#plan.watch;
     if (this.#observed || !watch) return;
@@ -368,28 +383,21 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   #total(): number {
-    return this.#items.reduce((a, b) => a + b, 0);
+    return this.#items?.reduce((a, b) => a + b, 0) ?? this.#records.length;
+  }
+
+  /** Resolves once every task has finished. */
+  #allDone(): Promise<void> {
+    if (this.ready()) return Promise.resolve();
+    return (this.#all ??= Promise.withResolvers()).promise;
   }
 
   #result(): T {
-    const outcomes = this.#records.map((r) => r.outcome!);
-    if (this.#plan.single) {
-      const o = outcomes[0];
-      if (!o.ok) throw o.error;
-      return o.value as T;
-    }
-    const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
-    const values = this.#plan.items
-      ? outcomes.flatMap((o, i) =>
-        // A failed chunk keeps its items' places, as `undefined`.
-        o.ok ? (o.value as unknown[]) : Array.from({ length: this.#items[i] })
-      )
-      : outcomes.map((o) => o.ok ? o.value : undefined);
-    if (errors.length > 0) {
-      const of = this.#plan.items ? `${outcomes.length} tasks` : undefined;
-      throw new CompositeError(errors, values, { of });
-    }
-    return values as T;
+    return resultValue(
+      this.#records.map((r) => r.outcome!),
+      this.#plan.single,
+      this.#plan.items,
+    ) as T;
   }
 
   #shape<V>(pick: (r: TaskRecord) => V): PerEngine<V, Single> {
