@@ -208,7 +208,9 @@ export class Relay {
 
   #send(message: FromEngine): Promise<void> | undefined {
     try {
-      return this.#conn.send(message).catch(() => {});
+      // What the thread posted is this side's own copy: its large arrays
+      // go to the socket from where they are.
+      return this.#conn.sendOwned(message).catch(() => {});
     } catch (error) {
       // Too big for a frame (a `RangeError`), or a value the thread could
       // clone but msgpack cannot encode.

@@ -165,7 +165,15 @@ class TroupeEncoder extends Encoder {}
         return;
       }
     }
-    if (object === undefined) {
+    if (referenced && this === encoder && isReferenced(object)) {
+      // The ext 32 header here, the array's own bytes as a part after it.
+      this.writeU8(0xc9);
+      this.writeU32(object.byteLength);
+      this.writeI8(
+        EXT.typedArrayBase + TYPED_ARRAYS.findIndex((C) => object instanceof C),
+      );
+      referenced.push({ at: this.pos, bytes: bytesOf(object) });
+    } else if (object === undefined) {
       this.encodeExtension({ type: EXT.undefined, data: empty });
     } else if (Object.is(object, -0)) {
       this.encodeNumberAsFloat(-0); // As an integer it would be 0.
@@ -249,6 +257,65 @@ export function encodeValue(value: unknown): Uint8Array {
   // buffer, so nested calls get an encoder of their own. Their values were
   // checked with the whole message.
   if (encoding) return new TroupeEncoder(ENCODER_OPTIONS).encode(value);
+  return encodeTop(value, ownBytes);
+}
+
+/**
+ * Encodes `value` as `encodeValue` does, as the parts of its encoding in
+ * order: the bytes of each typed array of 1 MiB or more are a part of
+ * their own, not copied, so that they can be written as they are. Only for
+ * a sender whose arrays nothing changes until they are written (an engine
+ * process's relay, whose values are its thread's private copies); anyone
+ * else needs `encodeValue`'s copy.
+ *
+ * @example
+ * ```ts
+ * import { decodeValue, encodeParts } from "./codec.ts";
+ * import { concatBytes } from "./bytes.ts";
+ * const big = new Float64Array(1 << 17);
+ * const parts = encodeParts({ big });
+ * console.log(parts.length, parts[1].buffer === big.buffer); // 3 true
+ * console.log(decodeValue(concatBytes(parts))); // { big: Float64Array(131072) }
+ * ```
+ */
+export function encodeParts(value: unknown): Uint8Array[] {
+  if (encoding) return [encodeValue(value)];
+  const holes: Hole[] = [];
+  referenced = holes;
+  try {
+    return encodeTop(value, (bytes) => {
+      if (holes.length === 0) return [ownBytes(bytes)];
+      const parts: Uint8Array[] = [];
+      let from = 0;
+      for (const hole of holes) {
+        parts.push(bytes.slice(from, hole.at), hole.bytes);
+        from = hole.at;
+      }
+      parts.push(bytes.slice(from));
+      return parts;
+    });
+  } finally {
+    referenced = undefined;
+  }
+}
+
+/** Where a referenced array's bytes go in the encoding, and the bytes. */
+interface Hole {
+  at: number;
+  bytes: Uint8Array;
+}
+/** The holes of the `encodeParts` under way. */
+let referenced: Hole[] | undefined;
+const REFERENCE_BYTES = 2 ** 20;
+
+function isReferenced(object: unknown): object is ArrayBufferView {
+  return ArrayBuffer.isView(object) && !(object instanceof DataView) &&
+    object.byteLength >= REFERENCE_BYTES &&
+    object.buffer instanceof ArrayBuffer;
+}
+
+/** One top-level encoding; `finish` takes the shared encoder's bytes. */
+function encodeTop<T>(value: unknown, finish: (bytes: Uint8Array) => T): T {
   checkCrossable(value, "the message", OVER_MSGPACK);
   encoding = true;
   try {
@@ -259,17 +326,18 @@ export function encodeValue(value: unknown): Uint8Array {
       body: undefined,
     };
     try {
-      return ownBytes(encoder.encodeSharedRef(value));
+      return finish(encoder.encodeSharedRef(value));
     } catch (error) {
       if (error !== AGAIN) throw error;
     }
+    referenced?.splice(0); // Written again, with back-references.
     tracking = {
       seen: tracking.seen,
       shared: sharedObjects(value),
       ids: new Map(),
       body: undefined,
     };
-    return ownBytes(encoder.encodeSharedRef(value));
+    return finish(encoder.encodeSharedRef(value));
   } finally {
     encoding = false;
     tracking = undefined;

@@ -5,7 +5,8 @@
  */
 
 import { bodyPlacement } from "./body_placement.ts";
-import { decodeValue, encodeValue } from "./codec.ts";
+import { concatBytes } from "./bytes.ts";
+import { decodeValue, encodeParts, encodeValue } from "./codec.ts";
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FrameDecoder,
@@ -219,13 +220,8 @@ export class FramedConnection {
    * if its frame would be over `maxFrameBytes`.
    */
   sendBody(body: Uint8Array): Promise<void> {
-    const bytes = this.frameBytes(body.byteLength);
-    if (bytes > this.#sendMax) throw frameTooLarge(bytes, this.#sendMax);
-    if (this.#closeReason !== undefined) {
-      return Promise.reject(
-        new Error(`connection closed: ${this.#closeReason}`),
-      );
-    }
+    const refused = this.#refused(body.byteLength);
+    if (refused) return refused;
     if (this.#seal) {
       // Sealing starts now, so that it overlaps the writes queued before;
       // a big frame's first records go out while the rest are sealed.
@@ -240,6 +236,37 @@ export class FramedConnection {
       [frameHeader(body.byteLength), body],
       HEADER_BYTES + body.byteLength,
     );
+  }
+
+  /**
+   * Like `send`, for a value whose arrays nothing changes until its frame
+   * is written: its large arrays are written from where they are instead
+   * of being copied into the frame (`encodeParts`).
+   */
+  sendOwned(value: unknown): Promise<void> {
+    const parts = encodeParts(value);
+    // Sealing reads one body; a plain frame's parts go out as they are.
+    if (parts.length === 1 || this.#seal) {
+      return this.sendBody(parts.length === 1 ? parts[0] : concatBytes(parts));
+    }
+    const bodyBytes = parts.reduce((n, part) => n + part.byteLength, 0);
+    const refused = this.#refused(bodyBytes);
+    if (refused) return refused;
+    return this.#writer.write(
+      [frameHeader(bodyBytes), ...parts],
+      HEADER_BYTES + bodyBytes,
+    );
+  }
+
+  /**
+   * Throws if a body of `bodyBytes` would make a frame over the limit;
+   * a rejection if the connection has closed; otherwise nothing.
+   */
+  #refused(bodyBytes: number): Promise<never> | undefined {
+    const bytes = this.frameBytes(bodyBytes);
+    if (bytes > this.#sendMax) throw frameTooLarge(bytes, this.#sendMax);
+    if (this.#closeReason === undefined) return undefined;
+    return Promise.reject(new Error(`connection closed: ${this.#closeReason}`));
   }
 
   /** Closes the connection (idempotent); `onClose` gets `reason`. */

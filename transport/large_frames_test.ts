@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { guard } from "../tests/helpers.ts";
 import { bodyPlacement } from "./body_placement.ts";
-import { decodeValue, encodeValue } from "./codec.ts";
+import { concatBytes } from "./bytes.ts";
+import { decodeValue, encodeParts, encodeValue } from "./codec.ts";
 import { FrameDecoder, frameHeader } from "./frame.ts";
 import { FramedConnection } from "./framed_connection.ts";
 
@@ -129,6 +130,58 @@ Deno.test("an 80 MB array crosses a real socket intact and lands in place", asyn
       "a view of its frame, not a copy",
     );
   }
+  sender.close("done");
+  await Promise.all([sender.closed, receiver.closed]);
+});
+
+Deno.test("encodeParts: large arrays are parts of their own, not copied", () => {
+  const big = new Float64Array(MIB / 4).map((_, i) => i);
+  const window = new Int16Array(new ArrayBuffer(4 * MIB), 2, MIB);
+  const value = { t: "done", value: [big, "between", window], small: [1, 2] };
+  const parts = encodeParts(value);
+  assert.equal(parts.length, 5, "bytes, big, bytes, window, bytes");
+  assert.equal(parts[1].buffer, big.buffer);
+  assert.equal(parts[3].buffer, window.buffer);
+  assert.equal(parts[3].byteOffset, 2);
+  assert.deepEqual(concatBytes(parts), encodeValue(value), "the same bytes");
+  // Shared (written once, inside ext 9) and small arrays are copied as usual.
+  const shared = encodeParts({ a: big, b: big, c: new Float64Array(8) });
+  assert.equal(shared.length, 1);
+  assert.deepEqual(decodeValue(shared[0]), {
+    a: big,
+    b: big,
+    c: new Float64Array(8),
+  });
+  assert.equal(encodeParts({ x: 1 }).length, 1);
+});
+
+Deno.test("sendOwned writes a large array from where it is, intact", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const sender = new FramedConnection(
+    await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+  );
+  const receiver = new FramedConnection(await accepted);
+  const got = Promise.withResolvers<unknown>();
+  receiver.onValue = got.resolve;
+  receiver.start();
+  sender.start();
+  const big = new Float64Array(3 * MIB).map((_, i) => i);
+  await guard(sender.sendOwned({ t: "done", big, after: "x" }), "the write");
+  const value = await guard(got.promise, "the frame") as {
+    big: Float64Array;
+    after: string;
+  };
+  assert.deepEqual(value.big, big);
+  assert.equal(value.after, "x");
+  assert.throws(
+    () => {
+      sender.maxFrameBytes = MIB;
+      sender.sendOwned({ big });
+    },
+    RangeError,
+    "the frame limit holds for parts too",
+  );
   sender.close("done");
   await Promise.all([sender.closed, receiver.closed]);
 });
