@@ -69,9 +69,10 @@ export function currentEngine(): EngineContext | undefined {
  *
  * It never blocks the task, and its data reaches the client while the task
  * runs, even while the task is a synchronous loop that never yields. When the
- * task publishes faster than the client takes publications in, unsent ones
- * merge into the next, so memory stays bounded and the newest value of every
- * key still arrives. Typed arrays arrive as the same typed array.
+ * task publishes faster than the client takes publications in, or (past a
+ * burst of a few dozen) faster than one call per 0.1 ms, unsent ones merge
+ * into the next, so memory stays bounded, a busy loop makes over a million
+ * calls a second, and the newest value of every key still arrives. Typed arrays arrive as the same typed array.
  *
  * Inside a shipped function `publishData` is in scope without an import.
  * Called anywhere but inside a task on an engine, it throws.
