@@ -106,7 +106,16 @@ function changed(
   const known = memo.get(value);
   if (known !== undefined) return known;
   if (--walk.left < 0) return false;
+  // Cloning refuses a detached buffer; said here, the caller hears it at
+  // once even when the post itself comes later (post_batch.ts).
+  if (value instanceof ArrayBuffer) {
+    if (value.detached) throw detachedError();
+    return false;
+  }
   if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && value.buffer.detached) {
+      throw detachedError();
+    }
     const result = value.byteLength >= TRANSFER_THRESHOLD_BYTES
       ? value.buffer instanceof ArrayBuffer
       : value.byteLength < value.buffer.byteLength;
@@ -190,6 +199,14 @@ function unpack(value: unknown, seen = new Map<object, unknown>()): unknown {
     out[key] = unpack(item, seen);
   }
   return out;
+}
+
+function detachedError(): DOMException {
+  return new DOMException(
+    "An ArrayBuffer is detached and could not be cloned: it was " +
+      "transferred away; pass a copy that is still whole",
+    "DataCloneError",
+  );
 }
 
 function isPlainObject(value: object): boolean {

@@ -6,7 +6,8 @@
 
 import { Worker } from "node:worker_threads";
 import type { FromEngine, ToEngine } from "../protocol/messages.ts";
-import { packMessage, unpackMessage } from "./transferables.ts";
+import { deliverPosted, Outbox } from "./post_batch.ts";
+import { messageOf } from "../protocol/errors.ts";
 
 /**
  * `node:worker_threads` rather than the web `Worker`: under Deno 2.9 it
@@ -75,6 +76,7 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
   #error: string | undefined;
   #terminating = false;
   #exited: PromiseWithResolvers<void> = Promise.withResolvers();
+  #outbox: Outbox;
 
   /** Starts the thread; it begins loading `entry` at once. */
   constructor(entry: URL, options: WorkerLinkOptions = {}) {
@@ -88,10 +90,24 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
     });
     this.#worker = worker;
     live.add(worker);
+    this.#outbox = new Outbox(
+      (value, transfer) => {
+        // A thread being ended takes nothing more: what it misses is moot.
+        if (!this.#terminating) worker.postMessage(value, transfer);
+      },
+      (error) => {
+        // A message that `send` took and the clone refused at the flush:
+        // the engine would wait for it forever, so it ends, saying why.
+        this.#error ??= `a message to it could not be sent (${
+          messageOf(error)
+        }), so it was ended`;
+        void this.terminate();
+      },
+    );
     worker.on(
       "message",
       // What the thread claims to send: the engine actor checks it (above).
-      (message: In) => this.onMessage(unpackMessage(message)),
+      (data: unknown) => deliverPosted<In>(data, (m) => this.onMessage(m)),
     );
     worker.on("error", (error: Error & { code?: string }) => {
       this.#error ??= describeError(error);
@@ -103,10 +119,13 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
     });
   }
 
-  /** Sends one message; throws at once if it cannot be cloned. */
+  /**
+   * Sends one message: the first of this turn of the caller's code at once,
+   * later ones together as one post when that code is done (a microtask;
+   * `post_batch.ts`). Throws at once if `packMessage` refuses it.
+   */
   send(message: Out): void {
-    const { value, transfer } = packMessage(message);
-    this.#worker.postMessage(value, transfer);
+    this.#outbox.add(message);
   }
 
   /** Ends the thread, even mid-task; resolves once it has ended. */

@@ -5,7 +5,8 @@
  */
 
 import { parentPort } from "node:worker_threads";
-import { packMessage, unpackMessage } from "./transferables.ts";
+import { packMessage } from "./transferables.ts";
+import { deliverPosted } from "./post_batch.ts";
 
 /**
  * Carries messages between this thread and the one that started it.
@@ -23,7 +24,10 @@ import { packMessage, unpackMessage } from "./transferables.ts";
  * ```
  */
 export class WorkerPort<Out, In> {
-  /** Called for each message from the parent thread, in order. */
+  /**
+   * Called for each message from the parent thread, in order: those the
+   * parent coalesced into one post (`Outbox`) one by one.
+   */
   onMessage: (message: In) => void = () => {};
 
   /** Must run on a thread started by a `WorkerLink`. */
@@ -33,7 +37,7 @@ export class WorkerPort<Out, In> {
     }
     parentPort.on(
       "message",
-      (message: In) => this.onMessage(unpackMessage(message)),
+      (data: unknown) => deliverPosted<In>(data, (m) => this.onMessage(m)),
     );
   }
 
