@@ -19,6 +19,7 @@ import {
   MissedBeats,
 } from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
+import { giveAwayLarge } from "../transport/given_buffers.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
 import "./worker.ts"; // In the module graph: cached with this one.
@@ -128,6 +129,8 @@ export class Relay {
         return;
       case "run":
         this.#pending++;
+        // Decoded from a frame and handed on: its large arrays are moved.
+        giveAwayLarge(message);
         this.#thread.send(message);
         return;
       case "cancel":

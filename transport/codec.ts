@@ -12,6 +12,7 @@
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { OVER_MSGPACK } from "./crossable.ts";
 import { checkCrossable } from "./crossing_check.ts";
+import { grownSize, handOver, takeBack } from "./encoder_buffers.ts";
 import { type ErrorFields, reviveError } from "./error_revival.ts";
 import { SharedDecoding, sharedObjects } from "./shared_values.ts";
 import { TYPED_ARRAYS, viewAs } from "./typed_arrays.ts";
@@ -143,15 +144,11 @@ class TroupeEncoder extends Encoder {}
   const proto = TroupeEncoder.prototype as any;
   const doEncode = proto.doEncode;
   const empty = new Uint8Array(0);
-  // msgpack doubles its buffer past what a write needs: for an 80 MB array
-  // that is 160 MB, which `ownBytes` hands on. A large write gets what it
-  // needs and some room for what follows it instead.
   proto.ensureBufferSizeToWrite = function (size: number) {
     const required = this.pos + size;
-    if (this.view.byteLength >= required) return;
-    this.resizeBuffer(
-      size >= HAND_OVER_BYTES ? required + TAIL_ROOM_BYTES : required * 2,
-    );
+    if (this.view.byteLength < required) {
+      this.resizeBuffer(grownSize(required, size));
+    }
   };
   proto.doEncode = function (object: unknown, depth: number) {
     if (typeof object === "object" && object !== null && tracking) {
@@ -345,23 +342,24 @@ function encodeTop<T>(value: unknown, finish: (bytes: Uint8Array) => T): T {
 }
 let encoding = false;
 
-/**
- * Encodings at least this large keep the buffer they were written in, and
- * the shared encoder starts a new one: copying them out would cost a
- * second copy of every large array sent.
- */
-const HAND_OVER_BYTES = 2 ** 20;
-/** Room left after a large write, for the rest of the message. */
-const TAIL_ROOM_BYTES = 64 * 1024;
+/** `bytes`, in the shared encoder's buffer, as the caller's own. */
+const ownBytes = (bytes: Uint8Array) => handOver(encoder, bytes);
 
-/** `bytes` (in the shared encoder's buffer) as bytes of the caller's own. */
-function ownBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteLength < HAND_OVER_BYTES) return bytes.slice();
-  // deno-lint-ignore no-explicit-any
-  const shared = encoder as any;
-  shared.view = new DataView(new ArrayBuffer(shared.initialBufferSize));
-  shared.bytes = new Uint8Array(shared.view.buffer);
-  return bytes;
+/**
+ * Takes back the buffer of a large encoding once its frame is written, for
+ * the next one to be written into (`encoder_buffers.ts`): only for bytes
+ * that `encodeValue` returned and that nothing reads any more.
+ *
+ * @example
+ * ```ts
+ * import { encodeValue, recycleEncoding } from "./codec.ts";
+ * const body = encodeValue({ big: new Float64Array(1 << 18) });
+ * // ...once the frame is written:
+ * recycleEncoding(body);
+ * ```
+ */
+export function recycleEncoding(bytes: Uint8Array): void {
+  if (!encoding) takeBack(encoder, bytes);
 }
 
 /**

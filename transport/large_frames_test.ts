@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { guard } from "../tests/helpers.ts";
 import { bodyPlacement } from "./body_placement.ts";
 import { concatBytes } from "./bytes.ts";
-import { decodeValue, encodeParts, encodeValue } from "./codec.ts";
+import {
+  decodeValue,
+  encodeParts,
+  encodeValue,
+  recycleEncoding,
+} from "./codec.ts";
 import { FrameDecoder, frameHeader } from "./frame.ts";
 import { FramedConnection } from "./framed_connection.ts";
 
@@ -184,4 +189,23 @@ Deno.test("sendOwned writes a large array from where it is, intact", async () =>
   );
   sender.close("done");
   await Promise.all([sender.closed, receiver.closed]);
+});
+
+Deno.test("a written large encoding's buffer is written into again, and only then", () => {
+  const first = encodeValue({ a: new Float64Array(MIB / 4).fill(1) });
+  const copy = first.slice();
+  recycleEncoding(new Uint8Array(8)); // Not an encoding: ignored.
+  const second = encodeValue({ a: new Float64Array(MIB / 4).fill(2) });
+  assert.notEqual(second.buffer, first.buffer, "not taken back: not reused");
+  assert.deepEqual(first, copy);
+  recycleEncoding(first); // Its frame is written.
+  const third = encodeValue({ a: new Float64Array(MIB / 4).fill(3) });
+  assert.equal(third.buffer, first.buffer, "written into the same memory");
+  assert.equal((decodeValue(third) as { a: Float64Array }).a[7], 3);
+  recycleEncoding(first); // Twice: nothing happens the second time.
+  const fourth = encodeValue({ a: new Float64Array(MIB / 4).fill(4) });
+  assert.notEqual(fourth.buffer, third.buffer, "third is still the caller's");
+  assert.equal((decodeValue(third) as { a: Float64Array }).a[7], 3);
+  const small = encodeValue({ x: 1 });
+  assert.deepEqual(decodeValue(small), { x: 1 });
 });

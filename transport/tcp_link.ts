@@ -11,7 +11,7 @@ import type {
   StopMessage,
   ToEngine,
 } from "../protocol/messages.ts";
-import { encodeValue } from "./codec.ts";
+import { encodeValue, recycleEncoding } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
 import { SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
@@ -141,7 +141,7 @@ export class TcpLink implements EngineLink {
     };
     // What the engine claims to send: the engine actor checks it (above).
     conn.onValue = (value) => this.onMessage(value as FromEngine);
-    for (const body of this.#queued) conn.sendBody(body).catch(() => {});
+    for (const body of this.#queued) this.#write(conn, body);
     this.#queued = [];
   }
 
@@ -163,7 +163,7 @@ export class TcpLink implements EngineLink {
   send(message: ToEngine): void {
     const body = encodeValue(message);
     if (this.#conn) {
-      this.#conn.sendBody(body).catch(() => {});
+      this.#write(this.#conn, body);
       return;
     }
     // Whether frames will be sealed is known once connected: count on it.
@@ -173,6 +173,11 @@ export class TcpLink implements EngineLink {
       throw frameTooLarge(bytes, this.maxFrameBytes);
     }
     if (this.#exitReason === undefined) this.#queued.push(body);
+  }
+
+  /** Writes `body`; once written, its buffer is the encoder's again. */
+  #write(conn: FramedConnection, body: Uint8Array): void {
+    conn.sendBody(body).then(() => recycleEncoding(body), () => {});
   }
 
   /**

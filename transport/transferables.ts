@@ -12,6 +12,7 @@
  * @module
  */
 
+import { isGiven } from "./given_buffers.ts";
 import { TYPED_ARRAYS } from "./typed_arrays.ts";
 
 /** Views at least this large are copied, boxed and transferred. */
@@ -34,6 +35,11 @@ const VIEW_TYPES: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> =
 interface Boxed {
   [BOXED]: string;
   buffer: ArrayBuffer;
+  /**
+   * The view's byte offset and length in `buffer`, when `buffer` was given
+   * away whole (`given_buffers.ts`) rather than copied to fit the view.
+   */
+  at?: [number, number];
 }
 
 /**
@@ -170,6 +176,13 @@ function packView(view: ArrayBufferView, walk: Walk): unknown {
     // A small view into a large buffer would send the whole buffer.
     return view.byteLength < view.buffer.byteLength ? copyView(view) : view;
   }
+  if (isGiven(view.buffer)) {
+    // Its owner will not use it again: moved whole, with no copy.
+    const { buffer, byteOffset, byteLength } = view;
+    if (!walk.transfer.includes(buffer)) walk.transfer.push(buffer);
+    const at: [number, number] = [byteOffset, byteLength];
+    return { [BOXED]: viewType(view), buffer, at } satisfies Boxed;
+  }
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
     .slice();
   walk.transfer.push(bytes.buffer);
@@ -189,7 +202,8 @@ function unpack(value: unknown, seen = new Map<object, unknown>()): unknown {
   const kind = (value as Partial<Boxed>)[BOXED];
   if (kind !== undefined) {
     const Ctor = VIEW_TYPES[kind] ?? Uint8Array;
-    const view = new Ctor((value as Boxed).buffer);
+    const { buffer, at } = value as Boxed;
+    const view = at ? viewAt(Ctor, buffer, at) : new Ctor(buffer);
     seen.set(value, view);
     return view;
   }
@@ -207,6 +221,21 @@ function detachedError(): DOMException {
       "transferred away; pass a copy that is still whole",
     "DataCloneError",
   );
+}
+
+/** The view of `Ctor`'s type at `[byteOffset, byteLength]` of `buffer`. */
+function viewAt(
+  Ctor: new (buffer: ArrayBuffer) => ArrayBufferView,
+  buffer: ArrayBuffer,
+  [byteOffset, byteLength]: [number, number],
+): ArrayBufferView {
+  const View = Ctor as unknown as new (
+    buffer: ArrayBuffer,
+    byteOffset: number,
+    length: number,
+  ) => ArrayBufferView;
+  const unit = (Ctor as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+  return new View(buffer, byteOffset, byteLength / unit);
 }
 
 function isPlainObject(value: object): boolean {
