@@ -75,10 +75,6 @@ export async function processFigures(): Promise<RatioRow[]> {
   const workerEcho = median(await rawWorkerPingPong());
   const tcp = await rawTcp();
   const tcpPing = median(await tcp.pingPong());
-  const bulk: number[] = [];
-  for (let i = 0; i < 3; i++) bulk.push(await tcp.bulkMBps(BIG * 8));
-  await tcp.close();
-  const tcpBulk = median(bulk);
 
   const workers = await Client.start({ workers: 2 });
   let workerTiny: number;
@@ -89,6 +85,7 @@ export async function processFigures(): Promise<RatioRow[]> {
   }
 
   const processes = await Client.start({ workers: 0, processes: 2 });
+  const bulk: number[] = [];
   let noop: number;
   let tiny: number;
   let plain: { push: number; pull: number };
@@ -98,10 +95,14 @@ export async function processFigures(): Promise<RatioRow[]> {
       await timeEach(N_LATENCY, 200, () => one.applyAsync(() => 0)),
     );
     tiny = await tinyRate(processes);
+    // The bare rate right before troupe's, on a machine in the same state.
+    for (let i = 0; i < 3; i++) bulk.push(await tcp.bulkMBps(BIG * 8));
     plain = await bulkRates(processes);
   } finally {
     await processes.close();
+    await tcp.close();
   }
+  const tcpBulk = median(bulk);
 
   const sealedClient = await Client.start({
     workers: 0,
