@@ -49,10 +49,16 @@ export interface LoadBalancedOptions {
   timeoutMs?: number;
   /**
    * How many of this view's tasks an engine may hold at once (running and
-   * waiting). 1, the default (as ipyparallel's), keeps every waiting task
-   * here, free to go to whichever engine frees up first; more hides the
-   * round trip between tiny tasks, at the cost of tasks waiting behind a
-   * slow one.
+   * waiting). 1 (ipyparallel's `hwm`) keeps every waiting task here, free
+   * to go to whichever engine frees up first; more hides the round trip
+   * between tiny tasks, at the cost of tasks waiting behind a slow one.
+   *
+   * Unset (the default), it adapts to the measured task durations against
+   * the round trip to the engines: 1 for tasks as long as a round trip or
+   * longer, as ipyparallel; `1 + roundTrip / duration` for shorter ones (up
+   * to 16), given only to an engine that has just finished a task, so that
+   * none waits behind a task that may be long. Set `highWaterMark: 1` to
+   * keep ipyparallel's rule for every task.
    */
   highWaterMark?: number;
 }
@@ -90,7 +96,8 @@ const MAP_OPTIONS: OptionNames<MapOptions> = { chunkSize: true, ordered: true };
 
 /**
  * A view whose tasks the scheduler hands to the engine with the least
- * outstanding work (at most one at a time each), as engines free up.
+ * outstanding work (one at a time each, or more for tiny tasks: see
+ * `highWaterMark`), as engines free up.
  *
  * @example
  * ```ts

@@ -9,6 +9,7 @@ import type { EngineActor } from "./engine_actor.ts";
 import type { TaskObserver, TaskOutcome } from "./engine_types.ts";
 import { EngineWait } from "./engine_wait.ts";
 import { WaitingLine } from "./waiting_line.ts";
+import { AdaptiveDepth, type HandOutStamp } from "./adaptive_depth.ts";
 import {
   ClientClosedError,
   EngineError,
@@ -36,7 +37,10 @@ export interface ScheduledTask extends TaskSpec {
    * its submission (or of its retry).
    */
   timeoutMs?: number;
-  /** Outstanding tasks an engine may have for it to be given this one. */
+  /**
+   * Outstanding tasks an engine may have for it to be given this one; the
+   * scheduler's own (adaptive by default) when absent.
+   */
   highWaterMark?: number;
 }
 
@@ -82,7 +86,9 @@ const closedError = () => new ClientClosedError({ what: "run a task" });
 /**
  * ipyparallel's `leastload` scheme: each task goes to the engine with the
  * fewest outstanding tasks, and no engine gets more than `highWaterMark`
- * at a time, so that work stays here, not queued behind a slow task. Tasks
+ * at a time, so that work stays here, not queued behind a slow task; by
+ * default that mark adapts (`AdaptiveDepth`): 1 for tasks as long as a
+ * round trip, more for shorter ones. Tasks
  * queue without limit; a task whose engine dies runs again elsewhere while
  * it has `retries` left; engines that join take work at once.
  *
@@ -99,13 +105,18 @@ const closedError = () => new ClientClosedError({ what: "run a task" });
  */
 export class Scheduler extends Actor<SchedulerMessage> {
   #host: SchedulerHost;
-  #highWaterMark: number;
+  #highWaterMark: number | "adaptive";
+  /** The depth of tasks without a high-water mark, when it adapts. */
+  #depth = new AdaptiveDepth<EngineActor>();
   /** Waiting tasks, oldest first. */
   #line = new WaitingLine<ScheduledTask>();
   /** When each queued task stops waiting (`performance.now()` ms). */
   #deadlines = new Map<ScheduledTask, number>();
-  /** Tasks handed out, by id: where they run. */
-  #running = new Map<number, { task: ScheduledTask; engine: EngineActor }>();
+  /** Tasks handed out, by id: where they run, and since when. */
+  #running = new Map<
+    number,
+    { task: ScheduledTask; engine: EngineActor; stamp: HandOutStamp }
+  >();
   #aborted = new Set<number>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -114,8 +125,14 @@ export class Scheduler extends Actor<SchedulerMessage> {
   /** When `#failUnrunnable` last looked at the whole queue. */
   #lastLook = -Infinity;
 
-  /** Schedules on `host`'s engines, at most `highWaterMark` per engine. */
-  constructor(host: SchedulerHost, highWaterMark = 1) {
+  /**
+   * Schedules on `host`'s engines, at most `highWaterMark` per engine:
+   * by default as many as `AdaptiveDepth` finds worth it.
+   */
+  constructor(
+    host: SchedulerHost,
+    highWaterMark: number | "adaptive" = "adaptive",
+  ) {
     super();
     this.#host = host;
     this.#highWaterMark = highWaterMark;
@@ -191,14 +208,21 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #dispatch(): void {
     if (this.#line.length > 0) {
       const load = new Map<EngineActor, number>();
+      // What each engine may hold in this pass, for tasks that adapt: its
+      // room is judged once, so that it is refilled in one go (one post).
+      const adaptive = new Map<EngineActor, number>();
       for (const engine of this.#host.engines()) {
-        if (engine.up) load.set(engine, engine.load);
+        if (!engine.up) continue;
+        load.set(engine, engine.load);
+        adaptive.set(engine, this.#depth.limit(engine, engine.load));
       }
+      const own = this.#highWaterMark;
       this.#line.pass((task) => {
+        const mark = task.highWaterMark ?? own;
         const engine = this.#leastLoaded(
           load,
           task.targets,
-          task.highWaterMark ?? this.#highWaterMark,
+          mark === "adaptive" ? (e) => adaptive.get(e)! : () => mark,
         );
         if (!engine) return task.targets ? "skip" : "stop";
         load.set(engine, load.get(engine)! + 1);
@@ -206,6 +230,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
         return "take";
       });
     }
+    this.#depth.endPass((engine) => engine.load);
     if (this.#deadlines.size > 0) this.#expire();
     this.#failUnrunnable();
     this.#keepSweeping();
@@ -263,13 +288,13 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #leastLoaded(
     load: Map<EngineActor, number>,
     targets: ReadonlySet<number> | undefined,
-    highWaterMark: number,
+    limit: (engine: EngineActor) => number,
   ): EngineActor | undefined {
     let best: EngineActor | undefined;
-    let bestLoad = highWaterMark;
+    let bestLoad = Infinity;
     for (const [engine, n] of load) {
       if (targets && !targets.has(engine.engineId)) continue;
-      if (n < bestLoad) {
+      if (n < bestLoad && n < limit(engine)) {
         best = engine;
         bestLoad = n;
       }
@@ -280,7 +305,8 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #handOut(task: ScheduledTask, engine: EngineActor): void {
     this.#deadlines.delete(task);
     this.#engineWait.forget(task);
-    this.#running.set(task.taskId, { task, engine });
+    const stamp = this.#depth.handOut(engine, engine.load);
+    this.#running.set(task.taskId, { task, engine, stamp });
     task.observer.assigned(engine.engineId);
     this.#host.submit(engine, task, {
       started: () => task.observer.started(),
@@ -291,7 +317,9 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   /** An engine finished (or lost) a task: retry it or report, then refill. */
   #finished(task: ScheduledTask, outcome: TaskOutcome): void {
+    const handed = this.#running.get(task.taskId);
     this.#running.delete(task.taskId);
+    if (handed) this.#depth.finished(handed.engine, handed.stamp, outcome);
     const lost = !outcome.ok && outcome.error instanceof EngineError;
     if (
       lost && task.retries > 0 && !this.#closed &&

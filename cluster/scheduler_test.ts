@@ -21,7 +21,8 @@ import {
   TimeoutError,
 } from "../protocol/errors.ts";
 import { FakeLink, type FakeLinkOptions } from "../tests/fake_link.ts";
-import { guard, until } from "../tests/helpers.ts";
+import { guard, sleep, until } from "../tests/helpers.ts";
+import { MAX_ADAPTIVE_DEPTH } from "./adaptive_depth.ts";
 import { doneMessage, TaskProbe } from "../tests/task_probe.ts";
 
 /** A scheduler, the engines of its host, and how the test drives them. */
@@ -425,5 +426,35 @@ Deno.test("tasks whose engines are down wait noEngineTimeoutMs; for engines give
         "(noEngineTimeoutMs): engine 0 restarting; engine 0 last died " +
         "because it crashed",
     );
+  });
+});
+
+Deno.test("by default the depth adapts: a fresh engine is refilled in one go, and nothing waits behind a task that has not finished", async () => {
+  await withScheduler({}, async (rig) => {
+    rig.join(0);
+    rig.join(1);
+    const [first, ...burst] = probes(41);
+    rig.enqueue(lb(first));
+    // A round trip that is not zero, whatever this machine's clock: tiny
+    // tasks are then worth sending several at a time.
+    await sleep(2);
+    rig.finish(0);
+    assert.equal(first.settled, true);
+    rig.enqueue(...burst.map((probe) => lb(probe)));
+    // Neither engine just finished a task: one each, as highWaterMark 1.
+    assert.deepEqual(rig.engines.map((e) => e.load), [1, 1]);
+    // Engine 1 finishes: it gets its full depth in one pass; engine 0,
+    // whose task has said nothing yet, gets nothing more.
+    rig.finish(1);
+    assert.deepEqual(rig.engines.map((e) => e.load), [1, MAX_ADAPTIVE_DEPTH]);
+    assert.equal(rig.link(1).sentOf("run").length, 1 + MAX_ADAPTIVE_DEPTH);
+    // Refilled once half is worked off, not at each done.
+    const half = MAX_ADAPTIVE_DEPTH >> 1;
+    for (let i = 0; i < half - 1; i++) rig.finish(1);
+    assert.equal(rig.engines[1].load, half + 1);
+    rig.finish(1);
+    assert.equal(rig.engines[1].load, MAX_ADAPTIVE_DEPTH);
+    assert.equal(rig.engines[0].load, 1, "nothing behind engine 0's task");
+    assert.equal(rig.scheduler.queued, 40 - 2 - MAX_ADAPTIVE_DEPTH - half);
   });
 });
