@@ -193,7 +193,9 @@ export class Scheduler extends Actor<SchedulerMessage> {
 
   #enqueue(task: ScheduledTask, first: boolean): void {
     if (task.timeoutMs !== undefined) {
-      this.#deadlines.set(task, performance.now() + task.timeoutMs);
+      const deadline = performance.now() + task.timeoutMs;
+      this.#deadlines.set(task, deadline);
+      this.#nextDeadline = Math.min(this.#nextDeadline, deadline);
     }
     if (first) this.#line.unshift(task);
     else this.#line.push(task);
@@ -359,15 +361,29 @@ export class Scheduler extends Actor<SchedulerMessage> {
   }
 
   /**
+   * The earliest deadline of a queued task, or earlier (one that has left
+   * the queue): the queue is looked through only once it has passed.
+   */
+  #nextDeadline = Infinity;
+
+  /**
    * Fails queued tasks whose wait ran out. Runs after the hand-out, so that
    * a task with a deadline of 0 still gets a free engine.
    */
   #expire(): void {
     if (this.#deadlines.size === 0) return;
     const now = performance.now();
+    // Looking through the queue on every pass made a queue of tasks with a
+    // timeoutMs quadratic (40,000 of them ran at 700 tasks/s).
+    if (now < this.#nextDeadline) return;
+    let next = Infinity;
     this.#line.filter((task) => {
       const deadline = this.#deadlines.get(task);
-      if (deadline === undefined || deadline > now) return true;
+      if (deadline === undefined) return true;
+      if (deadline > now) {
+        next = Math.min(next, deadline);
+        return true;
+      }
       this.#deadlines.delete(task);
       this.#engineWait.forget(task);
       task.observer.done({
@@ -379,6 +395,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       });
       return false;
     });
+    this.#nextDeadline = next;
   }
 
   /**

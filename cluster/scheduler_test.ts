@@ -271,6 +271,27 @@ Deno.test("timeoutMs fails a task that no engine took in time with TimeoutError"
   });
 });
 
+Deno.test("timeoutMs: each queued task expires by its own deadline, whatever its place in the queue and whenever it came", async () => {
+  await withScheduler({ highWaterMark: 1 }, async (rig) => {
+    rig.join(0);
+    const [busy, long, short, later] = probes(4);
+    rig.enqueue(lb(busy));
+    rig.enqueue(lb(long, { timeoutMs: 60_000 }), lb(short, { timeoutMs: 20 }));
+    await until(() => short.settled, "the short deadline behind a long one");
+    assert.ok(short.error() instanceof TimeoutError);
+    assert.equal(long.settled, false);
+    // Queued after the queue was last looked through: its deadline, not
+    // the long one's, is the next to watch for.
+    rig.enqueue(lb(later, { timeoutMs: 20 }));
+    await until(() => later.settled, "a deadline that came later");
+    assert.ok(later.error() instanceof TimeoutError);
+    assert.equal(long.settled, false);
+    rig.finish(0);
+    assert.deepEqual(long.engines, [0], "the long one still runs");
+    assert.deepEqual([short.engines, later.engines], [[], []]);
+  });
+});
+
 Deno.test("abort: a queued task fails before any engine; a running one is stopped on its engine", async () => {
   await withScheduler({ highWaterMark: 1 }, (rig) => {
     const worker = rig.join(0);
