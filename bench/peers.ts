@@ -44,12 +44,13 @@ export async function runPeer(
 
 /**
  * Runs every installed peer and prints the peers' table, each beside
- * troupe's Worker-engine figures of the same run.
+ * troupe's Worker-engine figures of the same run; returns the peers'
+ * results, for the tables that set goals against them.
  */
 export async function printPeers(
   troupeNoop: number[],
   troupeTinyPerSecond: number,
-): Promise<void> {
+): Promise<PeerResult[]> {
   console.error("measuring peers…");
   const peers = [
     await runPeer("node", ["bench/peers/piscina.mjs"]),
@@ -82,4 +83,5 @@ export async function printPeers(
     "\nPeers: `npm install --prefix bench/peers` (piscina, workerpool), " +
       "`apt-get install python3-ipyparallel` (ipyparallel).",
   );
+  return peers;
 }

@@ -23,6 +23,7 @@ import {
   rawWorkerPipelined,
 } from "./raw_limits.ts";
 import { scaleFigures } from "./scale_figures.ts";
+import { schedulingFigures } from "./scheduling_figures.ts";
 import { percentile, timeEach } from "./stats.ts";
 import {
   memoryWithManyPublishers,
@@ -119,6 +120,10 @@ console.log(`\n${ratioTable(await processFigures()).join("\n")}`);
 // Cost that grows as it should (issue 13): publishData, 10k to 1M tasks.
 console.log(`\n${(await scaleFigures()).join("\n")}`);
 
-if (!quick || Deno.args.includes("--peers")) {
-  await printPeers(workers.noop, workers.tinyPerSecond);
-}
+const peers = !quick || Deno.args.includes("--peers")
+  ? await printPeers(workers.noop, workers.tinyPerSecond)
+  : [];
+
+// Tiny tasks on Worker engines against piscina (the run above), the no-op
+// round trip against a bare echo, the adaptive depth's makespan (issue 13).
+console.log(`\n${ratioTable(await schedulingFigures(peers)).join("\n")}`);
