@@ -56,7 +56,7 @@ export interface LoadBalancedOptions {
    * Unset (the default), it adapts to the measured task durations against
    * the round trip to the engines: 1 for tasks as long as a round trip or
    * longer, as ipyparallel; `1 + roundTrip / duration` for shorter ones (up
-   * to 16), given only to an engine that has just finished a task, so that
+   * to 64), given only to an engine that has just finished a task, so that
    * none waits behind a task that may be long. Set `highWaterMark: 1` to
    * keep ipyparallel's rule for every task.
    */

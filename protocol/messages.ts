@@ -234,6 +234,9 @@ export function newSharedSlots(): SharedArrayBuffer {
 /**
  * How many tasks the client sends an engine ahead of the one it runs, so that
  * the engine never waits for a round trip between tasks. Tasks sent ahead
- * can still be aborted: `CancelMessage` drops them.
+ * can still be aborted: `CancelMessage` drops them. 64 rather than 16: the
+ * load balancer fills an engine with tiny tasks up to this many, half of
+ * them in one post at a time, and a post costs microseconds whatever it
+ * carries (tiny tasks/s on 2 Worker engines: about 1.4× that of 16).
  */
-export const TASK_PIPELINE = 16;
+export const TASK_PIPELINE = 64;
