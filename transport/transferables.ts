@@ -62,12 +62,43 @@ interface Boxed {
 export function packMessage<T>(
   message: T,
 ): { value: T; transfer: ArrayBuffer[] } {
+  if (plainAndSmall(message, 0)) return { value: message, transfer: [] };
   const walk: Walk = { transfer: [], seen: new Map(), left: WALK_BUDGET };
   const value = pack(message, walk) as T;
   // Without boxes there is nothing to rebuild on arrival (small views may
   // still have been replaced by copies of their own bytes).
   if (walk.transfer.length === 0) return { value, transfer: [] };
   return { value: { [PACKED]: value } as T, transfer: walk.transfer };
+}
+
+/** How deep the quick look of `plainAndSmall` goes before it gives up. */
+const QUICK_DEPTH = 4;
+
+/**
+ * Whether `value` holds nothing that `pack` would change: no view and no
+ * buffer within a few levels of plain objects and arrays, nothing else that
+ * is an object. Most messages (a task's run and done, a ping) are such, and
+ * this answers them without the walk's maps, which a message per task
+ * would otherwise allocate; anything deeper or stranger takes the walk.
+ */
+function plainAndSmall(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== "object") return true;
+  if (depth >= QUICK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (value.length > 16) return false;
+    for (const item of value) {
+      if (!plainAndSmall(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let keys = 0;
+  for (const key in value) {
+    if (++keys > 16) return false;
+    const item = (value as Record<string, unknown>)[key];
+    if (!plainAndSmall(item, depth + 1)) return false;
+  }
+  return true;
 }
 
 /** One `packMessage` call's state. */
