@@ -205,3 +205,27 @@ Deno.test("transferables", async (t) => {
     assert.deepStrictEqual(unpackMessage(value).big, big);
   });
 });
+
+Deno.test("small plain messages go as they are; a view deep or in company is still boxed", () => {
+  const run = {
+    t: "run",
+    taskId: 7,
+    fn: { kind: "source", source: "(x) => x + 1" },
+    args: [1, "a", null, [true, { n: 2 }]],
+  };
+  const packed = packMessage(run);
+  assert.equal(packed.value, run, "the message itself, not a copy");
+  assert.deepEqual(packed.transfer, []);
+  // Past the quick look (deep, wide, or a view anywhere): the walk boxes it.
+  const big = new Float64Array(TRANSFER_THRESHOLD_BYTES);
+  const cases = [
+    { a: { b: { c: { d: { e: big } } } } },
+    { args: [...Array(20).keys(), big] },
+    { args: [1, big] },
+  ];
+  for (const message of cases) {
+    const { back, transfer } = send(message);
+    assert.equal(transfer.length, 1);
+    assert.deepEqual(back, message);
+  }
+});
