@@ -7,6 +7,15 @@
 /** Bytes in a frame's length prefix. */
 export const HEADER_BYTES = 4;
 
+/**
+ * Bytes asked of the socket per read, at most (as Deno's own readable
+ * stream does) and at least. Each read gets a fresh buffer, which frames
+ * may be views of; zeroing 64 KiB for every small message is a good part
+ * of a round trip, so the size follows what reads return.
+ */
+export const MAX_READ_BYTES: number = 64 * 1024;
+const MIN_READ_BYTES = 4 * 1024;
+
 /** The largest frame a connection accepts unless told otherwise: 256 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 2 ** 20;
 
@@ -254,4 +263,21 @@ export function formatBytes(bytes: number): string {
 /** Four printable ASCII bytes, as "GET ", "POST" or "SSH-" begin. */
 function looksLikeText(header: Uint8Array): boolean {
   return header.every((b) => b >= 0x20 && b < 0x7f);
+}
+
+/**
+ * The next read's size after a read of `size` returned `n` bytes: twice as
+ * much when it came full, down to what came (a quarter at a time) when it
+ * came far from full, within MIN_READ_BYTES..MAX_READ_BYTES.
+ *
+ * @example
+ * ```ts
+ * import { nextReadBytes } from "./frame.ts";
+ * console.log(nextReadBytes(65536, 40)); // 16384
+ * ```
+ */
+export function nextReadBytes(size: number, n: number): number {
+  if (n >= size) return Math.min(MAX_READ_BYTES, size * 2);
+  if (n * 4 < size) return Math.max(MIN_READ_BYTES, size / 4);
+  return size;
 }

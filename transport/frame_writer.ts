@@ -1,9 +1,10 @@
 /**
  * Writing frames to a socket in order, the small ones that are ready
  * together. A write costs a system call and a wake-up of the reader
- * whatever it carries, so the frames queued while the socket was busy (or
- * in the same turn of the caller's code) go out as one write; a lone frame
- * goes at the end of its turn, delayed by nothing.
+ * whatever it carries, so the frames queued while a write is under way go
+ * out together as the next write; a frame sent while the socket is idle is
+ * written at once, delayed by nothing (not even the end of its turn, which
+ * costs a round trip some tens of µs).
  *
  * @module
  */
@@ -45,7 +46,7 @@ interface Queued {
  *   writer.write([frameHeader(2), body], 6),
  *   writer.write([frameHeader(2), body], 6),
  * ]);
- * console.log(written.length); // 1: both frames in one write
+ * console.log(written.length); // 2: the first at once, the second after it
  * ```
  */
 export class FrameWriter {
@@ -70,9 +71,10 @@ export class FrameWriter {
     const done = Promise.withResolvers<void>();
     this.#queue.push({ parts, bytes, done });
     if (!this.#writing) {
+      // At once: a lone frame waits for nothing (the write op starts before
+      // this returns). What is sent while it is written joins the next one.
       this.#writing = true;
-      // At the end of this turn: what the caller sends in it joins this.
-      queueMicrotask(() => void this.#drain());
+      void this.#drain();
     }
     return done.promise;
   }

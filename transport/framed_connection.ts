@@ -14,12 +14,11 @@ import {
   frameHeader,
   frameTooLarge,
   HEADER_BYTES,
+  MAX_READ_BYTES,
+  nextReadBytes,
 } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
-
-/** Bytes asked of the socket per read, as Deno's own readable stream does. */
-const READ_BYTES = 64 * 1024;
 
 /**
  * Bodies at least this large are read into a buffer of their own, instead
@@ -73,6 +72,8 @@ export class FramedConnection {
   /** The largest frame the peer accepts, which is the one this side does. */
   #sendMax: number;
   #writer: FrameWriter;
+  /** The size of the next read's buffer (`nextReadBytes`). */
+  #readBytes = MAX_READ_BYTES;
   #closeReason: string | undefined;
   #broken = false;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -303,9 +304,10 @@ export class FramedConnection {
           DIRECT_READ_BYTES,
           bodyPlacement,
         );
-        const into = region ?? new Uint8Array(READ_BYTES);
+        const into = region ?? new Uint8Array(this.#readBytes);
         const n = await this.#conn.read(into);
         if (n === null) break;
+        if (!region) this.#readBytes = nextReadBytes(this.#readBytes, n);
         let bodies: Uint8Array[];
         let broken: unknown;
         try {

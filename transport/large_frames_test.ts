@@ -15,7 +15,12 @@ import {
   encodeValue,
   recycleEncoding,
 } from "./codec.ts";
-import { FrameDecoder, frameHeader } from "./frame.ts";
+import {
+  FrameDecoder,
+  frameHeader,
+  MAX_READ_BYTES,
+  nextReadBytes,
+} from "./frame.ts";
 import { FramedConnection } from "./framed_connection.ts";
 
 const MIB = 2 ** 20;
@@ -208,4 +213,12 @@ Deno.test("a written large encoding's buffer is written into again, and only the
   assert.equal((decodeValue(third) as { a: Float64Array }).a[7], 3);
   const small = encodeValue({ x: 1 });
   assert.deepEqual(decodeValue(small), { x: 1 });
+});
+
+Deno.test("reads ask for what frames need: more when full, less when small", () => {
+  assert.equal(nextReadBytes(MAX_READ_BYTES, 40), MAX_READ_BYTES / 4);
+  assert.equal(nextReadBytes(4096, 40), 4096, "never under 4 KiB");
+  assert.equal(nextReadBytes(4096, 4096), 8192, "a full read doubles");
+  assert.equal(nextReadBytes(MAX_READ_BYTES, MAX_READ_BYTES), MAX_READ_BYTES);
+  assert.equal(nextReadBytes(16384, 5000), 16384, "a fair read keeps it");
 });
