@@ -6,7 +6,7 @@
 
 import { Actor } from "../actors/actor.ts";
 import type { EngineActor } from "./engine_actor.ts";
-import type { TaskObserver, TaskOutcome } from "./engine_types.ts";
+import type { TaskOutcome } from "./engine_types.ts";
 import { EngineWait } from "./engine_wait.ts";
 import { WaitingLine } from "./waiting_line.ts";
 import { AdaptiveDepth, type HandOutStamp } from "./adaptive_depth.ts";
@@ -17,65 +17,17 @@ import {
   TaskAbortedError,
   TimeoutError,
 } from "../protocol/errors.ts";
-import type { TaskSpec } from "../protocol/messages.ts";
-import type { TaskListener } from "./cluster.ts";
+import type {
+  ScheduledTask,
+  SchedulerHost,
+  SchedulerMessage,
+} from "./scheduler_types.ts";
 
-/** A task waiting for, or running on, an engine the scheduler chose. */
-export interface ScheduledTask extends TaskSpec {
-  /**
-   * Hears the task's life: `assigned` at each hand-out, `done` once, after
-   * the last retry. Its publications reach it through the registry, which
-   * the cluster told to route them before the task was enqueued.
-   */
-  observer: TaskListener;
-  /** Engines it may run on; all when absent. */
-  targets?: ReadonlySet<number>;
-  /** Runs left after an engine dies under it. */
-  retries: number;
-  /**
-   * Fails with `TimeoutError` if no engine took it within this many ms of
-   * its submission (or of its retry).
-   */
-  timeoutMs?: number;
-  /**
-   * Outstanding tasks an engine may have for it to be given this one; the
-   * scheduler's own (adaptive by default) when absent.
-   */
-  highWaterMark?: number;
-}
-
-/** What the scheduler needs from the cluster it schedules for. */
-export interface SchedulerHost {
-  /** Every engine the cluster has, up or not. */
-  engines(): EngineActor[];
-  /**
-   * Whether engines may yet join: the client listens for engines that
-   * someone starts by hand (not only for its own processes).
-   */
-  mayGainEngines(): boolean;
-  /**
-   * How long a task waits while no engine it may run on is up, in ms, before
-   * it fails. Defaults to `DEFAULT_NO_ENGINE_TIMEOUT_MS`.
-   */
-  noEngineTimeoutMs?: number;
-  /**
-   * Hands `task` to `engine`, with `observer` in place of the task's own:
-   * the way every task reaches an engine, direct ones too.
-   */
-  submit(
-    engine: EngineActor,
-    task: ScheduledTask,
-    observer: TaskObserver,
-  ): void;
-}
-
-/** What the scheduler handles. */
-export type SchedulerMessage =
-  | { kind: "enqueue"; tasks: ScheduledTask[] }
-  | { kind: "finished"; task: ScheduledTask; outcome: TaskOutcome }
-  | { kind: "abort"; taskIds: ReadonlySet<number> }
-  | { kind: "changed" }
-  | { kind: "close" };
+export type {
+  ScheduledTask,
+  SchedulerHost,
+  SchedulerMessage,
+} from "./scheduler_types.ts";
 
 /** How often queued tasks are looked at for timeouts and free engines. */
 const SWEEP_MS = 50;
@@ -208,7 +160,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * by. Each pass costs what it hands out, not the length of the queue.
    */
   #dispatch(): void {
-    if (this.#line.length > 0) {
+    if (this.#line.length > 0 && this.#mayHandOut()) {
       const load = new Map<EngineActor, number>();
       // What each engine may hold in this pass, for tasks that adapt: its
       // room is judged once, so that it is refilled in one go (one post).
@@ -236,6 +188,24 @@ export class Scheduler extends Actor<SchedulerMessage> {
     if (this.#deadlines.size > 0) this.#expire();
     this.#failUnrunnable();
     this.#keepSweeping();
+  }
+
+  /**
+   * Whether a pass could hand anything out. Most `done`s of tiny tasks
+   * find every engine still deep enough (it is refilled at half its
+   * depth): then a pass would stop at the first task, and is skipped
+   * without building its maps.
+   */
+  #mayHandOut(): boolean {
+    const first = this.#line.first!;
+    const mark = first.highWaterMark ?? this.#highWaterMark;
+    if (mark !== "adaptive" || first.targets) return true;
+    for (const engine of this.#host.engines()) {
+      if (engine.up && this.#depth.limit(engine, engine.load) > engine.load) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -33,6 +33,13 @@ export class WaitingLine<T> {
     return this.#items.length - this.#head;
   }
 
+  /** The item at the front, if any. */
+  get first(): T | undefined {
+    return this.#head < this.#items.length
+      ? this.#items[this.#head]
+      : undefined;
+  }
+
   /** `item` joins the end of the line. */
   push(item: T): void {
     this.#items.push(item);

@@ -70,3 +70,16 @@ Deno.test("filter keeps what it holds for, in order; clear hands everything back
   line.push(1);
   assert.deepEqual(line.toArray(), [1]);
 });
+
+Deno.test("first is the front of the line, after passes and a put-back", () => {
+  const line = new WaitingLine<number>();
+  assert.equal(line.first, undefined);
+  for (const n of [1, 2, 3]) line.push(n);
+  assert.equal(line.first, 1);
+  line.pass((n) => (n === 1 ? "take" : "stop"));
+  assert.equal(line.first, 2);
+  line.unshift(9);
+  assert.equal(line.first, 9);
+  line.pass(() => "take");
+  assert.equal(line.first, undefined);
+});
