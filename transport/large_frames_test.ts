@@ -22,6 +22,7 @@ import {
   nextReadBytes,
 } from "./frame.ts";
 import { FramedConnection } from "./framed_connection.ts";
+import { FrameSeal } from "./seal.ts";
 
 const MIB = 2 ** 20;
 
@@ -221,4 +222,20 @@ Deno.test("reads ask for what frames need: more when full, less when small", () 
   assert.equal(nextReadBytes(4096, 4096), 8192, "a full read doubles");
   assert.equal(nextReadBytes(MAX_READ_BYTES, MAX_READ_BYTES), MAX_READ_BYTES);
   assert.equal(nextReadBytes(16384, 5000), 16384, "a fair read keeps it");
+});
+
+Deno.test("a sealed large body opens placed: its big array decodes in place", async () => {
+  const nc = crypto.getRandomValues(new Uint8Array(32));
+  const ne = crypto.getRandomValues(new Uint8Array(32));
+  const client = await FrameSeal.derive("secret", nc, ne, "client");
+  const engine = await FrameSeal.derive("secret", nc, ne, "engine");
+  for (const t of ["a", "ab", "abc"]) {
+    const big = new Float64Array(3 * MIB / 8).map((_, i) => i);
+    const plain = encodeValue({ t, big });
+    const opened = await engine.open(await client.seal(plain));
+    assert.deepEqual(opened, plain);
+    const value = decodeValue(opened) as { big: Float64Array };
+    assert.equal(value.big.buffer, opened.buffer, `after "${t}": in place`);
+    assert.equal(value.big[12_345], 12_345);
+  }
 });

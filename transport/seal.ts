@@ -12,6 +12,7 @@
  * @module
  */
 
+import { bodyPlacement } from "./body_placement.ts";
 import { concatBytes } from "./bytes.ts";
 
 /** Bytes that sealing adds to each record: the GCM tag. */
@@ -238,7 +239,10 @@ export class FrameSeal {
       (r as PromiseFulfilledResult<ArrayBuffer>).value
     );
     if (parts.length === 1) return new Uint8Array(parts[0]);
-    const out = new Uint8Array(plainBytes);
+    // Placed as a plain frame's body is, so that its big array decodes in
+    // place instead of being copied once more.
+    const pad = bodyPlacement(new Uint8Array(parts[0]), plainBytes);
+    const out = new Uint8Array(new ArrayBuffer(pad + plainBytes), pad);
     let at = 0;
     for (const part of parts) {
       out.set(new Uint8Array(part), at);
