@@ -300,7 +300,8 @@ export class Client implements AsyncDisposable {
   }
 
   #close(shutdown: boolean): Promise<void> {
-    const release = holdProcess(); // Until every engine is gone.
+    // Until every engine is gone; then no timer of ours is left behind.
+    const release = holdProcess({ clearWhenIdle: true });
     this.#closed ??= (async () => {
       // Before closing fails the running tasks: those failures are ours.
       this.#failures.close();
