@@ -22,7 +22,7 @@ import {
   serveDashboard,
 } from "../dashboard/dashboard.ts";
 import { DirectView } from "./direct_view.ts";
-import { holdProcess } from "./keep_alive.ts";
+import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
 import {
@@ -65,6 +65,8 @@ export class Client implements AsyncDisposable {
   #failures: UnobservedFailures;
   #dashboards = new Set<Dashboard>();
   #closed: Promise<void> | undefined;
+  /** Ends this client's count as open (keep_alive.ts). */
+  #open: () => void;
 
   private constructor(options: ClientOptions, plan: StartPlan) {
     const log = options.log ?? ((line: string) => console.warn(line));
@@ -86,6 +88,8 @@ export class Client implements AsyncDisposable {
         log,
       },
     });
+    // Counted once the cluster stands: a listener that cannot bind throws.
+    this.#open = openClient();
   }
 
   /**
@@ -300,8 +304,7 @@ export class Client implements AsyncDisposable {
   }
 
   #close(shutdown: boolean): Promise<void> {
-    // Until every engine is gone; then no timer of ours is left behind.
-    const release = holdProcess({ clearWhenIdle: true });
+    const release = holdProcess(); // Until every engine is gone.
     this.#closed ??= (async () => {
       // Before closing fails the running tasks: those failures are ours.
       this.#failures.close();
@@ -310,7 +313,10 @@ export class Client implements AsyncDisposable {
         this.#cluster.close({ shutdown }),
       ]);
     })();
-    return this.#closed.finally(release);
+    return this.#closed.finally(() => {
+      this.#open(); // Once nothing holds the process, no timer is left.
+      release();
+    });
   }
 
   /** `await using client = await Client.start()` closes it at scope end. */

@@ -16,52 +16,73 @@
  *
  * Tasks run one after another hold and release the process once each, and
  * making and clearing a timer costs about 10 µs, half of a no-op task's
- * client cost: so a release only unrefs the timer (under 1 µs), and it is
- * cleared once nothing holds the process after a client's `close()`, so
- * that none is left behind for Deno's test sanitizers.
+ * client cost: so while a client is open, a release only unrefs the timer
+ * (under 1 µs). Once no client is open and nothing holds the process, the
+ * timer is cleared, so that none is left behind for Deno's test sanitizers
+ * (also for a hold taken after the last `close()`).
  */
 let holds = 0;
+let clients = 0;
 let timer: ReturnType<typeof setInterval> | undefined;
-/** A `close()` ended while something still held: clear at the last release. */
-let clearAtIdle = false;
 
 /** The longest interval timers take; the timer only needs to exist. */
 const FOREVER_MS = 2 ** 31 - 1;
 
+/** Puts the timer in the state the holds and the open clients ask for. */
+function settle(): void {
+  if (holds > 0) {
+    timer ??= setInterval(() => {}, FOREVER_MS);
+    Deno.refTimer(timer);
+  } else if (clients > 0) {
+    if (timer !== undefined) Deno.unrefTimer(timer);
+  } else {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
 /**
  * Keeps the process alive until the returned function is called (calling
  * it again does nothing): for a pending result, a `waitForEngines`, a
- * `close()` under way. `clearWhenIdle` (a `close()`): once nothing holds
- * the process after this, the timer is cleared rather than unref'd.
+ * `close()` under way.
  *
  * @example
  * ```ts
  * import { holdProcess } from "./keep_alive.ts";
- * // As a client's close() does: nothing is left once it is released.
- * const release = holdProcess({ clearWhenIdle: true });
+ * const release = holdProcess();
  * await new Promise((resolve) => setTimeout(resolve, 10));
- * release();
+ * release(); // no client is open: nothing is left behind
  * ```
  */
-export function holdProcess(
-  options: { clearWhenIdle?: boolean } = {},
-): () => void {
-  if (holds++ === 0) {
-    timer ??= setInterval(() => {}, FOREVER_MS);
-    Deno.refTimer(timer);
-  }
+export function holdProcess(): () => void {
+  if (holds++ === 0) settle();
   let held = true;
   return () => {
     if (!held) return;
     held = false;
-    if (options.clearWhenIdle) clearAtIdle = true;
-    if (--holds > 0) return;
-    if (clearAtIdle) {
-      clearAtIdle = false;
-      clearInterval(timer);
-      timer = undefined;
-    } else {
-      Deno.unrefTimer(timer!);
-    }
+    if (--holds === 0) settle();
+  };
+}
+
+/**
+ * Counts a client as open until the returned function is called (again:
+ * nothing): while one is, a released hold keeps its timer, unref'd, for the
+ * next.
+ *
+ * @example
+ * ```ts
+ * import { holdProcess, openClient } from "./keep_alive.ts";
+ * const closed = openClient();
+ * holdProcess()(); // the timer stays, unref'd, for the next hold
+ * closed(); // and goes now
+ * ```
+ */
+export function openClient(): () => void {
+  clients++;
+  let open = true;
+  return () => {
+    if (!open) return;
+    open = false;
+    if (--clients === 0 && holds === 0) settle();
   };
 }

@@ -1,22 +1,30 @@
 /**
- * The process hold: released between tasks it only unrefs its timer, and a
- * close's release clears it. Deno's sanitizers (on for every test) fail a
+ * The process hold: released between tasks of an open client it only unrefs
+ * its timer; with no client open and nothing held, the timer is cleared. Deno's sanitizers (on for every test) fail a
  * test that leaves the timer behind; a child process shows that a released
  * hold keeps nothing alive.
  */
 
 import assert from "node:assert/strict";
-import { holdProcess } from "./keep_alive.ts";
+import { holdProcess, openClient } from "./keep_alive.ts";
 import { guard } from "../tests/helpers.ts";
 
-Deno.test("holds taken and released one after another, then a close's, leave no timer", () => {
+Deno.test("holds while a client is open, then its close, leave no timer", () => {
+  const closed = openClient();
   for (let i = 0; i < 1000; i++) holdProcess()();
-  // Overlapping holds: the close's release comes before the last one.
+  // Overlapping: the client closes while a result still holds.
   const result = holdProcess();
-  const close = holdProcess({ clearWhenIdle: true });
-  close();
+  closed();
   result();
   // The sanitizers fail this test if the timer was left behind.
+});
+
+Deno.test("a hold taken after the last client closed leaves no timer", () => {
+  const closed = openClient();
+  holdProcess()();
+  closed();
+  holdProcess()(); // e.g. waitForEngines on a closed client
+  closed(); // twice: nothing
 });
 
 Deno.test("a released hold keeps the process alive no longer", async () => {
