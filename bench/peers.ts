@@ -59,7 +59,7 @@ export async function printPeers(
   ];
   const p50 = percentile(troupeNoop, 50);
   console.log(
-    "\n| peer (2 workers) | no-op p50 / p99 | tiny tasks/s | troupe (Worker engines) vs peer |",
+    "\n| peer (2 workers) | no-op p50 / p99 | tiny tasks/s | troupe (Worker engines, default options) vs peer |",
   );
   console.log("| --- | --- | --- | --- |");
   for (const peer of peers) {
