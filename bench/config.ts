@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Client, LoadBalancedOptions } from "../mod.ts";
 import { percentile } from "./stats.ts";
 
 /** `--quick`: fewer samples, for a look rather than a figure. */
@@ -30,3 +31,22 @@ export const fmt = (n: number, digits = 0): string =>
 /** The p50 / p99 of samples in µs. */
 export const pair = (samples: number[]): string =>
   `${fmt(percentile(samples, 50))} / ${fmt(percentile(samples, 99))} µs`;
+
+/**
+ * Load-balanced tiny tasks (`x + 1`) per second on `client`: `N_TINY`
+ * submitted at once, timed until the last result. The one workload every
+ * tiny-task figure and its peers use.
+ */
+export async function tinyTasksPerSecond(
+  client: Client,
+  options: LoadBalancedOptions = {},
+): Promise<number> {
+  const lv = client.loadBalancedView(options);
+  const start = performance.now();
+  const all: Promise<number>[] = [];
+  for (let i = 0; i < N_TINY; i++) {
+    all.push(lv.applyAsync((x: number) => x + 1, i).get());
+  }
+  await Promise.all(all);
+  return N_TINY / ((performance.now() - start) / 1000);
+}

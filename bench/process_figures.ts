@@ -11,7 +11,7 @@
  */
 
 import { Client } from "../mod.ts";
-import { BIG, fmt, N_LATENCY, N_TINY } from "./config.ts";
+import { BIG, fmt, N_LATENCY, tinyTasksPerSecond } from "./config.ts";
 import { runPeer } from "./peers.ts";
 import { rawTcp, rawWorkerPingPong } from "./raw_limits.ts";
 import { percentile, timeEach } from "./stats.ts";
@@ -46,18 +46,12 @@ async function bulkRates(
 
 /** Load-balanced tiny tasks per second, default options, median of 3. */
 async function tinyRate(client: Client): Promise<number> {
-  const lv = client.loadBalancedView();
-  const once = async () => {
-    const start = performance.now();
-    const all: Promise<number>[] = [];
-    for (let i = 0; i < N_TINY; i++) {
-      all.push(lv.applyAsync((x: number) => x + 1, i).get());
-    }
-    await Promise.all(all);
-    return N_TINY / ((performance.now() - start) / 1000);
-  };
-  await once(); // warm-up
-  return median([await once(), await once(), await once()]);
+  await tinyTasksPerSecond(client); // warm-up
+  return median([
+    await tinyTasksPerSecond(client),
+    await tinyTasksPerSecond(client),
+    await tinyTasksPerSecond(client),
+  ]);
 }
 
 /**

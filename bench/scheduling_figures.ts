@@ -20,7 +20,7 @@
  */
 
 import { Client, type LoadBalancedOptions } from "../mod.ts";
-import { N_LATENCY, N_TINY, quick } from "./config.ts";
+import { N_LATENCY, quick, tinyTasksPerSecond } from "./config.ts";
 import { type PeerResult, runPeer } from "./peers.ts";
 import { type RatioRow, ratioTable } from "./process_figures.ts";
 import { rawWorkerPingPong } from "./raw_limits.ts";
@@ -34,21 +34,6 @@ const SKEWED_TASKS = 2000;
 const LONG_SHARE = 0.01;
 const SHORT_MS = 1;
 const LONG_MS = 200;
-
-/** Load-balanced tiny tasks per second on `client` with `options`. */
-async function tinyRate(
-  client: Client,
-  options: LoadBalancedOptions,
-): Promise<number> {
-  const lv = client.loadBalancedView(options);
-  const start = performance.now();
-  const all: Promise<number>[] = [];
-  for (let i = 0; i < N_TINY; i++) {
-    all.push(lv.applyAsync((x: number) => x + 1, i).get());
-  }
-  await Promise.all(all);
-  return N_TINY / ((performance.now() - start) / 1000);
-}
 
 /**
  * The skewed workload's task lengths, in a random order that is the same
@@ -145,11 +130,13 @@ export async function schedulingFigures(
       ["highWaterMark 1", { highWaterMark: 1 }],
       ["highWaterMark 16", { highWaterMark: 16 }],
     ];
-    for (const [, options] of settings) await tinyRate(client, options);
+    for (const [, options] of settings) {
+      await tinyTasksPerSecond(client, options);
+    }
     for (let i = 0; i < RUNS; i++) {
       for (const [name, options] of settings) {
         const list = rates.get(name) ?? [];
-        list.push(await tinyRate(client, options));
+        list.push(await tinyTasksPerSecond(client, options));
         rates.set(name, list);
       }
     }

@@ -9,10 +9,10 @@ import {
   BIG,
   fmt,
   N_LATENCY,
-  N_TINY,
   pair,
   quick,
   type Row,
+  tinyTasksPerSecond,
 } from "./config.ts";
 import { percentile, timeEach } from "./stats.ts";
 
@@ -87,21 +87,9 @@ export async function troupeFigures(
       raw: "",
     });
 
-    const tinyRate = async (highWaterMark?: number) => {
-      const lv = client.loadBalancedView(
-        highWaterMark === undefined ? {} : { highWaterMark },
-      );
-      const start = performance.now();
-      const all: Promise<number>[] = [];
-      for (let i = 0; i < N_TINY; i++) {
-        all.push(lv.applyAsync((x: number) => x + 1, i).get());
-      }
-      await Promise.all(all);
-      return N_TINY / ((performance.now() - start) / 1000);
-    };
-    const tinyDefault = await tinyRate();
-    const tiny1 = await tinyRate(1);
-    const tiny16 = await tinyRate(16);
+    const tinyDefault = await tinyTasksPerSecond(client);
+    const tiny1 = await tinyTasksPerSecond(client, { highWaterMark: 1 });
+    const tiny16 = await tinyTasksPerSecond(client, { highWaterMark: 16 });
     rows.push({
       figure: `tiny tasks/s, load-balanced, 2 ${label}s`,
       troupe: `${fmt(tinyDefault)} (default options) / ${
