@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import { type EngineKind, engines, guard, withClient } from "./helpers.ts";
+import { TYPED_ARRAYS } from "../transport/typed_arrays.ts";
 
 /** Generous bound for anything that should take well under a second. */
 const HANG_MS = 20_000;
@@ -228,6 +229,32 @@ export function valueCases(kind: EngineKind): void {
         );
         assert.equal(await client.view(1).applySync(() => null), null);
       });
+
+      await t.step(
+        "every kind of typed array keeps its kind, Float16 too",
+        async () => {
+          const arrays = TYPED_ARRAYS.map((Ctor) =>
+            Ctor === BigInt64Array || Ctor === BigUint64Array
+              ? new Ctor([1n, 2n])
+              : new (Ctor as Float64ArrayConstructor)([1.5, 2])
+          );
+          const kinds = await client.view(1).applySync(
+            (list: ArrayBufferView[]) =>
+              list.map((a) => [a.constructor.name, a.byteLength]),
+            arrays,
+          );
+          assert.deepEqual(
+            kinds,
+            arrays.map((a) => [a.constructor.name, a.byteLength]),
+          );
+          const back = await client.view(1).applySync(
+            (a: Float16Array) => a,
+            new Float16Array([1.5, -2, 65504]),
+          );
+          assert.ok(back instanceof Float16Array, `got ${back}`);
+          assert.deepEqual([...back], [1.5, -2, 65504]);
+        },
+      );
 
       await t.step(
         "large typed arrays cross intact; the caller's array is not detached",

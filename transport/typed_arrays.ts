@@ -27,6 +27,8 @@ export const TYPED_ARRAYS = [
   Float64Array,
   BigInt64Array,
   BigUint64Array,
+  // Last: kinds are positions, and it came after the others (ES2025).
+  Float16Array,
 ] as const;
 
 /** One of `TYPED_ARRAYS`. */
