@@ -14,7 +14,7 @@ import { Client } from "../mod.ts";
 import { BIG, fmt, N_LATENCY, tinyTasksPerSecond } from "./config.ts";
 import { runPeer } from "./peers.ts";
 import { rawTcp, rawWorkerPingPong } from "./raw_limits.ts";
-import { percentile, timeEach } from "./stats.ts";
+import { median, timeEach } from "./stats.ts";
 
 /** One row: a figure, troupe's value, what it is compared with, the goal. */
 export interface RatioRow {
@@ -29,7 +29,6 @@ export interface RatioRow {
 }
 
 const MIB = (BIG * 8) / 2 ** 20;
-const median = (xs: number[]): number => percentile(xs, 50);
 
 /** MiB/s of push and pull of one 80 MB Float64Array to one engine. */
 async function bulkRates(

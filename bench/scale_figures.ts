@@ -24,7 +24,7 @@ import { Worker } from "node:worker_threads";
 import { Client, publishData } from "../mod.ts";
 import { fmt, quick } from "./config.ts";
 import { type RatioRow, ratioTable } from "./process_figures.ts";
-import { percentile } from "./stats.ts";
+import { median } from "./stats.ts";
 
 const CHILD = "--scale-child";
 /** Tasks submitted at once, smallest first: the first is the baseline. */
@@ -154,7 +154,7 @@ async function publishRate(client: Client): Promise<number> {
     }
     rates.push(calls / (BUSY_MS / 1000));
   }
-  return percentile(rates, 50);
+  return median(rates);
 }
 
 /** Tiny load-balanced tasks/s with `n` submitted at once, results dropped. */

@@ -24,10 +24,9 @@ import { N_LATENCY, quick, tinyTasksPerSecond } from "./config.ts";
 import { type PeerResult, runPeer } from "./peers.ts";
 import { type RatioRow, ratioTable } from "./process_figures.ts";
 import { rawWorkerPingPong } from "./raw_limits.ts";
-import { percentile, timeEach } from "./stats.ts";
+import { median, timeEach } from "./stats.ts";
 
 const RUNS = quick ? 1 : 3;
-const median = (xs: number[]): number => percentile(xs, 50);
 
 /** The skewed workload: this many tasks, this share of them long. */
 const SKEWED_TASKS = 2000;
@@ -116,12 +115,11 @@ export async function schedulingFigures(
     const one = client.view(client.ids[0]);
     for (let i = 0; i < RUNS; i++) {
       noop.push(
-        percentile(
+        median(
           await timeEach(N_LATENCY, 200, () => one.applyAsync(() => 0)),
-          50,
         ),
       );
-      bare.push(percentile(await rawWorkerPingPong(), 50));
+      bare.push(median(await rawWorkerPingPong()));
     }
 
     const rates = new Map<string, number[]>();

@@ -20,6 +20,19 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /**
+ * The median of `samples` (the 50th percentile, nearest rank).
+ *
+ * @example
+ * ```ts
+ * import { median } from "./stats.ts";
+ * console.log(median([3, 1, 2])); // 2
+ * ```
+ */
+export function median(samples: number[]): number {
+  return percentile(samples, 50);
+}
+
+/**
  * Times `n` sequential runs of `fn` after `warmup` unmeasured ones; returns
  * the samples in microseconds.
  *

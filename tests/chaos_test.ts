@@ -10,23 +10,12 @@
 import assert from "node:assert/strict";
 import { CompositeError, EngineError, engineId } from "../mod.ts";
 import { childPids } from "./hand_engine.ts";
+import { rng } from "./frame_streams.ts";
 import { guard, range, sleep, until, withClient } from "./helpers.ts";
 
 const WORKERS = 2;
 const PROCESSES = 2;
 const ITEMS = 1200;
-
-/** A small, seedable generator (mulberry32): the same seed, the same chaos. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * One item of the map, shipped to the engines. On a Worker engine (ids
@@ -51,7 +40,8 @@ Deno.test("chaos: kill -9, exits and throws in timers under a retrying map", asy
     Deno.env.get("TROUPE_CHAOS_SEED") ?? Date.now() % 2 ** 31,
   );
   console.log(`chaos seed ${seed} (TROUPE_CHAOS_SEED=${seed} replays it)`);
-  const next = random(seed);
+  // The same seed, the same chaos.
+  const { next } = rng(seed);
   const fates = range(ITEMS).map(() => {
     const r = next();
     return r < 0.01 ? "exit" : r < 0.02 ? "throw" : "live";

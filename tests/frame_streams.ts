@@ -41,7 +41,17 @@ export type Rng = {
   bytes(n: number): Uint8Array;
 };
 
-function rng(seed: number): Rng {
+/**
+ * The seeded source itself, for tests that draw from it outside
+ * `withSeed` (the chaos test's fates and kill times).
+ *
+ * @example
+ * ```ts
+ * import { rng } from "./frame_streams.ts";
+ * console.log(rng(7).next() === rng(7).next()); // true
+ * ```
+ */
+export function rng(seed: number): Rng {
   let a = seed >>> 0;
   const u32 = () => {
     a = (a + 0x6d2b79f5) >>> 0;
