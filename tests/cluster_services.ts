@@ -1,0 +1,301 @@
+/**
+ * The real Slurm, sshd and MPI that launcher tests run against
+ * (`.ci/services.sh`, `deno task services`): where they are, whether they
+ * are usable here, and, when not, a sentence that says why and how to get
+ * them, for `skipUnless` (tests/helpers.ts). Also the checks that a test leaves
+ * nothing behind: jobs still in `squeue`, processes still running.
+ *
+ * Every command run here has a time limit: a hung `squeue` or `ssh` fails
+ * the test that asked instead of stalling the suite.
+ *
+ * @module
+ */
+
+import { within } from "../actors/async.ts";
+
+/** How to get the services, for skip reasons and their error messages. */
+export const SERVICES_HINT: string =
+  "`deno task services` starts them (Debian, as root; .ci/run does)";
+
+/**
+ * The ssh target of `.ci/services.sh`'s sshd, as the `ssh` launcher's
+ * `hosts` name it.
+ *
+ * @example
+ * ```ts
+ * import { SSH_TARGET } from "./cluster_services.ts";
+ * const hosts = { [SSH_TARGET]: 2 };
+ * console.log(hosts); // { "root@127.0.0.1:2222": 2 }
+ * ```
+ */
+export const SSH_TARGET = "root@127.0.0.1:2222";
+
+/** The client key that `.ci/services.sh` authorizes on its sshd. */
+export const SSH_KEY = "/root/.ssh/troupe_ci_ed25519";
+
+/**
+ * `ssh` options for the test sshd, apart from the host and port: the test
+ * key, no prompts (BatchMode), no host-key question and no writes to
+ * `known_hosts` (its host key is new on every fresh machine), a bounded
+ * connect.
+ *
+ * @example
+ * ```ts
+ * import { SSH_ARGS } from "./cluster_services.ts";
+ * const argv = ["-p", "2222", ...SSH_ARGS, "root@127.0.0.1", "true"];
+ * console.log(argv.length);
+ * ```
+ */
+export const SSH_ARGS: readonly string[] = [
+  "-i",
+  SSH_KEY,
+  "-o",
+  "IdentitiesOnly=yes",
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  "ConnectTimeout=5",
+];
+
+/**
+ * The whole `ssh` argument list that runs `command` (one shell line) on
+ * {@linkcode SSH_TARGET}.
+ *
+ * @example
+ * ```ts
+ * import { runCommand, sshArgv } from "./cluster_services.ts";
+ * const { stdout } = await runCommand("ssh", sshArgv("deno --version"));
+ * console.log(stdout);
+ * ```
+ */
+export function sshArgv(command: string): string[] {
+  const [userHost, port] = SSH_TARGET.split(":");
+  return ["-p", port, ...SSH_ARGS, userHost, command];
+}
+
+/**
+ * What OpenMPI needs to run as root (CI and this machine run tests as
+ * root); `mpiexec` refuses without both.
+ *
+ * @example
+ * ```ts
+ * import { MPI_ENV, runCommand } from "./cluster_services.ts";
+ * await runCommand("mpiexec", ["-n", "1", "true"], { env: MPI_ENV });
+ * ```
+ */
+export const MPI_ENV: Readonly<Record<string, string>> = {
+  OMPI_ALLOW_RUN_AS_ROOT: "1",
+  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
+};
+
+/** The Slurm partition of `.ci/slurm/slurm.conf` (its default). */
+export const SLURM_PARTITION = "debug";
+
+/** What a command run by {@linkcode runCommand} ended with. */
+export interface CommandResult {
+  /** Its exit code. */
+  code: number;
+  /** Its standard output, as text. */
+  stdout: string;
+  /** Its standard error, as text. */
+  stderr: string;
+}
+
+/**
+ * Runs `command` with `args` to its end, with `stdin` (when given) as its
+ * input, and `env` added to this process's environment. A command still
+ * running after `timeoutMs` is killed and the promise rejects with an error
+ * that names it: every wait is bounded. A missing command rejects with
+ * Deno's NotFound.
+ *
+ * @example
+ * ```ts
+ * import { runCommand } from "./cluster_services.ts";
+ * const { code, stdout } = await runCommand("echo", ["hi"]);
+ * console.log(code, stdout); // 0 "hi\n"
+ * ```
+ */
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  { stdin, env, timeoutMs = 30_000 }: {
+    stdin?: string;
+    env?: Readonly<Record<string, string>>;
+    timeoutMs?: number;
+  } = {},
+): Promise<CommandResult> {
+  const child = new Deno.Command(command, {
+    args: [...args],
+    env: env === undefined ? undefined : { ...env },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    // A command that exits without reading its input breaks the pipe: its
+    // exit code says what happened, not the write.
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const output = child.output();
+  const ended = await within(output, timeoutMs);
+  if (!ended.done) {
+    child.kill("SIGKILL");
+    await output.catch(() => {});
+    throw new Error(
+      `${command} ${args.join(" ")} did not end within ${timeoutMs} ms ` +
+        "(killed)",
+    );
+  }
+  const text = new TextDecoder();
+  return {
+    code: ended.value.code,
+    stdout: text.decode(ended.value.stdout),
+    stderr: text.decode(ended.value.stderr),
+  };
+}
+
+/**
+ * Why `command args` cannot serve here (a sentence ending in how to get the
+ * services), or undefined when it ran and `ok` accepts its output.
+ */
+async function failure(
+  what: string,
+  command: string,
+  args: readonly string[],
+  ok: (r: CommandResult) => boolean,
+  options: { env?: Readonly<Record<string, string>> } = {},
+): Promise<string | undefined> {
+  let r: CommandResult;
+  try {
+    r = await runCommand(command, args, { ...options, timeoutMs: 15_000 });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return `no ${command} on PATH (${what}); ${SERVICES_HINT}`;
+    }
+    return `${what}: ${(error as Error).message}; ${SERVICES_HINT}`;
+  }
+  if (ok(r)) return undefined;
+  const said = (r.stderr.trim() || r.stdout.trim()).split("\n")[0];
+  return `${what}: \`${command} ${args.join(" ")}\` exited ${r.code}` +
+    `${said ? ` (${said})` : ""}; ${SERVICES_HINT}`;
+}
+
+// Node states in which the node takes jobs (jobs already running are fine).
+const SERVING = /^(idle|mixed|allocated|completing)$/;
+
+/**
+ * Undefined when a Slurm controller answers and its node takes jobs;
+ * otherwise why not, and how to start one.
+ *
+ * @example
+ * ```ts
+ * import { slurmSkipReason } from "./cluster_services.ts";
+ * console.log((await slurmSkipReason()) ?? "Slurm is usable");
+ * ```
+ */
+export function slurmSkipReason(): Promise<string | undefined> {
+  return failure(
+    "no Slurm node takes jobs",
+    "sinfo",
+    ["-h", "-o", "%T"],
+    (r) =>
+      r.code === 0 &&
+      r.stdout.trim().split("\n").some((s) => SERVING.test(s.trim())),
+  );
+}
+
+/**
+ * Undefined when {@linkcode SSH_TARGET} takes the test key; otherwise why
+ * not, and how to start its sshd.
+ *
+ * @example
+ * ```ts
+ * import { sshSkipReason } from "./cluster_services.ts";
+ * console.log((await sshSkipReason()) ?? "ssh is usable");
+ * ```
+ */
+export async function sshSkipReason(): Promise<string | undefined> {
+  try {
+    await Deno.stat(SSH_KEY);
+  } catch {
+    return `no test key at ${SSH_KEY}; ${SERVICES_HINT}`;
+  }
+  return await failure(
+    `ssh to ${SSH_TARGET} failed`,
+    "ssh",
+    sshArgv("true"),
+    (r) => r.code === 0,
+  );
+}
+
+/**
+ * Undefined when `mpiexec` starts ranks as root here; otherwise why not, and
+ * how to get OpenMPI.
+ *
+ * @example
+ * ```ts
+ * import { mpiSkipReason } from "./cluster_services.ts";
+ * console.log((await mpiSkipReason()) ?? "MPI is usable");
+ * ```
+ */
+export function mpiSkipReason(): Promise<string | undefined> {
+  return failure(
+    "mpiexec does not start ranks",
+    "mpiexec",
+    ["--oversubscribe", "-n", "1", "printenv", "OMPI_COMM_WORLD_RANK"],
+    (r) => r.code === 0 && r.stdout.trim() === "0",
+    { env: MPI_ENV },
+  );
+}
+
+/**
+ * The ids of the jobs still in `squeue` (pending, running or completing;
+ * one per array task), of every job or only of jobs named `name`: a test's
+ * "nothing left in squeue" check (name its jobs, as other tests may run
+ * jobs of their own at the same time).
+ *
+ * @example
+ * ```ts ignore
+ * import { squeueJobs } from "./cluster_services.ts";
+ * console.log(await squeueJobs("troupe-engine")); // [] once all ended
+ * ```
+ */
+export async function squeueJobs(name?: string): Promise<string[]> {
+  const args = ["-h", "-r", "-o", "%i"];
+  if (name !== undefined) args.push("-n", name);
+  const r = await runCommand("squeue", args, { timeoutMs: 15_000 });
+  if (r.code !== 0) {
+    throw new Error(`squeue ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  }
+  return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The pids of the processes whose command line matches `pattern` (a
+ * `pgrep -f` regular expression), ascending, this process excluded: a
+ * test's "nothing left in the process table" check (match something only
+ * its own processes carry).
+ *
+ * @example
+ * ```ts
+ * import { processesMatching } from "./cluster_services.ts";
+ * console.log(await processesMatching("no-such-process-[0-9]")); // []
+ * ```
+ */
+export async function processesMatching(pattern: string): Promise<number[]> {
+  const r = await runCommand("pgrep", ["-f", pattern], { timeoutMs: 15_000 });
+  // pgrep exits 1 when nothing matches, 2 or 3 on a bad pattern or error.
+  if (r.code > 1) {
+    throw new Error(`pgrep -f ${pattern} exited ${r.code}: ${r.stderr}`);
+  }
+  return r.stdout.split(/\s+/).filter(Boolean).map(Number)
+    .filter((pid) => pid !== Deno.pid).sort((a, b) => a - b);
+}
