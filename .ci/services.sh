@@ -33,8 +33,13 @@ die() {
   exit 1
 }
 
+# Whether pid $1 is a live process. A daemon that ended stays a zombie for a
+# second or two here: it was orphaned to pid 1, which reaps lazily on this
+# machine (a firecracker init), so kill -0 alone would take it for alive.
+running() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }
+
 # Whether the pid in file $1 names a live process.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 # Starts daemon $1 (the command "${@:2}", in the foreground mode) in a
 # session of its own, so that the end of this script or of the shell that
@@ -119,6 +124,8 @@ install_slurm_conf() {
 }
 
 slurm_idle() { [ "$(sinfo -h -o %T 2>/dev/null)" = idle ]; }
+# A node already running jobs (other tests' engines, say) takes more too.
+slurm_serving() { sinfo -h -o %T 2>/dev/null | grep -qxE 'idle|mixed|allocated|completing'; }
 
 start_slurm() {
   # Daemons that run with another slurm.conf than the repository's (it
@@ -127,17 +134,19 @@ start_slurm() {
   install_slurm_conf
   mkdir -p "$STATE/slurmctld" "$STATE/slurmd"
   if [ "$SLURM_CONF_CHANGED" -eq 0 ] && alive "$STATE/slurmctld.pid" && alive "$STATE/slurmd.pid"; then
-    say "slurmctld and slurmd already running"
-  else
-    pkill_ours slurmd
-    pkill_ours slurmctld
-    # -c: a fresh controller state (no jobs or node states from an earlier
-    # run); -N: the node is "localhost", whatever the machine's name.
-    daemon slurmctld slurmctld -D -c
-    wait_for "slurmctld answering (scontrol ping)" \
-      bash -c 'scontrol ping | grep -q "is UP"'
-    daemon slurmd slurmd -D -N localhost
+    wait_for "the Slurm node taking jobs (sinfo -h -o %T)" slurm_serving
+    say "slurmctld and slurmd already running: $(sinfo -h -o '%P %D %c %T')"
+    return
   fi
+  pkill_ours slurmd
+  pkill_ours slurmctld
+  # -c: a fresh controller state (no jobs or node states from an earlier
+  # run); -N: the node is "localhost", whatever the machine's name.
+  daemon slurmctld slurmctld -D -c
+  wait_for "slurmctld answering (scontrol ping)" \
+    bash -c 'scontrol ping | grep -q "is UP"'
+  daemon slurmd slurmd -D -N localhost
+  # Fresh daemons and no job yet: the node must come up idle.
   wait_for "the Slurm node idle (sinfo -h -o %T)" slurm_idle
   timeout 30 srun -n1 true || die "srun -n1 true failed (logs in $STATE)"
   say "slurm idle: $(sinfo -h -o '%P %D %c %T')"
@@ -195,6 +204,15 @@ check_mpi() {
   say "mpiexec ok: ranks $ranks"
 }
 
+# The pids of every process below pid $1 (children, theirs, ...).
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
 # Stops the daemon named $1 whose pid is in $STATE/$1.pid (one we started),
 # waiting for it to exit (bounded); a pid file whose process is gone is
 # removed.
@@ -203,10 +221,18 @@ pkill_ours() {
   [ -s "$pidfile" ] || return 0
   local pid
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
+    # What runs in sshd's sessions outlives it (and its sessions: without a
+    # terminal nothing sends it SIGHUP), so the sessions' processes go first.
+    if [ "$1" = sshd ]; then
+      local leftovers
+      leftovers=$(descendants "$pid")
+      # shellcheck disable=SC2086 # a list of pids
+      [ -z "$leftovers" ] || kill $leftovers 2>/dev/null || true
+    fi
     kill "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null; do
+    while running "$pid"; do
       if [ "$SECONDS" -ge "$deadline" ]; then
         say "$1 (pid $pid) did not stop in 10 s: killing it"
         kill -9 "$pid" 2>/dev/null || true

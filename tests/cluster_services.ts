@@ -69,9 +69,9 @@ export const SSH_ARGS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { runCommand, sshArgv } from "./cluster_services.ts";
- * const { stdout } = await runCommand("ssh", sshArgv("deno --version"));
- * console.log(stdout);
+ * import { sshArgv } from "./cluster_services.ts";
+ * // ssh -p 2222 -i … root@127.0.0.1 "deno --version"
+ * console.log(["ssh", ...sshArgv("deno --version")].join(" "));
  * ```
  */
 export function sshArgv(command: string): string[] {
@@ -85,8 +85,12 @@ export function sshArgv(command: string): string[] {
  *
  * @example
  * ```ts
- * import { MPI_ENV, runCommand } from "./cluster_services.ts";
- * await runCommand("mpiexec", ["-n", "1", "true"], { env: MPI_ENV });
+ * import { MPI_ENV } from "./cluster_services.ts";
+ * const mpiexec = new Deno.Command("mpiexec", {
+ *   args: ["--oversubscribe", "-n", "2", "true"],
+ *   env: { ...MPI_ENV },
+ * });
+ * console.log(mpiexec);
  * ```
  */
 export const MPI_ENV: Readonly<Record<string, string>> = {
@@ -163,29 +167,31 @@ export async function runCommand(
 }
 
 /**
- * Why `command args` cannot serve here (a sentence ending in how to get the
- * services), or undefined when it ran and `ok` accepts its output.
+ * Why `command args` cannot serve here, or undefined when it ran and `ok`
+ * accepts its output. `shown` is how the reason names the command, when its
+ * whole argument list would bury the reason.
  */
 async function failure(
   what: string,
   command: string,
   args: readonly string[],
   ok: (r: CommandResult) => boolean,
-  options: { env?: Readonly<Record<string, string>> } = {},
+  { env, shown }: { env?: Readonly<Record<string, string>>; shown?: string } =
+    {},
 ): Promise<string | undefined> {
   let r: CommandResult;
   try {
-    r = await runCommand(command, args, { ...options, timeoutMs: 15_000 });
+    r = await runCommand(command, args, { env, timeoutMs: 15_000 });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      return `no ${command} on PATH (${what}); ${SERVICES_HINT}`;
+      return `${what}: no ${command} on PATH`;
     }
-    return `${what}: ${(error as Error).message}; ${SERVICES_HINT}`;
+    return `${what}: ${(error as Error).message}`;
   }
   if (ok(r)) return undefined;
   const said = (r.stderr.trim() || r.stdout.trim()).split("\n")[0];
-  return `${what}: \`${command} ${args.join(" ")}\` exited ${r.code}` +
-    `${said ? ` (${said})` : ""}; ${SERVICES_HINT}`;
+  return `${what}: ${shown ?? `${command} ${args.join(" ")}`} exited ` +
+    `${r.code}${said ? ` (${said})` : ""}`;
 }
 
 // Node states in which the node takes jobs (jobs already running are fine).
@@ -193,7 +199,7 @@ const SERVING = /^(idle|mixed|allocated|completing)$/;
 
 /**
  * Undefined when a Slurm controller answers and its node takes jobs;
- * otherwise why not, and how to start one.
+ * otherwise why not (`SERVICES_HINT` says how to start one).
  *
  * @example
  * ```ts
@@ -214,7 +220,7 @@ export function slurmSkipReason(): Promise<string | undefined> {
 
 /**
  * Undefined when {@linkcode SSH_TARGET} takes the test key; otherwise why
- * not, and how to start its sshd.
+ * not (`SERVICES_HINT` says how to start its sshd).
  *
  * @example
  * ```ts
@@ -226,19 +232,20 @@ export async function sshSkipReason(): Promise<string | undefined> {
   try {
     await Deno.stat(SSH_KEY);
   } catch {
-    return `no test key at ${SSH_KEY}; ${SERVICES_HINT}`;
+    return `no ssh test key at ${SSH_KEY}`;
   }
   return await failure(
-    `ssh to ${SSH_TARGET} failed`,
+    `no ssh to ${SSH_TARGET}`,
     "ssh",
     sshArgv("true"),
     (r) => r.code === 0,
+    { shown: `ssh ${SSH_TARGET} true (with the test key)` },
   );
 }
 
 /**
- * Undefined when `mpiexec` starts ranks as root here; otherwise why not, and
- * how to get OpenMPI.
+ * Undefined when `mpiexec` starts ranks as root here; otherwise why not
+ * (`SERVICES_HINT` says how to get OpenMPI).
  *
  * @example
  * ```ts
@@ -282,7 +289,7 @@ export async function squeueJobs(name?: string): Promise<string[]> {
  * The pids of the processes whose command line matches `pattern` (a
  * `pgrep -f` regular expression), ascending, this process excluded: a
  * test's "nothing left in the process table" check (match something only
- * its own processes carry).
+ * its own processes carry). Zombies are left out: they have ended.
  *
  * @example
  * ```ts
@@ -296,6 +303,24 @@ export async function processesMatching(pattern: string): Promise<number[]> {
   if (r.code > 1) {
     throw new Error(`pgrep -f ${pattern} exited ${r.code}: ${r.stderr}`);
   }
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number)
+  const pids = r.stdout.split(/\s+/).filter(Boolean).map(Number)
     .filter((pid) => pid !== Deno.pid).sort((a, b) => a - b);
+  const live = await Promise.all(pids.map(isLive));
+  return pids.filter((_, i) => live[i]);
+}
+
+/**
+ * Whether `pid` still runs: not gone, and not a zombie. An ended process
+ * whose parent is gone waits a second or two for pid 1 to reap it here (a
+ * lazy init), and is no leftover.
+ */
+async function isLive(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // "pid (comm) S …": the state follows the last ")", comm may hold one.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !==
+      "Z";
+  } catch {
+    return false;
+  }
 }

@@ -159,8 +159,9 @@ Deno.test({
         ),
       ]);
       await until(() => exists(`${dir}/started`), "the job to start", 30_000);
-      // Asked for 50 s before the end of a 60 s limit, so at 10 s; slurmctld
-      // looks at time limits only every 30 s, so up to ~40 s after start.
+      // Asked for 50 s before the end of a 60 s limit. slurmctld looks at
+      // time limits every 30 s and sends a warning due before its next look
+      // at once, so it comes 0-30 s after the start (1-21 s, measured here).
       await until(
         () => exists(`${dir}/warned`),
         "the walltime warning (USR1)",
