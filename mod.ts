@@ -26,6 +26,26 @@ export type {
   PublicationRegistry,
   RestartPolicy,
 } from "./cluster/cluster.ts";
+export type {
+  EngineToLaunch,
+  LaunchedEngine,
+  Launcher,
+  LaunchInfo,
+  LaunchRequest,
+} from "./cluster/cluster.ts";
+export { local, type LocalOptions } from "./launch/local.ts";
+export { ssh, type SshOptions } from "./launch/ssh.ts";
+export { slurm, type SlurmOptions } from "./launch/slurm.ts";
+export { mpi, type MpiOptions } from "./launch/mpi.ts";
+export {
+  type EngineSecrets,
+  writeEngineSecrets,
+} from "./launch/engine_secrets.ts";
+export {
+  type EngineHost,
+  HostProcess,
+  type HostProcessOptions,
+} from "./transport/engine_host.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/dashboard.ts";
 /**
  * The plots, here for a deprecation period: import them from

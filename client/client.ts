@@ -10,6 +10,7 @@ import type {
   ConnectionInfo,
   EngineEvent,
   EngineStatus,
+  Launcher,
   PublicationRegistry,
   RestartPolicy,
 } from "../cluster/cluster.ts";
@@ -25,6 +26,7 @@ import { DirectView } from "./direct_view.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "./private_file.ts";
+import { settleScale } from "./scaling.ts";
 import {
   requireListenPermission,
   requireProcessPermissions,
@@ -67,9 +69,11 @@ export class Client implements AsyncDisposable {
   #closed: Promise<void> | undefined;
   /** Ends this client's count as open (keep_alive.ts). */
   #open: () => void;
+  #startTimeoutMs: number;
 
   private constructor(options: ClientOptions, plan: StartPlan) {
     const log = options.log ?? ((line: string) => console.warn(line));
+    this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.#failures = new UnobservedFailures(log);
     this.#cluster = new LocalCluster({
       restart: options.restart,
@@ -81,6 +85,7 @@ export class Client implements AsyncDisposable {
         listen: plan.listen,
         joinable: plan.joinable,
         key: options.key,
+        advertise: options.advertise,
         encrypt: options.encrypt,
         maxFrameBytes: options.maxFrameBytes,
         maxHeapMb: options.maxHeapMb ??
@@ -117,7 +122,11 @@ export class Client implements AsyncDisposable {
       for (let i = 0; i < plan.processes; i++) {
         cluster.startEngine(plan.workers + i, "process");
       }
-      await client.waitForEngines(plan.workers + plan.processes, {
+      let launched = 0;
+      for (const launcher of plan.launchers) {
+        launched += cluster.launch(launcher).length;
+      }
+      await client.waitForEngines(plan.workers + plan.processes + launched, {
         timeoutMs: options.startTimeoutMs ?? 60_000,
       });
     } catch (error) {
@@ -264,6 +273,42 @@ export class Client implements AsyncDisposable {
         return dashboard.close();
       },
     };
+  }
+
+  /**
+   * Grows or shrinks the engines of `launcher` (the client's only one, when
+   * not given) to `n`, like Dask's `cluster.scale(n)`. New engines get new
+   * ids; engines beyond `n` are retired, idle ones first: each finishes
+   * its running task, and the load-balanced tasks waiting for it go to
+   * other engines. Resolves once the new engines are up and the retired
+   * ones stopped; rejects with a `TimeoutError` after `timeoutMs` (the
+   * client's `startTimeoutMs`, 60 000 by default).
+   *
+   * @example
+   * ```ts
+   * import { Client, local } from "@troupe/parallel";
+   * const launcher = local({ engines: 1 });
+   * await using client = await Client.start({ workers: 0, launch: launcher });
+   * await client.scale(2);
+   * console.log(client.ids); // [0, 1]
+   * await client.scale(1, launcher);
+   * console.log(client.ids.length); // 1
+   * ```
+   */
+  async scale(
+    n: number,
+    launcher?: Launcher,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    if (this.#closed) throw new ClientClosedError({ what: "scale" });
+    checkOptions("scale options", options, WAIT_OPTIONS);
+    const { started, retired } = this.#cluster.scale(n, launcher);
+    await settleScale(
+      this.#cluster,
+      started,
+      retired,
+      options.timeoutMs ?? this.#startTimeoutMs,
+    );
   }
 
   /** How dead engines are restarted; see `ClientOptions.restart`. */

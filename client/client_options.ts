@@ -6,7 +6,11 @@
  * @module
  */
 
-import type { EngineEvent, RestartPolicy } from "../cluster/cluster.ts";
+import type {
+  EngineEvent,
+  Launcher,
+  RestartPolicy,
+} from "../cluster/cluster.ts";
 import {
   checkOptions,
   CLIENT_OPTIONS,
@@ -41,6 +45,20 @@ export interface ClientOptions {
    * defaults, `false` for none. On by default when `processes > 0`.
    */
   listen?: { hostname?: string; port?: number } | boolean;
+  /**
+   * Engines started by launchers: one `Launcher` or a list (`local`, `ssh`,
+   * `slurm`, `mpi`, or your own). Each engine connects back over TCP, so
+   * the client listens (127.0.0.1 unless `listen` says otherwise); a lost
+   * engine is started again through its launcher, under its id, within
+   * the restart policy.
+   */
+  launch?: Launcher | Launcher[];
+  /**
+   * The address launched engines dial, when it is not the one the listener
+   * binds: the login node's name while `listen` binds `0.0.0.0`. Defaults
+   * to the bound address, or this host's name for a wildcard.
+   */
+  advertise?: string;
   /**
    * The secret every TCP engine must prove it holds (it never crosses the
    * wire). Defaults to 32 random bytes, hex.
@@ -128,6 +146,8 @@ export interface StartPlan {
   workers: number;
   /** Engine processes to start. */
   processes: number;
+  /** Launchers to start engines with, checked. */
+  launchers: Launcher[];
   /** Where the TCP listener binds; no listener when absent. */
   listen?: { hostname?: string; port?: number };
   /** Whether the user asked to listen: engines may join by hand. */
@@ -164,8 +184,21 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
       );
     }
   }
+  const launchers = options.launch === undefined ? [] : [options.launch].flat();
+  launchers.forEach(checkLauncher);
+  if (
+    options.advertise !== undefined && typeof options.advertise !== "string"
+  ) {
+    throw new TypeError(
+      `advertise must be a host name or address, got ${
+        Deno.inspect(options.advertise)
+      }`,
+    );
+  }
   const workers = options.workers ??
-    (options.processes ? 0 : navigator.hardwareConcurrency);
+    (options.processes || launchers.length > 0
+      ? 0
+      : navigator.hardwareConcurrency);
   const processes = options.processes ?? 0;
   for (const [name, n] of [["workers", workers], ["processes", processes]]) {
     if (!Number.isInteger(n) || (n as number) < 0) {
@@ -176,11 +209,33 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
   }
   // Engine processes connect back over TCP: they need a listener, which
   // brings no one else unless the user asked to listen.
-  const listen = options.listen ?? processes > 0;
+  const listen = options.listen ?? (processes > 0 || launchers.length > 0);
+  if (listen === false && launchers.length > 0) {
+    throw new TypeError(
+      "launched engines connect back over TCP: the launch option needs a " +
+        "listener (leave listen out, or give it an address)",
+    );
+  }
   return {
     workers,
     processes,
+    launchers,
     ...(listen ? { listen: listen === true ? {} : listen } : {}),
     joinable: options.listen !== undefined && options.listen !== false,
   };
+}
+
+function checkLauncher(launcher: unknown, index: number): void {
+  const it = launcher as Partial<Launcher> | null;
+  const fits = it !== null && typeof it === "object" &&
+    typeof it.name === "string" && typeof it.start === "function" &&
+    Number.isInteger(it.engines) && (it.engines as number) >= 0;
+  if (!fits) {
+    throw new TypeError(
+      `launch[${index}] is not a Launcher (an object with a name, a whole ` +
+        `number of engines and a start function), got ${
+          Deno.inspect(launcher, { depth: 1 })
+        }: use local(), ssh(), slurm(), mpi() or your own`,
+    );
+  }
 }

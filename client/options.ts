@@ -27,6 +27,8 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   workers: true,
   processes: true,
   listen: true,
+  launch: true,
+  advertise: true,
   key: true,
   encrypt: true,
   maxFrameBytes: true,

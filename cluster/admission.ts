@@ -14,7 +14,9 @@ import type { EngineKind, Supervisor } from "./supervisor.ts";
 import type { ConnectionInfo } from "./cluster.ts";
 import type { EngineHello } from "../transport/handshake.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
-import { TcpLink } from "../transport/tcp_link.ts";
+import { configFor, TcpLink } from "../transport/tcp_link.ts";
+import type { Launcher } from "./launcher.ts";
+import { LaunchGroup } from "./launch_group.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
@@ -64,6 +66,12 @@ export interface AdmissionOptions {
   /** Run a TCP listener for engines there; none when absent. */
   listen?: { hostname?: string; port?: number };
   /**
+   * The address launched engines dial, when it is not the one the listener
+   * binds (a login node's name, while it binds 0.0.0.0). Defaults to the
+   * bound address, or this host's name when that is a wildcard.
+   */
+  advertise?: string;
+  /**
    * Whether engines started by hand may join (the user asked to listen),
    * not only the cluster's own processes.
    */
@@ -109,6 +117,7 @@ export class Admission {
   #maxHeapMb: number;
   #maxFrameBytes: number;
   #log: (line: string) => void;
+  #advertise: string | undefined;
   /** Processes started here, by their one-time token. */
   #spawned = new Map<string, { engineId: number; link: TcpLink }>();
 
@@ -120,6 +129,7 @@ export class Admission {
     this.#maxHeapMb = options.maxHeapMb ?? defaultHeapMb(1);
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#log = options.log ?? ((line) => console.warn(line));
+    this.#advertise = options.advertise;
     if (options.listen) {
       this.#server = this.#listen(options.listen, options.encrypt);
       this.#server.unref();
@@ -212,31 +222,79 @@ export class Admission {
 
   #spawnProcess(engineId: number): EngineLink {
     const server = this.#server!;
-    const hostname = ["0.0.0.0", "::"].includes(server.hostname)
+    const hostname = isWildcard(server.hostname)
       ? "127.0.0.1"
       : server.hostname;
     const token = randomHex(16);
     const link = TcpLink.spawn({
       entry: PROCESS_ENTRY,
-      args: [
-        "--connect",
-        `${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`,
-        "--spawned",
-        "--max-heap-mb",
-        String(this.#maxHeapMb),
-        // The user asked for plain frames, off loopback too.
-        ...(server.encrypt ? [] : ["--allow-plain"]),
-      ],
+      args: this.#engineArgs(hostname),
       // Secrets go through stdin: command lines are visible to every user.
       stdin: JSON.stringify({ key: this.#key, token, engineId }),
       maxFrameBytes: this.#maxFrameBytes,
     });
+    link.where = { launcher: "local" };
+    this.#expecting(engineId, token, link);
+    return link;
+  }
+
+  /** What an engine process is told on its command line: nothing secret. */
+  #engineArgs(hostname: string): string[] {
+    const server = this.#server!;
+    return [
+      "--connect",
+      `${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`,
+      "--spawned",
+      "--max-heap-mb",
+      String(this.#maxHeapMb),
+      // The user asked for plain frames, off loopback too.
+      ...(server.encrypt ? [] : ["--allow-plain"]),
+    ];
+  }
+
+  #expecting(engineId: number, token: string, link: TcpLink): void {
     link.unref();
     // The process before it under this id is over: the supervisor starts
     // one only once the last one's link is gone.
     this.forget(engineId);
     this.#spawned.set(token, { engineId, link });
-    return link;
+  }
+
+  /**
+   * The engines of `launcher`: a link factory that starts them through it
+   * and admits each by its own one-time token.
+   */
+  launchGroup(launcher: Launcher): LaunchGroup {
+    if (!this.#server) {
+      throw new Error(
+        `the ${launcher.name} launcher's engines connect back over TCP, and ` +
+          "this cluster does not listen: give it a listen address",
+      );
+    }
+    return new LaunchGroup(launcher, {
+      expect: (engineId) => {
+        const token = randomHex(16);
+        const link = new TcpLink(this.#maxFrameBytes);
+        this.#expecting(engineId, token, link);
+        const secrets = JSON.stringify({ key: this.#key, token, engineId });
+        return { link, secrets };
+      },
+      request: () => {
+        const server = this.#server!;
+        const hostname = this.#advertise ??
+          (isWildcard(server.hostname) ? Deno.hostname() : server.hostname);
+        return {
+          args: [
+            "run",
+            "-A",
+            ...configFor(PROCESS_ENTRY),
+            PROCESS_ENTRY.href,
+            ...this.#engineArgs(hostname),
+          ],
+          connect: { hostname, port: server.port },
+        };
+      },
+    });
   }
 
   /** Which id a newly authenticated engine gets; throws to refuse it. */
@@ -270,7 +328,19 @@ export class Admission {
       // been started under its id) while it was being welcomed.
       const spawned = this.#spawned.get(hello.token);
       this.#spawned.delete(hello.token);
-      if (spawned) spawned.link.attach(conn, this.#log);
+      if (spawned) {
+        const { link } = spawned;
+        // What the engine says of itself, kept only if it has the shape.
+        const { hostname, pid } = hello;
+        link.where = {
+          ...link.where,
+          ...(typeof hostname === "string" && hostname.length <= 255
+            ? { host: hostname }
+            : {}),
+          ...(Number.isSafeInteger(pid) ? { pid } : {}),
+        };
+        link.attach(conn, this.#log);
+      }
       else conn.close("its process is no longer the engine's");
       return;
     }
@@ -308,4 +378,8 @@ export function defaultHeapMb(engines: number): number {
   } catch {
     return 2048;
   }
+}
+
+function isWildcard(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::";
 }

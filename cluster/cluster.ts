@@ -31,6 +31,14 @@ export type {
   TaskOutcome,
 };
 
+export type {
+  EngineToLaunch,
+  LaunchedEngine,
+  Launcher,
+  LaunchInfo,
+  LaunchRequest,
+} from "./launcher.ts";
+
 /**
  * Where a task runs: on one engine (a direct view), or on whichever engine
  * the scheduler picks (a load-balanced view).
@@ -169,6 +177,16 @@ export interface EngineStatus {
   load: number;
   /** Why it last died, if it has. */
   deathReason: string | undefined;
+  /** The launcher that started it (`local`, `ssh`, `slurm`, `mpi`, ...). */
+  launcher?: string;
+  /** The host it runs on, as it says. */
+  host?: string;
+  /** Its process id there. */
+  pid?: number;
+  /** Its scheduler's job id (Slurm: `JOBID_INDEX`). */
+  jobId?: string;
+  /** Its MPI rank in the job that started it. */
+  rank?: number;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { Actor } from "../actors/actor.ts";
-import type { EngineLink } from "../protocol/engine_link.ts";
+import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
 import { GlobalsLedger } from "./globals_ledger.ts";
 import { messageOf } from "../protocol/errors.ts";
 import type { DoneMessage, FromEngine } from "../protocol/messages.ts";
@@ -51,7 +51,7 @@ type Life = "starting" | "up" | "restarting" | "stopped";
  * ```ts
  * import { EngineActor } from "./engine_actor.ts";
  * import { Registry } from "./registry.ts";
- * import type { EngineLink } from "../protocol/engine_link.ts";
+ * import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
  * function answer(link: EngineLink) {
  *   const engine = new EngineActor(0, link, new Registry());
  *   engine.tell({
@@ -82,6 +82,10 @@ export class EngineActor extends Actor<EngineMessage> {
   #deathReason: string | undefined;
   #stopReason: string | undefined;
   #everReady = false;
+  /** Why the engine drains, while it does; see `#drain`. */
+  #draining: string | undefined;
+  /** Whether a drained engine is stopped for good rather than restarted. */
+  #retiring = false;
 
   /**
    * Takes over `link`, a freshly started engine, and initialises it.
@@ -113,12 +117,18 @@ export class EngineActor extends Actor<EngineMessage> {
   /** Where the engine is in its life. */
   get state(): EngineState {
     if (this.#life !== "up") return this.#life;
+    if (this.#draining !== undefined) return "draining";
     return this.#tasks.busy ? "busy" : "idle";
   }
 
   /** `true` while the engine can take tasks now (idle or busy). */
   get up(): boolean {
-    return this.#life === "up";
+    return this.#life === "up" && this.#draining === undefined;
+  }
+
+  /** Where the engine runs, as its link knows it. */
+  get where(): EngineWhere | undefined {
+    return this.#held.link.where;
   }
 
   /**
@@ -171,6 +181,7 @@ export class EngineActor extends Actor<EngineMessage> {
         if (this.#life === "stopped") {
           this.#tasks.failQueue((task) => this.#stopped(task));
         } else {
+          if (this.#draining !== undefined) this.#tasks.handBackQueued();
           this.#sendAhead();
         }
         return;
@@ -195,6 +206,11 @@ export class EngineActor extends Actor<EngineMessage> {
         return;
       case "stop":
         this.#stop(message.reason, message.event, message.shutdown);
+        return;
+      case "retire":
+        this.#retiring = true;
+        if (this.#life === "restarting") this.#stop(message.reason, "retired");
+        else this.#drain(message.reason);
         return;
       case "heartbeat":
         this.#heartbeat(message.misses);
@@ -227,6 +243,7 @@ export class EngineActor extends Actor<EngineMessage> {
 
   #attach(link: EngineLink): void {
     this.#life = "starting";
+    this.#draining = undefined;
     this.#liveness.starting();
     this.#held = new AttachedLink(link, this.engineId, {
       message: (message) => this.tell({ kind: "engine", link, message }),
@@ -266,6 +283,9 @@ export class EngineActor extends Actor<EngineMessage> {
       case "fatal":
         this.#held.terminate();
         this.#die(message.reason);
+        return;
+      case "drain":
+        this.#drain(message.reason);
         return;
       case "pub":
         this.#held.acknowledge();
@@ -311,7 +331,33 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   #sendAhead(): void {
-    if (this.#life === "up") this.#tasks.sendAhead();
+    if (this.#draining !== undefined) this.#drained();
+    else if (this.#life === "up") this.#tasks.sendAhead();
+  }
+
+  /**
+   * The engine takes no new task: those held here that another engine may
+   * run go back to the load balancer, its running ones finish, and then it
+   * is stopped. A drained engine is started again (through its launcher,
+   * under its id) unless it is retiring; its direct tasks wait for that.
+   */
+  #drain(reason: string): void {
+    if (this.#draining !== undefined || this.#life === "stopped") return;
+    this.#draining = reason;
+    this.#tasks.handBackQueued();
+    this.#onEvent({ type: "draining", engineId: this.engineId, reason });
+    this.#drained();
+  }
+
+  #drained(): void {
+    const reason = this.#draining;
+    if (reason === undefined || this.#tasks.busy) return;
+    if (this.#retiring) {
+      this.#stop(reason, "retired", true);
+      return;
+    }
+    this.#held.shutdown();
+    this.#die(`it drained (${reason})`, true);
   }
 
   /** The engine replaced its task thread; it says `ready` when it is back. */
@@ -331,12 +377,16 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#restarts++;
   }
 
-  #die(reason: string): void {
+  /** The engine is gone; `drained` when it was ended once it had drained. */
+  #die(reason: string, drained = false): void {
     if (this.#life === "stopped" || this.#life === "restarting") return;
     this.#life = "restarting";
     this.#liveness.down();
     const aborted = this.#tasks.threadGone();
-    if (aborted === undefined) {
+    if (drained) {
+      // Nothing runs; what is queued is direct, and waits for the engine.
+      this.#deathReason = reason;
+    } else if (aborted === undefined) {
       this.#deathReason = reason;
       this.#tasks.loseSent((task) => this.#died(task));
       this.#tasks.failQueue((task) => this.#died(task));
@@ -348,11 +398,15 @@ export class EngineActor extends Actor<EngineMessage> {
       type: "died",
       engineId: this.engineId,
       reason,
-      deliberate: aborted !== undefined,
+      deliberate: drained || aborted !== undefined,
     });
   }
 
-  #stop(reason: string, event?: "gaveUp", shutdown = false): void {
+  #stop(
+    reason: string,
+    event?: "gaveUp" | "retired",
+    shutdown = false,
+  ): void {
     if (this.#life === "stopped") return;
     const wasUp = this.#life !== "restarting";
     this.#life = "stopped";
@@ -370,6 +424,10 @@ export class EngineActor extends Actor<EngineMessage> {
   #heartbeat(misses: number): void {
     const head = this.#tasks.head;
     const life = this.#life;
+    // A job a scheduler still holds in its queue has not started yet.
+    if (life === "starting" && this.#held.link.queued) {
+      this.#liveness.starting();
+    }
     const verdict = this.#liveness.heartbeat({
       life: life === "starting" || life === "up" ? life : "down",
       misses,

@@ -45,6 +45,12 @@ export interface TaskObserver {
   stream(name: "stdout" | "stderr", text: string): void;
   /** The task ended; called exactly once, whatever happened. */
   done(outcome: TaskOutcome): void;
+  /**
+   * Takes back a task that has not started, from an engine that is
+   * draining: instead of `done`, for tasks another engine may run (the
+   * load balancer's). Tasks without it wait for their engine's return.
+   */
+  handBack?(): void;
 }
 
 /**
@@ -68,7 +74,9 @@ export interface Task extends TaskSpec {
 /**
  * Where an engine is in its life: `starting` until it says it is ready,
  * then `idle` or `busy`; `restarting` between a death and the supervisor's
- * restart; `stopped` for good (given up, or the client closed).
+ * restart; `draining` while it finishes its running tasks and takes no new
+ * one (its job nears its walltime, or `client.scale` retires it);
+ * `stopped` for good (given up, retired, or the client closed).
  *
  * @example
  * ```ts
@@ -81,6 +89,7 @@ export type EngineState =
   | "starting"
   | "idle"
   | "busy"
+  | "draining"
   | "restarting"
   | "stopped";
 
@@ -105,7 +114,9 @@ export type EngineEvent =
     deliberate: boolean;
   }
   | { type: "restarted"; engineId: number; restarts: number }
-  | { type: "gaveUp"; engineId: number; reason: string };
+  | { type: "draining"; engineId: number; reason: string }
+  | { type: "gaveUp"; engineId: number; reason: string }
+  | { type: "retired"; engineId: number; reason: string };
 
 /**
  * What the engine actor handles.
@@ -123,4 +134,5 @@ export type EngineMessage =
   | { kind: "exit"; link: EngineLink; reason: string }
   | { kind: "restart"; link: EngineLink }
   | { kind: "stop"; reason: string; event?: "gaveUp"; shutdown?: boolean }
+  | { kind: "retire"; reason: string }
   | { kind: "heartbeat"; misses: number };

@@ -28,6 +28,8 @@ import {
 } from "./supervisor.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { TaskRoutes } from "./task_routes.ts";
+import type { Launcher } from "./launcher.ts";
+import { Launches } from "./launches.ts";
 
 /**
  * How a `LocalCluster` runs its engines.
@@ -92,6 +94,7 @@ export class LocalCluster implements Cluster {
   #supervisor: Supervisor;
   #scheduler: Scheduler;
   #admission: Admission;
+  #launches: Launches;
   #taskCounter = 0;
   /** Every submitted task that has not ended: where it is, who hears it. */
   #routes = new TaskRoutes(this.#registry);
@@ -117,8 +120,10 @@ export class LocalCluster implements Cluster {
       this.#supervisor.close("the cluster could not start");
       throw error;
     }
+    this.#launches = new Launches(this.#supervisor, this.#admission);
     this.#scheduler = new Scheduler({
       engines: () => this.#supervisor.all(),
+      engineCount: () => this.#supervisor.size,
       mayGainEngines: () => this.#admission.joinable,
       noEngineTimeoutMs: options.noEngineTimeoutMs,
       submit: (engine, task, observer) => handOut(engine, task, observer),
@@ -135,6 +140,23 @@ export class LocalCluster implements Cluster {
     spawn: LinkFactory = this.#admission.spawner(kind),
   ): void {
     this.#supervisor.startEngine(engineId, kind, spawn);
+  }
+
+  /**
+   * Starts `launcher.engines` engines through `launcher`, which also
+   * restarts them (under their ids) and, with `scale`, grows or shrinks
+   * them. Returns their ids.
+   */
+  launch(launcher: Launcher): number[] {
+    return this.#launches.add(launcher);
+  }
+
+  /** Grows or shrinks the engines of a launcher to `n`; see `Launches`. */
+  scale(
+    n: number,
+    launcher?: Launcher,
+  ): { started: number[]; retired: number[] } {
+    return this.#launches.scale(n, launcher);
   }
 
   /** Ids of the live engines, ascending. */
@@ -158,6 +180,7 @@ export class LocalCluster implements Cluster {
       currentTaskId: engine.currentTaskId,
       load: engine.load,
       deathReason: engine.deathReason,
+      ...engine.where,
     }));
   }
 
@@ -221,7 +244,7 @@ export class LocalCluster implements Cluster {
     });
     for (const [engine, task, observer] of direct) {
       if (engine) {
-        handOut(engine, task, observer);
+        handOut(engine, task, this.#toldWhenDone(engine, observer));
       } else {
         const engineId = (task.placement as { engineId: number }).engineId;
         observer.done({
@@ -237,6 +260,22 @@ export class LocalCluster implements Cluster {
     if (balanced.length > 0) {
       this.#scheduler.tell({ kind: "enqueue", tasks: balanced });
     }
+  }
+
+  /**
+   * `observer`, whose `done` also tells the scheduler that `engine`'s load
+   * fell: it reads loads when told, not every engine on every pass.
+   */
+  #toldWhenDone(engine: EngineActor, observer: TaskObserver): TaskObserver {
+    const scheduler = this.#scheduler;
+    return {
+      started: () => observer.started(),
+      stream: (name, text) => observer.stream(name, text),
+      done: (outcome) => {
+        observer.done(outcome);
+        scheduler.tell({ kind: "changed", engine });
+      },
+    };
   }
 
   /** Aborts these tasks wherever they are; unknown or ended ids do nothing. */
@@ -330,6 +369,8 @@ export class LocalCluster implements Cluster {
           shutdown: options.shutdown,
         }),
       ]);
+      // After their engines: a launcher's jobs and sessions end with them.
+      await this.#launches.close();
       this.#registry.tell({ kind: "close" });
     })();
     return this.#closed;

@@ -312,6 +312,28 @@ export class TaskPipeline {
     }
   }
 
+  /**
+   * Gives back every queued task whose observer takes it back (the load
+   * balancer's), for another engine to run; the others stay queued.
+   */
+  handBackQueued(): void {
+    const kept: Entry[] = [];
+    while (this.#queueHead < this.#queue.length) {
+      const entry = this.#queue[this.#queueHead++];
+      if (entry.phase !== "queued") continue;
+      const { handBack } = entry.task.observer;
+      if (!handBack) {
+        kept.push(entry);
+        continue;
+      }
+      entry.phase = "settled";
+      this.#untold--;
+      handBack();
+    }
+    this.#queue = kept;
+    this.#queueHead = 0;
+  }
+
   /** Every queued task fails with `error`. */
   failQueue(error: (task: Task) => Error): void {
     // One at a time, as in `loseSent`.

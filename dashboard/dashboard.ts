@@ -240,5 +240,9 @@ function describeEvent(event: EngineEvent): string {
       return `engine ${event.engineId} restarted (${event.restarts} restarts)`;
     case "gaveUp":
       return `engine ${event.engineId} given up: ${event.reason}`;
+    case "draining":
+      return `engine ${event.engineId} draining: ${event.reason}`;
+    case "retired":
+      return `engine ${event.engineId} retired: ${event.reason}`;
   }
 }

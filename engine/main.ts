@@ -42,6 +42,12 @@ export interface EngineArgs {
   token?: string;
   /** Started by a client: exit when the connection drops. */
   spawned: boolean;
+  /**
+   * The signal that warns of the end of the engine's allocation (a Slurm
+   * walltime, `sbatch --signal`): the engine then asks its client to drain
+   * it, finishing its running task and taking no new one.
+   */
+  drainOn?: Deno.Signal;
   /** Heap limit of the task thread, in MiB. */
   maxHeapMb?: number;
   /**
@@ -51,11 +57,28 @@ export interface EngineArgs {
   requireSealed: boolean;
 }
 
+const VALUE_FLAGS = [
+  "--file",
+  "--connect",
+  "--key",
+  "--max-heap-mb",
+  "--secrets",
+  "--slot",
+  "--slot-env",
+  "--drain-on",
+];
+
 /**
  * Reads the command line: `--file PATH`, or `--connect HOST:PORT` with
  * `--key KEY`; a client that starts the process adds `--spawned` and writes
- * `{ key, token }` as JSON to its stdin. `--allow-plain` lets an engine that
- * reaches its client off loopback accept plain frames.
+ * `{ key, token }` as JSON to its stdin. A launcher that cannot write to
+ * the engine's stdin (a Slurm job, an MPI rank) writes the JSON to a file
+ * only its user can read and gives `--secrets PATH` (the engine deletes it
+ * once read; `{slot}` in it is replaced with `--slot N` or the first set
+ * variable of `--slot-env A,B`, e.g. `SLURM_ARRAY_TASK_ID`). `--drain-on
+ * SIGNAL` asks the client to drain the engine when the signal comes.
+ * `--allow-plain` lets an engine that reaches its client off loopback
+ * accept plain frames.
  *
  * @example
  * ```ts
@@ -70,7 +93,7 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--spawned" || flag === "--allow-plain") switches.add(flag);
-    else if (["--file", "--connect", "--key", "--max-heap-mb"].includes(flag)) {
+    else if (VALUE_FLAGS.includes(flag)) {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value`);
       flags.set(flag, value);
@@ -103,8 +126,10 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
     hostname = target.slice(0, at).replace(/^\[|\]$/g, "");
     port = Number(target.slice(at + 1));
   }
-  if (switches.has("--spawned")) {
-    const secrets = JSON.parse(await new Response(Deno.stdin.readable).text());
+  const secretsAt = flags.get("--secrets") ??
+    (switches.has("--spawned") ? "-" : undefined);
+  if (secretsAt !== undefined) {
+    const secrets = await readSecrets(secretsAt, flags);
     key = secrets.key;
     token = secrets.token;
     engineId = secrets.engineId;
@@ -121,7 +146,9 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
     );
   }
   const heap = flags.get("--max-heap-mb");
+  const drainOn = flags.get("--drain-on") as Deno.Signal | undefined;
   return {
+    ...(drainOn ? { drainOn } : {}),
     hostname,
     port,
     key,
@@ -133,8 +160,40 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
   };
 }
 
+/** The engine's secrets, from stdin (`-`) or a private file it deletes. */
+async function readSecrets(
+  at: string,
+  flags: Map<string, string>,
+): Promise<{ key: string; token?: string; engineId?: number }> {
+  if (at === "-") {
+    return JSON.parse(await new Response(Deno.stdin.readable).text());
+  }
+  let slot = flags.get("--slot");
+  for (const name of flags.get("--slot-env")?.split(",") ?? []) {
+    slot ??= Deno.env.get(name.trim());
+  }
+  if (at.includes("{slot}") && slot === undefined) {
+    throw new Error(
+      `--secrets ${at} needs a slot: give --slot N, or --slot-env with a ` +
+        "variable that is set (" + (flags.get("--slot-env") ?? "none given") +
+        ")",
+    );
+  }
+  const path = at.replaceAll("{slot}", slot ?? "");
+  const text = await Deno.readTextFile(path).catch((error) => {
+    throw new Error(
+      `cannot read the engine's secrets at ${path}: ${error.message}. ` +
+        "A launched engine reads them once, from a file its launcher " +
+        "wrote: was it started twice, or after its client closed?",
+    );
+  });
+  // Read once: nobody else should find the key there.
+  await Deno.remove(path).catch(() => {});
+  return JSON.parse(text);
+}
+
 /**
- * Connects, serves, and reconnects with backoff (0.1 s doubling to 5 s)
+ * Connects, serves, and reconnects with backoff (0.1 s doubling to 5 s, jittered)
  * until told to stop. Resolves with the process's exit code.
  *
  * @example
@@ -155,6 +214,44 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
  * ```
  */
 export async function serveEngine(args: EngineArgs): Promise<number> {
+  const drain = args.drainOn && drainOnSignal(args.drainOn);
+  try {
+    return await serve(args, drain || undefined);
+  } finally {
+    if (drain) drain.remove();
+  }
+}
+
+/**
+ * Asks the client to drain this engine when `signal` comes (the walltime
+ * warning of its job), on whatever connection it has then, or as soon as it
+ * connects.
+ */
+function drainOnSignal(signal: Deno.Signal) {
+  let conn: FramedConnection | undefined;
+  let asked = false;
+  const ask = () => {
+    conn?.send({ t: "drain", reason: `it was sent ${signal}` }).catch(() => {});
+  };
+  const listener = () => {
+    asked = true;
+    ask();
+  };
+  Deno.addSignalListener(signal, listener);
+  return {
+    /** The engine is (re)connected: a drain asked before it is sent now. */
+    connected(to: FramedConnection) {
+      conn = to;
+      if (asked) ask();
+    },
+    remove: () => Deno.removeSignalListener(signal, listener),
+  };
+}
+
+async function serve(
+  args: EngineArgs,
+  drain: ReturnType<typeof drainOnSignal> | undefined,
+): Promise<number> {
   let engineId = args.engineId;
   let delay = 100;
   while (true) {
@@ -186,7 +283,9 @@ export async function serveEngine(args: EngineArgs): Promise<number> {
             (conn.sealed ? " (frames sealed)" : " (frames plain)"),
         );
       }
-      const why = await new Relay(conn, engineId, args.maxHeapMb).closed;
+      const relay = new Relay(conn, engineId, args.maxHeapMb);
+      drain?.connected(conn);
+      const why = await relay.closed;
       if (why === "stop") return 0;
       // A spawned engine's client is gone (it exited, or forgot close()):
       // the engine's exit is the expected end, not news for its terminal.
@@ -207,7 +306,10 @@ export async function serveEngine(args: EngineArgs): Promise<number> {
       );
     }
     if (args.spawned) return 1;
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    // Jittered: engines that lost one client together do not knock again
+    // all in the same millisecond.
+    const wait = delay * (0.5 + Math.random());
+    await new Promise((resolve) => setTimeout(resolve, wait));
     delay = Math.min(5000, delay * 2);
   }
 }

@@ -55,11 +55,41 @@ export interface EngineLink {
    */
   readonly maxFrameBytes?: number;
   /**
+   * While `true`, the engine waits in a scheduler's queue (a pending Slurm
+   * job) and its start deadline does not run.
+   */
+  readonly queued?: boolean;
+  /** Where the engine runs, when the link knows (its launcher, host, pid). */
+  readonly where?: EngineWhere;
+  /**
    * Stops the running task but keeps the engine, where the link can (an
    * engine process replaces its task thread and answers `reset`). Links
    * without it are terminated and restarted instead.
    */
   interrupt?(): void;
+}
+
+/**
+ * Where an engine runs: what `client.engines()` shows of it beyond its
+ * state.
+ *
+ * @example
+ * ```ts
+ * import type { EngineWhere } from "./engine_link.ts";
+ * const where: EngineWhere = { launcher: "slurm", host: "node7", jobId: "12_3" };
+ * ```
+ */
+export interface EngineWhere {
+  /** The launcher that started it (`local`, `ssh`, `slurm`, `mpi`, ...). */
+  launcher?: string;
+  /** The host it runs on, as it says. */
+  host?: string;
+  /** Its process id there. */
+  pid?: number;
+  /** Its scheduler's job id (Slurm: `JOBID_INDEX`). */
+  jobId?: string;
+  /** Its MPI rank. */
+  rank?: number;
 }
 
 /**

@@ -181,6 +181,17 @@ export interface ResetMessage {
   reason: string;
 }
 
+/**
+ * The engine's allocation is about to end (its Slurm job is near its
+ * walltime): the client sends it no new task, hands back those it holds
+ * that have not started, and once the running ones end, stops it and
+ * starts it again elsewhere.
+ */
+export interface DrainMessage {
+  t: "drain";
+  reason: string;
+}
+
 /** The tasks of a `CancelMessage` that were dropped before they started. */
 export interface CancelledMessage {
   t: "cancelled";
@@ -194,6 +205,7 @@ export type FromEngine =
   | ResetMessage
   | PongMessage
   | FatalMessage
+  | DrainMessage
   | PublishMessage
   | StreamMessage
   | DoneMessage;

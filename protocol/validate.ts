@@ -17,6 +17,7 @@ const SHAPES: Record<FromEngine["t"], Record<string, Check>> = {
   pong: {},
   reset: { reason: text },
   fatal: { reason: text },
+  drain: { reason: text },
   pub: { taskId: taskId, seq: count, time: number, data: record },
   stream: { taskId: taskId, name: streamName, text: text },
   cancelled: { taskIds: taskIds },

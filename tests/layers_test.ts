@@ -14,6 +14,7 @@ const LAYERS = [
   "client",
   "dashboard",
   "plot",
+  "launch",
   "cluster",
   "engine",
   "transport",

@@ -13,7 +13,7 @@ import type { FramedConnection } from "./framed_connection.ts";
 import { FrameSeal } from "./seal.ts";
 
 /** The wire protocol's version; both sides must speak the same. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Handshake frames are small: a peer announcing more is dropped. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 4096;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EngineLink } from "../protocol/engine_link.ts";
+import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
 import type {
   FromEngine,
   StopMessage,
@@ -15,6 +15,7 @@ import { encodeValue, recycleEncoding } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
 import { SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
+import { type EngineHost, HostProcess } from "./engine_host.ts";
 
 /** How to start an engine process that will connect back. */
 export interface EngineProcessOptions {
@@ -67,6 +68,8 @@ export class TcpLink implements EngineLink {
   onMessage: (message: FromEngine) => void = () => {};
   /** Called once when the engine is gone, with why. */
   onExit: (reason: string) => void = () => {};
+  /** Where the engine runs: its launcher, host and pid, once known. */
+  where: EngineWhere | undefined;
   /** The engine answers heartbeats from a thread its tasks do not use. */
   readonly answersWhileBusy = true;
   /** Shared memory does not cross processes. */
@@ -78,7 +81,9 @@ export class TcpLink implements EngineLink {
   readonly maxFrameBytes: number;
   #conn: FramedConnection | undefined;
   #queued: Uint8Array[] = [];
-  #process: Deno.ChildProcess | undefined;
+  #host: EngineHost | undefined;
+  /** The host's `stop`, once it was asked to. */
+  #stopping: Promise<void> | undefined;
   #exitReason: string | undefined;
   #gone: PromiseWithResolvers<void> = Promise.withResolvers();
   #unref = false;
@@ -94,31 +99,43 @@ export class TcpLink implements EngineLink {
    */
   static spawn(options: EngineProcessOptions): TcpLink {
     const link = new TcpLink(options.maxFrameBytes);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        ...configFor(options.entry),
-        options.entry.href,
-        ...options.args,
-      ],
-      stdin: "piped",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    link.#process = child;
-    const writer = child.stdin.getWriter();
-    writer.write(new TextEncoder().encode(options.stdin))
-      .then(() => writer.close())
-      .catch(() => {}); // An early exit is reported by `status`.
-    child.status.then((status) => {
-      const how = status.signal
-        ? `it was killed by ${status.signal}`
-        : `its process exited with code ${status.code}`;
-      link.#exit(how);
-      link.#conn?.close(how);
-    });
+    link.own(
+      new HostProcess({
+        command: Deno.execPath(),
+        args: [
+          "run",
+          "-A",
+          ...configFor(options.entry),
+          options.entry.href,
+          ...options.args,
+        ],
+        stdin: options.stdin,
+      }),
+    );
     return link;
+  }
+
+  /**
+   * Makes `host` (a process, a job) the engine's: when it ends, so does the
+   * link, and ending the link stops it. A link ended before its host came
+   * stops the host at once.
+   */
+  own(host: EngineHost): void {
+    this.#host = host;
+    if (this.#unref) host.unref?.();
+    if (this.#exitReason !== undefined) {
+      this.#stopping = host.stop();
+      return;
+    }
+    host.ended.then((how) => {
+      this.#exit(how);
+      this.#conn?.close(how);
+    });
+  }
+
+  /** Whether the engine still waits in a scheduler's queue. */
+  get queued(): boolean {
+    return this.#host?.queued ?? false;
   }
 
   /**
@@ -152,7 +169,7 @@ export class TcpLink implements EngineLink {
    */
   unref(): void {
     this.#unref = true;
-    this.#process?.unref();
+    this.#host?.unref?.();
     this.#conn?.unref();
   }
 
@@ -211,11 +228,7 @@ export class TcpLink implements EngineLink {
   }
 
   #kill(): void {
-    try {
-      this.#process?.kill("SIGKILL");
-    } catch {
-      // It exited already: its `status` reports how.
-    }
+    this.#stopping ??= this.#host?.stop();
   }
 
   #exit(reason: string): void {
@@ -223,7 +236,7 @@ export class TcpLink implements EngineLink {
     this.#exitReason = reason;
     this.#queued = [];
     const waits: Promise<unknown>[] = [];
-    if (this.#process) waits.push(this.#process.status);
+    if (this.#host) waits.push(this.#host.ended);
     if (this.#conn) waits.push(this.#conn.closed);
     Promise.all(waits).then(() => this.#gone.resolve());
     this.onExit(reason);
@@ -242,8 +255,15 @@ export class TcpLink implements EngineLink {
  * directory"). Its npm imports are all `npm:` specifiers, which Deno reads
  * from its global cache as well, so engine processes do without the folder
  * (`--node-modules-dir=none`): they touch nothing of the checkout's.
+ *
+ * @example
+ * ```ts
+ * import { configFor } from "./tcp_link.ts";
+ * console.log(configFor(new URL("https://jsr.io/@troupe/parallel/0.1.0/engine/mod.ts")));
+ * // []
+ * ```
  */
-function configFor(entry: URL): string[] {
+export function configFor(entry: URL): string[] {
   if (entry.protocol !== "file:") return [];
   for (let dir = new URL("./", entry);; dir = new URL("../", dir)) {
     const config = new URL("deno.json", dir);

@@ -1,0 +1,79 @@
+/**
+ * `client.scale`'s wait: until the engines it started are up and the ones
+ * it retired are stopped, or a bound passes.
+ *
+ * @module
+ */
+
+import type { Cluster } from "../cluster/cluster.ts";
+import { TimeoutError } from "../protocol/errors.ts";
+
+/**
+ * Resolves once every engine of `started` is up and every engine of
+ * `retired` has stopped; rejects with a `TimeoutError` naming the ones
+ * that are not after `timeoutMs`, and at once with an `Error` when one of
+ * `started` is given up.
+ *
+ * @example
+ * ```ts
+ * import { settleScale } from "./scaling.ts";
+ * import type { Cluster } from "../cluster/cluster.ts";
+ * const nothing = (cluster: Cluster) => settleScale(cluster, [], [], 1000);
+ * ```
+ */
+export function settleScale(
+  cluster: Pick<Cluster, "engines" | "onEngineEvent">,
+  started: readonly number[],
+  retired: readonly number[],
+  timeoutMs: number,
+): Promise<void> {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const stateOf = () =>
+    new Map(cluster.engines().map((e) => [e.engineId, e.state]));
+  const pending = () => {
+    const states = stateOf();
+    const up = (id: number) =>
+      ["idle", "busy"].includes(states.get(id) ?? "stopped");
+    return {
+      starting: started.filter((id) => !up(id)),
+      lost: started.filter((id) => states.get(id) === "stopped"),
+      stopping: retired.filter((id) => states.get(id) !== "stopped"),
+    };
+  };
+  const end = (error?: Error) => {
+    unsubscribe();
+    clearTimeout(timer);
+    if (error) reject(error);
+    else resolve();
+  };
+  const check = () => {
+    const { starting, lost, stopping } = pending();
+    if (lost.length > 0) {
+      const why = cluster.engines().find((e) => e.engineId === lost[0])
+        ?.deathReason;
+      end(
+        new Error(
+          `engine ${lost[0]} of the scale-up was given up` +
+            (why ? `: it last died because ${why}` : ""),
+        ),
+      );
+    } else if (starting.length === 0 && stopping.length === 0) end();
+  };
+  const unsubscribe = cluster.onEngineEvent(check);
+  const timer = setTimeout(() => {
+    const { starting, stopping } = pending();
+    end(
+      new TimeoutError(
+        `scale did not settle within ${timeoutMs} ms: ` +
+          [
+            starting.length ? `engines ${starting.join(", ")} are not up` : "",
+            stopping.length
+              ? `engines ${stopping.join(", ")} have not stopped`
+              : "",
+          ].filter(Boolean).join("; "),
+      ),
+    );
+  }, timeoutMs);
+  check();
+  return promise;
+}

@@ -1,0 +1,140 @@
+/**
+ * `Launcher`: how a cluster gets engines from a system that runs programs
+ * (a shell, `ssh`, Slurm, MPI, PBS, Kubernetes). troupe's own launchers
+ * (`local`, `ssh`, `slurm`, `mpi`) implement it, and so can a user's: the
+ * cluster asks it to start engines, and learns from what it returns when
+ * one is lost, to start it again under the same id through it.
+ *
+ * @module
+ */
+
+import type { EngineHost } from "../transport/engine_host.ts";
+
+/**
+ * One engine a launcher is asked to start.
+ *
+ * @example
+ * ```ts
+ * import type { EngineToLaunch } from "@troupe/parallel";
+ * const one: EngineToLaunch = { engineId: 3, secrets: '{"key":"..."}' };
+ * ```
+ */
+export interface EngineToLaunch {
+  /** The id it will have. */
+  engineId: number;
+  /**
+   * What it needs to join, as JSON (the key among it): never in a command
+   * line, a job script, an environment variable or a log. Give it to the
+   * engine on its standard input (`--secrets -`), or in a file only its
+   * user can read (`--secrets PATH`, see `writeEngineSecrets`).
+   */
+  secrets: string;
+}
+
+/**
+ * What a launcher is asked to start: engines that all run the same program
+ * and dial the same address.
+ *
+ * @example
+ * ```ts
+ * import type { LaunchRequest } from "@troupe/parallel";
+ * function commandLine(request: LaunchRequest): string {
+ *   return ["deno", ...request.args, "--secrets", "-"].join(" ");
+ * }
+ * ```
+ */
+export interface LaunchRequest {
+  /** The engines to start, in the order of the handles `start` returns. */
+  engines: EngineToLaunch[];
+  /**
+   * The engine program as arguments of `deno` (`run -A ... --connect
+   * HOST:PORT --spawned ...`). Add where the engine reads its secrets:
+   * `--secrets -` (standard input) or `--secrets PATH`, where `{slot}` in
+   * `PATH` is replaced with `--slot N`, or with the first of the variables
+   * named by `--slot-env A,B` that is set (a job array index, an MPI rank).
+   */
+  args: string[];
+  /** The address the engines dial. */
+  connect: { hostname: string; port: number };
+}
+
+/**
+ * Where a launched engine runs, as `client.engines()` shows it.
+ *
+ * @example
+ * ```ts
+ * import type { LaunchInfo } from "@troupe/parallel";
+ * const job: LaunchInfo = { jobId: "4711_3" };
+ * ```
+ */
+export interface LaunchInfo {
+  /** The host the launcher put it on, if it knows. */
+  host?: string;
+  /** The scheduler's id of its job (Slurm: `JOBID_INDEX`). */
+  jobId?: string;
+  /** Its MPI rank in the job that started it. */
+  rank?: number;
+}
+
+/**
+ * One engine a launcher started: when it ends, and how to end it.
+ *
+ * @example
+ * ```ts
+ * import type { LaunchedEngine } from "@troupe/parallel";
+ * const started: LaunchedEngine = {
+ *   ended: new Promise(() => {}),
+ *   stop: () => Promise.resolve(),
+ *   info: { host: "node7" },
+ * };
+ * ```
+ */
+export interface LaunchedEngine extends EngineHost {
+  /** Where it runs. */
+  readonly info?: LaunchInfo;
+}
+
+/**
+ * Starts engines on a system of its own. `start` may be called again while
+ * the client runs: to replace a lost engine (under its id) and to grow
+ * (`client.scale`). Its engines exit by themselves when their connection to
+ * the client drops, so `stop` only has to release what the system holds
+ * (a job, an `ssh` session).
+ *
+ * @example
+ * ```ts
+ * import { Client, type Launcher, HostProcess } from "@troupe/parallel";
+ * // A launcher that runs each engine as a local deno process.
+ * const mine: Launcher = {
+ *   name: "mine",
+ *   engines: 1,
+ *   start: (request) =>
+ *     Promise.resolve(request.engines.map((engine) =>
+ *       new HostProcess({
+ *         command: Deno.execPath(),
+ *         args: [...request.args, "--secrets", "-"],
+ *         stdin: engine.secrets,
+ *       })
+ *     )),
+ * };
+ * await using client = await Client.start({ workers: 0, launch: mine });
+ * console.log(client.engines()[0].launcher); // "mine"
+ * ```
+ */
+export interface Launcher {
+  /** Its name in `client.engines()` and in errors: `slurm`, `ssh`, ... */
+  readonly name: string;
+  /** How many engines `Client.start` asks it for. */
+  readonly engines: number;
+  /**
+   * Starts `request.engines`; resolves with one handle each, in order.
+   * Rejecting fails them all (each counts as a death, within the restart
+   * policy), with the error's message.
+   */
+  start(request: LaunchRequest): Promise<LaunchedEngine[]>;
+  /**
+   * Releases what the launcher holds once the client has stopped its
+   * engines (temporary files, a job array): called once, at `close()`.
+   */
+  close?(): Promise<void>;
+}
