@@ -76,6 +76,8 @@ install_missing() {
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
   command -v ssh >/dev/null || missing+=(openssh-client)
   command -v mpiexec >/dev/null || missing+=(openmpi-bin)
+  # ps and pgrep: this script's and the tests' process checks.
+  command -v pgrep >/dev/null || missing+=(procps)
   [ "${#missing[@]}" -eq 0 ] && return
   say "installing ${missing[*]} from Debian"
   [ "$(id -u)" -eq 0 ] || die "installing needs root: run as root, or apt-get install ${missing[*]}"

@@ -20,7 +20,7 @@ import {
   sshArgv,
   sshSkipReason,
 } from "./cluster_services.ts";
-import { skipUnless, until, withTempDir } from "./helpers.ts";
+import { errorOf, skipUnless, until, withTempDir } from "./helpers.ts";
 
 const FILE = "cluster_services_test.ts";
 const slurm = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
@@ -221,4 +221,16 @@ Deno.test({
     assert.deepEqual(r.stdout.trim().split("\n").sort(), ["0", "1", "2"]);
     assert.deepEqual(await processesMatching(name), []);
   },
+});
+
+Deno.test("runCommand kills a command that outlives its bound", async () => {
+  const name = uniqueName("bound");
+  const error = await errorOf(
+    runCommand("bash", ["-c", `exec -a ${name} sleep 60`], {
+      timeoutMs: 200,
+    }),
+    "a command past its bound",
+  );
+  assert.match(error.message, /did not end within 200 ms \(killed\)/);
+  assert.deepEqual(await processesMatching(name), []);
 });
