@@ -140,8 +140,8 @@ start_slurm() {
     say "slurmctld and slurmd already running: $(sinfo -h -o '%P %D %c %T')"
     return
   fi
-  pkill_ours slurmd
-  pkill_ours slurmctld
+  stop_ours slurmd
+  stop_ours slurmctld
   # -c: a fresh controller state (no jobs or node states from an earlier
   # run); -N: the node is "localhost", whatever the machine's name.
   daemon slurmctld slurmctld -D -c
@@ -182,7 +182,7 @@ EOF
   if alive "$STATE/sshd.pid" && ssh_ok; then
     say "sshd already running"
   else
-    pkill_ours sshd
+    stop_ours sshd
     mkdir -p /run/sshd && chmod 0755 /run/sshd
     /usr/sbin/sshd -t -f "$STATE/sshd_config" || die "sshd refused $STATE/sshd_config"
     daemon sshd /usr/sbin/sshd -D -f "$STATE/sshd_config" -E "$STATE/sshd.log"
@@ -218,7 +218,7 @@ descendants() {
 # Stops the daemon named $1 whose pid is in $STATE/$1.pid (one we started),
 # waiting for it to exit (bounded); a pid file whose process is gone is
 # removed.
-pkill_ours() {
+stop_ours() {
   local pidfile="$STATE/$1.pid"
   [ -s "$pidfile" ] || return 0
   local pid
@@ -270,10 +270,10 @@ stop() {
       sleep 0.2
     done
   fi
-  pkill_ours slurmd
-  pkill_ours slurmctld
-  pkill_ours sshd
-  pkill_ours munged
+  stop_ours slurmd
+  stop_ours slurmctld
+  stop_ours sshd
+  stop_ours munged
 }
 
 case "${1:-}" in
