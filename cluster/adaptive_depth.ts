@@ -101,13 +101,29 @@ export class AdaptiveDepth<Engine extends object | string = object> {
   }
 
   /**
+   * Whether `engine` finished a task since it was last handed one (and was
+   * not left idle by a pass since): it may be refilled to the depth.
+   */
+  isFresh(engine: Engine): boolean {
+    return this.#fresh.has(engine);
+  }
+
+  /**
    * A scheduling pass ended: a fresh engine left idle is fresh no more, so
    * that the next tasks, which may be long, go to it one at a time.
    */
   endPass(loadOf: (engine: Engine) => number): void {
     for (const engine of this.#fresh) {
-      if (loadOf(engine) === 0) this.#fresh.delete(engine);
+      if (loadOf(engine) === 0) this.rest(engine);
     }
+  }
+
+  /**
+   * `engine` is fresh no more (left idle by a pass, or gone): `endPass`
+   * for one engine, for a caller that knows which engines are idle.
+   */
+  rest(engine: Engine): void {
+    this.#fresh.delete(engine);
   }
 
   /** A task goes to `engine`, which holds `load` others: its stamp. */

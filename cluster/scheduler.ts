@@ -10,6 +10,7 @@ import type { TaskOutcome } from "./engine_types.ts";
 import { EngineWait } from "./engine_wait.ts";
 import { WaitingLine } from "./waiting_line.ts";
 import { AdaptiveDepth, type HandOutStamp } from "./adaptive_depth.ts";
+import { LoadOrder } from "./load_order.ts";
 import {
   ClientClosedError,
   EngineError,
@@ -60,6 +61,10 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #highWaterMark: number | "adaptive";
   /** The depth of tasks without a high-water mark, when it adapts. */
   #depth = new AdaptiveDepth<EngineActor>();
+  /** The up engines by load: a choice costs O(log n), not a look at each. */
+  #order = new LoadOrder<EngineActor>(this.#depth);
+  /** Whether `#order` has read the host's engines yet. */
+  #synced = false;
   /** Waiting tasks, oldest first. */
   #line = new WaitingLine<ScheduledTask>();
   /** When each queued task stops waiting (`performance.now()` ms). */
@@ -101,7 +106,10 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * and none can join. Views ask before submitting, to throw at once.
    */
   unrunnable(): string | undefined {
-    if (this.#host.engines().length > 0 || this.#host.mayGainEngines()) {
+    if (
+      this.#order.size > 0 || this.#engineCount() > 0 ||
+      this.#host.mayGainEngines()
+    ) {
       return undefined;
     }
     // Nothing died: there never was an engine.
@@ -129,6 +137,10 @@ export class Scheduler extends Actor<SchedulerMessage> {
         this.#finished(message.task, message.outcome);
         break;
       case "changed":
+        // One engine's load changed (a direct task ended there), or
+        // anything may have: engines came, went, or a sweep looks again.
+        if (message.engine) this.#order.touch(message.engine);
+        else this.#resync();
         break;
       case "close":
         this.#closed = true;
@@ -160,52 +172,35 @@ export class Scheduler extends Actor<SchedulerMessage> {
    * by. Each pass costs what it hands out, not the length of the queue.
    */
   #dispatch(): void {
-    if (this.#line.length > 0 && this.#mayHandOut()) {
-      const load = new Map<EngineActor, number>();
-      // What each engine may hold in this pass, for tasks that adapt: its
-      // room is judged once, so that it is refilled in one go (one post).
-      const adaptive = new Map<EngineActor, number>();
-      for (const engine of this.#host.engines()) {
-        if (!engine.up) continue;
-        load.set(engine, engine.load);
-        adaptive.set(engine, this.#depth.limit(engine, engine.load));
-      }
+    if (!this.#synced) this.#resync();
+    if (this.#line.length > 0) {
       const own = this.#highWaterMark;
       this.#line.pass((task) => {
-        const mark = task.highWaterMark ?? own;
-        const engine = this.#leastLoaded(
-          load,
+        const engine = this.#order.choose(
+          task.highWaterMark ?? own,
           task.targets,
-          mark === "adaptive" ? (e) => adaptive.get(e)! : () => mark,
         );
         if (!engine) return task.targets ? "skip" : "stop";
-        load.set(engine, load.get(engine)! + 1);
         this.#handOut(task, engine);
+        this.#order.took(engine);
         return "take";
       });
     }
-    this.#depth.endPass((engine) => engine.load);
+    this.#order.endPass();
     if (this.#deadlines.size > 0) this.#expire();
     this.#failUnrunnable();
     this.#keepSweeping();
   }
 
-  /**
-   * Whether a pass could hand anything out. Most `done`s of tiny tasks
-   * find every engine still deep enough (it is refilled at half its
-   * depth): then a pass would stop at the first task, and is skipped
-   * without building its maps.
-   */
-  #mayHandOut(): boolean {
-    const first = this.#line.first!;
-    const mark = first.highWaterMark ?? this.#highWaterMark;
-    if (mark !== "adaptive" || first.targets) return true;
-    for (const engine of this.#host.engines()) {
-      if (engine.up && this.#depth.limit(engine, engine.load) > engine.load) {
-        return true;
-      }
-    }
-    return false;
+  /** Reads every engine of the host again: when engines came or went. */
+  #resync(): void {
+    this.#synced = true;
+    this.#order.resync(this.#host.engines());
+  }
+
+  /** How many engines the host has, up or not. */
+  #engineCount(): number {
+    return this.#host.engineCount?.() ?? this.#host.engines().length;
   }
 
   /**
@@ -220,16 +215,18 @@ export class Scheduler extends Actor<SchedulerMessage> {
       this.#engineWait.clear();
       return;
     }
-    const engines = this.#host.engines();
     const none = this.unrunnable();
     if (none) {
       this.#failWaiting(() => new Error(none));
       return;
     }
-    if (engines.length > 0 && engines.every((e) => e.up)) {
+    // Every engine up: counted, not looked at, on each pass.
+    const up = this.#order.size;
+    if (up > 0 && up === this.#engineCount()) {
       this.#engineWait.clear();
       return;
     }
+    const engines = this.#host.engines();
     const now = performance.now();
     if (now - this.#lastLook < SWEEP_MS) return;
     this.#lastLook = now;
@@ -257,23 +254,6 @@ export class Scheduler extends Actor<SchedulerMessage> {
     }
   }
 
-  #leastLoaded(
-    load: Map<EngineActor, number>,
-    targets: ReadonlySet<number> | undefined,
-    limit: (engine: EngineActor) => number,
-  ): EngineActor | undefined {
-    let best: EngineActor | undefined;
-    let bestLoad = Infinity;
-    for (const [engine, n] of load) {
-      if (targets && !targets.has(engine.engineId)) continue;
-      if (n < bestLoad && n < limit(engine)) {
-        best = engine;
-        bestLoad = n;
-      }
-    }
-    return best;
-  }
-
   #handOut(task: ScheduledTask, engine: EngineActor): void {
     this.#deadlines.delete(task);
     this.#engineWait.forget(task);
@@ -291,7 +271,11 @@ export class Scheduler extends Actor<SchedulerMessage> {
   #finished(task: ScheduledTask, outcome: TaskOutcome): void {
     const handed = this.#running.get(task.taskId);
     this.#running.delete(task.taskId);
-    if (handed) this.#depth.finished(handed.engine, handed.stamp, outcome);
+    if (handed) {
+      this.#depth.finished(handed.engine, handed.stamp, outcome);
+      // Its load fell and it may be fresh: its place in the order moves.
+      this.#order.touch(handed.engine);
+    }
     const lost = !outcome.ok && outcome.error instanceof EngineError;
     if (
       lost && task.retries > 0 && !this.#closed &&

@@ -70,6 +70,11 @@ export interface SchedulerHost {
    */
   mayGainEngines(): boolean;
   /**
+   * How many engines the cluster has, up or not (`engines().length`,
+   * without making the array); the scheduler asks on every pass.
+   */
+  engineCount?(): number;
+  /**
    * How long a task waits while no engine it may run on is up, in ms, before
    * it fails. Defaults to `DEFAULT_NO_ENGINE_TIMEOUT_MS`.
    */
@@ -98,5 +103,6 @@ export type SchedulerMessage =
   | { kind: "enqueue"; tasks: ScheduledTask[] }
   | { kind: "finished"; task: ScheduledTask; outcome: TaskOutcome }
   | { kind: "abort"; taskIds: ReadonlySet<number> }
-  | { kind: "changed" }
+  /** `engine`'s load changed unseen (a direct task ended); all, without. */
+  | { kind: "changed"; engine?: EngineActor }
   | { kind: "close" };

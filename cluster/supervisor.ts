@@ -223,6 +223,11 @@ export class Supervisor extends Actor<SupervisorMessage> {
     return this.#inOrder.slice();
   }
 
+  /** How many engines `all()` would give, without making the array. */
+  get size(): number {
+    return this.#inOrder.length;
+  }
+
   /**
    * Stops restarting, stops every engine (even mid-task; their tasks fail
    * with an `EngineError` that gives `reason`) and the heartbeat. With
