@@ -308,7 +308,8 @@ export class LocalCluster implements Cluster {
       } else if (this.#possibleEngines() < n) {
         error = new Error(
           `${n} engines can never be up: this client has ` +
-            `${this.#possibleEngines()} engines that are up or starting`,
+            `${this.#possibleEngines()} engines that are up or starting` +
+            this.#whyStopped(),
         );
       } else if (this.ids().length < n) return;
       this.#waiters.delete(check);
@@ -391,6 +392,17 @@ export class LocalCluster implements Cluster {
         console.error("troupe: an engine event listener threw:", error);
       }
     }
+  }
+
+  /** Why the first engine that was given up last died, if one was. */
+  #whyStopped(): string {
+    const lost = this.#supervisor.all().find((e) =>
+      e.state === "stopped" && e.deathReason !== undefined
+    );
+    return lost
+      ? ` (engine ${lost.engineId} was given up; it last died because ` +
+        `${lost.deathReason})`
+      : "";
   }
 
   /** How many engines could still be up; any number, while some may join. */
