@@ -136,6 +136,21 @@ export class Scheduler extends Actor<SchedulerMessage> {
       case "finished":
         this.#finished(message.task, message.outcome);
         break;
+      case "handedBack": {
+        // From a draining engine, unstarted: it waits again, first in line,
+        // with its retries untouched (it never ran).
+        const { task } = message;
+        this.#running.delete(task.taskId);
+        if (this.#aborted.delete(task.taskId)) {
+          task.observer.done({
+            ok: false,
+            error: new TaskAbortedError({ taskId: task.taskId }),
+          });
+        } else {
+          this.#enqueue(task, true);
+        }
+        break;
+      }
       case "changed":
         // One engine's load changed (a direct task ended there), or
         // anything may have: engines came, went, or a sweep looks again.
@@ -264,6 +279,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
       started: () => task.observer.started(),
       stream: (name, text) => task.observer.stream(name, text),
       done: (outcome) => this.tell({ kind: "finished", task, outcome }),
+      handBack: () => this.tell({ kind: "handedBack", task }),
     });
   }
 

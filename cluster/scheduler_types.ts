@@ -102,6 +102,7 @@ export interface SchedulerHost {
 export type SchedulerMessage =
   | { kind: "enqueue"; tasks: ScheduledTask[] }
   | { kind: "finished"; task: ScheduledTask; outcome: TaskOutcome }
+  | { kind: "handedBack"; task: ScheduledTask }
   | { kind: "abort"; taskIds: ReadonlySet<number> }
   /** `engine`'s load changed unseen (a direct task ended); all, without. */
   | { kind: "changed"; engine?: EngineActor }
