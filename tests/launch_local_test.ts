@@ -12,6 +12,7 @@ import {
   EngineError,
   HostProcess,
   type Launcher,
+  type LaunchRequest,
   local,
 } from "../mod.ts";
 import { errorOf, guard, recordEvents, until, withTempDir } from "./helpers.ts";
@@ -241,4 +242,32 @@ Deno.test("launch options are checked before anything starts", async () => {
   assert.throws(() => local({ engines: -1 }), RangeError);
   await using client = await Client.start({ workers: 1 });
   await assert.rejects(() => client.scale(2), /no launcher to scale/);
+});
+
+Deno.test("engines dial the advertised address, apart from the one the listener binds", async () => {
+  const seen: LaunchRequest[] = [];
+  const inner = local({ engines: 1 });
+  const recording: Launcher = {
+    name: "recording",
+    engines: 1,
+    start: (request) => {
+      seen.push(request);
+      return inner.start(request);
+    },
+  };
+  await using client = await Client.start({
+    workers: 0,
+    listen: { hostname: "127.0.0.1" },
+    advertise: "localhost",
+    launch: recording,
+    encrypt: true,
+  });
+  const { port } = client.connectionInfo;
+  assert.deepEqual(seen[0].connect, { hostname: "localhost", port });
+  assert.ok(seen[0].args.includes(`localhost:${port}`));
+  assert.ok(
+    !seen[0].args.some((arg) => arg.includes(client.connectionInfo.key)),
+    "the key is on no command line",
+  );
+  assert.equal(await client.view(0).applySync(() => 1), 1);
 });
