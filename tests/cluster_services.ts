@@ -313,8 +313,14 @@ export async function processesMatching(pattern: string): Promise<number[]> {
  * Whether `pid` still runs: not gone, and not a zombie. An ended process
  * whose parent is gone waits a second or two for pid 1 to reap it here (a
  * lazy init), and is no leftover.
+ *
+ * @example
+ * ```ts
+ * import { isLive } from "./cluster_services.ts";
+ * console.log(await isLive(Deno.pid)); // true
+ * ```
  */
-async function isLive(pid: number): Promise<boolean> {
+export async function isLive(pid: number): Promise<boolean> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     // "pid (comm) S …": the state follows the last ")", comm may hold one.

@@ -17,16 +17,7 @@ import {
 } from "../mod.ts";
 import { errorOf, guard, recordEvents, until, withTempDir } from "./helpers.ts";
 import { fileLatch, holdUntilFile } from "./file_latch.ts";
-
-/** Whether process `pid` still runs (a zombie, whose end is told, does not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
+import { isLive } from "./cluster_services.ts";
 
 Deno.test("local engines register, show where they run, and come back under their id", async () => {
   const client = await Client.start({
@@ -72,7 +63,10 @@ Deno.test("local engines register, show where they run, and come back under thei
     await client.close();
   }
   for (const pid of pids) {
-    await until(() => !alive(pid), `engine process ${pid} to end`);
+    await until(
+      async () => !(await isLive(pid)),
+      `engine process ${pid} to end`,
+    );
   }
 });
 
@@ -105,7 +99,10 @@ Deno.test("client.scale grows a launcher's engines and retires idle ones first",
     });
     assert.deepEqual(client.ids, [0]);
     for (const pid of pids.slice(1)) {
-      await until(() => !alive(pid), `retired engine ${pid} to end`);
+      await until(
+        async () => !(await isLive(pid)),
+        `retired engine ${pid} to end`,
+      );
     }
     // Grown again, a new engine takes a new id.
     await client.scale(2);
