@@ -10,6 +10,7 @@
 
 import type { LinkFactory } from "../protocol/engine_link.ts";
 import { messageOf } from "../protocol/errors.ts";
+import { within } from "../actors/async.ts";
 import type { TcpLink } from "../transport/tcp_link.ts";
 import type { EngineHost } from "../transport/engine_host.ts";
 import type { LaunchedEngine, Launcher, LaunchRequest } from "./launcher.ts";
@@ -181,19 +182,10 @@ function failed(why: string): EngineHost {
 
 /** `work`, or a warning once it has taken `LAUNCH_STOP_BOUND_MS`. */
 async function bounded(work: Promise<unknown>, what: string): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), LAUNCH_STOP_BOUND_MS);
+  const settled = work.catch((error) => {
+    console.error(`troupe: ${what} failed: ${messageOf(error)}`);
   });
-  const how = await Promise.race([
-    work.then(() => "done", (error) => {
-      console.error(`troupe: ${what} failed: ${messageOf(error)}`);
-      return "done";
-    }),
-    late,
-  ]);
-  clearTimeout(timer);
-  if (how === "late") {
+  if (!(await within(settled, LAUNCH_STOP_BOUND_MS)).done) {
     console.error(
       `troupe: ${what} took more than ${LAUNCH_STOP_BOUND_MS} ms; going on`,
     );

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { within } from "../actors/async.ts";
+
 /**
  * What a command printed, and how it ended.
  *
@@ -25,9 +27,11 @@ export interface CommandResult {
 }
 
 /**
- * Runs `command` with `args` (and `stdin`, if given) and resolves with its
- * output. Rejects with an `Error` that names the command when it cannot be
- * started or takes longer than `timeoutMs` (it is killed then).
+ * Runs `command` with `args` to its end, with `stdin` (when given) as its
+ * input and `env` added to this process's environment, and resolves with
+ * its output. A command still running after `timeoutMs` is killed and the
+ * promise rejects with an error that names it; a missing command rejects
+ * with a `Deno.errors.NotFound` that says so.
  *
  * @example
  * ```ts
@@ -39,50 +43,49 @@ export interface CommandResult {
 export async function runCommand(
   command: string,
   args: readonly string[],
-  options: { stdin?: string; timeoutMs?: number } = {},
+  { stdin, env, timeoutMs = 30_000 }: {
+    stdin?: string;
+    env?: Readonly<Record<string, string>>;
+    timeoutMs?: number;
+  } = {},
 ): Promise<CommandResult> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const what = [command, ...args.slice(0, 3)].join(" ");
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {
       args: [...args],
-      stdin: options.stdin === undefined ? "null" : "piped",
+      env: env === undefined ? undefined : { ...env },
+      stdin: stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
   } catch (error) {
-    throw new Error(
-      `cannot run ${command}: ${(error as Error).message}` +
-        (error instanceof Deno.errors.NotFound
-          ? ` (is it installed, and on the PATH?)`
-          : ""),
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Deno.errors.NotFound(
+      `cannot run ${command}: it is not on the PATH (is it installed?)`,
       { cause: error },
     );
   }
-  if (options.stdin !== undefined) {
+  if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    writer.write(new TextEncoder().encode(options.stdin))
-      .then(() => writer.close())
-      .catch(() => {}); // It exited early: its output says why.
+    // A command that exits without reading its input breaks the pipe: its
+    // exit code says what happened, not the write.
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It ended just now.
-    }
-  }, timeoutMs);
-  const output = await child.output().finally(() => clearTimeout(timer));
-  if (timedOut) {
-    throw new Error(`${what} did not finish within ${timeoutMs} ms`);
+  const output = child.output();
+  const ended = await within(output, timeoutMs);
+  if (!ended.done) {
+    child.kill("SIGKILL");
+    await output.catch(() => {});
+    throw new Error(
+      `${command} ${args.join(" ")} did not end within ${timeoutMs} ms ` +
+        "(killed)",
+    );
   }
-  const decoder = new TextDecoder();
+  const text = new TextDecoder();
   return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
+    code: ended.value.code,
+    stdout: text.decode(ended.value.stdout),
+    stderr: text.decode(ended.value.stderr),
   };
 }

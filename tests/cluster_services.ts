@@ -11,7 +11,10 @@
  * @module
  */
 
-import { within } from "../actors/async.ts";
+import { type CommandResult, runCommand } from "../launch/run_command.ts";
+
+// One home for running a command within a bound: the launchers'.
+export { type CommandResult, runCommand };
 
 /** How to get the services, for skip reasons and their error messages. */
 export const SERVICES_HINT: string =
@@ -100,71 +103,6 @@ export const MPI_ENV: Readonly<Record<string, string>> = {
 
 /** The Slurm partition of `.ci/slurm/slurm.conf` (its default). */
 export const SLURM_PARTITION = "debug";
-
-/** What a command run by {@linkcode runCommand} ended with. */
-export interface CommandResult {
-  /** Its exit code. */
-  code: number;
-  /** Its standard output, as text. */
-  stdout: string;
-  /** Its standard error, as text. */
-  stderr: string;
-}
-
-/**
- * Runs `command` with `args` to its end, with `stdin` (when given) as its
- * input, and `env` added to this process's environment. A command still
- * running after `timeoutMs` is killed and the promise rejects with an error
- * that names it: every wait is bounded. A missing command rejects with
- * Deno's NotFound.
- *
- * @example
- * ```ts
- * import { runCommand } from "./cluster_services.ts";
- * const { code, stdout } = await runCommand("echo", ["hi"]);
- * console.log(code, stdout); // 0 "hi\n"
- * ```
- */
-export async function runCommand(
-  command: string,
-  args: readonly string[],
-  { stdin, env, timeoutMs = 30_000 }: {
-    stdin?: string;
-    env?: Readonly<Record<string, string>>;
-    timeoutMs?: number;
-  } = {},
-): Promise<CommandResult> {
-  const child = new Deno.Command(command, {
-    args: [...args],
-    env: env === undefined ? undefined : { ...env },
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    // A command that exits without reading its input breaks the pipe: its
-    // exit code says what happened, not the write.
-    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
-    await writer.close().catch(() => {});
-  }
-  const output = child.output();
-  const ended = await within(output, timeoutMs);
-  if (!ended.done) {
-    child.kill("SIGKILL");
-    await output.catch(() => {});
-    throw new Error(
-      `${command} ${args.join(" ")} did not end within ${timeoutMs} ms ` +
-        "(killed)",
-    );
-  }
-  const text = new TextDecoder();
-  return {
-    code: ended.value.code,
-    stdout: text.decode(ended.value.stdout),
-    stderr: text.decode(ended.value.stderr),
-  };
-}
 
 /**
  * Why `command args` cannot serve here, or undefined when it ran and `ok`

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { within } from "../actors/async.ts";
+
 /**
  * What runs one engine, as its link sees it.
  *
@@ -122,13 +124,7 @@ export class HostProcess implements EngineHost {
       await this.ended;
       return;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), this.#graceMs);
-    });
-    const how = await Promise.race([this.ended, late]);
-    clearTimeout(timer);
-    if (how === "late") {
+    if (!(await within(this.ended, this.#graceMs)).done) {
       this.#kill("SIGKILL");
       await this.ended;
     }
