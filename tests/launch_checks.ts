@@ -1,0 +1,114 @@
+/**
+ * What the launcher tests (launch_*_test.ts) check is left behind once a
+ * client has closed: its engine processes, its Slurm jobs, the secrets its
+ * launcher wrote. Each check looks only at what its own client made (other
+ * tests may run engines and jobs on the same services at the same time):
+ * engines by the port they dial, jobs by their launcher's job name.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  processesMatching,
+  runCommand,
+  squeueJobs,
+} from "./cluster_services.ts";
+
+/**
+ * A `pgrep -f` pattern that matches the engine processes that dial `port`
+ * (every launcher's engines are told `--connect HOST:PORT`), and nothing
+ * else: a client's port is its own while it listens.
+ *
+ * @example
+ * ```ts
+ * import { enginesDialing } from "./launch_checks.ts";
+ * console.log(enginesDialing(4711)); // [-]-connect \S+:4711 [-]-spawned
+ * ```
+ */
+export function enginesDialing(port: number): string {
+  return `[-]-connect \\S+:${port} [-]-spawned`;
+}
+
+/**
+ * The job name Slurm has for job `jobId` (`JOBID_INDEX`): a `slurm`
+ * launcher gives all its jobs one name, so that `squeueJobs(name)` lists
+ * every job of that launcher, restarts and scale-ups included.
+ *
+ * @example
+ * ```ts ignore
+ * import { slurmJobName } from "./launch_checks.ts";
+ * console.log(await slurmJobName("100_0")); // troupe-1a2b3c4d
+ * ```
+ */
+export async function slurmJobName(jobId: string): Promise<string> {
+  const r = await runCommand("squeue", ["-h", "-j", jobId, "-o", "%j"], {
+    timeoutMs: 15_000,
+  });
+  const name = r.stdout.trim();
+  assert.ok(r.code === 0 && name, `squeue -j ${jobId}: ${r.stderr}`);
+  return name;
+}
+
+/**
+ * The names in `dir` (the secrets folder a launcher was given), or none if
+ * it was never made.
+ *
+ * @example
+ * ```ts
+ * import { filesIn } from "./launch_checks.ts";
+ * console.log(await filesIn("/no/such/folder")); // []
+ * ```
+ */
+export async function filesIn(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+/**
+ * Asserts, right after a client's `close()`, that nothing of it is left:
+ * no engine process dialing `port`, no file in `secretsDir`, no job named
+ * `jobName` in `squeue`, and no process matching any of `patterns` (an
+ * `ssh` or `mpiexec` of the test). `close()` resolves only once its
+ * engines and jobs have ended, so nothing here waits.
+ *
+ * @example
+ * ```ts ignore
+ * import { assertNothingLeft } from "./launch_checks.ts";
+ * await assertNothingLeft({ port, secretsDir, jobName: "troupe-1a2b3c4d" });
+ * ```
+ */
+export async function assertNothingLeft(
+  { port, secretsDir, jobName, patterns = [] }: {
+    port: number;
+    secretsDir?: string;
+    jobName?: string;
+    patterns?: string[];
+  },
+): Promise<void> {
+  for (const pattern of [enginesDialing(port), ...patterns]) {
+    assert.deepEqual(
+      await processesMatching(pattern),
+      [],
+      `processes matching ${pattern} outlived close()`,
+    );
+  }
+  if (secretsDir !== undefined) {
+    assert.deepEqual(
+      await filesIn(secretsDir),
+      [],
+      `secrets left in ${secretsDir}`,
+    );
+  }
+  if (jobName !== undefined) {
+    assert.deepEqual(
+      await squeueJobs(jobName),
+      [],
+      `jobs named ${jobName} still in squeue after close()`,
+    );
+  }
+}
