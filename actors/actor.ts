@@ -42,12 +42,18 @@ export abstract class Actor<M> {
       this.onDropped(message);
       return;
     }
-    this.#mailbox.push(message);
-    if (this.#handling) return;
+    if (this.#handling) {
+      this.#mailbox.push(message);
+      return;
+    }
     this.#handling = true;
-    let i = 0;
+    // Where the handler that throws was: -1 for `message`, which an idle
+    // mailbox handles without queueing it. Most tells find it idle, and a
+    // push would allocate the mailbox's store for each (emptied after).
+    let i = -1;
     try {
-      for (; i < this.#mailbox.length; i++) {
+      this.receive(message);
+      for (i = 0; i < this.#mailbox.length; i++) {
         this.receive(this.#mailbox[i]);
       }
       this.#mailbox.length = 0;

@@ -14,16 +14,16 @@ import {
   inspectResult,
   notebookBundle,
   type ResultSummary,
+  taskSummary,
 } from "./async_result_display.ts";
-import { holdProcess } from "./keep_alive.ts";
+import { dropHold, takeHold } from "./keep_alive.ts";
 import type { PerEngine } from "./per_engine.ts";
-import { resultValue } from "./result_value.ts";
-import { type FailureWatch, unobservedReport } from "./unobserved_failures.ts";
-import type {
-  RecordListener,
-  TaskMetadata,
-  TaskRecord,
-} from "./task_record.ts";
+import { recordsValue } from "./result_value.ts";
+import { unobservedReport } from "./unobserved_failures.ts";
+import type { TaskMetadata, TaskRecord } from "./task_record.ts";
+import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
+
+export type { ResultPlan } from "./result_plan.ts";
 
 export {
   type RecordListener,
@@ -32,27 +32,8 @@ export {
   type TaskStatus,
 } from "./task_record.ts";
 
-/**
- * How a view builds an `AsyncResult`: the tasks, and how their values make
- * the result. Built by views, not by users.
- */
-export interface ResultPlan {
-  /** A single-engine result: its value and its data are not wrapped. */
-  single: boolean;
-  /** Creates and submits the task records, reporting to `listener`. */
-  start(listener: RecordListener): TaskRecord[];
-  /** Stops the tasks with these ids wherever they are. */
-  abort(taskIds: ReadonlySet<number>): void;
-  /**
-   * A map: each task returns an array of `items[i]` values, and the result
-   * is all of them, in order. Absent: each task gives one value.
-   */
-  items?: number[];
-  /** Iterate as tasks complete rather than in order (maps). */
-  unordered?: boolean;
-  /** Hears of a failure that nothing observed: the client's watch. */
-  watch?: FailureWatch;
-}
+/** What a result holds before its records exist: nothing, shared. */
+const NO_RECORDS: TaskRecord[] = [];
 
 /**
  * The handle `applyAsync` and `mapAsync` return. Awaiting it gives the result
@@ -79,7 +60,11 @@ export interface ResultPlan {
 export class AsyncResult<T, Single extends boolean = boolean>
   implements PromiseLike<T>, AsyncIterable<unknown> {
   #records: TaskRecord[];
-  #plan: ResultPlan;
+  /** Not the plan: its `start` holds every argument list. */
+  #single: boolean;
+  #unordered: boolean;
+  #abort: ResultPlan["abort"];
+  #watch: ResultPlan["watch"];
   /** Items per task, for a map; a task of `apply` is one. */
   #items: number[] | undefined;
   #finishedRecords = 0;
@@ -88,6 +73,11 @@ export class AsyncResult<T, Single extends boolean = boolean>
   // pending at once, and most are awaited once or never looked at.
   /** Made when something waits before the result is ready. */
   #all: PromiseWithResolvers<void> | undefined;
+  /**
+   * `get()`'s, settled with the value itself (no `then` of `#all`); not of
+   * `T`, which would make an AsyncResult<number> no AsyncResult<unknown>.
+   */
+  #value: PromiseWithResolvers<unknown> | undefined;
   /** Made when an iterator waits: most results are never iterated. */
   #changed: PromiseWithResolvers<void> | undefined;
   /** Task indexes as they finished, for unordered iteration only. */
@@ -97,8 +87,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #streams: Set<PublicationStream> | undefined;
   /** Each record's place, for results of more than one task. */
   #indexOf: Map<TaskRecord, number> | undefined;
-  /** Lets the process end once the result is complete. */
-  #release: (() => void) | undefined;
+  /** Whether the result holds the process (until it is complete). */
+  #holding = false;
   /** Something looked at the outcome: a failure needs no report. */
   #observed = false;
   #withdrawReport: (() => void) | undefined;
@@ -109,30 +99,31 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * @ignore
    */
   constructor(plan: ResultPlan) {
-    this.#plan = plan;
-    this.#records = [];
+    this.#single = plan.single;
+    this.#unordered = plan.unordered ?? false;
+    this.#abort = plan.abort;
+    this.#watch = plan.watch;
+    // Records that finish while being created find none here yet.
+    this.#records = NO_RECORDS;
     if (plan.unordered) this.#completionOrder = [];
-    this.#records = plan.start({
-      published: (p) => {
-        if (this.#streams) {
-          for (const stream of this.#streams) stream.push(p);
-        }
-      },
-      finished: (record) => this.#onFinished(record),
-    });
+    const records = plan.start(new ResultListener(this));
+    this.#records = records;
     this.#items = plan.items;
-    if (this.#records.length > 1) {
-      this.#indexOf = new Map(this.#records.map((r, i) => [r, i]));
+    if (records.length > 1) {
+      this.#indexOf = new Map(records.map((r, i) => [r, i]));
     }
     // Records that finished while being created (a dead engine) count now.
-    this.#records.forEach((r, i) => {
-      if (!r.outcome) return;
+    for (let i = 0; i < records.length; i++) {
+      if (!records[i].outcome) continue;
       this.#finishedRecords++;
       this.#finishedItems += this.#items?.[i] ?? 1;
       this.#completionOrder?.push(i);
-    });
+    }
     if (this.ready()) this.#complete();
-    else this.#release = holdProcess();
+    else {
+      this.#holding = true;
+      takeHold();
+    }
   }
 
   /**
@@ -145,7 +136,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
     if (timeoutMs === undefined || timeoutMs === Infinity) {
       // No async function in between: each would hold its frame for as
       // long as the result is pending.
-      return this.#allDone().then(() => this.#result());
+      if (this.ready()) return Promise.resolve().then(() => this.#result());
+      return (this.#value ??= Promise.withResolvers()).promise as Promise<T>;
     }
     return this.#getWithin(timeoutMs);
   }
@@ -266,7 +258,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    */
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
     this.#observe();
-    const unordered = this.#plan.unordered ?? false;
+    const unordered = this.#unordered;
     let next = 0;
     while (next < this.#records.length) {
       const index = unordered ? this.#completionOrder![next] : next;
@@ -278,7 +270,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       next++;
       const outcome = record.outcome;
       if (!outcome.ok) throw outcome.error;
-      if (this.#plan.items) yield* outcome.value as unknown[];
+      if (this.#items) yield* outcome.value as unknown[];
       else yield outcome.value;
     }
   }
@@ -293,7 +285,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#observe(); // The aborted tasks' failures are asked for.
     const unfinished = this.#records.filter((r) => !r.outcome);
     if (unfinished.length === 0) return;
-    this.#plan.abort(new Set(unfinished.map((r) => r.taskId)));
+    this.#abort(new Set(unfinished.map((r) => r.taskId)));
     await this.#allDone();
   }
 
@@ -329,16 +321,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
       progress: this.progress,
       total: this.#total(),
       elapsed: this.elapsed,
-      tasks: this.#records.map((r) => {
-        const outcome = r.outcome;
-        return {
-          engineId: r.engineId,
-          taskId: r.taskId,
-          status: r.status,
-          error: outcome && !outcome.ok ? outcome.error : null,
-          data: r.data,
-        };
-      }),
+      tasks: this.#records.map(taskSummary),
     };
   }
 
@@ -360,10 +343,22 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   #complete(): void {
     this.#elapsed ??= performance.now() - this.#submitted;
-    for (const stream of [...this.#streams ?? []]) stream.end();
+    if (this.#streams) {
+      for (const stream of [...this.#streams]) stream.end();
+    }
     this.#all?.resolve();
-    this.#release?.();
-    const watch = this.#plan.watch;
+    if (this.#value) {
+      try {
+        this.#value.resolve(this.#result());
+      } catch (error) {
+        this.#value.reject(error);
+      }
+    }
+    if (this.#holding) {
+      this.#holding = false;
+      dropHold();
+    }
+    const watch = this.#watch;
     if (this.#observed || !watch) return;
     const failed = this.#records.flatMap((r) =>
       r.outcome && !r.outcome.ok
@@ -393,15 +388,25 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   #result(): T {
-    return resultValue(
-      this.#records.map((r) => r.outcome!),
-      this.#plan.single,
-      this.#plan.items,
-    ) as T;
+    return recordsValue(this.#records, this.#single, this.#items) as T;
+  }
+
+  static {
+    // Its records' listener is one object per result, not two closures.
+    resultDoor({
+      published(result: AsyncResult<unknown>, publication: Publication) {
+        if (result.#streams) {
+          for (const stream of result.#streams) stream.push(publication);
+        }
+      },
+      finished(result: AsyncResult<unknown>, record: TaskRecord) {
+        result.#onFinished(record);
+      },
+    });
   }
 
   #shape<V>(pick: (r: TaskRecord) => V): PerEngine<V, Single> {
-    return (this.#plan.single
+    return (this.#single
       ? pick(this.#records[0])
       : this.#records.map(pick)) as PerEngine<V, Single>;
   }

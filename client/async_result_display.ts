@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TaskStatus } from "./task_record.ts";
+import type { TaskRecord, TaskStatus } from "./task_record.ts";
 
 /** One task, as the presentation needs it. */
 export interface TaskSummary {
@@ -19,6 +19,28 @@ export interface TaskSummary {
   error: Error | null;
   /** Its publications, merged key by key. */
   data: Record<string, unknown>;
+}
+
+/**
+ * What is shown of one task, taken from its record.
+ *
+ * @example
+ * ```ts
+ * import { taskSummary } from "./async_result_display.ts";
+ * import { TaskRecord } from "./task_record.ts";
+ * const record = new TaskRecord(0, 1, { published() {}, finished() {} });
+ * console.log(taskSummary(record).status); // "queued"
+ * ```
+ */
+export function taskSummary(record: TaskRecord): TaskSummary {
+  const outcome = record.outcome;
+  return {
+    engineId: record.engineId,
+    taskId: record.taskId,
+    status: record.status,
+    error: outcome && !outcome.ok ? outcome.error : null,
+    data: record.data,
+  };
 }
 
 /**

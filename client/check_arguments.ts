@@ -39,6 +39,9 @@ export interface ArgumentLayout {
   sharedMemory?: boolean;
 }
 
+/** The layout of tasks that take plain arguments. */
+const PLAIN: ArgumentLayout = {};
+
 /**
  * Refuses, before any task is sent, a value that would not arrive as it
  * left (`transport/crossable.ts`): a `TypeError` that names where it is,
@@ -59,17 +62,19 @@ export interface ArgumentLayout {
  */
 export function checkArguments(
   argsPerTask: readonly (readonly unknown[])[],
-  layout: ArgumentLayout = {},
+  layout: ArgumentLayout = PLAIN,
 ): void {
   const { items, pushed } = layout;
   const rules = layout.sharedMemory === false ? ENGINE_PROCESS : ANY_ENGINE;
   let start = 0;
   let previous: readonly unknown[] | undefined;
-  argsPerTask.forEach((args, task) => {
+  // A loop, not a closure: a tiny task is checked on every call.
+  for (let task = 0; task < argsPerTask.length; task++) {
+    const args = argsPerTask[task];
     const first = start;
     if (items) start += items[task];
     // A view's tasks often share one argument list: check it once.
-    if (args === previous) return;
+    if (args === previous) continue;
     previous = args;
     if (items) {
       checkItems(args, first, args.length > 1, rules);
@@ -87,7 +92,7 @@ export function checkArguments(
         checkCrossable(args[i], `argument ${i + 1}`, rules);
       }
     }
-  });
+  }
 }
 
 /** A map's slices: items are numbered as in the whole sequence. */

@@ -55,13 +55,45 @@ function settle(): void {
  * ```
  */
 export function holdProcess(): () => void {
-  if (holds++ === 0) settle();
+  takeHold();
   let held = true;
   return () => {
     if (!held) return;
     held = false;
-    if (--holds === 0) settle();
+    dropHold();
   };
+}
+
+/**
+ * Holds the process as `holdProcess` does, for a caller that keeps track
+ * itself of whether it holds (a pending result, of which a million may be
+ * pending at once, spares the closure): each call must be matched by one
+ * `dropHold()`.
+ *
+ * @example
+ * ```ts
+ * import { dropHold, takeHold } from "./keep_alive.ts";
+ * takeHold();
+ * await new Promise((resolve) => setTimeout(resolve, 10));
+ * dropHold(); // once, and only once
+ * ```
+ */
+export function takeHold(): void {
+  if (holds++ === 0) settle();
+}
+
+/**
+ * Ends one hold taken with `takeHold`.
+ *
+ * @example
+ * ```ts
+ * import { dropHold, takeHold } from "./keep_alive.ts";
+ * takeHold();
+ * dropHold();
+ * ```
+ */
+export function dropHold(): void {
+  if (--holds === 0) settle();
 }
 
 /**

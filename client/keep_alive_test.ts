@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { holdProcess, openClient } from "./keep_alive.ts";
+import { dropHold, holdProcess, openClient, takeHold } from "./keep_alive.ts";
 import { guard } from "../tests/helpers.ts";
 
 Deno.test("holds while a client is open, then its close, leave no timer", () => {
@@ -16,6 +16,22 @@ Deno.test("holds while a client is open, then its close, leave no timer", () => 
   const result = holdProcess();
   closed();
   result();
+  // The sanitizers fail this test if the timer was left behind.
+});
+
+Deno.test("takeHold and dropHold, alone and beside holdProcess, leave no timer", () => {
+  const closed = openClient();
+  for (let i = 0; i < 1000; i++) {
+    takeHold();
+    dropHold();
+  }
+  takeHold();
+  const other = holdProcess();
+  dropHold();
+  closed();
+  other();
+  takeHold(); // after the last close, as a result made late
+  dropHold();
   // The sanitizers fail this test if the timer was left behind.
 });
 

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Cluster, SubmittedTask } from "../cluster/cluster.ts";
+import type { Cluster, Placement, SubmittedTask } from "../cluster/cluster.ts";
+import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
 import { AsyncResult, TaskRecord } from "./async_result.ts";
 import { checkArguments } from "./check_arguments.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
@@ -117,6 +118,9 @@ export class LoadBalancedView {
   #options:
     & Required<Pick<LoadBalancedOptions, "retries">>
     & LoadBalancedOptions;
+  /** Where this view's tasks go, until its options change: one per view. */
+  #placement: Placement | undefined;
+  #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
 
   /** Views come from `client.loadBalancedView()`. */
   constructor(
@@ -143,6 +147,7 @@ export class LoadBalancedView {
   set retries(retries: number) {
     checkValues({ ...this.#options, retries });
     this.#options.retries = retries;
+    this.#placement = undefined;
   }
 
   /** The start deadline of tasks submitted from now on, if any. */
@@ -154,6 +159,7 @@ export class LoadBalancedView {
   set timeoutMs(timeoutMs: number | undefined) {
     checkValues({ ...this.#options, timeoutMs });
     this.#options.timeoutMs = timeoutMs;
+    this.#placement = undefined;
   }
 
   /**
@@ -165,11 +171,7 @@ export class LoadBalancedView {
     fn: Runnable<F>,
     ...args: Parameters<F>
   ): AsyncResult<TaskValue<F>, true> {
-    const ref = functionRef(fn);
-    return this.#submit(true, [args], undefined, (args) => ({
-      fn: ref,
-      args,
-    }));
+    return this.#submit(true, [args], undefined, functionRef(fn));
   }
 
   /** `applyAsync`, then its result. */
@@ -216,7 +218,8 @@ export class LoadBalancedView {
       false,
       chunks.map(([start, end]) => seqs.map((seq) => slice(seq, start, end))),
       chunks.map(([start, end]) => end - start),
-      (args) => ({ fn: ref, args, mode: "map" }),
+      ref,
+      "map",
       options.ordered === false,
     );
   }
@@ -234,17 +237,18 @@ export class LoadBalancedView {
     single: boolean,
     argsPerTask: unknown[][],
     items: number[] | undefined,
-    work: (args: unknown[]) => Pick<SubmittedTask, "fn" | "args" | "mode">,
+    fn: FunctionRef,
+    mode?: TaskSpec["mode"],
     unordered = false,
   ): R {
     const cluster = this.#cluster;
     const none = cluster.unrunnable();
     if (none) throw new Error(none);
-    checkArguments(argsPerTask, { items });
-    const { retries, timeoutMs, highWaterMark } = this.#options;
-    // One placement for all the tasks of a call: the cluster reads it once.
-    const placement = {
-      balanced: { targets: this.#targets, retries, timeoutMs, highWaterMark },
+    checkArguments(argsPerTask, items && { items });
+    // One placement for all the tasks of the view: the cluster reads it
+    // once per call.
+    const placement = this.#placement ??= {
+      balanced: { targets: this.#targets, ...this.#options },
     };
     return new AsyncResult({
       single,
@@ -252,22 +256,17 @@ export class LoadBalancedView {
       unordered,
       watch: this.#failures,
       start: (listener) => {
-        const records: TaskRecord[] = [];
-        cluster.submit(
-          argsPerTask.map((args) => ({
-            taskId: cluster.nextTaskId(),
-            ...work(args),
-            placement,
-          })),
-          (task) => {
-            const record = new TaskRecord(-1, task.taskId, listener);
-            records.push(record);
-            return record;
-          },
-        );
+        const records: TaskRecord[] = new Array(argsPerTask.length);
+        const tasks: SubmittedTask[] = new Array(argsPerTask.length);
+        for (let i = 0; i < argsPerTask.length; i++) {
+          const taskId = cluster.nextTaskId();
+          tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
+          records[i] = new TaskRecord(-1, taskId, listener);
+        }
+        cluster.submit(tasks, (_, i) => records[i]);
         return records;
       },
-      abort: (taskIds) => cluster.abort(taskIds),
+      abort: this.#abort,
     }) as R;
   }
 }

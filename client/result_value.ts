@@ -49,3 +49,27 @@ export function resultValue(
   }
   return values;
 }
+
+/**
+ * `resultValue` of task records, which hold the outcomes: a single one is
+ * read as it is, without an array of one.
+ *
+ * @example
+ * ```ts
+ * import { recordsValue } from "./result_value.ts";
+ * const done = { outcome: { ok: true as const, value: 7, started: 0, completed: 0 } };
+ * console.log(recordsValue([done], true, undefined)); // 7
+ * ```
+ */
+export function recordsValue(
+  records: readonly { outcome?: TaskOutcome }[],
+  single: boolean,
+  items: readonly number[] | undefined,
+): unknown {
+  if (single) {
+    const outcome = records[0].outcome!;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+  return resultValue(records.map((r) => r.outcome!), false, items);
+}

@@ -53,7 +53,8 @@ export class TaskRecord implements TaskListener {
   engineId: number;
   /** The task's id. */
   readonly taskId: number;
-  data: Record<string, unknown> = {};
+  /** Made when first read or published to: most tasks publish nothing. */
+  #data: Record<string, unknown> | undefined;
   stdout = "";
   stderr = "";
   outcome: TaskOutcome | undefined;
@@ -68,6 +69,11 @@ export class TaskRecord implements TaskListener {
     this.engineId = engineId;
     this.taskId = taskId;
     this.#listener = listener;
+  }
+
+  /** What the task published, merged key by key. */
+  get data(): Record<string, unknown> {
+    return this.#data ??= {};
   }
 
   /** What is known of the task, as a fresh object. */
@@ -111,7 +117,7 @@ export class TaskRecord implements TaskListener {
 
   publish(publication: Publication): void {
     // ipyparallel's `md['data'].update(...)`: merge, do not replace.
-    mergeData(this.data, publication.data);
+    mergeData(this.#data ??= {}, publication.data);
     this.#listener.published(publication);
   }
 

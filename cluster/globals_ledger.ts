@@ -49,13 +49,15 @@ export class GlobalsLedger {
 
   /** A task ran to completion: note it if it set globals. */
   finished(fn: FunctionRef, args: readonly unknown[]): void {
+    // Every task ends here: most set no globals, and cost no mark.
+    if (fn !== PUSH && fn !== EXECUTE) return;
     const mark = { at: Date.now(), life: this.#life };
     if (fn === PUSH) {
       for (const name of Object.keys(args[0] as object)) {
         this.#pushed.set(name, mark);
       }
       this.#lastSet = { ...mark, how: "pushed to it" };
-    } else if (fn === EXECUTE) {
+    } else {
       this.#lastSet = { ...mark, how: "run on it with execute" };
     }
   }

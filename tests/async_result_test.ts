@@ -71,6 +71,32 @@ Deno.test("AsyncResult on 3 engines", async (t) => {
       },
     );
 
+    await t.step(
+      "every get(), asked while pending or once ready, gives the value, or rejects with the task's error",
+      async () => {
+        const gate = latch();
+        const ar = client.view(2).applyAsync(busyUntilOpen, gate.sab);
+        const early = [ar.get(), ar.get(), ar.then((v) => v)];
+        assert.equal(ar.ready(), false);
+        gate.open();
+        assert.deepEqual(
+          await guard(Promise.all(early), "the gets asked while pending"),
+          ["busy done", "busy done", "busy done"],
+        );
+        assert.equal(await ar.get(), "busy done");
+
+        const failing = client.view(2).applyAsync(() => {
+          throw new RangeError("no such thing");
+        });
+        const pending = failing.get();
+        const first = await errorOf(pending, "the get asked while pending");
+        const later = await errorOf(failing.get(), "a get asked once ready");
+        assert.equal(first.name, "RemoteError");
+        assert.match(first.message, /no such thing/);
+        assert.equal(later, first, "the same error, however it is asked");
+      },
+    );
+
     await t.step("multi-engine view gives arrays in target order", async () => {
       const ar = client.view([2, 0]).applyAsync(() => {
         publishData({ me: engineId });
