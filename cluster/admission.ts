@@ -17,6 +17,7 @@ import type { FramedConnection } from "../transport/framed_connection.ts";
 import { configFor, TcpLink } from "../transport/tcp_link.ts";
 import type { Launcher } from "./launcher.ts";
 import { LaunchGroup } from "./launch_group.ts";
+import { StartGate } from "./start_gate.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
@@ -120,6 +121,8 @@ export class Admission {
   #advertise: string | undefined;
   /** Processes started here, by their one-time token. */
   #spawned = new Map<string, { engineId: number; link: TcpLink }>();
+  /** The start gates of launchers that limit their engines' starts. */
+  #gates: StartGate[] = [];
 
   /** Admits engines to `host`; listens at once if `options.listen` says so. */
   constructor(host: AdmissionHost, options: AdmissionOptions = {}) {
@@ -271,7 +274,13 @@ export class Admission {
           "this cluster does not listen: give it a listen address",
       );
     }
-    return new LaunchGroup(launcher, {
+    let gated = launcher;
+    if (launcher.startsAtOnce !== undefined) {
+      const gate = new StartGate(launcher, launcher.startsAtOnce);
+      this.#gates.push(gate);
+      gated = gate.launcher;
+    }
+    return new LaunchGroup(gated, {
       expect: (engineId) => {
         const token = randomHex(16);
         const link = new TcpLink(this.#maxFrameBytes);
@@ -329,6 +338,7 @@ export class Admission {
       const spawned = this.#spawned.get(hello.token);
       this.#spawned.delete(hello.token);
       if (spawned) {
+        for (const gate of this.#gates) gate.registered(spawned.engineId);
         const { link } = spawned;
         // What the engine says of itself, kept only if it has the shape.
         const { hostname, pid } = hello;
@@ -340,8 +350,7 @@ export class Admission {
           ...(Number.isSafeInteger(pid) ? { pid } : {}),
         };
         link.attach(conn, this.#log);
-      }
-      else conn.close("its process is no longer the engine's");
+      } else conn.close("its process is no longer the engine's");
       return;
     }
     const link = new TcpLink(this.#maxFrameBytes);

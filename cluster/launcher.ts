@@ -127,6 +127,13 @@ export interface Launcher {
   /** How many engines `Client.start` asks it for. */
   readonly engines: number;
   /**
+   * At most this many of its engines between their start and their
+   * registration at once, for engines that share the client's cores
+   * (`local`): the others wait their turn, queued, their start deadline not
+   * running. Unlimited when absent (a scheduler spreads them over hosts).
+   */
+  readonly startsAtOnce?: number;
+  /**
    * Starts `request.engines`; resolves with one handle each, in order.
    * Rejecting fails them all (each counts as a death, within the restart
    * policy), with the error's message.

@@ -24,6 +24,13 @@ export interface LocalOptions {
   engines: number;
   /** The `deno` to run; defaults to the one running the client. */
   deno?: string;
+  /**
+   * At most this many engines starting at once (the rest wait their turn,
+   * their start deadline not running): each spends ~0.15 s of CPU booting,
+   * and hundreds booting together starve the client of the cores it needs
+   * to register them. Defaults to twice the cores, at least 8.
+   */
+  startsAtOnce?: number;
 }
 
 /**
@@ -38,11 +45,25 @@ export interface LocalOptions {
  * ```
  */
 export function local(options: LocalOptions): Launcher {
-  checkLauncherOptions("local", options, { engines: true, deno: true });
+  checkLauncherOptions("local", options, {
+    engines: true,
+    deno: true,
+    startsAtOnce: true,
+  });
   const deno = options.deno ?? Deno.execPath();
+  const startsAtOnce = options.startsAtOnce ??
+    Math.max(8, 2 * navigator.hardwareConcurrency);
+  if (!Number.isInteger(startsAtOnce) || startsAtOnce < 1) {
+    throw new RangeError(
+      `local() needs startsAtOnce, a whole number >= 1, got ${
+        Deno.inspect(startsAtOnce)
+      }`,
+    );
+  }
   return {
     name: "local",
     engines: options.engines,
+    startsAtOnce,
     start: (request) =>
       Promise.resolve(
         request.engines.map((engine): LaunchedEngine =>
