@@ -17,6 +17,25 @@ export interface PublicationSink {
 }
 
 /**
+ * Where the registry finds the sinks of tasks that it was not told to
+ * watch: the cluster's route table, which knows every live task already,
+ * so that routing a task's publications costs no message and no second
+ * table of its own.
+ *
+ * @example
+ * ```ts
+ * import type { SinkTable } from "./registry.ts";
+ * const none: SinkTable = { sinkOf: () => undefined, watching: 0 };
+ * ```
+ */
+export interface SinkTable {
+  /** The sink of task `taskId`'s publications, while it has one. */
+  sinkOf(taskId: number): PublicationSink | undefined;
+  /** How many tasks it has a sink for. */
+  readonly watching: number;
+}
+
+/**
  * The registry as users read it (`client.registry`).
  *
  * @example
@@ -79,6 +98,7 @@ export class Registry extends Actor<RegistryMessage>
   implements PublicationRegistry {
   #latest = new Map<number, Publication>();
   #sinks = new Map<number, PublicationSink>();
+  #table: SinkTable | undefined;
   #streams = new Set<PublicationStream>();
   #closed = false;
 
@@ -92,7 +112,18 @@ export class Registry extends Actor<RegistryMessage>
    * has not ended, so that a million finished tasks leave nothing behind.
    */
   get watched(): number {
-    return this.#sinks.size;
+    return this.#sinks.size + (this.#table?.watching ?? 0);
+  }
+
+  /**
+   * Routes the publications of every task that `table` has a sink for to
+   * that sink, besides those it is told to `watch` (one table at most).
+   */
+  lookIn(table: SinkTable): void {
+    if (this.#table && this.#table !== table) {
+      throw new Error("the registry already looks in another sink table");
+    }
+    this.#table = table;
   }
 
   /** The newest publication of every engine that has published. */
@@ -126,7 +157,9 @@ export class Registry extends Actor<RegistryMessage>
       case "publish": {
         const p = message.publication;
         this.#latest.set(p.engineId, p);
-        this.#sinks.get(p.taskId)?.publish(p);
+        const sink = this.#sinks.get(p.taskId) ??
+          (this.#closed ? undefined : this.#table?.sinkOf(p.taskId));
+        sink?.publish(p);
         for (const stream of this.#streams) stream.push(p);
         break;
       }

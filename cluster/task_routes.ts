@@ -1,8 +1,9 @@
 /**
  * The route table of a cluster's tasks: for every submitted task that has
  * not ended, where it is (so that an abort needs only its id) and where its
- * publications go (the registry's watch). Both are set up when the task is
- * submitted and both end in one place, when its listener hears `done`.
+ * publications go (the registry looks them up here). Both are set up when
+ * the task is submitted and both end in one place, when its listener hears
+ * `done`.
  *
  * @module
  */
@@ -10,7 +11,7 @@
 import type { Publication } from "../protocol/publication.ts";
 import type { TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
-import type { Registry } from "./registry.ts";
+import type { PublicationSink, Registry, SinkTable } from "./registry.ts";
 
 /**
  * Whatever holds a task until it ends and can abort it by id: its engine
@@ -40,18 +41,33 @@ export interface Route {
  * console.log(routes.size); // 0
  * ```
  */
-export class TaskRoutes {
-  #registry: Registry;
-  #routes = new Map<number, Route>();
+export class TaskRoutes implements SinkTable {
+  /**
+   * Every task not ended, by id: one table for both routes (the registry
+   * once had a second, kept by a message per task each way).
+   */
+  #tasks = new Map<number, Routed>();
+  /** Tasks of `#tasks` with a route. */
+  #routed = 0;
 
-  /** Routes publications through `registry`. */
+  /** Routes publications through `registry`, which looks them up here. */
   constructor(registry: Registry) {
-    this.#registry = registry;
+    registry.lookIn(this);
   }
 
   /** Tasks routed and not ended. */
   get size(): number {
-    return this.#routes.size;
+    return this.#routed;
+  }
+
+  /** Tasks whose publications are routed: every task not ended. */
+  get watching(): number {
+    return this.#tasks.size;
+  }
+
+  /** Where task `taskId`'s publications go, while it has not ended. */
+  sinkOf(taskId: number): PublicationSink | undefined {
+    return this.#tasks.get(taskId)?.listener;
   }
 
   /**
@@ -65,14 +81,15 @@ export class TaskRoutes {
     route: Route | undefined,
     listener: TaskListener,
   ): TaskListener {
-    this.#registry.tell({ kind: "watch", taskId, sink: listener });
-    if (route) this.#routes.set(taskId, route);
-    return new Routed(taskId, listener, this.#settle);
+    const routed = new Routed(taskId, route, listener, this.#settle);
+    this.#tasks.set(taskId, routed);
+    if (route) this.#routed++;
+    return routed;
   }
 
   /** Where task `taskId` is, while it is routed. */
   routeOf(taskId: number): Route | undefined {
-    return this.#routes.get(taskId);
+    return this.#tasks.get(taskId)?.route;
   }
 
   /**
@@ -82,7 +99,7 @@ export class TaskRoutes {
   abort(taskIds: Iterable<number>): void {
     const byRoute = new Map<Route, Set<number>>();
     for (const taskId of taskIds) {
-      const route = this.#routes.get(taskId);
+      const route = this.#tasks.get(taskId)?.route;
       if (!route) continue;
       const ids = byRoute.get(route) ?? new Set();
       ids.add(taskId);
@@ -94,46 +111,49 @@ export class TaskRoutes {
   }
 
   /** A task ended: nothing routes to it any more. */
-  #settle = (taskId: number): void => {
-    this.#routes.delete(taskId);
-    this.#registry.tell({ kind: "unwatch", taskId });
+  #settle = (routed: Routed): void => {
+    // Task ids are never reused: a second `done` finds nothing to delete.
+    if (this.#tasks.delete(routed.taskId) && routed.route) this.#routed--;
   };
 }
 
 /** A task's listener as the cluster hands it on: its end unroutes it. */
 class Routed implements TaskListener {
-  #taskId: number;
-  #listener: TaskListener;
-  #settle: (taskId: number) => void;
+  readonly taskId: number;
+  readonly route: Route | undefined;
+  readonly listener: TaskListener;
+  #settle: (routed: Routed) => void;
 
   constructor(
     taskId: number,
+    route: Route | undefined,
     listener: TaskListener,
-    settle: (taskId: number) => void,
+    settle: (routed: Routed) => void,
   ) {
-    this.#taskId = taskId;
-    this.#listener = listener;
+    this.taskId = taskId;
+    this.route = route;
+    this.listener = listener;
     this.#settle = settle;
   }
 
   assigned(engineId: number): void {
-    this.#listener.assigned(engineId);
+    this.listener.assigned(engineId);
   }
 
   started(): void {
-    this.#listener.started();
+    this.listener.started();
   }
 
   stream(name: "stdout" | "stderr", text: string): void {
-    this.#listener.stream(name, text);
+    this.listener.stream(name, text);
   }
 
   publish(publication: Publication): void {
-    this.#listener.publish(publication);
+    this.listener.publish(publication);
   }
 
   done(outcome: TaskOutcome): void {
-    this.#settle(this.#taskId);
-    this.#listener.done(outcome);
+    this.#settle(this);
+    this.listener.done(outcome);
   }
 }
