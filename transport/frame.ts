@@ -9,9 +9,9 @@ export const HEADER_BYTES = 4;
 
 /**
  * Bytes asked of the socket per read, at most (as Deno's own readable
- * stream does) and at least. Each read gets a fresh buffer, which frames
- * may be views of; zeroing 64 KiB for every small message is a good part
- * of a round trip, so the size follows what reads return.
+ * stream does) and at least. A `FramedConnection` reads into one buffer of
+ * the most, again and again (a fresh buffer per read cost an allocation per
+ * message); `nextReadBytes` sizes fresh buffers per read.
  */
 export const MAX_READ_BYTES: number = 64 * 1024;
 const MIN_READ_BYTES = 4 * 1024;
@@ -62,7 +62,8 @@ export function frameHeader(bodyBytes: number): Uint8Array {
  *
  * Bodies are views into the pushed chunks where a body lies within one
  * chunk, so callers must not reuse a chunk after pushing it (a fresh buffer
- * per read, as `ReadableStream` gives, is right).
+ * per read, as `ReadableStream` gives, is right), unless they push it as
+ * `transient`: then what the decoder returns or keeps is copied.
  *
  * @example
  * ```ts
@@ -147,9 +148,11 @@ export class FrameDecoder {
    * Takes the next bytes; returns every frame body they complete. Throws a
    * `FrameError` when the stream breaks the rules; frames completed before
    * the break, in the same chunk, are returned by the call that throws as
-   * `error.frames`.
+   * `error.frames`. With `transient`, `chunk` lies in a buffer that the
+   * caller reads into again: the bodies returned and the bytes kept are
+   * copies, never views of it.
    */
-  push(chunk: Uint8Array): Uint8Array[] {
+  push(chunk: Uint8Array, transient = false): Uint8Array[] {
     if (this.#direct) {
       throw new Error("push() while a body is read directly (directRegion)");
     }
@@ -176,7 +179,7 @@ export class FrameDecoder {
               : `the peer announced a frame of ${formatBytes(length)}, ` +
                 `over the limit of ${formatBytes(this.#max)}`,
           );
-          error.frames = frames;
+          error.frames = transient ? this.#own(frames, chunk) : frames;
           throw error;
         }
         this.#bodyBytes = length;
@@ -186,7 +189,22 @@ export class FrameDecoder {
       this.#bodyBytes = undefined;
     }
     this.#compact();
-    return frames;
+    return transient ? this.#own(frames, chunk) : frames;
+  }
+
+  /**
+   * `frames` and the kept chunks, with what lies in `chunk`'s buffer
+   * copied: small bodies cost a small copy each, where a fresh buffer per
+   * read cost an allocation of the whole read size.
+   */
+  #own(frames: Uint8Array[], chunk: Uint8Array): Uint8Array[] {
+    const { buffer } = chunk;
+    for (let i = 0; i < this.#chunks.length; i++) {
+      if (this.#chunks[i].buffer === buffer) {
+        this.#chunks[i] = this.#chunks[i].slice();
+      }
+    }
+    return frames.map((body) => body.buffer === buffer ? body.slice() : body);
   }
 
   /** Removes `n` buffered bytes, copying only when they span chunks. */

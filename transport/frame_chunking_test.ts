@@ -10,7 +10,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FrameDecoder, frameHeader, HEADER_BYTES } from "./frame.ts";
+import {
+  FrameDecoder,
+  FrameError,
+  frameHeader,
+  HEADER_BYTES,
+} from "./frame.ts";
 import {
   assertFrames,
   boundaries,
@@ -188,4 +193,71 @@ Deno.test("FrameDecoder: every chunking gives the same frames", async (t) => {
       assertFrames(frames, bodies, "1-byte chunks");
     },
   );
+});
+
+/**
+ * Pushes `chunks` as a reader with one buffer does: each is copied into
+ * the same buffer and pushed as `transient`, and the buffer is scribbled
+ * over before the next read, so that a frame still viewing it shows.
+ */
+function decodeThroughOneBuffer(
+  chunks: Uint8Array[],
+  max?: number,
+): { frames: Uint8Array[]; error: unknown } {
+  const buffer = new Uint8Array(Math.max(1, ...chunks.map((c) => c.length)));
+  const decoder = new FrameDecoder(max);
+  const frames: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    buffer.set(chunk);
+    try {
+      frames.push(...decoder.push(buffer.subarray(0, chunk.length), true));
+    } catch (error) {
+      buffer.fill(0xee);
+      frames.push(...(error as FrameError).frames);
+      return { frames, error };
+    }
+    buffer.fill(0xee);
+  }
+  return { frames, error: undefined };
+}
+
+Deno.test("FrameDecoder: transient chunks of one reused buffer give the same frames, copied", async (t) => {
+  await t.step("random chunkings of small and large frames", () => {
+    withSeed(0x5eed0005, (r) => {
+      const bodies = randomBodies(r, 200, 3);
+      const stream = streamOf(bodies);
+      for (let round = 0; round < 12; round++) {
+        const points: number[] = [];
+        const size = () => round % 2 === 0 ? r.range(1, 64) : r.range(1, 65536);
+        for (let at = size(); at < stream.byteLength; at += size()) {
+          points.push(at);
+        }
+        const { frames, error } = decodeThroughOneBuffer(cut(stream, points));
+        assert.equal(error, undefined);
+        assertFrames(frames, bodies, `round ${round} (${points.length} cuts)`);
+      }
+    });
+  });
+
+  await t.step("no body is a view of the pushed chunk's buffer", () => {
+    const chunk = new Uint8Array([...frameHeader(2), 9, 8, ...frameHeader(1)]);
+    const decoder = new FrameDecoder();
+    const [body] = decoder.push(chunk, true);
+    assert.notEqual(body.buffer, chunk.buffer);
+    chunk.fill(0);
+    const [next] = decoder.push(new Uint8Array([7]), true);
+    assert.deepEqual([...body], [9, 8]);
+    assert.deepEqual([...next], [7], "the header kept from the first push");
+  });
+
+  await t.step("frames before a broken header are intact copies too", () => {
+    const bodies = [new Uint8Array([1, 2, 3]), new Uint8Array([4])];
+    const stream = new Uint8Array([
+      ...streamOf(bodies),
+      ...frameHeader(1000),
+    ]);
+    const { frames, error } = decodeThroughOneBuffer([stream], 100);
+    assert.ok(error instanceof FrameError, `got ${error}`);
+    assertFrames(frames, bodies, "before the break");
+  });
 });

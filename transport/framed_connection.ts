@@ -15,16 +15,17 @@ import {
   frameTooLarge,
   HEADER_BYTES,
   MAX_READ_BYTES,
-  nextReadBytes,
 } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
 
 /**
  * Bodies at least this large are read into a buffer of their own, instead
- * of being gathered from the reads' chunks (one copy of the body less).
+ * of being gathered from the reads' chunks: the read buffer is reused, so
+ * the decoder would copy each chunk of such a body out of it, then gather
+ * the copies (two copies of the body less).
  */
-const DIRECT_READ_BYTES = 2 ** 20;
+const DIRECT_READ_BYTES = MAX_READ_BYTES;
 
 /**
  * Sealed bytes read but not yet opened past which reading waits: a peer
@@ -72,8 +73,11 @@ export class FramedConnection {
   /** The largest frame the peer accepts, which is the one this side does. */
   #sendMax: number;
   #writer: FrameWriter;
-  /** The size of the next read's buffer (`nextReadBytes`). */
-  #readBytes = MAX_READ_BYTES;
+  /**
+   * What small reads go into, again and again: a fresh buffer per read is
+   * an allocation (and its zeroing) per message, several µs each here.
+   */
+  #readBuffer: Uint8Array | undefined;
   #closeReason: string | undefined;
   #broken = false;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -299,21 +303,21 @@ export class FramedConnection {
     try {
       while (true) {
         // A large body is read straight into a buffer of its own; anything
-        // else into a fresh buffer per read, which bodies may be views of.
+        // else into the read buffer, which the decoder copies bodies out of.
         const region = this.#decoder.directRegion(
           DIRECT_READ_BYTES,
           bodyPlacement,
         );
-        const into = region ?? new Uint8Array(this.#readBytes);
+        const into = region ??
+          (this.#readBuffer ??= new Uint8Array(MAX_READ_BYTES));
         const n = await this.#conn.read(into);
         if (n === null) break;
-        if (!region) this.#readBytes = nextReadBytes(this.#readBytes, n);
         let bodies: Uint8Array[];
         let broken: unknown;
         try {
           bodies = region
             ? this.#decoder.filled(n)
-            : this.#decoder.push(into.subarray(0, n));
+            : this.#decoder.push(into.subarray(0, n), true);
         } catch (error) {
           // Deliver what came whole before the break, then close.
           bodies = error instanceof FrameError ? error.frames : [];
