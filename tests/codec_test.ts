@@ -10,6 +10,7 @@
  */
 
 import assert from "node:assert/strict";
+import { encode } from "@msgpack/msgpack";
 import { decodeValue, encodeValue } from "../transport/codec.ts";
 import { OVER_MSGPACK } from "../transport/crossable.ts";
 import { roundTrip, same } from "./round_trip.ts";
@@ -315,6 +316,19 @@ Deno.test("codec: arrays and nested structures", async (t) => {
     assert.deepStrictEqual(back, value);
     assert.ok(back.byEngine.get(1) !== undefined);
   });
+
+  await t.step(
+    "plain objects and arrays are msgpack's own maps and arrays",
+    () => {
+      // Written without asking the extensions (none takes them): the bytes
+      // are still those of any msgpack writer.
+      const value = { t: "run", n: [1, [2, { x: "y" }], []], z: {} };
+      assert.deepStrictEqual(encodeValue(value), encode(value));
+      const bare = Object.assign(Object.create(null), { a: 1, b: [2] });
+      assert.deepStrictEqual(encodeValue(bare), encode({ a: 1, b: [2] }));
+      assert.deepStrictEqual(decodeValue(encodeValue(bare)), { a: 1, b: [2] });
+    },
+  );
 
   await t.step("an earlier result is not changed by a later encode", () => {
     const first = encodeValue({ a: 1, s: "first" });
