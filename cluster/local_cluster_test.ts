@@ -247,3 +247,19 @@ Deno.test("LocalCluster: a listener that cannot bind is an error, and nothing is
       error.message.includes("give listen another port"),
   );
 });
+
+Deno.test("LocalCluster: the scheduler hears that a direct task ended, and gives its engine the next balanced task", async () => {
+  await withCluster(3, ({ link, submit }) => {
+    const upTo3: Placement = { balanced: { retries: 0, highWaterMark: 3 } };
+    const [d1, d2] = submit({ engineId: 0 }, { engineId: 0 });
+    const [a, b] = submit(upTo3, upTo3);
+    assert.deepEqual([a.engines, b.engines], [[1], [2]], "engine 0 holds 2");
+    link(0).say(doneMessage(d1.taskId));
+    link(0).say(doneMessage(d2.taskId));
+    assert.equal(d2.value(), d2.taskId);
+    // Engine 0 holds nothing now, engines 1 and 2 one each: the scheduler
+    // keeps loads in order and reads 0's again because the cluster said so.
+    const [c] = submit(upTo3);
+    assert.deepEqual(c.engines, [0]);
+  });
+});
