@@ -90,15 +90,18 @@ export function ssh(options: SshOptions): Launcher {
         const host = hostFor(engine.engineId);
         const remote = [deno, ...request.args, "--secrets", "-"]
           .map(shellQuote).join(" ");
+        const port = host.port ? ["-p", host.port] : [];
         const process = new HostProcess({
           command: program,
           args: [
+            // The user's first: ssh keeps the first value it gets of each
+            // option, so theirs (a ConnectTimeout) wins over these defaults.
+            ...sshArgs,
             "-o",
             "BatchMode=yes",
             "-o",
             "ConnectTimeout=10",
-            ...(host.port ? ["-p", host.port] : []),
-            ...sshArgs,
+            ...port,
             host.destination,
             remote,
           ],
@@ -106,7 +109,22 @@ export function ssh(options: SshOptions): Launcher {
           // ssh passes the end on to the remote engine's session.
           signal: "SIGTERM",
         });
-        return Object.assign(process, { info: { host: host.name } });
+        const login = ["ssh", ...port, host.destination].join(" ");
+        return {
+          // ssh exits 255 on its own errors (refused, no route, login
+          // denied): a bare "code 255" would not say that the engine
+          // never ran.
+          ended: process.ended.then((why) =>
+            why.endsWith("code 255")
+              ? `ssh to ${host.name} failed (${why}; ssh says why on ` +
+                `stderr): check that \`${login} true\` logs in without a ` +
+                "prompt"
+              : `its ssh session to ${host.name} ended: ${why}`
+          ),
+          stop: () => process.stop(),
+          unref: () => process.unref(),
+          info: { host: host.name },
+        };
       })),
   };
 }

@@ -14,7 +14,9 @@ import { publishData } from "../mod.ts";
 /**
  * A task that publishes `{ started: true }`, then waits (yielding) until
  * the file `latch` exists; it returns "released", or "latch never opened"
- * after 20 s so that a broken test cannot hold an engine forever.
+ * after `capMs` (20 s) so that a broken test cannot hold an engine forever.
+ * A test that waits for something slow (a Slurm walltime) gives a longer
+ * cap.
  *
  * @example
  * ```ts
@@ -27,9 +29,12 @@ import { publishData } from "../mod.ts";
  * }
  * ```
  */
-export async function holdUntilFile(latch: string): Promise<string> {
+export async function holdUntilFile(
+  latch: string,
+  capMs = 20_000,
+): Promise<string> {
   publishData({ started: true });
-  const end = Date.now() + 20_000;
+  const end = Date.now() + capMs;
   while (Date.now() < end) {
     try {
       Deno.statSync(latch);

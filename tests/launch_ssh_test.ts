@@ -1,0 +1,184 @@
+/**
+ * The `ssh` launcher against the real sshd of `.ci/services.sh` (on
+ * 127.0.0.1:2222, with its test key): the seed on engines started over
+ * `ssh`, an engine whose remote process is killed mid-task coming back on
+ * its host, the key on no command line, nothing left after `close()`, and
+ * a host that refuses. Frames are sealed (`encrypt: true`), as across
+ * hosts. Without the sshd the tests skip and say why.
+ */
+
+import assert from "node:assert/strict";
+import { Client, EngineError, ssh } from "../mod.ts";
+import {
+  processesMatching,
+  runCommand,
+  SERVICES_HINT,
+  SSH_ARGS,
+  SSH_TARGET,
+  sshSkipReason,
+} from "./cluster_services.ts";
+import { holdUntilFile } from "./file_latch.ts";
+import {
+  errorOf,
+  guard,
+  recordEvents,
+  skipUnless,
+  stillWorks,
+  until,
+  withClient,
+  withTempDir,
+} from "./helpers.ts";
+import { assertNothingLeft, enginesDialing } from "./launch_checks.ts";
+import { publishIt, simulationLoop } from "./seed_tasks.ts";
+
+const FILE = "launch_ssh_test.ts";
+const skip = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
+
+/** An ssh login and a deno start take a second or two; a busy machine more. */
+const SSH_MS = 30_000;
+
+/** What the launcher sets itself: left out of the test's ssh options. */
+const SET_BY_LAUNCHER = /^(BatchMode|ConnectTimeout)=/;
+
+/** The test's ssh options (its key, no host-key prompt), less those. */
+const SSH_OPTIONS: string[] = SSH_ARGS.filter((arg, i) =>
+  !SET_BY_LAUNCHER.test(arg) &&
+  !(arg === "-o" && SET_BY_LAUNCHER.test(SSH_ARGS[i + 1] ?? ""))
+);
+
+/** The ssh client processes of a client whose engines dial `port`. */
+function sshSessions(port: number): string {
+  return `^\\S*ssh .*${enginesDialing(port)}`;
+}
+
+Deno.test({
+  name: "ssh: the seed on 2 engines of one host; a killed engine comes back " +
+    "on it; the key on no command line; close() leaves nothing" +
+    skip.because,
+  ignore: skip.ignore,
+  async fn(t) {
+    await withTempDir(async (dir) => {
+      let port = 0;
+      await withClient({
+        workers: 0,
+        launch: ssh({ hosts: { [SSH_TARGET]: 2 }, sshArgs: SSH_OPTIONS }),
+        encrypt: true,
+        startTimeoutMs: SSH_MS,
+      }, async (client) => {
+        port = client.connectionInfo.port;
+        const rec = recordEvents(client);
+
+        await t.step("engines() shows ssh and the host", async () => {
+          assert.deepEqual(client.ids, [0, 1]);
+          const status = client.engines();
+          assert.deepEqual(status.map((e) => e.launcher), ["ssh", "ssh"]);
+          // The sshd runs on this machine: the engines say its name.
+          assert.deepEqual(status.map((e) => e.host), [
+            Deno.hostname(),
+            Deno.hostname(),
+          ]);
+          assert.deepEqual(
+            await client.view().applySync(() => Deno.pid),
+            status.map((e) => e.pid),
+          );
+          assert.equal((await processesMatching(sshSessions(port))).length, 2);
+        });
+
+        await t.step("the key is on no command line", async () => {
+          const { key } = client.connectionInfo;
+          const ps = await runCommand("ps", ["-eo", "args"]);
+          assert.equal(ps.code, 0, ps.stderr);
+          const engineLines = ps.stdout.split("\n")
+            .filter((line) => line.includes(`:${port} --spawned`));
+          // The two ssh clients and the two remote engines.
+          assert.equal(engineLines.length, 4, engineLines.join("\n"));
+          assert.ok(!ps.stdout.includes(key), "the key is in ps -eo args");
+        });
+
+        await t.step(
+          "the seed: publishIt and the simulation loop",
+          async () => {
+            const dv = client.view();
+            const hello = dv.applyAsync(publishIt);
+            await guard(hello, "publishIt", SSH_MS);
+            assert.deepEqual(hello.data, [{ a: "hi" }, { a: "hi" }]);
+            const steps = 5;
+            const ar = dv.applyAsync(simulationLoop, steps, 10);
+            await guard(ar, "the simulation loop", SSH_MS);
+            for (const data of ar.data) {
+              assert.ok(data.a instanceof Float64Array, String(data.a));
+              assert.equal((data.a as Float64Array).length, 20);
+              assert.equal(data.i, steps - 1);
+            }
+          },
+        );
+
+        await t.step(
+          "kill -9 of an engine mid-task: EngineError, back on its host",
+          async () => {
+            const before = client.engines()[0];
+            const held = client.view(0).applyAsync(
+              holdUntilFile,
+              `${dir}/never`,
+            );
+            await until(
+              () => held.data?.started === true,
+              "the held task to start",
+              SSH_MS,
+            );
+            const r = await runCommand("kill", ["-9", String(before.pid)]);
+            assert.equal(r.code, 0, r.stderr);
+            const error = await errorOf(held, "the held task", SSH_MS);
+            assert.ok(error instanceof EngineError, String(error));
+            await until(
+              () => rec.has("restarted", 0) && client.ids.includes(0),
+              "engine 0 to come back",
+              SSH_MS,
+            );
+            const after = client.engines()[0];
+            assert.equal(after.launcher, "ssh");
+            assert.equal(after.host, before.host);
+            assert.notEqual(after.pid, before.pid);
+            assert.equal(after.restarts, 1);
+            assert.ok(!rec.has("died", 1), "engine 1 died too");
+            await stillWorks(client);
+            // The killed engine's ssh session ended with it.
+            assert.equal(
+              (await processesMatching(sshSessions(port))).length,
+              2,
+            );
+          },
+        );
+        rec.stop();
+      });
+      await assertNothingLeft({ port, patterns: [sshSessions(port)] });
+    });
+  },
+});
+
+Deno.test({
+  name: "ssh: a host that refuses fails Client.start within its timeout, " +
+    "says so, and leaves nothing" + skip.because,
+  ignore: skip.ignore,
+  async fn() {
+    const [userHost] = SSH_TARGET.split(":");
+    // Nothing listens on port 1 here: the connection is refused.
+    const refusing = `${userHost}:1`;
+    const error = await errorOf(
+      Client.start({
+        workers: 0,
+        launch: ssh({ hosts: { [refusing]: 1 }, sshArgs: SSH_OPTIONS }),
+        encrypt: true,
+        startTimeoutMs: 10_000,
+      }),
+      "Client.start on a refusing host",
+      SSH_MS,
+    );
+    assert.match(error.message, /ssh to 127\.0\.0\.1 failed/);
+    assert.match(
+      error.message,
+      /check that `ssh -p 1 root@127\.0\.0\.1 true` logs in without a prompt/,
+    );
+    assert.deepEqual(await processesMatching(`^\\S*ssh .* -p 1 root@`), []);
+  },
+});
