@@ -6,9 +6,14 @@
 
 import type { SourceFunction } from "../protocol/messages.ts";
 
-/** Parsed sources, so that a task submitted in a loop is parsed once. */
-const checked = new Map<string, string>();
-const CHECKED_LIMIT = 512;
+/**
+ * What each source shipped lately became, so that a task submitted in a
+ * loop (a fresh closure on every call, as `(x) => x + 1` in a loop is) is
+ * checked and parsed once, and its every call shares one `SourceFunction`.
+ * A method's expression also depends on its name, which is kept with it.
+ */
+const shipped = new Map<string, { name: string; ref: SourceFunction }>();
+const SHIPPED_LIMIT = 512;
 
 /**
  * The source of `fn`, checked and normalised so that the engine can evaluate
@@ -30,6 +35,8 @@ export function shippable(fn: unknown): SourceFunction {
   }
   const source = fn.toString();
   const name = fn.name || "anonymous";
+  const known = shipped.get(source);
+  if (known && known.name === name && !isBuiltIn(fn)) return known.ref;
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source) || isBuiltIn(fn)) {
     throw new TypeError(
       `${name} cannot be shipped to an engine: it is a built-in or bound ` +
@@ -44,7 +51,13 @@ export function shippable(fn: unknown): SourceFunction {
         "creates the instance on the engine instead.",
     );
   }
-  return { kind: "source", source: asExpression(source, name) };
+  const ref: SourceFunction = {
+    kind: "source",
+    source: asExpression(source, name),
+  };
+  if (shipped.size >= SHIPPED_LIMIT) shipped.clear();
+  shipped.set(source, { name, ref });
+  return ref;
 }
 
 /**
@@ -53,14 +66,7 @@ export function shippable(fn: unknown): SourceFunction {
  * wrapped in an object. Parsing (never running) the source tells which.
  */
 function asExpression(source: string, name: string): string {
-  let expression = checked.get(source);
-  if (expression !== undefined) return expression;
-  expression = parses(source)
-    ? source
-    : `({ ${source} })[${JSON.stringify(name)}]`;
-  if (checked.size >= CHECKED_LIMIT) checked.clear();
-  checked.set(source, expression);
-  return expression;
+  return parses(source) ? source : `({ ${source} })[${JSON.stringify(name)}]`;
 }
 
 function parses(source: string): boolean {
