@@ -22,6 +22,7 @@ import {
   rawWorkerPingPong,
   rawWorkerPipelined,
 } from "./raw_limits.ts";
+import { launchFigures } from "./launch_figures.ts";
 import { scaleFigures } from "./scale_figures.ts";
 import { schedulingFigures } from "./scheduling_figures.ts";
 import { percentile, timeEach } from "./stats.ts";
@@ -119,6 +120,14 @@ console.log(`\n${ratioTable(await processFigures()).join("\n")}`);
 
 // Cost that grows as it should (issue 13): publishData, 10k to 1M tasks.
 console.log(`\n${(await scaleFigures()).join("\n")}`);
+
+// Registration at scale (issue 14): 256 engines through the local launcher.
+console.log(
+  "\n| figure | troupe | raw limit in the same run |\n| --- | --- | --- |",
+);
+for (const r of await launchFigures()) {
+  console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
+}
 
 const peers = !quick || Deno.args.includes("--peers")
   ? await printPeers(workers.noop, workers.tinyPerSecond)
