@@ -66,6 +66,7 @@ export class DirectView<Single extends boolean = boolean> {
   #cluster: Cluster;
   #failures: FailureWatch;
   #targets: Targets;
+  #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
 
   /** Views come from `client.view()`. */
   constructor(cluster: Cluster, failures: FailureWatch, targets: Targets) {
@@ -261,7 +262,12 @@ export class DirectView<Single extends boolean = boolean> {
   ): AsyncResult<T, Single> {
     const targets = this.#resolveTargets();
     return new AsyncResult<T, Single>(
-      this.#plan(!Array.isArray(targets), [targets].flat(), ref, argsFor),
+      this.#plan(
+        !Array.isArray(targets),
+        Array.isArray(targets) ? targets : [targets],
+        ref,
+        argsFor,
+      ),
     );
   }
 
@@ -275,11 +281,9 @@ export class DirectView<Single extends boolean = boolean> {
   ): ResultPlan {
     const cluster = this.#cluster;
     const argLists = engineIds.map((_, i) => argsFor(i));
-    checkArguments(argLists, {
-      items,
-      pushed: ref === PUSH,
-      sharedMemory: engineIds.every((id) => cluster.sharesMemory(id)),
-    });
+    let sharedMemory = true;
+    for (const id of engineIds) sharedMemory &&= cluster.sharesMemory(id);
+    checkArguments(argLists, { items, pushed: ref === PUSH, sharedMemory });
     return {
       single,
       items,
@@ -302,7 +306,7 @@ export class DirectView<Single extends boolean = boolean> {
         );
         return records;
       },
-      abort: (taskIds) => cluster.abort(taskIds),
+      abort: this.#abort,
     };
   }
 
