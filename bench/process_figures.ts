@@ -13,7 +13,11 @@
 import { Client } from "../mod.ts";
 import { BIG, fmt, N_LATENCY, tinyTasksPerSecond } from "./config.ts";
 import { runPeer } from "./peers.ts";
-import { rawTcp, rawWorkerPingPong } from "./raw_limits.ts";
+import {
+  rawProcessHopPingPong,
+  rawTcp,
+  rawWorkerPingPong,
+} from "./raw_limits.ts";
 import { median, timeEach } from "./stats.ts";
 
 /** One row: a figure, troupe's value, what it is compared with, the goal. */
@@ -68,6 +72,7 @@ export async function processFigures(): Promise<RatioRow[]> {
   const workerEcho = median(await rawWorkerPingPong());
   const tcp = await rawTcp();
   const tcpPing = median(await tcp.pingPong());
+  const processHop = median(await rawProcessHopPingPong());
 
   const workers = await Client.start({ workers: 2 });
   let workerTiny: number;
@@ -128,6 +133,16 @@ export async function processFigures(): Promise<RatioRow[]> {
       }`,
       value: tcpPing + workerEcho,
       goal: { op: "≤", ratio: 1.3 },
+      unit: "µs",
+    },
+    {
+      // The goal's path without troupe: how far below it troupe could go.
+      figure: "no-op round trip p50, process engine",
+      troupe: noop,
+      against:
+        "a bare deno process: TCP echo through a node:worker_threads thread",
+      value: processHop,
+      goal: undefined,
       unit: "µs",
     },
     {

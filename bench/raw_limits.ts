@@ -157,6 +157,52 @@ export async function rawTcp() {
   };
 }
 
+/**
+ * The no-op round trip's raw limit for an engine process, in µs per round
+ * trip: a frame to a bare deno process (`raw_echo_process.ts`), which hands
+ * it to a thread of its own and writes back what the thread returns. The
+ * same path as troupe's (a socket, a process, its thread hop each way), with
+ * none of troupe's code: what no change to troupe's code can go below.
+ *
+ * @example
+ * ```ts
+ * import { rawProcessHopPingPong } from "./raw_limits.ts";
+ * import { median } from "./stats.ts";
+ * console.log(median(await rawProcessHopPingPong()));
+ * ```
+ */
+export async function rawProcessHopPingPong(): Promise<number[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./raw_echo_process.ts", import.meta.url).pathname,
+      String(listener.addr.port),
+    ],
+  }).spawn();
+  const conn = await listener.accept();
+  conn.setNoDelay(true);
+  const body = encode({ t: "ping" });
+  const frame = new Uint8Array(4 + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, body.byteLength);
+  frame.set(body, 4);
+  const buffer = new Uint8Array(64 * 1024);
+  const samples = await timeEach(N_LATENCY, 200, async () => {
+    await conn.write(frame);
+    let got = 0;
+    while (got < frame.byteLength) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("the bare engine process went away");
+      got += n;
+    }
+  });
+  conn.close();
+  listener.close();
+  await child.status;
+  return samples;
+}
+
 export async function rawDenoStartMs(): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const code =
