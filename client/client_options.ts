@@ -138,7 +138,12 @@ export interface ClientOptions {
  * @example
  * ```ts
  * import type { StartPlan } from "./client_options.ts";
- * const plan: StartPlan = { workers: 2, processes: 0, joinable: false };
+ * const plan: StartPlan = {
+ *   workers: 2,
+ *   processes: 0,
+ *   launchers: [],
+ *   joinable: false,
+ * };
  * ```
  */
 export interface StartPlan {
@@ -162,7 +167,7 @@ export interface StartPlan {
  * ```ts
  * import { checkStartOptions } from "./client_options.ts";
  * console.log(checkStartOptions({ processes: 2 }));
- * // { workers: 0, processes: 2, listen: {}, joinable: false }
+ * // { workers: 0, processes: 2, launchers: [], listen: {}, joinable: false }
  * ```
  */
 export function checkStartOptions(options: ClientOptions): StartPlan {
