@@ -11,7 +11,8 @@
  * proves it holds the key (the key never crosses the wire), registers, runs
  * tasks, and when its connection drops, retries with backoff until the client
  * is back (stop it with Ctrl-C). A process that a client started itself
- * (`--spawned`) exits instead when its connection drops. An engine that
+ * (`--spawned`) exits instead when its connection drops (before it has
+ * registered, it retries a connect that fails, for up to 30 s). An engine that
  * reaches its client on an address that is not loopback requires sealed
  * (encrypted, authenticated) frames, unless started with `--allow-plain`.
  *
@@ -254,6 +255,8 @@ async function serve(
 ): Promise<number> {
   let engineId = args.engineId;
   let delay = 100;
+  const firstTry = performance.now();
+  let registered = false;
   while (true) {
     let conn: FramedConnection | undefined;
     try {
@@ -276,6 +279,7 @@ async function serve(
       );
       conn.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
       delay = 100;
+      registered = true;
       // A client-started engine is the client's business to report.
       if (!args.spawned) {
         log(
@@ -296,7 +300,13 @@ async function serve(
         log(error.message);
         return 1;
       }
-      if (args.spawned) {
+      // A started engine retries a connect that failed (a listener whose
+      // backlog overflowed on a host that resets, a network that blinks)
+      // until its own start deadline; once it was registered, or once the
+      // client answered and the handshake failed, the client is gone.
+      const retry = args.spawned && !registered && conn === undefined &&
+        performance.now() - firstTry + delay < SPAWNED_CONNECT_MS;
+      if (args.spawned && !retry) {
         log(`could not reach the client: ${(error as Error).message}`);
         return 1;
       }
@@ -305,7 +315,7 @@ async function serve(
           `retrying in ${delay} ms`,
       );
     }
-    if (args.spawned) return 1;
+    if (args.spawned && registered) return 1;
     // Jittered: engines that lost one client together do not knock again
     // all in the same millisecond.
     const wait = delay * (0.5 + Math.random());
@@ -313,6 +323,13 @@ async function serve(
     delay = Math.min(5000, delay * 2);
   }
 }
+
+/**
+ * How long an engine its client started keeps retrying a connect that
+ * fails before it is registered: within the client's start deadline
+ * (`startTimeoutMs`, 60 s by default), which ends it anyway.
+ */
+const SPAWNED_CONNECT_MS = 30_000;
 
 function log(line: string): void {
   console.error(`troupe engine (pid ${Deno.pid}): ${line}`);
