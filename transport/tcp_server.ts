@@ -178,9 +178,12 @@ export class TcpServer {
 
   #dropped(peer: string, why: string): void {
     const host = peer.slice(0, peer.lastIndexOf(":"));
-    // Numbers in a reason (sizes, lengths read from garbage) vary from one
-    // connection to the next without making it another reason.
-    const kind = `${host} ${why.replace(/\d+/g, "#")}`;
+    // Numbers in a reason (sizes, lengths read from garbage) and the bytes
+    // it quotes vary from one connection to the next without making it
+    // another reason: a flood of random bytes is one kind of drop.
+    const kind = `${host} ${
+      why.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, "#")
+    }`;
     this.#drops.log(
       kind,
       `dropped a connection from ${peer}: ${why}`,
