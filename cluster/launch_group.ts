@@ -88,12 +88,14 @@ export class LaunchGroup {
     const batch = this.#batch;
     this.#batch = [];
     const name = this.launcher.name;
-    const request = { ...this.#host.request() };
     const started = (async () => {
       let handles: LaunchedEngine[];
       try {
+        // In here: what the request needs may throw (the host's name needs
+        // --allow-sys=hostname), and must fail these engines, not the
+        // process from a microtask.
         handles = await this.launcher.start({
-          ...request,
+          ...this.#host.request(),
           engines: batch.map(({ engineId, secrets }) => ({
             engineId,
             secrets,

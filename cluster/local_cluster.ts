@@ -324,7 +324,7 @@ export class LocalCluster implements Cluster {
         reject(
           new TimeoutError(
             `${this.ids().length} of ${n} engines are up after ` +
-              `${options.timeoutMs} ms`,
+              `${options.timeoutMs} ms` + this.#whyStopped(),
           ),
         );
       }, options.timeoutMs);
