@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
+import {
+  SERVICES_HINT,
+  slurmSkipReason,
+  squeueJobs,
+} from "./cluster_services.ts";
+import { skipUnless, withTempDir } from "./helpers.ts";
+import { filesIn } from "./launch_checks.ts";
 
 const root = new URL("../", import.meta.url);
 const decoder = new TextDecoder();
+const slurm = skipUnless(
+  "demo_test.ts",
+  await slurmSkipReason(),
+  SERVICES_HINT,
+);
 
 /**
  * Runs the demo (`deno run <permissions> examples/publish_data.ts
@@ -105,6 +117,58 @@ Deno.test("deno task demo:remote runs the seed on engine processes", async () =>
   }
 });
 
+/** Deno's cache, for a run whose HOME is elsewhere (it would be refilled). */
+async function denoDir(): Promise<string> {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  return JSON.parse(decoder.decode(stdout)).denoDir;
+}
+
+Deno.test({
+  name: "deno task demo:slurm runs the seed on 4 Slurm jobs" + slurm.because,
+  ignore: slurm.ignore,
+  async fn() {
+    // HOME in a temporary folder: the launcher's secrets and job logs go to
+    // $HOME/.troupe, which the task may write to, and so may the plot.
+    await withTempDir(async (home) => {
+      const out = `${home}/.troupe/plot.svg`;
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "demo:slurm", "--fast", "--steps", "3", "--out", out],
+        cwd: root,
+        env: { HOME: home, DENO_DIR: await denoDir() },
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(90_000),
+      }).output();
+      const text = decoder.decode(stdout);
+      assert.equal(code, 0, `${text}\n${decoder.decode(stderr)}`);
+      const jobs = [
+        ...text.matchAll(/(\d) \(process, slurm job (\d+_\d+)\)/g),
+      ];
+      assert.deepEqual(jobs.map(([, id]) => id), ["0", "1", "2", "3"], text);
+      assert.match(
+        text,
+        /ar\.data after publishIt: \[\{"a":"hi"\},\{"a":"hi"\},\{"a":"hi"\},\{"a":"hi"\}\]/,
+      );
+      assert.match(
+        text,
+        /step {2}engine 0: 2 {2}engine 1: 2 {2}engine 2: 2 {2}engine 3: 2/,
+      );
+      assert.match(
+        await Deno.readTextFile(out),
+        /Data published at time step: 2/,
+      );
+      // Its jobs ended with it, and each engine deleted its secrets.
+      const left = await squeueJobs();
+      for (const [, , job] of jobs) assert.ok(!left.includes(job), job);
+      assert.deepEqual(await filesIn(`${home}/.troupe/secrets`), []);
+    });
+  },
+});
+
 Deno.test("the demo rejects an unknown option with a clear message", async () => {
   const { code, stdout, stderr } = await runDemo(["--allow-read"], [
     "--bogus",
@@ -112,6 +176,16 @@ Deno.test("the demo rejects an unknown option with a clear message", async () =>
   assert.equal(code, 2, "a usage error");
   assert.match(stderr, /unknown option --bogus; the options are --workers N/);
   assert.match(stderr, /deno task demo --help lists the options/);
+  assert.equal(stdout, "", "nothing ran");
+});
+
+Deno.test("the demo names the launchers --launch takes", async () => {
+  const { code, stdout, stderr } = await runDemo(["--allow-read"], [
+    "--launch",
+    "pbs",
+  ]);
+  assert.equal(code, 2, "a usage error");
+  assert.match(stderr, /--launch takes slurm, ssh, mpi, local, got pbs/);
   assert.equal(stdout, "", "nothing ran");
 });
 
@@ -125,6 +199,10 @@ Deno.test("deno task demo --help prints every option with its meaning and exits 
       const flag of [
         "--workers N",
         "--processes N",
+        "--launch KIND",
+        "--engines N",
+        "--host USER@HOST:PORT",
+        "--listen HOST",
         "--steps N",
         "--interval MS",
         "--fast",
