@@ -9,59 +9,12 @@
  */
 
 import { TaskAbortedError } from "../protocol/errors.ts";
-import { TASK_PIPELINE, type ToEngine } from "../protocol/messages.ts";
+import { TASK_PIPELINE } from "../protocol/messages.ts";
 import type { Task, TaskOutcome } from "./engine_types.ts";
 import { unsendableError } from "./engine_failures.ts";
+import type { Entry, PipelineLink } from "./task_phases.ts";
 
-/**
- * Where one task is. A task moves only forward through these, except that
- * tasks sent ahead of a running task that is aborted go back to `queued`
- * (the engine's new thread has none of them).
- *
- * - `queued`: held here; the engine has not seen it.
- * - `sent`: sent ahead; it waits in the engine behind the running task.
- * - `running`: the first task sent; its observer heard `started`.
- * - `cancelling`: sent ahead, then aborted: it has failed already (a busy
- *   engine could take long to confirm), and a `cancel` asks the engine to
- *   drop it. It stays in line until the engine drops it or runs it.
- * - `settled`: its observer heard `done`, and it is out of the engine.
- */
-type TaskPhase =
-  | "queued"
-  | "sent"
-  | "running"
-  | "cancelling"
-  | "settled";
-
-/**
- * What the pipeline needs of the engine's link.
- *
- * @example
- * ```ts
- * import type { PipelineLink } from "./task_pipeline.ts";
- * import type { EngineLink } from "../protocol/engine_link.ts";
- * const over = (link: EngineLink): PipelineLink => ({
- *   send: (message) => link.send(message),
- *   stopRunning: () => void link.terminate(),
- * });
- * ```
- */
-export interface PipelineLink {
-  /** Sends one message; throws when it cannot be carried (nothing sent). */
-  send(message: ToEngine): void;
-  /**
-   * Ends the running task, which only ending (or replacing) the engine's
-   * thread can do; a `reset` or a death follows, then `threadGone`.
-   */
-  stopRunning(): void;
-}
-
-interface Entry {
-  task: Task;
-  phase: TaskPhase;
-  /** Which `cancel` request asked for it, while it is `cancelling`. */
-  cancel: number;
-}
+export type { PipelineLink };
 
 /**
  * One engine's tasks and their phases. The engine actor owns one and tells
@@ -177,6 +130,16 @@ export class TaskPipeline {
     if (head?.phase === "running" && taskIds.has(head.task.taskId)) {
       this.#stop(head);
     }
+    for (const entry of ahead) {
+      // Asked back already: it fails now, and the recall's answer ends it.
+      if (entry.phase === "recalling" && taskIds.has(entry.task.taskId)) {
+        this.#tell(
+          entry,
+          { ok: false, error: this.#aborted(entry) },
+          "cancelling",
+        );
+      }
+    }
     const cancel = ahead.filter((entry) =>
       entry.phase === "sent" && taskIds.has(entry.task.taskId)
     );
@@ -209,7 +172,8 @@ export class TaskPipeline {
       ? this.#cancelsAnswered + 1
       : undefined;
     const asked = this.#sent.filter((entry) =>
-      entry.phase === "cancelling" && entry.cancel === request
+      (entry.phase === "cancelling" || entry.phase === "recalling") &&
+      entry.cancel === request
     );
     const askedIds = new Set(asked.map((entry) => entry.task.taskId));
     const unasked = taskIds.filter((id) => !askedIds.has(id));
@@ -223,16 +187,26 @@ export class TaskPipeline {
     if (request === undefined) return; // An empty answer to nothing: moot.
     this.#cancelsAnswered = request;
     const dropped = new Set(taskIds);
+    const back: Entry[] = [];
     this.#sent = this.#sent.filter((entry) => {
       if (!dropped.has(entry.task.taskId)) return true;
+      if (entry.phase === "recalling") back.push(entry);
       entry.phase = "settled";
       return false;
     });
+    // A recalled task the engine kept had started: it runs as any other.
+    for (const entry of asked) {
+      if (entry.phase === "recalling") entry.phase = "sent";
+    }
     const head = this.#sent[0];
     if (head?.phase === "cancelling" && head.cancel === request) {
       this.#stop(head);
     } else {
       this.#startHead();
+    }
+    for (const entry of back) {
+      this.#untold--;
+      entry.task.observer.handBack!();
     }
   }
 
@@ -254,6 +228,11 @@ export class TaskPipeline {
   finishHead(outcome: () => TaskOutcome): void {
     const head = this.#sent.shift();
     if (!head) return;
+    if (head.phase === "recalling") {
+      // It ran before the engine read the recall: it is done, not back.
+      head.phase = "running";
+      head.task.observer.started();
+    }
     if (head.phase === "running") this.#tell(head, outcome(), "settled");
     else head.phase = "settled";
     this.#startHead();
@@ -285,7 +264,7 @@ export class TaskPipeline {
     }
     const back: Entry[] = [];
     for (const entry of this.#sent.slice(1)) {
-      if (entry.phase === "sent") {
+      if (entry.phase === "sent" || entry.phase === "recalling") {
         entry.phase = "queued";
         back.push(entry);
       } else {
@@ -314,7 +293,9 @@ export class TaskPipeline {
 
   /**
    * Gives back every queued task whose observer takes it back (the load
-   * balancer's), for another engine to run; the others stay queued.
+   * balancer's), for another engine to run; the others stay queued. Those
+   * sent ahead are asked back (a `cancel`): each the engine drops is given
+   * back once it says so; one it had started runs to its end here.
    */
   handBackQueued(): void {
     const kept: Entry[] = [];
@@ -332,6 +313,7 @@ export class TaskPipeline {
     }
     this.#queue = kept;
     this.#queueHead = 0;
+    this.#recall();
   }
 
   /** Every queued task fails with `error`. */
@@ -351,6 +333,27 @@ export class TaskPipeline {
     if (head?.phase !== "sent") return;
     head.phase = "running";
     head.task.observer.started();
+  }
+
+  /**
+   * Asks the engine for the tasks sent ahead that another engine may run.
+   * A thread being ended drops them itself (`threadGone` queues them).
+   */
+  #recall(): void {
+    if (this.#stopping) return;
+    const recall = this.#sent.slice(1).filter((entry) =>
+      entry.phase === "sent" && entry.task.observer.handBack
+    );
+    if (recall.length === 0) return;
+    const request = ++this.#cancelsSent;
+    for (const entry of recall) {
+      entry.phase = "recalling";
+      entry.cancel = request;
+    }
+    this.#link.send({
+      t: "cancel",
+      taskIds: recall.map((entry) => entry.task.taskId),
+    });
   }
 
   /** Only ending its thread stops a running task; one at a time. */

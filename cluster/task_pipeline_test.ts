@@ -289,3 +289,102 @@ Deno.test("tasks sent ahead of a stopped one go back before the queue", () => {
   assert.equal(tasks.load, 0);
   assert.equal(tasks.threadGone(), undefined, "nothing was being stopped");
 });
+
+/**
+ * A pipeline whose tasks, like the load balancer's, may be handed back to
+ * run elsewhere (a draining engine's); `back` lists the ids handed back.
+ */
+function balanced(...ids: number[]) {
+  const rig = pipeline();
+  const back: number[] = [];
+  const probes = ids.map((id) => {
+    const probe = new TaskProbe(id);
+    rig.tasks.submit({
+      ...probe.task(),
+      observer: {
+        started: () => probe.started(),
+        stream: (name, text) => probe.stream(name, text),
+        done: (outcome) => probe.done(outcome),
+        handBack: () => void back.push(id),
+      },
+    });
+    return probe;
+  });
+  return { ...rig, probes, back };
+}
+
+const ok = (value: number) => () => ({
+  ok: true as const,
+  value,
+  started: 0,
+  completed: 0,
+});
+
+Deno.test("a drain asks back the tasks sent ahead; those the engine drops are handed back", () => {
+  const { tasks, sent, probes, back } = balanced(1, 2, 3);
+  tasks.sendAhead();
+  tasks.handBackQueued();
+  assert.deepEqual(sent.filter((m) => m.t === "cancel"), [
+    { t: "cancel", taskIds: [2, 3] },
+  ]);
+  assert.deepEqual(back, [], "nothing goes back before the engine says");
+  assert.equal(tasks.cancelled([2, 3]), undefined);
+  assert.deepEqual(back, [2, 3]);
+  assert.equal(tasks.load, 1, "only the running task is this engine's");
+  tasks.finishHead(ok(1));
+  assert.equal(probes[0].value(), 1);
+  for (const probe of probes.slice(1)) {
+    assert.equal(probe.starts, 0);
+    assert.equal(probe.outcomes.length, 0, "a handed-back task was told");
+  }
+  assert.equal(tasks.busy, false);
+});
+
+Deno.test("a recalled task the engine ran first ends with its outcome, whichever answer comes first", () => {
+  for (const order of ["done first", "cancelled first"]) {
+    const { tasks, probes, back } = balanced(1, 2);
+    tasks.sendAhead();
+    tasks.handBackQueued();
+    tasks.finishHead(ok(1));
+    assert.equal(probes[1].starts, 0, `${order}: started while asked back`);
+    if (order === "done first") {
+      tasks.finishHead(ok(2));
+      assert.equal(tasks.cancelled([]), undefined);
+    } else {
+      assert.equal(tasks.cancelled([]), undefined);
+      assert.equal(probes[1].starts, 1, order);
+      tasks.finishHead(ok(2));
+    }
+    assert.deepEqual(probes.map((p) => p.value()), [1, 2], order);
+    assert.equal(probes[1].starts, 1, order);
+    assert.deepEqual(back, [], order);
+    assert.equal(tasks.busy, false, order);
+  }
+});
+
+Deno.test("tasks asked back when the thread is ended go back to the queue, to be handed back", () => {
+  const { tasks, probes, back, stops } = balanced(1, 2, 3);
+  tasks.sendAhead();
+  tasks.handBackQueued();
+  tasks.abort(new Set([1]));
+  assert.equal(stops(), 1);
+  assert.equal(tasks.threadGone(), 1);
+  assertAborted(probes[0]);
+  tasks.handBackQueued();
+  assert.deepEqual(back, [2, 3]);
+  assert.equal(tasks.load, 0);
+});
+
+Deno.test("a task aborted while asked back fails once and is not handed back", () => {
+  const { tasks, probes, back } = balanced(1, 2);
+  tasks.sendAhead();
+  tasks.handBackQueued();
+  tasks.abort(new Set([2]));
+  assertAborted(probes[1]);
+  assert.equal(tasks.cancelled([2]), undefined);
+  assert.deepEqual(back, []);
+  tasks.finishHead(ok(1));
+  assert.equal(probes[0].value(), 1);
+  assert.equal(probes[1].outcomes.length, 1);
+  assert.equal(tasks.load, 0);
+});
