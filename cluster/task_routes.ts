@@ -12,6 +12,7 @@ import type { Publication } from "../protocol/publication.ts";
 import type { TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import type { PublicationSink, Registry, SinkTable } from "./registry.ts";
+import { IdTable } from "./id_table.ts";
 
 /**
  * Whatever holds a task until it ends and can abort it by id: its engine
@@ -46,7 +47,7 @@ export class TaskRoutes implements SinkTable {
    * Every task not ended, by id: one table for both routes (the registry
    * once had a second, kept by a message per task each way).
    */
-  #tasks = new Map<number, Routed>();
+  #tasks = new IdTable<Routed>();
   /** Tasks of `#tasks` with a route. */
   #routed = 0;
 
