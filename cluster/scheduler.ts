@@ -9,6 +9,7 @@ import type { EngineActor } from "./engine_actor.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import { EngineWait } from "./engine_wait.ts";
 import { WaitingLine } from "./waiting_line.ts";
+import { HandedOut } from "./handed_out.ts";
 import { AdaptiveDepth, type HandOutStamp } from "./adaptive_depth.ts";
 import { LoadOrder } from "./load_order.ts";
 import {
@@ -275,12 +276,7 @@ export class Scheduler extends Actor<SchedulerMessage> {
     const stamp = this.#depth.handOut(engine, engine.load);
     this.#running.set(task.taskId, { task, engine, stamp });
     task.observer.assigned(engine.engineId);
-    this.#host.submit(engine, task, {
-      started: () => task.observer.started(),
-      stream: (name, text) => task.observer.stream(name, text),
-      done: (outcome) => this.tell({ kind: "finished", task, outcome }),
-      handBack: () => this.tell({ kind: "handedBack", task }),
-    });
+    this.#host.submit(engine, task, new HandedOut(task, this));
   }
 
   /** An engine finished (or lost) a task: retry it or report, then refill. */
