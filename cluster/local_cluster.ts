@@ -208,22 +208,25 @@ export class LocalCluster implements Cluster {
     tasks: readonly SubmittedTask[],
     listenerFor: (task: SubmittedTask, index: number) => TaskListener,
   ): void {
-    const direct: [EngineActor | undefined, SubmittedTask, TaskListener][] = [];
+    let direct: DirectTask[] = NONE;
     const balanced: ScheduledTask[] = [];
     // A view's tasks share one placement: make its set of targets once.
     let targetList: readonly number[] | undefined;
     let targetSet: ReadonlySet<number> | undefined;
-    tasks.forEach((task, index) => {
+    // A loop, not a closure: a tiny task comes through here on every call.
+    for (let index = 0; index < tasks.length; index++) {
+      const task = tasks[index];
       const listener = listenerFor(task, index);
       const { placement } = task;
       if ("engineId" in placement) {
         const engine = this.#supervisor.get(placement.engineId);
+        if (direct === NONE) direct = [];
         direct.push([
           engine,
           task,
           this.#routes.add(task.taskId, engine, listener),
         ]);
-        return;
+        continue;
       }
       const { targets, retries, timeoutMs, highWaterMark } = placement.balanced;
       if (targets !== targetList) {
@@ -241,7 +244,7 @@ export class LocalCluster implements Cluster {
         timeoutMs,
         highWaterMark,
       });
-    });
+    }
     for (const [engine, task, observer] of direct) {
       if (engine) {
         handOut(engine, task, this.#toldWhenDone(engine, observer));
@@ -411,6 +414,11 @@ export class LocalCluster implements Cluster {
     return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
   }
 }
+
+/** A direct task on its way to its engine (none: there is no such engine). */
+type DirectTask = [EngineActor | undefined, SubmittedTask, TaskListener];
+/** No direct task: shared, since most calls have none or only balanced. */
+const NONE: DirectTask[] = [];
 
 /**
  * Hands a task to its engine: the one way every task, direct or chosen by
