@@ -100,7 +100,10 @@ async function run(
         "--slot-env",
         "OMPI_COMM_WORLD_RANK,PMI_RANK,PMIX_RANK",
       ],
-      env: options.env,
+      // OpenMPI's mpiexec (4.x, ORTE) ends every rank of its job once one
+      // dies: the engines are independent, and one engine's death must not
+      // take the others. Other MPIs ignore the variable; `env` may set it.
+      env: { OMPI_MCA_orte_abort_on_non_zero_status: "0", ...options.env },
       // mpiexec passes SIGTERM on to its ranks; a SIGKILL would orphan them.
       signal: "SIGTERM",
     });
