@@ -117,6 +117,29 @@ Deno.test("deno task demo:remote runs the seed on engine processes", async () =>
   }
 });
 
+Deno.test("the demo runs the seed on a launcher's engines: --launch local", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/plot.svg`;
+    const { code, stdout: text, stderr } = await runDemo(
+      [
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-net=127.0.0.1",
+        "--allow-run",
+      ],
+      ["--launch", "local", "--engines", "2", "--fast", "--steps", "2"]
+        .concat(["--out", out]),
+    );
+    assert.equal(code, 0, `${text}\n${stderr}`);
+    assert.match(text, /^engines: 0 \(process\), 1 \(process\)$/m);
+    assert.match(
+      text,
+      /ar\.data after publishIt: \[\{"a":"hi"\},\{"a":"hi"\}\]/,
+    );
+    assert.match(text, /step {2}engine 0: 1 {2}engine 1: 1/);
+  });
+});
+
 /** Deno's cache, for a run whose HOME is elsewhere (it would be refilled). */
 async function denoDir(): Promise<string> {
   const { stdout } = await new Deno.Command(Deno.execPath(), {
