@@ -7,7 +7,6 @@
  * @module
  */
 
-import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
 import type { LinkFactory } from "../protocol/engine_link.ts";
 import type { TaskSpec } from "../protocol/messages.ts";
 import type {
@@ -28,6 +27,7 @@ import {
 } from "./supervisor.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { TaskRoutes } from "./task_routes.ts";
+import { EngineCountWaits } from "./engine_count_wait.ts";
 import type { Launcher } from "./launcher.ts";
 import { Launches } from "./launches.ts";
 
@@ -99,7 +99,11 @@ export class LocalCluster implements Cluster {
   /** Every submitted task that has not ended: where it is, who hears it. */
   #routes = new TaskRoutes(this.#registry);
   #listeners = new Set<(event: EngineEvent) => void>();
-  #waiters = new Set<() => void>();
+  #waits = new EngineCountWaits(
+    () => this.#supervisor,
+    () => this.#admission.joinable,
+    () => this.#closed !== undefined,
+  );
   #closed: Promise<void> | undefined;
 
   /** A cluster with no engines yet; the listener, if asked for, is up. */
@@ -302,38 +306,7 @@ export class LocalCluster implements Cluster {
     n: number,
     options: { timeoutMs?: number } = {},
   ): Promise<void> {
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const check = () => {
-      let error: Error | undefined;
-      if (this.#closed) {
-        error = new ClientClosedError({ what: "wait for engines" });
-      } else if (this.#possibleEngines() < n) {
-        error = new Error(
-          `${n} engines can never be up: this client has ` +
-            `${this.#possibleEngines()} engines that are up or starting` +
-            this.#whyStopped(),
-        );
-      } else if (this.ids().length < n) return;
-      this.#waiters.delete(check);
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve();
-    };
-    this.#waiters.add(check);
-    if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(
-          new TimeoutError(
-            `${this.ids().length} of ${n} engines are up after ` +
-              `${options.timeoutMs} ms` + this.#whyStopped(),
-          ),
-        );
-      }, options.timeoutMs);
-    }
-    check();
-    return promise;
+    return this.#waits.wait(n, options.timeoutMs);
   }
 
   /** Where TCP engines reach the cluster, if it listens. */
@@ -365,7 +338,7 @@ export class LocalCluster implements Cluster {
   close(options: { shutdown?: boolean } = {}): Promise<void> {
     this.#closed ??= (async () => {
       await null; // `#closed` is set before the waiters look at it.
-      for (const check of [...this.#waiters]) check();
+      this.#waits.check();
       this.#scheduler.tell({ kind: "close" });
       await Promise.all([
         this.#admission.close(),
@@ -385,7 +358,7 @@ export class LocalCluster implements Cluster {
       this.#admission.forget(event.engineId);
     }
     this.#scheduler.tell({ kind: "changed" });
-    for (const check of [...this.#waiters]) check();
+    this.#waits.check();
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -395,23 +368,6 @@ export class LocalCluster implements Cluster {
         console.error("troupe: an engine event listener threw:", error);
       }
     }
-  }
-
-  /** Why the first engine that was given up last died, if one was. */
-  #whyStopped(): string {
-    const lost = this.#supervisor.all().find((e) =>
-      e.state === "stopped" && e.deathReason !== undefined
-    );
-    return lost
-      ? ` (engine ${lost.engineId} was given up; it last died because ` +
-        `${lost.deathReason})`
-      : "";
-  }
-
-  /** How many engines could still be up; any number, while some may join. */
-  #possibleEngines(): number {
-    if (this.#admission.joinable) return Infinity;
-    return this.#supervisor.all().filter((e) => e.state !== "stopped").length;
   }
 }
 
