@@ -12,7 +12,10 @@ import type { SourceFunction } from "../protocol/messages.ts";
  * checked and parsed once, and its every call shares one `SourceFunction`.
  * A method's expression also depends on its name, which is kept with it.
  */
-const shipped = new Map<string, { name: string; ref: SourceFunction }>();
+const shipped = new Map<
+  string,
+  { name: string | undefined; ref: SourceFunction }
+>();
 const SHIPPED_LIMIT = 512;
 
 /**
@@ -36,7 +39,12 @@ export function shippable(fn: unknown): SourceFunction {
   const source = fn.toString();
   const name = fn.name || "anonymous";
   const known = shipped.get(source);
-  if (known && known.name === name && !isBuiltIn(fn)) return known.ref;
+  if (
+    known && (known.name === undefined || known.name === name) &&
+    !isBuiltIn(fn)
+  ) {
+    return known.ref;
+  }
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source) || isBuiltIn(fn)) {
     throw new TypeError(
       `${name} cannot be shipped to an engine: it is a built-in or bound ` +
@@ -51,12 +59,11 @@ export function shippable(fn: unknown): SourceFunction {
         "creates the instance on the engine instead.",
     );
   }
-  const ref: SourceFunction = {
-    kind: "source",
-    source: asExpression(source, name),
-  };
+  const expression = asExpression(source, name);
+  const ref: SourceFunction = { kind: "source", source: expression };
   if (shipped.size >= SHIPPED_LIMIT) shipped.clear();
-  shipped.set(source, { name, ref });
+  // Only a wrapped method's expression names it.
+  shipped.set(source, { name: expression === source ? undefined : name, ref });
   return ref;
 }
 

@@ -93,8 +93,19 @@ export function functionRef(task: unknown): FunctionRef {
   if (typeof task !== "function") return shippable(task);
   // A function submitted in a loop is read and checked once.
   let ref = refs.get(task);
-  if (!ref) refs.set(task, ref = shippable(task));
+  if (ref) return ref;
+  ref = shippable(task);
+  // Kept by function only the first time its source is seen: a fresh
+  // closure of a known source (one per call, as an arrow written in a loop)
+  // would never be asked for again, and an entry per call costs more than
+  // the lookup by source that `shippable` does.
+  if (!sources.has(ref)) {
+    sources.add(ref);
+    refs.set(task, ref);
+  }
   return ref;
 }
 
 const refs = new WeakMap<object, FunctionRef>();
+/** What `shippable` gave: a source seen before gives the same object. */
+const sources = new WeakSet<FunctionRef>();
