@@ -104,7 +104,7 @@ Deno.test({
           }
         })();
         await until(
-          () => client.engines()[0].load === 3,
+          () => client.engines()[0].load >= 2,
           "short tasks to queue on engine 0",
         );
         assert.ok(!rec.has("draining", 0), "warned before the test was set");
