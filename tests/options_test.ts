@@ -47,6 +47,8 @@ const CLIENT_NAMES = [
   "workers",
   "processes",
   "listen",
+  "launch",
+  "advertise",
   "key",
   "encrypt",
   "maxFrameBytes",
