@@ -22,7 +22,7 @@ import {
   startServer,
 } from "./handshake_servers.ts";
 import { startHandEngine } from "./hand_engine.ts";
-import { guard, range, withTempDir } from "./helpers.ts";
+import { guard, range, sleep, withTempDir } from "./helpers.ts";
 import { RawPeer } from "./raw_peer.ts";
 
 const PER_KIND = 250;
@@ -42,14 +42,27 @@ async function connect(port: number): Promise<RawPeer | string> {
 
 /** Holds the key: joins, then hangs up. */
 async function honest(port: number, key: string): Promise<Outcome> {
-  try {
-    const { conn } = await joinEngine(port, key, {}, BOUND_MS);
-    await closeConn(conn);
-    return "joined";
-  } catch (error) {
-    return `connect failed: ${(error as Error).message}`;
+  // As an engine does (engine/main.ts): a handshake the client could not
+  // finish in time (a slow machine) is tried again after a jittered pause;
+  // each such try is one more drop in the client's log.
+  for (let attempt = 0;; attempt++) {
+    try {
+      const { conn } = await joinEngine(port, key, {}, BOUND_MS);
+      await closeConn(conn);
+      return "joined";
+    } catch (error) {
+      const refused = error instanceof HandshakeError && error.refused;
+      if (refused || attempt === 4) {
+        return `connect failed: ${(error as Error).message}`;
+      }
+      honestRetries++;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random()));
+    }
   }
 }
+
+/** Handshakes of honest peers tried again (0 unless the machine is slow). */
+let honestRetries = 0;
 
 /** Holds the wrong key: is refused. */
 async function wrongKey(port: number): Promise<Outcome> {
@@ -156,7 +169,7 @@ Deno.test("1,000 peers knocking at once: the client drops the bad, logs a few li
     const summary = line.match(/… and ([\d,]+) more connections? /);
     counted += summary ? Number(summary[1].replaceAll(",", "")) : 1;
   }
-  assert.equal(counted, 3 * PER_KIND, lines.join("\n"));
+  assert.equal(counted, 3 * PER_KIND + honestRetries, lines.join("\n"));
 });
 
 Deno.test("an engine its client started retries a connect that fails until the listener is there", async () => {
