@@ -106,6 +106,7 @@ export class Client implements AsyncDisposable {
     // Before anything starts: a missing permission is an error naming the
     // flag, not a prompt about one of troupe's files halfway through.
     if (plan.workers > 0) requireWorkerPermissions(WORKER_ENTRY);
+    for (const launcher of plan.launchers) launcher.check?.();
     if (plan.processes > 0) requireProcessPermissions();
     if (plan.listen) {
       requireListenPermission(

@@ -6,36 +6,10 @@
  * @module
  */
 
-/**
- * Throws a `Deno.errors.NotCapable` naming `flag` unless `descriptor` is
- * granted already. Never prompts: a prompt would ask about troupe's own
- * files and sockets, which mean nothing to the user of a script.
- *
- * @param descriptor the permission, as `Deno.permissions.query` takes it
- * @param flag the narrowest flag that grants it, e.g. `--allow-net=127.0.0.1`
- * @param why what needs it, e.g. "process engines run deno"
- *
- * @example
- * ```ts
- * import { requirePermission } from "./permissions.ts";
- * requirePermission(
- *   { name: "net", host: "127.0.0.1" },
- *   "--allow-net=127.0.0.1",
- *   "the dashboard listens on 127.0.0.1",
- * );
- * ```
- */
-export function requirePermission(
-  descriptor: Deno.PermissionDescriptor,
-  flag: string,
-  why: string,
-): void {
-  if (Deno.permissions.querySync(descriptor).state === "granted") return;
-  throw new Deno.errors.NotCapable(
-    `${why}: run the script with ${flag} (or -A). See "Permissions" in ` +
-      "troupe's README for what each part needs.",
-  );
-}
+import { requirePermission } from "../protocol/require_permission.ts";
+
+// The one check, in the layer every part that needs one can reach.
+export { requirePermission };
 
 /**
  * What Worker engines need: nothing when troupe is served from a registry

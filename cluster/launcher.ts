@@ -140,6 +140,12 @@ export interface Launcher {
    */
   start(request: LaunchRequest): Promise<LaunchedEngine[]>;
   /**
+   * Throws, before anything starts, when the launcher cannot run here: a
+   * permission the script lacks (say the flag), a setting that cannot
+   * work. `Client.start` calls it; a launcher without it is tried as it is.
+   */
+  check?(): void;
+  /**
    * Releases what the launcher holds once the client has stopped its
    * engines (temporary files, a job array): called once, at `close()`.
    */

@@ -19,7 +19,10 @@ Deno.test("misspelt or wrong launcher options are errors that name them", () => 
     /partiton/,
   );
   assert.throws(() => mpi({ engines: 1.5 }), RangeError);
-  assert.throws(() => checkLauncherOptions("x", null as unknown as object, {}), TypeError);
+  assert.throws(
+    () => checkLauncherOptions("x", null as unknown as object, {}),
+    TypeError,
+  );
   assert.throws(
     () => slurm({ engines: 1, sbatch: ["mem=4G"] }),
     /sbatch options/,

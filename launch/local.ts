@@ -9,6 +9,7 @@
 import type { LaunchedEngine, Launcher } from "../cluster/cluster.ts";
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
+import { requireCommands } from "./launch_permissions.ts";
 
 /**
  * How many local engine processes to start, and with which `deno`.
@@ -64,6 +65,7 @@ export function local(options: LocalOptions): Launcher {
     name: "local",
     engines: options.engines,
     startsAtOnce,
+    check: () => requireCommands("local", [deno]),
     start: (request) =>
       Promise.resolve(
         request.engines.map((engine): LaunchedEngine =>

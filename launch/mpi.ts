@@ -15,6 +15,7 @@ import type {
 } from "../cluster/cluster.ts";
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
+import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
 import { defaultSecretsDir, writeEngineSecrets } from "./engine_secrets.ts";
 
 /**
@@ -68,6 +69,10 @@ export function mpi(options: MpiOptions): Launcher {
   return {
     name: "mpi",
     engines: options.engines,
+    check: () => {
+      requireCommands("mpi", [options.mpiexec ?? "mpiexec"]);
+      requireSecretsFolder("mpi", options.secretsDir);
+    },
     start: (request) => run(request, options, leftovers),
     close: async () => {
       await Promise.all([...leftovers].map((remove) => remove()));

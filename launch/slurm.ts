@@ -17,6 +17,7 @@ import type {
 import { checkLauncherOptions, shellQuote } from "./launcher_options.ts";
 import { defaultSecretsDir, writeEngineSecrets } from "./engine_secrets.ts";
 import { runCommand } from "./run_command.ts";
+import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
 import { SlurmJobs } from "./slurm_jobs.ts";
 
 /**
@@ -117,6 +118,10 @@ export function slurm(options: SlurmOptions): Launcher {
   return {
     name: "slurm",
     engines: options.engines,
+    check: () => {
+      requireCommands("slurm", ["sbatch", "squeue", "scancel"]);
+      requireSecretsFolder("slurm", options.secretsDir);
+    },
     start: (request) =>
       submit(request, options, name, drainSeconds, jobs, leftovers),
     close: async () => {

@@ -13,6 +13,7 @@ import type {
 } from "../cluster/cluster.ts";
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions, shellQuote } from "./launcher_options.ts";
+import { requireCommands } from "./launch_permissions.ts";
 
 /**
  * Where to start engines over `ssh`.
@@ -85,6 +86,7 @@ export function ssh(options: SshOptions): Launcher {
   return {
     name: "ssh",
     engines: hosts.reduce((n, h) => n + h.engines, 0),
+    check: () => requireCommands("ssh", [program]),
     start: (request: LaunchRequest) =>
       Promise.resolve(request.engines.map((engine): LaunchedEngine => {
         const host = hostFor(engine.engineId);
