@@ -51,7 +51,7 @@ type Life = "starting" | "up" | "restarting" | "stopped";
  * ```ts
  * import { EngineActor } from "./engine_actor.ts";
  * import { Registry } from "./registry.ts";
- * import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
+ * import type { EngineLink } from "../protocol/engine_link.ts";
  * function answer(link: EngineLink) {
  *   const engine = new EngineActor(0, link, new Registry());
  *   engine.tell({
