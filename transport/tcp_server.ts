@@ -168,10 +168,15 @@ export class TcpServer {
         DEFAULT_MAX_FRAME_BYTES;
       this.#options.onEngine(conn, engineId, hello);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      if (!this.#closed) this.#dropped(peer, why);
+      let why = error instanceof Error ? error.message : String(error);
       conn.close(why);
       await conn.closed;
+      // A write cut short by the close ("operation canceled") says nothing
+      // of the peer; why the connection closed (garbage read meanwhile) does.
+      if (error instanceof Deno.errors.Interrupted) {
+        why = `the connection closed: ${await closeReason(conn)}`;
+      }
+      if (!this.#closed) this.#dropped(peer, why);
       this.#handshaking.delete(conn);
     }
   }
@@ -196,6 +201,12 @@ export class TcpServer {
   #log(line: string): void {
     (this.#options.log ?? ((l) => console.warn(l)))(`troupe: ${line}`);
   }
+}
+
+/** The reason `conn`, once closed, closed for (the first close's). */
+function closeReason(conn: FramedConnection): Promise<string> {
+  // A handler set after the close is told at once.
+  return new Promise((resolve) => conn.onClose = resolve);
 }
 
 /** "1 more connection", "1,999 more connections". */
