@@ -1,5 +1,6 @@
 /**
- * What the launcher tests (launch_*_test.ts) check is left behind once a
+ * What the launcher tests (launch_*_test.ts) check: that the seed runs on a
+ * launcher's engines as on any others, and what is left behind once a
  * client has closed: its engine processes, its Slurm jobs, the secrets its
  * launcher wrote. Each check looks only at what its own client made (other
  * tests may run engines and jobs on the same services at the same time):
@@ -9,11 +10,44 @@
  */
 
 import assert from "node:assert/strict";
+import type { Client } from "../mod.ts";
+import { guard } from "./helpers.ts";
+import { publishIt, simulationLoop } from "./seed_tasks.ts";
 import {
   processesMatching,
   runCommand,
   squeueJobs,
 } from "./cluster_services.ts";
+
+/**
+ * The seed on every engine of `client`: `publishIt`'s `ar.data` is one
+ * `{ a: "hi" }` per engine, and the simulation loop's the last step's
+ * array and `i` on each, within `ms` each.
+ *
+ * @example
+ * ```ts ignore
+ * import { assertSeedRuns } from "./launch_checks.ts";
+ * await assertSeedRuns(client, 60_000);
+ * ```
+ */
+export async function assertSeedRuns(
+  client: Client,
+  ms: number,
+): Promise<void> {
+  const dv = client.view();
+  const hello = dv.applyAsync(publishIt);
+  await guard(hello, "publishIt", ms);
+  assert.deepEqual(hello.data, client.ids.map(() => ({ a: "hi" })));
+  const steps = 5;
+  const ar = dv.applyAsync(simulationLoop, steps, 10);
+  await guard(ar, "the simulation loop", ms);
+  assert.equal(ar.data.length, client.ids.length);
+  for (const data of ar.data) {
+    assert.ok(data.a instanceof Float64Array, String(data.a));
+    assert.equal((data.a as Float64Array).length, 20);
+    assert.equal(data.i, steps - 1);
+  }
+}
 
 /**
  * A `pgrep -f` pattern that matches the engine processes that dial `port`

@@ -18,7 +18,6 @@ import {
 import { holdUntilFile } from "./file_latch.ts";
 import {
   errorOf,
-  guard,
   range,
   recordEvents,
   skipUnless,
@@ -26,8 +25,12 @@ import {
   withClient,
   withTempDir,
 } from "./helpers.ts";
-import { assertNothingLeft, enginesDialing, filesIn } from "./launch_checks.ts";
-import { publishIt, simulationLoop } from "./seed_tasks.ts";
+import {
+  assertNothingLeft,
+  assertSeedRuns,
+  enginesDialing,
+  filesIn,
+} from "./launch_checks.ts";
 
 const FILE = "launch_mpi_test.ts";
 const skip = skipUnless(FILE, await mpiSkipReason(), SERVICES_HINT);
@@ -84,20 +87,7 @@ Deno.test({
 
         await t.step(
           "the seed: publishIt and the simulation loop",
-          async () => {
-            const dv = client.view();
-            const hello = dv.applyAsync(publishIt);
-            await guard(hello, "publishIt", MPI_MS);
-            assert.deepEqual(hello.data, range(3).map(() => ({ a: "hi" })));
-            const steps = 5;
-            const ar = dv.applyAsync(simulationLoop, steps, 10);
-            await guard(ar, "the simulation loop", MPI_MS);
-            for (const data of ar.data) {
-              assert.ok(data.a instanceof Float64Array, String(data.a));
-              assert.equal((data.a as Float64Array).length, 20);
-              assert.equal(data.i, steps - 1);
-            }
-          },
+          () => assertSeedRuns(client, MPI_MS),
         );
 
         await t.step(

@@ -30,11 +30,11 @@ import {
 } from "./helpers.ts";
 import {
   assertNothingLeft,
+  assertSeedRuns,
   enginesDialing,
   filesIn,
   slurmJobName,
 } from "./launch_checks.ts";
-import { publishIt, simulationLoop } from "./seed_tasks.ts";
 
 const FILE = "launch_slurm_test.ts";
 const skip = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
@@ -123,23 +123,7 @@ Deno.test({
 
         await t.step(
           "the seed: publishIt and the simulation loop",
-          async () => {
-            const dv = client.view();
-            const hello = dv.applyAsync(publishIt);
-            assert.deepEqual(await guard(hello, "publishIt", JOB_MS), [
-              undefined,
-              undefined,
-            ]);
-            assert.deepEqual(hello.data, [{ a: "hi" }, { a: "hi" }]);
-            const steps = 5;
-            const ar = dv.applyAsync(simulationLoop, steps, 10);
-            await guard(ar, "the simulation loop", JOB_MS);
-            for (const data of ar.data) {
-              assert.ok(data.a instanceof Float64Array, String(data.a));
-              assert.equal((data.a as Float64Array).length, 20);
-              assert.equal(data.i, steps - 1);
-            }
-          },
+          () => assertSeedRuns(client, JOB_MS),
         );
 
         await t.step(

@@ -20,7 +20,6 @@ import {
 import { holdUntilFile } from "./file_latch.ts";
 import {
   errorOf,
-  guard,
   recordEvents,
   skipUnless,
   stillWorks,
@@ -28,8 +27,11 @@ import {
   withClient,
   withTempDir,
 } from "./helpers.ts";
-import { assertNothingLeft, enginesDialing } from "./launch_checks.ts";
-import { publishIt, simulationLoop } from "./seed_tasks.ts";
+import {
+  assertNothingLeft,
+  assertSeedRuns,
+  enginesDialing,
+} from "./launch_checks.ts";
 
 const FILE = "launch_ssh_test.ts";
 const skip = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
@@ -98,20 +100,7 @@ Deno.test({
 
         await t.step(
           "the seed: publishIt and the simulation loop",
-          async () => {
-            const dv = client.view();
-            const hello = dv.applyAsync(publishIt);
-            await guard(hello, "publishIt", SSH_MS);
-            assert.deepEqual(hello.data, [{ a: "hi" }, { a: "hi" }]);
-            const steps = 5;
-            const ar = dv.applyAsync(simulationLoop, steps, 10);
-            await guard(ar, "the simulation loop", SSH_MS);
-            for (const data of ar.data) {
-              assert.ok(data.a instanceof Float64Array, String(data.a));
-              assert.equal((data.a as Float64Array).length, 20);
-              assert.equal(data.i, steps - 1);
-            }
-          },
+          () => assertSeedRuns(client, SSH_MS),
         );
 
         await t.step(
