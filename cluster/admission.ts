@@ -18,10 +18,13 @@ import { configFor, TcpLink } from "../transport/tcp_link.ts";
 import type { Launcher } from "./launcher.ts";
 import { LaunchGroup } from "./launch_group.ts";
 import { StartGate } from "./start_gate.ts";
+import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
+import { HostProcess } from "../transport/engine_host.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { randomHex } from "../transport/random_hex.ts";
+import { defaultHeapMb } from "./engine_heap.ts";
 // Imported (they do nothing when imported) as well as started, so that the
 // engines' modules are in the client's module graph: fetched, cached and
 // locked with it, from a checkout or from a registry.
@@ -42,6 +45,8 @@ export const WORKER_ENTRY: URL = new URL(
   "../engine/worker.ts",
   import.meta.url,
 );
+
+export { defaultHeapMb };
 
 const PROCESS_ENTRY = new URL("../engine/mod.ts", import.meta.url);
 
@@ -123,6 +128,8 @@ export class Admission {
   #spawned = new Map<string, { engineId: number; link: TcpLink }>();
   /** The start gates of launchers that limit their engines' starts. */
   #gates: StartGate[] = [];
+  /** The start gate of `processes`, once one is started. */
+  #processes: StartGate | undefined;
 
   /** Admits engines to `host`; listens at once if `options.listen` says so. */
   constructor(host: AdmissionHost, options: AdmissionOptions = {}) {
@@ -229,16 +236,51 @@ export class Admission {
       ? "127.0.0.1"
       : server.hostname;
     const token = randomHex(16);
-    const link = TcpLink.spawn({
-      entry: PROCESS_ENTRY,
-      args: this.#engineArgs(hostname),
-      // Secrets go through stdin: command lines are visible to every user.
-      stdin: JSON.stringify({ key: this.#key, token, engineId }),
-      maxFrameBytes: this.#maxFrameBytes,
-    });
+    const link = new TcpLink(this.#maxFrameBytes);
     link.where = { launcher: "local" };
     this.#expecting(engineId, token, link);
+    // Through a start gate, as local()'s: `processes: 256` on 2 cores.
+    this.#processes ??= this.#processGate();
+    this.#processes.launcher.start({
+      // Secrets go through stdin: command lines are visible to every user.
+      engines: [{
+        engineId,
+        secrets: JSON.stringify({ key: this.#key, token, engineId }),
+      }],
+      args: this.#program(hostname),
+      connect: { hostname, port: server.port },
+    }).then(([host]) => link.own(host));
     return link;
+  }
+
+  /** The gate of the engine processes `processes` starts. */
+  #processGate(): StartGate {
+    const gate = new StartGate({
+      name: "local",
+      engines: 0,
+      start: (request) =>
+        Promise.resolve(request.engines.map((engine) =>
+          new HostProcess({
+            command: Deno.execPath(),
+            args: request.args,
+            stdin: engine.secrets,
+          })
+        )),
+    }, defaultStartsAtOnce());
+    this.#gates.push(gate);
+    return gate;
+  }
+
+  /** `deno`'s arguments for an engine process that dials `hostname`. */
+  #program(hostname: string): string[] {
+    const entry = PROCESS_ENTRY;
+    return [
+      "run",
+      "-A",
+      ...configFor(entry),
+      entry.href,
+      ...this.#engineArgs(hostname),
+    ];
   }
 
   /** What an engine process is told on its command line: nothing secret. */
@@ -293,13 +335,7 @@ export class Admission {
         const hostname = this.#advertise ??
           (isWildcard(server.hostname) ? Deno.hostname() : server.hostname);
         return {
-          args: [
-            "run",
-            "-A",
-            ...configFor(PROCESS_ENTRY),
-            PROCESS_ENTRY.href,
-            ...this.#engineArgs(hostname),
-          ],
+          args: this.#program(hostname),
           connect: { hostname, port: server.port },
         };
       },
@@ -361,31 +397,6 @@ export class Admission {
     } catch (error) {
       conn.close(String(error));
     }
-  }
-}
-
-/**
- * The heap limit of each of `engines` engines, in MiB, when none is given:
- * half the machine's memory shared among them, within 256 to 4096, or 2048
- * when memory cannot be read (without `--allow-sys`; never prompts).
- *
- * @example
- * ```ts
- * import { defaultHeapMb } from "./admission.ts";
- * const mb = defaultHeapMb(4);
- * console.log(mb >= 256 && mb <= 4096); // true
- * ```
- */
-export function defaultHeapMb(engines: number): number {
-  // Ask without prompting: a demo should not stop to ask for --allow-sys.
-  const sys = { name: "sys", kind: "systemMemoryInfo" } as const;
-  if (Deno.permissions.querySync(sys).state !== "granted") return 2048;
-  try {
-    const total = Deno.systemMemoryInfo().total / 2 ** 20;
-    const share = Math.floor(total / 2 / Math.max(1, engines));
-    return Math.min(4096, Math.max(256, share));
-  } catch {
-    return 2048;
   }
 }
 

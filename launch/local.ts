@@ -9,6 +9,7 @@
 import type { LaunchedEngine, Launcher } from "../cluster/cluster.ts";
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
+import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
 import { requireCommands } from "./launch_permissions.ts";
 
 /**
@@ -52,8 +53,7 @@ export function local(options: LocalOptions): Launcher {
     startsAtOnce: true,
   });
   const deno = options.deno ?? Deno.execPath();
-  const startsAtOnce = options.startsAtOnce ??
-    Math.max(8, 2 * navigator.hardwareConcurrency);
+  const startsAtOnce = options.startsAtOnce ?? defaultStartsAtOnce();
   if (!Number.isInteger(startsAtOnce) || startsAtOnce < 1) {
     throw new RangeError(
       `local() needs startsAtOnce, a whole number >= 1, got ${
