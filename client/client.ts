@@ -70,6 +70,8 @@ export class Client implements AsyncDisposable {
   /** Ends this client's count as open (keep_alive.ts). */
   #open: () => void;
   #startTimeoutMs: number;
+  /** Resolves when `close()` begins: what waits for engines stops then. */
+  #closing = Promise.withResolvers<void>();
 
   private constructor(options: ClientOptions, plan: StartPlan) {
     const log = options.log ?? ((line: string) => console.warn(line));
@@ -309,6 +311,7 @@ export class Client implements AsyncDisposable {
       started,
       retired,
       options.timeoutMs ?? this.#startTimeoutMs,
+      this.#closing.promise,
     );
   }
 
@@ -350,6 +353,7 @@ export class Client implements AsyncDisposable {
   }
 
   #close(shutdown: boolean): Promise<void> {
+    this.#closing.resolve();
     const release = holdProcess(); // Until every engine is gone.
     this.#closed ??= (async () => {
       // Before closing fails the running tasks: those failures are ours.

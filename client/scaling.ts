@@ -6,19 +6,21 @@
  */
 
 import type { Cluster } from "../cluster/cluster.ts";
-import { TimeoutError } from "../protocol/errors.ts";
+import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
 
 /**
  * Resolves once every engine of `started` is up and every engine of
  * `retired` has stopped; rejects with a `TimeoutError` naming the ones
- * that are not after `timeoutMs`, and at once with an `Error` when one of
- * `started` is given up.
+ * that are not after `timeoutMs`, at once with an `Error` when one of
+ * `started` is given up, and with a `ClientClosedError` when `closing`
+ * resolves.
  *
  * @example
  * ```ts
  * import { settleScale } from "./scaling.ts";
  * import type { Cluster } from "../cluster/cluster.ts";
- * const nothing = (cluster: Cluster) => settleScale(cluster, [], [], 1000);
+ * const nothing = (cluster: Cluster) =>
+ *   settleScale(cluster, [], [], 1000, new Promise(() => {}));
  * ```
  */
 export function settleScale(
@@ -26,6 +28,7 @@ export function settleScale(
   started: readonly number[],
   retired: readonly number[],
   timeoutMs: number,
+  closing: Promise<void>,
 ): Promise<void> {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   const stateOf = () =>
@@ -74,6 +77,7 @@ export function settleScale(
       ),
     );
   }, timeoutMs);
+  closing.then(() => end(new ClientClosedError({ what: "scale" })));
   check();
   return promise;
 }

@@ -19,7 +19,7 @@ import type { Launcher } from "./launcher.ts";
 import { LaunchGroup } from "./launch_group.ts";
 import { StartGate } from "./start_gate.ts";
 import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
-import { HostProcess } from "../transport/engine_host.ts";
+import { localEngineProcesses } from "../transport/engine_host.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
@@ -259,13 +259,13 @@ export class Admission {
       name: "local",
       engines: 0,
       start: (request) =>
-        Promise.resolve(request.engines.map((engine) =>
-          new HostProcess({
-            command: Deno.execPath(),
-            args: request.args,
-            stdin: engine.secrets,
-          })
-        )),
+        Promise.resolve(
+          localEngineProcesses(
+            Deno.execPath(),
+            request.args,
+            request.engines.map((engine) => engine.secrets),
+          ),
+        ),
     }, defaultStartsAtOnce());
     this.#gates.push(gate);
     return gate;

@@ -13,7 +13,12 @@ import { messageOf } from "../protocol/errors.ts";
 import { within } from "../actors/async.ts";
 import type { TcpLink } from "../transport/tcp_link.ts";
 import type { EngineHost } from "../transport/engine_host.ts";
-import type { LaunchedEngine, Launcher, LaunchRequest } from "./launcher.ts";
+import {
+  type LaunchedEngine,
+  type Launcher,
+  type LaunchRequest,
+  startThrough,
+} from "./launcher.ts";
 
 /** How long a launcher's `stop` (and an engine's end after it) may take. */
 export const LAUNCH_STOP_BOUND_MS = 30_000;
@@ -87,34 +92,19 @@ export class LaunchGroup {
   #flush(): void {
     const batch = this.#batch;
     this.#batch = [];
-    const name = this.launcher.name;
     const started = (async () => {
-      let handles: LaunchedEngine[];
-      try {
-        // In here: what the request needs may throw (the host's name needs
-        // --allow-sys=hostname), and must fail these engines, not the
-        // process from a microtask.
-        handles = await this.launcher.start({
-          ...this.#host.request(),
-          engines: batch.map(({ engineId, secrets }) => ({
-            engineId,
-            secrets,
-          })),
-        });
-        if (!Array.isArray(handles) || handles.length !== batch.length) {
-          throw new Error(
-            `it returned ${
-              Array.isArray(handles) ? handles.length : "no array of"
-            } handles for ${batch.length} engines`,
-          );
-        }
-      } catch (error) {
-        const why = `the ${name} launcher could not start it: ${
-          messageOf(error)
-        }`;
-        for (const { link } of batch) link.own(failed(why));
+      // The request is built in there: what it needs may throw (the host's
+      // name needs --allow-sys=hostname), and must fail these engines, not
+      // the process from a microtask.
+      const answer = await startThrough(this.launcher, () => ({
+        ...this.#host.request(),
+        engines: batch.map(({ engineId, secrets }) => ({ engineId, secrets })),
+      }));
+      if ("why" in answer) {
+        for (const { link } of batch) link.own(failed(answer.why));
         return;
       }
+      const { handles } = answer;
       batch.forEach(({ link }, i) => {
         const handle = handles[i];
         if (handle.info) link.where = { ...link.where, ...handle.info };

@@ -151,3 +151,43 @@ export interface Launcher {
    */
   close?(): Promise<void>;
 }
+
+/**
+ * Asks `launcher` to start `request.engines` (building the request inside,
+ * so that what it needs may throw too): its handles, one per engine, or,
+ * when it throws, rejects or miscounts, why, in words each engine's death
+ * can give. The one place a launcher's answer is checked.
+ *
+ * @example
+ * ```ts
+ * import { startThrough } from "./launcher.ts";
+ * const answer = await startThrough(
+ *   { name: "none", engines: 1, start: () => Promise.resolve([]) },
+ *   () => ({ engines: [{ engineId: 0, secrets: "{}" }], args: [], connect: { hostname: "h", port: 1 } }),
+ * );
+ * console.log("why" in answer && answer.why);
+ * // the none launcher could not start it: it returned 0 handles for 1 engines
+ * ```
+ */
+export async function startThrough(
+  launcher: Launcher,
+  request: () => LaunchRequest,
+): Promise<{ handles: LaunchedEngine[] } | { why: string }> {
+  try {
+    const asked = request();
+    const handles = await launcher.start(asked);
+    if (!Array.isArray(handles) || handles.length !== asked.engines.length) {
+      throw new Error(
+        `it returned ${
+          Array.isArray(handles) ? handles.length : "no array of"
+        } handles for ${asked.engines.length} engines`,
+      );
+    }
+    return { handles };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      why: `the ${launcher.name} launcher could not start it: ${message}`,
+    };
+  }
+}

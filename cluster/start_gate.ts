@@ -11,13 +11,13 @@
  * @module
  */
 
-import { messageOf } from "../protocol/errors.ts";
-import type {
-  EngineToLaunch,
-  LaunchedEngine,
-  Launcher,
-  LaunchInfo,
-  LaunchRequest,
+import {
+  type EngineToLaunch,
+  type LaunchedEngine,
+  type Launcher,
+  type LaunchInfo,
+  type LaunchRequest,
+  startThrough,
 } from "./launcher.ts";
 
 /** An engine the gate holds until its turn, then the launcher's handle. */
@@ -186,30 +186,18 @@ export class StartGate {
   }
 
   async #start(turn: Waiting[]): Promise<void> {
-    const name = this.#inner.name;
-    let handles: LaunchedEngine[];
-    try {
-      handles = await this.#inner.start({
-        ...turn[0].args,
-        engines: turn.map((t) => t.toLaunch),
-      });
-      if (!Array.isArray(handles) || handles.length !== turn.length) {
-        throw new Error(
-          `it returned ${
-            Array.isArray(handles) ? handles.length : "no array of"
-          } handles for ${turn.length} engines`,
-        );
-      }
-    } catch (error) {
-      const why = `the ${name} launcher could not start it: ${
-        messageOf(error)
-      }`;
+    const answer = await startThrough(this.#inner, () => ({
+      ...turn[0].args,
+      engines: turn.map((t) => t.toLaunch),
+    }));
+    if ("why" in answer) {
       for (const { engine } of turn) {
         this.#release(engine);
-        engine.failed(why);
+        engine.failed(answer.why);
       }
       return;
     }
+    const { handles } = answer;
     turn.forEach(({ engine }, i) => {
       engine.started(handles[i], () => this.#release(engine));
     });

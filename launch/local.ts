@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { LaunchedEngine, Launcher } from "../cluster/cluster.ts";
-import { HostProcess } from "../transport/engine_host.ts";
+import type { Launcher } from "../cluster/cluster.ts";
+import { localEngineProcesses } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
 import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
 import { requireCommands } from "./launch_permissions.ts";
@@ -68,12 +68,10 @@ export function local(options: LocalOptions): Launcher {
     check: () => requireCommands("local", [deno]),
     start: (request) =>
       Promise.resolve(
-        request.engines.map((engine): LaunchedEngine =>
-          new HostProcess({
-            command: deno,
-            args: [...request.args, "--secrets", "-"],
-            stdin: engine.secrets,
-          })
+        localEngineProcesses(
+          deno,
+          request.args,
+          request.engines.map((engine) => engine.secrets),
         ),
       ),
   };

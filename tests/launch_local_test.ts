@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import {
   Client,
+  ClientClosedError,
   EngineError,
   HostProcess,
   type Launcher,
@@ -267,4 +268,15 @@ Deno.test("engines dial the advertised address, apart from the one the listener 
     "the key is on no command line",
   );
   assert.equal(await client.view(0).applySync(() => 1), 1);
+});
+
+Deno.test("a scale still waiting when the client closes ends with it", async () => {
+  const client = await Client.start({
+    workers: 0,
+    launch: local({ engines: 1 }),
+  });
+  const growing = client.scale(3);
+  const closed = client.close();
+  assert.ok((await errorOf(growing)) instanceof ClientClosedError);
+  await closed;
 });

@@ -143,3 +143,25 @@ export class HostProcess implements EngineHost {
     }
   }
 }
+
+/**
+ * One local process per engine, each running `command` with `args` and
+ * `--secrets -`, its secrets on its standard input: how the `local`
+ * launcher and `ClientOptions.processes` start engines.
+ *
+ * @example
+ * ```ts
+ * import { localEngineProcesses } from "./engine_host.ts";
+ * const [host] = localEngineProcesses(Deno.execPath(), ["eval", "0"], ["{}"]);
+ * console.log(await host.ended); // its process exited with code 0
+ * ```
+ */
+export function localEngineProcesses(
+  command: string,
+  args: readonly string[],
+  secrets: readonly string[],
+): HostProcess[] {
+  return secrets.map((stdin) =>
+    new HostProcess({ command, args: [...args, "--secrets", "-"], stdin })
+  );
+}

@@ -1,6 +1,6 @@
 /**
- * A link to an engine over a framed TCP connection, optionally owning the
- * local process that runs it.
+ * A link to an engine over a framed TCP connection, optionally owning what
+ * runs it (a local process, an ssh session, a Slurm job).
  *
  * @module
  */
@@ -15,25 +15,13 @@ import { encodeValue, recycleEncoding } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
 import { SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
-import { type EngineHost, HostProcess } from "./engine_host.ts";
-
-/** How to start an engine process that will connect back. */
-export interface EngineProcessOptions {
-  /** The module to run with `deno run -A`. */
-  entry: URL;
-  /** Its command-line arguments. */
-  args: string[];
-  /** Written to its stdin, then stdin closes: how secrets reach it unseen. */
-  stdin: string;
-  /** The client's frame limit (`ClientOptions.maxFrameBytes`). */
-  maxFrameBytes?: number;
-}
+import type { EngineHost } from "./engine_host.ts";
 
 /**
- * Carries messages to and from an engine over TCP. A link made with
- * `TcpLink.spawn` owns its process: it buffers messages until the process has
- * connected and authenticated (`attach`), and its `onExit` fires on whichever
- * comes first, the process exiting or the connection closing.
+ * Carries messages to and from an engine over TCP. A link that owns the
+ * host of its engine (`own`: a process, a job) buffers messages until the
+ * engine has connected and authenticated (`attach`), and its `onExit` fires
+ * on whichever comes first, the host ending or the connection closing.
  *
  * @example
  * ```ts
@@ -91,28 +79,6 @@ export class TcpLink implements EngineLink {
   /** A link whose frames are at most `maxFrameBytes` long. */
   constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
     this.maxFrameBytes = maxFrameBytes;
-  }
-
-  /**
-   * Starts `deno run -A entry ...args` and returns its link. The process gets
-   * `stdin` on its standard input and must then connect back.
-   */
-  static spawn(options: EngineProcessOptions): TcpLink {
-    const link = new TcpLink(options.maxFrameBytes);
-    link.own(
-      new HostProcess({
-        command: Deno.execPath(),
-        args: [
-          "run",
-          "-A",
-          ...configFor(options.entry),
-          options.entry.href,
-          ...options.args,
-        ],
-        stdin: options.stdin,
-      }),
-    );
-    return link;
   }
 
   /**
