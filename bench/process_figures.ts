@@ -2,7 +2,10 @@
  * Engine processes at wire speed (issue 13): each figure beside its raw limit
  * or peer measured in the same run, with the ratio and the goal.
  *
- *   deno run -A bench/process_figures.ts [--quick]
+ *   deno run -A bench/process_figures.ts [--quick] [--bulk]
+ *
+ * `--bulk` measures only the bulk rows (push and pull against bare TCP and
+ * ipyparallel).
  *
  * Throughputs are the median of 3 runs; latencies the p50 of N_LATENCY round
  * trips. Nothing here asserts a time: the table is for people to read.
@@ -55,6 +58,76 @@ async function tinyRate(client: Client): Promise<number> {
     await tinyTasksPerSecond(client),
     await tinyTasksPerSecond(client),
   ]);
+}
+
+/** ipyparallel's push and pull figures, or why it did not run. */
+interface PeerBulk {
+  push_mb_per_s?: number;
+  pull_mb_per_s?: number;
+  missing?: string;
+}
+
+async function ipyparallelBulk(): Promise<PeerBulk> {
+  return await runPeer("/usr/bin/python3", [
+    "bench/peers/ipyparallel_peer.py",
+    "--bulk",
+  ]) as PeerBulk;
+}
+
+/** The bulk rows: push and pull against bare TCP and ipyparallel. */
+function bulkRows(
+  plain: { push: number; pull: number },
+  tcpBulk: number,
+  ipp: PeerBulk,
+): RatioRow[] {
+  const rows: RatioRow[] = [];
+  for (const way of ["push", "pull"] as const) {
+    rows.push({
+      figure: `${way} 80 MB Float64Array, process engine, MiB/s`,
+      troupe: plain[way],
+      against: "bare TCP, 8 MiB frames",
+      value: tcpBulk,
+      goal: { op: "≥", ratio: 0.8 },
+      unit: "MiB/s",
+    });
+    const peer = ipp[`${way}_mb_per_s`];
+    rows.push({
+      figure: `${way} 80 MB Float64Array, process engine, MiB/s`,
+      troupe: plain[way],
+      against: peer === undefined
+        ? `ipyparallel (not run: ${ipp.missing ?? "no figure"})`
+        : "ipyparallel 7.1.0",
+      value: peer ?? NaN,
+      goal: { op: "≥", ratio: 2 },
+      unit: "MiB/s",
+    });
+  }
+  return rows;
+}
+
+/**
+ * Only the bulk rows (`--bulk`): push and pull of 80 MB to one process
+ * engine, the bare TCP rate right before them, then ipyparallel's.
+ *
+ * @example
+ * ```ts
+ * import { bulkFigures, ratioTable } from "./process_figures.ts";
+ * console.log(ratioTable(await bulkFigures()).join("\n"));
+ * ```
+ */
+export async function bulkFigures(): Promise<RatioRow[]> {
+  const tcp = await rawTcp();
+  const processes = await Client.start({ workers: 0, processes: 1 });
+  const bulk: number[] = [];
+  let plain: { push: number; pull: number };
+  try {
+    for (let i = 0; i < 3; i++) bulk.push(await tcp.bulkMBps(BIG * 8));
+    plain = await bulkRates(processes);
+  } finally {
+    await processes.close();
+    await tcp.close();
+  }
+  return bulkRows(plain, median(bulk), await ipyparallelBulk());
 }
 
 /**
@@ -119,10 +192,7 @@ export async function processFigures(): Promise<RatioRow[]> {
     await sealedClient.close();
   }
 
-  const ipp = await runPeer("/usr/bin/python3", [
-    "bench/peers/ipyparallel_peer.py",
-    "--bulk",
-  ]) as { push_mb_per_s?: number; pull_mb_per_s?: number; missing?: string };
+  const ipp = await ipyparallelBulk();
 
   const rows: RatioRow[] = [
     {
@@ -154,27 +224,7 @@ export async function processFigures(): Promise<RatioRow[]> {
       unit: "/s",
     },
   ];
-  for (const way of ["push", "pull"] as const) {
-    rows.push({
-      figure: `${way} 80 MB Float64Array, process engine, MiB/s`,
-      troupe: plain[way],
-      against: "bare TCP, 8 MiB frames",
-      value: tcpBulk,
-      goal: { op: "≥", ratio: 0.8 },
-      unit: "MiB/s",
-    });
-    const peer = ipp[`${way}_mb_per_s`];
-    rows.push({
-      figure: `${way} 80 MB Float64Array, process engine, MiB/s`,
-      troupe: plain[way],
-      against: peer === undefined
-        ? `ipyparallel (not run: ${ipp.missing ?? "no figure"})`
-        : "ipyparallel 7.1.0",
-      value: peer ?? NaN,
-      goal: { op: "≥", ratio: 2 },
-      unit: "MiB/s",
-    });
-  }
+  rows.push(...bulkRows(plain, tcpBulk, ipp));
   rows.push({
     figure: "no-op round trip p50, process engine, sealed",
     troupe: sealedNoop,
@@ -233,5 +283,8 @@ export function ratioTable(rows: RatioRow[]): string[] {
 }
 
 if (import.meta.main) {
-  console.log(ratioTable(await processFigures()).join("\n"));
+  const rows = Deno.args.includes("--bulk")
+    ? await bulkFigures()
+    : await processFigures();
+  console.log(ratioTable(rows).join("\n"));
 }

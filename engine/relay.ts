@@ -10,6 +10,7 @@
 import type {
   DoneMessage,
   FromEngine,
+  SpareMessage,
   ToEngine,
 } from "../protocol/messages.ts";
 import { newSharedSlots, RUNNING_SLOT } from "../protocol/messages.ts";
@@ -19,7 +20,7 @@ import {
   MissedBeats,
 } from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
-import { giveAwayLarge } from "../transport/given_buffers.ts";
+import { giveAwayLarge, largeArraysOf } from "../transport/given_buffers.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 
 import "./worker.ts"; // In the module graph: cached with this one.
@@ -167,12 +168,33 @@ export class Relay {
         // Taken in once its frame is written; at once if it was not sent.
         ackPublication(this.#acks, this.#send(message));
         return;
-      case "done":
-        this.#send(this.#withLostPublication(message));
+      case "done": {
+        const sent = this.#send(this.#withLostPublication(message));
+        const { value } = message;
+        if (typeof value === "object" && value !== null) {
+          sent?.then(() => this.#giveBack(value));
+        }
         return;
+      }
       default:
         this.#send(message);
     }
+  }
+
+  /**
+   * Gives the thread back the copies of large arrays it sent in `value`,
+   * now written (or never to be): nothing here reads them any more, and
+   * its next copies of their size go into memory already touched.
+   */
+  #giveBack(value: object): void {
+    if (this.#finished) return;
+    const arrays = largeArraysOf(value)
+      .filter((view) => view.byteLength === view.buffer.byteLength)
+      .map((view) => new Uint8Array(view.buffer));
+    if (arrays.length === 0) return;
+    const spare: SpareMessage = { t: "spare", arrays };
+    giveAwayLarge(spare); // Moved, not copied.
+    this.#thread.send(spare);
   }
 
   #threadExited(thread: WorkerLink, reason: string) {
@@ -212,8 +234,11 @@ export class Relay {
   #send(message: FromEngine): Promise<void> | undefined {
     try {
       // What the thread posted is this side's own copy: its large arrays
-      // go to the socket from where they are.
-      return this.#conn.sendOwned(message).catch(() => {});
+      // go to the socket from where they are. A `done` while the thread
+      // has more runs to finish is followed by theirs: tiny tasks' dones
+      // then share a write (a system call and a wake of the client each).
+      const moreComing = message.t === "done" && this.#pending > 0;
+      return this.#conn.sendOwned(message, moreComing).catch(() => {});
     } catch (error) {
       // Too big for a frame (a `RangeError`), or a value the thread could
       // clone but msgpack cannot encode.

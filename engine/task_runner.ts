@@ -8,6 +8,7 @@
 import type { EnginePort } from "../protocol/engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
 import { checkCrossable } from "../transport/crossing_check.ts";
+import { keepSpare } from "../transport/spare_buffers.ts";
 import { messageOf } from "../protocol/errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
@@ -119,6 +120,9 @@ export class TaskRunner {
       case "interrupt":
       case "stop":
         return; // Handled by the engine process around this thread.
+      case "spare":
+        for (const array of message.arrays) keepSpare(array.buffer);
+        return;
       case "cancel": {
         const drop = new Set(message.taskIds);
         const dropped = this.#queue.filter((m) => drop.has(m.taskId));

@@ -117,7 +117,25 @@ export type ToEngine =
   | PingMessage
   | InterruptMessage
   | CancelMessage
-  | StopMessage;
+  | StopMessage
+  | SpareMessage;
+
+/**
+ * Inside an engine process only, never on the wire: its relay gives its
+ * task thread back the copies of large arrays the thread sent, once they
+ * are written to the socket, for the thread's next copies to go into
+ * (`transport/spare_buffers.ts`). A relay ignores one from its client.
+ *
+ * @example
+ * ```ts
+ * import type { SpareMessage } from "./messages.ts";
+ * const spare: SpareMessage = { t: "spare", arrays: [new Uint8Array(8)] };
+ * ```
+ */
+export interface SpareMessage {
+  t: "spare";
+  arrays: Uint8Array[];
+}
 
 /** The engine is ready for tasks. */
 export interface ReadyMessage {

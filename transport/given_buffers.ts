@@ -38,6 +38,32 @@ const given = new WeakSet<ArrayBuffer>();
  * ```
  */
 export function giveAwayLarge(message: unknown): void {
+  walkLarge(message, give);
+}
+
+const give = (view: ArrayBufferView) => given.add(view.buffer as ArrayBuffer);
+
+/**
+ * The large arrays in `message` (at least `GIVE_AWAY_BYTES`, over an
+ * `ArrayBuffer`), searched as `giveAwayLarge` searches.
+ *
+ * @example
+ * ```ts
+ * import { largeArraysOf } from "./given_buffers.ts";
+ * const big = new Float64Array(1 << 20);
+ * console.log(largeArraysOf({ big, small: new Float64Array(4) })[0] === big); // true
+ * ```
+ */
+export function largeArraysOf(message: unknown): ArrayBufferView[] {
+  const found: ArrayBufferView[] = [];
+  walkLarge(message, (view) => found.push(view));
+  return found;
+}
+
+function walkLarge(
+  message: unknown,
+  visit: (view: ArrayBufferView) => void,
+): void {
   let left = WALK_BUDGET;
   const stack: unknown[] = [message];
   const seen = new Set<object>();
@@ -52,7 +78,7 @@ export function giveAwayLarge(message: unknown): void {
         value.byteLength >= GIVE_AWAY_BYTES &&
         value.buffer instanceof ArrayBuffer
       ) {
-        given.add(value.buffer);
+        visit(value);
       }
       continue;
     }

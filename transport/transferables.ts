@@ -13,6 +13,7 @@
  */
 
 import { isGiven } from "./given_buffers.ts";
+import { takeSpare } from "./spare_buffers.ts";
 import { TYPED_ARRAYS } from "./typed_arrays.ts";
 
 /** Views at least this large are copied, boxed and transferred. */
@@ -214,8 +215,11 @@ function packView(view: ArrayBufferView, walk: Walk): unknown {
     const at: [number, number] = [byteOffset, byteLength];
     return { [BOXED]: viewType(view), buffer, at } satisfies Boxed;
   }
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
-    .slice();
+  const from = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  // Memory touched before takes the copy several times faster than fresh.
+  const spare = takeSpare(view.byteLength);
+  const bytes = spare ? new Uint8Array(spare) : from.slice();
+  if (spare) bytes.set(from);
   walk.transfer.push(bytes.buffer);
   return { [BOXED]: viewType(view), buffer: bytes.buffer } satisfies Boxed;
 }
