@@ -4,11 +4,15 @@
  * whatever it carries, so the frames queued while a write is under way go
  * out together as the next write; a frame sent while the socket is idle is
  * written at once, delayed by nothing (not even the end of its turn, which
- * costs a round trip some tens of µs).
+ * costs a round trip some tens of µs), unless its sender says more are
+ * right behind it: then it waits for the end of the event loop's turn.
+ * An engine process's tiny tasks end some µs apart, each in its own turn;
+ * written one by one, their results cost a system call each on both ends.
  *
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { HEADER_BYTES } from "./frame.ts";
 
 /** Frames up to this size (header included) are joined into one write. */
@@ -55,6 +59,8 @@ export class FrameWriter {
   #queue: Queued[] = [];
   #writing = false;
   #failed: { error: unknown } | undefined;
+  /** A write is due at the end of this turn of the event loop. */
+  #due = false;
 
   /** Writes to `sink`; `onError` hears the first failed write. */
   constructor(sink: ByteSink, onError: (error: unknown) => void) {
@@ -64,19 +70,40 @@ export class FrameWriter {
 
   /**
    * Queues a frame of `bytes` bytes made of `parts` (header first);
-   * resolves once all of it has been written.
+   * resolves once all of it has been written. `moreComing` says that the
+   * caller expects more frames right behind this one (an engine whose
+   * thread has more tasks to finish): an idle socket then waits for the
+   * end of this turn of the event loop (a `setImmediate`, some µs, bounded
+   * by nothing the peer or a task does), so that what arrives meanwhile
+   * goes in the same write. Any other frame is written at once, with
+   * whatever waits.
    */
-  write(parts: FramePart[], bytes: number): Promise<void> {
+  write(
+    parts: FramePart[],
+    bytes: number,
+    moreComing = false,
+  ): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed.error);
     const done = Promise.withResolvers<void>();
     this.#queue.push({ parts, bytes, done });
-    if (!this.#writing) {
+    if (this.#writing) return done.promise;
+    if (!moreComing) {
       // At once: a lone frame waits for nothing (the write op starts before
       // this returns). What is sent while it is written joins the next one.
-      this.#writing = true;
-      void this.#drain();
+      this.#startDrain();
+    } else if (!this.#due) {
+      this.#due = true;
+      setImmediate(() => {
+        this.#due = false;
+        if (!this.#writing && this.#queue.length > 0) this.#startDrain();
+      });
     }
     return done.promise;
+  }
+
+  #startDrain(): void {
+    this.#writing = true;
+    void this.#drain();
   }
 
   async #drain(): Promise<void> {

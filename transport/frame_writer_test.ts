@@ -119,3 +119,66 @@ Deno.test("frame writer: a failed write refuses its frames and every later one",
   );
   assert.deepEqual(errors, [broken], "told once");
 });
+
+Deno.test("frame writer: frames with more coming wait for the end of the turn, then go in one write", async () => {
+  const sink = recordingSink();
+  const writer = new FrameWriter(sink, (e) => assert.fail(String(e)));
+  const sent = [1, 2, 3].map((n) =>
+    writer.write(...frame(new Uint8Array([n])), true)
+  );
+  assert.equal(sink.writes.length, 0, "nothing before the turn ends");
+  await guard(Promise.all(sent), "three frames with more coming");
+  assert.equal(sink.writes.length, 1, "all three in one write");
+  assert.deepEqual(
+    bodies(sink.writes),
+    [[1], [2], [3]].map((b) => new Uint8Array(b)),
+  );
+});
+
+Deno.test("frame writer: a frame without more coming goes at once, with those waiting before it", async () => {
+  const sink = recordingSink();
+  const writer = new FrameWriter(sink, (e) => assert.fail(String(e)));
+  const waiting = [1, 2].map((n) =>
+    writer.write(...frame(new Uint8Array([n])), true)
+  );
+  const last = writer.write(...frame(new Uint8Array([3])));
+  assert.equal(sink.writes.length, 1, "written before write() returned");
+  await guard(Promise.all([...waiting, last]), "three frames");
+  assert.equal(sink.writes.length, 1, "nothing written twice or later");
+  assert.deepEqual(
+    bodies(sink.writes),
+    [[1], [2], [3]].map((b) => new Uint8Array(b)),
+  );
+});
+
+Deno.test("frame writer: a frame with more coming while a write is under way joins the next one", async () => {
+  const sink = recordingSink();
+  const writer = new FrameWriter(sink, (e) => assert.fail(String(e)));
+  sink.hold();
+  const first = writer.write(...frame(new Uint8Array([1])));
+  const more = writer.write(...frame(new Uint8Array([2])), true);
+  assert.equal(sink.writes.length, 1);
+  sink.release();
+  await guard(Promise.all([first, more]), "two frames");
+  assert.equal(sink.writes.length, 2);
+  assert.deepEqual(
+    bodies(sink.writes),
+    [[1], [2]].map((b) => new Uint8Array(b)),
+  );
+});
+
+Deno.test("frame writer: a frame with more coming after a failed write is refused with its error", async () => {
+  const sink = recordingSink();
+  const heard: unknown[] = [];
+  const writer = new FrameWriter(sink, (e) => heard.push(e));
+  sink.fail(new Error("the peer went away"));
+  const failed = await errorOf(
+    writer.write(...frame(new Uint8Array([1])), true),
+  );
+  assert.match(String(failed), /the peer went away/);
+  assert.equal(heard.length, 1);
+  const later = await errorOf(
+    writer.write(...frame(new Uint8Array([2])), true),
+  );
+  assert.match(String(later), /the peer went away/);
+});

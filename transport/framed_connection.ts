@@ -222,9 +222,10 @@ export class FramedConnection {
 
   /**
    * Queues an already encoded frame body; throws at once, sending nothing,
-   * if its frame would be over `maxFrameBytes`.
+   * if its frame would be over `maxFrameBytes`. `moreComing`: more frames
+   * are expected right behind it, to go in one write (`FrameWriter.write`).
    */
-  sendBody(body: Uint8Array): Promise<void> {
+  sendBody(body: Uint8Array, moreComing = false): Promise<void> {
     const refused = this.#refused(body.byteLength);
     if (refused) return refused;
     if (this.#seal) {
@@ -235,24 +236,28 @@ export class FramedConnection {
       return this.#writer.write(
         [frameHeader(byteLength), ...records],
         HEADER_BYTES + byteLength,
+        moreComing,
       );
     }
     return this.#writer.write(
       [frameHeader(body.byteLength), body],
       HEADER_BYTES + body.byteLength,
+      moreComing,
     );
   }
 
   /**
    * Like `send`, for a value whose arrays nothing changes until its frame
    * is written: its large arrays are written from where they are instead
-   * of being copied into the frame (`encodeParts`).
+   * of being copied into the frame (`encodeParts`). `moreComing` as for
+   * `sendBody`.
    */
-  sendOwned(value: unknown): Promise<void> {
+  sendOwned(value: unknown, moreComing = false): Promise<void> {
     const parts = encodeParts(value);
     // Sealing reads one body; a plain frame's parts go out as they are.
     if (parts.length === 1 || this.#seal) {
-      return this.sendBody(parts.length === 1 ? parts[0] : concatBytes(parts));
+      const body = parts.length === 1 ? parts[0] : concatBytes(parts);
+      return this.sendBody(body, moreComing);
     }
     const bodyBytes = parts.reduce((n, part) => n + part.byteLength, 0);
     const refused = this.#refused(bodyBytes);
@@ -260,6 +265,7 @@ export class FramedConnection {
     return this.#writer.write(
       [frameHeader(bodyBytes), ...parts],
       HEADER_BYTES + bodyBytes,
+      moreComing,
     );
   }
 
