@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { IdTable } from "./id_table.ts";
 import { range } from "../tests/helpers.ts";
+import { rng } from "../tests/frame_streams.ts";
 
-/** A seeded shuffle (mulberry32), so that a failure replays. */
+/** A seeded shuffle (frame_streams' rng), so that a failure replays. */
 function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const random = rng(seed);
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = random.int(i + 1);
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
