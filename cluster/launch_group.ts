@@ -124,25 +124,16 @@ export class LaunchGroup {
   #tracked(handle: LaunchedEngine): EngineHost {
     const stopped = Promise.withResolvers<void>();
     const what = `an engine of the ${this.launcher.name} launcher`;
-    const ended = new Promise<string>((resolve) => {
-      let over = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      handle.ended.then((why) => {
-        over = true;
-        clearTimeout(timer);
-        resolve(why);
-      });
-      stopped.promise.then(() => {
-        if (over) return;
-        timer = setTimeout(
-          () =>
-            resolve(
-              `${what} did not end within ${LAUNCH_STOP_BOUND_MS} ms of its stop`,
-            ),
-          LAUNCH_STOP_BOUND_MS,
-        );
-      });
-    });
+    // Bounded only once stopped: a running engine may run for days.
+    const ended = Promise.race([
+      handle.ended,
+      stopped.promise.then(async () => {
+        const end = await within(handle.ended, LAUNCH_STOP_BOUND_MS);
+        return end.done
+          ? end.value
+          : `${what} did not end within ${LAUNCH_STOP_BOUND_MS} ms of its stop`;
+      }),
+    ]);
     let stopping: Promise<void> | undefined;
     return {
       ended,
