@@ -25,7 +25,7 @@ import {
 import { DirectView } from "./direct_view.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
-import { writePrivateFile } from "./private_file.ts";
+import { writePrivateFile } from "../transport/private_file.ts";
 import { settleScale } from "./scaling.ts";
 import {
   requireListenPermission,

@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import type { EngineToLaunch } from "../cluster/cluster.ts";
+import { privateFolder } from "../transport/private_folder.ts";
 
 /**
  * Where engines of a launch find their secrets.
@@ -67,7 +68,7 @@ export async function writeEngineSecrets(
   engines: readonly EngineToLaunch[],
   dir: string = defaultSecretsDir(),
 ): Promise<EngineSecrets> {
-  await privateFolder(dir);
+  await privateFolder(dir, "give the launcher another secretsDir");
   const base = join(dir, crypto.randomUUID());
   const paths = engines.map((_, slot) => `${base}.${slot}.json`);
   try {
@@ -89,20 +90,6 @@ export async function writeEngineSecrets(
     throw error;
   }
   return { path: `${base}.{slot}.json`, remove: () => removeAll(paths) };
-}
-
-/** Makes `dir` if need be, and makes sure only its owner can enter it. */
-async function privateFolder(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await Deno.stat(dir);
-  const uid = Deno.uid();
-  if (info.uid !== null && uid !== null && info.uid !== uid) {
-    throw new Error(
-      `${dir} belongs to another user (uid ${info.uid}): engines' secrets ` +
-        "must go in a folder of yours; give the launcher another secretsDir",
-    );
-  }
-  if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
 }
 
 async function removeAll(paths: readonly string[]): Promise<void> {

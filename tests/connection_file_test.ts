@@ -1,6 +1,6 @@
 /**
  * `client.writeConnectionFile(path)` puts the key where only its owner can
- * read it, whatever was at `path` before (client/private_file_test.ts tests
+ * read it, whatever was at `path` before (transport/private_file_test.ts tests
  * the file writing itself).
  */
 

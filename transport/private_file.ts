@@ -8,7 +8,7 @@
 
 import { dirname, join } from "node:path";
 import { messageOf } from "../protocol/errors.ts";
-import { requirePermission } from "./permissions.ts";
+import { requirePermission } from "../protocol/require_permission.ts";
 
 /**
  * Writes `text` to `path` as a file of mode 0600 (less, if the umask says
