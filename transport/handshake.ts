@@ -1,16 +1,40 @@
 /**
- * The handshake that opens every engine connection: each side proves it
- * holds the shared key (HMAC-SHA256 over fresh nonces from both sides and
- * whether frames are to be sealed), the key itself never crossing the wire;
- * then the engine registers, and if the client asked for it every later
- * frame is sealed (`seal.ts`).
+ * The handshake that opens every TCP connection between troupe's processes:
+ * each side proves it holds the shared key (HMAC-SHA256 over fresh nonces
+ * from both sides and whether frames are to be sealed), the key itself
+ * never crossing the wire; then the joining side is given its id, and if
+ * the listening side asked for it every later frame is sealed (`seal.ts`).
+ *
+ * One mechanism, two purposes, each with its own listener and key: an
+ * engine joining its client or controller (`"engine"`: `acceptEngine`,
+ * `joinClient`), and a client attaching to a controller (`"client"`:
+ * `acceptPeer`, `joinPeer` with that purpose). The purpose is in the
+ * hello and in every signed label, so a proof made for one never passes
+ * for the other, and a peer at the wrong port is told where to go.
  *
  * @module
  */
 
 import { concatBytes } from "./bytes.ts";
 import type { FramedConnection } from "./framed_connection.ts";
+import {
+  expectFrame as expect,
+  HandshakeError,
+  handshakeReader as reader,
+  refuse,
+} from "./handshake_reading.ts";
+import {
+  type HandshakePurpose,
+  helloField,
+  idField,
+  label,
+  PROTOCOLS,
+  WRONG_PORT,
+} from "./handshake_purpose.ts";
 import { FrameSeal } from "./seal.ts";
+
+export { HandshakeError } from "./handshake_reading.ts";
+export type { HandshakePurpose } from "./handshake_purpose.ts";
 
 /** The wire protocol's version; both sides must speak the same. */
 export const PROTOCOL_VERSION = 3;
@@ -18,29 +42,34 @@ export const PROTOCOL_VERSION = 3;
 /** Handshake frames are small: a peer announcing more is dropped. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
 
-/** The client's opening message of the handshake. */
+/** The listening side's opening message of the handshake. */
 export interface ClientHello {
   t: "hello";
-  protocol: "troupe";
+  protocol: "troupe" | "troupe-client";
   version: number;
   nonce: Uint8Array;
   sealed: boolean;
 }
 
 /**
- * The hello a client opens with: written once, so that test peers playing
- * the client's part correctly say exactly what the client says.
+ * The hello the listening side opens with: written once, so that test
+ * peers playing its part correctly say exactly what it says.
  *
  * @example
  * ```ts
  * import { clientHello } from "./handshake.ts";
- * console.log(clientHello(new Uint8Array(32), false).version); // 2
+ * console.log(clientHello(new Uint8Array(32), false).version); // 3
+ * console.log(clientHello(new Uint8Array(32), true, "client").protocol);
  * ```
  */
-export function clientHello(nonce: Uint8Array, sealed: boolean): ClientHello {
+export function clientHello(
+  nonce: Uint8Array,
+  sealed: boolean,
+  purpose: HandshakePurpose = "engine",
+): ClientHello {
   return {
     t: "hello",
-    protocol: "troupe",
+    protocol: PROTOCOLS[purpose],
     version: PROTOCOL_VERSION,
     nonce,
     sealed,
@@ -70,34 +99,8 @@ export interface EngineHello {
 }
 
 /**
- * The handshake failed: wrong key, wrong version, a frame out of place, or
- * a deadline passed. The connection is closed.
- *
- * @example
- * ```ts
- * import { HandshakeError } from "./handshake.ts";
- * const e = new HandshakeError("the engine does not hold the key");
- * console.log(e.message);
- * ```
- */
-export class HandshakeError extends Error {
-  /** `true` when the client refused the engine: retrying cannot help. */
-  readonly refused: boolean;
-
-  /** `message` says what went wrong, and never contains the key. */
-  constructor(message: string, refused = false) {
-    super(message);
-    this.name = "HandshakeError";
-    this.refused = refused;
-  }
-}
-
-/**
- * The client's side. Sends a nonce and whether frames will be `sealed`,
- * checks the engine's proof, lets `decide` pick the engine's id (it throws
- * to refuse the engine), and proves its own hold of the key; `conn` is
- * sealed from then on if asked. Rejects with a `HandshakeError` after
- * `timeoutMs`.
+ * The engine purpose's listening side (a client, or a controller's engine
+ * listener): `acceptPeer` with purpose `"engine"`, the id as `engineId`.
  *
  * @example
  * ```ts
@@ -126,71 +129,22 @@ export async function acceptEngine(
   timeoutMs: number,
   sealed = false,
 ): Promise<{ engineId: number; hello: EngineHello }> {
-  const mac = await hmacKey(key);
-  const clientNonce = randomNonce();
-  const next = reader(conn, timeoutMs);
-  try {
-    await conn.send(clientHello(clientNonce, sealed));
-    const auth = expect(await next(), "auth");
-    try {
-      checkVersion(auth.version);
-    } catch (error) {
-      await refuse(conn, (error as Error).message);
-      throw error;
-    }
-    const engineNonce = nonce(auth.nonce);
-    const proof = bytes(auth.mac, "mac");
-    const signed = concatBytes([
-      label("engine"),
-      clientNonce,
-      engineNonce,
-      flag(sealed),
-    ]);
-    if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
-      // The proof covers `sealed`: a relay that rewrote it lands here too.
-      await refuse(conn, "it does not hold the key");
-      throw new HandshakeError(
-        "the engine does not hold the key (or something between it and " +
-          "the client altered the handshake)",
-      );
-    }
-    const hello = (auth.engine ?? {}) as EngineHello;
-    let engineId: number;
-    try {
-      engineId = decide(hello);
-    } catch (error) {
-      await refuse(conn, (error as Error).message);
-      throw new HandshakeError((error as Error).message);
-    }
-    const answer = concatBytes([
-      label("client"),
-      engineNonce,
-      clientNonce,
-      flag(sealed),
-    ]);
-    const seal = sealed
-      ? await FrameSeal.derive(key, clientNonce, engineNonce, "client")
-      : undefined;
-    const welcomed = conn.send({
-      t: "welcome",
-      engineId,
-      mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, answer)),
-    });
-    // Before anything else is queued or read: `welcome` is the last plain
-    // frame each way.
-    if (seal) conn.seal(seal);
-    await welcomed;
-    return { engineId, hello };
-  } finally {
-    next.stop();
-  }
+  const { id, hello } = await acceptPeer<EngineHello>(
+    conn,
+    key,
+    "engine",
+    decide,
+    timeoutMs,
+    sealed,
+  );
+  return { engineId: id, hello };
 }
 
 /**
- * The engine's side: answers the client's nonce with its proof and its
- * `hello`, then checks the client's proof. Resolves with the id the client
- * gave it; `conn` is sealed from then on if the client asked (`conn.sealed`).
- * With `requireSealed`, a client that offers plain frames is turned down.
+ * The engine's side: `joinPeer` with purpose `"engine"`. Resolves with the
+ * id the client gave it; `conn` is sealed from then on if the client asked
+ * (`conn.sealed`). With `requireSealed`, a client that offers plain frames
+ * is turned down.
  *
  * @example
  * ```ts
@@ -203,23 +157,162 @@ export async function acceptEngine(
  * }
  * ```
  */
-export async function joinClient(
+export function joinClient(
   conn: FramedConnection,
   key: string,
   hello: EngineHello,
   timeoutMs: number,
   requireSealed = false,
 ): Promise<number> {
+  return joinPeer(conn, key, "engine", hello, timeoutMs, requireSealed);
+}
+
+/**
+ * The listening side. Sends a nonce and whether frames will be `sealed`,
+ * checks the joining side's proof, lets `decide` pick its id (it throws to
+ * refuse the peer), and proves its own hold of the key; `conn` is sealed
+ * from then on if asked. Rejects with a `HandshakeError` after `timeoutMs`,
+ * and when the peer is of another purpose (it says so).
+ *
+ * @example
+ * ```ts
+ * import { acceptPeer, joinPeer } from "./handshake.ts";
+ * import { FramedConnection } from "./framed_connection.ts";
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const { port } = listener.addr;
+ * const clientSide = new FramedConnection(
+ *   await Deno.connect({ hostname: "127.0.0.1", port }),
+ * );
+ * const controllerSide = new FramedConnection(await accepted);
+ * const [{ id }] = await Promise.all([
+ *   acceptPeer(controllerSide, "client key", "client", () => 7, 5000),
+ *   joinPeer(clientSide, "client key", "client", { pid: Deno.pid }, 5000),
+ * ]);
+ * console.log(id); // 7
+ * controllerSide.close("done");
+ * await Promise.all([controllerSide.closed, clientSide.closed]);
+ * ```
+ */
+export async function acceptPeer<
+  Hello extends object = Record<string, unknown>,
+>(
+  conn: FramedConnection,
+  key: string,
+  purpose: HandshakePurpose,
+  decide: (hello: Hello) => number,
+  timeoutMs: number,
+  sealed = false,
+): Promise<{ id: number; hello: Hello }> {
   const mac = await hmacKey(key);
-  const engineNonce = randomNonce();
+  const listenerNonce = randomNonce();
+  const next = reader(conn, timeoutMs);
+  try {
+    await conn.send(clientHello(listenerNonce, sealed, purpose));
+    const auth = expect(await next(), "auth");
+    try {
+      checkVersion(auth.version);
+    } catch (error) {
+      await refuse(conn, (error as Error).message);
+      throw error;
+    }
+    const joinerNonce = nonce(auth.nonce);
+    const proof = bytes(auth.mac, "mac");
+    const signed = concatBytes([
+      label(purpose, "joiner"),
+      listenerNonce,
+      joinerNonce,
+      flag(sealed),
+    ]);
+    if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
+      // The proof covers `sealed`: a relay that rewrote it lands here too.
+      await refuse(conn, "it does not hold the key");
+      const who = purpose === "engine" ? "engine" : "client";
+      const listener = purpose === "engine" ? "client" : "controller";
+      throw new HandshakeError(
+        `the ${who} does not hold the key (or something between it and ` +
+          `the ${listener} altered the handshake)`,
+      );
+    }
+    const hello = (auth[helloField(purpose)] ?? {}) as Hello;
+    let id: number;
+    try {
+      id = decide(hello);
+    } catch (error) {
+      await refuse(conn, (error as Error).message);
+      throw new HandshakeError((error as Error).message);
+    }
+    const answer = concatBytes([
+      label(purpose, "acceptor"),
+      joinerNonce,
+      listenerNonce,
+      flag(sealed),
+    ]);
+    const seal = sealed
+      ? await FrameSeal.derive(key, listenerNonce, joinerNonce, "client")
+      : undefined;
+    const welcomed = conn.send({
+      t: "welcome",
+      [idField(purpose)]: id,
+      mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, answer)),
+    });
+    // Before anything else is queued or read: `welcome` is the last plain
+    // frame each way.
+    if (seal) conn.seal(seal);
+    await welcomed;
+    return { id, hello };
+  } finally {
+    next.stop();
+  }
+}
+
+/**
+ * The joining side: answers the listener's nonce with its proof and its
+ * `hello`, then checks the listener's proof. Resolves with the id the
+ * listener gave it; `conn` is sealed from then on if the listener asked
+ * (`conn.sealed`). With `requireSealed`, a listener that offers plain
+ * frames is turned down. A listener of the other purpose (an engine at a
+ * controller's client port, a client at an engine port) is a refused
+ * `HandshakeError` that says which port to use, and the listener is told.
+ *
+ * @example
+ * ```ts
+ * import { joinPeer } from "./handshake.ts";
+ * import type { FramedConnection } from "./framed_connection.ts";
+ * // `conn` is a fresh connection to a controller's client port.
+ * async function attach(conn: FramedConnection, clientKey: string) {
+ *   await joinPeer(conn, clientKey, "client", { pid: Deno.pid }, 5000);
+ * }
+ * ```
+ */
+export async function joinPeer(
+  conn: FramedConnection,
+  key: string,
+  purpose: HandshakePurpose,
+  hello: object,
+  timeoutMs: number,
+  requireSealed = false,
+): Promise<number> {
+  const mac = await hmacKey(key);
+  const joinerNonce = randomNonce();
   const next = reader(conn, timeoutMs);
   try {
     const greeting = expect(await next(), "hello");
-    if (greeting.protocol !== "troupe") {
-      throw new HandshakeError("the server does not speak troupe");
+    if (greeting.protocol !== PROTOCOLS[purpose]) {
+      const other = purpose === "engine" ? "client" : "engine";
+      if (greeting.protocol !== PROTOCOLS[other]) {
+        throw new HandshakeError("the server does not speak troupe");
+      }
+      // Told, so that the listener's log says who knocked at its door.
+      await refuse(
+        conn,
+        `a${purpose === "engine" ? "n" : ""} ${purpose} ` +
+          `came to this ${other} port`,
+      );
+      throw new HandshakeError(WRONG_PORT[purpose], true);
     }
     checkVersion(greeting.version);
-    const clientNonce = nonce(greeting.nonce);
+    const listenerNonce = nonce(greeting.nonce);
     const sealed = greeting.sealed;
     if (typeof sealed !== "boolean") {
       throw new HandshakeError('the client\'s "hello" does not say "sealed"');
@@ -232,117 +325,51 @@ export async function joinClient(
           "it listens on such an address), or this engine with --allow-plain",
       );
     }
-    // Derived while the client checks this side's proof.
+    // Derived while the listener checks this side's proof.
     const sealing = sealed
-      ? FrameSeal.derive(key, clientNonce, engineNonce, "engine")
+      ? FrameSeal.derive(key, listenerNonce, joinerNonce, "engine")
       : undefined;
     sealing?.catch(() => {}); // Awaited below, unless the handshake fails.
     const signed = concatBytes([
-      label("engine"),
-      clientNonce,
-      engineNonce,
+      label(purpose, "joiner"),
+      listenerNonce,
+      joinerNonce,
       flag(sealed),
     ]);
     await conn.send({
       t: "auth",
       version: PROTOCOL_VERSION,
-      nonce: engineNonce,
+      nonce: joinerNonce,
       mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, signed)),
-      engine: hello,
+      [helloField(purpose)]: hello,
     });
     const welcome = expect(await next(), "welcome");
     const answer = concatBytes([
-      label("client"),
-      engineNonce,
-      clientNonce,
+      label(purpose, "acceptor"),
+      joinerNonce,
+      listenerNonce,
       flag(sealed),
     ]);
     const proof = bytes(welcome.mac, "mac");
     if (!(await crypto.subtle.verify("HMAC", mac, proof, answer))) {
-      throw new HandshakeError("the client does not hold the key");
+      throw new HandshakeError(
+        `the ${purpose === "engine" ? "client" : "controller"} does not ` +
+          "hold the key",
+      );
     }
-    if (!Number.isInteger(welcome.engineId)) {
-      throw new HandshakeError("the client gave no engine id");
+    const id = welcome[idField(purpose)];
+    if (!Number.isInteger(id)) {
+      throw new HandshakeError(
+        purpose === "engine"
+          ? "the client gave no engine id"
+          : "the controller gave no id",
+      );
     }
     if (sealing) conn.seal(await sealing);
-    return welcome.engineId as number;
+    return id as number;
   } finally {
     next.stop();
   }
-}
-
-type Frame = Record<string, unknown>;
-
-/**
- * Tells an engine why it is turned away, so that it stops retrying. Says
- * nothing that helps a guesser: the reason names no secret.
- */
-async function refuse(conn: FramedConnection, reason: string): Promise<void> {
-  await conn.send({ t: "refused", reason }).catch(() => {});
-}
-
-/**
- * Reads values one at a time within an overall deadline. Values that come
- * after the handshake stay held by the connection for its next owner.
- */
-function reader(conn: FramedConnection, timeoutMs: number) {
-  let waiting: PromiseWithResolvers<unknown> | undefined;
-  let failure: Error | undefined;
-  const fail = (error: Error) => {
-    failure ??= error;
-    waiting?.reject(failure);
-  };
-  const timer = setTimeout(
-    () => fail(new HandshakeError(`no handshake within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
-  const onClose = conn.onClose;
-  // The owner before (and after) the handshake hears a close when its
-  // handler is set back: the connection tells each handler once.
-  conn.onClose = (reason) => {
-    fail(new HandshakeError(`the connection closed: ${reason}`));
-  };
-  conn.start();
-  const next = async (): Promise<unknown> => {
-    if (failure) throw failure;
-    waiting = Promise.withResolvers();
-    const got = waiting;
-    conn.onValue = (value) => {
-      conn.onValue = undefined;
-      got.resolve(value);
-    };
-    try {
-      return await got.promise;
-    } finally {
-      waiting = undefined;
-      conn.onValue = undefined;
-    }
-  };
-  next.stop = () => {
-    clearTimeout(timer);
-    conn.onClose = onClose;
-  };
-  return next;
-}
-
-function expect(value: unknown, t: string): Frame {
-  const frame = value as Frame | null;
-  // Only a client refuses; an engine's "refused" is just out of place.
-  if (frame?.t === "refused" && t !== "auth") {
-    throw new HandshakeError(
-      `the client refused this engine: ${String(frame.reason)}`,
-      true,
-    );
-  }
-  if (
-    value === null || typeof value !== "object" || (value as Frame).t !== t
-  ) {
-    const article = /^[aeiou]/.test(t) ? "an" : "a";
-    throw new HandshakeError(
-      `expected ${article} "${t}" frame, got ${describe(value)}`,
-    );
-  }
-  return value as Frame;
 }
 
 function checkVersion(version: unknown): void {
@@ -367,16 +394,6 @@ function bytes(value: unknown, what: string): Uint8Array<ArrayBuffer> {
     throw new HandshakeError(`the ${what} is not bytes`);
   }
   return value.slice();
-}
-
-function describe(value: unknown): string {
-  if (value === null || typeof value !== "object") return typeof value;
-  const t = (value as Frame).t;
-  return typeof t === "string" ? `"${t}"` : "an object without a type";
-}
-
-function label(side: "engine" | "client"): Uint8Array {
-  return new TextEncoder().encode(`troupe ${side} proof\0`);
 }
 
 /** The byte that binds the sealing choice into both proofs. */

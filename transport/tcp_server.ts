@@ -1,6 +1,7 @@
 /**
  * The client's TCP listener for engines: accepts connections, runs the
- * handshake under a deadline, and hands over authenticated engines.
+ * handshake under a deadline, and hands over authenticated engines. A
+ * controller's client listener is one too, of purpose `"client"`.
  *
  * @module
  */
@@ -8,9 +9,10 @@
 import { DEFAULT_MAX_FRAME_BYTES } from "./frame.ts";
 import { FramedConnection } from "./framed_connection.ts";
 import {
-  acceptEngine,
+  acceptPeer,
   type EngineHello,
   HANDSHAKE_MAX_FRAME_BYTES,
+  type HandshakePurpose,
 } from "./handshake.ts";
 import { LogLimiter } from "./log_limiter.ts";
 import { isLoopback } from "./loopback.ts";
@@ -23,6 +25,12 @@ export interface TcpServerOptions {
   port?: number;
   /** The shared key every engine must prove it holds. */
   key: string;
+  /**
+   * Who connects: engines (the default), or clients of a controller; a
+   * peer of the other purpose is turned away and told which port to use.
+   * For clients, `decide` and `onEngine` see each client and its hello.
+   */
+  purpose?: HandshakePurpose;
   /** Largest frame accepted from an authenticated engine. */
   maxFrameBytes?: number;
   /** How long a peer has to authenticate, in ms. Defaults to 5000. */
@@ -152,9 +160,10 @@ export class TcpServer {
     this.#handshaking.add(conn);
     const { key, decide } = this.#options;
     try {
-      const { engineId, hello } = await acceptEngine(
+      const { id: engineId, hello } = await acceptPeer<EngineHello>(
         conn,
         key,
+        this.#options.purpose ?? "engine",
         (hello) => decide(hello, peer),
         this.#options.handshakeTimeoutMs ?? 5000,
         this.#encrypt,
