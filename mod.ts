@@ -87,6 +87,7 @@ export type { PerEngine, Shaped } from "./client/per_engine.ts";
 export {
   ClientClosedError,
   CompositeError,
+  ControllerLostError,
   EngineError,
   type EngineErrorOptions,
   type ErrorInfo,
@@ -96,4 +97,10 @@ export {
   TimeoutError,
 } from "./protocol/errors.ts";
 export type { Publication } from "./protocol/publication.ts";
+export type {
+  HistoryQuery,
+  PurgeFilter,
+  TaskState,
+  TaskSummary,
+} from "./remote/wire.ts";
 export { engineId, publishData } from "./engine/engine_context.ts";

@@ -262,11 +262,57 @@ export class TaskAbortedError extends Error {
  * ```
  */
 export class ClientClosedError extends Error {
-  /** `what` names what could not be done, e.g. "serve a dashboard". */
-  constructor(options: ErrorOptions & { what?: string } = {}) {
+  /**
+   * `what` names what could not be done, e.g. "serve a dashboard";
+   * `advice`, what to do instead, ends the message.
+   */
+  constructor(
+    options: ErrorOptions & { what?: string; advice?: string } = {},
+  ) {
     const what = options.what ? `cannot ${options.what}: ` : "";
-    super(`${what}the client is closed`, { cause: options.cause });
+    const advice = options.advice ? `; ${options.advice}` : "";
+    super(`${what}the client is closed${advice}`, { cause: options.cause });
     this.name = "ClientClosedError";
+  }
+}
+
+/**
+ * A connected client (`Client.connect`) lost its controller: the
+ * controller stopped, or the network between them failed. The client's
+ * pending results end with it; the tasks themselves run on in the
+ * controller if it still runs: connect again and `resume` them.
+ *
+ * @example
+ * ```ts
+ * import { ControllerLostError } from "@troupe/parallel";
+ * const e = new ControllerLostError({
+ *   controller: "sim",
+ *   why: "the connection closed",
+ * });
+ * console.log(e.controller, e.message);
+ * ```
+ */
+export class ControllerLostError extends Error {
+  /** The controller's cluster id (or address), as the client knew it. */
+  readonly controller: string;
+  /** Why the connection ended, in words. */
+  readonly why: string;
+
+  /** Names the controller and why it was lost, and how to resume. */
+  constructor(
+    options: ErrorOptions & { controller: string; why: string },
+  ) {
+    const { controller, why } = options;
+    super(
+      `lost the connection to controller ${controller} (${why}); the ` +
+        "tasks run on there: reconnect with " +
+        `Client.connect(${JSON.stringify(controller)}) and resume them ` +
+        "with client.resume(ar.toJSON())",
+      { cause: options.cause },
+    );
+    this.name = "ControllerLostError";
+    this.controller = controller;
+    this.why = why;
   }
 }
 
