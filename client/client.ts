@@ -15,8 +15,12 @@ import type {
   RestartPolicy,
 } from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
-import { LocalCluster } from "../cluster/local_cluster.ts";
-import { defaultHeapMb, WORKER_ENTRY } from "../cluster/admission.ts";
+import type { LocalCluster } from "../cluster/local_cluster.ts";
+import {
+  localClusterFor,
+  requireStartPermissions,
+  startEngines,
+} from "./embedded_cluster.ts";
 import {
   type Dashboard,
   type DashboardOptions,
@@ -27,11 +31,7 @@ import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "../transport/private_file.ts";
 import { settleScale } from "./scaling.ts";
-import {
-  requireListenPermission,
-  requireProcessPermissions,
-  requireWorkerPermissions,
-} from "./permissions.ts";
+import { requireListenPermission } from "./permissions.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -77,24 +77,7 @@ export class Client implements AsyncDisposable {
     const log = options.log ?? ((line: string) => console.warn(line));
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.#failures = new UnobservedFailures(log);
-    this.#cluster = new LocalCluster({
-      restart: options.restart,
-      heartbeatMs: options.heartbeatMs,
-      startTimeoutMs: options.startTimeoutMs,
-      noEngineTimeoutMs: options.noEngineTimeoutMs,
-      onEngineEvent: options.onEngineEvent,
-      admission: {
-        listen: plan.listen,
-        joinable: plan.joinable,
-        key: options.key,
-        advertise: options.advertise,
-        encrypt: options.encrypt,
-        maxFrameBytes: options.maxFrameBytes,
-        maxHeapMb: options.maxHeapMb ??
-          defaultHeapMb(plan.workers + plan.processes),
-        log,
-      },
-    });
+    this.#cluster = localClusterFor(options, plan);
     // Counted once the cluster stands: a listener that cannot bind throws.
     this.#open = openClient();
   }
@@ -105,33 +88,14 @@ export class Client implements AsyncDisposable {
    */
   static async start(options: ClientOptions = {}): Promise<Client> {
     const plan = checkStartOptions(options);
-    // Before anything starts: a missing permission is an error naming the
-    // flag, not a prompt about one of troupe's files halfway through.
-    if (plan.workers > 0) requireWorkerPermissions(WORKER_ENTRY);
-    for (const launcher of plan.launchers) launcher.check?.();
-    if (plan.processes > 0) requireProcessPermissions();
-    if (plan.listen) {
-      requireListenPermission(
-        plan.listen.hostname ?? "127.0.0.1",
-        "the client's engine listener",
-      );
-    }
+    requireStartPermissions(plan);
     const client = new Client(options, plan);
-    const cluster = client.#cluster;
     try {
-      for (let engineId = 0; engineId < plan.workers; engineId++) {
-        cluster.startEngine(engineId, "worker");
-      }
-      for (let i = 0; i < plan.processes; i++) {
-        cluster.startEngine(plan.workers + i, "process");
-      }
-      let launched = 0;
-      for (const launcher of plan.launchers) {
-        launched += cluster.launch(launcher).length;
-      }
-      await client.waitForEngines(plan.workers + plan.processes + launched, {
-        timeoutMs: options.startTimeoutMs ?? 60_000,
-      });
+      await startEngines(
+        client.#cluster,
+        plan,
+        options.startTimeoutMs ?? 60_000,
+      );
     } catch (error) {
       await client.close();
       throw error;

@@ -1,0 +1,124 @@
+/**
+ * The cluster core as `Client.start` builds it from `ClientOptions`: the
+ * `LocalCluster`, its permission checks, and its engines started and
+ * waited for. One home, for the embedded client and for a controller
+ * (`controller/controller.ts`), which runs the same core for its clients.
+ *
+ * @module
+ */
+
+import { defaultHeapMb, WORKER_ENTRY } from "../cluster/admission.ts";
+import { LocalCluster } from "../cluster/local_cluster.ts";
+import type { ClientOptions, StartPlan } from "./client_options.ts";
+import { holdProcess } from "./keep_alive.ts";
+import {
+  requireListenPermission,
+  requireProcessPermissions,
+  requireWorkerPermissions,
+} from "./permissions.ts";
+
+/**
+ * Throws, naming the flag to add, if this process lacks a permission that
+ * `plan` needs: before anything starts, so that a missing one is an error
+ * and not a prompt about one of troupe's files halfway through.
+ *
+ * @example
+ * ```ts
+ * import { requireStartPermissions } from "./embedded_cluster.ts";
+ * import { checkStartOptions } from "./client_options.ts";
+ * requireStartPermissions(checkStartOptions({ workers: 0 })); // nothing needed
+ * ```
+ */
+export function requireStartPermissions(plan: StartPlan): void {
+  if (plan.workers > 0) requireWorkerPermissions(WORKER_ENTRY);
+  for (const launcher of plan.launchers) launcher.check?.();
+  if (plan.processes > 0) requireProcessPermissions();
+  if (plan.listen) {
+    requireListenPermission(
+      plan.listen.hostname ?? "127.0.0.1",
+      "the client's engine listener",
+    );
+  }
+}
+
+/**
+ * The `LocalCluster` that `options` (checked into `plan`) describe, with
+ * no engines yet; its engine listener, if `plan` has one, is up. Throws if
+ * the listener cannot bind.
+ *
+ * @example
+ * ```ts
+ * import { localClusterFor } from "./embedded_cluster.ts";
+ * import { checkStartOptions } from "./client_options.ts";
+ * // The listener does not keep the process alive (a client holds it
+ * // while it waits); here a timer does.
+ * const hold = setInterval(() => {}, 1000);
+ * const options = { workers: 0, listen: true };
+ * const cluster = localClusterFor(options, checkStartOptions(options));
+ * console.log(cluster.connectionInfo !== undefined); // true
+ * await cluster.close();
+ * clearInterval(hold);
+ * ```
+ */
+export function localClusterFor(
+  options: ClientOptions,
+  plan: StartPlan,
+): LocalCluster {
+  const log = options.log ?? ((line: string) => console.warn(line));
+  return new LocalCluster({
+    restart: options.restart,
+    heartbeatMs: options.heartbeatMs,
+    startTimeoutMs: options.startTimeoutMs,
+    noEngineTimeoutMs: options.noEngineTimeoutMs,
+    onEngineEvent: options.onEngineEvent,
+    admission: {
+      listen: plan.listen,
+      joinable: plan.joinable,
+      key: options.key,
+      advertise: options.advertise,
+      encrypt: options.encrypt,
+      maxFrameBytes: options.maxFrameBytes,
+      maxHeapMb: options.maxHeapMb ??
+        defaultHeapMb(plan.workers + plan.processes),
+      log,
+    },
+  });
+}
+
+/**
+ * Starts `plan`'s engines on `cluster` (Workers as engines `0…`, then the
+ * processes, then each launcher's) and resolves once all are up; rejects
+ * with a `TimeoutError` after `timeoutMs`, or as soon as one cannot start.
+ * The caller stops the cluster on failure. The process is held meanwhile.
+ *
+ * @example
+ * ```ts
+ * import { localClusterFor, startEngines } from "./embedded_cluster.ts";
+ * import { checkStartOptions } from "./client_options.ts";
+ * const options = { workers: 1 };
+ * const plan = checkStartOptions(options);
+ * const cluster = localClusterFor(options, plan);
+ * await startEngines(cluster, plan, 60_000);
+ * console.log(cluster.ids()); // [0]
+ * await cluster.close();
+ * ```
+ */
+export async function startEngines(
+  cluster: LocalCluster,
+  plan: StartPlan,
+  timeoutMs: number,
+): Promise<void> {
+  for (let engineId = 0; engineId < plan.workers; engineId++) {
+    cluster.startEngine(engineId, "worker");
+  }
+  for (let i = 0; i < plan.processes; i++) {
+    cluster.startEngine(plan.workers + i, "process");
+  }
+  let launched = 0;
+  for (const launcher of plan.launchers) {
+    launched += cluster.launch(launcher).length;
+  }
+  const n = plan.workers + plan.processes + launched;
+  // Someone waits for engines: the process must stay alive for them.
+  await cluster.waitForEngines(n, { timeoutMs }).finally(holdProcess());
+}
