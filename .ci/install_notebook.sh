@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what tests/notebook_test.ts needs to run examples/publish_data.ipynb
-# headless: Debian's jupyter, nbconvert and nbclient, and Deno's kernelspec
-# for the current user. Idempotent: installs only what is missing, and exits 0
+# headless, and tests/notebook_restart_test.ts to drive the kernel through a
+# restart (Python's jupyter_client: python3-jupyter-client, which jupyter-client
+# pulls in, named for that test): Debian's jupyter, nbconvert and nbclient,
+# and Deno's kernelspec for the current user. Idempotent: installs only what is missing, and exits 0
 # when everything is already there. Needs deno on PATH (.ci/run installs it).
 set -euo pipefail
 
-packages=(jupyter-nbconvert python3-nbclient jupyter-client)
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-jupyter-client)
 
 missing=()
 for package in "${packages[@]}"; do

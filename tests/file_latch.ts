@@ -99,3 +99,37 @@ export async function waitThen(
   }
   return x.v;
 }
+
+/**
+ * A task that publishes `{ step }` (0, 1, 2, ...) every `intervalMs`
+ * until the file `latch` exists, then returns the last step it
+ * published: its final `ar.data` is `{ step: <its value> }`. Capped at
+ * `capMs` (30 s; it returns -1 then) so that a broken test cannot hold an
+ * engine forever.
+ *
+ * @example
+ * ```ts
+ * import type { Client } from "../mod.ts";
+ * import { stepUntilFile } from "./file_latch.ts";
+ * function steps(client: Client, latch: string) {
+ *   return client.view(0).applyAsync(stepUntilFile, latch, 50);
+ * }
+ * ```
+ */
+export async function stepUntilFile(
+  latch: string,
+  intervalMs: number,
+  capMs = 30_000,
+): Promise<number> {
+  const end = Date.now() + capMs;
+  for (let step = 0;; step++) {
+    publishData({ step });
+    try {
+      Deno.statSync(latch);
+      return step;
+    } catch {
+      if (Date.now() > end) return -1;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}

@@ -58,8 +58,30 @@ export function startHandEngine(
   args: string[],
   env: Record<string, string> = {},
 ): HandEngine {
+  return startDenoScript(ENGINE_ENTRY, args, env);
+}
+
+/**
+ * Starts `deno run -A <entry> ...args` with the checkout's config and `env`
+ * added to its environment: an engine, or a client script a test kills
+ * (tests/fixtures/controller/). Same handle as an engine started by hand.
+ *
+ * @example
+ * ```ts
+ * import { startDenoScript } from "./hand_engine.ts";
+ * async function runAndKill(entry: string): Promise<void> {
+ *   const script = startDenoScript(entry, ["t1"], { TROUPE_HOME: "/tmp/t" });
+ *   await script.kill();
+ * }
+ * ```
+ */
+export function startDenoScript(
+  entry: string,
+  args: string[],
+  env: Record<string, string> = {},
+): HandEngine {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, ENGINE_ENTRY, ...args],
+    args: ["run", "-A", "--config", CONFIG, entry, ...args],
     env,
     stdin: "null",
     stdout: "piped",
