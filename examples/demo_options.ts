@@ -9,6 +9,7 @@
 
 import { dirname, resolve } from "node:path";
 import { type Launcher, local, mpi, slurm, ssh } from "../mod.ts";
+import { wrap } from "../cli/text_layout.ts";
 
 /** The demo's flags and what each means: the usage is made from them. */
 const FLAGS: [flag: string, meaning: string][] = [
@@ -76,17 +77,6 @@ export function demoUsage(): string {
       `  ${flag.padEnd(width)}${wrap(meaning, 78 - 2 - width, 2 + width)}`
     ),
   ].join("\n");
-}
-
-/** `text` in lines of at most `columns`, the later ones indented. */
-function wrap(text: string, columns: number, indent: number): string {
-  const lines = [""];
-  for (const word of text.split(" ")) {
-    const line = lines[lines.length - 1];
-    if (line && line.length + 1 + word.length > columns) lines.push(word);
-    else lines[lines.length - 1] = line ? `${line} ${word}` : word;
-  }
-  return lines.join(`\n${" ".repeat(indent)}`);
 }
 
 /**

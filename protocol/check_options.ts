@@ -58,8 +58,20 @@ export function checkOptions(
   }
 }
 
-/** The known name nearest to `name`, if it is near enough to be a typo. */
-function closest(name: string, names: string[]): string | undefined {
+/**
+ * The known name nearest to `name`, if it is near enough to be a typo: what
+ * "did you mean" offers, for option names here and the CLI's flags.
+ *
+ * @example
+ * ```ts
+ * import { closest } from "./check_options.ts";
+ * console.log(closest("worker", ["workers", "processes"])); // workers
+ * ```
+ */
+export function closest(
+  name: string,
+  names: readonly string[],
+): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = name.toLowerCase();

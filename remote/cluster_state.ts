@@ -153,6 +153,22 @@ export function defaultDbPath(id: string): string {
 }
 
 /**
+ * Makes `clusterStateDir()` if need be, mode 0700, and checks that it is
+ * the user's (it holds keys, logs and histories); returns it.
+ *
+ * @example
+ * ```ts ignore
+ * import { makeClusterStateDir } from "./cluster_state.ts";
+ * const dir = await makeClusterStateDir();
+ * ```
+ */
+export async function makeClusterStateDir(): Promise<string> {
+  const dir = clusterStateDir();
+  await privateFolder(dir, "set TROUPE_HOME to a folder of yours");
+  return dir;
+}
+
+/**
  * Writes `state` to its file, whole (a reader sees the old file or the
  * new, never half of one), mode 0600, in the state folder made (or
  * checked) mode 0700 and the user's. Returns the file's path.
@@ -165,8 +181,7 @@ export function defaultDbPath(id: string): string {
  */
 export async function writeClusterState(state: ClusterState): Promise<string> {
   checkState(state, "the state to write");
-  const dir = clusterStateDir();
-  await privateFolder(dir, "set TROUPE_HOME to a folder of yours");
+  await makeClusterStateDir();
   const path = clusterStatePath(state.id);
   await writePrivateFile(path, JSON.stringify(state, null, 2) + "\n");
   return path;
