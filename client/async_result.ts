@@ -6,10 +6,8 @@
 
 import { within } from "../actors/async.ts";
 import { TimeoutError } from "../protocol/errors.ts";
-import {
-  type Publication,
-  PublicationStream,
-} from "../protocol/publication.ts";
+import type { Publication } from "../protocol/publication.ts";
+import { PublicationFanout } from "./publication_fanout.ts";
 import {
   inspectResult,
   notebookBundle,
@@ -22,6 +20,7 @@ import { recordsValue } from "./result_value.ts";
 import { unobservedReport } from "./unobserved_failures.ts";
 import type { TaskMetadata, TaskRecord } from "./task_record.ts";
 import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
+import { type AsyncResultJSON, resultJSON } from "./result_json.ts";
 
 export type { ResultPlan } from "./result_plan.ts";
 
@@ -84,7 +83,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #completionOrder: number[] | undefined;
   #submitted = performance.now();
   #elapsed: number | undefined;
-  #streams: Set<PublicationStream> | undefined;
+  #fanout: PublicationFanout | undefined;
   /** Each record's place, for results of more than one task. */
   #indexOf: Map<TaskRecord, number> | undefined;
   /** Whether the result holds the process (until it is complete). */
@@ -92,6 +91,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   /** Something looked at the outcome: a failure needs no report. */
   #observed = false;
   #withdrawReport: (() => void) | undefined;
+  #cluster: string | undefined;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -103,6 +103,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#unordered = plan.unordered ?? false;
     this.#abort = plan.abort;
     this.#watch = plan.watch;
+    this.#cluster = plan.cluster;
     // Records that finish while being created find none here yet.
     this.#records = NO_RECORDS;
     if (plan.unordered) this.#completionOrder = [];
@@ -245,11 +246,9 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * unread publications of one engine merge.
    */
   publications(): AsyncIterable<Publication> {
-    const streams = this.#streams ??= new Set();
-    const stream = new PublicationStream(() => streams.delete(stream));
-    if (this.ready()) stream.end();
-    else streams.add(stream);
-    return stream;
+    const fanout = this.#fanout ??= new PublicationFanout();
+    if (this.ready()) fanout.end();
+    return fanout.open();
   }
 
   /**
@@ -287,6 +286,21 @@ export class AsyncResult<T, Single extends boolean = boolean>
     if (unfinished.length === 0) return;
     this.#abort(new Set(unfinished.map((r) => r.taskId)));
     await this.#allDone();
+  }
+
+  /**
+   * What another client of the same controller needs to pick the result
+   * up again (`client.resume(json)`); `JSON.stringify(ar)` gives it too.
+   */
+  toJSON(): AsyncResultJSON {
+    return resultJSON({
+      cluster: this.#cluster,
+      taskIds: this.taskIds,
+      engineIds: this.engineIds,
+      single: this.#single,
+      items: this.#items,
+      unordered: this.#unordered,
+    });
   }
 
   /** Names the class in `Object.prototype.toString`. */
@@ -343,9 +357,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
 
   #complete(): void {
     this.#elapsed ??= performance.now() - this.#submitted;
-    if (this.#streams) {
-      for (const stream of [...this.#streams]) stream.end();
-    }
+    this.#fanout?.end();
     this.#all?.resolve();
     if (this.#value) {
       try {
@@ -360,14 +372,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
     }
     const watch = this.#watch;
     if (this.#observed || !watch) return;
-    const failed = this.#records.flatMap((r) =>
-      r.outcome && !r.outcome.ok
-        ? [{ engineId: r.engineId, taskId: r.taskId, error: r.outcome.error }]
-        : []
-    );
-    if (failed.length > 0) {
-      this.#withdrawReport = watch.unobserved(this, unobservedReport(failed));
-    }
+    const report = unobservedReport(this.#records);
+    if (report) this.#withdrawReport = watch.unobserved(this, report);
   }
 
   #observe(): void {
@@ -395,9 +401,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     // Its records' listener is one object per result, not two closures.
     resultDoor({
       published(result: AsyncResult<unknown>, publication: Publication) {
-        if (result.#streams) {
-          for (const stream of result.#streams) stream.push(publication);
-        }
+        result.#fanout?.push(publication);
       },
       finished(result: AsyncResult<unknown>, record: TaskRecord) {
         result.#onFinished(record);

@@ -16,6 +16,24 @@ import type {
 } from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
+import { RemoteCluster } from "../remote/remote_cluster.ts";
+import type { HistoryQuery, PurgeFilter } from "../remote/wire.ts";
+import {
+  attachCluster,
+  CONNECT_TIMEOUT_MS,
+  type ConnectOptions,
+  type ConnectTarget,
+} from "./connected_client.ts";
+import type { AsyncResult } from "./async_result.ts";
+import type { AsyncResultJSON } from "./result_json.ts";
+import {
+  connectedOnly,
+  historyResult,
+  type HistoryTask,
+  purgeHistory,
+  queryHistory,
+  resumedResult,
+} from "./task_history.ts";
 import {
   localClusterFor,
   requireStartPermissions,
@@ -30,17 +48,14 @@ import { DirectView } from "./direct_view.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "../transport/private_file.ts";
-import { settleScale } from "./scaling.ts";
+import { scaleCluster } from "./scaling.ts";
+import { checkTargets } from "./view_targets.ts";
 import { requireListenPermission } from "./permissions.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
 } from "./load_balanced_view.ts";
-import {
-  checkStartOptions,
-  type ClientOptions,
-  type StartPlan,
-} from "./client_options.ts";
+import { checkStartOptions, type ClientOptions } from "./client_options.ts";
 import {
   checkOptions,
   CONNECTION_FILE_OPTIONS,
@@ -63,7 +78,7 @@ export type { ClientOptions } from "./client_options.ts";
  * ```
  */
 export class Client implements AsyncDisposable {
-  #cluster: LocalCluster;
+  #cluster: LocalCluster | RemoteCluster;
   #failures: UnobservedFailures;
   #dashboards = new Set<Dashboard>();
   #closed: Promise<void> | undefined;
@@ -73,11 +88,14 @@ export class Client implements AsyncDisposable {
   /** Resolves when `close()` begins: what waits for engines stops then. */
   #closing = Promise.withResolvers<void>();
 
-  private constructor(options: ClientOptions, plan: StartPlan) {
+  private constructor(
+    cluster: LocalCluster | RemoteCluster,
+    options: { log?: (line: string) => void; startTimeoutMs?: number },
+  ) {
     const log = options.log ?? ((line: string) => console.warn(line));
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.#failures = new UnobservedFailures(log);
-    this.#cluster = localClusterFor(options, plan);
+    this.#cluster = cluster;
     // Counted once the cluster stands: a listener that cannot bind throws.
     this.#open = openClient();
   }
@@ -89,10 +107,11 @@ export class Client implements AsyncDisposable {
   static async start(options: ClientOptions = {}): Promise<Client> {
     const plan = checkStartOptions(options);
     requireStartPermissions(plan);
-    const client = new Client(options, plan);
+    const cluster = localClusterFor(options, plan);
+    const client = new Client(cluster, options);
     try {
       await startEngines(
-        client.#cluster,
+        cluster,
         plan,
         options.startTimeoutMs ?? 60_000,
       );
@@ -101,6 +120,43 @@ export class Client implements AsyncDisposable {
       throw error;
     }
     return client;
+  }
+
+  /**
+   * Attaches to a controller (`deno task troupe start`, `startController`)
+   * that runs the cluster and outlives its clients: `target` is its cluster
+   * id, the path of its state file, or its `{ hostname, port, key }` (the
+   * client key). The client then works as one of `Client.start`, and its
+   * results can be resumed by another client (`resume`); `close()`
+   * detaches, leaving the tasks running, and `shutdown()` stops the
+   * controller.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * import { startController } from "../controller/controller.ts";
+   * const controller = await startController({ id: "demo", engines: { workers: 1 } });
+   * const client = await Client.connect(controller.clientInfo);
+   * console.log(await client.view(0).applyAsync(() => 6 * 7)); // 42
+   * await client.shutdown();
+   * await controller.closed;
+   * ```
+   */
+  static async connect(
+    target: ConnectTarget,
+    options: ConnectOptions = {},
+  ): Promise<Client> {
+    const cluster = await attachCluster(target, options);
+    return new Client(cluster, {
+      log: options.log,
+      startTimeoutMs: options.timeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
+  }
+
+  /** The id of the controller's cluster; `undefined` for an embedded one. */
+  get clusterId(): string | undefined {
+    const cluster = this.#cluster;
+    return cluster instanceof RemoteCluster ? cluster.clusterId : undefined;
   }
 
   /** Ids of the live engines, ascending. */
@@ -119,7 +175,7 @@ export class Client implements AsyncDisposable {
   /** A view on these engines, in this order. */
   view(targets: number[]): DirectView<false>;
   view(targets?: number | number[]): DirectView {
-    if (targets !== undefined) this.#checkTargets([targets].flat());
+    if (targets !== undefined) checkTargets(this.#cluster, [targets].flat());
     return new DirectView(this.#cluster, this.#failures, targets ?? "all");
   }
 
@@ -141,7 +197,7 @@ export class Client implements AsyncDisposable {
         targets ?? options,
       );
     }
-    this.#checkTargets(targets);
+    checkTargets(this.#cluster, targets);
     return new LoadBalancedView(
       this.#cluster,
       this.#failures,
@@ -264,16 +320,15 @@ export class Client implements AsyncDisposable {
    */
   async scale(
     n: number,
-    launcher?: Launcher,
+    launcher?: Launcher | string,
     options: { timeoutMs?: number } = {},
   ): Promise<void> {
     if (this.#closed) throw new ClientClosedError({ what: "scale" });
     checkOptions("scale options", options, WAIT_OPTIONS);
-    const { started, retired } = this.#cluster.scale(n, launcher);
-    await settleScale(
+    await scaleCluster(
       this.#cluster,
-      started,
-      retired,
+      n,
+      launcher,
       options.timeoutMs ?? this.#startTimeoutMs,
       this.#closing.promise,
     );
@@ -333,23 +388,43 @@ export class Client implements AsyncDisposable {
     });
   }
 
+  /**
+   * An `AsyncResult` over tasks of the controller's history, by id
+   * (ipyparallel's `get_result`): their values, in order.
+   */
+  getResult(taskIds: number[]): AsyncResult<unknown[]> {
+    const remote = connectedOnly(this.#cluster, "getResult");
+    return historyResult(remote, this.#failures, taskIds);
+  }
+
+  /**
+   * The result `json` describes (`ar.toJSON()`, or `JSON.stringify(ar)`),
+   * saved by this or another client of the same cluster: it awaits to the
+   * same shape, and its `data` shows what the tasks published so far.
+   */
+  resume(json: AsyncResultJSON | string): AsyncResult<unknown> {
+    const remote = connectedOnly(this.#cluster, "resume");
+    return resumedResult(remote, this.#failures, json);
+  }
+
+  /** Every task id of the controller's history, in submission order. */
+  async history(): Promise<number[]> {
+    const remote = connectedOnly(this.#cluster, "history");
+    return await remote.call({ kind: "history" }) as number[];
+  }
+
+  /** The tasks of the history that `query` selects (all by default). */
+  async query(query: HistoryQuery = {}): Promise<HistoryTask[]> {
+    return await queryHistory(connectedOnly(this.#cluster, "query"), query);
+  }
+
+  /** Removes finished tasks from the history; resolves with how many. */
+  async purge(filter: PurgeFilter): Promise<number> {
+    return await purgeHistory(connectedOnly(this.#cluster, "purge"), filter);
+  }
+
   /** `await using client = await Client.start()` closes it at scope end. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  #checkTargets(ids: number[]): void {
-    if (ids.length === 0) {
-      throw new RangeError("a view needs at least one engine; got []");
-    }
-    for (const id of ids) {
-      if (!this.#cluster.has(id)) {
-        throw new RangeError(
-          `there is no engine ${id}; the engines are ${
-            JSON.stringify(this.ids)
-          }`,
-        );
-      }
-    }
   }
 }

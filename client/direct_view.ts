@@ -288,6 +288,7 @@ export class DirectView<Single extends boolean = boolean> {
       single,
       items,
       watch: this.#failures,
+      cluster: cluster.clusterId,
       start: (listener) => {
         const records: TaskRecord[] = [];
         cluster.submit(

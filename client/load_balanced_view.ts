@@ -255,6 +255,7 @@ export class LoadBalancedView {
       items,
       unordered,
       watch: this.#failures,
+      cluster: cluster.clusterId,
       start: (listener) => {
         const records: TaskRecord[] = new Array(argsPerTask.length);
         const tasks: SubmittedTask[] = new Array(argsPerTask.length);

@@ -35,6 +35,8 @@ export interface ResultPlan {
   unordered?: boolean;
   /** Hears of a failure that nothing observed: the client's watch. */
   watch?: FailureWatch;
+  /** The id of the controller's cluster the tasks run in, if one does. */
+  cluster?: string;
 }
 
 /**

@@ -5,7 +5,9 @@
  * @module
  */
 
-import type { Cluster } from "../cluster/cluster.ts";
+import type { Cluster, Launcher } from "../cluster/cluster.ts";
+import type { LocalCluster } from "../cluster/local_cluster.ts";
+import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
 
 /**
@@ -18,7 +20,9 @@ import { ClientClosedError, TimeoutError } from "../protocol/errors.ts";
  * @example
  * ```ts
  * import { settleScale } from "./scaling.ts";
- * import type { Cluster } from "../cluster/cluster.ts";
+ * import type { Cluster, Launcher } from "../cluster/cluster.ts";
+import type { LocalCluster } from "../cluster/local_cluster.ts";
+import { RemoteCluster } from "../remote/remote_cluster.ts";
  * const nothing = (cluster: Cluster) =>
  *   settleScale(cluster, [], [], 1000, new Promise(() => {}));
  * ```
@@ -80,4 +84,47 @@ export function settleScale(
   closing.then(() => end(new ClientClosedError({ what: "scale" })));
   check();
   return promise;
+}
+
+/**
+ * `client.scale`: on an embedded cluster, scales `launcher` (a `Launcher`)
+ * and waits for it to settle (`settleScale`); on a connected client's, the
+ * controller scales its launcher named `launcher`. A `Launcher` object is
+ * refused there (it is code, and cannot cross), and a name on an embedded
+ * cluster.
+ *
+ * @example
+ * ```ts
+ * import { scaleCluster } from "./scaling.ts";
+ * import type { LocalCluster } from "../cluster/local_cluster.ts";
+ * const toTwo = (cluster: LocalCluster) =>
+ *   scaleCluster(cluster, 2, undefined, 60_000, new Promise(() => {}));
+ * ```
+ */
+export async function scaleCluster(
+  cluster: LocalCluster | RemoteCluster,
+  n: number,
+  launcher: Launcher | string | undefined,
+  timeoutMs: number,
+  closing: Promise<void>,
+): Promise<void> {
+  if (cluster instanceof RemoteCluster) {
+    if (launcher !== undefined && typeof launcher !== "string") {
+      throw new TypeError(
+        "a connected client's scale names one of its controller's " +
+          `launchers (${JSON.stringify(cluster.launchers)}), as a string: ` +
+          "a Launcher object cannot cross to the controller",
+      );
+    }
+    await cluster.call({ kind: "scale", n, launcher, timeoutMs });
+    return;
+  }
+  if (typeof launcher === "string") {
+    throw new TypeError(
+      `a launcher is named ("${launcher}") on a connected client's ` +
+        "controller only: give this client the Launcher itself",
+    );
+  }
+  const { started, retired } = cluster.scale(n, launcher);
+  await settleScale(cluster, started, retired, timeoutMs, closing);
 }

@@ -102,19 +102,29 @@ export class UnobservedFailures implements FailureWatch {
 
 /**
  * The report for a failed result: which tasks on which engines, the first
- * error, and how to handle it or silence it.
+ * error, and how to handle it or silence it; `undefined` when none failed.
  *
  * @example
  * ```ts
  * import { unobservedReport } from "./unobserved_failures.ts";
  * console.log(unobservedReport([
- *   { engineId: 1, taskId: 3, error: new Error("boom") },
+ *   { engineId: 1, taskId: 3, outcome: { ok: false, error: new Error("boom") } },
  * ]));
  * ```
  */
 export function unobservedReport(
-  failed: { engineId: number; taskId: number; error: Error }[],
-): string {
+  records: readonly {
+    engineId: number;
+    taskId: number;
+    outcome?: { ok: true } | { ok: false; error: Error };
+  }[],
+): string | undefined {
+  const failed = records.flatMap((r) =>
+    r.outcome && !r.outcome.ok
+      ? [{ engineId: r.engineId, taskId: r.taskId, error: r.outcome.error }]
+      : []
+  );
+  if (failed.length === 0) return undefined;
   const list = (name: string, values: number[]) => {
     const unique = [...new Set(values)];
     const shown = unique.slice(0, 8).join(", ") +

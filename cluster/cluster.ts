@@ -279,6 +279,11 @@ export interface Cluster {
   readonly connectionInfo: ConnectionInfo | undefined;
   /** The latest publication of each engine. */
   readonly registry: PublicationRegistry;
+  /**
+   * The cluster's id when a controller runs it (a connected client's), so
+   * that its results can be resumed by another client; none when embedded.
+   */
+  readonly clusterId?: string;
   /** How dead engines are restarted. */
   restartPolicy: RestartPolicy;
   /**

@@ -1,0 +1,213 @@
+/**
+ * How a client reaches its controller: dial the client port, prove it
+ * holds the client key (`transport/handshake.ts`, purpose `"client"`), and
+ * read the controller's `attached`.
+ *
+ * @module
+ */
+
+import { messageOf } from "../protocol/errors.ts";
+import { FramedConnection } from "../transport/framed_connection.ts";
+import { HandshakeError, joinPeer } from "../transport/handshake.ts";
+import { isLoopback } from "../transport/loopback.ts";
+import type { FromController } from "./wire.ts";
+
+/**
+ * Where a controller's clients reach it: what its state file holds (and
+ * `Controller.clientInfo`).
+ *
+ * @example
+ * ```ts
+ * import type { ControllerAddress } from "./connect.ts";
+ * const at: ControllerAddress = { hostname: "127.0.0.1", port: 4100, key: "…" };
+ * ```
+ */
+export interface ControllerAddress {
+  hostname: string;
+  port: number;
+  /** The client key (not the engine key). Keep it secret. */
+  key: string;
+}
+
+/**
+ * The controller's first message.
+ *
+ * @example
+ * ```ts
+ * import type { Attached } from "./connect.ts";
+ * const idOf = (attached: Attached) => attached.clusterId;
+ * ```
+ */
+export type Attached = Extract<FromController, { t: "attached" }>;
+
+/**
+ * What names the controller in errors: its cluster id and state file, when
+ * the client was given one.
+ *
+ * @example
+ * ```ts
+ * import type { ControllerNames } from "./connect.ts";
+ * const names: ControllerNames = { id: "sim", stateFile: "/home/me/.troupe/clusters/sim.json" };
+ * ```
+ */
+export interface ControllerNames {
+  id?: string;
+  stateFile?: string;
+}
+
+/**
+ * Opens a connection to the controller at `address` and reads its
+ * `attached`; the connection is handed over unreferenced (pending work
+ * holds the process, not the connection) with later messages held for the
+ * next `onValue`. Rejects after `timeoutMs` overall; with a clear error
+ * when no controller answers (naming the address, the cluster and its state
+ * file, and what to do), and with the handshake's `HandshakeError` (a wrong
+ * key, a port that is not a client port).
+ *
+ * @example
+ * ```ts ignore
+ * import { dialController } from "./connect.ts";
+ * const { conn, attached } = await dialController(
+ *   { hostname: "127.0.0.1", port: 4100, key: "…" },
+ *   {},
+ *   10_000,
+ * );
+ * console.log(attached.clusterId, attached.taskIdBase);
+ * conn.close("done");
+ * ```
+ */
+export async function dialController(
+  address: ControllerAddress,
+  names: ControllerNames,
+  timeoutMs: number,
+): Promise<{ conn: FramedConnection; attached: Attached }> {
+  const where = `${address.hostname}:${address.port}`;
+  const deadline = Date.now() + timeoutMs;
+  const socket = await dial(address, names, timeoutMs);
+  const conn = new FramedConnection(socket);
+  try {
+    await joinPeer(
+      conn,
+      address.key,
+      "client",
+      { pid: Deno.pid },
+      Math.max(1, deadline - Date.now()),
+      // Off loopback, what crosses (tasks, values, the engine key) must be
+      // sealed: a controller offering plain frames there is turned down.
+      !isLoopback(address.hostname),
+    );
+    const attached = await firstMessage(conn, deadline - Date.now());
+    conn.unref();
+    return { conn, attached };
+  } catch (error) {
+    conn.close(`the attach failed: ${messageOf(error)}`);
+    await conn.closed;
+    if (error instanceof HandshakeError) {
+      throw new HandshakeError(
+        `cannot attach to the controller at ${where}${clusterNamed(names)}: ` +
+          error.message,
+        error.refused,
+      );
+    }
+    throw error;
+  }
+}
+
+async function dial(
+  address: ControllerAddress,
+  names: ControllerNames,
+  timeoutMs: number,
+): Promise<Deno.TcpConn> {
+  const where = `${address.hostname}:${address.port}`;
+  const connecting = Deno.connect({
+    hostname: address.hostname,
+    port: address.port,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no controller answered at ${where}${
+              clusterNamed(names)
+            } within ${timeoutMs} ms: is the address right, and the network ` +
+              "between here and there open?",
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([connecting, late]);
+  } catch (error) {
+    // A connection that lands after the deadline is closed, not leaked.
+    connecting.then((socket) => socket.close(), () => {});
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      throw new Error(noController(where, names), { cause: error });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a client is told when nothing listens at its controller's port. */
+function noController(where: string, names: ControllerNames): string {
+  const { id, stateFile } = names;
+  if (id === undefined) {
+    return `no controller answers at ${where}: start one with ` +
+      "`deno task troupe start` (or startController), and connect with " +
+      "the address and client key it gives";
+  }
+  return `no controller answers at ${where}${clusterNamed(names)}: start ` +
+    `it with \`deno task troupe start --id ${id}\`` +
+    (stateFile
+      ? `, or remove a stale state file with \`troupe stop ${id}\``
+      : "");
+}
+
+function clusterNamed({ id, stateFile }: ControllerNames): string {
+  if (id === undefined) return "";
+  return ` for cluster ${id}` + (stateFile ? ` (state file ${stateFile})` : "");
+}
+
+/** The controller's `attached`, within `timeoutMs`. */
+function firstMessage(
+  conn: FramedConnection,
+  timeoutMs: number,
+): Promise<Attached> {
+  const { promise, resolve, reject } = Promise.withResolvers<Attached>();
+  const timer = setTimeout(
+    () =>
+      reject(
+        new Error(
+          `the controller did not say it attached this client within ` +
+            `${Math.max(0, Math.round(timeoutMs))} ms`,
+        ),
+      ),
+    Math.max(0, timeoutMs),
+  );
+  conn.onClose = (reason) =>
+    reject(new Error(`the controller closed the connection: ${reason}`));
+  conn.onValue = (value) => {
+    // Later messages are held for the cluster that takes the connection.
+    conn.onValue = undefined;
+    const message = value as FromController | null;
+    if (message?.t === "attached") resolve(message);
+    else if (message?.t === "closing") {
+      reject(new Error(`the controller is stopping: ${message.reason}`));
+    } else {
+      reject(
+        new Error(
+          'the controller\'s first message is not "attached": is this ' +
+            "a troupe controller of the same version?",
+        ),
+      );
+    }
+  };
+  return promise.finally(() => {
+    clearTimeout(timer);
+    conn.onClose = () => {};
+  });
+}

@@ -1,0 +1,383 @@
+/**
+ * `RemoteCluster`: the `Cluster` seam of a connected client
+ * (`Client.connect`), spoken over one connection to a controller that runs
+ * the cluster core (`remote/wire.ts`).
+ *
+ * @module
+ */
+
+import type {
+  Cluster,
+  ConnectionInfo,
+  EngineEvent,
+  EngineStatus,
+  PublicationRegistry,
+  RestartPolicy,
+  SubmittedTask,
+  TaskListener,
+} from "../cluster/cluster.ts";
+import { Registry } from "../cluster/registry.ts";
+import {
+  ClientClosedError,
+  ControllerLostError,
+  messageOf,
+} from "../protocol/errors.ts";
+import { encodeValue } from "../transport/codec.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import type { Attached } from "./connect.ts";
+import { ControllerCalls } from "./controller_calls.ts";
+import { EngineMirror } from "./engine_mirror.ts";
+import { RemoteTasks } from "./remote_tasks.ts";
+import { fromWireError } from "./wire_errors.ts";
+import type { ControllerCall, FromController, ToController } from "./wire.ts";
+
+/** How long `close({ shutdown: true })` waits for the controller to stop. */
+const SHUTDOWN_TIMEOUT_MS = 60_000;
+
+/**
+ * A cluster that a controller runs, as its client sees it: engines mirrored
+ * from the controller's snapshots and events, tasks submitted with ids of
+ * this client's own block (no round trip), their events turned back into
+ * listener calls, publications through a registry of this client's own, so
+ * that views, results and the dashboard work as on an embedded cluster.
+ * Values always cross msgpack (`sharesMemory` is `false`).
+ *
+ * A lost connection ends every task this client follows with a
+ * `ControllerLostError` (the tasks run on in the controller); `close()`
+ * detaches (the same, with a `ClientClosedError`), and
+ * `close({ shutdown: true })` stops the controller.
+ *
+ * @example
+ * ```ts ignore
+ * import { dialController } from "./connect.ts";
+ * import { RemoteCluster } from "./remote_cluster.ts";
+ * const { conn, attached } = await dialController(
+ *   { hostname: "127.0.0.1", port: 4100, key: "…" },
+ *   { id: "sim" },
+ *   10_000,
+ * );
+ * const cluster = new RemoteCluster(conn, attached);
+ * console.log(cluster.clusterId, cluster.ids());
+ * await cluster.close();
+ * ```
+ */
+export class RemoteCluster implements Cluster {
+  /** The controller's cluster id. */
+  readonly clusterId: string;
+  /** This client's number in the cluster. */
+  readonly clientNo: number;
+  /** The controller's launchers, by name, for `scale`. */
+  readonly launchers: readonly string[];
+  #conn: FramedConnection;
+  #taskIdBase: number;
+  #issued = 0;
+  #mirror: EngineMirror;
+  #connectionInfo: ConnectionInfo | undefined;
+  #registry = new Registry();
+  #tasks: RemoteTasks;
+  #calls = new ControllerCalls(fromWireError);
+  #engineListeners = new Set<(event: EngineEvent) => void>();
+  #log: (line: string) => void;
+  /** What the controller said as it stopped (`closing`). */
+  #closingReason: string | undefined;
+  /** Why the connection ended, once it has; no task is followed after. */
+  #ended: ((taskId: number) => Error) | undefined;
+  #closed: Promise<void> | undefined;
+
+  /** Takes over `conn`, whose handshake and `attached` are done. */
+  constructor(
+    conn: FramedConnection,
+    attached: Attached,
+    options: { log?: (line: string) => void } = {},
+  ) {
+    this.#conn = conn;
+    this.clusterId = attached.clusterId;
+    this.clientNo = attached.clientNo;
+    this.launchers = [...attached.launchers];
+    this.#taskIdBase = attached.taskIdBase;
+    this.#connectionInfo = attached.connectionInfo;
+    this.#mirror = new EngineMirror(attached);
+    this.#log = options.log ?? ((line) => console.warn(line));
+    this.#tasks = new RemoteTasks(this.#registry, fromWireError);
+    conn.onClose = (reason) => this.#lost(reason);
+    conn.onValue = (value) => this.#hear(value as FromController);
+  }
+
+  ids(): number[] {
+    return this.#mirror.ids();
+  }
+
+  has(engineId: number): boolean {
+    return this.#mirror.has(engineId);
+  }
+
+  engines(): EngineStatus[] {
+    return this.#mirror.engines();
+  }
+
+  /** Never: every value crosses to the controller as msgpack. */
+  sharesMemory(_engineId: number): boolean {
+    return false;
+  }
+
+  unrunnable(): string | undefined {
+    return this.#mirror.unrunnable;
+  }
+
+  nextTaskId(): number {
+    return this.#taskIdBase + ++this.#issued;
+  }
+
+  /**
+   * Sends the tasks in one `submit` frame. A task whose values cannot be
+   * encoded (or whose frame would be too large) fails alone, with the
+   * codec's error; the others go.
+   */
+  submit(
+    tasks: readonly SubmittedTask[],
+    listenerFor: (task: SubmittedTask, index: number) => TaskListener,
+  ): void {
+    const listeners = tasks.map((task, i) => listenerFor(task, i));
+    if (this.#ended) {
+      tasks.forEach((task, i) =>
+        listeners[i].done({ ok: false, error: this.#ended!(task.taskId) })
+      );
+      return;
+    }
+    tasks.forEach((task, i) => this.#tasks.add(task.taskId, listeners[i]));
+    const whole = this.#encode({ t: "submit", tasks: [...tasks] });
+    if (whole instanceof Uint8Array && this.#sendBody(whole)) return;
+    // One frame per task, to find the ones that cannot go.
+    for (const task of tasks) {
+      const one = this.#encode({ t: "submit", tasks: [task] });
+      if (one instanceof Error) this.#tasks.fail(task.taskId, one);
+      else this.#sendBody(one, task.taskId);
+    }
+  }
+
+  /**
+   * Follows tasks of the cluster's history (this client's or another's):
+   * the controller replays what is known of each, then its events, to the
+   * listener `listenerFor` gives it.
+   */
+  follow(
+    taskIds: readonly number[],
+    listenerFor: (taskId: number, index: number) => TaskListener,
+  ): void {
+    const listeners = taskIds.map((taskId, i) => listenerFor(taskId, i));
+    if (this.#ended) {
+      taskIds.forEach((taskId, i) =>
+        listeners[i].done({ ok: false, error: this.#ended!(taskId) })
+      );
+      return;
+    }
+    const fresh = taskIds.filter((taskId) => !this.#tasks.has(taskId));
+    taskIds.forEach((taskId, i) => this.#tasks.add(taskId, listeners[i]));
+    if (fresh.length > 0) this.#send({ t: "follow", taskIds: fresh });
+  }
+
+  abort(taskIds: Iterable<number>): void {
+    const ids = [...taskIds];
+    if (ids.length > 0 && !this.#ended) {
+      this.#send({ t: "abort", taskIds: ids });
+    }
+  }
+
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void {
+    const own = (event: EngineEvent) => listener(event);
+    this.#engineListeners.add(own);
+    return () => this.#engineListeners.delete(own);
+  }
+
+  waitForEngines(
+    n: number,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    return this.call({
+      kind: "waitForEngines",
+      n,
+      timeoutMs: options.timeoutMs,
+    }).then(() => {});
+  }
+
+  /**
+   * Asks the controller and resolves with its answer; rejects with its
+   * error, a `TimeoutError` after `timeoutMs` (else the call's own bound
+   * and a few seconds, else 60 s), or when the connection ends.
+   */
+  call(call: ControllerCall, timeoutMs?: number): Promise<unknown> {
+    return this.#calls.call((m) => this.#send(m), call, timeoutMs);
+  }
+
+  get connectionInfo(): ConnectionInfo | undefined {
+    return this.#connectionInfo;
+  }
+
+  get registry(): PublicationRegistry {
+    return this.#registry;
+  }
+
+  get restartPolicy(): RestartPolicy {
+    return { ...this.#mirror.restartPolicy };
+  }
+
+  /** Asks the controller; a refusal is logged (a setter cannot reject). */
+  set restartPolicy(policy: RestartPolicy) {
+    this.#mirror.restartPolicy = policy;
+    this.call({ kind: "setRestartPolicy", policy }).catch((error) =>
+      this.#log(
+        `troupe: the controller did not take the restart policy: ${
+          messageOf(error)
+        }`,
+      )
+    );
+  }
+
+  /**
+   * Detaches: the tasks run on in the controller, and this client's
+   * pending ones end here with a `ClientClosedError` saying how to resume
+   * them. `shutdown` stops the controller (and its engines) first. Safe to
+   * call twice.
+   */
+  close(options: { shutdown?: boolean } = {}): Promise<void> {
+    this.#closed ??= this.#close(options.shutdown ?? false);
+    return this.#closed;
+  }
+
+  async #close(shutdown: boolean): Promise<void> {
+    if (shutdown && !this.#ended) {
+      try {
+        await this.call({ kind: "shutdown" });
+        // Its engines stop first; their tasks' ends come before it closes.
+        const closed = await Promise.race([
+          this.#conn.closed.then(() => true),
+          new Promise<false>((resolve) => {
+            const timer = setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS);
+            this.#conn.closed.then(() => clearTimeout(timer));
+          }),
+        ]);
+        if (!closed) {
+          this.#log(
+            `troupe: controller ${this.clusterId} did not stop within ` +
+              `${SHUTDOWN_TIMEOUT_MS} ms of the shutdown; detaching`,
+          );
+        }
+      } catch (error) {
+        this.#log(
+          `troupe: controller ${this.clusterId} did not take the shutdown: ${
+            messageOf(error)
+          }`,
+        );
+      }
+    }
+    this.#end(
+      (taskId) =>
+        new ClientClosedError({
+          what: `follow task ${taskId}`,
+          advice: shutdown
+            ? `it was in controller ${this.clusterId}, which was shut down`
+            : `the task runs on in controller ${this.clusterId}: connect ` +
+              `again with Client.connect(${
+                JSON.stringify(this.clusterId)
+              }) and resume it with client.resume(ar.toJSON())`,
+        }),
+      new ClientClosedError({ what: "ask the controller" }),
+      shutdown ? "the cluster was shut down" : "the client detached",
+    );
+    this.#conn.close(
+      shutdown ? "the client shut the cluster down" : "detached",
+    );
+    await this.#conn.closed;
+    this.#registry.tell({ kind: "close" });
+  }
+
+  /** The connection closed without `close()`: the controller is lost. */
+  #lost(reason: string): void {
+    if (this.#ended) return;
+    const why = this.#closingReason
+      ? `it stopped: ${this.#closingReason}`
+      : reason;
+    const lost = () =>
+      new ControllerLostError({ controller: this.clusterId, why });
+    this.#end(lost, lost(), `lost the controller (${why})`);
+    this.#registry.tell({ kind: "close" });
+  }
+
+  /**
+   * Ends every followed task with the error `errorFor` makes, and every
+   * call with `callError`.
+   */
+  #end(
+    errorFor: (taskId: number) => Error,
+    callError: Error,
+    why: string,
+  ): void {
+    if (this.#ended) return;
+    this.#ended = errorFor;
+    this.#mirror.lose(
+      `${why}: no engine of controller ${this.clusterId} can be reached`,
+    );
+    this.#calls.end(callError);
+    this.#tasks.failAll(errorFor);
+  }
+
+  #hear(message: FromController): void {
+    switch (message?.t) {
+      case "events":
+        for (const event of message.events) this.#tasks.hear(event);
+        break;
+      case "engines":
+        this.#mirror.update(message);
+        break;
+      case "engineEvent":
+        this.#mirror.apply(message.event);
+        for (const listener of [...this.#engineListeners]) {
+          try {
+            listener(message.event);
+          } catch (error) {
+            // As an embedded cluster's: a listener's bug stops nothing.
+            console.error("troupe: an engine event listener threw:", error);
+          }
+        }
+        break;
+      case "reply":
+        this.#calls.answer(message);
+        break;
+      case "closing":
+        this.#closingReason = message.reason;
+        break;
+      default:
+        this.#conn.close(
+          `the controller sent a message this client does not know ` +
+            `(${JSON.stringify((message as { t?: unknown })?.t)}): run the ` +
+            "same troupe version on both",
+        );
+    }
+  }
+
+  #encode(message: ToController): Uint8Array | Error {
+    try {
+      return encodeValue(message);
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
+  /**
+   * Queues an encoded frame; `false` when it cannot go (too large). A
+   * closed connection is not an error here: its close ends the tasks.
+   */
+  #sendBody(body: Uint8Array, taskId?: number): boolean {
+    try {
+      this.#conn.sendBody(body).catch(() => {});
+      return true;
+    } catch (error) {
+      if (taskId !== undefined) this.#tasks.fail(taskId, error as Error);
+      return false;
+    }
+  }
+
+  #send(message: ToController): void {
+    this.#conn.send(message).catch(() => {});
+  }
+}
