@@ -84,6 +84,12 @@ export {
   type TaskStatus,
 } from "./client/async_result.ts";
 export type { PerEngine, Shaped } from "./client/per_engine.ts";
+export type { AsyncResultJSON } from "./client/result_json.ts";
+export type { HistoryTask } from "./client/task_history.ts";
+export type {
+  ConnectOptions,
+  ConnectTarget,
+} from "./client/connected_client.ts";
 export {
   ClientClosedError,
   CompositeError,
