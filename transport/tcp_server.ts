@@ -16,6 +16,7 @@ import {
 } from "./handshake.ts";
 import { LogLimiter } from "./log_limiter.ts";
 import { isLoopback } from "./loopback.ts";
+import { counted } from "../protocol/counted.ts";
 
 /** How a `TcpServer` listens. */
 export interface TcpServerOptions {
@@ -96,7 +97,7 @@ export class TcpServer {
       log: (line) => this.#log(line),
       windowMs: options.logWindowMs,
       overflow: (n, ms) =>
-        `… and ${count(n, "more connection")} from other addresses or for ` +
+        `… and ${counted(n, "more connection")} from other addresses or for ` +
         `other reasons dropped in the last ${seconds(ms)}`,
     });
     this.#encrypt = options.encrypt ??
@@ -202,7 +203,7 @@ export class TcpServer {
       kind,
       `dropped a connection from ${peer}: ${why}`,
       (n, ms) =>
-        `… and ${count(n, "more connection")} from ${host} dropped for the ` +
+        `… and ${counted(n, "more connection")} from ${host} dropped for the ` +
         `same reason in the last ${seconds(ms)}`,
     );
   }
@@ -216,11 +217,6 @@ export class TcpServer {
 function closeReason(conn: FramedConnection): Promise<string> {
   // A handler set after the close is told at once.
   return new Promise((resolve) => conn.onClose = resolve);
-}
-
-/** "1 more connection", "1,999 more connections". */
-function count(n: number, what: string): string {
-  return `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"}`;
 }
 
 /** A window's length as a log line says it: "10 s", "0.4 s". */

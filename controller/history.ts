@@ -1,0 +1,335 @@
+/**
+ * The controller's task history, in SQLite (`node:sqlite`, built into
+ * Deno): every task's function, arguments, engine, times, state, result or
+ * error, console output, merged published data and last publications,
+ * within limits, so that a client can fetch a result long after the one
+ * that submitted it went away.
+ *
+ * Writes are cheap: each event changes a task in memory, and every
+ * `flushMs` one transaction writes all that changed (WAL mode). So a
+ * controller killed with kill -9 loses at most the last `flushMs` of
+ * writes; `nextClientNo` and `failUnfinished` are written at once. Reads
+ * flush first, so they see every write made before them.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { SubmittedTask } from "../cluster/cluster.ts";
+import { messageOf } from "../protocol/errors.ts";
+import type { Publication } from "../protocol/publication.ts";
+import type {
+  HistoryQuery,
+  PurgeFilter,
+  TaskSummary,
+  WireError,
+  WireOutcome,
+} from "../remote/wire.ts";
+import { encodeValue } from "../transport/codec.ts";
+import { type HistoryLimits, LiveTask } from "./history_live.ts";
+import { HistoryReader } from "./history_queries.ts";
+import { type HistoryOptions, historySettings } from "./history_options.ts";
+import { purgeFinished } from "./history_purge.ts";
+import { openHistoryFile } from "./history_schema.ts";
+import { HistoryWriter } from "./history_writes.ts";
+
+export type { HistoryOptions };
+
+/** Buffered bytes past which a write flushes at once, without waiting. */
+const FLUSH_BYTES = 32 * 2 ** 20;
+
+/**
+ * The task history of one controller. Its writes follow a task's life
+ * (`submitted`, `assigned`, `started`, `stream`, `published`, `done`); an
+ * event of a task it does not have in flight is a `RangeError`.
+ *
+ * @example
+ * ```ts
+ * import { History } from "./history.ts";
+ * const history = History.open({ path: ":memory:" });
+ * const fn = { kind: "source", source: "(x) => x * 2" } as const;
+ * history.submitted({ taskId: 1, fn, args: [21], placement: { engineId: 0 } }, 1, Date.now());
+ * history.started(1, Date.now());
+ * history.done(1, { ok: true, value: 42, started: 1, completed: 2 });
+ * console.log(history.get(1)?.state, history.get(1, true)?.value); // "ok" 42
+ * history.close();
+ * ```
+ */
+export class History {
+  /** The database file (":memory:" for none). */
+  readonly path: string;
+  #db: DatabaseSync;
+  #limits: HistoryLimits;
+  #flushMs: number;
+  #writer: HistoryWriter;
+  #reader: HistoryReader;
+  #nextClientNo: StatementSync;
+  /** Tasks not yet finished, and finished ones not yet written. */
+  #live = new Map<number, LiveTask>();
+  #dirty: LiveTask[] = [];
+  #bufferedBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  private constructor(
+    db: DatabaseSync,
+    path: string,
+    limits: HistoryLimits,
+    flushMs: number,
+  ) {
+    this.#db = db;
+    this.path = path;
+    this.#limits = limits;
+    this.#flushMs = flushMs;
+    this.#writer = new HistoryWriter(db, limits);
+    this.#reader = new HistoryReader(db);
+    this.#nextClientNo = db.prepare(
+      `update meta set value = value + 1 where key = 'nextClientNo'
+        returning value - 1 as n`,
+    );
+  }
+
+  /**
+   * Opens (creating if need be) the history at `options.path`: a file of
+   * the user only (mode 0600), in a folder that exists. A file that is not
+   * a troupe history, or one of a newer troupe, is a clear error; so is a
+   * misspelt option (a `TypeError`).
+   */
+  static open(options: HistoryOptions): History {
+    const { path, limits, flushMs } = historySettings(options);
+    const db = openHistoryFile(path);
+    try {
+      const history = new History(db, path, limits, flushMs);
+      history.#writer.retain();
+      return history;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The next client's number: 1, 2, ..., written at once. */
+  nextClientNo(): number {
+    this.#open();
+    return (this.#nextClientNo.get() as { n: number }).n;
+  }
+
+  /** A task was submitted by client `clientNo` at `at` (ms since the epoch). */
+  submitted(task: SubmittedTask, clientNo: number, at: number): void {
+    this.#open();
+    if (this.has(task.taskId)) {
+      throw new RangeError(
+        `task ${task.taskId} is in the history already: a task id is used ` +
+          `once (a client's ids come from its own block)`,
+      );
+    }
+    const live = new LiveTask(task, clientNo, at, this.#limits);
+    this.#live.set(task.taskId, live);
+    this.#changed(live, live.args?.byteLength ?? 0);
+  }
+
+  /** The scheduler gave the task to `engineId` (again, after a retry). */
+  assigned(taskId: number, engineId: number): void {
+    const live = this.#inFlight(taskId, "assigned");
+    live.engineId = engineId;
+    // Not running there yet: a retried task waits in its new engine's queue.
+    live.state = "queued";
+    this.#changed(live, 0);
+  }
+
+  /** The task began to run at `at`. */
+  started(taskId: number, at: number): void {
+    const live = this.#inFlight(taskId, "started");
+    live.state = "running";
+    live.started = at;
+    this.#changed(live, 0);
+  }
+
+  /** The task wrote `text` to its console. */
+  stream(taskId: number, name: "stdout" | "stderr", text: string): void {
+    const live = this.#inFlight(taskId, name);
+    live.stream(name, text);
+    this.#changed(live, text.length);
+  }
+
+  /** The task published. */
+  published(taskId: number, publication: Publication): void {
+    const live = this.#inFlight(taskId, "published");
+    live.publish(publication);
+    this.#changed(live, 0);
+  }
+
+  /**
+   * The task ended: state `ok`, `aborted` (a `TaskAbortedError`) or
+   * `error`.
+   */
+  done(taskId: number, outcome: WireOutcome): void {
+    const live = this.#inFlight(taskId, "done");
+    if (outcome.started !== undefined) live.started = outcome.started;
+    live.completed = outcome.completed ?? Date.now();
+    let bytes: number;
+    if (outcome.ok) {
+      live.state = "ok";
+      live.value = live.encoded("value", outcome.value);
+      bytes = live.value.byteLength;
+    } else {
+      const { error } = outcome;
+      live.state = error.name === "TaskAbortedError" ? "aborted" : "error";
+      live.errorMessage = `${error.name}: ${error.message}`;
+      live.error = live.encoded("error", error);
+      bytes = live.error.byteLength;
+    }
+    this.#changed(live, bytes);
+  }
+
+  /** Whether the history has the task (in flight or written). */
+  has(taskId: number): boolean {
+    this.#open();
+    return this.#live.has(taskId) || this.#reader.has(taskId);
+  }
+
+  /** One task; with `full`, its heavy fields too. */
+  get(taskId: number, full = false): TaskSummary | undefined {
+    return this.query({ taskIds: [taskId], full })[0];
+  }
+
+  /** Every task id, in submission order. */
+  ids(): number[] {
+    this.flush();
+    return this.#reader.ids();
+  }
+
+  /**
+   * The tasks `query` selects, in submission order (the newest `limit`
+   * when more match).
+   */
+  query(query: HistoryQuery): TaskSummary[] {
+    this.flush();
+    return this.#reader.query(query);
+  }
+
+  /**
+   * Removes the finished tasks `filter` selects (every field narrows it);
+   * returns how many. An empty filter, and one naming an unfinished task,
+   * are errors that remove nothing.
+   */
+  purge(filter: PurgeFilter): number {
+    this.flush();
+    return purgeFinished(this.#db, this.#writer, filter);
+  }
+
+  /**
+   * Ends every queued or running task as an error (`errorFor` says which),
+   * at once and durably: for a history opened after its controller died,
+   * whose unfinished tasks lost their results. Returns how many.
+   */
+  failUnfinished(errorFor: (task: TaskSummary) => WireError): number {
+    const unfinished = this.query({
+      state: ["queued", "running"],
+      limit: 2 ** 31,
+    });
+    if (unfinished.length === 0) return 0;
+    const fail = this.#db.prepare(
+      `update tasks set state = 'error', error = ?, error_message = ?,
+        completed = ? where task_id = ?`,
+    );
+    const now = Date.now();
+    this.#writer.transaction(() => {
+      for (const task of unfinished) {
+        const error = errorFor(task);
+        fail.run(
+          encodeValue(error),
+          `${error.name}: ${error.message}`,
+          now,
+          task.taskId,
+        );
+      }
+    });
+    // Those in flight here have ended too: their later events are errors.
+    for (const task of unfinished) this.#live.delete(task.taskId);
+    this.#writer.countFinished(unfinished.length);
+    return unfinished.length;
+  }
+
+  /** Writes every buffered change now, in one transaction. */
+  flush(): void {
+    this.#open();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#dirty;
+    if (batch.length === 0) return;
+    // Kept if the write fails, to be tried again: nothing is dropped.
+    this.#writer.write(batch);
+    this.#dirty = [];
+    this.#bufferedBytes = 0;
+    for (const live of batch) {
+      live.written();
+      if (live.finished) this.#live.delete(live.taskId);
+    }
+  }
+
+  /** Flushes and closes the database; safe to call again. */
+  close(): void {
+    if (this.#closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.#closed = true;
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#db.close();
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new Error(`the task history ${this.path} is closed`);
+    }
+  }
+
+  #inFlight(taskId: number, event: string): LiveTask {
+    this.#open();
+    const live = this.#live.get(taskId);
+    if (live === undefined || live.finished) {
+      throw new RangeError(
+        `the history has no task ${taskId} in flight for its ${event} ` +
+          `event: ${
+            live || this.#reader.has(taskId)
+              ? "it has ended already"
+              : "it was never submitted"
+          }`,
+      );
+    }
+    return live;
+  }
+
+  /** `live` has something to write; the flush comes soon, or now if much waits. */
+  #changed(live: LiveTask, bytes: number): void {
+    if (!live.dirty) {
+      live.dirty = true;
+      this.#dirty.push(live);
+    }
+    this.#bufferedBytes += bytes;
+    if (this.#bufferedBytes >= FLUSH_BYTES) {
+      this.flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => this.#flushLater(), this.#flushMs);
+  }
+
+  /** The timer's flush: a failure is told and tried again, never thrown away. */
+  #flushLater(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    try {
+      this.flush();
+    } catch (error) {
+      console.error(
+        `troupe: cannot write the task history ${this.path} (${
+          messageOf(error)
+        }); trying again in 1 s`,
+      );
+      this.#timer = setTimeout(() => this.#flushLater(), 1000);
+    }
+  }
+}
