@@ -132,8 +132,18 @@ function optional(check: Check): Check {
   return (value) => value === undefined ? undefined : check(value);
 }
 
-/** A value as a short phrase for an error message, never a whole payload. */
-function show(value: unknown): string {
+/**
+ * A value as a short phrase for an error message, never a whole payload:
+ * what the checks of messages from engines (and from clients, in
+ * controller/) say they got.
+ *
+ * @example
+ * ```ts
+ * import { show } from "./validate.ts";
+ * console.log(show(undefined), show("x"), show(5)); // missing "x" 5
+ * ```
+ */
+export function show(value: unknown): string {
   if (value === undefined) return "missing";
   let shown: string;
   try {

@@ -1,0 +1,262 @@
+/**
+ * A controller's client listener: clients prove they hold the client key
+ * (the handshake of purpose `"client"`, which an engine key or an engine's
+ * hello never passes), each gets a session (`session.ts`) that starts with
+ * `attached`, and every session hears the engines: each engine event, a
+ * snapshot after them, and snapshots at most every 250 ms while loads
+ * change.
+ *
+ * @module
+ */
+
+import type {
+  Cluster,
+  ConnectionInfo,
+  SubmittedTask,
+} from "../cluster/cluster.ts";
+import type { ControllerCall, FromController } from "../remote/wire.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import { TcpServer } from "../transport/tcp_server.ts";
+import type { LiveTasks } from "./live_tasks.ts";
+import { Session, type SessionHost } from "./session.ts";
+
+/** How often, at most, sessions hear of changed loads, in ms. */
+export const LOAD_SNAPSHOT_MS = 250;
+
+/**
+ * How a `ClientServer` listens, and what it serves.
+ *
+ * @example
+ * ```ts
+ * import type { ClientServerOptions } from "./client_server.ts";
+ * const bind: Pick<ClientServerOptions, "hostname" | "port"> = {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ * };
+ * ```
+ */
+export interface ClientServerOptions {
+  clusterId: string;
+  /** The cluster core the sessions' tasks go to. */
+  cluster: Cluster;
+  /** The unfinished tasks, whose listeners sessions follow. */
+  live: LiveTasks;
+  /** Interface to bind; 127.0.0.1 unless told otherwise. */
+  hostname?: string;
+  /** Port; 0 picks a free one. */
+  port?: number;
+  /** The client key. */
+  key: string;
+  /** Seal frames after the handshake; by default off loopback only. */
+  encrypt?: boolean;
+  /** Largest frame from a client, in bytes. */
+  maxFrameBytes?: number;
+  /** How long a client has to prove it holds the key, in ms (5000). */
+  handshakeTimeoutMs?: number;
+  /** Each attached client's number (the history counts them). */
+  nextClientNo(): number;
+  /** What `attached` says beyond the engines: where engines dial, launchers. */
+  about(): { connectionInfo?: ConnectionInfo; launchers: string[] };
+  /** Answers a session's call. */
+  call: SessionHost["call"];
+  /** Stops the controller. */
+  shutdown(why: string): void;
+  log(line: string): void;
+}
+
+/**
+ * Listens for clients and keeps their sessions.
+ *
+ * @example
+ * ```ts ignore
+ * import { ClientServer } from "./client_server.ts";
+ * // Built by startController (controller.ts), which passes its core.
+ * const sessions = (server: ClientServer) => server.sessions;
+ * ```
+ */
+export class ClientServer implements SessionHost {
+  #options: ClientServerOptions;
+  #server: TcpServer;
+  #sessions = new Set<Session>();
+  #unsubscribe: () => void;
+  #snapshotDue = false;
+  #loadTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastSnapshot = "";
+  #closed = false;
+
+  /** Binds at once; throws if the address is taken. */
+  constructor(options: ClientServerOptions) {
+    this.#options = options;
+    this.#server = new TcpServer({
+      purpose: "client",
+      hostname: options.hostname,
+      port: options.port,
+      key: options.key,
+      encrypt: options.encrypt,
+      maxFrameBytes: options.maxFrameBytes,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      decide: () => options.nextClientNo(),
+      onEngine: (conn, clientNo) => this.#attach(conn, clientNo),
+      log: (line) => options.log(line),
+    });
+    this.#unsubscribe = options.cluster.onEngineEvent((event) => {
+      for (const session of this.#sessions) {
+        session.send({ t: "engineEvent", event });
+      }
+      this.#snapshotSoon();
+    });
+  }
+
+  /** The bound interface. */
+  get hostname(): string {
+    return this.#server.hostname;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#server.port;
+  }
+
+  /** Whether clients' frames are sealed. */
+  get encrypt(): boolean {
+    return this.#server.encrypt;
+  }
+
+  /** Clients attached now. */
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** The cluster's id. */
+  get clusterId(): string {
+    return this.#options.clusterId;
+  }
+
+  /** Stops listening: no new client attaches. Sessions stay. */
+  async stopListening(): Promise<void> {
+    this.#closed = true;
+    await this.#server.close();
+  }
+
+  /**
+   * Stops listening, tells every session `reason` (their last message,
+   * after their task events) and closes them; clears the timers.
+   */
+  async close(reason: string): Promise<void> {
+    await this.stopListening();
+    this.#unsubscribe();
+    clearTimeout(this.#loadTimer);
+    this.#loadTimer = undefined;
+    await Promise.all(
+      [...this.#sessions].map((session) => session.close(reason)),
+    );
+  }
+
+  known(taskId: number): boolean {
+    return this.#options.live.known(taskId);
+  }
+
+  submit(tasks: SubmittedTask[], session: Session): void {
+    const { cluster, live } = this.#options;
+    cluster.submit(
+      tasks,
+      (task) => live.listenerFor(task, session.clientNo, session),
+    );
+    this.activity();
+  }
+
+  abort(taskIds: number[]): void {
+    this.#options.cluster.abort(taskIds);
+  }
+
+  follow(taskIds: number[], session: Session): void {
+    this.#options.live.follow(taskIds, session);
+  }
+
+  call(
+    call: Exclude<ControllerCall, { kind: "shutdown" }>,
+    session: Session,
+  ): Promise<unknown> {
+    return this.#options.call(call, session);
+  }
+
+  shutdown(why: string): void {
+    this.#options.shutdown(why);
+  }
+
+  /** Loads may have changed: a snapshot within `LOAD_SNAPSHOT_MS`. */
+  activity(): void {
+    if (this.#loadTimer !== undefined || this.#closed) return;
+    this.#loadTimer = setTimeout(() => {
+      this.#loadTimer = undefined;
+      this.#broadcastSnapshot(false);
+    }, LOAD_SNAPSHOT_MS);
+  }
+
+  ended(session: Session, reason: string): void {
+    if (!this.#sessions.delete(session)) return;
+    this.#options.live.forget(session);
+    if (!this.#closed) {
+      this.#options.log(
+        `client ${session.clientNo} (${session.peer}) left: ${reason}; its ` +
+          "tasks run on",
+      );
+    }
+  }
+
+  log(line: string): void {
+    this.#options.log(line);
+  }
+
+  /** Sends the snapshot to every session now (`changes`), resent or not. */
+  broadcastSnapshot(): void {
+    this.#broadcastSnapshot(true);
+  }
+
+  #attach(conn: FramedConnection, clientNo: number): void {
+    if (this.#closed) {
+      conn.close("the controller is stopping");
+      return;
+    }
+    const session = new Session(conn, clientNo, this);
+    this.#sessions.add(session);
+    const { cluster } = this.#options;
+    const { connectionInfo, launchers } = this.#options.about();
+    const attached: FromController = {
+      t: "attached",
+      clusterId: this.#options.clusterId,
+      clientNo,
+      taskIdBase: session.taskIdBase,
+      engines: cluster.engines(),
+      unrunnable: cluster.unrunnable(),
+      restartPolicy: cluster.restartPolicy,
+      connectionInfo,
+      launchers,
+    };
+    session.start(attached);
+  }
+
+  /** One snapshot at the end of this turn, however many events came. */
+  #snapshotSoon(): void {
+    if (this.#snapshotDue) return;
+    this.#snapshotDue = true;
+    queueMicrotask(() => {
+      this.#snapshotDue = false;
+      this.#broadcastSnapshot(true);
+    });
+  }
+
+  #broadcastSnapshot(always: boolean): void {
+    const { cluster } = this.#options;
+    const message: FromController = {
+      t: "engines",
+      engines: cluster.engines(),
+      unrunnable: cluster.unrunnable(),
+      restartPolicy: cluster.restartPolicy,
+    };
+    const key = JSON.stringify(message);
+    if (!always && key === this.#lastSnapshot) return;
+    this.#lastSnapshot = key;
+    for (const session of this.#sessions) session.send(message);
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * A controller: the cluster core an embedded client runs (`LocalCluster`,
+ * built by client/embedded_cluster.ts from the same options), kept in a
+ * process of its own that outlives its clients. Engines join on its engine
+ * listener (always on, with the engine key); clients attach on its client
+ * listener (`client_server.ts`, with the client key, another secret); every
+ * task is kept in its history (`history.ts`), so that a client that went
+ * away, or another one, can follow a task or fetch its result later.
+ *
+ * @module
+ */
+
+import type { ConnectionInfo, Launcher } from "../cluster/cluster.ts";
+import type { LocalCluster } from "../cluster/local_cluster.ts";
+import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
+import { messageOf } from "../protocol/errors.ts";
+import type { ControllerCall, TaskSummary, WireError } from "../remote/wire.ts";
+import { randomHex } from "../transport/random_hex.ts";
+import {
+  checkStartOptions,
+  type ClientOptions,
+} from "../client/client_options.ts";
+import {
+  localClusterFor,
+  requireStartPermissions,
+  startEngines,
+} from "../client/embedded_cluster.ts";
+import { RESTART_POLICY_OPTIONS } from "../client/options.ts";
+import { holdProcess } from "../client/keep_alive.ts";
+import { requireListenPermission } from "../client/permissions.ts";
+import { settleScale } from "../client/scaling.ts";
+import { ClientServer } from "./client_server.ts";
+import { History, type HistoryOptions } from "./history.ts";
+import { LiveTasks } from "./live_tasks.ts";
+
+/**
+ * How `startController` sets up a controller.
+ *
+ * @example
+ * ```ts
+ * import type { ControllerOptions } from "./controller.ts";
+ * const options: ControllerOptions = {
+ *   id: "sim",
+ *   engines: { workers: 2 },
+ *   history: { path: "/tmp/sim.db" },
+ * };
+ * ```
+ */
+export interface ControllerOptions {
+  /** The cluster's id: what clients and the CLI name it by. */
+  id: string;
+  /**
+   * The engines, as `Client.start` takes them (workers, processes, launch,
+   * restart, heartbeatMs, startTimeoutMs, maxHeapMb, encrypt, ...). Its
+   * `listen` is the engine listener, always on (127.0.0.1 and a free port
+   * unless told otherwise), its `key` the engine key.
+   */
+  engines?: ClientOptions;
+  /** The client listener: 127.0.0.1 and a free port unless told otherwise. */
+  clientListen?: { hostname?: string; port?: number };
+  /**
+   * The secret clients prove they hold; 32 random bytes, hex, unless
+   * given. It must differ from the engine key: one leaked engine key must
+   * never grant a client's rights.
+   */
+  clientKey?: string;
+  /** Seal clients' frames; by default when the client listener is off loopback. */
+  encryptClients?: boolean;
+  /** The task history; an in-memory database (":memory:") when absent. */
+  history?: HistoryOptions;
+  /** Where the controller says what happens (console.warn by default). */
+  log?: (line: string) => void;
+}
+
+const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
+  id: true,
+  engines: true,
+  clientListen: true,
+  clientKey: true,
+  encryptClients: true,
+  history: true,
+  log: true,
+};
+
+/**
+ * A running controller.
+ *
+ * @example
+ * ```ts
+ * import type { Controller } from "./controller.ts";
+ * const address = (c: Controller) =>
+ *   `${c.clientInfo.hostname}:${c.clientInfo.port}`;
+ * ```
+ */
+export interface Controller {
+  readonly id: string;
+  /** What `Client.connect` needs: the client listener and the client key. */
+  readonly clientInfo: { hostname: string; port: number; key: string };
+  /** What engines started by hand need: the engine listener and key. */
+  readonly engineInfo: ConnectionInfo;
+  /** Clients attached now. */
+  readonly sessions: number;
+  /** Settles once the controller has stopped (`stop()`, or a `shutdown` call). */
+  readonly closed: Promise<void>;
+  /**
+   * Stops the engines (through their launchers; engines started by hand
+   * are told to exit), tells every session `closing` after its tasks'
+   * last events, and flushes and closes the history. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a controller: its history (failing, as lost, the tasks a previous
+ * controller left unfinished in it), its cluster core, its client
+ * listener, and its engines. Resolves once the engines are up, as
+ * `Client.start` does; rejects, having stopped everything, otherwise.
+ *
+ * @example
+ * ```ts
+ * import { startController } from "./controller.ts";
+ * const controller = await startController({ id: "demo", engines: { workers: 1 } });
+ * console.log(controller.engineInfo.port > 0, controller.sessions); // true 0
+ * await controller.stop();
+ * ```
+ */
+export async function startController(
+  options: ControllerOptions,
+): Promise<Controller> {
+  checkOptions("startController options", options, CONTROLLER_OPTIONS);
+  if (typeof options.id !== "string" || options.id === "") {
+    throw new TypeError(
+      `startController needs an id, the cluster's name; got ${
+        JSON.stringify(options.id)
+      }`,
+    );
+  }
+  checkOptions(
+    "startController's clientListen",
+    options.clientListen,
+    { hostname: true, port: true },
+  );
+  const engineOptions = enginesOf(options);
+  const plan = checkStartOptions(engineOptions);
+  if (
+    options.clientKey !== undefined && options.clientKey === engineOptions.key
+  ) {
+    throw new TypeError(
+      "the client key and the engine key are the same: give the controller " +
+        "two different secrets (or leave one out, and it is generated), so " +
+        "that an engine's key never opens the client port",
+    );
+  }
+  requireStartPermissions(plan);
+  const clientHost = options.clientListen?.hostname ?? "127.0.0.1";
+  requireListenPermission(clientHost, "the controller's client listener");
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const history = History.open(options.history ?? { path: ":memory:" });
+  try {
+    const lost = history.failUnfinished(lostTask);
+    if (lost > 0) {
+      log(
+        `troupe: ${lost} task${lost === 1 ? "" : "s"} of the history were ` +
+          "unfinished when the last controller stopped: failed as lost",
+      );
+    }
+  } catch (error) {
+    history.close();
+    throw error;
+  }
+  let cluster: LocalCluster;
+  try {
+    cluster = localClusterFor({ ...engineOptions, log }, plan);
+  } catch (error) {
+    history.close();
+    throw error;
+  }
+  const controller = new RunningController(options, plan.launchers, {
+    cluster,
+    history,
+    log,
+    clientKey: options.clientKey ?? randomHex(32),
+    startTimeoutMs: engineOptions.startTimeoutMs ?? 60_000,
+  });
+  try {
+    await startEngines(cluster, plan, engineOptions.startTimeoutMs ?? 60_000);
+  } catch (error) {
+    await controller.stop();
+    throw error;
+  }
+  return controller;
+}
+
+/** The engine options, with the engine listener on whatever they say. */
+function enginesOf(options: ControllerOptions): ClientOptions {
+  const engines = options.engines ?? {};
+  if (engines.listen === false) {
+    throw new TypeError(
+      "a controller always listens for engines (engines started by hand " +
+        "join and rejoin it): leave engines.listen out, or give " +
+        "{ hostname, port }",
+    );
+  }
+  const listen = typeof engines.listen === "object" ? engines.listen : {};
+  return { ...engines, listen };
+}
+
+/** The error a task left unfinished by a stopped controller ends with. */
+function lostTask(task: TaskSummary): WireError {
+  const where = task.engineId === undefined
+    ? ""
+    : ` on engine ${task.engineId}`;
+  const reason = `the controller stopped (killed or crashed) while task ` +
+    `${task.taskId} was ${task.state}${where}; its result was lost`;
+  return {
+    name: "EngineError",
+    message: `${reason}. Run the task again.`,
+    fields: {
+      reason,
+      taskId: task.taskId,
+      ...(task.engineId === undefined ? {} : { engineId: task.engineId }),
+    },
+  };
+}
+
+interface Core {
+  cluster: LocalCluster;
+  history: History;
+  log: (line: string) => void;
+  clientKey: string;
+  startTimeoutMs: number;
+}
+
+class RunningController implements Controller {
+  readonly id: string;
+  #core: Core;
+  #launchers: Launcher[];
+  #clients: ClientServer;
+  #stopped: Promise<void> | undefined;
+  #closed = Promise.withResolvers<void>();
+  /** Resolves when the stop begins: what waits (scale) stops then. */
+  #closing = Promise.withResolvers<void>();
+
+  constructor(options: ControllerOptions, launchers: Launcher[], core: Core) {
+    this.id = options.id;
+    this.#core = core;
+    this.#launchers = launchers;
+    const { cluster, history } = core;
+    const live = new LiveTasks({
+      clusterId: options.id,
+      history,
+      log: core.log,
+      maxStreamBytes: options.history?.maxStreamBytes,
+    });
+    try {
+      this.#clients = new ClientServer({
+        clusterId: options.id,
+        cluster,
+        live,
+        hostname: options.clientListen?.hostname ?? "127.0.0.1",
+        port: options.clientListen?.port ?? 0,
+        key: core.clientKey,
+        encrypt: options.encryptClients,
+        maxFrameBytes: options.engines?.maxFrameBytes,
+        nextClientNo: () => history.nextClientNo(),
+        about: () => ({
+          connectionInfo: cluster.connectionInfo,
+          launchers: launchers.map((launcher) => launcher.name),
+        }),
+        call: (call) => this.#call(call),
+        shutdown: (why) => void this.#stop(`stopped: ${why}`),
+        log: core.log,
+      });
+    } catch (error) {
+      // The client port is taken: nothing is left running.
+      cluster.close();
+      history.close();
+      throw error;
+    }
+  }
+
+  get clientInfo(): { hostname: string; port: number; key: string } {
+    return {
+      hostname: this.#clients.hostname,
+      port: this.#clients.port,
+      key: this.#core.clientKey,
+    };
+  }
+
+  get engineInfo(): ConnectionInfo {
+    return this.#core.cluster.connectionInfo!;
+  }
+
+  get sessions(): number {
+    return this.#clients.sessions;
+  }
+
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  stop(): Promise<void> {
+    return this.#stop("the controller was stopped");
+  }
+
+  #stop(reason: string): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#closing.resolve();
+      const { cluster, history, log } = this.#core;
+      // Until the history is closed: engines and sessions going away must
+      // not let the process end before the last writes are flushed.
+      const release = holdProcess();
+      try {
+        await this.#clients.stopListening();
+        // Before the sessions close: the tasks the engines held end now,
+        // and their clients hear it before `closing`.
+        await cluster.close({ shutdown: true });
+        await this.#clients.close(reason);
+      } finally {
+        try {
+          history.close();
+        } catch (error) {
+          log(`troupe: the history did not close cleanly: ${messageOf(error)}`);
+        }
+        this.#closed.resolve();
+        release();
+      }
+    })();
+    return this.#stopped;
+  }
+
+  async #call(
+    call: Exclude<ControllerCall, { kind: "shutdown" }>,
+  ): Promise<unknown> {
+    const { cluster, history } = this.#core;
+    switch (call.kind) {
+      case "waitForEngines":
+        return await cluster.waitForEngines(call.n, {
+          timeoutMs: call.timeoutMs,
+        });
+      case "scale": {
+        const launcher = this.#launcherNamed(call.launcher);
+        const { started, retired } = cluster.scale(call.n, launcher);
+        return await settleScale(
+          cluster,
+          started,
+          retired,
+          call.timeoutMs ?? this.#core.startTimeoutMs,
+          this.#closing.promise,
+        );
+      }
+      case "setRestartPolicy":
+        checkOptions("restartPolicy", call.policy, RESTART_POLICY_OPTIONS);
+        cluster.restartPolicy = call.policy;
+        this.#clients.broadcastSnapshot();
+        return undefined;
+      case "history":
+        return history.ids();
+      case "query":
+        return history.query(call.query);
+      case "purge":
+        return history.purge(call.filter);
+    }
+  }
+
+  #launcherNamed(name: string | undefined): Launcher | undefined {
+    if (name === undefined) return undefined;
+    const launcher = this.#launchers.find((l) => l.name === name);
+    if (!launcher) {
+      const names = this.#launchers.map((l) => l.name);
+      throw new RangeError(
+        `cluster ${this.id} has no launcher "${name}"; ` +
+          (names.length > 0
+            ? `its launchers are ${names.join(", ")}`
+            : "it was started without launchers (launch)"),
+      );
+    }
+    return launcher;
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * One client attached to a controller: what it sends is checked and acted
+ * on (submit, abort, follow, call), and what it is told goes out in order,
+ * its task events batched into one `events` frame per turn of the event
+ * loop. A session that breaks the wire is closed alone, with a logged
+ * reason; its tasks, and every other session, run on.
+ *
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import type { SubmittedTask } from "../cluster/cluster.ts";
+import { messageOf } from "../protocol/errors.ts";
+import type {
+  ControllerCall,
+  FromController,
+  ToController,
+  WireTaskEvent,
+} from "../remote/wire.ts";
+import { TASK_ID_BLOCK } from "../remote/wire.ts";
+import { toWireError } from "../remote/wire_errors.ts";
+import type { FramedConnection } from "../transport/framed_connection.ts";
+import type { Follower } from "./live_tasks.ts";
+import { toControllerProblem } from "./to_controller_check.ts";
+
+/**
+ * What a session needs of its controller.
+ *
+ * @example
+ * ```ts
+ * import type { SessionHost } from "./session.ts";
+ * const describe = (host: SessionHost) => host.clusterId;
+ * ```
+ */
+export interface SessionHost {
+  readonly clusterId: string;
+  /** Whether a task of this id was ever submitted to the cluster. */
+  known(taskId: number): boolean;
+  /** Hands accepted tasks to the cluster, `session` following them. */
+  submit(tasks: SubmittedTask[], session: Session): void;
+  abort(taskIds: number[]): void;
+  follow(taskIds: number[], session: Session): void;
+  /** Answers a call (but `shutdown`); a rejection is the reply's error. */
+  call(
+    call: Exclude<ControllerCall, { kind: "shutdown" }>,
+    session: Session,
+  ): Promise<unknown>;
+  /** Stops the controller: a client asked, and has had its reply. */
+  shutdown(why: string): void;
+  /** The session's task events changed what engines hold. */
+  activity(): void;
+  /** The session ended (its client left, or it was closed). */
+  ended(session: Session, reason: string): void;
+  log(line: string): void;
+}
+
+/**
+ * A client's session, from its `attached` to its end.
+ *
+ * @example
+ * ```ts
+ * import { Session } from "./session.ts";
+ * const where = (s: Session) => `client ${s.clientNo} at ${s.peer}`;
+ * ```
+ */
+export class Session implements Follower {
+  /** The client's number in this cluster; its task ids follow from it. */
+  readonly clientNo: number;
+  #conn: FramedConnection;
+  #host: SessionHost;
+  #events: WireTaskEvent[] = [];
+  #due = false;
+  #ended = false;
+
+  /** Takes `conn` over (just past its handshake) for client `clientNo`. */
+  constructor(conn: FramedConnection, clientNo: number, host: SessionHost) {
+    this.clientNo = clientNo;
+    this.#conn = conn;
+    this.#host = host;
+  }
+
+  /** Where the client connects from. */
+  get peer(): string {
+    return this.#conn.peer;
+  }
+
+  /** The first id of this client's block (`taskIdBase + 1` is its first). */
+  get taskIdBase(): number {
+    return this.clientNo * TASK_ID_BLOCK;
+  }
+
+  /** Sends `attached`, then reads what the client sends. */
+  start(attached: FromController): void {
+    this.send(attached);
+    this.#conn.onClose = (reason) => this.#end(reason);
+    this.#conn.onValue = (value) => this.#receive(value);
+    this.#conn.start();
+  }
+
+  /** One event of a task this session follows; sent at the turn's end. */
+  event(event: WireTaskEvent): void {
+    if (this.#ended) return;
+    this.#events.push(event);
+    if (!this.#due) {
+      this.#due = true;
+      setImmediate(() => this.flush());
+    }
+    this.#host.activity();
+  }
+
+  /** Sends `message`, after the task events before it. */
+  send(message: FromController): void {
+    if (this.#ended) return;
+    this.flush();
+    this.#write(message);
+  }
+
+  /** Sends the task events waiting, in one frame. */
+  flush(): void {
+    this.#due = false;
+    if (this.#events.length === 0 || this.#ended) return;
+    const events = this.#events;
+    this.#events = [];
+    if (!this.#write({ t: "events", events })) {
+      // Too large together, or one of them cannot cross: each alone, so
+      // that only the one at fault is lost.
+      for (const event of events) this.#writeAlone(event);
+    }
+  }
+
+  /**
+   * Tells the client `reason` (`closing`, its last message) and closes the
+   * connection; resolves once it is closed.
+   */
+  async close(reason: string): Promise<void> {
+    if (!this.#ended) {
+      this.flush();
+      const sent = this.#sendRaw({ t: "closing", reason });
+      this.#ended = true;
+      await sent;
+      this.#conn.close(reason);
+    }
+    await this.#conn.closed;
+  }
+
+  #receive(value: unknown): void {
+    if (this.#ended) return;
+    const problem = toControllerProblem(value);
+    if (problem !== undefined) {
+      const why = `it sent ${problem}`;
+      this.#host.log(
+        `closed the session of client ${this.clientNo} (${this.peer}): ${why}`,
+      );
+      this.close(`the controller closed this session: the client ${why}`);
+      return;
+    }
+    const message = value as ToController;
+    switch (message.t) {
+      case "submit":
+        return this.#submit(message.tasks);
+      case "abort":
+        return this.#host.abort(message.taskIds);
+      case "follow":
+        return this.#host.follow(message.taskIds, this);
+      case "call":
+        this.#call(message.id, message.call);
+        return;
+    }
+  }
+
+  #submit(tasks: SubmittedTask[]): void {
+    const base = this.taskIdBase;
+    const accepted: SubmittedTask[] = [];
+    const ids = new Set<number>();
+    for (const task of tasks) {
+      const { taskId } = task;
+      let refusal: string | undefined;
+      if (taskId <= base || taskId >= base + TASK_ID_BLOCK) {
+        refusal = `task id ${taskId} is outside client ${this.clientNo}'s ` +
+          `block (${base + 1} to ${base + TASK_ID_BLOCK - 1}): take task ` +
+          "ids from the client's nextTaskId()";
+      } else if (ids.has(taskId) || this.#host.known(taskId)) {
+        refusal = `task id ${taskId} was used already in cluster ` +
+          `${this.#host.clusterId}: every task needs an id of its own`;
+      }
+      if (refusal === undefined) {
+        ids.add(taskId);
+        accepted.push(task);
+      } else {
+        this.event({
+          kind: "done",
+          taskId,
+          outcome: { ok: false, error: toWireError(new RangeError(refusal)) },
+        });
+      }
+    }
+    if (accepted.length > 0) this.#host.submit(accepted, this);
+  }
+
+  async #call(id: number, call: ControllerCall): Promise<void> {
+    if (call.kind === "shutdown") {
+      // The reply is queued before the stop begins, and the stop's
+      // `closing` goes out after it.
+      this.send({ t: "reply", id, ok: true, value: undefined });
+      this.#host.shutdown(`client ${this.clientNo} asked for a shutdown`);
+      return;
+    }
+    try {
+      const value = await this.#host.call(call, this);
+      this.send({ t: "reply", id, ok: true, value });
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.send({ t: "reply", id, ok: false, error: toWireError(err) });
+    }
+  }
+
+  /** Queues `message`; `false` if it cannot be encoded or is too large. */
+  #write(message: FromController): boolean {
+    try {
+      this.#sendRaw(message);
+      return true;
+    } catch (error) {
+      if (message.t !== "events") {
+        this.#host.log(
+          `could not send client ${this.clientNo} a "${message.t}" ` +
+            `message: ${messageOf(error)}`,
+        );
+      }
+      return false;
+    }
+  }
+
+  #writeAlone(event: WireTaskEvent): void {
+    if (this.#write({ t: "events", events: [event] })) return;
+    if (event.kind !== "done") {
+      this.#host.log(
+        `could not send client ${this.clientNo} the "${event.kind}" event ` +
+          `of task ${event.taskId}: it cannot cross or is over the frame limit`,
+      );
+      return;
+    }
+    const failed: WireTaskEvent = {
+      kind: "done",
+      taskId: event.taskId,
+      outcome: {
+        ok: false,
+        error: toWireError(
+          new RangeError(
+            `task ${event.taskId} ended, but its outcome cannot be sent to ` +
+              "the client (it cannot be encoded, or is over maxFrameBytes): " +
+              "return a smaller value, or one that crosses",
+          ),
+        ),
+      },
+    };
+    this.#write({ t: "events", events: [failed] });
+  }
+
+  /** Encodes and queues at once (throws if it cannot); a lost write is the close's. */
+  #sendRaw(message: FromController): Promise<void> {
+    return this.#conn.send(message).catch(() => {});
+  }
+
+  #end(reason: string): void {
+    const wasEnded = this.#ended;
+    this.#ended = true;
+    this.#events = [];
+    this.#host.ended(this, wasEnded ? "closed by the controller" : reason);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The check every message from a client passes before the controller acts
+ * on it (`ToController`, remote/wire.ts): a client holds the client key,
+ * but its bugs (or an older troupe) must not reach the cluster core as a
+ * field of the wrong type; the session that sent it is closed instead.
+ *
+ * @module
+ */
+
+import { show } from "../protocol/validate.ts";
+import type { ToController } from "../remote/wire.ts";
+
+type Fields = Record<string, unknown>;
+
+/** Says what is wrong with a value, or nothing when it fits. */
+type Check = (value: unknown) => string | undefined;
+
+const CALLS: Record<string, Record<string, Check>> = {
+  waitForEngines: { n: count, timeoutMs: optional(duration) },
+  scale: { n: count, launcher: optional(text), timeoutMs: optional(duration) },
+  setRestartPolicy: { policy: record },
+  history: {},
+  query: { query: record },
+  purge: { filter: record },
+  shutdown: {},
+};
+
+const MESSAGES: Record<ToController["t"], Record<string, Check>> = {
+  submit: { tasks: list(task) },
+  abort: { taskIds: list(taskId) },
+  follow: { taskIds: list(taskId) },
+  call: { id: count, call: call },
+};
+
+/**
+ * Why `value` is not a message a client may send (`ToController`), naming
+ * the message and the field, or `undefined` when it fits.
+ *
+ * @example
+ * ```ts
+ * import { toControllerProblem } from "./to_controller_check.ts";
+ * console.log(toControllerProblem({ t: "abort", taskIds: [1] })); // undefined
+ * console.log(toControllerProblem({ t: "abort", taskIds: 1 }));
+ * // an "abort" message whose taskIds is 1 (must be an array of: a task id, ...)
+ * ```
+ */
+export function toControllerProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return `${show(value)} instead of a message object`;
+  const kind = value.t;
+  const fields = typeof kind === "string" && Object.hasOwn(MESSAGES, kind)
+    ? MESSAGES[kind as ToController["t"]]
+    : undefined;
+  if (fields === undefined) {
+    return `a message of unknown type ${show(kind)} (the types are ` +
+      `${Object.keys(MESSAGES).join(", ")})`;
+  }
+  return fieldsProblem(`a "${kind}" message`, value, fields);
+}
+
+function fieldsProblem(
+  what: string,
+  value: Fields,
+  fields: Record<string, Check>,
+): string | undefined {
+  for (const [field, check] of Object.entries(fields)) {
+    const wrong = check(value[field]);
+    if (wrong !== undefined) {
+      return `${what} whose ${field} is ${
+        show(value[field])
+      } (must be ${wrong})`;
+    }
+  }
+  return undefined;
+}
+
+function call(value: unknown): string | undefined {
+  const kinds = Object.keys(CALLS).join(", ");
+  if (!isRecord(value)) return `a call object, of kind ${kinds}`;
+  const kind = value.kind;
+  if (typeof kind !== "string" || !Object.hasOwn(CALLS, kind)) {
+    return `a call of kind ${kinds}`;
+  }
+  const wrong = fieldsProblem(`a "${kind}" call`, value, CALLS[kind]);
+  return wrong === undefined ? undefined : `a fitting call: ${wrong}`;
+}
+
+function task(value: unknown): string | undefined {
+  const fits = isRecord(value) && !taskId(value.taskId) &&
+    !functionRef(value.fn) && Array.isArray(value.args) &&
+    [undefined, "apply", "map"].includes(value.mode as string) &&
+    !placement(value.placement);
+  return fits
+    ? undefined
+    : 'a task: { taskId, fn: { kind: "source", source } or { kind: ' +
+      '"module", url, name }, args: [...], mode?: "apply" | "map", ' +
+      "placement: { engineId } or { balanced: { retries, ... } } }";
+}
+
+function functionRef(value: unknown): string | undefined {
+  if (!isRecord(value)) return "a function";
+  if (value.kind === "source" && typeof value.source === "string") {
+    return undefined;
+  }
+  const isModule = value.kind === "module" && typeof value.url === "string" &&
+    typeof value.name === "string";
+  return isModule ? undefined : "a function";
+}
+
+function placement(value: unknown): string | undefined {
+  if (!isRecord(value)) return "a placement";
+  if ("engineId" in value) return count(value.engineId);
+  const balanced = value.balanced;
+  if (!isRecord(balanced)) return "a placement";
+  return count(balanced.retries) ??
+    optional(list(count))(balanced.targets) ??
+    optional(duration)(balanced.timeoutMs) ??
+    optional(count)(balanced.highWaterMark);
+}
+
+function taskId(value: unknown): string | undefined {
+  return Number.isSafeInteger(value) && (value as number) > 0
+    ? undefined
+    : "a task id, a whole number > 0";
+}
+
+function count(value: unknown): string | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= 0
+    ? undefined
+    : "a whole number >= 0";
+}
+
+function duration(value: unknown): string | undefined {
+  return typeof value === "number" && value >= 0 && !Number.isNaN(value)
+    ? undefined
+    : "a number of ms >= 0";
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? undefined : "a string";
+}
+
+function record(value: unknown): string | undefined {
+  return isRecord(value) ? undefined : "an object of named values";
+}
+
+function list(each: Check): Check {
+  return (value) => {
+    if (!Array.isArray(value)) return `an array of: ${each(undefined)}`;
+    for (const item of value) {
+      const wrong = each(item);
+      if (wrong !== undefined) return `an array of: ${wrong}`;
+    }
+    return undefined;
+  };
+}
+
+function optional(check: Check): Check {
+  return (value) => value === undefined ? undefined : check(value);
+}
+
+function isRecord(value: unknown): value is Fields {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

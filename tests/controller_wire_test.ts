@@ -1,0 +1,466 @@
+/**
+ * The controller's server side over its real wire: a controller in this
+ * process (`startController`, Worker engines) and raw clients that speak
+ * remote/wire.ts over a FramedConnection after the client handshake, so
+ * that what the controller sends is checked frame by frame.
+ */
+
+import assert from "node:assert/strict";
+import { type Controller, startController } from "../controller/controller.ts";
+import type {
+  FromController,
+  ToController,
+  WireTaskEvent,
+} from "../remote/wire.ts";
+import { TASK_ID_BLOCK } from "../remote/wire.ts";
+import { fromWireError } from "../remote/wire_errors.ts";
+import { EngineError } from "../protocol/errors.ts";
+import { FramedConnection } from "../transport/framed_connection.ts";
+import {
+  HANDSHAKE_MAX_FRAME_BYTES,
+  HandshakeError,
+  joinClient,
+  joinPeer,
+} from "../transport/handshake.ts";
+import { errorOf, guard, until } from "./helpers.ts";
+import type { SubmittedTask } from "../cluster/cluster.ts";
+
+/** A client that speaks the wire by hand, and keeps all it is told. */
+class RawClient {
+  readonly conn: FramedConnection;
+  readonly got: FromController[] = [];
+  closedWith: string | undefined;
+
+  constructor(conn: FramedConnection) {
+    this.conn = conn;
+    conn.onValue = (value) => this.got.push(value as FromController);
+    conn.onClose = (reason) => this.closedWith = reason;
+  }
+
+  get attached(): Extract<FromController, { t: "attached" }> {
+    const first = this.got[0];
+    assert.equal(first?.t, "attached");
+    return first as Extract<FromController, { t: "attached" }>;
+  }
+
+  send(message: ToController): Promise<void> {
+    return this.conn.send(message);
+  }
+
+  /** Every task event it was told, in order. */
+  events(taskId?: number): WireTaskEvent[] {
+    return this.got.flatMap((m) => m.t === "events" ? m.events : [])
+      .filter((e) => taskId === undefined || e.taskId === taskId);
+  }
+
+  /** Waits for `taskId`'s `done` and returns its events. */
+  async finished(taskId: number, what: string): Promise<WireTaskEvent[]> {
+    await until(
+      () => this.events(taskId).some((e) => e.kind === "done"),
+      `${what}: task ${taskId}'s done`,
+    );
+    return this.events(taskId);
+  }
+
+  async reply(id: number): Promise<Extract<FromController, { t: "reply" }>> {
+    let found: FromController | undefined;
+    await until(
+      () =>
+        (found = this.got.find((m) => m.t === "reply" && m.id === id)) !==
+          undefined,
+      `the reply to call ${id}`,
+    );
+    return found as Extract<FromController, { t: "reply" }>;
+  }
+
+  async close(): Promise<void> {
+    this.conn.close("test over");
+    await this.conn.closed;
+  }
+}
+
+async function dial(port: number): Promise<FramedConnection> {
+  return new FramedConnection(
+    await Deno.connect({ hostname: "127.0.0.1", port }),
+    HANDSHAKE_MAX_FRAME_BYTES,
+  );
+}
+
+/** A session: the client handshake with `key`, then the wire. */
+async function attach(controller: Controller, key?: string) {
+  const { port } = controller.clientInfo;
+  const conn = await dial(port);
+  try {
+    await guard(
+      joinPeer(conn, key ?? controller.clientInfo.key, "client", {}, 5000),
+      "the client handshake",
+    );
+  } catch (error) {
+    conn.close("handshake failed");
+    await conn.closed;
+    throw error;
+  }
+  conn.maxFrameBytes = 256 * 2 ** 20;
+  const client = new RawClient(conn);
+  conn.start();
+  await until(() => client.got.length > 0, "attached");
+  return client;
+}
+
+function task(
+  taskId: number,
+  source: string,
+  args: unknown[] = [],
+  placement: SubmittedTask["placement"] = { engineId: 0 },
+): SubmittedTask {
+  return { taskId, fn: { kind: "source", source }, args, placement };
+}
+
+async function withController(
+  body: (controller: Controller) => Promise<void>,
+): Promise<void> {
+  const controller = await guard(
+    startController({ id: "wire", engines: { workers: 2 }, log: () => {} }),
+    "startController",
+    60_000,
+  );
+  try {
+    await body(controller);
+  } finally {
+    await guard(controller.stop(), "stop", 30_000);
+  }
+}
+
+const SLOW_TASK = `async (n) => {
+  console.log("starting");
+  publishData({ step: 0, engine: engineId });
+  await new Promise((r) => setTimeout(r, n));
+  publishData({ step: 1 });
+  console.error("ending");
+  return n * 2;
+}`;
+
+Deno.test("controller wire: a task's whole life reaches its client", async () => {
+  await withController(async (controller) => {
+    const client = await attach(controller);
+    const { attached } = client;
+    assert.equal(attached.clusterId, "wire");
+    assert.equal(attached.taskIdBase, attached.clientNo * TASK_ID_BLOCK);
+    assert.deepEqual(attached.engines.map((e) => e.engineId), [0, 1]);
+    assert.deepEqual(attached.connectionInfo, controller.engineInfo);
+    assert.notEqual(attached.connectionInfo?.key, controller.clientInfo.key);
+    assert.deepEqual(attached.launchers, []);
+    assert.equal(controller.sessions, 1);
+
+    const id = attached.taskIdBase + 1;
+    await client.send({
+      t: "submit",
+      tasks: [task(id, SLOW_TASK, [20], { balanced: { retries: 0 } })],
+    });
+    const events = await client.finished(id, "the balanced task");
+    const kinds = events.map((e) => e.kind);
+    assert.equal(kinds[0], "assigned");
+    assert.equal(kinds[1], "started");
+    assert.equal(kinds.at(-1), "done");
+    const done = events.at(-1) as Extract<WireTaskEvent, { kind: "done" }>;
+    assert.deepEqual(done.outcome.ok && done.outcome.value, 40);
+    const streams = events.filter((e) => e.kind === "stream");
+    assert.deepEqual(
+      streams.map((e) => [e.name, e.text.trim()]),
+      [["stdout", "starting"], ["stderr", "ending"]],
+    );
+    const published = events.flatMap((e) =>
+      e.kind === "publish" ? [e.publication.data] : []
+    );
+    assert.deepEqual(published.at(-1), { step: 1 });
+    // Engine snapshots come as loads change; the last says it is idle.
+    await until(
+      () =>
+        client.got.some((m) =>
+          m.t === "engines" && m.engines.every((e) => e.load === 0) &&
+          m.engines.some((e) => e.tasksDone === 1)
+        ),
+      "an engines snapshot after the task",
+    );
+    await client.close();
+    await until(() => controller.sessions === 0, "the session's end");
+  });
+});
+
+Deno.test("controller wire: follow mid-task and after the end", async () => {
+  await withController(async (controller) => {
+    const first = await attach(controller);
+    const second = await attach(controller);
+    assert.notEqual(first.attached.clientNo, second.attached.clientNo);
+    const id = first.attached.taskIdBase + 1;
+    await first.send({ t: "submit", tasks: [task(id, SLOW_TASK, [300])] });
+    await until(
+      () => first.events(id).some((e) => e.kind === "publish"),
+      "the first publication",
+    );
+    await second.send({ t: "follow", taskIds: [id] });
+    const seen = await second.finished(id, "the follower");
+    const kinds = seen.map((e) => e.kind);
+    // The replay: its engine, its start, its output, its data so far.
+    assert.deepEqual(kinds.slice(0, 4), [
+      "assigned",
+      "started",
+      "stream",
+      "publish",
+    ]);
+    assert.equal((seen[0] as { engineId: number }).engineId, 0);
+    const data = seen.flatMap((e) =>
+      e.kind === "publish" ? [e.publication.data] : []
+    );
+    assert.deepEqual(data[0], { step: 0, engine: 0 });
+    const done = seen.at(-1) as Extract<WireTaskEvent, { kind: "done" }>;
+    assert.equal(done.outcome.ok && done.outcome.value, 600);
+    await first.finished(id, "the submitter");
+
+    // After the end: the history's record, merged data and all.
+    const late = await attach(controller);
+    await late.send({ t: "follow", taskIds: [id] });
+    const replay = await late.finished(id, "the late follower");
+    assert.deepEqual(replay.map((e) => e.kind), [
+      "assigned",
+      "started",
+      "stream",
+      "stream",
+      "publish",
+      "done",
+    ]);
+    const merged = replay.find((e) => e.kind === "publish") as Extract<
+      WireTaskEvent,
+      { kind: "publish" }
+    >;
+    assert.deepEqual(merged.publication.data, { step: 1, engine: 0 });
+    const lateDone = replay.at(-1) as Extract<WireTaskEvent, { kind: "done" }>;
+    assert.equal(lateDone.outcome.ok && lateDone.outcome.value, 600);
+
+    // A task the history never had.
+    const unknown = 99 * TASK_ID_BLOCK + 5;
+    await late.send({ t: "follow", taskIds: [unknown] });
+    const [never] = await late.finished(unknown, "an unknown task");
+    assert.equal(never.kind, "done");
+    const outcome = (never as Extract<WireTaskEvent, { kind: "done" }>)
+      .outcome;
+    assert.ok(!outcome.ok);
+    const error = fromWireError(outcome.error);
+    assert.ok(error instanceof RangeError);
+    assert.match(error.message, /not in cluster wire's history/);
+    await Promise.all([first.close(), second.close(), late.close()]);
+  });
+});
+
+Deno.test("controller wire: task ids outside the block or used are refused", async () => {
+  await withController(async (controller) => {
+    const client = await attach(controller);
+    const base = client.attached.taskIdBase;
+    const outside = base + TASK_ID_BLOCK + 1;
+    const other = base - TASK_ID_BLOCK + 1;
+    const ok = base + 1;
+    await client.send({
+      t: "submit",
+      tasks: [
+        task(outside, "() => 1"),
+        task(other, "() => 2"),
+        task(ok, "() => 3"),
+        task(ok, "() => 4"),
+      ],
+    });
+    for (const id of [outside, other]) {
+      const [done] = await client.finished(id, "a refused id");
+      assert.ok(done.kind === "done" && !done.outcome.ok);
+      const error = fromWireError(done.outcome.error);
+      assert.ok(error instanceof RangeError);
+      assert.match(error.message, /outside client \d+'s block/);
+    }
+    const events = await client.finished(ok, "the good id");
+    const dones = events.filter((e) => e.kind === "done");
+    assert.equal(dones.length, 2);
+    const outcomes = dones.map((e) =>
+      (e as { outcome: { ok: boolean } }).outcome
+    );
+    // One ran; the second use of its id in the same batch was refused.
+    assert.ok(outcomes.some((o) => o.ok));
+    const refused = dones.find((e) => e.kind === "done" && !e.outcome.ok);
+    assert.ok(refused?.kind === "done" && !refused.outcome.ok);
+    assert.match(refused.outcome.error.message, /was used already/);
+    // And again later, once it is in the history.
+    await client.send({ t: "submit", tasks: [task(ok, "() => 5")] });
+    await until(
+      () => client.events(ok).filter((e) => e.kind === "done").length === 3,
+      "the reuse's refusal",
+    );
+    await client.close();
+  });
+});
+
+Deno.test("controller wire: wrong keys and wrong purposes are refused", async () => {
+  await withController(async (controller) => {
+    const wrongKey = await errorOf(
+      attach(controller, "not the client key"),
+      "a wrong client key",
+    );
+    assert.ok(wrongKey instanceof HandshakeError);
+    assert.match(wrongKey.message, /does not hold the key/);
+
+    const engineKey = await errorOf(
+      attach(controller, controller.engineInfo.key),
+      "the engine key on the client port",
+    );
+    assert.ok(engineKey instanceof HandshakeError);
+    assert.match(engineKey.message, /does not hold the key/);
+
+    // An engine at the client port is told where engines go.
+    const asEngine = await dial(controller.clientInfo.port);
+    const engineError = await errorOf(
+      joinClient(asEngine, controller.clientInfo.key, {}, 5000),
+      "an engine on the client port",
+    );
+    asEngine.close("test over");
+    await asEngine.closed;
+    assert.ok(engineError instanceof HandshakeError);
+    assert.ok(engineError.refused);
+    assert.match(
+      engineError.message,
+      /client port: engines connect to its engine port/,
+    );
+
+    // A client at the engine port is told where clients go.
+    const asClient = await dial(controller.engineInfo.port);
+    const clientError = await errorOf(
+      joinPeer(asClient, controller.engineInfo.key, "client", {}, 5000),
+      "a client on the engine port",
+    );
+    asClient.close("test over");
+    await asClient.closed;
+    assert.ok(clientError instanceof HandshakeError);
+    assert.match(
+      clientError.message,
+      /engine port.*clients attach to a controller's client port/,
+    );
+
+    // None of them became a session; a real client still gets in.
+    assert.equal(controller.sessions, 0);
+    const client = await attach(controller);
+    assert.equal(client.attached.clusterId, "wire");
+    await client.close();
+  });
+});
+
+Deno.test("controller wire: a malformed message closes only its session", async () => {
+  await withController(async (controller) => {
+    const good = await attach(controller);
+    const bad = await attach(controller);
+    const id = good.attached.taskIdBase + 1;
+    await good.send({
+      t: "submit",
+      tasks: [task(id, SLOW_TASK, [200], { engineId: 1 })],
+    });
+    await until(
+      () => good.events(id).some((e) => e.kind === "started"),
+      "the good session's task start",
+    );
+    await bad.conn.send({ t: "submit", tasks: [{ taskId: "one" }] });
+    await until(() => bad.closedWith !== undefined, "the bad session's close");
+    const closing = bad.got.find((m) => m.t === "closing");
+    assert.ok(closing?.t === "closing");
+    assert.match(closing.reason, /a "submit" message whose tasks is/);
+    const events = await good.finished(id, "the good session's task");
+    const done = events.at(-1) as Extract<WireTaskEvent, { kind: "done" }>;
+    assert.equal(done.outcome.ok && done.outcome.value, 400);
+    assert.equal(controller.sessions, 1);
+    await good.close();
+  });
+});
+
+Deno.test("controller wire: calls answer, and shutdown stops it", async () => {
+  const controller = await guard(
+    startController({ id: "wire", engines: { workers: 1 }, log: () => {} }),
+    "startController",
+    60_000,
+  );
+  try {
+    const client = await attach(controller);
+    const id = client.attached.taskIdBase + 1;
+    await client.send({ t: "submit", tasks: [task(id, "() => 7")] });
+    await client.finished(id, "a task");
+    await client.send({ t: "call", id: 1, call: { kind: "history" } });
+    const history = await client.reply(1);
+    assert.ok(history.ok);
+    assert.deepEqual(history.value, [id]);
+    await client.send({
+      t: "call",
+      id: 2,
+      call: { kind: "waitForEngines", n: 5, timeoutMs: 50 },
+    });
+    const timedOut = await client.reply(2);
+    assert.ok(!timedOut.ok);
+    assert.equal(timedOut.error.name, "TimeoutError");
+    await client.send({
+      t: "call",
+      id: 3,
+      call: { kind: "scale", n: 2, launcher: "slurm" },
+    });
+    const noLauncher = await client.reply(3);
+    assert.ok(!noLauncher.ok);
+    assert.match(noLauncher.error.message, /no launcher "slurm"/);
+
+    await client.send({ t: "call", id: 4, call: { kind: "shutdown" } });
+    const bye = await client.reply(4);
+    assert.ok(bye.ok);
+    await guard(controller.closed, "the controller's stop", 30_000);
+    await until(() => client.closedWith !== undefined, "the session's end");
+    const last = client.got.at(-1);
+    assert.equal(last?.t, "closing");
+  } finally {
+    await guard(controller.stop(), "stop", 30_000);
+  }
+});
+
+Deno.test("controller wire: stop fails running tasks as their engines go", async () => {
+  const controller = await guard(
+    startController({ id: "wire", engines: { workers: 1 }, log: () => {} }),
+    "startController",
+    60_000,
+  );
+  const client = await attach(controller);
+  const id = client.attached.taskIdBase + 1;
+  await client.send({
+    t: "submit",
+    tasks: [task(id, "() => new Promise(() => {})")],
+  });
+  await until(
+    () => client.events(id).some((e) => e.kind === "started"),
+    "the endless task's start",
+  );
+  await guard(controller.stop(), "stop", 30_000);
+  await until(() => client.closedWith !== undefined, "the session's end");
+  // The task's end reached its client before the controller's goodbye.
+  const done = client.events(id).at(-1);
+  assert.ok(done?.kind === "done" && !done.outcome.ok);
+  assert.ok(fromWireError(done.outcome.error) instanceof EngineError);
+  assert.equal(client.got.at(-1)?.t, "closing");
+  await client.close();
+});
+
+Deno.test("controller wire: options are checked before anything starts", async () => {
+  const misspelt = await errorOf(
+    startController({ id: "x", clientKye: "k" } as never),
+    "a misspelt option",
+  );
+  assert.ok(misspelt instanceof TypeError);
+  assert.match(misspelt.message, /unknown option "clientKye".*clientKey/);
+  const same = await errorOf(
+    startController({ id: "x", clientKey: "k", engines: { key: "k" } }),
+    "the same key twice",
+  );
+  assert.ok(same instanceof TypeError);
+  assert.match(same.message, /client key and the engine key are the same/);
+  const noListen = await errorOf(
+    startController({ id: "x", engines: { listen: false } }),
+    "no engine listener",
+  );
+  assert.match(noListen.message, /always listens for engines/);
+});
