@@ -22,7 +22,8 @@ import {
   joinClient,
   joinPeer,
 } from "../transport/handshake.ts";
-import { errorOf, guard, until } from "./helpers.ts";
+import { errorOf, guard, until, withTempDir } from "./helpers.ts";
+import { History } from "../controller/history.ts";
 import type { SubmittedTask } from "../cluster/cluster.ts";
 
 /** A client that speaks the wire by hand, and keeps all it is told. */
@@ -463,4 +464,96 @@ Deno.test("controller wire: options are checked before anything starts", async (
     "no engine listener",
   );
   assert.match(noListen.message, /always listens for engines/);
+});
+
+Deno.test("controller wire: tasks a killed controller left are failed as lost", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    // What a controller killed mid-task leaves: a task running, one
+    // queued, never to end (close() only flushes what was written).
+    const before = History.open({ path });
+    const clientNo = before.nextClientNo();
+    const base = clientNo * TASK_ID_BLOCK;
+    before.submitted(task(base + 1, "() => 1"), clientNo, Date.now());
+    before.assigned(base + 1, 0);
+    before.started(base + 1, Date.now());
+    before.submitted(
+      task(base + 2, "() => 2", [], { balanced: { retries: 0 } }),
+      clientNo,
+      Date.now(),
+    );
+    before.close();
+
+    const lines: string[] = [];
+    const controller = await guard(
+      startController({
+        id: "wire",
+        engines: { workers: 1 },
+        history: { path },
+        log: (line) => lines.push(line),
+      }),
+      "startController",
+      60_000,
+    );
+    try {
+      assert.ok(
+        lines.some((l) => /2 tasks of the history were unfinished/.test(l)),
+      );
+      const client = await attach(controller);
+      assert.ok(client.attached.clientNo > clientNo, "a new client number");
+      await client.send({ t: "follow", taskIds: [base + 1, base + 2] });
+      const [running] = (await client.finished(base + 1, "the running one"))
+        .filter((e) => e.kind === "done");
+      assert.ok(running.kind === "done" && !running.outcome.ok);
+      const lost = fromWireError(running.outcome.error);
+      assert.ok(lost instanceof EngineError);
+      assert.match(
+        lost.message,
+        new RegExp(
+          `the controller stopped \\(killed or crashed\\) while task ` +
+            `${base + 1} was running on engine 0; its result was lost`,
+        ),
+      );
+      assert.equal(lost.engineId, 0);
+      const [queued] = (await client.finished(base + 2, "the queued one"))
+        .filter((e) => e.kind === "done");
+      assert.ok(queued.kind === "done" && !queued.outcome.ok);
+      assert.match(
+        queued.outcome.error.message,
+        /was queued; its result was lost/,
+      );
+      await client.close();
+    } finally {
+      await guard(controller.stop(), "stop", 30_000);
+    }
+  });
+});
+
+Deno.test("controller wire: sealed client frames", async () => {
+  const controller = await guard(
+    startController({
+      id: "wire",
+      engines: { workers: 1 },
+      encryptClients: true,
+      log: () => {},
+    }),
+    "startController",
+    60_000,
+  );
+  try {
+    const client = await attach(controller);
+    assert.ok(client.conn.sealed);
+    const id = client.attached.taskIdBase + 1;
+    await client.send({
+      t: "submit",
+      tasks: [task(id, "(a) => a.length", [new Uint8Array(9)])],
+    });
+    const events = await client.finished(id, "a sealed task");
+    const done = events.at(-1);
+    assert.ok(done?.kind === "done" && done.outcome.ok);
+    assert.equal(done.outcome.value, 9);
+    await client.close();
+  } finally {
+    await guard(controller.stop(), "stop", 30_000);
+  }
 });
