@@ -1,0 +1,148 @@
+/**
+ * `troupe controller`: a controller in the foreground, the process that
+ * `troupe start` detaches. It starts the cluster, writes the state file
+ * (keys included, the old ports, keys and database again after a crash),
+ * and runs until SIGINT, SIGTERM or a client's shutdown, after which the
+ * state file is gone.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { startController } from "../controller/controller.ts";
+import {
+  type ClusterState,
+  clusterStatePath,
+  type ControllerConfig,
+  isAlive,
+  makeClusterStateDir,
+  readClusterState,
+  removeClusterState,
+  writeClusterState,
+} from "../remote/cluster_state.ts";
+import { type Command, UsageError } from "./args.ts";
+import { controllerPlan } from "./cluster_config.ts";
+import { logLine as log } from "./controller_log.ts";
+
+/**
+ * The state file of cluster `id` if there is one; refuses (a
+ * `UsageError`) when its controller runs.
+ *
+ * @example
+ * ```ts ignore
+ * import { previousState } from "./controller_verb.ts";
+ * const previous = await previousState("sim"); // undefined the first time
+ * ```
+ */
+export async function previousState(
+  id: string,
+): Promise<ClusterState | undefined> {
+  let state: ClusterState;
+  try {
+    state = await readClusterState(id);
+  } catch (error) {
+    if (error instanceof Error && error.cause instanceof Deno.errors.NotFound) {
+      return undefined;
+    }
+    throw error;
+  }
+  if (state.pid !== Deno.pid && isAlive(state.pid)) {
+    throw new UsageError(
+      `cluster ${id} is running (pid ${state.pid}): stop it first with ` +
+        `troupe stop ${id}`,
+    );
+  }
+  return state;
+}
+
+/**
+ * The config a run of cluster `id` uses: the flags given, or, given none,
+ * those of its last run (the restart after a crash).
+ *
+ * @example
+ * ```ts
+ * import { configOf } from "./controller_verb.ts";
+ * console.log(configOf({}, { workers: 2 })); // { workers: 2 }
+ * ```
+ */
+export function configOf(
+  given: ControllerConfig,
+  saved: ControllerConfig | undefined,
+): ControllerConfig {
+  const config = Object.keys(given).length > 0 ? { ...given } : { ...saved };
+  // The controller may run in another folder than the one it was named
+  // in (a restart from elsewhere): its paths must not depend on it.
+  if (typeof config.db === "string") config.db = resolve(config.db);
+  return config;
+}
+
+/**
+ * Runs `troupe controller` until it is stopped; resolves once the cluster
+ * has stopped and its state file is gone.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "./args.ts";
+ * import { runController } from "./controller_verb.ts";
+ * await runController(parseArgs(["controller", "--id", "sim", "--workers", "2"]));
+ * ```
+ */
+export async function runController(command: Command): Promise<void> {
+  const id = command.id!;
+  await makeClusterStateDir();
+  const previous = await previousState(id);
+  const config = configOf(command.config, previous?.config);
+  const plan = controllerPlan(id, config, previous);
+  log(
+    previous
+      ? `controller ${id} (pid ${Deno.pid}) starts again on ${plan.history.path} (the last one, pid ${previous.pid}, was killed or crashed)`
+      : `controller ${id} (pid ${Deno.pid}) starts on ${plan.history.path}`,
+  );
+  const controller = await startController({ id, ...plan, log });
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    if (stopping) return stopping;
+    log(`controller ${id} stops (${why})`);
+    return stopping = controller.stop();
+  };
+  const onSignal = {
+    SIGINT: () => void stop("SIGINT"),
+    SIGTERM: () => void stop("SIGTERM"),
+  };
+  for (const [signal, listener] of Object.entries(onSignal)) {
+    Deno.addSignalListener(signal as Deno.Signal, listener);
+  }
+  try {
+    const { hostname, port, key } = controller.clientInfo;
+    const engine = controller.engineInfo;
+    await writeClusterState({
+      version: 1,
+      id,
+      pid: Deno.pid,
+      hostname,
+      port,
+      key,
+      engine: { hostname: engine.hostname, port: engine.port, key: engine.key },
+      db: plan.history.path,
+      config,
+      startedAt: Date.now(),
+      ...(command.log ? { log: resolve(command.log) } : {}),
+    });
+    log(
+      `controller ${id} is ready: clients connect on ${hostname}:${port} ` +
+        `(Client.connect(${JSON.stringify(id)})), engines on ` +
+        `${engine.hostname}:${engine.port}; state file ${clusterStatePath(id)}`,
+    );
+    await controller.closed;
+  } finally {
+    await stop("a client shut the cluster down");
+    for (const [signal, listener] of Object.entries(onSignal)) {
+      Deno.removeSignalListener(signal as Deno.Signal, listener);
+    }
+    // Only our own: a controller started meanwhile under this id (after
+    // this one was thought dead) keeps its file.
+    const now = await readClusterState(id).catch(() => undefined);
+    if (now?.pid === Deno.pid) await removeClusterState(id);
+    log(`controller ${id} stopped`);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * `troupe start`: a controller in the background. It runs `troupe
+ * controller` as a detached process (it outlives this one and the
+ * terminal), then waits, bounded, for the state file that the controller
+ * writes once its cluster is up, or for the controller's end (then the log
+ * says why). No secret goes on the controller's command line: it makes its
+ * keys, or reads the old ones from the state file when it starts again.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import {
+  clusterStateDir,
+  makeClusterStateDir,
+  readClusterState,
+} from "../remote/cluster_state.ts";
+import type { Command } from "./args.ts";
+import { flagsOf } from "./flags.ts";
+import { configOf, previousState } from "./controller_verb.ts";
+import { controllerPlan } from "./cluster_config.ts";
+
+/** What `troupe start` waits for the controller by default, in seconds. */
+const START_TIMEOUT_S = 120;
+
+/**
+ * The deno arguments that run this CLI's `controller` verb: the checkout's
+ * deno.json (its import map) when the CLI runs from files, so that the
+ * controller resolves what this process did whatever folder it starts in.
+ *
+ * @example
+ * ```ts
+ * import { controllerArgs } from "./start_verb.ts";
+ * console.log(controllerArgs("sim", {}, "/tmp/sim.log").includes("controller")); // true
+ * ```
+ */
+export function controllerArgs(
+  id: string,
+  config: Command["config"],
+  log: string,
+): string[] {
+  const main = new URL("./main.ts", import.meta.url);
+  const denoJson = new URL("../deno.json", import.meta.url);
+  const local = main.protocol === "file:";
+  return [
+    "run",
+    "-A",
+    ...(local ? [`--config=${denoJson.pathname}`] : []),
+    main.href,
+    "controller",
+    `--id=${id}`,
+    `--log=${log}`,
+    ...flagsOf(config),
+  ];
+}
+
+/**
+ * Starts cluster `command.id` in the background; returns what to print
+ * once it is ready. Throws (with the log's end) if it is not within
+ * `--timeout`.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "./args.ts";
+ * import { startDetached } from "./start_verb.ts";
+ * console.log(await startDetached(parseArgs(["start", "--workers", "2"])));
+ * ```
+ */
+export async function startDetached(command: Command): Promise<string> {
+  const id = command.id!;
+  await makeClusterStateDir();
+  const previous = await previousState(id);
+  const config = configOf(command.config, previous?.config);
+  // The flags' mistakes are this process's to report, before anything
+  // starts: the controller would only put them in its log.
+  controllerPlan(id, config, previous);
+  const log = resolve(join(clusterStateDir(), `${id}.log`));
+  const logStart = await sizeOf(log);
+  // Made here, 0600: what a controller logs is its user's business.
+  (await Deno.open(log, { create: true, append: true, mode: 0o600 })).close();
+  // sh opens the log as the controller's stdout and stderr, then becomes
+  // it (exec: the pid is the controller's): Deno's Command cannot give a
+  // child a file, and everything the controller, its engine processes and
+  // deno itself print must land there, never in a pipe that closes when
+  // this process exits. The log's path is an argument, never shell text.
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'log=$1; shift; exec "$@" </dev/null >>"$log" 2>&1',
+      "troupe-start",
+      log,
+      Deno.execPath(),
+      ...controllerArgs(id, config, log),
+    ],
+    detached: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => exited = status);
+  const timeoutS = command.timeoutS ?? START_TIMEOUT_S;
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const state = await readClusterState(id).catch(() => undefined);
+    if (state?.pid === child.pid) {
+      return `cluster ${id} is running (pid ${child.pid}): ` +
+        `Client.connect(${JSON.stringify(id)}) attaches to it; clients ` +
+        `on ${state.hostname}:${state.port}, engines join on ` +
+        `${state.engine.hostname}:${state.engine.port}; log ${log}; ` +
+        `troupe stop ${id} stops it`;
+    }
+    if (exited) {
+      throw new Error(
+        `the controller of ${id} (pid ${child.pid}) exited with code ` +
+          `${exited.code} before it was ready${await tail(log, logStart)}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      killGroup(child.pid);
+      throw new Error(
+        `the controller of ${id} (pid ${child.pid}) was not ready within ` +
+          `${timeoutS} s (--timeout), so it was killed${await tail(
+            log,
+            logStart,
+          )}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Kills `pid` and its process group (detached: its engine processes). */
+function killGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      Deno.kill(target, "SIGKILL");
+    } catch {
+      // Not a group leader, or gone meanwhile.
+    }
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The end of what this run added to the log. */
+async function tail(path: string, from: number): Promise<string> {
+  let added = "";
+  try {
+    const bytes = await Deno.readFile(path);
+    added = new TextDecoder().decode(bytes.subarray(from));
+  } catch {
+    // No log: the controller never got to write one.
+  }
+  const lines = added.trimEnd().split("\n").slice(-30);
+  return lines.join("").trim() === ""
+    ? ` (its log ${path} is empty)`
+    : `; the end of its log (${path}):\n${lines.join("\n")}`;
+}

@@ -1,0 +1,380 @@
+/**
+ * The troupe CLI (cli/main.ts) as a user runs it: real `deno` processes
+ * (the CLI, the detached controller, its engines), a `TROUPE_HOME` of the
+ * test's own, `Client.connect` from this process. Every cluster is stopped
+ * with `troupe stop` and checked to leave nothing behind (controller_rig's
+ * `withCluster`).
+ */
+
+import assert from "node:assert/strict";
+import { Client } from "../mod.ts";
+import { parseArgs, UsageError } from "../cli/args.ts";
+import { launcherOf } from "../cli/cluster_config.ts";
+import { isAlive } from "../remote/cluster_state.ts";
+import { isLive, processesMatching } from "./cluster_services.ts";
+import {
+  CLI,
+  logOf,
+  readState,
+  statePath,
+  troupe,
+  withCluster,
+  withTroupeHome,
+} from "./controller_rig.ts";
+import { guard, until } from "./helpers.ts";
+import { enginesDialing } from "./launch_checks.ts";
+
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+
+Deno.test("troupe start --workers 2: a private state file, list and engines see it, a client runs a task, stop leaves nothing", async () => {
+  await withTroupeHome((home) =>
+    withCluster(home, "w2", ["--workers", "2"], async ({ state }) => {
+      const info = await Deno.stat(statePath(home, "w2"));
+      assert.equal(info.mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${home}/clusters`)).mode! & 0o777, 0o700);
+      assert.notEqual(state.key, state.engine.key, "one key per listener");
+      assert.equal(state.db, `${home}/clusters/w2.sqlite`);
+      assert.deepEqual(state.config, { workers: 2 });
+
+      const listed = await troupe(home, ["list", "--json"]);
+      assert.equal(listed.code, 0, listed.stderr);
+      const [row] = JSON.parse(listed.stdout);
+      assert.equal(row.id, "w2");
+      assert.equal(row.pid, state.pid);
+      assert.equal(row.state, "running");
+      assert.equal(row.engines, 2);
+      const table = await troupe(home, ["list"]);
+      assert.match(table.stdout, /^ID\s+PID\s+STATE\s+ENGINES/);
+      assert.match(
+        table.stdout,
+        new RegExp(`\\nw2\\s+${state.pid}\\s+running\\s+\\d/2 up`),
+      );
+
+      const engines = await troupe(home, ["engines", "w2", "--json"]);
+      assert.equal(engines.code, 0, engines.stderr);
+      const seen = JSON.parse(engines.stdout);
+      assert.deepEqual(seen.map((e: { engineId: number }) => e.engineId), [
+        0,
+        1,
+      ]);
+      assert.ok(seen.every((e: { kind: string }) => e.kind === "worker"));
+      const enginesTable = await troupe(home, ["engines", "w2"]);
+      assert.match(enginesTable.stdout, /^ENGINE\s+KIND\s+STATE\s+LAUNCHER/);
+
+      const client = await Client.connect("w2");
+      try {
+        assert.deepEqual(
+          await guard(
+            client.view().applyAsync((x: number) => x * 2, 21),
+            "a task on the detached cluster",
+            30_000,
+          ),
+          [42, 42],
+        );
+      } finally {
+        await client.close();
+      }
+    })
+  );
+});
+
+Deno.test("troupe start --processes 2, then stop: no engine process is left", async () => {
+  await withTroupeHome(async (home) => {
+    let port = 0;
+    await withCluster(home, "p2", ["--processes", "2"], async ({ state }) => {
+      port = state.engine.port;
+      await until(
+        async () =>
+          (await processesMatching(enginesDialing(port))).length === 2,
+        "both engine processes to dial the controller",
+        60_000,
+      );
+      const engines = JSON.parse(
+        (await troupe(home, ["engines", "p2", "--json"])).stdout,
+      );
+      assert.deepEqual(
+        engines.map((e: { kind: string }) => e.kind),
+        ["process", "process"],
+      );
+    });
+    // withCluster checked it too; said here, since it is this test's point.
+    assert.deepEqual(await processesMatching(enginesDialing(port)), []);
+  });
+});
+
+Deno.test("troupe start of an id that runs is refused, and the running one is untouched", async () => {
+  await withTroupeHome((home) =>
+    withCluster(home, "busy", ["--workers", "1"], async ({ state }) => {
+      const again = await troupe(home, [
+        "start",
+        "--id",
+        "busy",
+        "--workers",
+        "1",
+      ]);
+      assert.equal(again.code, 2, again.stdout + again.stderr);
+      assert.equal(
+        again.stderr.trim(),
+        `troupe start: cluster busy is running (pid ${state.pid}): stop it ` +
+          "first with troupe stop busy",
+      );
+      assert.deepEqual(await readState(home, "busy"), state);
+      assert.ok(isAlive(state.pid));
+    })
+  );
+});
+
+Deno.test("misspelt flags and verbs are clear errors that name the right one", async () => {
+  await withTroupeHome(async (home) => {
+    const flag = await troupe(home, ["start", "--worker", "2"]);
+    assert.equal(flag.code, 2);
+    assert.match(
+      flag.stderr,
+      /^troupe: troupe start: unknown flag --worker \(did you mean --workers\?\); its flags are --id, --workers, /,
+    );
+    assert.match(flag.stderr, /\(troupe --help shows the usage\)\n$/);
+    const verb = await troupe(home, ["strat"]);
+    assert.equal(verb.code, 2);
+    assert.match(
+      verb.stderr,
+      /unknown command "strat" \(did you mean start\?\)/,
+    );
+    const help = await troupe(home, ["--help"]);
+    assert.equal(help.code, 0);
+    for (
+      const v of [
+        "start",
+        "stop ID | --all",
+        "list",
+        "engines ID",
+        "controller",
+      ]
+    ) {
+      assert.ok(help.stdout.includes(`troupe ${v}`), help.stdout);
+    }
+    // Nothing was started, nothing written.
+    assert.deepEqual(Array.from(Deno.readDirSync(home)), []);
+  });
+});
+
+Deno.test("the command line's mistakes, one by one", () => {
+  const usage = (args: string[], pattern: RegExp) =>
+    assert.throws(() => parseArgs(args), (error: Error) => {
+      assert.ok(error instanceof UsageError, String(error));
+      assert.match(error.message, pattern);
+      return true;
+    });
+  usage(["start", "--workers"], /^--workers needs a value: --workers N$/);
+  usage(
+    ["start", "--workers", "two"],
+    /--workers takes a whole number >= 0, got "two"/,
+  );
+  usage(["start", "--workers", "--processes", "1"], /--workers needs a value/);
+  usage(["stop"], /which cluster\? troupe list shows their ids/);
+  usage(["stop", "a", "--all"], /give an ID or --all, not both/);
+  usage(["list", "extra"], /troupe list takes no "extra"/);
+  usage(["list", "--workers", "2"], /troupe list: unknown flag --workers/);
+  usage(["list", "--json=yes"], /--json takes no value/);
+  const launcher = (
+    config: Record<string, string | number | string[]>,
+    pattern: RegExp,
+  ) =>
+    assert.throws(() => launcherOf(config), (error: Error) => {
+      assert.ok(error instanceof UsageError, String(error));
+      assert.match(error.message, pattern);
+      return true;
+    });
+  launcher(
+    { engines: 2 },
+    /--engines is for launched engines: add --launcher local\|ssh\|slurm\|mpi/,
+  );
+  launcher(
+    { launcher: "pbs", engines: 2 },
+    /--launcher takes local, ssh, slurm, mpi, got "pbs"/,
+  );
+  launcher({ launcher: "slurm" }, /--launcher slurm needs --engines N/);
+  launcher(
+    { launcher: "local", engines: 2, partition: "debug" },
+    /--partition is for --launcher slurm, not local/,
+  );
+  launcher({ launcher: "ssh", engines: 2 }, /--launcher ssh needs --hosts/);
+  launcher(
+    { launcher: "ssh", engines: 1, hosts: "a=1,b=1" },
+    /asks for 2 engines, more than --engines 1/,
+  );
+  // What does parse: repeatable flags keep their order, values may look
+  // like flags there, and = works everywhere.
+  const command = parseArgs([
+    "start",
+    "--id=sim",
+    "--engines",
+    "3",
+    "--launcher",
+    "slurm",
+    "--sbatch-arg",
+    "--exclusive",
+    "--sbatch-arg=--mem=1G",
+    "--timeout",
+    "5",
+  ]);
+  assert.equal(command.id, "sim");
+  assert.equal(command.timeoutS, 5);
+  assert.deepEqual(command.config, {
+    engines: 3,
+    launcher: "slurm",
+    "sbatch-arg": ["--exclusive", "--mem=1G"],
+  });
+  assert.equal(launcherOf(command.config)?.engines, 3);
+  const hosts = launcherOf({
+    launcher: "ssh",
+    engines: 5,
+    hosts: "me@a:2222,b=1,c",
+  });
+  assert.equal(hosts?.engines, 5);
+  assert.equal(parseArgs(["start"]).id, "default");
+});
+
+Deno.test("a controller killed with SIGKILL: list says stale, start brings it back on the same database, ports and keys", async () => {
+  await withTroupeHome((home) =>
+    withCluster(home, "crash", ["--workers", "1"], async (cluster) => {
+      const before = cluster.state;
+      Deno.kill(before.pid, "SIGKILL");
+      await until(
+        async () => !(await isLive(before.pid)),
+        "the controller to die",
+        30_000,
+      );
+      const listed = JSON.parse(
+        (await troupe(home, ["list", "--json"])).stdout,
+      );
+      assert.deepEqual(
+        listed.map((row: { id: string; state: string }) => [row.id, row.state]),
+        [["crash", "stale"]],
+      );
+      const engines = await troupe(home, ["engines", "crash"]);
+      assert.equal(engines.code, 1);
+      assert.match(
+        engines.stderr,
+        /cluster crash is not running .* troupe start --id crash starts it again/,
+      );
+
+      // No flags: the saved ones.
+      const after = await cluster.restart();
+      assert.notEqual(after.pid, before.pid);
+      assert.equal(after.port, before.port);
+      assert.equal(after.key, before.key);
+      assert.deepEqual(after.engine, before.engine);
+      assert.equal(after.db, before.db);
+      assert.deepEqual(after.config, before.config);
+      assert.match(
+        await logOf(home, "crash"),
+        /starts again on .*crash\.sqlite \(the last one, pid \d+, was killed or crashed\)/,
+      );
+      const client = await Client.connect("crash");
+      try {
+        assert.deepEqual(
+          await guard(
+            client.view().applyAsync(() => 7),
+            "a task after the restart",
+            30_000,
+          ),
+          [7],
+        );
+      } finally {
+        await client.close();
+      }
+    })
+  );
+});
+
+Deno.test("troupe stop of a stale cluster removes its state file; stop --all stops them all", async () => {
+  await withTroupeHome(async (home) => {
+    await withCluster(home, "one", ["--workers", "1"], async (cluster) => {
+      const second = await troupe(home, [
+        "start",
+        "--id",
+        "two",
+        "--workers",
+        "1",
+      ]);
+      assert.equal(second.code, 0, second.stderr + (await logOf(home, "two")));
+      const two = await readState(home, "two");
+      Deno.kill(two.pid, "SIGKILL");
+      await until(
+        async () => !(await isLive(two.pid)),
+        "controller two to die",
+        30_000,
+      );
+      const stopped = await troupe(home, ["stop", "--all"]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(
+        stopped.stdout,
+        /cluster two was not running \(pid \d+ is gone: killed or crashed\); its state file is removed/,
+      );
+      assert.match(
+        stopped.stdout,
+        /cluster one stopped \(pid \d+\): shut down/,
+      );
+      await assert.rejects(
+        Deno.stat(statePath(home, "two")),
+        Deno.errors.NotFound,
+      );
+      await assert.rejects(
+        Deno.stat(statePath(home, "one")),
+        Deno.errors.NotFound,
+      );
+      // Started again for withCluster's own stop and checks.
+      await cluster.restart();
+    });
+  });
+});
+
+Deno.test("troupe controller in the foreground stops on SIGTERM and removes its state file", async () => {
+  await withTroupeHome(async (home) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        CONFIG,
+        CLI,
+        "controller",
+        "--id",
+        "fg",
+        "--workers",
+        "1",
+      ],
+      env: { TROUPE_HOME: home, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    try {
+      await until(
+        async () =>
+          (await readState(home, "fg").catch(() => undefined))?.pid ===
+            child.pid,
+        "the foreground controller's state file",
+        60_000,
+      );
+      child.kill("SIGTERM");
+      const { code, stderr } = await guard(
+        output,
+        "the controller's exit after SIGTERM",
+        30_000,
+      );
+      const said = new TextDecoder().decode(stderr);
+      assert.equal(code, 0, said);
+      assert.match(said, /controller fg stops \(SIGTERM\)/);
+      assert.match(said, /controller fg stopped/);
+      await assert.rejects(
+        Deno.stat(statePath(home, "fg")),
+        Deno.errors.NotFound,
+      );
+    } finally {
+      if (isAlive(child.pid)) child.kill("SIGKILL");
+      await output.catch(() => undefined);
+    }
+  });
+});
