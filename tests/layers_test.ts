@@ -11,9 +11,12 @@ const ROOT = new URL("../", import.meta.url);
 
 /** Top to bottom: each may import from the ones after it. */
 const LAYERS = [
+  "cli",
+  "controller",
   "client",
   "dashboard",
   "plot",
+  "remote",
   "launch",
   "cluster",
   "engine",
@@ -77,6 +80,7 @@ const SEAM = new Set([
   "cluster/cluster.ts", // the interface and its vocabulary
   "cluster/local_cluster.ts", // the in-process implementation, to make one
   "cluster/admission.ts", // the engine entries, for permission checks
+  "cluster/registry.ts", // the registry actor, which a connected client keeps
 ]);
 
 Deno.test("above the cluster core, only the seam is imported", async () => {
