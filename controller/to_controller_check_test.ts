@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import type { SubmittedTask } from "../cluster/cluster.ts";
+import type { ToController } from "../remote/wire.ts";
+import { toControllerProblem } from "./to_controller_check.ts";
+
+const TASK: SubmittedTask = {
+  taskId: 2 ** 32 + 1,
+  fn: { kind: "source", source: "() => 1" },
+  args: [],
+  placement: { engineId: 0 },
+};
+
+Deno.test("client messages: every kind that fits passes", () => {
+  const fits: ToController[] = [
+    { t: "submit", tasks: [TASK] },
+    {
+      t: "submit",
+      tasks: [{
+        ...TASK,
+        fn: { kind: "module", url: "file:///m.ts", name: "f" },
+        mode: "map",
+        placement: {
+          balanced: {
+            retries: 1,
+            targets: [0, 1],
+            timeoutMs: 5,
+            highWaterMark: 2,
+          },
+        },
+      }],
+    },
+    { t: "abort", taskIds: [1, 2] },
+    { t: "follow", taskIds: [] },
+    { t: "call", id: 0, call: { kind: "history" } },
+    { t: "call", id: 1, call: { kind: "scale", n: 2, launcher: "slurm" } },
+    { t: "call", id: 2, call: { kind: "waitForEngines", n: 1, timeoutMs: 10 } },
+    {
+      t: "call",
+      id: 3,
+      call: {
+        kind: "setRestartPolicy",
+        policy: { maxRestarts: 1, withinMs: 1 },
+      },
+    },
+    { t: "call", id: 4, call: { kind: "query", query: { state: "ok" } } },
+    { t: "call", id: 5, call: { kind: "purge", filter: { all: true } } },
+    { t: "call", id: 6, call: { kind: "shutdown" } },
+  ];
+  for (const message of fits) {
+    assert.equal(
+      toControllerProblem(message),
+      undefined,
+      JSON.stringify(message),
+    );
+  }
+});
+
+Deno.test("client messages: what does not fit is named", () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /null instead of a message object/],
+    [[1], /instead of a message object/],
+    [{ t: "run" }, /unknown type "run" \(the types are submit, abort/],
+    [{ t: "abort", taskIds: [0] }, /"abort" message whose taskIds is \[ 0 \]/],
+    [{ t: "follow" }, /"follow" message whose taskIds is missing/],
+    [
+      { t: "submit", tasks: [{ ...TASK, taskId: 1.5 }] },
+      /must be an array of: a task/,
+    ],
+    [{ t: "submit", tasks: [{ ...TASK, fn: { kind: "eval" } }] }, /a task/],
+    [{ t: "submit", tasks: [{ ...TASK, args: "x" }] }, /a task/],
+    [{ t: "submit", tasks: [{ ...TASK, mode: "reduce" }] }, /a task/],
+    [
+      { t: "submit", tasks: [{ ...TASK, placement: { engineId: -1 } }] },
+      /a task/,
+    ],
+    [
+      { t: "submit", tasks: [{ ...TASK, placement: { balanced: {} } }] },
+      /a task/,
+    ],
+    [{ t: "call", id: -1, call: { kind: "history" } }, /whose id is -1/],
+    [
+      { t: "call", id: 1, call: { kind: "exec" } },
+      /a call of kind waitForEngines/,
+    ],
+    [
+      { t: "call", id: 1, call: { kind: "scale", n: "2" } },
+      /a "scale" call whose n is "2"/,
+    ],
+    [
+      { t: "call", id: 1, call: { kind: "query", query: 3 } },
+      /a "query" call whose query is 3/,
+    ],
+  ];
+  for (const [message, pattern] of cases) {
+    const problem = toControllerProblem(message);
+    assert.ok(problem !== undefined, `passed: ${JSON.stringify(message)}`);
+    assert.match(problem, pattern);
+  }
+});
