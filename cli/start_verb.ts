@@ -24,9 +24,35 @@ import { controllerPlan } from "./cluster_config.ts";
 const START_TIMEOUT_S = 120;
 
 /**
- * The deno arguments that run this CLI's `controller` verb: the checkout's
- * deno.json (its import map) when the CLI runs from files, so that the
- * controller resolves what this process did whatever folder it starts in.
+ * How deno runs this CLI again, given the URL of its main.ts: from a
+ * checkout (a `file:` URL) with the checkout's deno.json, whose import map
+ * the modules need whatever folder the controller starts in; from JSR as
+ * the package's `./cli` export, of the same version (its https URL alone
+ * would bring no import map).
+ *
+ * @example
+ * ```ts
+ * import { cliEntry } from "./start_verb.ts";
+ * console.log(cliEntry("https://jsr.io/@troupe/parallel/0.1.0/cli/main.ts"));
+ * // ["jsr:@troupe/parallel@0.1.0/cli"]
+ * ```
+ */
+export function cliEntry(main: string): string[] {
+  const url = new URL(main);
+  if (url.protocol === "file:") {
+    return [`--config=${new URL("../deno.json", url).pathname}`, url.href];
+  }
+  const jsr = url.pathname.match(/^\/(@[^/]+\/[^/]+)\/([^/]+)\/cli\/main\.ts$/);
+  // Any host: JSR_URL (inherited) may name another registry than jsr.io.
+  if (url.protocol.startsWith("http") && jsr) {
+    return [`jsr:${jsr[1]}@${jsr[2]}/cli`];
+  }
+  return [url.href];
+}
+
+/**
+ * The deno arguments that run this CLI's `controller` verb for cluster
+ * `id`.
  *
  * @example
  * ```ts
@@ -39,14 +65,10 @@ export function controllerArgs(
   config: Command["config"],
   log: string,
 ): string[] {
-  const main = new URL("./main.ts", import.meta.url);
-  const denoJson = new URL("../deno.json", import.meta.url);
-  const local = main.protocol === "file:";
   return [
     "run",
     "-A",
-    ...(local ? [`--config=${denoJson.pathname}`] : []),
-    main.href,
+    ...cliEntry(new URL("./main.ts", import.meta.url).href),
     "controller",
     `--id=${id}`,
     `--log=${log}`,

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { launcherOf } from "../cli/cluster_config.ts";
+import { cliEntry } from "../cli/start_verb.ts";
 import { isAlive } from "../remote/cluster_state.ts";
 import { isLive, processesMatching } from "./cluster_services.ts";
 import {
@@ -124,6 +125,36 @@ Deno.test("troupe start of an id that runs is refused, and the running one is un
   );
 });
 
+Deno.test("a controller that cannot start: start fails with the end of its log, and leaves no state file", async () => {
+  await withTroupeHome((home) =>
+    withCluster(home, "first", ["--workers", "1"], async ({ state }) => {
+      const taken = String(state.engine.port);
+      const second = await troupe(home, [
+        "start",
+        "--id",
+        "second",
+        "--workers",
+        "1",
+        "--engine-port",
+        taken,
+      ]);
+      assert.equal(second.code, 1, second.stdout + second.stderr);
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `^troupe start: the controller of second \\(pid \\d+\\) exited with ` +
+            `code 1 before it was ready; the end of its log \\(${home}/clusters/second\\.log\\):\n`,
+        ),
+      );
+      assert.match(second.stderr, /troupe controller: .*/);
+      await assert.rejects(
+        Deno.stat(statePath(home, "second")),
+        Deno.errors.NotFound,
+      );
+    })
+  );
+});
+
 Deno.test("misspelt flags and verbs are clear errors that name the right one", async () => {
   await withTroupeHome(async (home) => {
     const flag = await troupe(home, ["start", "--worker", "2"]);
@@ -234,6 +265,25 @@ Deno.test("the command line's mistakes, one by one", () => {
   assert.equal(parseArgs(["start"]).id, "default");
 });
 
+Deno.test("start runs the controller as it runs itself: a checkout's with its deno.json, JSR's as the package's ./cli", () => {
+  assert.deepEqual(cliEntry("file:///src/troupe/cli/main.ts"), [
+    "--config=/src/troupe/deno.json",
+    "file:///src/troupe/cli/main.ts",
+  ]);
+  assert.deepEqual(
+    cliEntry("https://jsr.io/@troupe/parallel/0.1.0/cli/main.ts"),
+    ["jsr:@troupe/parallel@0.1.0/cli"],
+  );
+  // A registry of JSR_URL's (the child inherits it).
+  assert.deepEqual(
+    cliEntry("http://127.0.0.1:4873/@troupe/parallel/0.2.0-rc.1/cli/main.ts"),
+    ["jsr:@troupe/parallel@0.2.0-rc.1/cli"],
+  );
+  assert.deepEqual(cliEntry("https://example.com/troupe/main.ts"), [
+    "https://example.com/troupe/main.ts",
+  ]);
+});
+
 Deno.test("a controller killed with SIGKILL: list says stale, start brings it back on the same database, ports and keys", async () => {
   await withTroupeHome((home) =>
     withCluster(home, "crash", ["--workers", "1"], async (cluster) => {
@@ -258,8 +308,15 @@ Deno.test("a controller killed with SIGKILL: list says stale, start brings it ba
         /cluster crash is not running .* troupe start --id crash starts it again/,
       );
 
-      // No flags: the saved ones.
-      const after = await cluster.restart();
+      // No flags: the saved ones (--workers 1).
+      const restarted = await troupe(home, ["start", "--id", "crash"]);
+      assert.equal(
+        restarted.code,
+        0,
+        restarted.stderr + (await logOf(home, "crash")),
+      );
+      const after = cluster.state = await readState(home, "crash");
+      cluster.alsoKill(after.pid);
       assert.notEqual(after.pid, before.pid);
       assert.equal(after.port, before.port);
       assert.equal(after.key, before.key);
@@ -280,6 +337,7 @@ Deno.test("a controller killed with SIGKILL: list says stale, start brings it ba
           ),
           [7],
         );
+        assert.equal(client.ids.length, 1);
       } finally {
         await client.close();
       }
