@@ -125,6 +125,7 @@ export class History {
     }
     const live = new LiveTask(task, clientNo, at, this.#limits);
     this.#live.set(task.taskId, live);
+    this.#reader.noted(task.taskId);
     this.#changed(live, live.args?.byteLength ?? 0);
   }
 

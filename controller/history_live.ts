@@ -41,6 +41,9 @@ export interface HistoryLimits {
   maxStreamBytes: number;
 }
 
+/** Nothing, shared: what most tasks have to note and to publish. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** A publication with its place among its task's publications (1, 2, ...). */
 interface Numbered {
   ord: number;
@@ -212,7 +215,9 @@ export class LiveTask {
    * The publications the flush writes, encoded: the last ones that fit the
    * limit, each no larger than `maxValueBytes`.
    */
-  pendingPublications(): KeptPublication[] {
+  pendingPublications(): readonly KeptPublication[] {
+    // Most tasks never publish: they cost no array.
+    if (this.#pending.length === 0) return NONE;
     const max = this.#limits.maxPublicationsPerTask;
     const out: KeptPublication[] = [];
     // Counted afresh: a flush that failed and is tried again counts each
@@ -237,7 +242,11 @@ export class LiveTask {
   }
 
   /** Every reason a heavy field was not kept, as stored with the task. */
-  notKept(): string[] {
+  notKept(): readonly string[] {
+    const quiet = this.#notes.size === 0 && this.stdoutCut === 0 &&
+      this.stderrCut === 0 && this.#tooLarge + this.#tooLargeNow === 0 &&
+      this.publications <= this.#limits.maxPublicationsPerTask;
+    if (quiet) return NONE;
     const notes = [...this.#notes.values()];
     const { maxPublicationsPerTask, maxStreamBytes, maxValueBytes } =
       this.#limits;

@@ -8,11 +8,12 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 import type { Publication } from "../protocol/publication.ts";
-import type {
-  HistoryQuery,
-  TaskState,
-  TaskSummary,
-  WireError,
+import {
+  type HistoryQuery,
+  TASK_ID_BLOCK,
+  type TaskState,
+  type TaskSummary,
+  type WireError,
 } from "../remote/wire.ts";
 import { decodeValue } from "../transport/codec.ts";
 import { counted } from "../protocol/counted.ts";
@@ -83,6 +84,9 @@ export class HistoryReader {
   #statements = new Map<string, StatementSync>();
   #kept: StatementSync;
   #has: StatementSync;
+  #maxInBlock: StatementSync;
+  /** By block of ids (a client's): the highest id submitted in it. */
+  #highest = new Map<number, number>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -91,11 +95,42 @@ export class HistoryReader {
         where task_id = ? order by ord`,
     );
     this.#has = db.prepare("select 1 from tasks where task_id = ?");
+    this.#maxInBlock = db.prepare(
+      `select max(task_id) as highest from tasks
+        where task_id >= ? and task_id < ?`,
+    );
   }
 
-  /** Whether the database has the task. */
+  /**
+   * Whether the database has the task. An id above every id of its block
+   * (a client's next task) needs no lookup: a task per lookup would cost
+   * the controller as much as writing it.
+   */
   has(taskId: number): boolean {
+    if (taskId > this.#highestOf(taskId)) return false;
     return this.#has.get(taskId) !== undefined;
+  }
+
+  /** A task with this id was submitted. */
+  noted(taskId: number): void {
+    if (taskId > this.#highestOf(taskId)) {
+      this.#highest.set(Math.floor(taskId / TASK_ID_BLOCK), taskId);
+    }
+  }
+
+  /** The highest id the history has had in `taskId`'s block. */
+  #highestOf(taskId: number): number {
+    const block = Math.floor(taskId / TASK_ID_BLOCK);
+    let highest = this.#highest.get(block);
+    if (highest === undefined) {
+      const row = this.#maxInBlock.get(
+        block * TASK_ID_BLOCK,
+        (block + 1) * TASK_ID_BLOCK,
+      ) as { highest: number | null };
+      highest = row.highest ?? -Infinity;
+      this.#highest.set(block, highest);
+    }
+    return highest;
   }
 
   /** Every task id, in submission order. */

@@ -421,6 +421,8 @@ Deno.test("reopened after close, the history has everything, and client numbers 
       time: 1,
       data: { x: 1 },
     });
+    const block = 2 ** 32; // client 1's ids
+    runOk(first, block + 5);
     const before = first.query({ full: true });
     first.close();
     first.close(); // twice is fine
@@ -430,6 +432,14 @@ Deno.test("reopened after close, the history has everything, and client numbers 
     try {
       assert.deepEqual(second.query({ full: true }), before);
       assert.equal(second.nextClientNo(), 3);
+      assert.deepEqual(
+        [block + 3, block + 5, block + 6].map((id) => second.has(id)),
+        [false, true, false],
+      );
+      assert.throws(() => second.submitted(task(block + 5), 1, 9), {
+        name: "RangeError",
+        message: /task 4294967301 is in the history already/,
+      });
       // Not in flight here: the history that had it in flight is closed.
       assert.throws(() => second.started(2, 6), RangeError);
     } finally {
