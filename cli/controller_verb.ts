@@ -14,7 +14,7 @@ import {
   type ClusterState,
   clusterStatePath,
   type ControllerConfig,
-  isAlive,
+  controllerRuns,
   makeClusterStateDir,
   readClusterState,
   removeClusterState,
@@ -46,7 +46,7 @@ export async function previousState(
     }
     throw error;
   }
-  if (state.pid !== Deno.pid && isAlive(state.pid)) {
+  if (state.pid !== Deno.pid && controllerRuns(state)) {
     throw new UsageError(
       `cluster ${id} is running (pid ${state.pid}): stop it first with ` +
         `troupe stop ${id}`,

@@ -9,7 +9,7 @@
 import type { EngineStatus } from "../cluster/cluster.ts";
 import { messageOf } from "../protocol/errors.ts";
 import {
-  isAlive,
+  controllerRuns,
   listClusterStates,
   readClusterState,
 } from "../remote/cluster_state.ts";
@@ -65,7 +65,7 @@ export interface ClusterRow {
 export async function listClusters(command: Command): Promise<string> {
   const rows = await Promise.all(
     (await listClusterStates()).map(async (state): Promise<ClusterRow> => {
-      const alive = isAlive(state.pid);
+      const alive = controllerRuns(state);
       const row: ClusterRow = {
         id: state.id,
         pid: state.pid,
@@ -131,7 +131,7 @@ function isUp(engine: EngineStatus): boolean {
  */
 export async function listEngines(command: Command): Promise<string> {
   const state = await readClusterState(command.id!);
-  if (!isAlive(state.pid)) {
+  if (!controllerRuns(state)) {
     throw new Error(
       `cluster ${state.id} is not running (pid ${state.pid} is gone: killed ` +
         `or crashed): troupe start --id ${state.id} starts it again`,

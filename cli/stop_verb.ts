@@ -12,6 +12,7 @@ import { delay } from "../actors/async.ts";
 import { messageOf } from "../protocol/errors.ts";
 import {
   type ClusterState,
+  controllerRuns,
   isAlive,
   listClusterStates,
   readClusterState,
@@ -66,7 +67,7 @@ export async function stopCluster(
   timeoutMs: number,
 ): Promise<string> {
   const { id, pid } = state;
-  if (!isAlive(pid)) {
+  if (!controllerRuns(state)) {
     await removeOwn(state);
     return `cluster ${id} was not running (pid ${pid} is gone: killed or ` +
       `crashed); its state file is removed`;

@@ -330,6 +330,36 @@ export function isAlive(pid: number): boolean {
   return state !== "Z" && state !== "X";
 }
 
+/**
+ * Whether `state`'s controller runs: its pid is alive and is a troupe
+ * controller of that id (`... controller --id <id>`), so that a pid reused
+ * since by another process (after a reboot, say) is not taken for it, and
+ * never signalled by `troupe stop`. Where the command line cannot be read
+ * (no /proc), the pid alone decides.
+ *
+ * @example
+ * ```ts ignore
+ * import { controllerRuns, readClusterState } from "./cluster_state.ts";
+ * console.log(controllerRuns(await readClusterState("sim")));
+ * ```
+ */
+export function controllerRuns(state: ClusterState): boolean {
+  if (!isAlive(state.pid)) return false;
+  let argv: string[];
+  try {
+    argv = Deno.readTextFileSync(`/proc/${state.pid}/cmdline`).split("\0");
+  } catch {
+    return true;
+  }
+  const verb = argv.indexOf("controller");
+  if (verb === -1) return false;
+  const rest = argv.slice(verb + 1);
+  const at = rest.indexOf("--id");
+  const id = rest.find((arg) => arg.startsWith("--id="))?.slice(5) ??
+    (at === -1 ? "default" : rest[at + 1]);
+  return id === state.id;
+}
+
 /** Where there is no /proc (macOS): ask ps. */
 function aliveByPs(pid: number): boolean {
   const { success, stdout } = new Deno.Command("ps", {

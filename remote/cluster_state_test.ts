@@ -4,6 +4,7 @@ import {
   type ClusterState,
   clusterStateDir,
   clusterStatePath,
+  controllerRuns,
   isAlive,
   listClusterStates,
   readClusterState,
@@ -164,4 +165,25 @@ Deno.test("isAlive: this process is, an exited one is not", async () => {
   const pid = child.pid;
   await child.status;
   assert.equal(isAlive(pid), false);
+});
+
+Deno.test("controllerRuns: a live pid counts only if it is that cluster's controller", async () => {
+  // This test runner's pid is alive but no controller: a reused pid.
+  assert.equal(controllerRuns(stateOf("sim", Deno.pid)), false);
+  for (const idArgs of [["--id=sim"], ["--id", "sim"]]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "setTimeout(() => {}, 60_000)", "controller", ...idArgs],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      assert.equal(controllerRuns(stateOf("sim", child.pid)), true);
+      assert.equal(controllerRuns(stateOf("other", child.pid)), false);
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    assert.equal(controllerRuns(stateOf("sim", child.pid)), false);
+  }
 });
