@@ -8,8 +8,10 @@
  * Writes are cheap: each event changes a task in memory, and every
  * `flushMs` one transaction writes all that changed (WAL mode). So a
  * controller killed with kill -9 loses at most the last `flushMs` of
- * writes; `nextClientNo` and `failUnfinished` are written at once. Reads
- * flush first, so they see every write made before them.
+ * writes; `nextClientNo` and `failUnfinished` are written at once. (An
+ * OS crash or a power loss may also lose the last commits: the log is
+ * synced at checkpoints, not at each commit.) Reads flush first, so they
+ * see every write made before them.
  *
  * @module
  */

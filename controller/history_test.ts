@@ -272,6 +272,30 @@ Deno.test("retention: maxTasks keeps the newest finished, maxAgeMs drops the old
   });
 });
 
+Deno.test("retention drops the functions of the tasks it removed too (a sweep every 10 000)", async () => {
+  await withHistory({ maxTasks: 10 }, (history, dir) => {
+    for (let id = 1; id <= 10_010; id++) {
+      const fn: FunctionRef = { kind: "source", source: `() => ${id}` };
+      history.submitted(task(id, [], fn), 1, id);
+      history.done(id, { ok: true, value: id, started: id, completed: id });
+      if (id % 1000 === 0) history.flush();
+    }
+    history.flush();
+    const db = new DatabaseSync(`${dir}/history.db`, { readOnly: true });
+    try {
+      const { n } = db.prepare("select count(*) as n from functions")
+        .get() as { n: number };
+      assert.equal(n, 10);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(
+      history.query({}).map((t) => t.fn),
+      range(10).map((i) => `() => ${10_001 + i}`),
+    );
+  });
+});
+
 Deno.test("a task that publishes 10 000 times keeps the last ones and all its merged data", async () => {
   await withHistory({ maxPublicationsPerTask: 5 }, (history) => {
     history.submitted(task(1), 1, 1);

@@ -13,6 +13,9 @@ import {
 } from "./history_live.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 
+/** Tasks that retention removes between two sweeps of unused functions. */
+const SWEEP_EVERY = 10_000;
+
 /**
  * The statements a flush runs, prepared once.
  *
@@ -42,6 +45,8 @@ export class HistoryWriter {
   #functions = new Map<string, number>();
   /** Finished tasks in the database, for `maxTasks`. */
   #finished: number;
+  /** Tasks removed since unused functions were last dropped. */
+  #goneSinceSweep = 0;
 
   constructor(db: DatabaseSync, limits: HistoryLimits) {
     this.#db = db;
@@ -127,6 +132,7 @@ export class HistoryWriter {
 
   /** Functions no task uses any more go (after a purge). */
   dropUnusedFunctions(): void {
+    this.#goneSinceSweep = 0;
     this.#db.exec(
       "delete from functions where fn_id not in (select fn_id from tasks)",
     );
@@ -171,7 +177,8 @@ export class HistoryWriter {
         data,
       );
     }
-    this.#dropPublications.run(task.taskId, task.firstKeptPublication);
+    const first = task.firstKeptPublication;
+    if (first > 1) this.#dropPublications.run(task.taskId, first);
   }
 
   #functionIdOf(ref: string): number {
@@ -188,14 +195,18 @@ export class HistoryWriter {
   /** The oldest finished tasks past `maxTasks` go, and those past `maxAgeMs`. */
   #retain(): void {
     const { maxTasks, maxAgeMs } = this.#limits;
+    let gone = 0;
     if (maxAgeMs !== undefined) {
-      const gone = this.#dropBefore.run(Date.now() - maxAgeMs).changes;
-      this.#finished -= Number(gone);
+      gone += Number(this.#dropBefore.run(Date.now() - maxAgeMs).changes);
     }
-    const excess = this.#finished - maxTasks;
-    if (excess > 0) {
-      this.#finished -= Number(this.#dropOldest.run(excess).changes);
-    }
+    const excess = this.#finished - gone - maxTasks;
+    if (excess > 0) gone += Number(this.#dropOldest.run(excess).changes);
+    this.#finished -= gone;
+    // The functions of the tasks gone go too, now and then (a sweep reads
+    // every task): a controller that runs ever new sources keeps as many
+    // functions as tasks, not every one it ever ran.
+    this.#goneSinceSweep += gone;
+    if (this.#goneSinceSweep >= SWEEP_EVERY) this.dropUnusedFunctions();
   }
 
   /** Applies the retention limits now (on opening, when they may be new). */
