@@ -448,11 +448,16 @@ Deno.test("reopened after close, the history has everything, and client numbers 
     const block = 2 ** 32; // client 1's ids
     runOk(first, block + 5);
     const before = first.query({ full: true });
+    for (const log of [`${path}-wal`, `${path}-shm`]) {
+      assert.equal((await Deno.stat(log)).mode! & 0o777, 0o600, log);
+    }
     first.close();
     first.close(); // twice is fine
     assert.throws(() => first.get(1), /the task history .* is closed/);
 
+    await Deno.chmod(path, 0o644); // opened to others meanwhile
     const second = History.open({ path });
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     try {
       assert.deepEqual(second.query({ full: true }), before);
       assert.equal(second.nextClientNo(), 3);
