@@ -18,11 +18,13 @@ import { publishCases } from "./engine_kind_publish.case.ts";
 import { shippingCases } from "./engine_kind_shipping.case.ts";
 import { taskCases } from "./engine_kind_tasks.case.ts";
 import { valueCases } from "./engine_kind_values.case.ts";
-import type { EngineKind } from "./helpers.ts";
+import type { ClientSide, EngineKind } from "./helpers.ts";
 
 /**
  * Registers every case that engines of `kind` must pass, each a `Deno.test`
- * whose name starts with the kind.
+ * whose name starts with the kind; with `side` "connected", on a client
+ * that `Client.connect`s to a controller of such engines
+ * (tests/connected_engines_test.ts).
  *
  * @example
  * ```ts ignore
@@ -31,11 +33,14 @@ import type { EngineKind } from "./helpers.ts";
  * engineKindCases("worker");
  * ```
  */
-export function engineKindCases(kind: EngineKind): void {
-  taskCases(kind);
-  publishCases(kind);
-  valueCases(kind);
-  errorCases(kind);
-  shippingCases(kind);
-  failureCases(kind);
+export function engineKindCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  taskCases(kind, side);
+  publishCases(kind, side);
+  valueCases(kind, side);
+  errorCases(kind, side);
+  shippingCases(kind, side);
+  failureCases(kind, side);
 }

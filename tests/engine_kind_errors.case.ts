@@ -13,11 +13,13 @@
 import assert from "node:assert/strict";
 import { CompositeError, engineId, RemoteError } from "../mod.ts";
 import {
+  type ClientSide,
   type EngineKind,
   engines,
   errorOf,
   stillWorks,
-  withClient,
+  suiteKind,
+  withClientOn,
 } from "./helpers.ts";
 
 /** Exists on no engine (nor on the client): shipping a use of it must fail. */
@@ -49,9 +51,12 @@ function assertRemote(
  * errorCases("worker");
  * ```
  */
-export function errorCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: task errors on 3 engines`, async (t) => {
-    await withClient(engines(kind, 3), async (client) => {
+export function errorCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: task errors on 3 engines`, async (t) => {
+    await withClientOn(side, engines(kind, 3), async (client) => {
       assert.deepEqual(client.engines().map((e) => e.kind), [kind, kind, kind]);
       await t.step("a task that throws gives a RemoteError", async () => {
         const ar = client.view(1).applyAsync((limit: number) => {

@@ -24,6 +24,7 @@ import {
 import { holdUntilFile } from "./file_latch.ts";
 import {
   assertRestartedAlone,
+  type ClientSide,
   type EngineKind,
   engines,
   errorOf,
@@ -31,8 +32,9 @@ import {
   recordEvents,
   sleep,
   stillWorks,
+  suiteKind,
   until,
-  withClient,
+  withClientOn,
   withTempDir,
 } from "./helpers.ts";
 import { exists, markRan } from "./markers.ts";
@@ -97,9 +99,12 @@ function busyPublishUntilFile(latch: string): number | string {
  * failureCases("process");
  * ```
  */
-export function failureCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: abort(), and engines that die under their tasks`, async (t) => {
-    await withClient({
+export function failureCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: abort(), and engines that die under their tasks`, async (t) => {
+    await withClientOn(side, {
       ...engines(kind, 2),
       restart: { maxRestarts: 100, withinMs: 60_000, backoffMs: 1 },
     }, async (client) => {
@@ -247,9 +252,10 @@ export function failureCases(kind: EngineKind): void {
     });
   });
 
-  Deno.test(`${kind} engines: a busy loop publishes and keeps its heartbeat`, async () => {
+  Deno.test(`${suiteKind(kind, side)} engines: a busy loop publishes and keeps its heartbeat`, async () => {
     await withTempDir(async (dir) => {
-      await withClient(
+      await withClientOn(
+        side,
         { ...engines(kind, 1), heartbeatMs: 200 },
         async (client) => {
           const rec = recordEvents(client);

@@ -17,12 +17,14 @@ import {
   RemoteError,
 } from "../mod.ts";
 import {
+  type ClientSide,
   collect,
   type EngineKind,
   engines,
   guard,
   sleep,
-  withClient,
+  suiteKind,
+  withClientOn,
 } from "./helpers.ts";
 import {
   assertPublication,
@@ -54,9 +56,12 @@ function isRemote(pattern: RegExp, name = "TypeError") {
  * publishCases("worker");
  * ```
  */
-export function publishCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: publishData, ar.data, publications(), the registry`, async (t) => {
-    await withClient(engines(kind, 2), async (client) => {
+export function publishCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: publishData, ar.data, publications(), the registry`, async (t) => {
+    await withClientOn(side, engines(kind, 2), async (client) => {
       assert.deepEqual(client.ids, [0, 1]);
 
       await t.step(

@@ -9,11 +9,13 @@
 
 import assert from "node:assert/strict";
 import {
+  type ClientSide,
   type EngineKind,
   engines,
   errorOf,
   stillWorks,
-  withClient,
+  suiteKind,
+  withClientOn,
 } from "./helpers.ts";
 
 /**
@@ -27,9 +29,12 @@ import {
  * shippingCases("worker");
  * ```
  */
-export function shippingCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: what can be shipped, on 3 engines`, async (t) => {
-    await withClient(engines(kind, 3), async (client) => {
+export function shippingCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: what can be shipped, on 3 engines`, async (t) => {
+    await withClientOn(side, engines(kind, 3), async (client) => {
       assert.deepEqual(client.engines().map((e) => e.kind), [kind, kind, kind]);
 
       await t.step(

@@ -15,12 +15,14 @@ import {
   RemoteError,
 } from "../mod.ts";
 import {
+  type ClientSide,
   type EngineKind,
   engines,
   errorOf,
   guard,
+  suiteKind,
   until,
-  withClient,
+  withClientOn,
   withTempDir,
 } from "./helpers.ts";
 import { readPublications } from "./publication_checks.ts";
@@ -42,9 +44,12 @@ const HANG_MS = 20_000;
  * taskCases("worker");
  * ```
  */
-export function taskCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: results, publications, output, errors`, async (t) => {
-    await withClient(engines(kind, 2), async (client) => {
+export function taskCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: results, publications, output, errors`, async (t) => {
+    await withClientOn(side, engines(kind, 2), async (client) => {
       assert.deepEqual(client.ids, [0, 1]);
       assert.deepEqual(client.engines().map((e) => e.kind), [kind, kind]);
       const dv = client.view();

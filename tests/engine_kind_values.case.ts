@@ -11,7 +11,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type EngineKind, engines, guard, withClient } from "./helpers.ts";
+import {
+  type ClientSide,
+  type EngineKind,
+  engines,
+  guard,
+  suiteKind,
+  withClientOn,
+} from "./helpers.ts";
 import { TYPED_ARRAYS } from "../transport/typed_arrays.ts";
 
 /** Generous bound for anything that should take well under a second. */
@@ -28,9 +35,12 @@ const HANG_MS = 20_000;
  * valueCases("process");
  * ```
  */
-export function valueCases(kind: EngineKind): void {
-  Deno.test(`${kind} engines: values cross both ways with their types`, async (t) => {
-    await withClient(engines(kind, 2), async (client) => {
+export function valueCases(
+  kind: EngineKind,
+  side: ClientSide = "embedded",
+): void {
+  Deno.test(`${suiteKind(kind, side)} engines: values cross both ways with their types`, async (t) => {
+    await withClientOn(side, engines(kind, 2), async (client) => {
       assert.deepEqual(client.engines().map((e) => e.kind), [kind, kind]);
 
       await t.step("structured types cross both ways", async () => {

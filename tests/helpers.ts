@@ -16,6 +16,7 @@ import {
   engineId,
   type RestartPolicy,
 } from "../mod.ts";
+import { startController } from "../controller/controller.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 
 /**
@@ -41,6 +42,72 @@ export async function withClient(
     await client.close();
     assert.equal(liveWorkerCount(), 0, "an engine thread outlived close()");
   }
+}
+
+/**
+ * Where a suite's client keeps its cluster core: in the test process
+ * (`Client.start`, "embedded"), or in a controller it attaches to
+ * (`Client.connect`, "connected"), so that one suite checks that a user
+ * sees the same API either way.
+ */
+export type ClientSide = "embedded" | "connected";
+
+/**
+ * `withClient` on either side: embedded, it is `withClient`; connected, it
+ * starts a controller in this process with `options` as its engines
+ * (`startController`), connects a client to it, runs `body`, then detaches
+ * the client, stops the controller and asserts that every engine thread is
+ * gone, whatever `body` did.
+ *
+ * @example
+ * ```ts
+ * import { withClientOn } from "./helpers.ts";
+ * await withClientOn("connected", { workers: 1 }, async (client) => {
+ *   console.log(client.clusterId !== undefined); // true
+ * });
+ * ```
+ */
+export async function withClientOn(
+  side: ClientSide,
+  options: ClientOptions,
+  body: (client: Client) => Promise<void>,
+): Promise<void> {
+  if (side === "embedded") return await withClient(options, body);
+  const controller = await guard(
+    startController({ id: `suite-${crypto.randomUUID()}`, engines: options }),
+    "the controller to start",
+    60_000,
+  );
+  try {
+    const client = await guard(
+      Client.connect(controller.clientInfo),
+      "Client.connect",
+    );
+    try {
+      // Never an embedded client by mistake: the suite would pass unseen.
+      assert.equal(client.clusterId, controller.id);
+      await body(client);
+    } finally {
+      await guard(client.close(), "the client to detach");
+    }
+  } finally {
+    await guard(controller.stop(), "the controller to stop", 30_000);
+    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
+  }
+}
+
+/**
+ * What a suite's test names start with: the engine kind, and "connected"
+ * before it on a connected client, so that a failure names both.
+ *
+ * @example
+ * ```ts
+ * import { suiteKind } from "./helpers.ts";
+ * console.log(suiteKind("worker", "connected")); // "connected worker"
+ * ```
+ */
+export function suiteKind(kind: EngineKind, side: ClientSide): string {
+  return side === "embedded" ? kind : `connected ${kind}`;
 }
 
 /**
