@@ -8,11 +8,20 @@
  */
 
 /**
+ * How far past the window's end an id may land and still go in the window:
+ * one further goes in the `Map` too. A controller's clients have blocks of
+ * ids 2^32 apart (`remote/wire.ts`), and a window stretched from one block
+ * to the next would be 2^32 slots long.
+ */
+const MAX_GAP = 4096;
+
+/**
  * Values by whole-number id. An id from the oldest live one on goes in the
- * window (its slot, `id - base`); one below it (out of order) goes in a
- * `Map` beside it. The window's front moves on as its oldest ids leave, so
- * it spans from the oldest live id to the newest: a task that stays long
- * keeps the ids after it in the window until it leaves.
+ * window (its slot, `id - base`); one below it (out of order), or far past
+ * its end (another block of ids), goes in a `Map` beside it. The window's
+ * front moves on as its oldest ids leave, so it spans from the oldest live
+ * id to the newest: a task that stays long keeps the ids after it in the
+ * window until it leaves.
  *
  * @example
  * ```ts
@@ -31,7 +40,7 @@ export class IdTable<V> {
   #head = 0;
   /** The id of `#window[#head]`. */
   #base = 0;
-  /** Ids below the window, set out of order. */
+  /** Ids below the window (set out of order), or far past its end. */
   #below = new Map<number, V>();
   #size = 0;
 
@@ -43,11 +52,17 @@ export class IdTable<V> {
   /** The value of `id`, if it has one. */
   get(id: number): V | undefined {
     if (id < this.#base) return this.#below.get(id);
-    return this.#window[this.#head + id - this.#base];
+    const value = this.#window[this.#head + id - this.#base];
+    if (value !== undefined || this.#below.size === 0) return value;
+    return this.#below.get(id);
   }
 
   /** Sets the value of `id` (a whole number); `undefined` is no value. */
   set(id: number, value: V): void {
+    if (this.#below.size > 0 && this.#below.has(id)) {
+      this.#below.set(id, value);
+      return;
+    }
     if (this.#size === this.#below.size) {
       // Nothing in the window: it starts again here, at this id unless
       // that would put ids set out of order inside it (they stay below).
@@ -61,6 +76,11 @@ export class IdTable<V> {
       return;
     }
     const slot = this.#head + id - this.#base;
+    if (slot - this.#window.length > MAX_GAP) {
+      this.#size++;
+      this.#below.set(id, value);
+      return;
+    }
     while (this.#window.length < slot) this.#window.push(undefined);
     if (this.#window[slot] === undefined) this.#size++;
     this.#window[slot] = value;
@@ -74,7 +94,11 @@ export class IdTable<V> {
       return had;
     }
     const slot = this.#head + id - this.#base;
-    if (this.#window[slot] === undefined) return false;
+    if (this.#window[slot] === undefined) {
+      const had = this.#below.size > 0 && this.#below.delete(id);
+      if (had) this.#size--;
+      return had;
+    }
     this.#window[slot] = undefined;
     this.#size--;
     // The front moves on past the ids that left.

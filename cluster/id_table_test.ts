@@ -74,3 +74,30 @@ Deno.test("IdTable: a long-lived oldest id keeps the rest reachable, and leaving
   assert.equal(table.get(5001), "next");
   assert.equal(table.get(1), undefined);
 });
+
+Deno.test("IdTable: blocks of ids 2^32 apart (a controller's clients) agree with a Map", () => {
+  const table = new IdTable<number>();
+  const map = new Map<number, number>();
+  const blocks = [2 ** 32, 2 * 2 ** 32, 5 * 2 ** 32];
+  const random = rng(7);
+  for (let i = 1; i <= 300; i++) {
+    for (const base of blocks) {
+      const id = base + i;
+      table.set(id, i);
+      map.set(id, i);
+    }
+    // Some leave, from any block, so the window restarts in another.
+    for (const id of [...map.keys()]) {
+      if (random.next() < 0.3) {
+        assert.equal(table.delete(id), true);
+        map.delete(id);
+      }
+    }
+    assert.equal(table.size, map.size);
+  }
+  for (const [id, v] of map) assert.equal(table.get(id), v);
+  assert.equal(table.get(3 * 2 ** 32 + 1), undefined);
+  assert.equal(table.delete(3 * 2 ** 32 + 1), false);
+  for (const id of map.keys()) assert.equal(table.delete(id), true);
+  assert.equal(table.size, 0);
+});
