@@ -189,12 +189,12 @@ const ID: Flag = {
   value: "ID",
   meaning: "the cluster's id (default: default)",
 };
-const TIMEOUT: Flag = {
+const timeout = (meaning: string): Flag => ({
   name: "timeout",
   kind: "count",
   value: "S",
-  meaning: "seconds to wait (default 120 for start, 30 for stop)",
-};
+  meaning,
+});
 const JSON_FLAG: Flag = {
   name: "json",
   kind: "switch",
@@ -214,7 +214,12 @@ export const VERB_FLAGS: Readonly<
     synopsis: "start [--id ID] [flags]",
     does:
       "starts a controller in the background (again on the same database, ports and keys if it was killed)",
-    flags: [ID, ...ENGINE_FLAGS, TIMEOUT, HELP],
+    flags: [
+      ID,
+      ...ENGINE_FLAGS,
+      timeout("seconds to wait for the controller to be ready (default 120)"),
+      HELP,
+    ],
   },
   controller: {
     synopsis: "controller [--id ID] [flags]",
@@ -224,7 +229,7 @@ export const VERB_FLAGS: Readonly<
       kind: "text",
       value: "FILE",
       meaning:
-        "the file its stderr goes to, for troupe list and the state file (start gives it)",
+        "the file its stderr goes to, named in its state file (start gives it)",
     }, HELP],
   },
   stop: {
@@ -232,7 +237,9 @@ export const VERB_FLAGS: Readonly<
     does: "stops a cluster: its engines, then its controller",
     flags: [
       { name: "all", kind: "switch", meaning: "stop every cluster" },
-      TIMEOUT,
+      timeout(
+        "seconds to wait for each controller to exit before SIGKILL (default 30)",
+      ),
       HELP,
     ],
   },
@@ -262,7 +269,8 @@ export const VERB_FLAGS: Readonly<
 export function usage(verb?: Verb): string {
   const verbs = verb && verb !== "help" ? [verb] : VERBS;
   const lines = [
-    "usage: troupe <command> [flags]   (deno task troupe, or deno run -A jsr:@troupe/parallel/cli)",
+    "usage: troupe <command> [flags]",
+    "  (deno task troupe in a checkout; deno run -A jsr:@troupe/parallel/cli)",
     "",
     "A troupe controller runs a cluster of engines that outlives its clients:",
     "Client.connect(ID) attaches to it from any script.",
@@ -270,7 +278,7 @@ export function usage(verb?: Verb): string {
   ];
   for (const name of verbs) {
     const { synopsis, does, flags } = VERB_FLAGS[name];
-    lines.push(`troupe ${synopsis}`, `  ${does}`);
+    lines.push(`troupe ${synopsis}`, `  ${wrap(does, 76, 2)}`);
     const width = Math.max(0, ...flags.map(flagText).map((t) => t.length)) + 2;
     for (const flag of flags) {
       lines.push(
