@@ -1,0 +1,582 @@
+/**
+ * A connected client (`Client.connect`) on a controller in this process
+ * (`startController`), with Worker engines and with process engines: the
+ * same API as an embedded client through the seam, results that outlive
+ * the client that submitted them (`toJSON` / `resume`, `getResult`), the
+ * history, detach, shutdown, and a lost controller.
+ */
+
+import assert from "node:assert/strict";
+import {
+  Client,
+  ClientClosedError,
+  CompositeError,
+  ControllerLostError,
+  EngineError,
+  type EngineEvent,
+  local,
+  RemoteError,
+  TaskAbortedError,
+  TimeoutError,
+} from "../mod.ts";
+import { type Controller, startController } from "../controller/controller.ts";
+import { dialController } from "../remote/connect.ts";
+import { RemoteCluster } from "../remote/remote_cluster.ts";
+import type { TaskOutcome } from "../cluster/cluster.ts";
+import { HandshakeError } from "../transport/handshake.ts";
+import { liveWorkerCount } from "../transport/worker_link.ts";
+import { TapRelay } from "./tap_relay.ts";
+import { fileLatch, holdUntilFile, stepUntilFile } from "./file_latch.ts";
+import {
+  collect,
+  ENGINE_KINDS,
+  engines,
+  errorOf,
+  guard,
+  RESTART_AT_ONCE,
+  until,
+  withTempDir,
+} from "./helpers.ts";
+
+/** Runs `body` with a controller of these engines, stopped afterwards. */
+async function withController(
+  id: string,
+  options: Parameters<typeof startController>[0]["engines"],
+  body: (controller: Controller) => Promise<void>,
+): Promise<void> {
+  const controller = await guard(
+    startController({ id, engines: options, log: () => {} }),
+    "the controller to start",
+    60_000,
+  );
+  try {
+    await body(controller);
+  } finally {
+    await guard(controller.stop(), "the controller to stop", 30_000);
+    await guard(controller.closed, "the controller's end", 30_000);
+    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
+  }
+}
+
+const quiet = { log: () => {} };
+
+for (const kind of ENGINE_KINDS) {
+  Deno.test(`a connected client on 2 ${kind} engines`, async (t) => {
+    await withTempDir(async (dir) => {
+      await withController(
+        `connect-${kind}`,
+        { ...engines(kind, 2), restart: RESTART_AT_ONCE },
+        async (controller) => {
+          const client = await guard(
+            Client.connect(controller.clientInfo, quiet),
+            "Client.connect",
+          );
+          try {
+            await steps(t, client, controller, dir, kind);
+          } finally {
+            await guard(client.close(), "the client to detach");
+          }
+        },
+      );
+    });
+  });
+}
+
+async function steps(
+  t: Deno.TestContext,
+  client: Client,
+  controller: Controller,
+  dir: string,
+  kind: string,
+): Promise<void> {
+  await t.step("the engines, as the controller has them", async () => {
+    await guard(client.waitForEngines(2, { timeoutMs: 20_000 }), "engines");
+    assert.deepEqual(client.ids, [0, 1]);
+    assert.equal(client.clusterId, `connect-${kind}`);
+    assert.deepEqual(
+      client.engines().map((e) => e.kind),
+      [kind, kind],
+    );
+    const info = client.connectionInfo;
+    assert.equal(info.port, controller.engineInfo.port);
+  });
+
+  await t.step("direct and load-balanced tasks, map", async () => {
+    assert.deepEqual(
+      await guard(client.view().applyAsync((x: number) => x * 2, 21), "apply"),
+      [42, 42],
+    );
+    assert.equal(
+      await guard(client.view(1).applyAsync(() => "one"), "apply on 1"),
+      "one",
+    );
+    const lb = client.loadBalancedView();
+    assert.equal(await guard(lb.applyAsync((a, b) => a + b, 2, 3), "lb"), 5);
+    assert.deepEqual(
+      await guard(lb.mapAsync((x: number) => x * x, [1, 2, 3, 4]), "lb map"),
+      [1, 4, 9, 16],
+    );
+    assert.deepEqual(
+      await guard(
+        client.view().mapAsync((x: number) => x + 1, [1, 2, 3]),
+        "direct map",
+      ),
+      [2, 3, 4],
+    );
+  });
+
+  await t.step("push and pull", async () => {
+    await guard(
+      client.view().push({ a: 7, typed: new Float64Array([1.5]) }),
+      "push",
+    );
+    assert.deepEqual(await guard(client.view().pull("a"), "pull"), [7, 7]);
+    const typed = await guard(client.view(0).pull("typed"), "pull typed");
+    assert.deepEqual(typed, new Float64Array([1.5]));
+  });
+
+  await t.step("ar.data is live while a task publishes", async () => {
+    const go = fileLatch(dir, `steps-${kind}`);
+    const ar = client.view(0).applyAsync(stepUntilFile, go.path, 20);
+    const seen = client.registry.updates();
+    await until(
+      () => typeof ar.data.step === "number" && (ar.data.step as number) >= 2,
+      "two steps in ar.data",
+    );
+    assert.equal(ar.ready(), false);
+    assert.ok(client.registry.latest(0)?.data.step !== undefined);
+    const publications = collect(ar.publications());
+    go.open();
+    const last = await guard(ar, "the stepping task");
+    assert.equal(ar.data.step, last);
+    const published = await guard(publications, "publications()");
+    assert.ok(published.every((p) => p.engineId === 0));
+    // The registry's stream goes on: it is the client's, not the task's.
+    const iterator = seen[Symbol.asyncIterator]();
+    const first = await guard(iterator.next(), "registry.updates()");
+    assert.equal(first.value?.engineId, 0);
+    await iterator.return?.();
+  });
+
+  await t.step("a RemoteError keeps its class and remote stack", async () => {
+    const error = await errorOf(
+      client.view(0).applyAsync(function fails() {
+        throw new TypeError("boom on the engine");
+      }),
+    );
+    assert.ok(error instanceof RemoteError, `${error}`);
+    assert.equal(error.remoteName, "TypeError");
+    assert.equal(error.remoteMessage, "boom on the engine");
+    assert.match(error.remoteStack, /boom on the engine/);
+  });
+
+  await t.step("an engine that dies: EngineError, and it is back", async () => {
+    const events: EngineEvent[] = [];
+    const stop = client.onEngineEvent((e) => events.push(e));
+    try {
+      const error = await errorOf(
+        client.view(1).applyAsync(() => Deno.exit(3)),
+        "the dying task",
+        20_000,
+      );
+      assert.ok(error instanceof EngineError, `${error}`);
+      assert.equal(error.engineId, 1);
+      await until(
+        () => events.some((e) => e.type === "restarted" && e.engineId === 1),
+        "engine 1 restarted",
+        20_000,
+      );
+      assert.ok(events.some((e) => e.type === "died" && e.engineId === 1));
+      await guard(client.waitForEngines(2, { timeoutMs: 20_000 }), "engines");
+      await until(() => client.ids.length === 2, "both engines up", 20_000);
+      assert.equal(
+        await guard(client.view(1).applyAsync(() => "back"), "engine 1"),
+        "back",
+      );
+    } finally {
+      stop();
+    }
+  });
+
+  await t.step("abort", async () => {
+    const held = fileLatch(dir, `never-${kind}`);
+    const ar = client.view(0).applyAsync(holdUntilFile, held.path);
+    await until(() => ar.data.started === true, "the held task to start");
+    await guard(ar.abort(), "abort");
+    const error = await errorOf(ar);
+    assert.ok(error instanceof TaskAbortedError, `${error}`);
+    await guard(client.waitForEngines(2, { timeoutMs: 20_000 }), "engines");
+  });
+
+  await t.step("waitForEngines that cannot be met times out", async () => {
+    const error = await errorOf(
+      client.waitForEngines(5, { timeoutMs: 300 }),
+      "waitForEngines(5)",
+    );
+    assert.ok(error instanceof TimeoutError, `${error}`);
+  });
+
+  await t.step("toJSON, then resume in a second client", async () => {
+    const go = fileLatch(dir, `resume-${kind}`);
+    const ar = client.view(1).applyAsync(stepUntilFile, go.path, 20);
+    await until(() => ar.data.step !== undefined, "a first step");
+    const saved = JSON.stringify(ar);
+    const json = JSON.parse(saved);
+    assert.equal(json.troupe, "AsyncResult");
+    assert.equal(json.cluster, `connect-${kind}`);
+    assert.equal(json.single, true);
+    const second = await guard(
+      Client.connect(controller.clientInfo, quiet),
+      "connect",
+    );
+    try {
+      const resumed = second.resume(saved);
+      await until(
+        () =>
+          typeof (resumed.data as Record<string, unknown>).step === "number",
+        "the resumed result's data",
+      );
+      go.open();
+      const value = await guard(ar, "the original");
+      assert.equal(await guard(resumed, "the resumed"), value);
+      assert.deepEqual(resumed.taskIds, ar.taskIds);
+      assert.deepEqual(resumed.engineIds, [1]);
+      assert.deepEqual(
+        await guard(second.getResult(ar.taskIds), "getResult"),
+        [value],
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
+  await t.step("history, query, purge", async () => {
+    const ar = client.loadBalancedView().mapAsync((x: number) => x, [1, 2]);
+    await guard(ar, "two tasks");
+    const ids = await guard(client.history(), "history");
+    for (const id of ar.taskIds) {
+      assert.ok(ids.includes(id), `${id} in history`);
+    }
+    const [summary] = await guard(
+      client.query({ taskIds: [ar.taskIds[0]], full: true }),
+      "query",
+    );
+    assert.equal(summary.state, "ok");
+    assert.equal(summary.taskId, ar.taskIds[0]);
+    assert.ok(summary.engineId === 0 || summary.engineId === 1);
+    assert.ok(summary.completed! >= summary.submitted);
+    const failed = await guard(client.query({ state: "error" }), "errors");
+    assert.ok(failed.length >= 1, "the RemoteError and EngineError tasks");
+    const typeError = await errorOf(
+      client.query({ stat: "ok" } as never),
+      "a misspelt query",
+    );
+    assert.ok(typeError instanceof TypeError);
+    assert.match(typeError.message, /state/);
+    assert.equal(
+      await guard(client.purge({ taskIds: ar.taskIds }), "purge"),
+      2,
+    );
+    const gone = await errorOf(client.getResult([ar.taskIds[0]]), "purged");
+    // A result of a list of tasks: its failures come in a CompositeError.
+    assert.ok(gone instanceof CompositeError, `${gone}`);
+    assert.ok(gone.errors[0] instanceof RangeError, `${gone.errors[0]}`);
+    assert.match(gone.errors[0].message, /not in cluster connect-/);
+  });
+
+  await t.step("a value that cannot cross fails its task alone", async () => {
+    const lb = client.loadBalancedView();
+    const results = [
+      lb.applyAsync((x: unknown) => typeof x, new SharedArrayBuffer(8)),
+      lb.applyAsync(() => "fine"),
+    ];
+    const error = await errorOf(results[0], "the SharedArrayBuffer task");
+    assert.match(error.message, /SharedArrayBuffer/);
+    assert.equal(await guard(results[1], "the fine task"), "fine");
+  });
+
+  await t.step(
+    "close() detaches: the task finishes for another client",
+    async () => {
+      const go = fileLatch(dir, `detach-${kind}`);
+      const leaving = await guard(
+        Client.connect(controller.clientInfo, quiet),
+        "connect",
+      );
+      const ar = leaving.view(0).applyAsync(stepUntilFile, go.path, 20);
+      await until(() => ar.data.step !== undefined, "a first step");
+      const json = ar.toJSON();
+      const pending = errorOf(ar, "the detached result");
+      await guard(leaving.close(), "detach");
+      const error = await pending;
+      assert.ok(error instanceof ClientClosedError, `${error}`);
+      assert.match(error.message, /runs on in controller/);
+      assert.match(error.message, /resume/);
+      const resumed = client.resume(json);
+      go.open();
+      assert.equal(typeof await guard(resumed, "the resumed task"), "number");
+    },
+  );
+}
+
+Deno.test("scale by the controller's launcher name", async () => {
+  await withController(
+    "connect-scale",
+    { workers: 0, launch: local({ engines: 1 }) },
+    async (controller) => {
+      const client = await guard(
+        Client.connect(controller.clientInfo, quiet),
+        "connect",
+      );
+      try {
+        assert.equal(client.ids.length, 1);
+        await guard(
+          client.scale(2, "local", { timeoutMs: 30_000 }),
+          "scale up",
+          40_000,
+        );
+        await until(() => client.ids.length === 2, "two engines", 20_000);
+        await guard(client.scale(1), "scale down", 40_000);
+        await until(() => client.ids.length === 1, "one engine", 20_000);
+        const refused = await errorOf(
+          client.scale(2, local({ engines: 1 })),
+          "a Launcher object",
+        );
+        assert.ok(refused instanceof TypeError);
+        assert.match(refused.message, /"local"/);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
+Deno.test("shutdown() stops the controller", async () => {
+  const controller = await guard(
+    startController({
+      id: "connect-shutdown",
+      engines: { workers: 1 },
+      log: () => {},
+    }),
+    "the controller",
+    60_000,
+  );
+  try {
+    const client = await guard(
+      Client.connect(controller.clientInfo, quiet),
+      "connect",
+    );
+    assert.equal(await guard(client.view(0).applyAsync(() => 1), "a task"), 1);
+    await guard(client.shutdown(), "shutdown", 30_000);
+    await guard(controller.closed, "the controller's end", 30_000);
+    assert.equal(liveWorkerCount(), 0);
+  } finally {
+    await controller.stop();
+  }
+});
+
+Deno.test(
+  "a lost connection ends each pending task once, with ControllerLostError; the tasks run on",
+  async () => {
+    await withTempDir(async (dir) => {
+      await withController(
+        "connect-lost",
+        { workers: 1 },
+        async (controller) => {
+          const relay = new TapRelay(controller.clientInfo);
+          const via = { ...controller.clientInfo, port: relay.port };
+          const client = await guard(Client.connect(via, quiet), "connect");
+          // A cluster of its own too, to count each listener's `done`.
+          const { conn, attached } = await dialController(via, {}, 10_000);
+          const raw = new RemoteCluster(conn, attached, quiet);
+          const go = fileLatch(dir, "go");
+          const ar = client.view(0).applyAsync(holdUntilFile, go.path);
+          const dones: TaskOutcome[][] = [[], []];
+          raw.submit(
+            [0, 1].map(() => ({
+              taskId: raw.nextTaskId(),
+              fn: { kind: "source", source: String(holdUntilFile) },
+              args: [go.path],
+              placement: { balanced: { retries: 0 } },
+            })),
+            (_, i) => ({
+              assigned() {},
+              started() {},
+              stream() {},
+              publish() {},
+              done: (outcome) => void dones[i].push(outcome),
+            }),
+          );
+          await until(() => ar.data.started === true, "the held task");
+          const waiting = errorOf(
+            client.waitForEngines(3, { timeoutMs: 20_000 }),
+            "a waiter",
+          );
+          const pending = errorOf(ar, "the pending result");
+          await guard(relay.close(), "the cut");
+          const error = await pending;
+          assert.ok(error instanceof ControllerLostError, `${error}`);
+          assert.match(error.message, /controller connect-lost/);
+          assert.match(error.message, /Client\.connect\("connect-lost"\)/);
+          assert.ok((await waiting) instanceof ControllerLostError);
+          await until(
+            () => dones.every((d) => d.length > 0),
+            "both raw tasks ended",
+          );
+          for (const [outcome] of dones) {
+            assert.ok(
+              !outcome.ok && outcome.error instanceof ControllerLostError,
+            );
+          }
+          assert.deepEqual(client.ids, []);
+          assert.ok(client.engines().length > 0, "the last snapshot stays");
+          assert.ok(client.engines().every((e) => e.state === "stopped"));
+          assert.throws(
+            () => client.loadBalancedView().applyAsync(() => 1),
+            /connect-lost/,
+          );
+          // The tasks ran on: another client gets their values.
+          const other = await guard(
+            Client.connect(controller.clientInfo, quiet),
+            "connect again",
+          );
+          go.open();
+          assert.deepEqual(
+            await guard(other.getResult([...ar.taskIds]), "getResult", 20_000),
+            ["released"],
+          );
+          await other.close();
+          await client.close();
+          await raw.close();
+          assert.deepEqual(dones.map((d) => d.length), [1, 1]);
+        },
+      );
+    });
+  },
+);
+
+Deno.test("stop() while a client waits: its tasks and waiters end once", async () => {
+  await withTempDir(async (dir) => {
+    let client: Client | undefined;
+    await withController("connect-stop", { workers: 1 }, async (controller) => {
+      client = await guard(
+        Client.connect(controller.clientInfo, quiet),
+        "connect",
+      );
+      const ar = client.view(0).applyAsync(holdUntilFile, `${dir}/never`);
+      await until(() => ar.data.started === true, "the held task");
+      const waiting = errorOf(
+        client.waitForEngines(3, { timeoutMs: 20_000 }),
+        "a waiter",
+      );
+      const pending = errorOf(ar, "the pending result");
+      await guard(controller.stop(), "the controller to stop", 30_000);
+      const error = await pending;
+      // The engine stopped under it (EngineError), or the connection went
+      // first (ControllerLostError): never a value.
+      assert.ok(
+        error instanceof EngineError || error instanceof ControllerLostError,
+        `${error}`,
+      );
+      assert.ok(await waiting);
+      await until(() => client!.ids.length === 0, "no engine up");
+    });
+    await client?.close();
+  });
+});
+
+Deno.test("Client.connect: clear errors", async (t) => {
+  await t.step("no controller there", async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr;
+    listener.close();
+    const error = await errorOf(
+      Client.connect({ hostname: "127.0.0.1", port, key: "k" }),
+    );
+    assert.match(
+      error.message,
+      new RegExp(`no controller answers at 127\\.0\\.0\\.1:${port}`),
+    );
+  });
+
+  await t.step("a misspelt option", async () => {
+    const error = await errorOf(
+      Client.connect(
+        { hostname: "127.0.0.1", port: 1, key: "k" },
+        { timeoutMS: 5 } as never,
+      ),
+    );
+    assert.ok(error instanceof TypeError);
+    assert.match(error.message, /timeoutMs/);
+  });
+
+  await t.step("a wrong key, and the engine key", async () => {
+    await withController("connect-keys", { workers: 0 }, async (controller) => {
+      const { hostname, port } = controller.clientInfo;
+      for (const key of ["wrong", controller.engineInfo.key]) {
+        const error = await errorOf(Client.connect({ hostname, port, key }));
+        assert.ok(error instanceof HandshakeError, `${error}`);
+        assert.match(error.message, /cannot attach to the controller at/);
+      }
+      const client = await Client.connect(controller.clientInfo, quiet);
+      assert.equal(client.clusterId, "connect-keys");
+      await client.close();
+    });
+  });
+
+  await t.step("an embedded client has no history", async () => {
+    const client = await Client.start({ workers: 1 });
+    try {
+      const error = await errorOf(client.history());
+      assert.match(error.message, /the history lives in a controller/);
+      await errorOf(client.query(), "query");
+      await errorOf(client.purge({ all: true }), "purge");
+      assert.throws(() => client.getResult([1]), /Client\.connect/);
+      const ar = client.view(0).applyAsync(() => 1);
+      await guard(ar, "an embedded task");
+      assert.equal(ar.toJSON().cluster, null);
+      assert.throws(
+        () =>
+          client.resume({
+            troupe: "AsyncResult",
+            version: 1,
+            cluster: "x",
+            taskIds: [1],
+            engineIds: [0],
+            single: true,
+          }),
+        /Client\.connect/,
+      );
+      assert.equal(client.clusterId, undefined);
+    } finally {
+      await client.close();
+    }
+  });
+
+  await t.step("resume refuses another cluster's result", async () => {
+    await withController(
+      "connect-other",
+      { workers: 0 },
+      async (controller) => {
+        const client = await Client.connect(controller.clientInfo, quiet);
+        try {
+          assert.throws(
+            () =>
+              client.resume({
+                troupe: "AsyncResult",
+                version: 1,
+                cluster: "elsewhere",
+                taskIds: [1],
+                engineIds: [0],
+                single: true,
+              }),
+            /cluster "elsewhere"/,
+          );
+          assert.throws(() => client.resume("{}"), TypeError);
+        } finally {
+          await client.close();
+        }
+      },
+    );
+  });
+});
