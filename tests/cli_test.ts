@@ -79,29 +79,39 @@ Deno.test("troupe start --workers 2: a private state file, list and engines see 
   );
 });
 
-Deno.test("troupe start --processes 2, then stop: no engine process is left", async () => {
-  await withTroupeHome(async (home) => {
-    let port = 0;
-    await withCluster(home, "p2", ["--processes", "2"], async ({ state }) => {
-      port = state.engine.port;
-      await until(
-        async () =>
-          (await processesMatching(enginesDialing(port))).length === 2,
-        "both engine processes to dial the controller",
-        60_000,
-      );
-      const engines = JSON.parse(
-        (await troupe(home, ["engines", "p2", "--json"])).stdout,
-      );
-      assert.deepEqual(
-        engines.map((e: { kind: string }) => e.kind),
-        ["process", "process"],
-      );
+for (
+  const [flags, launcher] of [
+    [["--processes", "2"], "local"],
+    [["--engines", "2", "--launcher", "local"], "local"],
+  ] as const
+) {
+  Deno.test(`troupe start ${flags.join(" ")}, then stop: no engine process is left`, async () => {
+    await withTroupeHome(async (home) => {
+      let port = 0;
+      await withCluster(home, "p2", flags, async ({ state }) => {
+        port = state.engine.port;
+        await until(
+          async () =>
+            (await processesMatching(enginesDialing(port))).length === 2,
+          "both engine processes to dial the controller",
+          60_000,
+        );
+        const engines = JSON.parse(
+          (await troupe(home, ["engines", "p2", "--json"])).stdout,
+        );
+        assert.deepEqual(
+          engines.map((e: { kind: string; launcher?: string }) => [
+            e.kind,
+            e.launcher,
+          ]),
+          [["process", launcher], ["process", launcher]],
+        );
+      });
+      // withCluster checked it too; said here, since it is this test's point.
+      assert.deepEqual(await processesMatching(enginesDialing(port)), []);
     });
-    // withCluster checked it too; said here, since it is this test's point.
-    assert.deepEqual(await processesMatching(enginesDialing(port)), []);
   });
-});
+}
 
 Deno.test("troupe start of an id that runs is refused, and the running one is untouched", async () => {
   await withTroupeHome((home) =>
@@ -385,6 +395,32 @@ Deno.test("troupe stop of a stale cluster removes its state file; stop --all sto
       await cluster.restart();
     });
   });
+});
+
+Deno.test("troupe stop of a controller that does not answer: SIGTERM, then SIGKILL after --timeout", async () => {
+  await withTroupeHome((home) =>
+    withCluster(home, "frozen", ["--workers", "1"], async (cluster) => {
+      const { pid } = cluster.state;
+      // Stopped, it neither answers nor handles SIGTERM; SIGKILL still works.
+      Deno.kill(pid, "SIGSTOP");
+      const stopped = await troupe(home, ["stop", "frozen", "--timeout", "1"]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(
+        stopped.stdout,
+        new RegExp(
+          `^cluster frozen stopped \\(pid ${pid}\\): sent SIGTERM \\(it did not ` +
+            `take the shutdown: .*\\), then SIGKILL \\(it was still running after 1 s\\)`,
+        ),
+      );
+      assert.equal(await isLive(pid), false);
+      await assert.rejects(
+        Deno.stat(statePath(home, "frozen")),
+        Deno.errors.NotFound,
+      );
+      // For withCluster's own stop and checks.
+      await cluster.restart();
+    })
+  );
 });
 
 Deno.test("troupe controller in the foreground stops on SIGTERM and removes its state file", async () => {
