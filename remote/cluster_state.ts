@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { messageOf } from "../protocol/errors.ts";
 import { privateFolder } from "../transport/private_folder.ts";
 import { writePrivateFile } from "../transport/private_file.ts";
@@ -71,7 +71,7 @@ export interface ClusterState {
 const ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /**
- * troupe's folder: `$TROUPE_HOME`, or `~/.troupe`.
+ * troupe's folder: `$TROUPE_HOME` (made absolute), or `~/.troupe`.
  *
  * @example
  * ```ts
@@ -81,7 +81,8 @@ const ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
  */
 export function troupeHome(): string {
   const home = Deno.env.get("TROUPE_HOME");
-  if (home) return home;
+  // Absolute: the paths in a state file must mean the same from any folder.
+  if (home) return resolve(home);
   const user = Deno.env.get("HOME");
   if (!user) {
     throw new Error(

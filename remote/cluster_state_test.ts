@@ -187,3 +187,16 @@ Deno.test("controllerRuns: a live pid counts only if it is that cluster's contro
     assert.equal(controllerRuns(stateOf("sim", child.pid)), false);
   }
 });
+
+Deno.test("troupeHome: a relative TROUPE_HOME is made absolute; without it, ~/.troupe", () => {
+  const before = Deno.env.get("TROUPE_HOME");
+  try {
+    Deno.env.set("TROUPE_HOME", "some/where");
+    assert.equal(troupeHome(), `${Deno.cwd()}/some/where`);
+    Deno.env.delete("TROUPE_HOME");
+    assert.equal(troupeHome(), `${Deno.env.get("HOME")}/.troupe`);
+  } finally {
+    if (before === undefined) Deno.env.delete("TROUPE_HOME");
+    else Deno.env.set("TROUPE_HOME", before);
+  }
+});
