@@ -90,6 +90,7 @@ export type {
   ConnectOptions,
   ConnectTarget,
 } from "./client/connected_client.ts";
+export type { ControllerAddress } from "./remote/connect.ts";
 export {
   ClientClosedError,
   CompositeError,
@@ -108,5 +109,6 @@ export type {
   PurgeFilter,
   TaskState,
   TaskSummary,
+  WireError,
 } from "./remote/wire.ts";
 export { engineId, publishData } from "./engine/engine_context.ts";

@@ -25,7 +25,9 @@
  * ```
  */
 export interface AsyncResultJSON {
+  /** What the object is, so that `resume` knows one when it sees it. */
   troupe: "AsyncResult";
+  /** The format's version. */
   version: 1;
   /**
    * The id of the controller's cluster the tasks ran in; `null` for an

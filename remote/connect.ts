@@ -23,7 +23,9 @@ import type { FromController } from "./wire.ts";
  * ```
  */
 export interface ControllerAddress {
+  /** The host of the controller's client listener. */
   hostname: string;
+  /** Its port. */
   port: number;
   /** The client key (not the engine key). Keep it secret. */
   key: string;

@@ -48,7 +48,9 @@ export const TASK_ID_BLOCK: number = 2 ** 32;
 export interface WireError {
   /** The class: a troupe error's name, or a built-in's (`TypeError`). */
   name: string;
+  /** The error's message, as written. */
   message: string;
+  /** Its stack, where it was made. */
   stack?: string;
   /** The class's own fields, plain data. */
   fields?: Record<string, unknown>;
@@ -145,17 +147,21 @@ export type TaskState = "queued" | "running" | "ok" | "error" | "aborted";
  * ```
  */
 export interface TaskSummary {
+  /** The task's id. */
   taskId: number;
   /** The client that submitted it (its number in this cluster). */
   clientNo: number;
   /** The engine it ran or was sent to; `undefined` while still queued. */
   engineId?: number;
+  /** Where the task is. */
   state: TaskState;
   /** The function, briefly: its name or the start of its source. */
   fn: string;
-  /** Times, ms since the epoch. */
+  /** When it was submitted, ms since the epoch. */
   submitted: number;
+  /** When it began running, ms since the epoch. */
   started?: number;
+  /** When it ended, ms since the epoch. */
   completed?: number;
   /** The error's class and message, when it failed. */
   errorMessage?: string;
@@ -167,7 +173,9 @@ export interface TaskSummary {
   value?: unknown;
   /** With `full`: the error, when it failed. */
   error?: WireError;
+  /** With `full`: what it printed with `console.log` (cut past a limit). */
   stdout?: string;
+  /** With `full`: what it printed with `console.error` (cut past a limit). */
   stderr?: string;
   /** With `full`: what it published, merged key by key. */
   data?: Record<string, unknown>;
