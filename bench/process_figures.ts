@@ -50,8 +50,17 @@ async function bulkRates(
   return { push, pull };
 }
 
-/** Load-balanced tiny tasks per second, default options, median of 3. */
-async function tinyRate(client: Client): Promise<number> {
+/**
+ * Load-balanced tiny tasks per second, default options, median of 3 after
+ * a warm-up.
+ *
+ * @example
+ * ```ts ignore
+ * import { tinyRate } from "./process_figures.ts";
+ * console.log(await tinyRate(client));
+ * ```
+ */
+export async function tinyRate(client: Client): Promise<number> {
   await tinyTasksPerSecond(client); // warm-up
   return median([
     await tinyTasksPerSecond(client),

@@ -22,6 +22,7 @@ import {
   rawWorkerPingPong,
   rawWorkerPipelined,
 } from "./raw_limits.ts";
+import { controllerFigures } from "./controller_figures.ts";
 import { launchFigures } from "./launch_figures.ts";
 import { scaleFigures } from "./scale_figures.ts";
 import { schedulingFigures } from "./scheduling_figures.ts";
@@ -128,6 +129,10 @@ console.log(
 for (const r of await launchFigures()) {
   console.log(`| ${r.figure} | ${r.troupe} | ${r.raw} |`);
 }
+
+// A controller's cost (issue 15): through Client.connect against an
+// embedded client, and its history in a file against one in memory.
+console.log(`\n${ratioTable(await controllerFigures()).join("\n")}`);
 
 const peers = !quick || Deno.args.includes("--peers")
   ? await printPeers(workers.noop, workers.tinyPerSecond)

@@ -1,0 +1,151 @@
+/**
+ * What a controller costs (issue 15): the same figures on a client that
+ * `Client.connect`s to a controller, which runs in a process of its own
+ * with 2 Worker engines (bench/controller_host.ts), and on an embedded
+ * client of 2 Worker engines (`Client.start`), measured in one run; and
+ * the controller's history in a file (what `troupe start` gives) against
+ * one in memory (":memory:").
+ *
+ *   deno run -A bench/controller_figures.ts [--quick]
+ *
+ * - the no-op round trip p50 and p99 (N_LATENCY round trips after 200);
+ * - load-balanced tiny tasks/s with default options (the median of 3 runs
+ *   after a warm-up).
+ *
+ * One cluster at a time, so that no engine of another competes for the
+ * cores. Nothing here asserts a time: the table is for people to read.
+ *
+ * @module
+ */
+
+import { Client } from "../mod.ts";
+import { N_LATENCY } from "./config.ts";
+import { type RatioRow, ratioTable, tinyRate } from "./process_figures.ts";
+import { percentile, timeEach } from "./stats.ts";
+
+/** One cluster's figures. */
+interface Figures {
+  p50: number;
+  p99: number;
+  tiny: number;
+}
+
+async function measure(client: Client): Promise<Figures> {
+  const one = client.view(client.ids[0]);
+  const noop = await timeEach(N_LATENCY, 200, () => one.applyAsync(() => 0));
+  return {
+    p50: percentile(noop, 50),
+    p99: percentile(noop, 99),
+    tiny: await tinyRate(client),
+  };
+}
+
+async function embedded(): Promise<Figures> {
+  const client = await Client.start({ workers: 2 });
+  try {
+    return await measure(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** The first line `stream` gives, or an error saying what came instead. */
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    text += chunk;
+    const end = text.indexOf("\n");
+    if (end >= 0) return text.slice(0, end);
+  }
+  throw new Error(
+    `the controller ended before it gave its address${
+      text ? `; it wrote: ${text}` : ""
+    }`,
+  );
+}
+
+/** The figures through a controller whose history is at `path`. */
+async function connected(path: string): Promise<Figures> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./controller_host.ts", import.meta.url).pathname,
+      path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const client = await Client.connect(
+      JSON.parse(await firstLine(child.stdout)),
+    );
+    try {
+      return await measure(client);
+    } finally {
+      await client.shutdown();
+    }
+  } finally {
+    // Its stdin ending stops it too, if the shutdown did not get there.
+    await child.stdin.close();
+    await child.status;
+  }
+}
+
+/**
+ * Measures the figures, one cluster after another, and returns the rows.
+ *
+ * @example
+ * ```ts
+ * import { controllerFigures } from "./controller_figures.ts";
+ * import { ratioTable } from "./process_figures.ts";
+ * // Takes half a minute of both cores: only when asked.
+ * if (Deno.args.includes("--bench")) {
+ *   console.log(ratioTable(await controllerFigures()).join("\n"));
+ * }
+ * ```
+ */
+export async function controllerFigures(): Promise<RatioRow[]> {
+  console.error("measuring a controller against an embedded client…");
+  const dir = await Deno.makeTempDir({ prefix: "troupe_bench_controller_" });
+  let local: Figures;
+  let file: Figures;
+  let memory: Figures;
+  try {
+    local = await embedded();
+    file = await connected(`${dir}/history.sqlite`);
+    memory = await connected(":memory:");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const noop = (figure: string, p: "p50" | "p99", a: Figures, b: Figures) => ({
+    figure: `no-op round trip ${p}, Worker engine, ${figure}`,
+    troupe: a[p],
+    against: b === local ? "an embedded client" : "history in memory",
+    value: b[p],
+    goal: undefined,
+    unit: "µs",
+  });
+  const tiny = (figure: string, a: Figures, b: Figures) => ({
+    figure: `tiny tasks/s, LB, 2 Worker engines, default options, ${figure}`,
+    troupe: a.tiny,
+    against: b === local ? "an embedded client" : "history in memory",
+    value: b.tiny,
+    goal: undefined,
+    unit: "/s",
+  });
+  const through = "through a controller";
+  return [
+    noop(through, "p50", file, local),
+    noop(through, "p99", file, local),
+    tiny(through, file, local),
+    noop(`${through}, history in a file`, "p50", file, memory),
+    noop(`${through}, history in a file`, "p99", file, memory),
+    tiny(`${through}, history in a file`, file, memory),
+  ];
+}
+
+if (import.meta.main) {
+  console.log(ratioTable(await controllerFigures()).join("\n"));
+}
