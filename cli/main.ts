@@ -17,7 +17,7 @@
 
 import { messageOf } from "../protocol/errors.ts";
 import { type Command, parseArgs, UsageError } from "./args.ts";
-import { usage } from "./flags.ts";
+import { usage, type Verb, VERB_FLAGS, VERBS } from "./flags.ts";
 import { runController } from "./controller_verb.ts";
 import { listClusters, listEngines } from "./list_verbs.ts";
 import { startDetached } from "./start_verb.ts";
@@ -40,7 +40,7 @@ export async function main(args: readonly string[]): Promise<number> {
     command = parseArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`troupe: ${error.message}\n(troupe --help shows the usage)`);
+    console.error(`troupe: ${error.message}\n${usageHint(args[0])}`);
     return 2;
   }
   if (command.verb === "help" || command.help) {
@@ -70,6 +70,15 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(`troupe ${command.verb}: ${messageOf(error)}`);
     return error instanceof UsageError ? 2 : 1;
   }
+}
+
+/** The usage line of the verb a bad command line was for, or of all. */
+function usageHint(verb: string | undefined): string {
+  if (!(VERBS as readonly (string | undefined)[]).includes(verb)) {
+    return "usage: troupe <command> [flags] (troupe --help lists them)";
+  }
+  return `usage: troupe ${VERB_FLAGS[verb as Verb].synopsis} ` +
+    `(troupe ${verb} --help lists its flags)`;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -173,12 +173,15 @@ Deno.test("misspelt flags and verbs are clear errors that name the right one", a
       flag.stderr,
       /^troupe: troupe start: unknown flag --worker \(did you mean --workers\?\); its flags are --id, --workers, /,
     );
-    assert.match(flag.stderr, /\(troupe --help shows the usage\)\n$/);
+    assert.match(
+      flag.stderr,
+      /\nusage: troupe start \[--id ID\] \[flags\] \(troupe start --help lists its flags\)\n$/,
+    );
     const verb = await troupe(home, ["strat"]);
     assert.equal(verb.code, 2);
     assert.match(
       verb.stderr,
-      /unknown command "strat" \(did you mean start\?\)/,
+      /unknown command "strat" \(did you mean start\?\).*\nusage: troupe <command> \[flags\] \(troupe --help lists them\)\n$/,
     );
     const help = await troupe(home, ["--help"]);
     assert.equal(help.code, 0);
