@@ -21,6 +21,7 @@ import {
 } from "../mod.ts";
 import { type Controller, startController } from "../controller/controller.ts";
 import { dialController } from "../remote/connect.ts";
+import { writeClusterState } from "../remote/cluster_state.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import type { TaskOutcome } from "../cluster/cluster.ts";
 import { HandshakeError } from "../transport/handshake.ts";
@@ -578,5 +579,91 @@ Deno.test("Client.connect: clear errors", async (t) => {
         }
       },
     );
+  });
+});
+
+Deno.test("Client.connect by cluster id and by state file; what a connected client serves and writes", async () => {
+  await withTempDir(async (home) => {
+    const before = Deno.env.get("TROUPE_HOME");
+    Deno.env.set("TROUPE_HOME", home);
+    try {
+      await withController(
+        "connect-state",
+        { workers: 1 },
+        async (controller) => {
+          const { hostname, port, key } = controller.clientInfo;
+          const path = await writeClusterState({
+            version: 1,
+            id: "connect-state",
+            pid: Deno.pid,
+            hostname,
+            port,
+            key,
+            engine: controller.engineInfo,
+            db: ":memory:",
+            config: { workers: 1 },
+            startedAt: Date.now(),
+          });
+          for (const target of ["connect-state", path]) {
+            const client = await guard(
+              Client.connect(target, quiet),
+              `connect ${target}`,
+            );
+            try {
+              assert.equal(client.clusterId, "connect-state");
+              assert.equal(
+                await guard(client.view(0).applyAsync(() => 2), "task"),
+                2,
+              );
+            } finally {
+              await client.close();
+            }
+          }
+          const client = await Client.connect("connect-state", quiet);
+          try {
+            // The engine listener, with the engine key: hand-started engines join.
+            const file = `${home}/conn.json`;
+            await client.writeConnectionFile(file);
+            const info = JSON.parse(await Deno.readTextFile(file));
+            assert.deepEqual(info, controller.engineInfo);
+            assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+            // The dashboard reads the seam: engines and publications.
+            const dashboard = await client.serveDashboard({ port: 0 });
+            const response = await guard(
+              fetch(dashboard.url),
+              "the dashboard page",
+            );
+            assert.equal(response.status, 200);
+            await response.body?.cancel();
+            await dashboard.close();
+            // The restart policy is the controller's: a second client sees it.
+            const policy = { maxRestarts: 7, withinMs: 30_000 };
+            client.restartPolicy = policy;
+            assert.equal(client.restartPolicy.maxRestarts, 7);
+            await until(async () => {
+              const other = await Client.connect("connect-state", quiet);
+              const seen = other.restartPolicy.maxRestarts;
+              await other.close();
+              return seen === 7;
+            }, "the controller's restart policy to change");
+          } finally {
+            await client.close();
+          }
+        },
+      );
+      // Nothing answers there now: the error names the cluster and its file.
+      const error = await errorOf(Client.connect("connect-state", quiet));
+      assert.match(
+        error.message,
+        /no controller answers at 127\.0\.0\.1:\d+ for cluster connect-state \(state file .*connect-state\.json\)/,
+      );
+      assert.match(error.message, /deno task troupe start --id connect-state/);
+      assert.match(error.message, /troupe stop connect-state/);
+      const missing = await errorOf(Client.connect("no-such-cluster", quiet));
+      assert.match(missing.message, /no-such-cluster/);
+    } finally {
+      if (before === undefined) Deno.env.delete("TROUPE_HOME");
+      else Deno.env.set("TROUPE_HOME", before);
+    }
   });
 });
