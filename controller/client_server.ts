@@ -53,6 +53,8 @@ export interface ClientServerOptions {
   maxFrameBytes?: number;
   /** How long a client has to prove it holds the key, in ms (5000). */
   handshakeTimeoutMs?: number;
+  /** See `SessionHost.maxUnsentBytes`; 1 GiB by default. */
+  maxUnsentBytes?: number;
   /** Each attached client's number (the history counts them). */
   nextClientNo(): number;
   /** What `attached` says beyond the engines: where engines dial, launchers. */
@@ -120,6 +122,11 @@ export class ClientServer implements SessionHost {
   /** Whether clients' frames are sealed. */
   get encrypt(): boolean {
     return this.#server.encrypt;
+  }
+
+  /** The most bytes a session holds for a client that takes none. */
+  get maxUnsentBytes(): number {
+    return this.#options.maxUnsentBytes ?? 2 ** 30;
   }
 
   /** Clients attached now. */

@@ -68,6 +68,14 @@ export interface ControllerOptions {
   encryptClients?: boolean;
   /** The task history; an in-memory database (":memory:") when absent. */
   history?: HistoryOptions;
+  /**
+   * The most bytes of messages a client's session holds that the client
+   * has not taken when another is to go (a client stopped, or far too
+   * slow to read): past them the session is closed, and the client's
+   * tasks run on for it to reconnect and resume. 1 GiB by default (a
+   * frame may be up to `maxFrameBytes`, 256 MiB).
+   */
+  maxUnsentBytes?: number;
   /** Where the controller says what happens (console.warn by default). */
   log?: (line: string) => void;
 }
@@ -79,6 +87,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   clientKey: true,
   encryptClients: true,
   history: true,
+  maxUnsentBytes: true,
   log: true,
 };
 
@@ -262,6 +271,7 @@ class RunningController implements Controller {
         key: core.clientKey,
         encrypt: options.encryptClients,
         maxFrameBytes: options.engines?.maxFrameBytes,
+        maxUnsentBytes: options.maxUnsentBytes,
         nextClientNo: () => history.nextClientNo(),
         about: () => ({
           connectionInfo: cluster.connectionInfo,

@@ -9,6 +9,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { within } from "../actors/async.ts";
 import type { SubmittedTask } from "../cluster/cluster.ts";
 import { messageOf } from "../protocol/errors.ts";
 import type {
@@ -19,9 +20,13 @@ import type {
 } from "../remote/wire.ts";
 import { TASK_ID_BLOCK } from "../remote/wire.ts";
 import { toWireError } from "../remote/wire_errors.ts";
+import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Follower } from "./live_tasks.ts";
 import { toControllerProblem } from "./to_controller_check.ts";
+
+/** How long a session's last frames (`closing`) have to be written, in ms. */
+const CLOSING_WRITE_MS = 5000;
 
 /**
  * What a session needs of its controller.
@@ -52,6 +57,13 @@ export interface SessionHost {
   /** The session ended (its client left, or it was closed). */
   ended(session: Session, reason: string): void;
   log(line: string): void;
+  /**
+   * The most bytes a session holds queued for its client and not yet
+   * written to its socket when another message comes: past them the
+   * client is taken for gone (stopped, or far too slow) and the session
+   * is closed; its tasks run on.
+   */
+  readonly maxUnsentBytes: number;
 }
 
 /**
@@ -71,6 +83,8 @@ export class Session implements Follower {
   #events: WireTaskEvent[] = [];
   #due = false;
   #ended = false;
+  /** Bytes queued to the client and not yet written to its socket. */
+  #unsent = 0;
 
   /** Takes `conn` over (just past its handshake) for client `clientNo`. */
   constructor(conn: FramedConnection, clientNo: number, host: SessionHost) {
@@ -137,7 +151,8 @@ export class Session implements Follower {
       this.flush();
       const sent = this.#sendRaw({ t: "closing", reason });
       this.#ended = true;
-      await sent;
+      // A client that takes nothing must not hold the controller's stop.
+      await within(sent, CLOSING_WRITE_MS);
       this.#conn.close(reason);
     }
     await this.#conn.closed;
@@ -256,9 +271,33 @@ export class Session implements Follower {
     this.#write({ t: "events", events: [failed] });
   }
 
-  /** Encodes and queues at once (throws if it cannot); a lost write is the close's. */
+  /**
+   * Encodes and queues at once (throws if it cannot); a lost write is the
+   * close's. A client that takes nothing must not pile its events up in
+   * the controller's memory without end.
+   */
   #sendRaw(message: FromController): Promise<void> {
-    return this.#conn.send(message).catch(() => {});
+    const body = encodeValue(message);
+    const bytes = body.byteLength;
+    const written = this.#conn.sendBody(body);
+    // What waits before this frame: one large frame (a replay, a big
+    // result) is no sign of a client gone; frames piling up behind it are.
+    const waiting = this.#unsent;
+    this.#unsent += bytes;
+    if (waiting > this.#host.maxUnsentBytes && !this.#ended) {
+      const why = `it has not taken the last ${waiting} bytes sent to it ` +
+        `(over ${this.#host.maxUnsentBytes}): stopped, or far too slow`;
+      this.#host.log(
+        `closed the session of client ${this.clientNo} (${this.peer}): ` +
+          `${why}; its tasks run on`,
+      );
+      this.#ended = true;
+      this.#conn.close(`the controller closed this session: ${why}`);
+    }
+    return written.then(
+      () => void (this.#unsent -= bytes),
+      () => {},
+    );
   }
 
   #end(reason: string): void {
