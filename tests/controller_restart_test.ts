@@ -19,7 +19,7 @@ import { isLive } from "./cluster_services.ts";
 import { fileLatch, holdUntilFile } from "./file_latch.ts";
 import { type HandEngine, startHandEngine } from "./hand_engine.ts";
 import { errorOf, guard, until, withTempDir } from "./helpers.ts";
-import { withCluster, withTroupeHome } from "./controller_rig.ts";
+import { childrenOf, withCluster, withTroupeHome } from "./controller_rig.ts";
 
 /** The engine started by hand among `engines` (the only remote one), up. */
 function handEngineIn(engines: EngineStatus[]): EngineStatus | undefined {
@@ -240,5 +240,72 @@ Deno.test(
         }
       });
     });
+  },
+);
+
+Deno.test(
+  "engine processes exit with their controller's kill -9 (no orphans) and " +
+    "are started again with it; the history keeps their results",
+  async () => {
+    await withTroupeHome((home) =>
+      withCluster(home, "r2", ["--processes", "2"], async (cluster) => {
+        const first = cluster.state;
+        const before = await childrenOf(first.pid);
+        assert.equal(before.length, 2, `engine processes: ${before}`);
+        const client = await Client.connect("r2");
+        let doneIds: number[];
+        let donePids: number[];
+        try {
+          const done = client.view().applyAsync(() => Deno.pid);
+          donePids = await guard(done, "pids of the engines", 30_000);
+          assert.deepEqual([...donePids].sort(), [...before].sort());
+          doneIds = done.taskIds;
+          // A query reads a flushed history: what a kill -9 then loses
+          // is nothing of these (the history writes every flushMs).
+          const recorded = await client.query({ taskIds: doneIds });
+          assert.deepEqual(recorded.map((t) => t.state), ["ok", "ok"]);
+        } finally {
+          await client.close();
+        }
+
+        Deno.kill(first.pid, "SIGKILL");
+        await until(
+          async () => !(await Promise.all(before.map(isLive))).some(Boolean),
+          `the engine processes ${before} to exit with their controller`,
+          30_000,
+        );
+
+        const again = await cluster.restart();
+        const after = await Client.connect("r2");
+        try {
+          await after.waitForEngines(2, { timeoutMs: 60_000 });
+          assert.deepEqual(
+            after.engines().map((e) => e.kind),
+            ["process", "process"],
+          );
+          const now = await childrenOf(again.pid);
+          assert.equal(now.length, 2, `engine processes: ${now}`);
+          assert.deepEqual(now.filter((pid) => before.includes(pid)), []);
+          assert.deepEqual(
+            await guard(after.getResult(doneIds), "the old results", 30_000),
+            donePids,
+          );
+          const old = await after.query({ taskIds: doneIds });
+          assert.deepEqual(old.map((t) => t.state), ["ok", "ok"]);
+          assert.deepEqual(
+            [
+              ...(await guard(
+                after.view().applyAsync(() => Deno.pid),
+                "new tasks on the new engine processes",
+                30_000,
+              )),
+            ].sort(),
+            [...now].sort(),
+          );
+        } finally {
+          await after.close();
+        }
+      })
+    );
   },
 );

@@ -181,7 +181,16 @@ async function enginesOf(
   return [...new Set([...children.flat(), ...dialing])];
 }
 
-async function childrenOf(pid: number): Promise<number[]> {
+/**
+ * The live child processes of `pid`: a controller's engine processes.
+ *
+ * @example
+ * ```ts ignore
+ * import { childrenOf } from "./controller_rig.ts";
+ * console.log(await childrenOf(Deno.pid));
+ * ```
+ */
+export async function childrenOf(pid: number): Promise<number[]> {
   const r = await runCommand("pgrep", ["-P", String(pid)], {
     timeoutMs: 15_000,
   });
