@@ -20,7 +20,6 @@ import { RemoteCluster } from "../remote/remote_cluster.ts";
 import type { HistoryQuery, PurgeFilter } from "../remote/wire.ts";
 import {
   attachCluster,
-  CONNECT_TIMEOUT_MS,
   type ConnectOptions,
   type ConnectTarget,
 } from "./connected_client.ts";
@@ -39,18 +38,14 @@ import {
   requireStartPermissions,
   startEngines,
 } from "./embedded_cluster.ts";
-import {
-  type Dashboard,
-  type DashboardOptions,
-  serveDashboard,
-} from "../dashboard/dashboard.ts";
+import type { Dashboard, DashboardOptions } from "../dashboard/dashboard.ts";
 import { DirectView } from "./direct_view.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { writePrivateFile } from "../transport/private_file.ts";
 import { scaleCluster } from "./scaling.ts";
 import { checkTargets } from "./view_targets.ts";
-import { requireListenPermission } from "./permissions.ts";
+import { ClientDashboards } from "./client_dashboards.ts";
 import {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -80,7 +75,7 @@ export type { ClientOptions } from "./client_options.ts";
 export class Client implements AsyncDisposable {
   #cluster: LocalCluster | RemoteCluster;
   #failures: UnobservedFailures;
-  #dashboards = new Set<Dashboard>();
+  #dashboards = new ClientDashboards();
   #closed: Promise<void> | undefined;
   /** Ends this client's count as open (keep_alive.ts). */
   #open: () => void;
@@ -147,10 +142,7 @@ export class Client implements AsyncDisposable {
     options: ConnectOptions = {},
   ): Promise<Client> {
     const cluster = await attachCluster(target, options);
-    return new Client(cluster, {
-      log: options.log,
-      startTimeoutMs: options.timeoutMs ?? CONNECT_TIMEOUT_MS,
-    });
+    return new Client(cluster, { log: options.log });
   }
 
   /** The id of the controller's cluster; `undefined` for an embedded one. */
@@ -286,16 +278,7 @@ export class Client implements AsyncDisposable {
     if (this.#closed) {
       throw new ClientClosedError({ what: "serve a dashboard" });
     }
-    requireListenPermission(options.hostname ?? "127.0.0.1", "the dashboard");
-    const dashboard = await serveDashboard(this.#cluster, options);
-    this.#dashboards.add(dashboard);
-    return {
-      url: dashboard.url,
-      close: () => {
-        this.#dashboards.delete(dashboard);
-        return dashboard.close();
-      },
-    };
+    return await this.#dashboards.serve(this.#cluster, options);
   }
 
   /**
@@ -357,7 +340,10 @@ export class Client implements AsyncDisposable {
    * Stops every engine the client started, even mid-task (their unfinished
    * tasks fail with an `EngineError`), closes the listener and ends every
    * stream. Remote engines started by hand keep retrying until a client is
-   * back; `shutdown()` tells them to exit instead. Safe to call twice.
+   * back; `shutdown()` tells them to exit instead. Safe to call twice. A
+   * connected client (`Client.connect`) detaches instead: its tasks run on
+   * in the controller, and its pending results reject with a
+   * `ClientClosedError` that says how to resume them.
    */
   close(): Promise<void> {
     return this.#close(false);
@@ -365,7 +351,8 @@ export class Client implements AsyncDisposable {
 
   /**
    * `close()`, and remote engines exit instead of waiting for a client
-   * (ipyparallel's `Client.shutdown`).
+   * (ipyparallel's `Client.shutdown`); a connected client stops its
+   * controller, and with it the cluster.
    */
   shutdown(): Promise<void> {
     return this.#close(true);
@@ -378,7 +365,7 @@ export class Client implements AsyncDisposable {
       // Before closing fails the running tasks: those failures are ours.
       this.#failures.close();
       await Promise.all([
-        ...[...this.#dashboards].map((dashboard) => dashboard.close()),
+        this.#dashboards.close(),
         this.#cluster.close({ shutdown }),
       ]);
     })();

@@ -42,7 +42,7 @@ export type ConnectTarget = string | ControllerAddress;
 export interface ConnectOptions {
   /**
    * How long attaching may take (connect, handshake, the controller's
-   * answer), and `scale`'s default bound. Default 30 000 ms.
+   * answer). Default 30 000 ms.
    */
   timeoutMs?: number;
   /** Where the client's warnings go; `console.warn` by default. */

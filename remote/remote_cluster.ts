@@ -25,7 +25,7 @@ import {
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Attached } from "./connect.ts";
-import { ControllerCalls } from "./controller_calls.ts";
+import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
 import { fromWireError } from "./wire_errors.ts";
@@ -193,10 +193,12 @@ export class RemoteCluster implements Cluster {
     n: number,
     options: { timeoutMs?: number } = {},
   ): Promise<void> {
+    // Bounded as every call is; the controller's own timeout says how many
+    // engines were up.
     return this.call({
       kind: "waitForEngines",
       n,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.timeoutMs ?? CALL_TIMEOUT_MS,
     }).then(() => {});
   }
 

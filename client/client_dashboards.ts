@@ -1,0 +1,49 @@
+/**
+ * The dashboards a client serves, which close with it.
+ *
+ * @module
+ */
+
+import type { Cluster } from "../cluster/cluster.ts";
+import {
+  type Dashboard,
+  type DashboardOptions,
+  serveDashboard,
+} from "../dashboard/dashboard.ts";
+import { requireListenPermission } from "./permissions.ts";
+
+/**
+ * Serves dashboards of one cluster and keeps those still open, so that
+ * the client's `close()` closes them.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 0 });
+ * const dashboard = await client.serveDashboard({ port: 0 });
+ * console.log(dashboard.url.startsWith("http://127.0.0.1:")); // true
+ * await dashboard.close();
+ * ```
+ */
+export class ClientDashboards {
+  #open = new Set<Dashboard>();
+
+  /** Serves a dashboard of `cluster`; its `close` forgets it here. */
+  async serve(cluster: Cluster, options: DashboardOptions): Promise<Dashboard> {
+    requireListenPermission(options.hostname ?? "127.0.0.1", "the dashboard");
+    const dashboard = await serveDashboard(cluster, options);
+    this.#open.add(dashboard);
+    return {
+      url: dashboard.url,
+      close: () => {
+        this.#open.delete(dashboard);
+        return dashboard.close();
+      },
+    };
+  }
+
+  /** Closes every dashboard still open. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#open].map((dashboard) => dashboard.close()));
+  }
+}
