@@ -346,12 +346,15 @@ export function isAlive(pid: number): boolean {
  */
 export function controllerRuns(state: ClusterState): boolean {
   if (!isAlive(state.pid)) return false;
-  let argv: string[];
+  let cmdline: string;
   try {
-    argv = Deno.readTextFileSync(`/proc/${state.pid}/cmdline`).split("\0");
+    cmdline = Deno.readTextFileSync(`/proc/${state.pid}/cmdline`);
   } catch {
     return true;
   }
+  // Empty while a process is between fork and exec: nothing to tell by.
+  if (cmdline === "") return true;
+  const argv = cmdline.split("\0");
   const verb = argv.indexOf("controller");
   if (verb === -1) return false;
   const rest = argv.slice(verb + 1);

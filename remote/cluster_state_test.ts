@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTempDir } from "../tests/helpers.ts";
+import { until, withTempDir } from "../tests/helpers.ts";
 import {
   type ClusterState,
   clusterStateDir,
@@ -178,6 +178,11 @@ Deno.test("controllerRuns: a live pid counts only if it is that cluster's contro
       stderr: "null",
     }).spawn();
     try {
+      // Its command line is empty until its exec is done.
+      await until(
+        () => Deno.readTextFileSync(`/proc/${child.pid}/cmdline`) !== "",
+        "the child's exec",
+      );
       assert.equal(controllerRuns(stateOf("sim", child.pid)), true);
       assert.equal(controllerRuns(stateOf("other", child.pid)), false);
     } finally {
