@@ -184,13 +184,28 @@ export async function startController(
     history.close();
     throw error;
   }
-  const controller = new RunningController(options, plan.launchers, {
-    cluster,
-    history,
-    log,
-    clientKey: options.clientKey ?? randomHex(32),
-    startTimeoutMs: engineOptions.startTimeoutMs ?? 60_000,
-  });
+  let controller: RunningController;
+  try {
+    controller = new RunningController(options, plan.launchers, {
+      cluster,
+      history,
+      log,
+      clientKey: options.clientKey ?? randomHex(32),
+      startTimeoutMs: engineOptions.startTimeoutMs ?? 60_000,
+    });
+  } catch (error) {
+    // The client port is taken: nothing is left running.
+    await cluster.close();
+    history.close();
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const where = `${clientHost}:${options.clientListen?.port ?? 0}`;
+    throw new Deno.errors.AddrInUse(
+      `the controller's client listener cannot bind ${where}: something ` +
+        "else listens there; give clientListen another port (the CLI's " +
+        "--port), or leave port out for a free one",
+      { cause: error },
+    );
+  }
   try {
     await startEngines(cluster, plan, engineOptions.startTimeoutMs ?? 60_000);
   } catch (error) {
@@ -261,32 +276,25 @@ class RunningController implements Controller {
       log: core.log,
       maxStreamBytes: options.history?.maxStreamBytes,
     });
-    try {
-      this.#clients = new ClientServer({
-        clusterId: options.id,
-        cluster,
-        live,
-        hostname: options.clientListen?.hostname ?? "127.0.0.1",
-        port: options.clientListen?.port ?? 0,
-        key: core.clientKey,
-        encrypt: options.encryptClients,
-        maxFrameBytes: options.engines?.maxFrameBytes,
-        maxUnsentBytes: options.maxUnsentBytes,
-        nextClientNo: () => history.nextClientNo(),
-        about: () => ({
-          connectionInfo: cluster.connectionInfo,
-          launchers: launchers.map((launcher) => launcher.name),
-        }),
-        call: (call) => this.#call(call),
-        shutdown: (why) => void this.#stop(`stopped: ${why}`),
-        log: core.log,
-      });
-    } catch (error) {
-      // The client port is taken: nothing is left running.
-      cluster.close();
-      history.close();
-      throw error;
-    }
+    this.#clients = new ClientServer({
+      clusterId: options.id,
+      cluster,
+      live,
+      hostname: options.clientListen?.hostname ?? "127.0.0.1",
+      port: options.clientListen?.port ?? 0,
+      key: core.clientKey,
+      encrypt: options.encryptClients,
+      maxFrameBytes: options.engines?.maxFrameBytes,
+      maxUnsentBytes: options.maxUnsentBytes,
+      nextClientNo: () => history.nextClientNo(),
+      about: () => ({
+        connectionInfo: cluster.connectionInfo,
+        launchers: launchers.map((launcher) => launcher.name),
+      }),
+      call: (call) => this.#call(call),
+      shutdown: (why) => void this.#stop(`stopped: ${why}`),
+      log: core.log,
+    });
   }
 
   get clientInfo(): { hostname: string; port: number; key: string } {

@@ -448,7 +448,7 @@ Deno.test("controller wire: stop fails running tasks as their engines go", async
   await client.close();
 });
 
-Deno.test("controller wire: options are checked before anything starts", async () => {
+Deno.test("controller wire: bad options and a taken client port are clear errors", async () => {
   const misspelt = await errorOf(
     startController({ id: "x", clientKye: "k" } as never),
     "a misspelt option",
@@ -461,6 +461,20 @@ Deno.test("controller wire: options are checked before anything starts", async (
   );
   assert.ok(same instanceof TypeError);
   assert.match(same.message, /client key and the engine key are the same/);
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busy = await errorOf(
+    startController({
+      id: "x",
+      engines: { workers: 1 },
+      clientListen: { port: taken.addr.port },
+    }),
+    "a client port that is taken",
+  );
+  assert.ok(busy instanceof Deno.errors.AddrInUse);
+  assert.match(
+    busy.message,
+    new RegExp(`client listener cannot bind 127.0.0.1:${taken.addr.port}`),
+  );
   const noListen = await errorOf(
     startController({ id: "x", engines: { listen: false } }),
     "no engine listener",
