@@ -14,22 +14,29 @@
 
 import { startController } from "../controller/controller.ts";
 
-const [path] = Deno.args;
-if (path === undefined) {
-  console.error("usage: controller_host.ts <history path or :memory:>");
-  Deno.exit(2);
+/** Runs the controller until it stops, then ends the process. */
+async function host(path: string): Promise<never> {
+  const controller = await startController({
+    id: `bench-${Deno.pid}`,
+    engines: { workers: 2 },
+    history: { path },
+    log: () => {},
+  });
+  console.log(JSON.stringify(controller.clientInfo));
+  (async () => {
+    for await (const _ of Deno.stdin.readable) { /* until the bench is gone */ }
+    await controller.stop();
+  })();
+  await controller.closed;
+  // The stdin reader above would keep the process alive forever.
+  Deno.exit(0);
 }
-const controller = await startController({
-  id: `bench-${Deno.pid}`,
-  engines: { workers: 2 },
-  history: { path },
-  log: () => {},
-});
-console.log(JSON.stringify(controller.clientInfo));
-(async () => {
-  for await (const _ of Deno.stdin.readable) { /* until the bench is gone */ }
-  await controller.stop();
-})();
-await controller.closed;
-// The stdin reader above would keep the process alive forever.
-Deno.exit(0);
+
+if (import.meta.main) {
+  const [path] = Deno.args;
+  if (path === undefined) {
+    console.error("usage: controller_host.ts <history path or :memory:>");
+    Deno.exit(2);
+  }
+  await host(path);
+}
