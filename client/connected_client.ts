@@ -58,11 +58,14 @@ export const CONNECT_TIMEOUT_MS = 30_000;
  * answers there, or when the handshake fails (a wrong key).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { attachCluster } from "./connected_client.ts";
- * const cluster = await attachCluster("sim", {});
+ * import { startController } from "../controller/controller.ts";
+ * const controller = await startController({ id: "sim", engines: { workers: 0 } });
+ * const cluster = await attachCluster(controller.clientInfo, {});
  * console.log(cluster.clusterId); // sim
  * await cluster.close();
+ * await controller.stop();
  * ```
  */
 export async function attachCluster(

@@ -67,15 +67,15 @@ export interface ControllerNames {
  * key, a port that is not a client port).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { dialController } from "./connect.ts";
- * const { conn, attached } = await dialController(
- *   { hostname: "127.0.0.1", port: 4100, key: "…" },
- *   {},
- *   10_000,
- * );
- * console.log(attached.clusterId, attached.taskIdBase);
+ * import { startController } from "../controller/controller.ts";
+ * const controller = await startController({ id: "dial", engines: { workers: 0 } });
+ * const { conn, attached } = await dialController(controller.clientInfo, {}, 10_000);
+ * console.log(attached.clusterId, attached.taskIdBase); // dial 4294967296
  * conn.close("done");
+ * await conn.closed;
+ * await controller.stop();
  * ```
  */
 export async function dialController(

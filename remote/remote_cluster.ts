@@ -48,17 +48,16 @@ const SHUTDOWN_TIMEOUT_MS = 60_000;
  * `close({ shutdown: true })` stops the controller.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { dialController } from "./connect.ts";
  * import { RemoteCluster } from "./remote_cluster.ts";
- * const { conn, attached } = await dialController(
- *   { hostname: "127.0.0.1", port: 4100, key: "…" },
- *   { id: "sim" },
- *   10_000,
- * );
+ * import { startController } from "../controller/controller.ts";
+ * const controller = await startController({ id: "sim", engines: { workers: 1 } });
+ * const { conn, attached } = await dialController(controller.clientInfo, {}, 10_000);
  * const cluster = new RemoteCluster(conn, attached);
- * console.log(cluster.clusterId, cluster.ids());
+ * console.log(cluster.clusterId, cluster.ids()); // sim [0]
  * await cluster.close();
+ * await controller.stop();
  * ```
  */
 export class RemoteCluster implements Cluster {
