@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
+import { flagsOf } from "../cli/flags.ts";
 import { launcherOf } from "../cli/cluster_config.ts";
 import { cliEntry } from "../cli/start_verb.ts";
 import { isAlive } from "../remote/cluster_state.ts";
@@ -276,6 +277,18 @@ Deno.test("the command line's mistakes, one by one", () => {
   });
   assert.equal(hosts?.engines, 5);
   assert.equal(parseArgs(["start"]).id, "default");
+  // What start hands the controller reads back as the same config.
+  const config = {
+    engines: 3,
+    launcher: "slurm",
+    "sbatch-arg": ["--exclusive", "--mem=1G"],
+    listen: "0.0.0.0",
+    "max-age": 3600,
+  };
+  assert.deepEqual(
+    parseArgs(["controller", ...flagsOf(config)]).config,
+    config,
+  );
 });
 
 Deno.test("start runs the controller as it runs itself: a checkout's with its deno.json, JSR's as the package's ./cli", () => {
