@@ -98,7 +98,13 @@ export class ClientServer implements SessionHost {
       maxFrameBytes: options.maxFrameBytes,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       decide: () => options.nextClientNo(),
-      onEngine: (conn, clientNo) => this.#attach(conn, clientNo),
+      onEngine: (conn, clientNo, hello) => {
+        this.log(
+          `client ${clientNo} attached from ${conn.peer}` +
+            (typeof hello.pid === "number" ? ` (pid ${hello.pid})` : ""),
+        );
+        this.#attach(conn, clientNo);
+      },
       log: (line) => options.log(line),
     });
     this.#unsubscribe = options.cluster.onEngineEvent((event) => {
@@ -204,15 +210,16 @@ export class ClientServer implements SessionHost {
     if (!this.#sessions.delete(session)) return;
     this.#options.live.forget(session);
     if (!this.#closed) {
-      this.#options.log(
+      this.log(
         `client ${session.clientNo} (${session.peer}) left: ${reason}; its ` +
           "tasks run on",
       );
     }
   }
 
+  /** A line of the controller's log, as the listener's own lines begin. */
   log(line: string): void {
-    this.#options.log(line);
+    this.#options.log(`troupe: ${line}`);
   }
 
   /** Sends the snapshot to every session now (`changes`), resent or not. */
