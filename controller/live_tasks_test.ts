@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import type { SubmittedTask } from "../cluster/cluster.ts";
+import { EngineError } from "../protocol/errors.ts";
+import type { WireTaskEvent } from "../remote/wire.ts";
+import { fromWireError } from "../remote/wire_errors.ts";
+import { History } from "./history.ts";
+import { type Follower, LiveTasks } from "./live_tasks.ts";
+
+/** A session's part: it keeps what it is told. */
+function follower(): Follower & { got: WireTaskEvent[] } {
+  const got: WireTaskEvent[] = [];
+  return { got, event: (e) => got.push(e) };
+}
+
+const BASE = 2 ** 32;
+
+function task(
+  taskId: number,
+  placement: SubmittedTask["placement"] = { balanced: { retries: 0 } },
+): SubmittedTask {
+  return {
+    taskId,
+    fn: { kind: "source", source: "() => 1" },
+    args: [],
+    placement,
+  };
+}
+
+function withLive(
+  body: (live: LiveTasks, history: History, lines: string[]) => void,
+  options: { maxStreamBytes?: number; maxValueBytes?: number } = {},
+): void {
+  const history = History.open({ path: ":memory:", ...options });
+  const lines: string[] = [];
+  try {
+    body(
+      new LiveTasks({
+        clusterId: "t",
+        history,
+        maxStreamBytes: options.maxStreamBytes,
+        log: (line) => lines.push(line),
+      }),
+      history,
+      lines,
+    );
+  } finally {
+    history.close();
+  }
+}
+
+Deno.test("live tasks: events reach the submitter and every follower", () => {
+  withLive((live, history) => {
+    const submitter = follower();
+    const later = follower();
+    const listener = live.listenerFor(task(BASE + 1), 1, submitter);
+    assert.ok(live.known(BASE + 1));
+    listener.assigned(1);
+    listener.started();
+    listener.stream("stdout", "one\n");
+    listener.publish({
+      engineId: 1,
+      taskId: BASE + 1,
+      seq: 1,
+      time: 0,
+      data: { a: 1, i: 0 },
+    });
+    listener.publish({
+      engineId: 1,
+      taskId: BASE + 1,
+      seq: 2,
+      time: 1,
+      data: { i: 1 },
+    });
+    live.follow([BASE + 1], later);
+    // The replay: engine, start, output so far, data merged.
+    assert.deepEqual(later.got.map((e) => e.kind), [
+      "assigned",
+      "started",
+      "stream",
+      "publish",
+    ]);
+    const merged = later.got[3] as Extract<WireTaskEvent, { kind: "publish" }>;
+    assert.deepEqual(merged.publication.data, { a: 1, i: 1 });
+    listener.stream("stderr", "two\n");
+    listener.done({
+      ok: false,
+      error: new EngineError("killed", { engineId: 1 }),
+    });
+    assert.equal(live.size, 0);
+    for (const f of [submitter, later]) {
+      const done = f.got.at(-1);
+      assert.ok(done?.kind === "done" && !done.outcome.ok);
+      assert.ok(fromWireError(done.outcome.error) instanceof EngineError);
+    }
+    assert.equal(submitter.got.length, 7);
+    assert.equal(later.got.length, 6);
+    assert.equal(history.get(BASE + 1)?.state, "error");
+  });
+});
+
+Deno.test("live tasks: a follower that is forgotten hears no more", () => {
+  withLive((live) => {
+    const gone = follower();
+    const listener = live.listenerFor(task(BASE + 1, { engineId: 0 }), 1, gone);
+    live.forget(gone);
+    listener.started();
+    listener.done({ ok: true, value: 1, started: 1, completed: 2 });
+    assert.deepEqual(gone.got, []);
+    // The direct task's engine is known from its placement.
+    const late = follower();
+    live.follow([BASE + 1], late);
+    assert.deepEqual(late.got.map((e) => e.kind), [
+      "assigned",
+      "started",
+      "done",
+    ]);
+    assert.equal((late.got[0] as { engineId: number }).engineId, 0);
+  });
+});
+
+Deno.test("live tasks: the replayed output is bounded as the history's", () => {
+  withLive((live) => {
+    const listener = live.listenerFor(task(BASE + 1), 1, follower());
+    listener.started();
+    for (let i = 0; i < 10; i++) listener.stream("stdout", "0123456789");
+    const late = follower();
+    live.follow([BASE + 1], late);
+    const out = late.got.find((e) => e.kind === "stream") as Extract<
+      WireTaskEvent,
+      { kind: "stream" }
+    >;
+    assert.ok(out.text.startsWith("0123456789".repeat(3)));
+    assert.match(out.text, /the rest of this task's output is not kept/);
+    assert.ok(!out.text.startsWith("0123456789".repeat(4)));
+    listener.done({ ok: true, value: 1, started: 1, completed: 2 });
+  }, { maxStreamBytes: 35 });
+});
+
+Deno.test("live tasks: a value the history did not keep is said so", () => {
+  withLive((live) => {
+    const listener = live.listenerFor(task(BASE + 1), 1, follower());
+    listener.done({
+      ok: true,
+      value: "x".repeat(5000),
+      started: 1,
+      completed: 2,
+    });
+    const late = follower();
+    live.follow([BASE + 1], late);
+    const done = late.got.at(-1);
+    assert.ok(done?.kind === "done" && !done.outcome.ok);
+    assert.match(
+      done.outcome.error.message,
+      /succeeded, but the history did not keep its value/,
+    );
+  }, { maxValueBytes: 1000 });
+});
+
+Deno.test("live tasks: a task the history cannot record still runs", () => {
+  withLive((live, history, lines) => {
+    history.close(); // Every write fails from now on.
+    const submitter = follower();
+    const listener = live.listenerFor(task(BASE + 1), 1, submitter);
+    listener.started();
+    listener.done({ ok: true, value: 3, started: 1, completed: 2 });
+    assert.deepEqual(submitter.got.map((e) => e.kind), ["started", "done"]);
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], /could not record task 4294967297/);
+  });
+});
