@@ -14,12 +14,12 @@ import {
   type ClusterState,
   clusterStatePath,
   type ControllerConfig,
-  controllerRuns,
   makeClusterStateDir,
   readClusterState,
   removeClusterState,
   writeClusterState,
 } from "../remote/cluster_state.ts";
+import { controllerRuns } from "../remote/controller_liveness.ts";
 import { type Command, UsageError } from "./args.ts";
 import { controllerPlan } from "./cluster_config.ts";
 import { logLine as log } from "./controller_log.ts";

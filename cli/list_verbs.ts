@@ -9,10 +9,10 @@
 import type { EngineStatus } from "../cluster/cluster.ts";
 import { messageOf } from "../protocol/errors.ts";
 import {
-  controllerRuns,
   listClusterStates,
   readClusterState,
 } from "../remote/cluster_state.ts";
+import { controllerRuns } from "../remote/controller_liveness.ts";
 import { askController } from "./ask_controller.ts";
 import type { Command } from "./args.ts";
 import { table } from "./text_layout.ts";

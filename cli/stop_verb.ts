@@ -12,12 +12,11 @@ import { delay } from "../actors/async.ts";
 import { messageOf } from "../protocol/errors.ts";
 import {
   type ClusterState,
-  controllerRuns,
-  isAlive,
   listClusterStates,
   readClusterState,
   removeClusterState,
 } from "../remote/cluster_state.ts";
+import { controllerRuns, isAlive } from "../remote/controller_liveness.ts";
 import { askController } from "./ask_controller.ts";
 import type { Command } from "./args.ts";
 

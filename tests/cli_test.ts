@@ -12,7 +12,7 @@ import { parseArgs, UsageError } from "../cli/args.ts";
 import { flagsOf } from "../cli/flags.ts";
 import { launcherOf } from "../cli/cluster_config.ts";
 import { cliEntry } from "../cli/start_verb.ts";
-import { isAlive } from "../remote/cluster_state.ts";
+import { isAlive } from "../remote/controller_liveness.ts";
 import { isLive, processesMatching } from "./cluster_services.ts";
 import {
   CLI,
