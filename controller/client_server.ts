@@ -14,7 +14,11 @@ import type {
   ConnectionInfo,
   SubmittedTask,
 } from "../cluster/cluster.ts";
-import type { ControllerCall, FromController } from "../remote/wire.ts";
+import {
+  type ControllerCall,
+  type FromController,
+  TASK_ID_BLOCK,
+} from "../remote/wire.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import type { LiveTasks } from "./live_tasks.ts";
@@ -97,7 +101,18 @@ export class ClientServer implements SessionHost {
       encrypt: options.encrypt,
       maxFrameBytes: options.maxFrameBytes,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
-      decide: () => options.nextClientNo(),
+      decide: () => {
+        const clientNo = options.nextClientNo();
+        // Task ids must stay exact doubles: 2^21 clients fill 2^53.
+        if ((clientNo + 1) * TASK_ID_BLOCK - 1 > Number.MAX_SAFE_INTEGER) {
+          throw new RangeError(
+            `cluster ${options.clusterId} has given out every client number ` +
+              "its task ids allow (2^21 - 1): start the controller on a new " +
+              "history database",
+          );
+        }
+        return clientNo;
+      },
       onEngine: (conn, clientNo, hello) => {
         this.log(
           `client ${clientNo} attached from ${conn.peer}` +

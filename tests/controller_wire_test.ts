@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { type Controller, startController } from "../controller/controller.ts";
 import type {
   FromController,
@@ -23,6 +24,7 @@ import {
   joinPeer,
 } from "../transport/handshake.ts";
 import { errorOf, guard, until, withTempDir } from "./helpers.ts";
+import { assertHandshakeError } from "./handshake_servers.ts";
 import { History } from "../controller/history.ts";
 import { fileLatch } from "./file_latch.ts";
 import { startDenoScript } from "./hand_engine.ts";
@@ -625,6 +627,47 @@ Deno.test("controller wire: a client that takes nothing is let go, its tasks run
     } finally {
       Deno.kill(stalled.pid, "SIGCONT");
       await stalled.kill();
+      await guard(controller.stop(), "stop", 30_000);
+    }
+  });
+});
+
+Deno.test("controller wire: client numbers end where task ids would lose precision", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    History.open({ path }).close();
+    // The last client number whose block of ids is exact, as if that many
+    // clients had attached.
+    const db = new DatabaseSync(path);
+    db.prepare("update meta set value = ? where key = 'nextClientNo'")
+      .run(2 ** 21 - 1);
+    db.close();
+    const controller = await guard(
+      startController({
+        id: "wire",
+        engines: { workers: 1 },
+        history: { path },
+        log: () => {},
+      }),
+      "startController",
+      60_000,
+    );
+    try {
+      const last = await attach(controller);
+      assert.equal(last.attached.clientNo, 2 ** 21 - 1);
+      const id = last.attached.taskIdBase + TASK_ID_BLOCK - 1;
+      assert.equal(id, Number.MAX_SAFE_INTEGER);
+      await last.send({ t: "submit", tasks: [task(id, "() => 8")] });
+      const done = (await last.finished(id, "the very last id")).at(-1);
+      assert.ok(done?.kind === "done" && done.outcome.ok);
+      const refused = await errorOf(attach(controller), "one client more");
+      assertHandshakeError(
+        refused,
+        /the controller refused this client: cluster wire has given out every client number/,
+        true,
+      );
+      await last.close();
+    } finally {
       await guard(controller.stop(), "stop", 30_000);
     }
   });

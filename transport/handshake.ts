@@ -297,7 +297,10 @@ export async function joinPeer(
   const joinerNonce = randomNonce();
   const next = reader(conn, timeoutMs);
   try {
-    const greeting = expect(await next(), "hello");
+    const refusal = purpose === "engine"
+      ? "the client refused this engine"
+      : "the controller refused this client";
+    const greeting = expect(await next(), "hello", refusal);
     if (greeting.protocol !== PROTOCOLS[purpose]) {
       const other = purpose === "engine" ? "client" : "engine";
       if (greeting.protocol !== PROTOCOLS[other]) {
@@ -343,7 +346,7 @@ export async function joinPeer(
       mac: new Uint8Array(await crypto.subtle.sign("HMAC", mac, signed)),
       [helloField(purpose)]: hello,
     });
-    const welcome = expect(await next(), "welcome");
+    const welcome = expect(await next(), "welcome", refusal);
     const answer = concatBytes([
       label(purpose, "acceptor"),
       joinerNonce,

@@ -123,7 +123,8 @@ export function handshakeReader(
 /**
  * `value` as a frame of type `t`; throws a `HandshakeError` saying what came
  * instead. A `"refused"` frame where the peer's answer was expected is the
- * peer's refusal: `refused`, so that the side turned down stops retrying.
+ * peer's refusal: `refused`, so that the side turned down stops retrying;
+ * `refusal` says who refused whom (a client its engine, by default).
  *
  * @example
  * ```ts
@@ -131,14 +132,16 @@ export function handshakeReader(
  * console.log(expectFrame({ t: "auth", nonce: 1 }, "auth").nonce); // 1
  * ```
  */
-export function expectFrame(value: unknown, t: string): Frame {
+export function expectFrame(
+  value: unknown,
+  t: string,
+  refusal = "the client refused this engine",
+): Frame {
   const frame = value as Frame | null;
   if (frame?.t === "refused") {
     // The joining side (an engine) refuses only a listener of the wrong
     // purpose (`joinPeer`); the listening side refuses for any reason.
-    const who = t === "auth"
-      ? "the peer turned this side down"
-      : "the client refused this engine";
+    const who = t === "auth" ? "the peer turned this side down" : refusal;
     throw new HandshakeError(`${who}: ${String(frame.reason)}`, true);
   }
   if (
