@@ -251,6 +251,41 @@ async function steps(
     }
   });
 
+  await t.step("a map's JSON resumes to the same shape", async () => {
+    const ar = client.view().mapAsync((x: number) => x * 10, [1, 2, 3, 4, 5]);
+    const lb = client.loadBalancedView().mapAsync(
+      (x: number) => x + 1,
+      [1, 2, 3],
+      { ordered: false },
+    );
+    await guard(Promise.all([ar, lb]), "the maps");
+    const second = await guard(
+      Client.connect(controller.clientInfo, quiet),
+      "connect",
+    );
+    try {
+      const again = second.resume(JSON.parse(JSON.stringify(ar)));
+      assert.deepEqual(await guard(again, "the resumed map"), [
+        10,
+        20,
+        30,
+        40,
+        50,
+      ]);
+      assert.deepEqual(again.toJSON().items, ar.toJSON().items);
+      assert.equal(again.progress, 5);
+      const unordered = second.resume(lb.toJSON());
+      assert.equal(lb.toJSON().unordered, true);
+      assert.deepEqual(
+        (await guard(unordered, "the resumed unordered map") as number[])
+          .toSorted(),
+        [2, 3, 4],
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
   await t.step("history, query, purge", async () => {
     const ar = client.loadBalancedView().mapAsync((x: number) => x, [1, 2]);
     await guard(ar, "two tasks");
