@@ -21,6 +21,9 @@ import {
   expectFrame as expect,
   HandshakeError,
   handshakeReader as reader,
+  NONCE_BYTES,
+  readBytes as bytes,
+  readNonce as nonce,
   refuse,
 } from "./handshake_reading.ts";
 import {
@@ -75,8 +78,6 @@ export function clientHello(
     sealed,
   };
 }
-
-const NONCE_BYTES = 32;
 
 /**
  * What an engine says of itself when it registers.
@@ -382,21 +383,6 @@ function checkVersion(version: unknown): void {
         `side speaks ${PROTOCOL_VERSION}: run the same troupe version on both`,
     );
   }
-}
-
-function nonce(value: unknown): Uint8Array {
-  const b = bytes(value, "nonce");
-  if (b.byteLength !== NONCE_BYTES) {
-    throw new HandshakeError(`a nonce must be ${NONCE_BYTES} bytes`);
-  }
-  return b;
-}
-
-function bytes(value: unknown, what: string): Uint8Array<ArrayBuffer> {
-  if (!(value instanceof Uint8Array)) {
-    throw new HandshakeError(`the ${what} is not bytes`);
-  }
-  return value.slice();
 }
 
 /** The byte that binds the sealing choice into both proofs. */

@@ -155,6 +155,47 @@ export function expectFrame(
   return value as Frame;
 }
 
+/** How long every handshake nonce is, in bytes. */
+export const NONCE_BYTES = 32;
+
+/**
+ * `value` as a nonce (a fresh copy); a `HandshakeError` if it is not
+ * `NONCE_BYTES` bytes.
+ *
+ * @example
+ * ```ts
+ * import { readNonce } from "./handshake_reading.ts";
+ * console.log(readNonce(new Uint8Array(32)).byteLength); // 32
+ * ```
+ */
+export function readNonce(value: unknown): Uint8Array {
+  const b = readBytes(value, "nonce");
+  if (b.byteLength !== NONCE_BYTES) {
+    throw new HandshakeError(`a nonce must be ${NONCE_BYTES} bytes`);
+  }
+  return b;
+}
+
+/**
+ * `value` as bytes (a fresh copy); a `HandshakeError` naming `what` if it
+ * is not.
+ *
+ * @example
+ * ```ts
+ * import { readBytes } from "./handshake_reading.ts";
+ * console.log(readBytes(new Uint8Array([1, 2]), "mac")); // Uint8Array(2) [ 1, 2 ]
+ * ```
+ */
+export function readBytes(
+  value: unknown,
+  what: string,
+): Uint8Array<ArrayBuffer> {
+  if (!(value instanceof Uint8Array)) {
+    throw new HandshakeError(`the ${what} is not bytes`);
+  }
+  return value.slice();
+}
+
 function describe(value: unknown): string {
   if (value === null || typeof value !== "object") return typeof value;
   const t = (value as Frame).t;
