@@ -170,7 +170,8 @@ export class RemoteCluster implements Cluster {
       );
       return;
     }
-    const fresh = taskIds.filter((taskId) => !this.#tasks.has(taskId));
+    // Asked once each: the controller replays a task to each follow.
+    const fresh = [...new Set(taskIds)].filter((id) => !this.#tasks.has(id));
     taskIds.forEach((taskId, i) => this.#tasks.add(taskId, listeners[i]));
     if (fresh.length > 0) this.#send({ t: "follow", taskIds: fresh });
   }

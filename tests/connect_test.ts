@@ -246,6 +246,15 @@ async function steps(
         await guard(second.getResult(ar.taskIds), "getResult"),
         [value],
       );
+      // One task twice: each place hears it once (its stdout not doubled).
+      const printed = client.view(0).applyAsync(() => {
+        console.log("once");
+        return 1;
+      });
+      await guard(printed, "a task that prints");
+      const twice = second.getResult([...printed.taskIds, ...printed.taskIds]);
+      assert.deepEqual(await guard(twice, "getResult twice"), [1, 1]);
+      assert.deepEqual(twice.stdout, ["once\n", "once\n"]);
     } finally {
       await second.close();
     }
