@@ -237,7 +237,10 @@ export class ClientServer implements SessionHost {
     this.#options.log(`troupe: ${line}`);
   }
 
-  /** Sends the snapshot to every session now (`changes`), resent or not. */
+  /**
+   * Sends every session the engines' snapshot now, changed or not: what
+   * it carries besides the engines (the restart policy) changed.
+   */
   broadcastSnapshot(): void {
     this.#broadcastSnapshot(true);
   }
