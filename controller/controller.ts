@@ -163,7 +163,8 @@ export async function startController(
   requireStartPermissions(plan);
   const clientHost = options.clientListen?.hostname ?? "127.0.0.1";
   requireListenPermission(clientHost, "the controller's client listener");
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? options.engines?.log ??
+    ((line: string) => console.warn(line));
   const history = History.open(options.history ?? { path: ":memory:" });
   try {
     const lost = history.failUnfinished(lostTask);
