@@ -9,7 +9,9 @@
 import { messageOf } from "../protocol/errors.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { HandshakeError, joinPeer } from "../transport/handshake.ts";
+import { NO_KEY } from "../transport/handshake_purpose.ts";
 import { isLoopback } from "../transport/loopback.ts";
+import { clusterStatePath } from "./cluster_state.ts";
 import type { FromController } from "./wire.ts";
 
 /**
@@ -107,7 +109,7 @@ export async function dialController(
     if (error instanceof HandshakeError) {
       throw new HandshakeError(
         `cannot attach to the controller at ${where}${clusterNamed(names)}: ` +
-          error.message,
+          error.message + keyAdvice(error, names),
         error.refused,
       );
     }
@@ -167,6 +169,18 @@ function noController(where: string, names: ControllerNames): string {
     (stateFile
       ? `, or remove a stale state file with \`troupe stop ${id}\``
       : "");
+}
+
+/** Where the right key is, when the controller said this one is wrong. */
+function keyAdvice(error: HandshakeError, names: ControllerNames): string {
+  if (!error.refused || !error.message.endsWith(NO_KEY.client)) return "";
+  const file = names.stateFile ??
+    (names.id === undefined
+      ? "$TROUPE_HOME/clusters/<id>.json"
+      : clusterStatePath(names.id));
+  return `: the client key is the "key" of the cluster's state file ` +
+    `(${file}; \`troupe list\` lists the clusters), or the controller's ` +
+    "clientInfo.key; the engine key does not open the client port";
 }
 
 function clusterNamed({ id, stateFile }: ControllerNames): string {

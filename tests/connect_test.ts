@@ -562,6 +562,12 @@ Deno.test("Client.connect: clear errors", async (t) => {
         const error = await errorOf(Client.connect({ hostname, port, key }));
         assert.ok(error instanceof HandshakeError, `${error}`);
         assert.match(error.message, /cannot attach to the controller at/);
+        // Who refused whom, which key is lacking, and where the right one is.
+        assert.match(
+          error.message,
+          /the controller refused this client: it does not hold the client key: the client key is the "key" of the cluster's state file \(\$TROUPE_HOME\/clusters\/<id>\.json; `troupe list` lists the clusters\)/,
+        );
+        assert.doesNotMatch(error.message, /refused this engine/);
       }
       const client = await Client.connect(controller.clientInfo, quiet);
       assert.equal(client.clusterId, "connect-keys");
@@ -663,6 +669,30 @@ Deno.test("Client.connect by cluster id and by state file; what a connected clie
               await client.close();
             }
           }
+          // A state file with a stale key: the error names that file.
+          const stale = await writeClusterState({
+            version: 1,
+            id: "connect-stale-key",
+            pid: Deno.pid,
+            hostname,
+            port,
+            key: "a stale key",
+            engine: controller.engineInfo,
+            db: ":memory:",
+            config: { workers: 1 },
+            startedAt: Date.now(),
+          });
+          const staleKey = await errorOf(
+            Client.connect("connect-stale-key", quiet),
+            "a stale key",
+          );
+          assert.ok(
+            staleKey.message.includes(
+              `it does not hold the client key: the client key is the "key" ` +
+                `of the cluster's state file (${stale}; \`troupe list\``,
+            ),
+            staleKey.message,
+          );
           const client = await Client.connect("connect-state", quiet);
           try {
             // The engine listener, with the engine key: hand-started engines join.

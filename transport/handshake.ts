@@ -31,6 +31,7 @@ import {
   helloField,
   idField,
   label,
+  NO_KEY,
   PROTOCOLS,
   WRONG_PORT,
 } from "./handshake_purpose.ts";
@@ -227,7 +228,7 @@ export async function acceptPeer<
     ]);
     if (!(await crypto.subtle.verify("HMAC", mac, proof, signed))) {
       // The proof covers `sealed`: a relay that rewrote it lands here too.
-      await refuse(conn, "it does not hold the key");
+      await refuse(conn, NO_KEY[purpose]);
       const who = purpose === "engine" ? "engine" : "client";
       const listener = purpose === "engine" ? "client" : "controller";
       throw new HandshakeError(

@@ -34,6 +34,21 @@ export const PROTOCOLS: {
 } = { engine: "troupe", client: "troupe-client" } as const;
 
 /**
+ * What a listener tells a peer whose proof fails: which key it lacks, so
+ * that a client is not sent looking for an engine's key.
+ *
+ * @example
+ * ```ts
+ * import { NO_KEY } from "./handshake_purpose.ts";
+ * console.log(NO_KEY.client); // it does not hold the client key
+ * ```
+ */
+export const NO_KEY: Record<HandshakePurpose, string> = {
+  engine: "it does not hold the key",
+  client: "it does not hold the client key",
+};
+
+/**
  * What a peer at the wrong port is told: where it should have gone.
  *
  * @example
