@@ -98,7 +98,13 @@ export async function runController(command: Command): Promise<void> {
       ? `controller ${id} (pid ${Deno.pid}) starts again on ${plan.history.path} (the last one, pid ${previous.pid}, was killed or crashed)`
       : `controller ${id} (pid ${Deno.pid}) starts on ${plan.history.path}`,
   );
-  const controller = await startController({ id, ...plan, log });
+  const controller = await startController({
+    id,
+    ...plan,
+    // The tasks the killed controller left unfinished are failed naming it.
+    previousPid: previous?.pid,
+    log,
+  });
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
     if (stopping) return stopping;

@@ -14,7 +14,7 @@ import type { ConnectionInfo, Launcher } from "../cluster/cluster.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 import { messageOf } from "../protocol/errors.ts";
-import type { ControllerCall, TaskSummary, WireError } from "../remote/wire.ts";
+import type { ControllerCall } from "../remote/wire.ts";
 import { randomHex } from "../transport/random_hex.ts";
 import {
   checkStartOptions,
@@ -32,6 +32,7 @@ import { settleScale } from "../client/scaling.ts";
 import { ClientServer } from "./client_server.ts";
 import { History, type HistoryOptions } from "./history.ts";
 import { LiveTasks } from "./live_tasks.ts";
+import { checkPreviousPid, lostTask } from "./lost_task.ts";
 
 /**
  * How `startController` sets up a controller.
@@ -76,6 +77,12 @@ export interface ControllerOptions {
    * frame may be up to `maxFrameBytes`, 256 MiB).
    */
   maxUnsentBytes?: number;
+  /**
+   * The pid of the controller that ran on this history before, when known
+   * (the CLI reads it from the stale state file): the tasks it left
+   * unfinished fail with an error that names it.
+   */
+  previousPid?: number;
   /** Where the controller says what happens (console.warn by default). */
   log?: (line: string) => void;
 }
@@ -88,6 +95,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   encryptClients: true,
   history: true,
   maxUnsentBytes: true,
+  previousPid: true,
   log: true,
 };
 
@@ -144,6 +152,7 @@ export async function startController(
       }`,
     );
   }
+  checkPreviousPid(options.previousPid);
   checkOptions(
     "startController's clientListen",
     options.clientListen,
@@ -167,7 +176,9 @@ export async function startController(
     ((line: string) => console.warn(line));
   const history = History.open(options.history ?? { path: ":memory:" });
   try {
-    const lost = history.failUnfinished(lostTask);
+    const lost = history.failUnfinished((task) =>
+      lostTask(task, options.previousPid)
+    );
     if (lost > 0) {
       log(
         `troupe: ${lost} task${lost === 1 ? "" : "s"} of the history were ` +
@@ -228,24 +239,6 @@ function enginesOf(options: ControllerOptions): ClientOptions {
   }
   const listen = typeof engines.listen === "object" ? engines.listen : {};
   return { ...engines, listen };
-}
-
-/** The error a task left unfinished by a stopped controller ends with. */
-function lostTask(task: TaskSummary): WireError {
-  const where = task.engineId === undefined
-    ? ""
-    : ` on engine ${task.engineId}`;
-  const reason = `the controller stopped (killed or crashed) while task ` +
-    `${task.taskId} was ${task.state}${where}; its result was lost`;
-  return {
-    name: "EngineError",
-    message: `${reason}. Run the task again.`,
-    fields: {
-      reason,
-      taskId: task.taskId,
-      ...(task.engineId === undefined ? {} : { engineId: task.engineId }),
-    },
-  };
 }
 
 interface Core {

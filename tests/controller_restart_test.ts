@@ -39,13 +39,13 @@ function assertLostInRestart(
   state: "running" | "queued",
 ): void {
   assert.ok(error instanceof EngineError, `not an EngineError: ${error.stack}`);
-  // Issue 15's design has the message name the killed controller's pid;
-  // the controller names the task instead: either passes.
+  // The restarted controller names the killed one (the CLI reads its pid
+  // from the stale state file) and the task.
   assert.match(
     error.message,
     new RegExp(
-      `the controller stopped \\((pid ${pid}, )?killed or crashed\\) while ` +
-        `(this task|task \\d+) was ${state}` +
+      `the controller stopped \\(pid ${pid}, killed or crashed\\) while ` +
+        `task \\d+ was ${state}` +
         (state === "running" ? " on engine \\d+" : ""),
     ),
   );

@@ -514,6 +514,8 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
         id: "wire",
         engines: { workers: 1 },
         history: { path },
+        // As the CLI passes it from the stale state file.
+        previousPid: 4242,
         log: (line) => lines.push(line),
       }),
       "startController",
@@ -534,7 +536,7 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
       assert.match(
         lost.message,
         new RegExp(
-          `the controller stopped \\(killed or crashed\\) while task ` +
+          `the controller stopped \\(pid 4242, killed or crashed\\) while task ` +
             `${base + 1} was running on engine 0; its result was lost`,
         ),
       );
@@ -544,7 +546,10 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
       assert.ok(queued.kind === "done" && !queued.outcome.ok);
       assert.match(
         queued.outcome.error.message,
-        /was queued; its result was lost/,
+        new RegExp(
+          `the controller stopped \\(pid 4242, killed or crashed\\) while ` +
+            `task ${base + 2} was queued; its result was lost`,
+        ),
       );
       await client.close();
     } finally {
