@@ -73,8 +73,15 @@ export async function withClientOn(
   body: (client: Client) => Promise<void>,
 ): Promise<void> {
   if (side === "embedded") return await withClient(options, body);
+  // Kept, and shown only when the body fails: every attach is logged, and
+  // an embedded client's suite prints nothing either.
+  const said: string[] = [];
   const controller = await guard(
-    startController({ id: `suite-${crypto.randomUUID()}`, engines: options }),
+    startController({
+      id: `suite-${crypto.randomUUID()}`,
+      engines: options,
+      log: (line) => said.push(line),
+    }),
     "the controller to start",
     60_000,
   );
@@ -87,6 +94,9 @@ export async function withClientOn(
       // Never an embedded client by mistake: the suite would pass unseen.
       assert.equal(client.clusterId, controller.id);
       await body(client);
+    } catch (error) {
+      console.error(`the controller said:\n${said.join("\n")}`);
+      throw error;
     } finally {
       await guard(client.close(), "the client to detach");
     }
