@@ -35,7 +35,7 @@ export const LAUNCHERS: readonly string[] = ["local", "ssh", "slurm", "mpi"];
 /** Each launcher's own flags: given to another, they are a mistake. */
 const LAUNCHER_FLAGS: Record<string, readonly string[]> = {
   local: [],
-  ssh: ["hosts"],
+  ssh: ["hosts", "ssh-arg"],
   slurm: ["partition", "account", "time", "qos", "sbatch-arg"],
   mpi: ["mpiexec", "mpi-arg"],
 };
@@ -163,7 +163,10 @@ export function launcherOf(config: ControllerConfig): Launcher | undefined {
     }
   }
   if (kind === "ssh") {
-    return ssh({ hosts: sshHosts(text(config.hosts), engines) });
+    return ssh({
+      hosts: sshHosts(text(config.hosts), engines),
+      sshArgs: list(config["ssh-arg"]),
+    });
   }
   if (engines === undefined) {
     throw new UsageError(`--launcher ${kind} needs --engines N`);

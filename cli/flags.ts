@@ -84,6 +84,13 @@ export const ENGINE_FLAGS: readonly Flag[] = [
       "ssh: where, as user@host:port=n,... (user, port and =n optional; n defaults to --engines split evenly)",
   },
   {
+    name: "ssh-arg",
+    kind: "list",
+    value: "ARG",
+    meaning:
+      "ssh: one more ssh argument (repeatable), as --ssh-arg=-i --ssh-arg=KEYFILE",
+  },
+  {
     name: "partition",
     kind: "text",
     value: "NAME",

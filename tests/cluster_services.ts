@@ -66,6 +66,25 @@ export const SSH_ARGS: readonly string[] = [
   "ConnectTimeout=5",
 ];
 
+/** What the `ssh` launcher sets itself: left out of `SSH_OPTIONS`. */
+const SET_BY_LAUNCHER = /^(BatchMode|ConnectTimeout)=/;
+
+/**
+ * The test's ssh options (its key, no host-key prompt) less those the
+ * `ssh` launcher sets itself: its `sshArgs` for the test sshd.
+ *
+ * @example
+ * ```ts
+ * import { SSH_OPTIONS, SSH_TARGET } from "./cluster_services.ts";
+ * const options = { hosts: { [SSH_TARGET]: 2 }, sshArgs: [...SSH_OPTIONS] };
+ * console.log(options.sshArgs.includes("BatchMode=yes")); // false
+ * ```
+ */
+export const SSH_OPTIONS: readonly string[] = SSH_ARGS.filter((arg, i) =>
+  !SET_BY_LAUNCHER.test(arg) &&
+  !(arg === "-o" && SET_BY_LAUNCHER.test(SSH_ARGS[i + 1] ?? ""))
+);
+
 /**
  * The whole `ssh` argument list that runs `command` (one shell line) on
  * {@linkcode SSH_TARGET}.

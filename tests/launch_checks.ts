@@ -65,6 +65,70 @@ export function enginesDialing(port: number): string {
 }
 
 /**
+ * A `pgrep -f` pattern that matches the `ssh` client processes that run
+ * engines dialing `port` (an `ssh` launcher's sessions), and nothing else.
+ *
+ * @example
+ * ```ts
+ * import { sshSessionsDialing } from "./launch_checks.ts";
+ * console.log(sshSessionsDialing(4711)); // ^\S*ssh .*[-]-connect \S+:4711 [-]-spawned
+ * ```
+ */
+export function sshSessionsDialing(port: number): string {
+  return `^\\S*ssh .*${enginesDialing(port)}`;
+}
+
+/**
+ * A `pgrep -f` pattern that matches the `mpiexec` whose ranks are engines
+ * dialing `port` (an `mpi` launcher's), and nothing else.
+ *
+ * @example
+ * ```ts
+ * import { mpiexecDialing } from "./launch_checks.ts";
+ * console.log(mpiexecDialing(4711)); // ^\S*mpiexec .*[-]-connect \S+:4711 [-]-spawned
+ * ```
+ */
+export function mpiexecDialing(port: number): string {
+  return `^\\S*mpiexec .*${enginesDialing(port)}`;
+}
+
+/**
+ * Asserts that none of `keys` is in the job script or the job record
+ * (`scontrol show job -dd`) of any of the Slurm jobs `jobIds`, nor on any
+ * command line (`ps -eo args`): engines read their secrets from files
+ * (the script names them with `--secrets`), never from arguments.
+ *
+ * @example
+ * ```ts ignore
+ * import { assertKeysHidden } from "./launch_checks.ts";
+ * await assertKeysHidden([client.connectionInfo.key], ["100_0", "100_1"]);
+ * ```
+ */
+export async function assertKeysHidden(
+  keys: readonly string[],
+  jobIds: readonly string[] = [],
+): Promise<void> {
+  const holds = (text: string) => keys.some((key) => text.includes(key));
+  for (const jobId of jobIds) {
+    const script = await runCommand("scontrol", [
+      "write",
+      "batch_script",
+      jobId,
+      "-",
+    ]);
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /--secrets '?\S+\{slot\}\.json/);
+    assert.ok(!holds(script.stdout), `${jobId}'s script`);
+    const record = await runCommand("scontrol", ["show", "job", "-dd", jobId]);
+    assert.equal(record.code, 0, record.stderr);
+    assert.ok(!holds(record.stdout), `${jobId}'s record`);
+  }
+  const ps = await runCommand("ps", ["-eo", "args"]);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.ok(!holds(ps.stdout), "the key is in ps -eo args");
+}
+
+/**
  * The job name Slurm has for job `jobId` (`JOBID_INDEX`): a `slurm`
  * launcher gives all its jobs one name, so that `squeueJobs(name)` lists
  * every job of that launcher, restarts and scale-ups included.

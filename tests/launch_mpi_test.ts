@@ -28,8 +28,8 @@ import {
 import {
   assertNothingLeft,
   assertSeedRuns,
-  enginesDialing,
   filesIn,
+  mpiexecDialing,
 } from "./launch_checks.ts";
 
 const FILE = "launch_mpi_test.ts";
@@ -37,11 +37,6 @@ const skip = skipUnless(FILE, await mpiSkipReason(), SERVICES_HINT);
 
 /** mpiexec and three deno starts take a second or two; a busy machine more. */
 const MPI_MS = 30_000;
-
-/** The `mpiexec` of a client whose engines dial `port`. */
-function mpiexecOf(port: number): string {
-  return `^\\S*mpiexec .*${enginesDialing(port)}`;
-}
 
 Deno.test({
   name: "mpi: the seed on 3 ranks, each engine knows its rank, close() " +
@@ -73,7 +68,10 @@ Deno.test({
             "mpi",
           ]);
           assert.deepEqual(status.map((e) => e.rank), range(3));
-          assert.equal((await processesMatching(mpiexecOf(port))).length, 1);
+          assert.equal(
+            (await processesMatching(mpiexecDialing(port))).length,
+            1,
+          );
           // The ranks read their secrets and deleted them.
           assert.deepEqual(await filesIn(secretsDir), []);
         });
@@ -138,7 +136,10 @@ Deno.test({
               ),
               after.map((e) => e.rank),
             );
-            assert.equal((await processesMatching(mpiexecOf(port))).length, 2);
+            assert.equal(
+              (await processesMatching(mpiexecDialing(port))).length,
+              2,
+            );
             rec.stop();
           },
         );
@@ -146,7 +147,7 @@ Deno.test({
       await assertNothingLeft({
         port,
         secretsDir,
-        patterns: [mpiexecOf(port)],
+        patterns: [mpiexecDialing(port)],
       });
     });
   },

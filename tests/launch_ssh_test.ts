@@ -13,7 +13,7 @@ import {
   processesMatching,
   runCommand,
   SERVICES_HINT,
-  SSH_ARGS,
+  SSH_OPTIONS,
   SSH_TARGET,
   sshSkipReason,
 } from "./cluster_services.ts";
@@ -30,7 +30,7 @@ import {
 import {
   assertNothingLeft,
   assertSeedRuns,
-  enginesDialing,
+  sshSessionsDialing,
 } from "./launch_checks.ts";
 
 const FILE = "launch_ssh_test.ts";
@@ -38,20 +38,6 @@ const skip = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
 
 /** An ssh login and a deno start take a second or two; a busy machine more. */
 const SSH_MS = 30_000;
-
-/** What the launcher sets itself: left out of the test's ssh options. */
-const SET_BY_LAUNCHER = /^(BatchMode|ConnectTimeout)=/;
-
-/** The test's ssh options (its key, no host-key prompt), less those. */
-const SSH_OPTIONS: string[] = SSH_ARGS.filter((arg, i) =>
-  !SET_BY_LAUNCHER.test(arg) &&
-  !(arg === "-o" && SET_BY_LAUNCHER.test(SSH_ARGS[i + 1] ?? ""))
-);
-
-/** The ssh client processes of a client whose engines dial `port`. */
-function sshSessions(port: number): string {
-  return `^\\S*ssh .*${enginesDialing(port)}`;
-}
 
 Deno.test({
   name: "ssh: the seed on 2 engines of one host; a killed engine comes back " +
@@ -63,7 +49,7 @@ Deno.test({
       let port = 0;
       await withClient({
         workers: 0,
-        launch: ssh({ hosts: { [SSH_TARGET]: 2 }, sshArgs: SSH_OPTIONS }),
+        launch: ssh({ hosts: { [SSH_TARGET]: 2 }, sshArgs: [...SSH_OPTIONS] }),
         encrypt: true,
         startTimeoutMs: SSH_MS,
       }, async (client) => {
@@ -83,7 +69,10 @@ Deno.test({
             await client.view().applySync(() => Deno.pid),
             status.map((e) => e.pid),
           );
-          assert.equal((await processesMatching(sshSessions(port))).length, 2);
+          assert.equal(
+            (await processesMatching(sshSessionsDialing(port))).length,
+            2,
+          );
         });
 
         await t.step("the key is on no command line", async () => {
@@ -134,14 +123,14 @@ Deno.test({
             await stillWorks(client);
             // The killed engine's ssh session ended with it.
             assert.equal(
-              (await processesMatching(sshSessions(port))).length,
+              (await processesMatching(sshSessionsDialing(port))).length,
               2,
             );
           },
         );
         rec.stop();
       });
-      await assertNothingLeft({ port, patterns: [sshSessions(port)] });
+      await assertNothingLeft({ port, patterns: [sshSessionsDialing(port)] });
     });
   },
 });
@@ -157,7 +146,7 @@ Deno.test({
     const error = await errorOf(
       Client.start({
         workers: 0,
-        launch: ssh({ hosts: { [refusing]: 1 }, sshArgs: SSH_OPTIONS }),
+        launch: ssh({ hosts: { [refusing]: 1 }, sshArgs: [...SSH_OPTIONS] }),
         encrypt: true,
         startTimeoutMs: 10_000,
       }),
