@@ -22,6 +22,7 @@ import {
   MPI_ENV,
   mpiSkipReason,
   processesMatching,
+  runCommand,
   SERVICES_HINT,
   SLURM_PARTITION,
   slurmSkipReason,
@@ -115,6 +116,16 @@ async function assertSlurmEngines(
   const jobName = await slurmJobName(jobs[0]);
   assert.match(jobName, /^troupe-/);
   assert.deepEqual((await squeueJobs(jobName)).sort(), [...jobs].sort());
+  // --partition and --time reached sbatch.
+  for (const job of jobs) {
+    const record = await runCommand("scontrol", ["show", "job", job]);
+    assert.equal(record.code, 0, record.stderr);
+    assert.match(
+      record.stdout,
+      new RegExp(`\\bPartition=${SLURM_PARTITION}\\b`),
+    );
+    assert.match(record.stdout, /\bTimeLimit=00:10:00\b/);
+  }
   const table = await troupe(home, ["engines", state.id]);
   for (const job of jobs) {
     assert.match(table.stdout, new RegExp(`\\sslurm\\s.*\\s${job}\\s`));
@@ -332,8 +343,15 @@ Deno.test({
             [[0, "idle", "mpi", 0], [1, "idle", "mpi", 1]],
           );
           pids = engines.map((e) => e.pid!);
+          // One mpiexec for both, with --mpi-arg's argument.
           assert.equal(
             (await processesMatching(mpiexecDialing(port))).length,
+            1,
+          );
+          assert.equal(
+            (await processesMatching(
+              `^\\S*mpiexec -n 2 --oversubscribe .*${enginesDialing(port)}`,
+            )).length,
             1,
           );
           assert.deepEqual(
