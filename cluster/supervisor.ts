@@ -12,7 +12,10 @@ import type { EngineEvent } from "./engine_types.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
 import type { Registry } from "./registry.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
-import { DEFAULT_HEARTBEAT_MISSES } from "../protocol/heartbeat.ts";
+import {
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_HEARTBEAT_MS,
+} from "../protocol/heartbeat.ts";
 
 /**
  * How often an engine may be restarted: at most `maxRestarts` times within
@@ -134,7 +137,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
       for (const engine of this.#engines.values()) {
         engine.tell({ kind: "heartbeat", misses });
       }
-    }, options.heartbeatMs ?? 1000);
+    }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     // Idle engines must not keep the process alive; pending work holds it
     // (see client/keep_alive.ts), and the beat runs while it does.
     unrefTimer(this.#heartbeat);

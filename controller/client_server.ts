@@ -19,6 +19,7 @@ import {
   type FromController,
   TASK_ID_BLOCK,
 } from "../remote/wire.ts";
+import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import type { LiveTasks } from "./live_tasks.ts";
@@ -59,6 +60,8 @@ export interface ClientServerOptions {
   handshakeTimeoutMs?: number;
   /** See `SessionHost.maxUnsentBytes`; 1 GiB by default. */
   maxUnsentBytes?: number;
+  /** See `SessionHost.heartbeatMs`; `DEFAULT_HEARTBEAT_MS` by default. */
+  heartbeatMs?: number;
   /** Each attached client's number (the history counts them). */
   nextClientNo(): number;
   /** What `attached` says beyond the engines: where engines dial, launchers. */
@@ -92,6 +95,13 @@ export class ClientServer implements SessionHost {
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: ClientServerOptions) {
+    const { heartbeatMs } = options;
+    if (heartbeatMs !== undefined && !(heartbeatMs > 0)) {
+      throw new RangeError(
+        `the clients' heartbeat period (clientHeartbeatMs) must be a ` +
+          `positive number of ms, not ${JSON.stringify(heartbeatMs)}`,
+      );
+    }
     this.#options = options;
     this.#server = new TcpServer({
       purpose: "client",
@@ -148,6 +158,11 @@ export class ClientServer implements SessionHost {
   /** The most bytes a session holds for a client that takes none. */
   get maxUnsentBytes(): number {
     return this.#options.maxUnsentBytes ?? 2 ** 30;
+  }
+
+  /** The clients' heartbeat period, in ms. */
+  get heartbeatMs(): number {
+    return this.#options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   }
 
   /** Clients attached now. */
@@ -264,6 +279,7 @@ export class ClientServer implements SessionHost {
       restartPolicy: cluster.restartPolicy,
       connectionInfo,
       launchers,
+      heartbeatMs: this.heartbeatMs,
     };
     session.start(attached);
   }

@@ -78,6 +78,11 @@ export interface ControllerOptions {
    */
   maxUnsentBytes?: number;
   /**
+   * The client connections' heartbeat period, in ms (1000): a side silent
+   * for 3 is taken for gone (remote/wire.ts says what follows).
+   */
+  clientHeartbeatMs?: number;
+  /**
    * The pid of the controller that ran on this history before, when known
    * (the CLI reads it from the stale state file): the tasks it left
    * unfinished fail with an error that names it.
@@ -95,6 +100,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   encryptClients: true,
   history: true,
   maxUnsentBytes: true,
+  clientHeartbeatMs: true,
   previousPid: true,
   log: true,
 };
@@ -280,6 +286,7 @@ class RunningController implements Controller {
       encrypt: options.encryptClients,
       maxFrameBytes: options.engines?.maxFrameBytes,
       maxUnsentBytes: options.maxUnsentBytes,
+      heartbeatMs: options.clientHeartbeatMs,
       nextClientNo: () => history.nextClientNo(),
       about: () => ({
         connectionInfo: cluster.connectionInfo,

@@ -20,6 +20,8 @@ import type {
 } from "../remote/wire.ts";
 import { TASK_ID_BLOCK } from "../remote/wire.ts";
 import { toWireError } from "../remote/wire_errors.ts";
+import { WireHeartbeat } from "../remote/wire_heartbeat.ts";
+import { DEFAULT_HEARTBEAT_MISSES } from "../protocol/heartbeat.ts";
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Follower } from "./live_tasks.ts";
@@ -64,6 +66,12 @@ export interface SessionHost {
    * is closed; its tasks run on.
    */
   readonly maxUnsentBytes: number;
+  /**
+   * The heartbeat period (`attached` tells the client): a beat goes in
+   * each one in which nothing else went, and a client silent for
+   * `DEFAULT_HEARTBEAT_MISSES` of them is taken for gone.
+   */
+  readonly heartbeatMs: number;
 }
 
 /**
@@ -85,6 +93,7 @@ export class Session implements Follower {
   #ended = false;
   /** Bytes queued to the client and not yet written to its socket. */
   #unsent = 0;
+  #heartbeat: WireHeartbeat | undefined;
 
   /** Takes `conn` over (just past its handshake) for client `clientNo`. */
   constructor(conn: FramedConnection, clientNo: number, host: SessionHost) {
@@ -106,6 +115,13 @@ export class Session implements Follower {
   /** Sends `attached`, then reads what the client sends. */
   start(attached: FromController): void {
     this.send(attached);
+    this.#heartbeat = new WireHeartbeat({
+      periodMs: this.#host.heartbeatMs,
+      misses: DEFAULT_HEARTBEAT_MISSES,
+      beat: () => this.send({ t: "beat" }),
+      bytesRead: () => this.#conn.bytesRead,
+      silent: (ms) => this.#silent(ms),
+    });
     this.#conn.onClose = (reason) => this.#end(reason);
     this.#conn.onValue = (value) => this.#receive(value);
     this.#conn.start();
@@ -160,6 +176,7 @@ export class Session implements Follower {
 
   #receive(value: unknown): void {
     if (this.#ended) return;
+    this.#heartbeat?.heard();
     const problem = toControllerProblem(value);
     if (problem !== undefined) {
       const why = `it sent ${problem}`;
@@ -179,6 +196,8 @@ export class Session implements Follower {
         return this.#host.follow(message.taskIds, this);
       case "call":
         this.#call(message.id, message.call);
+        return;
+      case "beat":
         return;
     }
   }
@@ -280,6 +299,7 @@ export class Session implements Follower {
     const body = encodeValue(message);
     const bytes = body.byteLength;
     const written = this.#conn.sendBody(body);
+    this.#heartbeat?.sent();
     // What waits before this frame: one large frame (a replay, a big
     // result) is no sign of a client gone; frames piling up behind it are.
     const waiting = this.#unsent;
@@ -300,7 +320,20 @@ export class Session implements Follower {
     );
   }
 
+  /** The client said nothing for `ms`: it is stopped, or cut off. */
+  #silent(ms: number): void {
+    if (this.#ended) return;
+    const why = `no word from it for ${ms / 1000} s: stopped, or cut off`;
+    this.#host.log(
+      `closed the session of client ${this.clientNo} (${this.peer}): ` +
+        `${why}; its tasks run on`,
+    );
+    this.#ended = true;
+    this.#conn.close(`the controller closed this session: ${why}`);
+  }
+
   #end(reason: string): void {
+    this.#heartbeat?.stop();
     const wasEnded = this.#ended;
     this.#ended = true;
     this.#events = [];

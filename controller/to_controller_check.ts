@@ -30,6 +30,7 @@ const MESSAGES: Record<ToController["t"], Record<string, Check>> = {
   abort: { taskIds: list(taskId) },
   follow: { taskIds: list(taskId) },
   call: { id: count, call: call },
+  beat: {},
 };
 
 /**

@@ -31,6 +31,7 @@ Deno.test("client messages: every kind that fits passes", () => {
     },
     { t: "abort", taskIds: [1, 2] },
     { t: "follow", taskIds: [] },
+    { t: "beat" },
     { t: "call", id: 0, call: { kind: "history" } },
     { t: "call", id: 1, call: { kind: "scale", n: 2, launcher: "slurm" } },
     { t: "call", id: 2, call: { kind: "waitForEngines", n: 1, timeoutMs: 10 } },

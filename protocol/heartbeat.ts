@@ -20,6 +20,19 @@
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 
 /**
+ * How often, in ms, a side that judges its peer by silence checks (and
+ * beats, where it beats): the client's engines unless `heartbeatMs` says
+ * otherwise, and a connected client and its controller.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HEARTBEAT_MS } from "./heartbeat.ts";
+ * console.log(DEFAULT_HEARTBEAT_MS); // 1000
+ * ```
+ */
+export const DEFAULT_HEARTBEAT_MS = 1000;
+
+/**
  * Counts the heartbeat periods in a row in which a peer said nothing. Any
  * message from it (`heard`) is a sign of life; a period whose silence does
  * not count (the peer is known to be busy) breaks the run too.

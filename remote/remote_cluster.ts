@@ -16,6 +16,7 @@ import type {
   SubmittedTask,
   TaskListener,
 } from "../cluster/cluster.ts";
+import { within } from "../actors/async.ts";
 import { Registry } from "../cluster/registry.ts";
 import {
   ClientClosedError,
@@ -29,6 +30,11 @@ import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
 import { fromWireError } from "./wire_errors.ts";
+import { WireHeartbeat } from "./wire_heartbeat.ts";
+import {
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_HEARTBEAT_MS,
+} from "../protocol/heartbeat.ts";
 import type { ControllerCall, FromController, ToController } from "./wire.ts";
 
 /** How long `close({ shutdown: true })` waits for the controller to stop. */
@@ -82,6 +88,7 @@ export class RemoteCluster implements Cluster {
   /** Why the connection ended, once it has; no task is followed after. */
   #ended: ((taskId: number) => Error) | undefined;
   #closed: Promise<void> | undefined;
+  #heartbeat: WireHeartbeat;
 
   /** Takes over `conn`, whose handshake and `attached` are done. */
   constructor(
@@ -98,7 +105,19 @@ export class RemoteCluster implements Cluster {
     this.#mirror = new EngineMirror(attached);
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#tasks = new RemoteTasks(this.#registry, fromWireError);
-    conn.onClose = (reason) => this.#lost(reason);
+    // Nothing waits on a controller that is stopped or cut off.
+    this.#heartbeat = new WireHeartbeat({
+      periodMs: attached.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      misses: DEFAULT_HEARTBEAT_MISSES,
+      beat: () => this.#send({ t: "beat" }),
+      bytesRead: () => conn.bytesRead,
+      silent: (ms) =>
+        conn.close(`no word from the controller for ${ms / 1000} s`),
+    });
+    conn.onClose = (reason) => {
+      this.#heartbeat.stop();
+      this.#lost(reason);
+    };
     conn.onValue = (value) => this.#hear(value as FromController);
   }
 
@@ -251,14 +270,8 @@ export class RemoteCluster implements Cluster {
       try {
         await this.call({ kind: "shutdown" });
         // Its engines stop first; their tasks' ends come before it closes.
-        const closed = await Promise.race([
-          this.#conn.closed.then(() => true),
-          new Promise<false>((resolve) => {
-            const timer = setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS);
-            this.#conn.closed.then(() => clearTimeout(timer));
-          }),
-        ]);
-        if (!closed) {
+        const { done } = await within(this.#conn.closed, SHUTDOWN_TIMEOUT_MS);
+        if (!done) {
           this.#log(
             `troupe: controller ${this.clusterId} did not stop within ` +
               `${SHUTDOWN_TIMEOUT_MS} ms of the shutdown; detaching`,
@@ -324,6 +337,7 @@ export class RemoteCluster implements Cluster {
   }
 
   #hear(message: FromController): void {
+    this.#heartbeat.heard();
     switch (message?.t) {
       case "events":
         for (const event of message.events) this.#tasks.hear(event);
@@ -347,6 +361,8 @@ export class RemoteCluster implements Cluster {
         break;
       case "closing":
         this.#closingReason = message.reason;
+        break;
+      case "beat":
         break;
       default:
         this.#conn.close(
@@ -372,6 +388,7 @@ export class RemoteCluster implements Cluster {
   #sendBody(body: Uint8Array, taskId?: number): boolean {
     try {
       this.#conn.sendBody(body).catch(() => {});
+      this.#heartbeat.sent();
       return true;
     } catch (error) {
       if (taskId !== undefined) this.#tasks.fail(taskId, error as Error);
@@ -381,5 +398,6 @@ export class RemoteCluster implements Cluster {
 
   #send(message: ToController): void {
     this.#conn.send(message).catch(() => {});
+    this.#heartbeat.sent();
   }
 }

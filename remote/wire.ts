@@ -15,6 +15,14 @@
  * controller (`clientNo` is kept in its history database) without a round
  * trip per task. The controller refuses a task id outside the block.
  *
+ * Heartbeat: each side sends `{ t: "beat" }` in every period of the
+ * controller's `heartbeatMs` (in `attached`; 1000 ms by default) in which
+ * it sent nothing else, and takes a peer that said nothing for
+ * `DEFAULT_HEARTBEAT_MISSES` (3) periods for gone and closes the
+ * connection (`wire_heartbeat.ts`): a stopped or cut-off controller fails
+ * its client's pending tasks with a `ControllerLostError`, a stopped or
+ * cut-off client's session is closed (its tasks run on).
+ *
  * @module
  */
 
@@ -250,7 +258,9 @@ export type ToController =
    * the history does not have ends at once with a `RangeError`.
    */
   | { t: "follow"; taskIds: number[] }
-  | { t: "call"; id: number; call: ControllerCall };
+  | { t: "call"; id: number; call: ControllerCall }
+  /** A sign of life, in a heartbeat period in which nothing else went. */
+  | { t: "beat" };
 
 /**
  * What a controller sends a client.
@@ -275,6 +285,11 @@ export type FromController =
     connectionInfo?: ConnectionInfo;
     /** The names of its launchers, for `scale`. */
     launchers: string[];
+    /**
+     * The heartbeat period both sides keep, in ms (1000 when absent):
+     * each beats in it, and judges the other's silence by it.
+     */
+    heartbeatMs?: number;
   }
   /** Task events for this client, in order, batched per turn. */
   | { t: "events"; events: WireTaskEvent[] }
@@ -289,4 +304,6 @@ export type FromController =
   | { t: "reply"; id: number; ok: true; value: unknown }
   | { t: "reply"; id: number; ok: false; error: WireError }
   /** The controller is stopping: the last message. */
-  | { t: "closing"; reason: string };
+  | { t: "closing"; reason: string }
+  /** A sign of life, in a heartbeat period in which nothing else went. */
+  | { t: "beat" };

@@ -16,6 +16,7 @@ import type {
 import { TASK_ID_BLOCK } from "../remote/wire.ts";
 import { fromWireError } from "../remote/wire_errors.ts";
 import { EngineError } from "../protocol/errors.ts";
+import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import {
   HANDSHAKE_MAX_FRAME_BYTES,
@@ -36,11 +37,29 @@ class RawClient {
   readonly got: FromController[] = [];
   closedWith: string | undefined;
 
+  /** Its own beats: a client that says nothing for 3 periods is let go. */
+  #beat: ReturnType<typeof setInterval>;
+
   constructor(conn: FramedConnection) {
     this.conn = conn;
-    conn.onValue = (value) => this.got.push(value as FromController);
-    conn.onClose = (reason) => this.closedWith = reason;
+    conn.onValue = (value) => {
+      // The controller's beats are no news to any test.
+      const message = value as FromController;
+      if (message.t === "beat") this.beats++;
+      else this.got.push(message);
+    };
+    conn.onClose = (reason) => {
+      clearInterval(this.#beat);
+      this.closedWith = reason;
+    };
+    this.#beat = setInterval(
+      () => conn.send({ t: "beat" }).catch(() => {}),
+      DEFAULT_HEARTBEAT_MS / 2,
+    );
   }
+
+  /** How many beats the controller sent it. */
+  beats = 0;
 
   get attached(): Extract<FromController, { t: "attached" }> {
     const first = this.got[0];
@@ -600,6 +619,9 @@ Deno.test("controller wire: a client that takes nothing is let go, its tasks run
         id: "wire",
         engines: { workers: 2 },
         maxUnsentBytes: 4 * 2 ** 20,
+        // What lets this client go is the bytes it does not take, not its
+        // silence (tests/controller_heartbeat_test.ts has that).
+        clientHeartbeatMs: 60_000,
         log: (line) => lines.push(line),
       }),
       "startController",

@@ -89,6 +89,7 @@ export class FramedConnection {
   /** Opens in flight, chained so that values come out in frame order. */
   #opening: Promise<void> = Promise.resolve();
   #openingBytes = 0;
+  #bytesRead = 0;
 
   /** Wraps `conn`; call `start()` to begin reading. */
   constructor(
@@ -181,6 +182,14 @@ export class FramedConnection {
     if (!this.#seal) return bodyBytes;
     const records = Math.max(1, Math.ceil(bodyBytes / SEAL_RECORD_BYTES));
     return bodyBytes + records * SEAL_TAG_BYTES;
+  }
+
+  /**
+   * Bytes read from the peer so far, frames whole or not: a large frame
+   * still arriving is a peer alive, though no value has come of it yet.
+   */
+  get bytesRead(): number {
+    return this.#bytesRead;
   }
 
   /**
@@ -318,6 +327,7 @@ export class FramedConnection {
           (this.#readBuffer ??= new Uint8Array(MAX_READ_BYTES));
         const n = await this.#conn.read(into);
         if (n === null) break;
+        this.#bytesRead += n;
         let bodies: Uint8Array[];
         let broken: unknown;
         try {
