@@ -217,8 +217,21 @@ Deno.test("from JSR, the CLI starts a controller that a project's scripts attach
   // As the README has it outside a checkout.
   const cli = (...args: string[]) =>
     deno(["run", "-A", "jsr:@troupe/parallel/cli", ...args], dir, env);
+  // The README's flags for Client.connect, and the script's own files.
   const script = (...args: string[]) =>
-    deno(["run", "-A", "connect.ts", ...args], dir, env);
+    deno(
+      [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-env=TROUPE_HOME,HOME",
+        `--allow-read=${home}/clusters,.`,
+        "--allow-write=.",
+        "connect.ts",
+        ...args,
+      ],
+      dir,
+      env,
+    );
   try {
     await publishTroupe(registry);
     const added = await deno(["add", "jsr:@troupe/parallel"], dir, env);
