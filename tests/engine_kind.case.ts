@@ -2,12 +2,15 @@
  * The behaviour every kind of engine must have, written once and run
  * against each, as hono runs one suite against every router:
  * `worker_engines_test.ts` and `process_engines_test.ts` each call
- * {@linkcode engineKindCases} with their kind. A case belongs here when a
- * user could not tell the kinds apart by it; what only one kind has (a
- * process's pid, signals from outside, a Worker's heap limit) stays in its
- * own file. The view API (tests/direct_view_*_test.ts,
- * tests/load_balanced_*_test.ts, tests/module_tasks_test.ts) runs on both
- * kinds too, each file looping over `ENGINE_KINDS`.
+ * {@linkcode engineKindCases} with their kind, and
+ * `connected_engines_test.ts` with each kind on a client connected to a
+ * controller (`Client.connect`). A case belongs here when a user could not
+ * tell the kinds, or an embedded client from a connected one, apart by it;
+ * what only one kind has (a process's pid, signals from outside, a
+ * Worker's heap limit) stays in its own file. The view API
+ * (tests/direct_view_*_test.ts, tests/load_balanced_*_test.ts,
+ * tests/module_tasks_test.ts) runs on both kinds and both sides too,
+ * through `eachEngineKind`.
  *
  * @module
  */

@@ -8,103 +8,19 @@
  */
 
 import assert from "node:assert/strict";
-import { delay, within } from "../actors/async.ts";
 import {
-  Client,
+  type Client,
   type ClientOptions,
   type EngineEvent,
   engineId,
   type RestartPolicy,
 } from "../mod.ts";
-import { startController } from "../controller/controller.ts";
-import { liveWorkerCount } from "../transport/worker_link.ts";
+import { CLIENT_SIDES, type ClientSide, withClientOn } from "./client_sides.ts";
+import { guard, until } from "./waits.ts";
 
-/**
- * Runs `body` with a started client, then closes it and asserts that every
- * engine thread is gone, whatever `body` did.
- *
- * @example
- * ```ts
- * import { withClient } from "./helpers.ts";
- * await withClient({ workers: 2 }, async (client) => {
- *   console.log(client.ids);
- * });
- * ```
- */
-export async function withClient(
-  options: ClientOptions,
-  body: (client: Client) => Promise<void>,
-): Promise<void> {
-  const client = await Client.start(options);
-  try {
-    await body(client);
-  } finally {
-    await client.close();
-    assert.equal(liveWorkerCount(), 0, "an engine thread outlived close()");
-  }
-}
-
-/**
- * Where a suite's client keeps its cluster core: in the test process
- * (`Client.start`, "embedded"), or in a controller it attaches to
- * (`Client.connect`, "connected"), so that one suite checks that a user
- * sees the same API either way.
- */
-export type ClientSide = "embedded" | "connected";
-
-/**
- * `withClient` on either side: embedded, it is `withClient`; connected, it
- * starts a controller in this process with `options` as its engines
- * (`startController`), connects a client to it, runs `body`, then detaches
- * the client, stops the controller and asserts that every engine thread is
- * gone, whatever `body` did.
- *
- * @example
- * ```ts
- * import { withClientOn } from "./helpers.ts";
- * await withClientOn("connected", { workers: 1 }, async (client) => {
- *   console.log(client.clusterId !== undefined); // true
- * });
- * ```
- */
-export async function withClientOn(
-  side: ClientSide,
-  options: ClientOptions,
-  body: (client: Client) => Promise<void>,
-): Promise<void> {
-  if (side === "embedded") return await withClient(options, body);
-  // Kept, and shown only when the body fails: every attach is logged, and
-  // an embedded client's suite prints nothing either.
-  const said: string[] = [];
-  const controller = await guard(
-    startController({
-      id: `suite-${crypto.randomUUID()}`,
-      engines: options,
-      log: (line) => said.push(line),
-    }),
-    "the controller to start",
-    60_000,
-  );
-  try {
-    const client = await guard(
-      Client.connect(controller.clientInfo),
-      "Client.connect",
-    );
-    try {
-      // Never an embedded client by mistake: the suite would pass unseen.
-      assert.equal(client.clusterId, controller.id);
-      await body(client);
-    } catch (error) {
-      console.error(`the controller said:\n${said.join("\n")}`);
-      throw error;
-    } finally {
-      await guard(client.close(), "the client to detach");
-    }
-  } finally {
-    await guard(controller.stop(), "the controller to stop", 30_000);
-    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
-  }
-}
+// Where every test file has always found them: one import for the basics.
+export { type ClientSide, withClient, withClientOn } from "./client_sides.ts";
+export { errorOf, guard, sleep, until } from "./waits.ts";
 
 /**
  * What a suite's test names start with: the engine kind, and "connected"
@@ -118,74 +34,6 @@ export async function withClientOn(
  */
 export function suiteKind(kind: EngineKind, side: ClientSide): string {
   return side === "embedded" ? kind : `connected ${kind}`;
-}
-
-/**
- * Resolves after `ms`. The timer always fires before the promise settles, so
- * Deno's op sanitizer never finds it pending when a test ends.
- */
-export function sleep(ms: number): Promise<void> {
-  return delay(ms);
-}
-
-/**
- * A hang guard: `p`, or a rejection after `ms` whose message starts with
- * "hang guard: <what> not settled in <ms> ms", so that a hang fails the test
- * with a name instead of stalling the suite. `ms` is generous, never a speed
- * test. The timer is cleared either way: sanitizers see no leftover timer.
- */
-export async function guard<T>(
-  p: PromiseLike<T>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const settled = await within(Promise.resolve(p), ms);
-  if (!settled.done) {
-    throw new Error(`hang guard: ${what} not settled in ${ms} ms`);
-  }
-  return settled.value;
-}
-
-/**
- * The Error that `p` rejects with, for tests that check a failure. Awaited
- * within the hang guard, so that a promise that never settles fails the test
- * (its hang-guard error is not taken for the expected rejection); a promise
- * that resolves, or rejects with something that is not an Error, fails it
- * too.
- */
-export async function errorOf(
-  p: PromiseLike<unknown>,
-  what = "the promise",
-  ms = 10_000,
-): Promise<Error> {
-  let value: unknown;
-  try {
-    value = await guard(p, what, ms);
-  } catch (error) {
-    assert.ok(error instanceof Error, `${what}: not an Error: ${error}`);
-    assert.doesNotMatch(error.message, /^hang guard/, error.message);
-    return error;
-  }
-  assert.fail(`${what}: expected a rejection, got ${Deno.inspect(value)}`);
-}
-
-/**
- * Waits until `condition()` holds, checking every 5 ms: tests wait for
- * events, not for the clock. Throws a hang-guard error naming `what` if it
- * does not hold within `ms`.
- */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error(`hang guard: ${what} did not happen in ${ms} ms`);
-    }
-    await sleep(5);
-  }
 }
 
 /** `[0, 1, …, n - 1]`: engine ids and task inputs read best as a range. */
@@ -382,15 +230,20 @@ export interface EngineKindContext {
   client: Client;
   /** The kind of engine the client started. */
   kind: EngineKind;
+  /** Whether the client is embedded or connected to a controller. */
+  side: ClientSide;
   /** A temporary directory (latch and marker files), removed afterwards. */
   dir: string;
 }
 
 /**
- * Registers one `Deno.test` per engine kind, named
- * `"<name> on <n> <kind> engines"`, whose `steps` share one client of `n`
- * engines of that kind (with `options` added, a restart policy say) and a
- * temporary directory. It asserts first that the client has engines `0…n-1`,
+ * Registers one `Deno.test` per engine kind and client side, named
+ * `"<name> on <n> <kind> engines"` on an embedded client and
+ * `"<name> on <n> connected <kind> engines"` on one connected to a
+ * controller of them (`withClientOn`), whose `steps` share one client of
+ * `n` engines of that kind (with `options` added, a restart policy say) and
+ * a temporary directory: the view API is the same either way, checked by
+ * the same steps. It asserts first that the client has engines `0…n-1`,
  * all of that kind: a step never runs on a cluster other than the one it
  * names. One place for the setup that every view suite needs, so that a
  * suite file holds only its steps.
@@ -409,22 +262,25 @@ export function eachEngineKind(
   steps: (context: EngineKindContext) => Promise<void>,
   options: Partial<ClientOptions> = {},
 ): void {
-  for (const kind of ENGINE_KINDS) {
-    Deno.test(`${name} on ${n} ${kind} engines`, async (t) => {
-      await withTempDir(async (dir) => {
-        await withClient(
-          { ...engines(kind, n), ...options },
-          async (client) => {
-            assert.deepEqual(client.ids, range(n));
-            assert.deepEqual(
-              client.engines().map((e) => e.kind),
-              range(n).map(() => kind),
-            );
-            await steps({ t, client, kind, dir });
-          },
-        );
+  for (const side of CLIENT_SIDES) {
+    for (const kind of ENGINE_KINDS) {
+      Deno.test(`${name} on ${n} ${suiteKind(kind, side)} engines`, async (t) => {
+        await withTempDir(async (dir) => {
+          await withClientOn(
+            side,
+            { ...engines(kind, n), ...options },
+            async (client) => {
+              assert.deepEqual(client.ids, range(n));
+              assert.deepEqual(
+                client.engines().map((e) => e.kind),
+                range(n).map(() => kind),
+              );
+              await steps({ t, client, kind, side, dir });
+            },
+          );
+        });
       });
-    });
+    }
   }
 }
 
