@@ -191,6 +191,15 @@ export class History {
     return this.#live.has(taskId) || this.#reader.has(taskId);
   }
 
+  /**
+   * Whether a task id may not be taken again: at or below the highest id
+   * its block (a client's) has had, though purged since.
+   */
+  used(taskId: number): boolean {
+    this.#open();
+    return this.#reader.used(taskId);
+  }
+
   /** One task; with `full`, its heavy fields too. */
   get(taskId: number, full = false): TaskSummary | undefined {
     return this.query({ taskIds: [taskId], full })[0];

@@ -111,6 +111,15 @@ export class HistoryReader {
     return this.#has.get(taskId) !== undefined;
   }
 
+  /**
+   * Whether `taskId` is at or below the highest id its block has had: a
+   * purge (or the `maxTasks` cut) removes rows, never this mark, so that
+   * an id is taken once.
+   */
+  used(taskId: number): boolean {
+    return taskId <= this.#highestOf(taskId);
+  }
+
   /** A task with this id was submitted. */
   noted(taskId: number): void {
     if (taskId > this.#highestOf(taskId)) {

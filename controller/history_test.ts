@@ -253,6 +253,40 @@ Deno.test("purge removes finished tasks only, and refuses an empty filter or an 
   });
 });
 
+Deno.test("used: an id at or below its block's highest stays taken, purged or not, and reopened", async () => {
+  const block = 2 ** 32;
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    const history = History.open({ path });
+    try {
+      assert.equal(history.used(block + 1), false);
+      for (const id of [block + 1, block + 3]) runOk(history, id);
+      assert.equal(history.used(block + 2), true, "below the highest");
+      assert.equal(history.used(block + 4), false, "above it");
+      assert.equal(history.used(2 * block + 1), false, "another block");
+      assert.equal(history.purge({ all: true }), 2);
+      assert.equal(history.has(block + 3), false);
+      assert.equal(history.used(block + 3), true, "purged, never freed");
+    } finally {
+      history.close();
+    }
+    // A history reopened reads the highest from its rows.
+    const first = History.open({ path });
+    try {
+      runOk(first, 3 * block + 7);
+    } finally {
+      first.close();
+    }
+    const reopened = History.open({ path });
+    try {
+      assert.equal(reopened.used(3 * block + 5), true);
+      assert.equal(reopened.used(3 * block + 8), false);
+    } finally {
+      reopened.close();
+    }
+  });
+});
+
 Deno.test("retention: maxTasks keeps the newest finished, maxAgeMs drops the old, unfinished ones stay", async () => {
   await withHistory({ maxTasks: 3 }, (history) => {
     history.submitted(task(100), 1, 0); // never finishes

@@ -48,6 +48,7 @@ export type TaskHistory = Pick<
   | "published"
   | "done"
   | "has"
+  | "used"
   | "get"
 >;
 
@@ -114,9 +115,13 @@ export class LiveTasks {
     return this.#tasks.size;
   }
 
-  /** Whether a task of this id was ever submitted (and not purged). */
+  /**
+   * Whether a task of this id was ever submitted: in flight, or at or
+   * below the highest id its block has had in the history (purged or
+   * not), so that no id is accepted twice.
+   */
   known(taskId: number): boolean {
-    return this.#tasks.has(taskId) || this.#history.has(taskId);
+    return this.#tasks.has(taskId) || this.#history.used(taskId);
   }
 
   /**

@@ -41,7 +41,10 @@ const CLOSING_WRITE_MS = 5000;
  */
 export interface SessionHost {
   readonly clusterId: string;
-  /** Whether a task of this id was ever submitted to the cluster. */
+  /**
+   * Whether a task id may not be taken: a task of this id was submitted,
+   * or one of a higher id of its block (ids only go up), purged or not.
+   */
   known(taskId: number): boolean;
   /** Hands accepted tasks to the cluster, `session` following them. */
   submit(tasks: SubmittedTask[], session: Session): void;
@@ -205,7 +208,8 @@ export class Session implements Follower {
   #submit(tasks: SubmittedTask[]): void {
     const base = this.taskIdBase;
     const accepted: SubmittedTask[] = [];
-    const ids = new Set<number>();
+    // The batch's own high-water mark: the host's counts once it is handed over.
+    let highest = -Infinity;
     for (const task of tasks) {
       const { taskId } = task;
       let refusal: string | undefined;
@@ -213,12 +217,14 @@ export class Session implements Follower {
         refusal = `task id ${taskId} is outside client ${this.clientNo}'s ` +
           `block (${base + 1} to ${base + TASK_ID_BLOCK - 1}): take task ` +
           "ids from the client's nextTaskId()";
-      } else if (ids.has(taskId) || this.#host.known(taskId)) {
+      } else if (taskId <= highest || this.#host.known(taskId)) {
         refusal = `task id ${taskId} was used already in cluster ` +
-          `${this.#host.clusterId}: every task needs an id of its own`;
+          `${this.#host.clusterId} (a block's ids are taken once, in ` +
+          "increasing order): every task needs an id of its own, from the " +
+          "client's nextTaskId()";
       }
       if (refusal === undefined) {
-        ids.add(taskId);
+        highest = taskId;
         accepted.push(task);
       } else {
         this.event({

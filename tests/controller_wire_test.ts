@@ -316,6 +316,34 @@ Deno.test("controller wire: task ids outside the block or used are refused", asy
       () => client.events(ok).filter((e) => e.kind === "done").length === 3,
       "the reuse's refusal",
     );
+    // And after a purge: the history forgets the task, never its id.
+    await client.send({
+      t: "call",
+      id: 1,
+      call: { kind: "purge", filter: { taskIds: [ok] } },
+    });
+    const purged = await client.reply(1);
+    assert.ok(purged.ok && purged.value === 1, JSON.stringify(purged));
+    await client.send({ t: "submit", tasks: [task(ok, "() => 6")] });
+    await until(
+      () => client.events(ok).filter((e) => e.kind === "done").length === 4,
+      "the refusal of a purged id",
+    );
+    const again = client.events(ok).filter((e) => e.kind === "done").at(-1);
+    assert.ok(again?.kind === "done" && !again.outcome.ok);
+    assert.match(again.outcome.error.message, /was used already/);
+    // Ids only go up: one below the highest this client used is refused
+    // too, though no task had it.
+    const high = base + 10;
+    await client.send({ t: "submit", tasks: [task(high, "() => 7")] });
+    await client.finished(high, "a higher id");
+    await client.send({ t: "submit", tasks: [task(base + 5, "() => 8")] });
+    const [below] = await client.finished(base + 5, "an id below the highest");
+    assert.ok(below.kind === "done" && !below.outcome.ok);
+    assert.match(
+      below.outcome.error.message,
+      new RegExp(`task id ${base + 5} was used already .*nextTaskId\\(\\)`),
+    );
     await client.close();
   });
 });
