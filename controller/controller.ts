@@ -275,6 +275,7 @@ class RunningController implements Controller {
       history,
       log: core.log,
       maxStreamBytes: options.history?.maxStreamBytes,
+      previousPid: options.previousPid,
     });
     this.#clients = new ClientServer({
       clusterId: options.id,

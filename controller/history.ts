@@ -60,6 +60,12 @@ const FLUSH_BYTES = 32 * 2 ** 20;
 export class History {
   /** The database file (":memory:" for none). */
   readonly path: string;
+  /**
+   * The client numbers given out before this history was opened (1 to
+   * this): their blocks' tasks were submitted to controllers before this
+   * one.
+   */
+  readonly clientsBefore: number;
   #db: DatabaseSync;
   #limits: HistoryLimits;
   #flushMs: number;
@@ -89,6 +95,15 @@ export class History {
       `update meta set value = value + 1 where key = 'nextClientNo'
         returning value - 1 as n`,
     );
+    const next = db.prepare(
+      "select value from meta where key = 'nextClientNo'",
+    ).get() as { value: number };
+    this.clientsBefore = Number(next.value) - 1;
+  }
+
+  /** How long a change waits before it is written, in ms: what a kill -9 loses. */
+  get flushMs(): number {
+    return this.#flushMs;
   }
 
   /**

@@ -255,7 +255,7 @@ Deno.test("purge removes finished tasks only, and refuses an empty filter or an 
 
 Deno.test("used: an id at or below its block's highest stays taken, purged or not, and reopened", async () => {
   const block = 2 ** 32;
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     const path = `${dir}/history.db`;
     const history = History.open({ path });
     try {
@@ -284,6 +284,7 @@ Deno.test("used: an id at or below its block's highest stays taken, purged or no
     } finally {
       reopened.close();
     }
+    return Promise.resolve();
   });
 });
 

@@ -23,6 +23,7 @@ import {
 import type { WireOutcome, WireTaskEvent } from "../remote/wire.ts";
 import { toWireError } from "../remote/wire_errors.ts";
 import type { History } from "./history.ts";
+import { notInHistory } from "./missing_task.ts";
 
 /**
  * Who hears a task's events: a client's session.
@@ -50,6 +51,8 @@ export type TaskHistory = Pick<
   | "has"
   | "used"
   | "get"
+  | "clientsBefore"
+  | "flushMs"
 >;
 
 /** One unfinished task: who follows it and what a new follower is told. */
@@ -93,17 +96,21 @@ export class LiveTasks {
   #clusterId: string;
   #maxStreamBytes: number;
   #log: (line: string) => void;
+  #previousPid: number | undefined;
 
   /**
    * `maxStreamBytes` bounds the streams kept for a replay (1 MiB, as the
-   * history's default); `log` hears a history that failed to record.
+   * history's default); `log` hears a history that failed to record;
+   * `previousPid` is the controller's before this one, if known.
    */
   constructor(options: {
     clusterId: string;
     history: TaskHistory;
     maxStreamBytes?: number;
     log?: (line: string) => void;
+    previousPid?: number;
   }) {
+    this.#previousPid = options.previousPid;
     this.#clusterId = options.clusterId;
     this.#history = options.history;
     this.#maxStreamBytes = options.maxStreamBytes ?? 2 ** 20;
@@ -271,9 +278,12 @@ export class LiveTasks {
             "under a controller that stopped before it ended",
         )
         : new RangeError(
-          `task ${taskId} is not in cluster ${this.#clusterId}'s history: ` +
-            "purged, past the history's limits (maxTasks, maxAgeMs), or " +
-            "never submitted",
+          notInHistory(
+            taskId,
+            this.#clusterId,
+            this.#history,
+            this.#previousPid,
+          ),
         );
       return [{
         kind: "done",

@@ -598,6 +598,30 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
             `task ${base + 2} was queued; its result was lost`,
         ),
       );
+      // A task the killed controller took within its last flush interval
+      // is in no row: the error says so, and what may have become of it.
+      await client.send({ t: "follow", taskIds: [base + 3] });
+      const [unwritten] = await client.finished(base + 3, "an unwritten one");
+      assert.ok(unwritten.kind === "done" && !unwritten.outcome.ok);
+      const missing = fromWireError(unwritten.outcome.error);
+      assert.ok(missing instanceof RangeError);
+      assert.equal(
+        missing.message,
+        `task ${base + 3} is not in cluster wire's history: it is above ` +
+          `every task id of client ${clientNo}, a client of an earlier ` +
+          "controller: if it was submitted, the controller it was submitted " +
+          "to (pid 4242) was killed or crashed within 50 ms (the history's " +
+          "flush interval) of receiving it, before it was written. It may " +
+          "have run, and its end may have reached the client that submitted " +
+          "it then, but nothing of it is known here: run it again if that " +
+          "client has no result",
+      );
+      // This controller's own client's block: never submitted, as before.
+      const own = client.attached.taskIdBase + 1;
+      await client.send({ t: "follow", taskIds: [own] });
+      const [never] = await client.finished(own, "a never submitted one");
+      assert.ok(never.kind === "done" && !never.outcome.ok);
+      assert.match(never.outcome.error.message, /or never submitted$/);
       await client.close();
     } finally {
       await guard(controller.stop(), "stop", 30_000);
