@@ -184,10 +184,7 @@ export class FramedConnection {
     return bodyBytes + records * SEAL_TAG_BYTES;
   }
 
-  /**
-   * Bytes read from the peer so far, frames whole or not: a large frame
-   * still arriving is a peer alive, though no value has come of it yet.
-   */
+  /** Bytes read so far, whole frames or not: a large one coming is life. */
   get bytesRead(): number {
     return this.#bytesRead;
   }
