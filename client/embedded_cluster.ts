@@ -108,17 +108,22 @@ export async function startEngines(
   plan: StartPlan,
   timeoutMs: number,
 ): Promise<void> {
+  const started: number[] = [];
   for (let engineId = 0; engineId < plan.workers; engineId++) {
     cluster.startEngine(engineId, "worker");
+    started.push(engineId);
   }
   for (let i = 0; i < plan.processes; i++) {
     cluster.startEngine(plan.workers + i, "process");
+    started.push(plan.workers + i);
   }
-  let launched = 0;
   for (const launcher of plan.launchers) {
-    launched += cluster.launch(launcher).length;
+    started.push(...cluster.launch(launcher));
   }
-  const n = plan.workers + plan.processes + launched;
-  // Someone waits for engines: the process must stay alive for them.
-  await cluster.waitForEngines(n, { timeoutMs }).finally(holdProcess());
+  // Only the engines started here: with a joinable listener (always a
+  // controller's) others may join, but that must not keep a start that
+  // can no longer succeed (an engine given up, a refused sbatch) waiting
+  // out its timeout. Someone waits: the process must stay alive for it.
+  await cluster.waitForEngines(started.length, { timeoutMs, of: started })
+    .finally(holdProcess());
 }

@@ -48,22 +48,28 @@ export class EngineCountWaits {
   /**
    * Resolves once `n` engines are up. Rejects with a `TimeoutError` after
    * `timeoutMs`, and at once when `n` engines can never be up or the
-   * cluster closes.
+   * cluster closes. With `of`, only those engines count: a start waits
+   * for the engines it started, which fail it once given up even while
+   * others may join.
    */
-  wait(n: number, timeoutMs: number | undefined): Promise<void> {
+  wait(
+    n: number,
+    timeoutMs: number | undefined,
+    of?: readonly number[],
+  ): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = () => {
       let error: Error | undefined;
       if (this.#closed()) {
         error = new ClientClosedError({ what: "wait for engines" });
-      } else if (this.#possible() < n) {
+      } else if (this.#possible(of) < n) {
         error = new Error(
           `${n} engines can never be up: this client has ` +
-            `${this.#possible()} engines that are up or starting` +
-            this.#whyStopped(),
+            `${this.#possible(of)} engines that are up or starting` +
+            this.#whyStopped(of),
         );
-      } else if (this.#up() < n) return;
+      } else if (this.#up(of) < n) return;
       this.#waiters.delete(check);
       clearTimeout(timer);
       if (error) reject(error);
@@ -75,8 +81,8 @@ export class EngineCountWaits {
         this.#waiters.delete(check);
         reject(
           new TimeoutError(
-            `${this.#up()} of ${n} engines are up after ${timeoutMs} ms` +
-              this.#whyStopped(),
+            `${this.#up(of)} of ${n} engines are up after ${timeoutMs} ms` +
+              this.#whyStopped(of),
           ),
         );
       }, timeoutMs);
@@ -90,20 +96,28 @@ export class EngineCountWaits {
     for (const check of [...this.#waiters]) check();
   }
 
-  #up(): number {
-    return this.#supervisor().all().filter((e) => e.up).length;
+  /** The engines that count: all, or those of `of`. */
+  #engines(of: readonly number[] | undefined) {
+    const all = this.#supervisor().all();
+    return of ? all.filter((e) => of.includes(e.engineId)) : all;
   }
 
-  /** How many engines could still be up; any number, while some may join. */
-  #possible(): number {
-    if (this.#joinable()) return Infinity;
-    return this.#supervisor().all().filter((e) => e.state !== "stopped")
-      .length;
+  #up(of: readonly number[] | undefined): number {
+    return this.#engines(of).filter((e) => e.up).length;
+  }
+
+  /**
+   * How many engines could still be up; any number, while some may join
+   * (unless only the engines of `of` count).
+   */
+  #possible(of: readonly number[] | undefined): number {
+    if (!of && this.#joinable()) return Infinity;
+    return this.#engines(of).filter((e) => e.state !== "stopped").length;
   }
 
   /** Why the first engine that was given up last died, if one was. */
-  #whyStopped(): string {
-    const lost = this.#supervisor().all().find((e) =>
+  #whyStopped(of: readonly number[] | undefined): string {
+    const lost = this.#engines(of).find((e) =>
       e.state === "stopped" && e.deathReason !== undefined
     );
     return lost

@@ -300,13 +300,13 @@ export class LocalCluster implements Cluster {
    * Resolves once `n` engines are up. Rejects with a `TimeoutError` after
    * `timeoutMs`, and at once when `n` engines can never be up (no engine
    * can join, and too few are up, starting or restarting) or the cluster
-   * closes.
+   * closes. With `of`, only those engines count (see `EngineCountWaits`).
    */
   waitForEngines(
     n: number,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; of?: readonly number[] } = {},
   ): Promise<void> {
-    return this.#waits.wait(n, options.timeoutMs);
+    return this.#waits.wait(n, options.timeoutMs, options.of);
   }
 
   /** Where TCP engines reach the cluster, if it listens. */
