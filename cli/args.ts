@@ -7,7 +7,10 @@
  */
 
 import { closest } from "../protocol/check_options.ts";
-import type { ControllerConfig } from "../remote/cluster_state.ts";
+import {
+  type ControllerConfig,
+  DEFAULT_CLUSTER_ID,
+} from "../remote/cluster_state.ts";
 import { ENGINE_FLAGS, type Verb, VERB_FLAGS, VERBS } from "./flags.ts";
 
 /**
@@ -156,7 +159,7 @@ export function parseArgs(args: readonly string[]): Command {
 function takePositional(command: Command, positional: string[]): void {
   const { verb } = command;
   if (verb === "start" || verb === "controller") {
-    command.id ??= "default";
+    command.id ??= DEFAULT_CLUSTER_ID;
   }
   if (verb === "stop" && command.all) {
     if (positional.length > 0) {

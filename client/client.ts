@@ -17,6 +17,7 @@ import type {
 import { ClientClosedError } from "../protocol/errors.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
+import { DEFAULT_CLUSTER_ID } from "../remote/cluster_state.ts";
 import type { HistoryQuery, PurgeFilter } from "../remote/wire.ts";
 import {
   attachCluster,
@@ -124,7 +125,8 @@ export class Client implements AsyncDisposable {
    * client key). The client then works as one of `Client.start`, and its
    * results can be resumed by another client (`resume`); `close()`
    * detaches, leaving the tasks running, and `shutdown()` stops the
-   * controller.
+   * controller. With no `target`, the cluster `"default"` (what `troupe
+   * start` starts without `--id`), as ipyparallel's `Client()`.
    *
    * @example
    * ```ts
@@ -138,7 +140,7 @@ export class Client implements AsyncDisposable {
    * ```
    */
   static async connect(
-    target: ConnectTarget,
+    target: ConnectTarget = DEFAULT_CLUSTER_ID,
     options: ConnectOptions = {},
   ): Promise<Client> {
     const cluster = await attachCluster(target, options);

@@ -14,6 +14,10 @@ import {
 } from "../remote/connect.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { checkOptions, CONNECT_OPTIONS } from "./options.ts";
+import {
+  requireConnectPermission,
+  requireStateFilePermissions,
+} from "./permissions.ts";
 
 /**
  * Where `Client.connect` finds the controller: a cluster id (`"sim"`,
@@ -82,6 +86,7 @@ export async function attachCluster(
     );
   }
   const { address, names } = await resolveTarget(target);
+  requireConnectPermission(address.hostname, address.port);
   const { conn, attached } = await dialController(address, names, timeoutMs);
   return new RemoteCluster(conn, attached, { log: options.log });
 }
@@ -90,6 +95,9 @@ async function resolveTarget(
   target: ConnectTarget,
 ): Promise<{ address: ControllerAddress; names: ControllerNames }> {
   if (typeof target === "string") {
+    // Checked before it is read: a missing flag is an error naming it,
+    // never a prompt about a file of troupe's.
+    requireStateFilePermissions(target);
     const state = await readClusterState(target);
     const byPath = target.includes("/") || target.endsWith(".json");
     return {

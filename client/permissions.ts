@@ -6,7 +6,9 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { requirePermission } from "../protocol/require_permission.ts";
+import { clusterStatePath } from "../remote/cluster_state.ts";
 
 // The one check, in the layer every part that needs one can reach.
 export { requirePermission };
@@ -69,5 +71,54 @@ export function requireListenPermission(hostname: string, what: string): void {
     { name: "net", host: hostname },
     `--allow-net=${hostname}`,
     `${what} listens on ${hostname}`,
+  );
+}
+
+/**
+ * What `Client.connect` needs to read the state file `target` names (a
+ * cluster id, or a path with a `/` or ending with `.json`): for an id,
+ * `TROUPE_HOME` (and `HOME` when it is not set), which say where the file
+ * is; then read access to the file. Returns the file's path.
+ *
+ * @example
+ * ```ts ignore
+ * import { requireStateFilePermissions } from "./permissions.ts";
+ * const path = requireStateFilePermissions("sim"); // ~/.troupe/clusters/sim.json
+ * ```
+ */
+export function requireStateFilePermissions(target: string): string {
+  const byPath = target.includes("/") || target.endsWith(".json");
+  const why = "Client.connect reads the cluster's state file";
+  if (!byPath) {
+    const env = "--allow-env=TROUPE_HOME,HOME";
+    const where = `${why}, found through $TROUPE_HOME (or $HOME)`;
+    requirePermission({ name: "env", variable: "TROUPE_HOME" }, env, where);
+    if (!Deno.env.get("TROUPE_HOME")) {
+      requirePermission({ name: "env", variable: "HOME" }, env, where);
+    }
+  }
+  const path = byPath ? target : clusterStatePath(target);
+  requirePermission(
+    { name: "read", path },
+    `--allow-read=${dirname(path)}`,
+    `${why} ${path}`,
+  );
+  return path;
+}
+
+/**
+ * What `Client.connect` needs to reach its controller at `hostname:port`.
+ *
+ * @example
+ * ```ts
+ * import { requireConnectPermission } from "./permissions.ts";
+ * requireConnectPermission("127.0.0.1", 4100);
+ * ```
+ */
+export function requireConnectPermission(hostname: string, port: number): void {
+  requirePermission(
+    { name: "net", host: `${hostname}:${port}` },
+    `--allow-net=${hostname}`,
+    `Client.connect dials the controller at ${hostname}:${port}`,
   );
 }

@@ -67,6 +67,18 @@ export interface ClusterState {
   log?: string;
 }
 
+/**
+ * The cluster `troupe start` starts without `--id`, and `Client.connect()`
+ * attaches to without a target.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLUSTER_ID } from "./cluster_state.ts";
+ * console.log(DEFAULT_CLUSTER_ID); // default
+ * ```
+ */
+export const DEFAULT_CLUSTER_ID = "default";
+
 /** Ids name files: nothing that could climb out of the folder. */
 const ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
