@@ -116,6 +116,17 @@ export async function scaleCluster(
           "a Launcher object cannot cross to the controller",
       );
     }
+    if (launcher === undefined && cluster.launchers.length === 0) {
+      // The controller's core would say to give Client.start a launch
+      // option, which means nothing to a connected client.
+      throw new Error(
+        `cluster ${cluster.clusterId} has no launcher to scale: its ` +
+          "engines (--workers, --processes, or started by hand) are not a " +
+          "launcher's; start the cluster with one to scale it, e.g. " +
+          `troupe start --id ${cluster.clusterId} --engines N --launcher ` +
+          "local (or ssh, slurm, mpi)",
+      );
+    }
     await cluster.call({ kind: "scale", n, launcher, timeoutMs });
     return;
   }

@@ -396,6 +396,30 @@ Deno.test("scale by the controller's launcher name", async () => {
   );
 });
 
+Deno.test("scale on a cluster without a launcher says how to start one with a launcher", async () => {
+  await withController(
+    "connect-no-launcher",
+    { workers: 1 },
+    async (controller) => {
+      const client = await guard(
+        Client.connect(controller.clientInfo, quiet),
+        "connect",
+      );
+      try {
+        const refused = await errorOf(client.scale(3), "scale(3)");
+        assert.match(
+          refused.message,
+          /^cluster connect-no-launcher has no launcher to scale: .*troupe start --id connect-no-launcher --engines N --launcher local/,
+        );
+        assert.doesNotMatch(refused.message, /Client\.start/);
+        assert.deepEqual(client.ids, [0]);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
 Deno.test("shutdown() stops the controller", async () => {
   const controller = await guard(
     startController({
