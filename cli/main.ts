@@ -40,7 +40,7 @@ export async function main(args: readonly string[]): Promise<number> {
     command = parseArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`troupe: ${error.message}\n${usageHint(args[0])}`);
+    console.error(`${said(error.message, args[0])}\n${usageHint(args[0])}`);
     return 2;
   }
   if (command.verb === "help" || command.help) {
@@ -72,12 +72,25 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * A command line's mistake with one prefix: the verb's when there is one
+ * (as a verb's failures say), unless the message names it already.
+ */
+function said(message: string, verb: string | undefined): string {
+  if (message.startsWith("troupe ")) return message;
+  return `${isVerb(verb) ? `troupe ${verb}` : "troupe"}: ${message}`;
+}
+
+function isVerb(verb: string | undefined): verb is Verb {
+  return (VERBS as readonly (string | undefined)[]).includes(verb);
+}
+
 /** The usage line of the verb a bad command line was for, or of all. */
 function usageHint(verb: string | undefined): string {
-  if (!(VERBS as readonly (string | undefined)[]).includes(verb)) {
+  if (!isVerb(verb)) {
     return "usage: troupe <command> [flags] (troupe --help lists them)";
   }
-  return `usage: troupe ${VERB_FLAGS[verb as Verb].synopsis} ` +
+  return `usage: troupe ${VERB_FLAGS[verb].synopsis} ` +
     `(troupe ${verb} --help lists its flags)`;
 }
 

@@ -172,7 +172,13 @@ Deno.test("misspelt flags and verbs are clear errors that name the right one", a
     assert.equal(flag.code, 2);
     assert.match(
       flag.stderr,
-      /^troupe: troupe start: unknown flag --worker \(did you mean --workers\?\); its flags are --id, --workers, /,
+      /^troupe start: unknown flag --worker \(did you mean --workers\?\); its flags are --id, --workers, /,
+    );
+    const value = await troupe(home, ["start", "--workers", "two"]);
+    assert.equal(value.code, 2);
+    assert.match(
+      value.stderr,
+      /^troupe start: --workers takes a whole number >= 0, got "two"\n/,
     );
     assert.match(
       flag.stderr,
