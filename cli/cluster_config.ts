@@ -93,6 +93,7 @@ export function controllerPlan(
       ? { processes: count(config.processes) }
       : {}),
     ...(launcher ? { launch: launcher } : {}),
+    ...(text(config.advertise) ? { advertise: text(config.advertise) } : {}),
     listen: {
       hostname,
       port: count(config["engine-port"]) ?? previous?.engine.port ?? 0,

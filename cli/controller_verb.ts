@@ -20,6 +20,7 @@ import {
   writeClusterState,
 } from "../remote/cluster_state.ts";
 import { controllerRuns } from "../remote/controller_liveness.ts";
+import { advertisedHost } from "../transport/loopback.ts";
 import { type Command, UsageError } from "./args.ts";
 import { controllerPlan } from "./cluster_config.ts";
 import { logLine as log } from "./controller_log.ts";
@@ -119,8 +120,15 @@ export async function runController(command: Command): Promise<void> {
     Deno.addSignalListener(signal as Deno.Signal, listener);
   }
   try {
-    const { hostname, port, key } = controller.clientInfo;
-    const engine = controller.engineInfo;
+    // The addresses to dial, never a wildcard bound (0.0.0.0): clients
+    // and engines on other hosts read this file in a shared TROUPE_HOME.
+    const advertise = plan.engines.advertise;
+    const { port, key } = controller.clientInfo;
+    const hostname = advertisedHost(controller.clientInfo.hostname, advertise);
+    const engine = {
+      ...controller.engineInfo,
+      hostname: advertisedHost(controller.engineInfo.hostname, advertise),
+    };
     await writeClusterState({
       version: 1,
       id,

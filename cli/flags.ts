@@ -140,6 +140,13 @@ export const ENGINE_FLAGS: readonly Flag[] = [
       "the interface both listeners bind (default 127.0.0.1; 0.0.0.0 for other nodes: then every connection is sealed)",
   },
   {
+    name: "advertise",
+    kind: "text",
+    value: "HOST",
+    meaning:
+      "the address engines and clients on other hosts dial, written in the state file (default: --listen, or this host's name when that is 0.0.0.0)",
+  },
+  {
     name: "port",
     kind: "count",
     value: "N",

@@ -24,6 +24,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { randomHex } from "../transport/random_hex.ts";
+import { advertisedHost, isWildcard } from "../transport/loopback.ts";
 import { defaultHeapMb } from "./engine_heap.ts";
 // Imported (they do nothing when imported) as well as started, so that the
 // engines' modules are in the client's module graph: fetched, cached and
@@ -332,8 +333,7 @@ export class Admission {
       },
       request: () => {
         const server = this.#server!;
-        const hostname = this.#advertise ??
-          (isWildcard(server.hostname) ? Deno.hostname() : server.hostname);
+        const hostname = advertisedHost(server.hostname, this.#advertise);
         return {
           args: this.#program(hostname),
           connect: { hostname, port: server.port },
@@ -398,8 +398,4 @@ export class Admission {
       conn.close(String(error));
     }
   }
-}
-
-function isWildcard(hostname: string): boolean {
-  return hostname === "0.0.0.0" || hostname === "::";
 }

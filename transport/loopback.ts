@@ -25,3 +25,32 @@ export function isLoopback(hostname: string): boolean {
   return parts.length === 4 && parts[0] === "127" &&
     parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
+
+/**
+ * `true` for the addresses that bind every interface (`0.0.0.0`, `::`):
+ * no peer can dial them.
+ *
+ * @example
+ * ```ts
+ * import { isWildcard } from "./loopback.ts";
+ * console.log(isWildcard("0.0.0.0"), isWildcard("127.0.0.1")); // true false
+ * ```
+ */
+export function isWildcard(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::";
+}
+
+/**
+ * The address peers dial for a listener bound to `bound`: `advertise` if
+ * given, this host's name when `bound` is a wildcard, else `bound`.
+ *
+ * @example
+ * ```ts
+ * import { advertisedHost } from "./loopback.ts";
+ * console.log(advertisedHost("0.0.0.0", "login1")); // login1
+ * console.log(advertisedHost("127.0.0.1")); // 127.0.0.1
+ * ```
+ */
+export function advertisedHost(bound: string, advertise?: string): string {
+  return advertise ?? (isWildcard(bound) ? Deno.hostname() : bound);
+}
