@@ -19,7 +19,10 @@ import {
   type FromController,
   TASK_ID_BLOCK,
 } from "../remote/wire.ts";
-import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
+import {
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_HEARTBEAT_MS,
+} from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
 import type { LiveTasks } from "./live_tasks.ts";
@@ -62,6 +65,8 @@ export interface ClientServerOptions {
   maxUnsentBytes?: number;
   /** See `SessionHost.heartbeatMs`; `DEFAULT_HEARTBEAT_MS` by default. */
   heartbeatMs?: number;
+  /** See `ControllerOptions.clientTimeoutMs`; 5 minutes by default. */
+  clientTimeoutMs?: number;
   /** Each attached client's number (the history counts them). */
   nextClientNo(): number;
   /** What `attached` says beyond the engines: where engines dial, launchers. */
@@ -95,11 +100,18 @@ export class ClientServer implements SessionHost {
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: ClientServerOptions) {
-    const { heartbeatMs } = options;
+    const { heartbeatMs, clientTimeoutMs } = options;
     if (heartbeatMs !== undefined && !(heartbeatMs > 0)) {
       throw new RangeError(
         `the clients' heartbeat period (clientHeartbeatMs) must be a ` +
           `positive number of ms, not ${JSON.stringify(heartbeatMs)}`,
+      );
+    }
+    if (clientTimeoutMs !== undefined && !(clientTimeoutMs > 0)) {
+      throw new RangeError(
+        `clientTimeoutMs must be a positive number of ms, not ${
+          JSON.stringify(clientTimeoutMs)
+        }`,
       );
     }
     this.#options = options;
@@ -163,6 +175,18 @@ export class ClientServer implements SessionHost {
   /** The clients' heartbeat period, in ms. */
   get heartbeatMs(): number {
     return this.#options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  }
+
+  /**
+   * Silent heartbeat periods after which a client is taken for gone: its
+   * timeout over the period, and never fewer than an engine is allowed.
+   */
+  get clientMisses(): number {
+    const timeoutMs = this.#options.clientTimeoutMs ?? 300_000;
+    return Math.max(
+      DEFAULT_HEARTBEAT_MISSES,
+      Math.ceil(timeoutMs / this.heartbeatMs),
+    );
   }
 
   /** Clients attached now. */

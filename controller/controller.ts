@@ -83,6 +83,12 @@ export interface ControllerOptions {
    */
   clientHeartbeatMs?: number;
   /**
+   * How long a client may be silent before its session is closed (its
+   * tasks run on), in ms: 5 minutes by default, so that a notebook held by
+   * a long synchronous cell keeps its session.
+   */
+  clientTimeoutMs?: number;
+  /**
    * The pid of the controller that ran on this history before, when known
    * (the CLI reads it from the stale state file): the tasks it left
    * unfinished fail with an error that names it.
@@ -101,6 +107,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   history: true,
   maxUnsentBytes: true,
   clientHeartbeatMs: true,
+  clientTimeoutMs: true,
   previousPid: true,
   log: true,
 };
@@ -288,6 +295,7 @@ class RunningController implements Controller {
       maxFrameBytes: options.engines?.maxFrameBytes,
       maxUnsentBytes: options.maxUnsentBytes,
       heartbeatMs: options.clientHeartbeatMs,
+      clientTimeoutMs: options.clientTimeoutMs,
       nextClientNo: () => history.nextClientNo(),
       about: () => ({
         connectionInfo: cluster.connectionInfo,

@@ -21,7 +21,6 @@ import type {
 import { TASK_ID_BLOCK } from "../remote/wire.ts";
 import { toWireError } from "../remote/wire_errors.ts";
 import { WireHeartbeat } from "../remote/wire_heartbeat.ts";
-import { DEFAULT_HEARTBEAT_MISSES } from "../protocol/heartbeat.ts";
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Follower } from "./live_tasks.ts";
@@ -71,10 +70,11 @@ export interface SessionHost {
   readonly maxUnsentBytes: number;
   /**
    * The heartbeat period (`attached` tells the client): a beat goes in
-   * each one in which nothing else went, and a client silent for
-   * `DEFAULT_HEARTBEAT_MISSES` of them is taken for gone.
+   * each one in which nothing else went.
    */
   readonly heartbeatMs: number;
+  /** Silent periods after which the client is taken for gone. */
+  readonly clientMisses: number;
 }
 
 /**
@@ -120,7 +120,7 @@ export class Session implements Follower {
     this.send(attached);
     this.#heartbeat = new WireHeartbeat({
       periodMs: this.#host.heartbeatMs,
-      misses: DEFAULT_HEARTBEAT_MISSES,
+      misses: this.#host.clientMisses,
       beat: () => this.send({ t: "beat" }),
       bytesRead: () => this.#conn.bytesRead,
       silent: (ms) => this.#silent(ms),

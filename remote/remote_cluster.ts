@@ -30,11 +30,8 @@ import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
 import { fromWireError } from "./wire_errors.ts";
-import { WireHeartbeat } from "./wire_heartbeat.ts";
-import {
-  DEFAULT_HEARTBEAT_MISSES,
-  DEFAULT_HEARTBEAT_MS,
-} from "../protocol/heartbeat.ts";
+import { CONTROLLER_SILENCE_MISSES, WireHeartbeat } from "./wire_heartbeat.ts";
+import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
 import type { ControllerCall, FromController, ToController } from "./wire.ts";
 
 /** How long `close({ shutdown: true })` waits for the controller to stop. */
@@ -108,7 +105,7 @@ export class RemoteCluster implements Cluster {
     // Nothing waits on a controller that is stopped or cut off.
     this.#heartbeat = new WireHeartbeat({
       periodMs: attached.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-      misses: DEFAULT_HEARTBEAT_MISSES,
+      misses: CONTROLLER_SILENCE_MISSES,
       beat: () => this.#send({ t: "beat" }),
       bytesRead: () => conn.bytesRead,
       silent: (ms) =>

@@ -17,11 +17,12 @@
  *
  * Heartbeat: each side sends `{ t: "beat" }` in every period of the
  * controller's `heartbeatMs` (in `attached`; 1000 ms by default) in which
- * it sent nothing else, and takes a peer that said nothing for
- * `DEFAULT_HEARTBEAT_MISSES` (3) periods for gone and closes the
- * connection (`wire_heartbeat.ts`): a stopped or cut-off controller fails
- * its client's pending tasks with a `ControllerLostError`, a stopped or
- * cut-off client's session is closed (its tasks run on).
+ * it sent nothing else. A client takes a controller silent for
+ * `CONTROLLER_SILENCE_MISSES` (10) periods for gone, closes the connection
+ * and fails its pending tasks with a `ControllerLostError`; a controller
+ * closes the session of a client silent for its `clientTimeoutMs` (5
+ * minutes: a notebook held by a long synchronous cell must keep its
+ * session), and the client's tasks run on (`wire_heartbeat.ts`).
  *
  * @module
  */

@@ -14,6 +14,20 @@ import { unrefTimer } from "../actors/async.ts";
 import { MissedBeats } from "../protocol/heartbeat.ts";
 
 /**
+ * Silent periods after which a client takes its controller for gone: more
+ * than an engine is allowed (3), because a controller may be busy for a
+ * few seconds with one client's huge submission while another waits, and
+ * a lost controller costs its clients every pending result.
+ *
+ * @example
+ * ```ts
+ * import { CONTROLLER_SILENCE_MISSES } from "./wire_heartbeat.ts";
+ * console.log(CONTROLLER_SILENCE_MISSES); // 10
+ * ```
+ */
+export const CONTROLLER_SILENCE_MISSES = 10;
+
+/**
  * What a `WireHeartbeat` runs on.
  *
  * @example
