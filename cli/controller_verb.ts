@@ -9,7 +9,7 @@
  */
 
 import { resolve } from "node:path";
-import { startController } from "../controller/controller.ts";
+import { type Controller, startController } from "../controller/controller.ts";
 import {
   type ClusterState,
   clusterStatePath,
@@ -99,15 +99,23 @@ export async function runController(command: Command): Promise<void> {
       ? `controller ${id} (pid ${Deno.pid}) starts again on ${plan.history.path} (the last one, pid ${previous.pid}, was killed or crashed)`
       : `controller ${id} (pid ${Deno.pid}) starts on ${plan.history.path}`,
   );
-  const controller = await startController({
-    id,
-    ...plan,
-    // The tasks the killed controller left unfinished are failed naming it.
-    previousPid: previous?.pid,
-    log,
-  });
+  // Signals are heard from before the start: one while the engines come
+  // up aborts it, and what was started is stopped (engines through their
+  // launchers: a queued Slurm job is cancelled), never Deno's default
+  // exit, which would leave it all behind.
+  const starting = new AbortController();
+  let controller: Controller | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
+    if (!controller) {
+      if (starting.signal.aborted) return Promise.resolve();
+      log(
+        `controller ${id} stops (${why}) while it starts: what it started ` +
+          "is stopped, engines through their launchers",
+      );
+      starting.abort(new Error(`stopped by ${why} while it started`));
+      return Promise.resolve();
+    }
     if (stopping) return stopping;
     log(`controller ${id} stops (${why})`);
     return stopping = controller.stop();
@@ -116,8 +124,34 @@ export async function runController(command: Command): Promise<void> {
     SIGINT: () => void stop("SIGINT"),
     SIGTERM: () => void stop("SIGTERM"),
   };
+  const unlisten = () => {
+    for (const [signal, listener] of Object.entries(onSignal)) {
+      Deno.removeSignalListener(signal as Deno.Signal, listener);
+    }
+  };
   for (const [signal, listener] of Object.entries(onSignal)) {
     Deno.addSignalListener(signal as Deno.Signal, listener);
+  }
+  try {
+    controller = await startController({
+      id,
+      ...plan,
+      // The tasks the killed controller left unfinished are failed naming it.
+      previousPid: previous?.pid,
+      signal: starting.signal,
+      log,
+    });
+  } catch (error) {
+    unlisten();
+    if (!starting.signal.aborted) throw error;
+    // startController stopped what it started. A stopped cluster keeps no
+    // state file, as `troupe stop` of a stale one removes it.
+    const now = await readClusterState(id).catch(() => undefined);
+    if (now && (now.pid === Deno.pid || now.pid === previous?.pid)) {
+      await removeClusterState(id);
+    }
+    log(`controller ${id} stopped`);
+    return;
   }
   try {
     // The addresses to dial, never a wildcard bound (0.0.0.0): clients
@@ -150,9 +184,7 @@ export async function runController(command: Command): Promise<void> {
     await controller.closed;
   } finally {
     await stop("a client shut the cluster down");
-    for (const [signal, listener] of Object.entries(onSignal)) {
-      Deno.removeSignalListener(signal as Deno.Signal, listener);
-    }
+    unlisten();
     // Only our own: a controller started meanwhile under this id (after
     // this one was thought dead) keeps its file.
     const now = await readClusterState(id).catch(() => undefined);

@@ -23,6 +23,9 @@ import { controllerPlan } from "./cluster_config.ts";
 /** What `troupe start` waits for the controller by default, in seconds. */
 const START_TIMEOUT_S = 120;
 
+/** How long a controller stopped at `--timeout` has before SIGKILL. */
+const STOP_GRACE_MS = 30_000;
+
 /**
  * How deno runs this CLI again, given the URL of its main.ts: from a
  * checkout (a `file:` URL) with the checkout's deno.json, whose import map
@@ -140,10 +143,10 @@ export async function startDetached(command: Command): Promise<string> {
       );
     }
     if (Date.now() > deadline) {
-      killGroup(child.pid);
+      const how = await stopStarting(child.pid, () => exited !== undefined);
       throw new Error(
         `the controller of ${id} (pid ${child.pid}) was not ready within ` +
-          `${timeoutS} s (--timeout), so it was killed${await tail(
+          `${timeoutS} s (--timeout), so it was ${how}${await tail(
             log,
             logStart,
           )}`,
@@ -151,6 +154,32 @@ export async function startDetached(command: Command): Promise<string> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Stops a controller that is still starting: SIGTERM, on which it stops
+ * what it started (engines through their launchers, so no Slurm job stays
+ * queued) and removes its state file; SIGKILL to it and its process group
+ * only if it has not exited within `STOP_GRACE_MS`. Says which it took.
+ */
+async function stopStarting(
+  pid: number,
+  gone: () => boolean,
+): Promise<string> {
+  try {
+    Deno.kill(pid, "SIGTERM");
+  } catch {
+    // Exited meanwhile.
+  }
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (!gone() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (gone()) return "stopped (SIGTERM)";
+  killGroup(pid);
+  return `killed (SIGKILL: SIGTERM did not stop it within ${
+    STOP_GRACE_MS / 1000
+  } s)`;
 }
 
 /** Kills `pid` and its process group (detached: its engine processes). */

@@ -88,8 +88,9 @@ export function localClusterFor(
 /**
  * Starts `plan`'s engines on `cluster` (Workers as engines `0…`, then the
  * processes, then each launcher's) and resolves once all are up; rejects
- * with a `TimeoutError` after `timeoutMs`, or as soon as one cannot start.
- * The caller stops the cluster on failure. The process is held meanwhile.
+ * with a `TimeoutError` after `timeoutMs`, or as soon as one cannot start,
+ * or `signal` aborts (with its reason). The caller stops the cluster on
+ * failure. The process is held meanwhile.
  *
  * @example
  * ```ts
@@ -107,6 +108,7 @@ export async function startEngines(
   cluster: LocalCluster,
   plan: StartPlan,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const started: number[] = [];
   for (let engineId = 0; engineId < plan.workers; engineId++) {
@@ -124,6 +126,23 @@ export async function startEngines(
   // controller's) others may join, but that must not keep a start that
   // can no longer succeed (an engine given up, a refused sbatch) waiting
   // out its timeout. Someone waits: the process must stay alive for it.
-  await cluster.waitForEngines(started.length, { timeoutMs, of: started })
-    .finally(holdProcess());
+  const up = cluster.waitForEngines(started.length, { timeoutMs, of: started });
+  await untilAborted(up, signal).finally(holdProcess());
+}
+
+/** `promise`, or a rejection with `signal`'s reason once it aborts. */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (!signal) return promise;
+  // The wait ends with the cluster the caller then closes: not an error.
+  promise.catch(() => {});
+  const { promise: aborted, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener("abort", onAbort)
+  );
 }

@@ -94,6 +94,11 @@ export interface ControllerOptions {
    * unfinished fail with an error that names it.
    */
   previousPid?: number;
+  /**
+   * Aborts the start (SIGINT while the engines come up): what was started
+   * is stopped, engines through their launchers, and the start rejects.
+   */
+  signal?: AbortSignal;
   /** Where the controller says what happens (console.warn by default). */
   log?: (line: string) => void;
 }
@@ -109,6 +114,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   clientHeartbeatMs: true,
   clientTimeoutMs: true,
   previousPid: true,
+  signal: true,
   log: true,
 };
 
@@ -232,7 +238,8 @@ export async function startController(
     );
   }
   try {
-    await startEngines(cluster, plan, engineOptions.startTimeoutMs ?? 60_000);
+    const timeoutMs = engineOptions.startTimeoutMs ?? 60_000;
+    await startEngines(cluster, plan, timeoutMs, options.signal);
   } catch (error) {
     await controller.stop();
     throw error;

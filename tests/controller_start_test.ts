@@ -7,9 +7,32 @@
 import assert from "node:assert/strict";
 import { startController } from "../controller/controller.ts";
 import { local } from "../launch/local.ts";
+import { join } from "node:path";
 import { Client } from "../mod.ts";
-import { withCluster, withTroupeHome } from "./controller_rig.ts";
-import { errorOf, guard } from "./helpers.ts";
+import {
+  CLI,
+  logOf,
+  statePath,
+  troupe,
+  withCluster,
+  withTroupeHome,
+} from "./controller_rig.ts";
+import {
+  processesMatching,
+  SERVICES_HINT,
+  SLURM_PARTITION,
+  slurmSkipReason,
+  squeueJobs,
+} from "./cluster_services.ts";
+import { isAlive } from "../remote/controller_liveness.ts";
+import { errorOf, guard, skipUnless, until } from "./helpers.ts";
+
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const slurmSkip = skipUnless(
+  "controller_start_test.ts",
+  await slurmSkipReason(),
+  SERVICES_HINT,
+);
 
 Deno.test("a controller whose own engines are given up fails its start at once, its listener joinable", async () => {
   // A `deno` that exits at once: every start of every engine fails, and
@@ -69,4 +92,150 @@ Deno.test("troupe start --listen 0.0.0.0: the state file has an address to dial,
       },
     );
   });
+});
+
+Deno.test("a controller's start aborted while its engines come up stops them through their launcher", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe_slow_deno_" });
+  try {
+    // A `deno` that never becomes an engine: the start waits on it. Its
+    // sleep's length is this test's mark, to find the process by.
+    const mark = `sleep 600.${Deno.pid}`;
+    const slow = join(dir, "slow-deno");
+    await Deno.writeTextFile(slow, `#!/bin/sh\nexec ${mark}\n`);
+    await Deno.chmod(slow, 0o755);
+    const starting = new AbortController();
+    const start = startController({
+      id: "aborted",
+      engines: {
+        workers: 0,
+        launch: local({ engines: 1, deno: slow }),
+        log: () => {},
+      },
+      signal: starting.signal,
+      log: () => {},
+    });
+    await until(
+      async () => (await processesMatching(mark)).length > 0,
+      "the engine's process",
+      30_000,
+    );
+    starting.abort(new Error("stopped by SIGINT while it started"));
+    const error = await errorOf(start, "the aborted start", 30_000);
+    assert.equal(error.message, "stopped by SIGINT while it started");
+    assert.deepEqual(
+      await processesMatching(mark),
+      [],
+      "the engine process is gone",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Slurm jobs that wait an hour to begin: a start that stays pending. */
+const PENDING = [
+  "--engines",
+  "1",
+  "--launcher",
+  "slurm",
+  "--partition",
+  SLURM_PARTITION,
+  "--sbatch-arg=--begin=now+3600",
+];
+
+Deno.test({
+  name:
+    "SIGTERM to troupe controller while its Slurm job is queued: scancel, a log line, no state file" +
+    slurmSkip.because,
+  ignore: slurmSkip.ignore,
+  fn: async () => {
+    await withTroupeHome(async (home) => {
+      const before = new Set(await squeueJobs());
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--config",
+          CONFIG,
+          CLI,
+          "controller",
+          "--id",
+          "q",
+          ...PENDING,
+        ],
+        env: { TROUPE_HOME: home, NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const output = child.output();
+      try {
+        const ours = async () =>
+          (await squeueJobs()).filter((job) => !before.has(job));
+        await until(
+          async () => (await ours()).length > 0,
+          "the queued job",
+          60_000,
+        );
+        child.kill("SIGTERM");
+        const { code, stderr } = await guard(
+          output,
+          "the controller's exit",
+          60_000,
+        );
+        const said = new TextDecoder().decode(stderr);
+        assert.equal(code, 0, said);
+        assert.match(
+          said,
+          /controller q stops \(SIGTERM\) while it starts: what it started is stopped, engines through their launchers/,
+        );
+        assert.match(said, /controller q stopped/);
+        assert.deepEqual(await ours(), [], "no job of it is left");
+        await assert.rejects(
+          Deno.stat(statePath(home, "q")),
+          Deno.errors.NotFound,
+        );
+      } finally {
+        if (isAlive(child.pid)) child.kill("SIGKILL");
+        await output.catch(() => undefined);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "troupe start --timeout with a queued Slurm job: SIGTERM, the job cancelled, no state file" +
+    slurmSkip.because,
+  ignore: slurmSkip.ignore,
+  fn: async () => {
+    await withTroupeHome(async (home) => {
+      const before = new Set(await squeueJobs());
+      const started = await troupe(home, [
+        "start",
+        "--id",
+        "late",
+        ...PENDING,
+        "--timeout",
+        "5",
+      ]);
+      assert.equal(started.code, 1, started.stdout + started.stderr);
+      assert.match(
+        started.stderr,
+        /^troupe start: the controller of late \(pid \d+\) was not ready within 5 s \(--timeout\), so it was stopped \(SIGTERM\); the end of its log/,
+      );
+      assert.match(
+        await logOf(home, "late"),
+        /controller late stops \(SIGTERM\) while it starts/,
+      );
+      assert.deepEqual(
+        (await squeueJobs()).filter((job) => !before.has(job)),
+        [],
+      );
+      await assert.rejects(
+        Deno.stat(statePath(home, "late")),
+        Deno.errors.NotFound,
+      );
+    });
+  },
 });
