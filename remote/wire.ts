@@ -33,6 +33,7 @@ import type {
   EngineStatus,
   RestartPolicy,
   SubmittedTask,
+  TaskEvent,
 } from "../cluster/cluster.ts";
 import type { Publication } from "../protocol/publication.ts";
 
@@ -91,15 +92,7 @@ export type WireOutcome =
  * ```
  */
 export type WireTaskEvent =
-  | { kind: "assigned"; taskId: number; engineId: number }
-  | { kind: "started"; taskId: number }
-  | {
-    kind: "stream";
-    taskId: number;
-    name: "stdout" | "stderr";
-    text: string;
-  }
-  | { kind: "publish"; taskId: number; publication: Publication }
+  | Exclude<TaskEvent, { kind: "done" }>
   | { kind: "done"; taskId: number; outcome: WireOutcome };
 
 /**
