@@ -12,14 +12,11 @@
 
 import type { ConnectionInfo, Launcher } from "../cluster/cluster.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
-import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
+import { checkOptions } from "../protocol/check_options.ts";
 import { messageOf } from "../protocol/errors.ts";
 import type { ControllerCall } from "../remote/wire.ts";
+import { advertisedHost } from "../transport/loopback.ts";
 import { randomHex } from "../transport/random_hex.ts";
-import {
-  checkStartOptions,
-  type ClientOptions,
-} from "../client/client_options.ts";
 import {
   localClusterFor,
   requireStartPermissions,
@@ -30,93 +27,16 @@ import { holdProcess } from "../client/keep_alive.ts";
 import { requireListenPermission } from "../client/permissions.ts";
 import { settleScale } from "../client/scaling.ts";
 import { ClientServer } from "./client_server.ts";
-import { History, type HistoryOptions } from "./history.ts";
+import {
+  checkControllerOptions,
+  type ControllerOptions,
+} from "./controller_options.ts";
+import { History } from "./history.ts";
 import { LiveTasks } from "./live_tasks.ts";
-import { checkPreviousPid, lostTask } from "./lost_task.ts";
+import { lostTask } from "./lost_task.ts";
 
-/**
- * How `startController` sets up a controller.
- *
- * @example
- * ```ts
- * import type { ControllerOptions } from "./controller.ts";
- * const options: ControllerOptions = {
- *   id: "sim",
- *   engines: { workers: 2 },
- *   history: { path: "/tmp/sim.db" },
- * };
- * ```
- */
-export interface ControllerOptions {
-  /** The cluster's id: what clients and the CLI name it by. */
-  id: string;
-  /**
-   * The engines, as `Client.start` takes them (workers, processes, launch,
-   * restart, heartbeatMs, startTimeoutMs, maxHeapMb, encrypt, ...). Its
-   * `listen` is the engine listener, always on (127.0.0.1 and a free port
-   * unless told otherwise), its `key` the engine key.
-   */
-  engines?: ClientOptions;
-  /** The client listener: 127.0.0.1 and a free port unless told otherwise. */
-  clientListen?: { hostname?: string; port?: number };
-  /**
-   * The secret clients prove they hold; 32 random bytes, hex, unless
-   * given. It must differ from the engine key: one leaked engine key must
-   * never grant a client's rights.
-   */
-  clientKey?: string;
-  /** Seal clients' frames; by default when the client listener is off loopback. */
-  encryptClients?: boolean;
-  /** The task history; an in-memory database (":memory:") when absent. */
-  history?: HistoryOptions;
-  /**
-   * The most bytes of messages a client's session holds that the client
-   * has not taken when another is to go (a client stopped, or far too
-   * slow to read): past them the session is closed, and the client's
-   * tasks run on for it to reconnect and resume. 1 GiB by default (a
-   * frame may be up to `maxFrameBytes`, 256 MiB).
-   */
-  maxUnsentBytes?: number;
-  /**
-   * The client connections' heartbeat period, in ms (1000): a side silent
-   * for 3 is taken for gone (remote/wire.ts says what follows).
-   */
-  clientHeartbeatMs?: number;
-  /**
-   * How long a client may be silent before its session is closed (its
-   * tasks run on), in ms: 5 minutes by default, so that a notebook held by
-   * a long synchronous cell keeps its session.
-   */
-  clientTimeoutMs?: number;
-  /**
-   * The pid of the controller that ran on this history before, when known
-   * (the CLI reads it from the stale state file): the tasks it left
-   * unfinished fail with an error that names it.
-   */
-  previousPid?: number;
-  /**
-   * Aborts the start (SIGINT while the engines come up): what was started
-   * is stopped, engines through their launchers, and the start rejects.
-   */
-  signal?: AbortSignal;
-  /** Where the controller says what happens (console.warn by default). */
-  log?: (line: string) => void;
-}
-
-const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
-  id: true,
-  engines: true,
-  clientListen: true,
-  clientKey: true,
-  encryptClients: true,
-  history: true,
-  maxUnsentBytes: true,
-  clientHeartbeatMs: true,
-  clientTimeoutMs: true,
-  previousPid: true,
-  signal: true,
-  log: true,
-};
+// Where they have always been imported from.
+export type { ControllerOptions } from "./controller_options.ts";
 
 /**
  * A running controller.
@@ -163,31 +83,7 @@ export interface Controller {
 export async function startController(
   options: ControllerOptions,
 ): Promise<Controller> {
-  checkOptions("startController options", options, CONTROLLER_OPTIONS);
-  if (typeof options.id !== "string" || options.id === "") {
-    throw new TypeError(
-      `startController needs an id, the cluster's name; got ${
-        JSON.stringify(options.id)
-      }`,
-    );
-  }
-  checkPreviousPid(options.previousPid);
-  checkOptions(
-    "startController's clientListen",
-    options.clientListen,
-    { hostname: true, port: true },
-  );
-  const engineOptions = enginesOf(options);
-  const plan = checkStartOptions(engineOptions);
-  if (
-    options.clientKey !== undefined && options.clientKey === engineOptions.key
-  ) {
-    throw new TypeError(
-      "the client key and the engine key are the same: give the controller " +
-        "two different secrets (or leave one out, and it is generated), so " +
-        "that an engine's key never opens the client port",
-    );
-  }
+  const { engines: engineOptions, plan } = checkControllerOptions(options);
   requireStartPermissions(plan);
   const clientHost = options.clientListen?.hostname ?? "127.0.0.1";
   requireListenPermission(clientHost, "the controller's client listener");
@@ -247,20 +143,6 @@ export async function startController(
   return controller;
 }
 
-/** The engine options, with the engine listener on whatever they say. */
-function enginesOf(options: ControllerOptions): ClientOptions {
-  const engines = options.engines ?? {};
-  if (engines.listen === false) {
-    throw new TypeError(
-      "a controller always listens for engines (engines started by hand " +
-        "join and rejoin it): leave engines.listen out, or give " +
-        "{ hostname, port }",
-    );
-  }
-  const listen = typeof engines.listen === "object" ? engines.listen : {};
-  return { ...engines, listen };
-}
-
 interface Core {
   cluster: LocalCluster;
   history: History;
@@ -305,7 +187,10 @@ class RunningController implements Controller {
       clientTimeoutMs: options.clientTimeoutMs,
       nextClientNo: () => history.nextClientNo(),
       about: () => ({
-        connectionInfo: cluster.connectionInfo,
+        connectionInfo: advertised(
+          cluster.connectionInfo,
+          options.engines?.advertise,
+        ),
         launchers: launchers.map((launcher) => launcher.name),
       }),
       call: (call) => this.#call(call),
@@ -412,4 +297,16 @@ class RunningController implements Controller {
     }
     return launcher;
   }
+}
+
+/**
+ * The engine listener as engines elsewhere dial it: a connected client's
+ * `writeConnectionFile` must not hand them a wildcard (0.0.0.0) address.
+ */
+function advertised(
+  info: ConnectionInfo | undefined,
+  advertise: string | undefined,
+): ConnectionInfo | undefined {
+  if (info === undefined) return undefined;
+  return { ...info, hostname: advertisedHost(info.hostname, advertise) };
 }

@@ -25,7 +25,8 @@ import {
   squeueJobs,
 } from "./cluster_services.ts";
 import { isAlive } from "../remote/controller_liveness.ts";
-import { errorOf, guard, skipUnless, until } from "./helpers.ts";
+import { errorOf, guard, skipUnless, until, withTempDir } from "./helpers.ts";
+import { startHandEngine } from "./hand_engine.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const slurmSkip = skipUnless(
@@ -91,6 +92,54 @@ Deno.test("troupe start --listen 0.0.0.0: the state file has an address to dial,
         }
       },
     );
+  });
+});
+
+Deno.test("a connected client's connectionInfo under a 0.0.0.0 engine listener is an address to dial, this host's name or advertise", async () => {
+  await withTempDir(async (dir) => {
+    const cases = [[undefined, Deno.hostname()], ["127.0.0.1", "127.0.0.1"]];
+    for (const [advertise, expected] of cases) {
+      const controller = await startController({
+        id: "wide",
+        engines: {
+          workers: 0,
+          listen: { hostname: "0.0.0.0" },
+          ...(advertise === undefined ? {} : { advertise }),
+          log: () => {},
+        },
+        log: () => {},
+      });
+      try {
+        const client = await guard(
+          Client.connect(controller.clientInfo),
+          "connect",
+          30_000,
+        );
+        try {
+          assert.equal(client.connectionInfo.hostname, expected);
+          assert.equal(client.connectionInfo.port, controller.engineInfo.port);
+          const file = join(dir, `conn_${expected}.json`);
+          await client.writeConnectionFile(file);
+          const written = JSON.parse(await Deno.readTextFile(file));
+          assert.equal(written.hostname, expected);
+          // What an engine on another host does: dial what the file says.
+          const engine = startHandEngine(["--file", file]);
+          try {
+            await guard(
+              client.waitForEngines(1),
+              `an engine dialing ${expected}`,
+              30_000,
+            );
+          } finally {
+            await engine.kill();
+          }
+        } finally {
+          await client.close();
+        }
+      } finally {
+        await controller.stop();
+      }
+    }
   });
 });
 
