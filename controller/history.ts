@@ -5,20 +5,22 @@
  * within limits, so that a client can fetch a result long after the one
  * that submitted it went away.
  *
- * Writes are cheap: each event changes a task in memory, and every
- * `flushMs` one transaction writes all that changed (WAL mode). So a
- * controller killed with kill -9 loses at most the last `flushMs` of
- * writes; `nextClientNo` and `failUnfinished` are written at once. (An
- * OS crash or a power loss may also lose the last commits: the log is
- * synced at checkpoints, not at each commit.) Reads flush first, so they
- * see every write made before them.
+ * Writes are cheap: each event changes a task in memory, and `flushMs`
+ * after a change what changed is written (WAL mode), in slices of about
+ * 10 ms, one transaction each, with the event loop free in between (see
+ * history_flush.ts), so that a burst of tasks never holds the controller
+ * for long. So a controller killed with kill -9 loses at most the last
+ * `flushMs` of writes plus the slices not yet written of the flush under
+ * way; `nextClientNo` and `failUnfinished` are written at once. (An OS
+ * crash or a power loss may also lose the last commits: the log is synced
+ * at checkpoints, not at each commit.) Reads write everything waiting
+ * first, so they see every write made before them.
  *
  * @module
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { SubmittedTask } from "../cluster/cluster.ts";
-import { messageOf } from "../protocol/errors.ts";
 import type { Publication } from "../protocol/publication.ts";
 import type {
   HistoryQuery,
@@ -28,6 +30,7 @@ import type {
   WireOutcome,
 } from "../remote/wire.ts";
 import { encodeValue } from "../transport/codec.ts";
+import { FlushQueue } from "./history_flush.ts";
 import { type HistoryLimits, LiveTask } from "./history_live.ts";
 import { HistoryReader } from "./history_queries.ts";
 import { type HistoryOptions, historySettings } from "./history_options.ts";
@@ -36,9 +39,6 @@ import { openHistoryFile } from "./history_schema.ts";
 import { HistoryWriter } from "./history_writes.ts";
 
 export type { HistoryOptions };
-
-/** Buffered bytes past which a write flushes at once, without waiting. */
-const FLUSH_BYTES = 32 * 2 ** 20;
 
 /**
  * The task history of one controller. Its writes follow a task's life
@@ -74,9 +74,7 @@ export class History {
   #nextClientNo: StatementSync;
   /** Tasks not yet finished, and finished ones not yet written. */
   #live = new Map<number, LiveTask>();
-  #dirty: LiveTask[] = [];
-  #bufferedBytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: FlushQueue;
   #closed = false;
 
   private constructor(
@@ -91,6 +89,11 @@ export class History {
     this.#flushMs = flushMs;
     this.#writer = new HistoryWriter(db, limits);
     this.#reader = new HistoryReader(db);
+    this.#queue = new FlushQueue(
+      (tasks) => this.#writeTasks(tasks),
+      flushMs,
+      path,
+    );
     this.#nextClientNo = db.prepare(
       `update meta set value = value + 1 where key = 'nextClientNo'
         returning value - 1 as n`,
@@ -281,30 +284,26 @@ export class History {
   /** Writes every buffered change now, in one transaction. */
   flush(): void {
     this.#open();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const batch = this.#dirty;
-    if (batch.length === 0) return;
-    // Kept if the write fails, to be tried again: nothing is dropped.
-    this.#writer.write(batch);
-    this.#dirty = [];
-    this.#bufferedBytes = 0;
-    for (const live of batch) {
-      live.written();
-      if (live.finished) this.#live.delete(live.taskId);
-    }
+    this.#queue.flush();
   }
 
   /** Flushes and closes the database; safe to call again. */
   close(): void {
     if (this.#closed) return;
     try {
-      this.flush();
+      this.#queue.close();
     } finally {
       this.#closed = true;
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = undefined;
       this.#db.close();
+    }
+  }
+
+  /** One transaction; a throw keeps the tasks waiting: nothing is dropped. */
+  #writeTasks(tasks: readonly LiveTask[]): void {
+    this.#writer.write(tasks);
+    for (const live of tasks) {
+      live.written();
+      if (live.finished) this.#live.delete(live.taskId);
     }
   }
 
@@ -330,33 +329,8 @@ export class History {
     return live;
   }
 
-  /** `live` has something to write; the flush comes soon, or now if much waits. */
+  /** `live` has something to write: soon, in slices (history_flush.ts). */
   #changed(live: LiveTask, bytes: number): void {
-    if (!live.dirty) {
-      live.dirty = true;
-      this.#dirty.push(live);
-    }
-    this.#bufferedBytes += bytes;
-    if (this.#bufferedBytes >= FLUSH_BYTES) {
-      this.flush();
-      return;
-    }
-    this.#timer ??= setTimeout(() => this.#flushLater(), this.#flushMs);
-  }
-
-  /** The timer's flush: a failure is told and tried again, never thrown away. */
-  #flushLater(): void {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    try {
-      this.flush();
-    } catch (error) {
-      console.error(
-        `troupe: cannot write the task history ${this.path} (${
-          messageOf(error)
-        }); trying again in 1 s`,
-      );
-      this.#timer = setTimeout(() => this.#flushLater(), 1000);
-    }
+    this.#queue.changed(live, bytes);
   }
 }
