@@ -73,7 +73,10 @@ export function configOf(
   const config = Object.keys(given).length > 0 ? { ...given } : { ...saved };
   // The controller may run in another folder than the one it was named
   // in (a restart from elsewhere): its paths must not depend on it.
-  if (typeof config.db === "string") config.db = resolve(config.db);
+  // SQLite's ":memory:" is no path: resolved, it would name a file.
+  if (typeof config.db === "string" && config.db !== ":memory:") {
+    config.db = resolve(config.db);
+  }
   return config;
 }
 

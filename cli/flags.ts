@@ -162,7 +162,8 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     name: "db",
     kind: "text",
     value: "PATH",
-    meaning: "the task history (default $TROUPE_HOME/clusters/<id>.sqlite)",
+    meaning: "the task history (default $TROUPE_HOME/clusters/<id>.sqlite; " +
+      ":memory: keeps it in memory only: nothing across restarts)",
   },
   {
     name: "max-tasks",
