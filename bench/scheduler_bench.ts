@@ -10,7 +10,7 @@
 
 import { Scheduler } from "../cluster/scheduler.ts";
 import { EngineActor } from "../cluster/engine_actor.ts";
-import { handOut } from "../cluster/local_cluster.ts";
+import { handOut } from "../cluster/hand_out.ts";
 import { Registry } from "../cluster/registry.ts";
 import type { TaskListener } from "../cluster/cluster.ts";
 import { FakeLink } from "../tests/fake_link.ts";

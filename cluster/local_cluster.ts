@@ -8,7 +8,6 @@
  */
 
 import type { LinkFactory } from "../protocol/engine_link.ts";
-import type { TaskSpec } from "../protocol/messages.ts";
 import type {
   Cluster,
   ConnectionInfo,
@@ -30,6 +29,7 @@ import { TaskRoutes } from "./task_routes.ts";
 import { EngineCountWaits } from "./engine_count_wait.ts";
 import type { Launcher } from "./launcher.ts";
 import { Launches } from "./launches.ts";
+import { handOut } from "./hand_out.ts";
 
 /**
  * How a `LocalCluster` runs its engines.
@@ -375,33 +375,3 @@ export class LocalCluster implements Cluster {
 type DirectTask = [EngineActor | undefined, SubmittedTask, TaskListener];
 /** No direct task: shared, since most calls have none or only balanced. */
 const NONE: DirectTask[] = [];
-
-/**
- * Hands a task to its engine: the one way every task, direct or chosen by
- * the scheduler, reaches an engine (exported so that the scheduler's unit
- * tests hand out tasks the same way).
- *
- * @example
- * ```ts
- * import { handOut } from "./local_cluster.ts";
- * import type { SchedulerHost } from "./scheduler.ts";
- * const submit: SchedulerHost["submit"] = handOut;
- * console.log(typeof submit); // "function"
- * ```
- */
-export function handOut(
-  engine: EngineActor,
-  task: TaskSpec,
-  observer: TaskObserver,
-): void {
-  engine.tell({
-    kind: "submit",
-    task: {
-      taskId: task.taskId,
-      fn: task.fn,
-      mode: task.mode,
-      args: task.args,
-      observer,
-    },
-  });
-}

@@ -12,7 +12,7 @@ import {
   type SchedulerHost,
 } from "./scheduler.ts";
 import { EngineActor } from "./engine_actor.ts";
-import { handOut } from "./local_cluster.ts";
+import { handOut } from "./hand_out.ts";
 import { Registry } from "./registry.ts";
 import {
   ClientClosedError,
