@@ -7,13 +7,19 @@
  * @module
  */
 
+import {
+  type Check,
+  count,
+  isRecord,
+  optional,
+  record,
+  taskId,
+  text,
+} from "../protocol/field_checks.ts";
 import { show } from "../protocol/validate.ts";
 import type { ToController } from "../remote/wire.ts";
 
 type Fields = Record<string, unknown>;
-
-/** Says what is wrong with a value, or nothing when it fits. */
-type Check = (value: unknown) => string | undefined;
 
 const CALLS: Record<string, Record<string, Check>> = {
   waitForEngines: { n: count, timeoutMs: optional(duration) },
@@ -118,30 +124,10 @@ function placement(value: unknown): string | undefined {
     optional(count)(balanced.highWaterMark);
 }
 
-function taskId(value: unknown): string | undefined {
-  return Number.isSafeInteger(value) && (value as number) > 0
-    ? undefined
-    : "a task id, a whole number > 0";
-}
-
-function count(value: unknown): string | undefined {
-  return Number.isSafeInteger(value) && (value as number) >= 0
-    ? undefined
-    : "a whole number >= 0";
-}
-
 function duration(value: unknown): string | undefined {
   return typeof value === "number" && value >= 0 && !Number.isNaN(value)
     ? undefined
     : "a number of ms >= 0";
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" ? undefined : "a string";
-}
-
-function record(value: unknown): string | undefined {
-  return isRecord(value) ? undefined : "an object of named values";
 }
 
 function list(each: Check): Check {
@@ -153,12 +139,4 @@ function list(each: Check): Check {
     }
     return undefined;
   };
-}
-
-function optional(check: Check): Check {
-  return (value) => value === undefined ? undefined : check(value);
-}
-
-function isRecord(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -7,6 +7,14 @@
  * @module
  */
 
+import {
+  type Check,
+  count,
+  optional,
+  record,
+  taskId,
+  text,
+} from "./field_checks.ts";
 import type { FromEngine } from "./messages.ts";
 
 type Fields = Record<string, unknown>;
@@ -30,9 +38,6 @@ const SHAPES: Record<FromEngine["t"], Record<string, Check>> = {
     error: optional(errorInfo),
   },
 };
-
-/** Says what is wrong with a field's value, or nothing when it fits. */
-type Check = (value: unknown) => string | undefined;
 
 /** `SHAPES` as lists, made once: every message is checked on a hot path. */
 const FIELDS = new Map(
@@ -74,26 +79,10 @@ export function fromEngineProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === "string" ? undefined : "a string";
-}
-
 function number(value: unknown): string | undefined {
   return typeof value === "number" && Number.isFinite(value)
     ? undefined
     : "a finite number";
-}
-
-function count(value: unknown): string | undefined {
-  return Number.isSafeInteger(value) && (value as number) >= 0
-    ? undefined
-    : "a whole number >= 0";
-}
-
-function taskId(value: unknown): string | undefined {
-  return Number.isSafeInteger(value) && (value as number) > 0
-    ? undefined
-    : "a task id, a whole number > 0";
 }
 
 function taskIds(value: unknown): string | undefined {
@@ -112,12 +101,6 @@ function streamName(value: unknown): string | undefined {
     : '"stdout" or "stderr"';
 }
 
-function record(value: unknown): string | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? undefined
-    : "an object of named values";
-}
-
 function errorInfo(value: unknown): string | undefined {
   const fits = value !== null && typeof value === "object" &&
     typeof (value as Fields).name === "string" &&
@@ -126,10 +109,6 @@ function errorInfo(value: unknown): string | undefined {
   return fits
     ? undefined
     : "an object with a string name and message (and optionally stack)";
-}
-
-function optional(check: Check): Check {
-  return (value) => value === undefined ? undefined : check(value);
 }
 
 /**
