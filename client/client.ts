@@ -43,9 +43,9 @@ import type { Dashboard, DashboardOptions } from "../dashboard/dashboard.ts";
 import { DirectView } from "./direct_view.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
-import { writePrivateFile } from "../transport/private_file.ts";
+import { connectionInfoOf, writeConnectionFile } from "./connection_file.ts";
 import { scaleCluster } from "./scaling.ts";
-import { checkTargets } from "./view_targets.ts";
+import { balancedArguments, checkTargets } from "./view_targets.ts";
 import { ClientDashboards } from "./client_dashboards.ts";
 import {
   type LoadBalancedOptions,
@@ -54,7 +54,6 @@ import {
 import { checkStartOptions, type ClientOptions } from "./client_options.ts";
 import {
   checkOptions,
-  CONNECTION_FILE_OPTIONS,
   RESTART_POLICY_OPTIONS,
   WAIT_OPTIONS,
 } from "./options.ts";
@@ -183,21 +182,8 @@ export class Client implements AsyncDisposable {
     targets?: number[] | LoadBalancedOptions,
     options: LoadBalancedOptions = {},
   ): LoadBalancedView {
-    if (!Array.isArray(targets)) {
-      return new LoadBalancedView(
-        this.#cluster,
-        this.#failures,
-        undefined,
-        targets ?? options,
-      );
-    }
-    checkTargets(this.#cluster, targets);
-    return new LoadBalancedView(
-      this.#cluster,
-      this.#failures,
-      targets,
-      options,
-    );
+    const [ids, balanced] = balancedArguments(this.#cluster, targets, options);
+    return new LoadBalancedView(this.#cluster, this.#failures, ids, balanced);
   }
 
   /**
@@ -238,14 +224,7 @@ export class Client implements AsyncDisposable {
    * client does not listen (`listen: false` and no processes).
    */
   get connectionInfo(): ConnectionInfo {
-    const info = this.#cluster.connectionInfo;
-    if (!info) {
-      throw new Error(
-        "this client does not accept TCP engines: start it with listen: true " +
-          "(or processes > 0)",
-      );
-    }
-    return info;
+    return connectionInfoOf(this.#cluster);
   }
 
   /**
@@ -260,13 +239,7 @@ export class Client implements AsyncDisposable {
     path: string,
     options: { hostname?: string } = {},
   ): Promise<void> {
-    checkOptions(
-      "writeConnectionFile options",
-      options,
-      CONNECTION_FILE_OPTIONS,
-    );
-    const info = { ...this.connectionInfo, ...options };
-    await writePrivateFile(path, JSON.stringify(info, null, 2) + "\n");
+    await writeConnectionFile(this.#cluster, path, options);
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * The check of the engines a view is asked for.
+ * The check of the engines a view is asked for, and how a load-balanced
+ * view's optional targets and options are told apart.
  *
  * @module
  */
 
 import type { Cluster } from "../cluster/cluster.ts";
+import type { LoadBalancedOptions } from "./load_balanced_view.ts";
 
 /**
  * Throws a `RangeError` for an empty list, or an engine id the cluster has
@@ -37,4 +39,27 @@ export function checkTargets(
       );
     }
   }
+}
+
+/**
+ * `loadBalancedView(targets?, options?)`'s arguments as targets (checked,
+ * or `undefined` for every engine) and options: without a list, the first
+ * argument is the options.
+ *
+ * @example
+ * ```ts
+ * import { balancedArguments } from "./view_targets.ts";
+ * const cluster = { has: (id: number) => id === 0, ids: () => [0] };
+ * console.log(balancedArguments(cluster, { retries: 1 }, {})); // [ undefined, { retries: 1 } ]
+ * console.log(balancedArguments(cluster, [0], {})); // [ [ 0 ], {} ]
+ * ```
+ */
+export function balancedArguments(
+  cluster: Pick<Cluster, "has" | "ids">,
+  targets: number[] | LoadBalancedOptions | undefined,
+  options: LoadBalancedOptions,
+): [number[] | undefined, LoadBalancedOptions] {
+  if (!Array.isArray(targets)) return [undefined, targets ?? options];
+  checkTargets(cluster, targets);
+  return [targets, options];
 }
