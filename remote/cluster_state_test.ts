@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTempDir } from "../tests/helpers.ts";
+import { sampleState, withTroupeHome } from "../tests/controller_rig.ts";
 import {
   type ClusterState,
   clusterStateDir,
@@ -11,37 +11,16 @@ import {
   writeClusterState,
 } from "./cluster_state.ts";
 
-function stateOf(id: string, pid = Deno.pid): ClusterState {
-  return {
-    version: 1,
-    id,
-    pid,
-    hostname: "127.0.0.1",
-    port: 40001,
-    key: "client key",
-    engine: { hostname: "127.0.0.1", port: 40002, key: "engine key" },
-    db: `/somewhere/${id}.sqlite`,
+/** A state file with a config of flags to restart with. */
+function stateOf(id: string): ClusterState {
+  return sampleState(id, {
     config: { workers: 2, "sbatch-arg": ["--exclusive"] },
     startedAt: 1_700_000_000_000,
-  };
-}
-
-/** Runs `body` with TROUPE_HOME set to a new temporary folder. */
-async function withHome(body: (home: string) => Promise<void>): Promise<void> {
-  await withTempDir(async (home) => {
-    const before = Deno.env.get("TROUPE_HOME");
-    Deno.env.set("TROUPE_HOME", home);
-    try {
-      await body(home);
-    } finally {
-      if (before === undefined) Deno.env.delete("TROUPE_HOME");
-      else Deno.env.set("TROUPE_HOME", before);
-    }
   });
 }
 
 Deno.test("a state file is written whole, 0600, in a 0700 folder, and read back by id or path", async () => {
-  await withHome(async (home) => {
+  await withTroupeHome(async (home) => {
     assert.equal(troupeHome(), home);
     assert.equal(clusterStateDir(), `${home}/clusters`);
     const path = await writeClusterState(stateOf("sim"));
@@ -62,7 +41,7 @@ Deno.test("a state file is written whole, 0600, in a 0700 folder, and read back 
 });
 
 Deno.test("a state folder others could enter is closed to them first", async () => {
-  await withHome(async (home) => {
+  await withTroupeHome(async (home) => {
     await Deno.mkdir(`${home}/clusters`, { mode: 0o755 });
     await Deno.chmod(`${home}/clusters`, 0o755);
     await writeClusterState(stateOf("sim"));
@@ -71,7 +50,7 @@ Deno.test("a state folder others could enter is closed to them first", async () 
 });
 
 Deno.test("a cluster with no state file is named with its file and troupe list", async () => {
-  await withHome(async (home) => {
+  await withTroupeHome(async (home) => {
     await assert.rejects(readClusterState("nope"), (error: Error) => {
       assert.equal(
         error.message,
@@ -90,7 +69,7 @@ Deno.test("a cluster with no state file is named with its file and troupe list",
 });
 
 Deno.test("an id that could name another file is refused", async () => {
-  await withHome(async () => {
+  await withTroupeHome(async () => {
     for (const id of ["..", "-x", "a b", "a\\b", ".hidden", ""]) {
       await assert.rejects(
         readClusterState(id),
@@ -106,7 +85,7 @@ Deno.test("an id that could name another file is refused", async () => {
 });
 
 Deno.test("a malformed state file is a clear error that names it", async () => {
-  await withHome(async (home) => {
+  await withTroupeHome(async (home) => {
     const dir = `${home}/clusters`;
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(`${dir}/torn.json`, '{"version": 1, "id": "to');
@@ -139,7 +118,7 @@ Deno.test("a malformed state file is a clear error that names it", async () => {
 });
 
 Deno.test("listClusterStates sorts by id; removeClusterState deletes, twice is fine", async () => {
-  await withHome(async () => {
+  await withTroupeHome(async () => {
     assert.deepEqual(await listClusterStates(), []);
     await writeClusterState(stateOf("b"));
     await writeClusterState(stateOf("a"));

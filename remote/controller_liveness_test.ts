@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
+import { sampleState } from "../tests/controller_rig.ts";
 import { until } from "../tests/helpers.ts";
 import type { ClusterState } from "./cluster_state.ts";
 import { controllerRuns, isAlive } from "./controller_liveness.ts";
 
 function stateOf(id: string, pid: number): ClusterState {
-  return {
-    version: 1,
-    id,
-    pid,
-    hostname: "127.0.0.1",
-    port: 40001,
-    key: "client key",
-    engine: { hostname: "127.0.0.1", port: 40002, key: "engine key" },
-    db: `/somewhere/${id}.sqlite`,
-    config: {},
-    startedAt: 0,
-  };
+  return sampleState(id, { pid });
 }
 
 Deno.test("isAlive: this process is, an exited one is not", async () => {

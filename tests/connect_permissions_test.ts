@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeClusterState } from "../remote/cluster_state.ts";
-import { withTroupeHome } from "./controller_rig.ts";
+import { sampleState, withTroupeHome } from "./controller_rig.ts";
 import { guard } from "./helpers.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
@@ -54,18 +54,13 @@ Deno.test("Client.connect checks its flags up front: env for an id, read of the 
   await withTroupeHome(async (home) => {
     // Nothing listens on port 9 (discard): the last step is the dial's
     // refusal, after every check passed.
-    await writeClusterState({
-      version: 1,
-      id: "sim",
+    await writeClusterState(sampleState("sim", {
       pid: 999_999_999,
-      hostname: "127.0.0.1",
       port: 9,
-      key: "client key",
       engine: { hostname: "127.0.0.1", port: 10, key: "engine key" },
       db: join(home, "clusters", "sim.sqlite"),
-      config: {},
       startedAt: Date.now(),
-    });
+    }));
     const dir = join(home, "clusters");
     const file = join(dir, "sim.json");
     const noEnv = await connectWith(home, "sim", []);

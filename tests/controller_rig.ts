@@ -99,6 +99,36 @@ export async function readState(
   return parseClusterState(await Deno.readTextFile(path), path);
 }
 
+/**
+ * A state file's contents for tests that need one without a controller:
+ * cluster `id` of this process, loopback ports nobody dials, and
+ * `fields` over them.
+ *
+ * @example
+ * ```ts ignore
+ * import { sampleState } from "./controller_rig.ts";
+ * console.log(sampleState("sim", { port: 9 }).engine.port); // 40002
+ * ```
+ */
+export function sampleState(
+  id: string,
+  fields: Partial<ClusterState> = {},
+): ClusterState {
+  return {
+    version: 1,
+    id,
+    pid: Deno.pid,
+    hostname: "127.0.0.1",
+    port: 40001,
+    key: "client key",
+    engine: { hostname: "127.0.0.1", port: 40002, key: "engine key" },
+    db: `/somewhere/${id}.sqlite`,
+    config: {},
+    startedAt: 0,
+    ...fields,
+  };
+}
+
 /** A started cluster, as `withCluster` gives it to its body. */
 export interface RunningCluster {
   /** Its state file, as `start` left it (read again after a restart). */
