@@ -264,14 +264,22 @@ export class TaskAbortedError extends Error {
 export class ClientClosedError extends Error {
   /**
    * `what` names what could not be done, e.g. "serve a dashboard";
-   * `advice`, what to do instead, ends the message.
+   * `advice`, what to do instead, ends the message. `message` replaces
+   * the whole, where "cannot ..." misreads (a task this client submitted
+   * and detached from).
    */
   constructor(
-    options: ErrorOptions & { what?: string; advice?: string } = {},
+    options: ErrorOptions & {
+      what?: string;
+      advice?: string;
+      message?: string;
+    } = {},
   ) {
     const what = options.what ? `cannot ${options.what}: ` : "";
     const advice = options.advice ? `; ${options.advice}` : "";
-    super(`${what}the client is closed${advice}`, { cause: options.cause });
+    super(options.message ?? `${what}the client is closed${advice}`, {
+      cause: options.cause,
+    });
     this.name = "ClientClosedError";
   }
 }

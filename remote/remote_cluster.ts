@@ -26,6 +26,7 @@ import {
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Attached } from "./connect.ts";
+import { afterCloseError, pendingAtCloseError } from "./closing_errors.ts";
 import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
@@ -82,8 +83,11 @@ export class RemoteCluster implements Cluster {
   #log: (line: string) => void;
   /** What the controller said as it stopped (`closing`). */
   #closingReason: string | undefined;
-  /** Why the connection ended, once it has; no task is followed after. */
-  #ended: ((taskId: number) => Error) | undefined;
+  /**
+   * Why the connection ended, once it has: the error of a task submitted
+   * (`run`) or followed after; no task is followed after.
+   */
+  #ended: ((taskId: number, verb: "run" | "follow") => Error) | undefined;
   #closed: Promise<void> | undefined;
   #heartbeat: WireHeartbeat;
 
@@ -155,7 +159,10 @@ export class RemoteCluster implements Cluster {
     const listeners = tasks.map((task, i) => listenerFor(task, i));
     if (this.#ended) {
       tasks.forEach((task, i) =>
-        listeners[i].done({ ok: false, error: this.#ended!(task.taskId) })
+        listeners[i].done({
+          ok: false,
+          error: this.#ended!(task.taskId, "run"),
+        })
       );
       return;
     }
@@ -182,7 +189,7 @@ export class RemoteCluster implements Cluster {
     const listeners = taskIds.map((taskId, i) => listenerFor(taskId, i));
     if (this.#ended) {
       taskIds.forEach((taskId, i) =>
-        listeners[i].done({ ok: false, error: this.#ended!(taskId) })
+        listeners[i].done({ ok: false, error: this.#ended!(taskId, "follow") })
       );
       return;
     }
@@ -283,18 +290,10 @@ export class RemoteCluster implements Cluster {
       }
     }
     this.#end(
-      (taskId) =>
-        new ClientClosedError({
-          what: `follow task ${taskId}`,
-          advice: shutdown
-            ? `it was in controller ${this.clusterId}, which was shut down`
-            : `the task runs on in controller ${this.clusterId}: connect ` +
-              `again with Client.connect(${
-                JSON.stringify(this.clusterId)
-              }) and resume it with client.resume(ar.toJSON())`,
-        }),
+      (taskId) => pendingAtCloseError(this.clusterId, taskId, shutdown),
       new ClientClosedError({ what: "ask the controller" }),
       shutdown ? "the cluster was shut down" : "the client detached",
+      afterCloseError,
     );
     this.#conn.close(
       shutdown ? "the client shut the cluster down" : "detached",
@@ -317,15 +316,17 @@ export class RemoteCluster implements Cluster {
 
   /**
    * Ends every followed task with the error `errorFor` makes, and every
-   * call with `callError`.
+   * call with `callError`; a task submitted or followed later fails with
+   * `laterFor`'s.
    */
   #end(
     errorFor: (taskId: number) => Error,
     callError: Error,
     why: string,
+    laterFor: (taskId: number, verb: "run" | "follow") => Error = errorFor,
   ): void {
     if (this.#ended) return;
-    this.#ended = errorFor;
+    this.#ended = laterFor;
     this.#mirror.lose(
       `${why}: no engine of controller ${this.clusterId} can be reached`,
     );

@@ -357,6 +357,27 @@ async function steps(
       assert.ok(error instanceof ClientClosedError, `${error}`);
       assert.match(error.message, /runs on in controller/);
       assert.match(error.message, /resume/);
+      const [taskId] = json.taskIds;
+      assert.equal(
+        error.message,
+        `this client detached (close()) before task ${taskId} ended; the ` +
+          `task runs on in controller ${controller.id}: ` +
+          `Client.connect(${JSON.stringify(controller.id)}) and ` +
+          `client.resume(ar.toJSON()) (or client.getResult([${taskId}])) ` +
+          `to get it`,
+      );
+      // Asked after close(), a task never reaches the controller.
+      const followed = await errorOf(
+        leaving.getResult([taskId]),
+        "a getResult after close()",
+      );
+      assert.ok(followed instanceof CompositeError, `${followed}`);
+      const [inner] = followed.errors;
+      assert.ok(inner instanceof ClientClosedError, `${inner}`);
+      assert.equal(
+        inner.message,
+        `cannot follow task ${taskId}: the client is closed`,
+      );
       const resumed = client.resume(json);
       go.open();
       assert.equal(typeof await guard(resumed, "the resumed task"), "number");
