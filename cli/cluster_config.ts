@@ -19,6 +19,7 @@ import {
   type ControllerConfig,
   defaultDbPath,
 } from "../remote/cluster_state.ts";
+import type { HistoryOptions } from "../controller/history_options.ts";
 import { UsageError } from "./args.ts";
 
 /**
@@ -58,14 +59,8 @@ export interface ControllerPlan {
   clientListen: { hostname: string; port: number };
   /** The client key, when it is the old one again. */
   clientKey?: string;
-  history: {
-    path: string;
-    maxTasks?: number;
-    maxAgeMs?: number;
-    maxPublicationsPerTask?: number;
-    maxValueBytes?: number;
-    maxStreamBytes?: number;
-  };
+  /** The database and its limits, as the controller's history takes them. */
+  history: HistoryOptions;
 }
 
 /**
