@@ -20,16 +20,13 @@ import type { ClusterState } from "../remote/cluster_state.ts";
 import {
   isLive,
   MPI_ENV,
-  mpiSkipReason,
   processesMatching,
   runCommand,
-  SERVICES_HINT,
+  skipWithout,
   SLURM_PARTITION,
-  slurmSkipReason,
   squeueJobs,
   SSH_OPTIONS,
   SSH_TARGET,
-  sshSkipReason,
 } from "./cluster_services.ts";
 import {
   logOf,
@@ -38,7 +35,7 @@ import {
   withCluster,
   withTroupeHome,
 } from "./controller_rig.ts";
-import { guard, skipUnless, until } from "./helpers.ts";
+import { guard, until } from "./helpers.ts";
 import {
   assertKeysHidden,
   enginesDialing,
@@ -48,9 +45,9 @@ import {
 } from "./launch_checks.ts";
 
 const FILE = "cli_launchers_test.ts";
-const slurmSkip = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
-const sshSkip = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
-const mpiSkip = skipUnless(FILE, await mpiSkipReason(), SERVICES_HINT);
+const slurmSkip = await skipWithout("slurm", FILE);
+const sshSkip = await skipWithout("ssh", FILE);
+const mpiSkip = await skipWithout("mpi", FILE);
 
 /** Jobs start within seconds here; a busy machine gets a minute. */
 const JOB_MS = 60_000;

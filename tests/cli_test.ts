@@ -15,18 +15,17 @@ import { cliEntry } from "../cli/start_verb.ts";
 import { isAlive } from "../remote/controller_liveness.ts";
 import { isLive, processesMatching } from "./cluster_services.ts";
 import {
-  CLI,
+  assertNoStateFile,
   logOf,
   readState,
   statePath,
   troupe,
   withCluster,
+  withForegroundController,
   withTroupeHome,
 } from "./controller_rig.ts";
 import { guard, until } from "./helpers.ts";
 import { enginesDialing } from "./launch_checks.ts";
-
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 Deno.test("troupe start --workers 2: a private state file, list and engines see it, a client runs a task, stop leaves nothing", async () => {
   await withTroupeHome((home) =>
@@ -158,10 +157,7 @@ Deno.test("a controller that cannot start: start fails with the end of its log, 
         ),
       );
       assert.match(second.stderr, /troupe controller: .*/);
-      await assert.rejects(
-        Deno.stat(statePath(home, "second")),
-        Deno.errors.NotFound,
-      );
+      await assertNoStateFile(home, "second");
     })
   );
 });
@@ -405,14 +401,8 @@ Deno.test("troupe stop of a stale cluster removes its state file; stop --all sto
         stopped.stdout,
         /cluster one stopped \(pid \d+\): shut down/,
       );
-      await assert.rejects(
-        Deno.stat(statePath(home, "two")),
-        Deno.errors.NotFound,
-      );
-      await assert.rejects(
-        Deno.stat(statePath(home, "one")),
-        Deno.errors.NotFound,
-      );
+      await assertNoStateFile(home, "two");
+      await assertNoStateFile(home, "one");
       // Started again for withCluster's own stop and checks.
       await cluster.restart();
     });
@@ -435,10 +425,7 @@ Deno.test("troupe stop of a controller that does not answer: SIGTERM, then SIGKI
         ),
       );
       assert.equal(await isLive(pid), false);
-      await assert.rejects(
-        Deno.stat(statePath(home, "frozen")),
-        Deno.errors.NotFound,
-      );
+      await assertNoStateFile(home, "frozen");
       // For withCluster's own stop and checks.
       await cluster.restart();
     })
@@ -447,50 +434,24 @@ Deno.test("troupe stop of a controller that does not answer: SIGTERM, then SIGKI
 
 Deno.test("troupe controller in the foreground stops on SIGTERM and removes its state file", async () => {
   await withTroupeHome(async (home) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--config",
-        CONFIG,
-        CLI,
-        "controller",
-        "--id",
-        "fg",
-        "--workers",
-        "1",
-      ],
-      env: { TROUPE_HOME: home, NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = child.output();
-    try {
+    const args = ["--id", "fg", "--workers", "1"];
+    await withForegroundController(home, args, async (controller) => {
       await until(
         async () =>
           (await readState(home, "fg").catch(() => undefined))?.pid ===
-            child.pid,
+            controller.pid,
         "the foreground controller's state file",
         60_000,
       );
-      child.kill("SIGTERM");
-      const { code, stderr } = await guard(
-        output,
+      const { code, stderr: said } = await controller.stop(
+        "SIGTERM",
         "the controller's exit after SIGTERM",
         30_000,
       );
-      const said = new TextDecoder().decode(stderr);
       assert.equal(code, 0, said);
       assert.match(said, /controller fg stops \(SIGTERM\)/);
       assert.match(said, /controller fg stopped/);
-      await assert.rejects(
-        Deno.stat(statePath(home, "fg")),
-        Deno.errors.NotFound,
-      );
-    } finally {
-      if (isAlive(child.pid)) child.kill("SIGKILL");
-      await output.catch(() => undefined);
-    }
+      await assertNoStateFile(home, "fg");
+    });
   });
 });

@@ -12,6 +12,7 @@
  */
 
 import { type CommandResult, runCommand } from "../launch/run_command.ts";
+import { skipUnless } from "./helpers.ts";
 
 // One home for running a command within a bound: the launchers'.
 export { type CommandResult, runCommand };
@@ -218,6 +219,30 @@ export function mpiSkipReason(): Promise<string | undefined> {
     (r) => r.code === 0 && r.stdout.trim() === "0",
     { env: MPI_ENV },
   );
+}
+
+/**
+ * Whether the tests of `file` that need `service` skip here, and the words
+ * their names end with (`skipUnless`, tests/helpers.ts, with the service's
+ * skip reason and `SERVICES_HINT`).
+ *
+ * @example
+ * ```ts ignore
+ * import { skipWithout } from "./cluster_services.ts";
+ * const skip = await skipWithout("slurm", "x_test.ts");
+ * Deno.test({ name: "a job" + skip.because, ignore: skip.ignore, fn() {} });
+ * ```
+ */
+export async function skipWithout(
+  service: "slurm" | "ssh" | "mpi",
+  file: string,
+): Promise<{ ignore: boolean; because: string }> {
+  const reason = {
+    slurm: slurmSkipReason,
+    ssh: sshSkipReason,
+    mpi: mpiSkipReason,
+  };
+  return skipUnless(file, await reason[service](), SERVICES_HINT);
 }
 
 /**

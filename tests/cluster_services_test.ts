@@ -10,22 +10,19 @@
 import assert from "node:assert/strict";
 import {
   MPI_ENV,
-  mpiSkipReason,
   processesMatching,
   runCommand,
-  SERVICES_HINT,
+  skipWithout,
   SLURM_PARTITION,
-  slurmSkipReason,
   squeueJobs,
   sshArgv,
-  sshSkipReason,
 } from "./cluster_services.ts";
-import { errorOf, skipUnless, until, withTempDir } from "./helpers.ts";
+import { errorOf, until, withTempDir } from "./helpers.ts";
 
 const FILE = "cluster_services_test.ts";
-const slurm = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
-const ssh = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
-const mpi = skipUnless(FILE, await mpiSkipReason(), SERVICES_HINT);
+const slurm = await skipWithout("slurm", FILE);
+const ssh = await skipWithout("ssh", FILE);
+const mpi = await skipWithout("mpi", FILE);
 
 /** A name no other test's job or process carries. */
 function uniqueName(what: string): string {

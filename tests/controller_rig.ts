@@ -12,12 +12,13 @@
 
 import assert from "node:assert/strict";
 import { type CommandResult, runCommand } from "../launch/run_command.ts";
+import { isAlive } from "../remote/controller_liveness.ts";
 import { isLive, processesMatching } from "./cluster_services.ts";
 import {
   type ClusterState,
   parseClusterState,
 } from "../remote/cluster_state.ts";
-import { until } from "./helpers.ts";
+import { guard, until } from "./helpers.ts";
 import { enginesDialing } from "./launch_checks.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -75,6 +76,86 @@ export function troupe(
     CLI,
     ...args,
   ], { env: { TROUPE_HOME: home, NO_COLOR: "1" }, timeoutMs: ms });
+}
+
+/** A `troupe controller` in the foreground, as `withForegroundController` gives it. */
+export interface ForegroundController {
+  /** Its process id (the state file's `pid` once it is up). */
+  pid: number;
+  /**
+   * Sends `signal`, and resolves with its exit code and stderr once it
+   * exited; fails naming `what` after `ms`.
+   */
+  stop(
+    signal: Deno.Signal,
+    what: string,
+    ms: number,
+  ): Promise<{ code: number; stderr: string }>;
+}
+
+/**
+ * Runs `troupe controller ...args` in the foreground (as in a terminal)
+ * with `TROUPE_HOME=home`, and `body` with it; whatever happens, a
+ * controller still running afterwards is killed and its output drained.
+ *
+ * @example
+ * ```ts ignore
+ * import { withForegroundController, withTroupeHome } from "./controller_rig.ts";
+ * await withTroupeHome((home) =>
+ *   withForegroundController(home, ["--id", "fg"], async (controller) => {
+ *     console.log((await controller.stop("SIGTERM", "its exit", 30_000)).code);
+ *   })
+ * );
+ * ```
+ */
+export async function withForegroundController(
+  home: string,
+  args: readonly string[],
+  body: (controller: ForegroundController) => Promise<void>,
+): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, CLI, "controller", ...args],
+    env: { TROUPE_HOME: home, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  try {
+    await body({
+      pid: child.pid,
+      async stop(signal, what, ms) {
+        child.kill(signal);
+        const { code, stderr } = await guard(output, what, ms);
+        return { code, stderr: new TextDecoder().decode(stderr) };
+      },
+    });
+  } finally {
+    if (isAlive(child.pid)) child.kill("SIGKILL");
+    await output.catch(() => undefined);
+  }
+}
+
+/**
+ * Asserts that cluster `id` has no state file under `home` (`why` says
+ * what left it otherwise).
+ *
+ * @example
+ * ```ts ignore
+ * import { assertNoStateFile } from "./controller_rig.ts";
+ * await assertNoStateFile("/tmp/home", "t1");
+ * ```
+ */
+export async function assertNoStateFile(
+  home: string,
+  id: string,
+  why?: string,
+): Promise<void> {
+  await assert.rejects(
+    Deno.stat(statePath(home, id)),
+    Deno.errors.NotFound,
+    why,
+  );
 }
 
 /** Where cluster `id`'s state file is under `home`. */
@@ -255,11 +336,7 @@ async function stopAndCheck(
     [],
     "engine processes still dial the stopped controller",
   );
-  await assert.rejects(
-    Deno.stat(statePath(home, state.id)),
-    Deno.errors.NotFound,
-    "troupe stop left the state file",
-  );
+  await assertNoStateFile(home, state.id, "troupe stop left the state file");
 }
 
 /** The controller's log, for a failure's message; empty if there is none. */

@@ -10,30 +10,23 @@ import { local } from "../launch/local.ts";
 import { join } from "node:path";
 import { Client } from "../mod.ts";
 import {
-  CLI,
+  assertNoStateFile,
   logOf,
-  statePath,
   troupe,
   withCluster,
+  withForegroundController,
   withTroupeHome,
 } from "./controller_rig.ts";
 import {
   processesMatching,
-  SERVICES_HINT,
+  skipWithout,
   SLURM_PARTITION,
-  slurmSkipReason,
   squeueJobs,
 } from "./cluster_services.ts";
-import { isAlive } from "../remote/controller_liveness.ts";
-import { errorOf, guard, skipUnless, until, withTempDir } from "./helpers.ts";
+import { errorOf, guard, until, withTempDir } from "./helpers.ts";
 import { startHandEngine } from "./hand_engine.ts";
 
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-const slurmSkip = skipUnless(
-  "controller_start_test.ts",
-  await slurmSkipReason(),
-  SERVICES_HINT,
-);
+const slurmSkip = await skipWithout("slurm", "controller_start_test.ts");
 
 Deno.test("a controller whose own engines are given up fails its start at once, its listener joinable", async () => {
   // A `deno` that exits at once: every start of every engine fails, and
@@ -200,25 +193,8 @@ Deno.test({
   fn: async () => {
     await withTroupeHome(async (home) => {
       const before = new Set(await squeueJobs());
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--config",
-          CONFIG,
-          CLI,
-          "controller",
-          "--id",
-          "q",
-          ...PENDING,
-        ],
-        env: { TROUPE_HOME: home, NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const output = child.output();
-      try {
+      const args = ["--id", "q", ...PENDING];
+      await withForegroundController(home, args, async (controller) => {
         const ours = async () =>
           (await squeueJobs()).filter((job) => !before.has(job));
         await until(
@@ -226,13 +202,11 @@ Deno.test({
           "the queued job",
           60_000,
         );
-        child.kill("SIGTERM");
-        const { code, stderr } = await guard(
-          output,
+        const { code, stderr: said } = await controller.stop(
+          "SIGTERM",
           "the controller's exit",
           60_000,
         );
-        const said = new TextDecoder().decode(stderr);
         assert.equal(code, 0, said);
         assert.match(
           said,
@@ -240,14 +214,8 @@ Deno.test({
         );
         assert.match(said, /controller q stopped/);
         assert.deepEqual(await ours(), [], "no job of it is left");
-        await assert.rejects(
-          Deno.stat(statePath(home, "q")),
-          Deno.errors.NotFound,
-        );
-      } finally {
-        if (isAlive(child.pid)) child.kill("SIGKILL");
-        await output.catch(() => undefined);
-      }
+        await assertNoStateFile(home, "q");
+      });
     });
   },
 });
@@ -281,10 +249,7 @@ Deno.test({
         (await squeueJobs()).filter((job) => !before.has(job)),
         [],
       );
-      await assert.rejects(
-        Deno.stat(statePath(home, "late")),
-        Deno.errors.NotFound,
-      );
+      await assertNoStateFile(home, "late");
     });
   },
 });

@@ -9,18 +9,12 @@
 
 import assert from "node:assert/strict";
 import { EngineError, mpi } from "../mod.ts";
-import {
-  MPI_ENV,
-  mpiSkipReason,
-  processesMatching,
-  SERVICES_HINT,
-} from "./cluster_services.ts";
+import { MPI_ENV, processesMatching, skipWithout } from "./cluster_services.ts";
 import { holdUntilFile } from "./file_latch.ts";
 import {
   errorOf,
   range,
   recordEvents,
-  skipUnless,
   until,
   withClient,
   withTempDir,
@@ -33,7 +27,7 @@ import {
 } from "./launch_checks.ts";
 
 const FILE = "launch_mpi_test.ts";
-const skip = skipUnless(FILE, await mpiSkipReason(), SERVICES_HINT);
+const skip = await skipWithout("mpi", FILE);
 
 /** mpiexec and three deno starts take a second or two; a busy machine more. */
 const MPI_MS = 30_000;

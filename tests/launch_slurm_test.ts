@@ -13,8 +13,7 @@ import { Client, EngineError, type EngineEvent, slurm } from "../mod.ts";
 import {
   processesMatching,
   runCommand,
-  SERVICES_HINT,
-  slurmSkipReason,
+  skipWithout,
   squeueJobs,
 } from "./cluster_services.ts";
 import { holdUntilFile } from "./file_latch.ts";
@@ -22,7 +21,6 @@ import {
   errorOf,
   guard,
   recordEvents,
-  skipUnless,
   stillWorks,
   until,
   withClient,
@@ -38,7 +36,7 @@ import {
 } from "./launch_checks.ts";
 
 const FILE = "launch_slurm_test.ts";
-const skip = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
+const skip = await skipWithout("slurm", FILE);
 
 /** Jobs start within seconds here; a busy machine gets a minute. */
 const JOB_MS = 60_000;

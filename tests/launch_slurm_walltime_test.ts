@@ -23,17 +23,12 @@ import {
   type EngineState,
   slurm,
 } from "../mod.ts";
-import {
-  SERVICES_HINT,
-  slurmSkipReason,
-  squeueJobs,
-} from "./cluster_services.ts";
+import { skipWithout, squeueJobs } from "./cluster_services.ts";
 import { fileLatch, holdUntilFile } from "./file_latch.ts";
 import {
   errorOf,
   guard,
   recordEvents,
-  skipUnless,
   sleep,
   until,
   withClient,
@@ -42,7 +37,7 @@ import {
 import { assertNothingLeft, slurmJobName } from "./launch_checks.ts";
 
 const FILE = "launch_slurm_walltime_test.ts";
-const skip = skipUnless(FILE, await slurmSkipReason(), SERVICES_HINT);
+const skip = await skipWithout("slurm", FILE);
 
 /** A warning comes within 40 s of a job's start; a kill within 90 s. */
 const WARNING_MS = 70_000;

@@ -12,16 +12,14 @@ import { Client, EngineError, ssh } from "../mod.ts";
 import {
   processesMatching,
   runCommand,
-  SERVICES_HINT,
+  skipWithout,
   SSH_OPTIONS,
   SSH_TARGET,
-  sshSkipReason,
 } from "./cluster_services.ts";
 import { holdUntilFile } from "./file_latch.ts";
 import {
   errorOf,
   recordEvents,
-  skipUnless,
   stillWorks,
   until,
   withClient,
@@ -34,7 +32,7 @@ import {
 } from "./launch_checks.ts";
 
 const FILE = "launch_ssh_test.ts";
-const skip = skipUnless(FILE, await sshSkipReason(), SERVICES_HINT);
+const skip = await skipWithout("ssh", FILE);
 
 /** An ssh login and a deno start take a second or two; a busy machine more. */
 const SSH_MS = 30_000;
