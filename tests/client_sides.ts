@@ -9,7 +9,11 @@
 
 import assert from "node:assert/strict";
 import { Client, type ClientOptions } from "../mod.ts";
-import { startController } from "../controller/controller.ts";
+import {
+  type Controller,
+  type ControllerOptions,
+  startController,
+} from "../controller/controller.ts";
 import { liveWorkerCount } from "../transport/worker_link.ts";
 import { guard } from "./waits.ts";
 
@@ -35,6 +39,37 @@ export async function withClient(
   } finally {
     await client.close();
     assert.equal(liveWorkerCount(), 0, "an engine thread outlived close()");
+  }
+}
+
+/**
+ * Runs `body` with a controller started in this process (quiet unless
+ * `options.log` says otherwise), then stops it and asserts that it ended
+ * and that every engine thread is gone, whatever `body` did.
+ *
+ * @example
+ * ```ts
+ * import { withController } from "./client_sides.ts";
+ * await withController({ id: "demo", engines: { workers: 1 } }, async (c) => {
+ *   console.log(c.sessions); // 0
+ * });
+ * ```
+ */
+export async function withController(
+  options: ControllerOptions,
+  body: (controller: Controller) => Promise<void>,
+): Promise<void> {
+  const controller = await guard(
+    startController({ log: () => {}, ...options }),
+    "the controller to start",
+    60_000,
+  );
+  try {
+    await body(controller);
+  } finally {
+    await guard(controller.stop(), "the controller to stop", 30_000);
+    await guard(controller.closed, "the controller's end", 30_000);
+    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
   }
 }
 
@@ -81,16 +116,9 @@ export async function withClientOn(
   // Kept, and shown only when the body fails: every attach is logged, and
   // an embedded client's suite prints nothing either.
   const said: string[] = [];
-  const controller = await guard(
-    startController({
-      id: `suite-${crypto.randomUUID()}`,
-      engines: options,
-      log: (line) => said.push(line),
-    }),
-    "the controller to start",
-    60_000,
-  );
-  try {
+  const id = `suite-${crypto.randomUUID()}`;
+  const log = (line: string) => void said.push(line);
+  await withController({ id, engines: options, log }, async (controller) => {
     const client = await guard(
       Client.connect(controller.clientInfo),
       "Client.connect",
@@ -105,8 +133,5 @@ export async function withClientOn(
     } finally {
       await guard(client.close(), "the client to detach");
     }
-  } finally {
-    await guard(controller.stop(), "the controller to stop", 30_000);
-    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
-  }
+  });
 }

@@ -36,49 +36,29 @@ import {
   guard,
   RESTART_AT_ONCE,
   until,
+  withController,
   withTempDir,
 } from "./helpers.ts";
-
-/** Runs `body` with a controller of these engines, stopped afterwards. */
-async function withController(
-  id: string,
-  options: Parameters<typeof startController>[0]["engines"],
-  body: (controller: Controller) => Promise<void>,
-): Promise<void> {
-  const controller = await guard(
-    startController({ id, engines: options, log: () => {} }),
-    "the controller to start",
-    60_000,
-  );
-  try {
-    await body(controller);
-  } finally {
-    await guard(controller.stop(), "the controller to stop", 30_000);
-    await guard(controller.closed, "the controller's end", 30_000);
-    assert.equal(liveWorkerCount(), 0, "an engine thread outlived stop()");
-  }
-}
 
 const quiet = { log: () => {} };
 
 for (const kind of ENGINE_KINDS) {
   Deno.test(`a connected client on 2 ${kind} engines`, async (t) => {
     await withTempDir(async (dir) => {
-      await withController(
-        `connect-${kind}`,
-        { ...engines(kind, 2), restart: RESTART_AT_ONCE },
-        async (controller) => {
-          const client = await guard(
-            Client.connect(controller.clientInfo, quiet),
-            "Client.connect",
-          );
-          try {
-            await steps(t, client, controller, dir, kind);
-          } finally {
-            await guard(client.close(), "the client to detach");
-          }
-        },
-      );
+      await withController({
+        id: `connect-${kind}`,
+        engines: { ...engines(kind, 2), restart: RESTART_AT_ONCE },
+      }, async (controller) => {
+        const client = await guard(
+          Client.connect(controller.clientInfo, quiet),
+          "Client.connect",
+        );
+        try {
+          await steps(t, client, controller, dir, kind);
+        } finally {
+          await guard(client.close(), "the client to detach");
+        }
+      });
     });
   });
 }
@@ -386,41 +366,39 @@ async function steps(
 }
 
 Deno.test("scale by the controller's launcher name", async () => {
-  await withController(
-    "connect-scale",
-    { workers: 0, launch: local({ engines: 1 }) },
-    async (controller) => {
-      const client = await guard(
-        Client.connect(controller.clientInfo, quiet),
-        "connect",
+  await withController({
+    id: "connect-scale",
+    engines: { workers: 0, launch: local({ engines: 1 }) },
+  }, async (controller) => {
+    const client = await guard(
+      Client.connect(controller.clientInfo, quiet),
+      "connect",
+    );
+    try {
+      assert.equal(client.ids.length, 1);
+      await guard(
+        client.scale(2, "local", { timeoutMs: 30_000 }),
+        "scale up",
+        40_000,
       );
-      try {
-        assert.equal(client.ids.length, 1);
-        await guard(
-          client.scale(2, "local", { timeoutMs: 30_000 }),
-          "scale up",
-          40_000,
-        );
-        await until(() => client.ids.length === 2, "two engines", 20_000);
-        await guard(client.scale(1), "scale down", 40_000);
-        await until(() => client.ids.length === 1, "one engine", 20_000);
-        const refused = await errorOf(
-          client.scale(2, local({ engines: 1 })),
-          "a Launcher object",
-        );
-        assert.ok(refused instanceof TypeError);
-        assert.match(refused.message, /"local"/);
-      } finally {
-        await client.close();
-      }
-    },
-  );
+      await until(() => client.ids.length === 2, "two engines", 20_000);
+      await guard(client.scale(1), "scale down", 40_000);
+      await until(() => client.ids.length === 1, "one engine", 20_000);
+      const refused = await errorOf(
+        client.scale(2, local({ engines: 1 })),
+        "a Launcher object",
+      );
+      assert.ok(refused instanceof TypeError);
+      assert.match(refused.message, /"local"/);
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 Deno.test("scale on a cluster without a launcher says how to start one with a launcher", async () => {
   await withController(
-    "connect-no-launcher",
-    { workers: 1 },
+    { id: "connect-no-launcher", engines: { workers: 1 } },
     async (controller) => {
       const client = await guard(
         Client.connect(controller.clientInfo, quiet),
@@ -470,8 +448,7 @@ Deno.test(
   async () => {
     await withTempDir(async (dir) => {
       await withController(
-        "connect-lost",
-        { workers: 1 },
+        { id: "connect-lost", engines: { workers: 1 } },
         async (controller) => {
           const relay = new TapRelay(controller.clientInfo);
           const via = { ...controller.clientInfo, port: relay.port };
@@ -548,29 +525,32 @@ Deno.test(
 Deno.test("stop() while a client waits: its tasks and waiters end once", async () => {
   await withTempDir(async (dir) => {
     let client: Client | undefined;
-    await withController("connect-stop", { workers: 1 }, async (controller) => {
-      client = await guard(
-        Client.connect(controller.clientInfo, quiet),
-        "connect",
-      );
-      const ar = client.view(0).applyAsync(holdUntilFile, `${dir}/never`);
-      await until(() => ar.data.started === true, "the held task");
-      const waiting = errorOf(
-        client.waitForEngines(3, { timeoutMs: 20_000 }),
-        "a waiter",
-      );
-      const pending = errorOf(ar, "the pending result");
-      await guard(controller.stop(), "the controller to stop", 30_000);
-      const error = await pending;
-      // The engine stopped under it (EngineError), or the connection went
-      // first (ControllerLostError): never a value.
-      assert.ok(
-        error instanceof EngineError || error instanceof ControllerLostError,
-        `${error}`,
-      );
-      assert.ok(await waiting);
-      await until(() => client!.ids.length === 0, "no engine up");
-    });
+    await withController(
+      { id: "connect-stop", engines: { workers: 1 } },
+      async (controller) => {
+        client = await guard(
+          Client.connect(controller.clientInfo, quiet),
+          "connect",
+        );
+        const ar = client.view(0).applyAsync(holdUntilFile, `${dir}/never`);
+        await until(() => ar.data.started === true, "the held task");
+        const waiting = errorOf(
+          client.waitForEngines(3, { timeoutMs: 20_000 }),
+          "a waiter",
+        );
+        const pending = errorOf(ar, "the pending result");
+        await guard(controller.stop(), "the controller to stop", 30_000);
+        const error = await pending;
+        // The engine stopped under it (EngineError), or the connection went
+        // first (ControllerLostError): never a value.
+        assert.ok(
+          error instanceof EngineError || error instanceof ControllerLostError,
+          `${error}`,
+        );
+        assert.ok(await waiting);
+        await until(() => client!.ids.length === 0, "no engine up");
+      },
+    );
     await client?.close();
   });
 });
@@ -601,23 +581,26 @@ Deno.test("Client.connect: clear errors", async (t) => {
   });
 
   await t.step("a wrong key, and the engine key", async () => {
-    await withController("connect-keys", { workers: 0 }, async (controller) => {
-      const { hostname, port } = controller.clientInfo;
-      for (const key of ["wrong", controller.engineInfo.key]) {
-        const error = await errorOf(Client.connect({ hostname, port, key }));
-        assert.ok(error instanceof HandshakeError, `${error}`);
-        assert.match(error.message, /cannot attach to the controller at/);
-        // Who refused whom, which key is lacking, and where the right one is.
-        assert.match(
-          error.message,
-          /the controller refused this client: it does not hold the client key: the client key is the "key" of the cluster's state file \(\$TROUPE_HOME\/clusters\/<id>\.json; `troupe list` lists the clusters\)/,
-        );
-        assert.doesNotMatch(error.message, /refused this engine/);
-      }
-      const client = await Client.connect(controller.clientInfo, quiet);
-      assert.equal(client.clusterId, "connect-keys");
-      await client.close();
-    });
+    await withController(
+      { id: "connect-keys", engines: { workers: 0 } },
+      async (controller) => {
+        const { hostname, port } = controller.clientInfo;
+        for (const key of ["wrong", controller.engineInfo.key]) {
+          const error = await errorOf(Client.connect({ hostname, port, key }));
+          assert.ok(error instanceof HandshakeError, `${error}`);
+          assert.match(error.message, /cannot attach to the controller at/);
+          // Who refused whom, which key is lacking, and where the right one is.
+          assert.match(
+            error.message,
+            /the controller refused this client: it does not hold the client key: the client key is the "key" of the cluster's state file \(\$TROUPE_HOME\/clusters\/<id>\.json; `troupe list` lists the clusters\)/,
+          );
+          assert.doesNotMatch(error.message, /refused this engine/);
+        }
+        const client = await Client.connect(controller.clientInfo, quiet);
+        assert.equal(client.clusterId, "connect-keys");
+        await client.close();
+      },
+    );
   });
 
   await t.step("an embedded client has no history", async () => {
@@ -651,8 +634,7 @@ Deno.test("Client.connect: clear errors", async (t) => {
 
   await t.step("resume refuses another cluster's result", async () => {
     await withController(
-      "connect-other",
-      { workers: 0 },
+      { id: "connect-other", engines: { workers: 0 } },
       async (controller) => {
         const client = await Client.connect(controller.clientInfo, quiet);
         try {
@@ -683,8 +665,7 @@ Deno.test("Client.connect by cluster id and by state file; what a connected clie
     Deno.env.set("TROUPE_HOME", home);
     try {
       await withController(
-        "connect-state",
-        { workers: 1 },
+        { id: "connect-state", engines: { workers: 1 } },
         async (controller) => {
           const { hostname, port, key } = controller.clientInfo;
           const path = await writeClusterState({

@@ -24,7 +24,13 @@ import {
   joinClient,
   joinPeer,
 } from "../transport/handshake.ts";
-import { errorOf, guard, until, withTempDir } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  until,
+  withController,
+  withTempDir,
+} from "./helpers.ts";
 import { assertHandshakeError } from "./handshake_servers.ts";
 import { History } from "../controller/history.ts";
 import { fileLatch } from "./file_latch.ts";
@@ -140,20 +146,8 @@ function task(
   return { taskId, fn: { kind: "source", source }, args, placement };
 }
 
-async function withController(
-  body: (controller: Controller) => Promise<void>,
-): Promise<void> {
-  const controller = await guard(
-    startController({ id: "wire", engines: { workers: 2 }, log: () => {} }),
-    "startController",
-    60_000,
-  );
-  try {
-    await body(controller);
-  } finally {
-    await guard(controller.stop(), "stop", 30_000);
-  }
-}
+/** The controller most of these tests talk to. */
+const WIRE = { id: "wire", engines: { workers: 2 } };
 
 const SLOW_TASK = `async (n) => {
   console.log("starting");
@@ -165,7 +159,7 @@ const SLOW_TASK = `async (n) => {
 }`;
 
 Deno.test("controller wire: a task's whole life reaches its client", async () => {
-  await withController(async (controller) => {
+  await withController(WIRE, async (controller) => {
     const client = await attach(controller);
     const { attached } = client;
     assert.equal(attached.clusterId, "wire");
@@ -212,7 +206,7 @@ Deno.test("controller wire: a task's whole life reaches its client", async () =>
 });
 
 Deno.test("controller wire: follow mid-task and after the end", async () => {
-  await withController(async (controller) => {
+  await withController(WIRE, async (controller) => {
     const first = await attach(controller);
     const second = await attach(controller);
     assert.notEqual(first.attached.clientNo, second.attached.clientNo);
@@ -277,7 +271,7 @@ Deno.test("controller wire: follow mid-task and after the end", async () => {
 });
 
 Deno.test("controller wire: task ids outside the block or used are refused", async () => {
-  await withController(async (controller) => {
+  await withController(WIRE, async (controller) => {
     const client = await attach(controller);
     const base = client.attached.taskIdBase;
     const outside = base + TASK_ID_BLOCK + 1;
@@ -349,7 +343,7 @@ Deno.test("controller wire: task ids outside the block or used are refused", asy
 });
 
 Deno.test("controller wire: wrong keys and wrong purposes are refused", async () => {
-  await withController(async (controller) => {
+  await withController(WIRE, async (controller) => {
     const wrongKey = await errorOf(
       attach(controller, "not the client key"),
       "a wrong client key",
@@ -408,7 +402,7 @@ Deno.test("controller wire: wrong keys and wrong purposes are refused", async ()
 });
 
 Deno.test("controller wire: a malformed message closes only its session", async () => {
-  await withController(async (controller) => {
+  await withController(WIRE, async (controller) => {
     const good = await attach(controller);
     const bad = await attach(controller);
     const id = good.attached.taskIdBase + 1;

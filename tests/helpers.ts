@@ -19,7 +19,12 @@ import { CLIENT_SIDES, type ClientSide, withClientOn } from "./client_sides.ts";
 import { guard, until } from "./waits.ts";
 
 // Where every test file has always found them: one import for the basics.
-export { type ClientSide, withClient, withClientOn } from "./client_sides.ts";
+export {
+  type ClientSide,
+  withClient,
+  withClientOn,
+  withController,
+} from "./client_sides.ts";
 export { errorOf, guard, sleep, until } from "./waits.ts";
 
 /**
