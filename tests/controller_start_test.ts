@@ -23,7 +23,13 @@ import {
   SLURM_PARTITION,
   squeueJobs,
 } from "./cluster_services.ts";
-import { errorOf, guard, until, withTempDir } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  until,
+  withController,
+  withTempDir,
+} from "./helpers.ts";
 import { startHandEngine } from "./hand_engine.ts";
 
 const slurmSkip = await skipWithout("slurm", "controller_start_test.ts");
@@ -92,17 +98,12 @@ Deno.test("a connected client's connectionInfo under a 0.0.0.0 engine listener i
   await withTempDir(async (dir) => {
     const cases = [[undefined, Deno.hostname()], ["127.0.0.1", "127.0.0.1"]];
     for (const [advertise, expected] of cases) {
-      const controller = await startController({
-        id: "wide",
-        engines: {
-          workers: 0,
-          listen: { hostname: "0.0.0.0" },
-          ...(advertise === undefined ? {} : { advertise }),
-          log: () => {},
-        },
-        log: () => {},
-      });
-      try {
+      const engines = {
+        workers: 0,
+        listen: { hostname: "0.0.0.0" },
+        ...(advertise === undefined ? {} : { advertise }),
+      };
+      await withController({ id: "wide", engines }, async (controller) => {
         const client = await guard(
           Client.connect(controller.clientInfo),
           "connect",
@@ -129,9 +130,7 @@ Deno.test("a connected client's connectionInfo under a 0.0.0.0 engine listener i
         } finally {
           await client.close();
         }
-      } finally {
-        await controller.stop();
-      }
+      });
     }
   });
 });

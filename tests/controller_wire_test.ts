@@ -428,47 +428,43 @@ Deno.test("controller wire: a malformed message closes only its session", async 
 });
 
 Deno.test("controller wire: calls answer, and shutdown stops it", async () => {
-  const controller = await guard(
-    startController({ id: "wire", engines: { workers: 1 }, log: () => {} }),
-    "startController",
-    60_000,
-  );
-  try {
-    const client = await attach(controller);
-    const id = client.attached.taskIdBase + 1;
-    await client.send({ t: "submit", tasks: [task(id, "() => 7")] });
-    await client.finished(id, "a task");
-    await client.send({ t: "call", id: 1, call: { kind: "history" } });
-    const history = await client.reply(1);
-    assert.ok(history.ok);
-    assert.deepEqual(history.value, [id]);
-    await client.send({
-      t: "call",
-      id: 2,
-      call: { kind: "waitForEngines", n: 5, timeoutMs: 50 },
-    });
-    const timedOut = await client.reply(2);
-    assert.ok(!timedOut.ok);
-    assert.equal(timedOut.error.name, "TimeoutError");
-    await client.send({
-      t: "call",
-      id: 3,
-      call: { kind: "scale", n: 2, launcher: "slurm" },
-    });
-    const noLauncher = await client.reply(3);
-    assert.ok(!noLauncher.ok);
-    assert.match(noLauncher.error.message, /no launcher "slurm"/);
+  await withController(
+    { id: "wire", engines: { workers: 1 }, log: () => {} },
+    async (controller) => {
+      const client = await attach(controller);
+      const id = client.attached.taskIdBase + 1;
+      await client.send({ t: "submit", tasks: [task(id, "() => 7")] });
+      await client.finished(id, "a task");
+      await client.send({ t: "call", id: 1, call: { kind: "history" } });
+      const history = await client.reply(1);
+      assert.ok(history.ok);
+      assert.deepEqual(history.value, [id]);
+      await client.send({
+        t: "call",
+        id: 2,
+        call: { kind: "waitForEngines", n: 5, timeoutMs: 50 },
+      });
+      const timedOut = await client.reply(2);
+      assert.ok(!timedOut.ok);
+      assert.equal(timedOut.error.name, "TimeoutError");
+      await client.send({
+        t: "call",
+        id: 3,
+        call: { kind: "scale", n: 2, launcher: "slurm" },
+      });
+      const noLauncher = await client.reply(3);
+      assert.ok(!noLauncher.ok);
+      assert.match(noLauncher.error.message, /no launcher "slurm"/);
 
-    await client.send({ t: "call", id: 4, call: { kind: "shutdown" } });
-    const bye = await client.reply(4);
-    assert.ok(bye.ok);
-    await guard(controller.closed, "the controller's stop", 30_000);
-    await until(() => client.closedWith !== undefined, "the session's end");
-    const last = client.got.at(-1);
-    assert.equal(last?.t, "closing");
-  } finally {
-    await guard(controller.stop(), "stop", 30_000);
-  }
+      await client.send({ t: "call", id: 4, call: { kind: "shutdown" } });
+      const bye = await client.reply(4);
+      assert.ok(bye.ok);
+      await guard(controller.closed, "the controller's stop", 30_000);
+      await until(() => client.closedWith !== undefined, "the session's end");
+      const last = client.got.at(-1);
+      assert.equal(last?.t, "closing");
+    },
+  );
 });
 
 Deno.test("controller wire: stop fails running tasks as their engines go", async () => {
@@ -550,19 +546,14 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
     before.close();
 
     const lines: string[] = [];
-    const controller = await guard(
-      startController({
-        id: "wire",
-        engines: { workers: 1 },
-        history: { path },
-        // As the CLI passes it from the stale state file.
-        previousPid: 4242,
-        log: (line) => lines.push(line),
-      }),
-      "startController",
-      60_000,
-    );
-    try {
+    await withController({
+      id: "wire",
+      engines: { workers: 1 },
+      history: { path },
+      // As the CLI passes it from the stale state file.
+      previousPid: 4242,
+      log: (line) => lines.push(line),
+    }, async (controller) => {
       assert.ok(
         lines.some((l) => /2 tasks of the history were unfinished/.test(l)),
       );
@@ -617,24 +608,17 @@ Deno.test("controller wire: tasks a killed controller left are failed as lost", 
       assert.ok(never.kind === "done" && !never.outcome.ok);
       assert.match(never.outcome.error.message, /or never submitted$/);
       await client.close();
-    } finally {
-      await guard(controller.stop(), "stop", 30_000);
-    }
+    });
   });
 });
 
 Deno.test("controller wire: sealed client frames", async () => {
-  const controller = await guard(
-    startController({
-      id: "wire",
-      engines: { workers: 1 },
-      encryptClients: true,
-      log: () => {},
-    }),
-    "startController",
-    60_000,
-  );
-  try {
+  await withController({
+    id: "wire",
+    engines: { workers: 1 },
+    encryptClients: true,
+    log: () => {},
+  }, async (controller) => {
     const client = await attach(controller);
     assert.ok(client.conn.sealed);
     const id = client.attached.taskIdBase + 1;
@@ -647,9 +631,7 @@ Deno.test("controller wire: sealed client frames", async () => {
     assert.ok(done?.kind === "done" && done.outcome.ok);
     assert.equal(done.outcome.value, 9);
     await client.close();
-  } finally {
-    await guard(controller.stop(), "stop", 30_000);
-  }
+  });
 });
 
 const STALLED_CLIENT = new URL(
@@ -721,17 +703,12 @@ Deno.test("controller wire: client numbers end where task ids would lose precisi
     db.prepare("update meta set value = ? where key = 'nextClientNo'")
       .run(2 ** 21 - 1);
     db.close();
-    const controller = await guard(
-      startController({
-        id: "wire",
-        engines: { workers: 1 },
-        history: { path },
-        log: () => {},
-      }),
-      "startController",
-      60_000,
-    );
-    try {
+    await withController({
+      id: "wire",
+      engines: { workers: 1 },
+      history: { path },
+      log: () => {},
+    }, async (controller) => {
       const last = await attach(controller);
       assert.equal(last.attached.clientNo, 2 ** 21 - 1);
       const id = last.attached.taskIdBase + TASK_ID_BLOCK - 1;
@@ -746,8 +723,6 @@ Deno.test("controller wire: client numbers end where task ids would lose precisi
         true,
       );
       await last.close();
-    } finally {
-      await guard(controller.stop(), "stop", 30_000);
-    }
+    });
   });
 });
