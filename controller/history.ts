@@ -35,7 +35,7 @@ import { type HistoryLimits, LiveTask } from "./history_live.ts";
 import { HistoryReader } from "./history_queries.ts";
 import { type HistoryOptions, historySettings } from "./history_options.ts";
 import { purgeFinished } from "./history_purge.ts";
-import { openHistoryFile } from "./history_schema.ts";
+import { historyIdOf, openHistoryFile } from "./history_schema.ts";
 import { HistoryWriter } from "./history_writes.ts";
 
 export type { HistoryOptions };
@@ -66,6 +66,12 @@ export class History {
    * one.
    */
   readonly clientsBefore: number;
+  /**
+   * The database's identity, made when it was created: a saved result
+   * names it, so that a controller on another database (whose task ids
+   * start again at client 1) refuses to resume it.
+   */
+  readonly id: string;
   #db: DatabaseSync;
   #limits: HistoryLimits;
   #flushMs: number;
@@ -102,6 +108,7 @@ export class History {
       "select value from meta where key = 'nextClientNo'",
     ).get() as { value: number };
     this.clientsBefore = Number(next.value) - 1;
+    this.id = historyIdOf(db);
   }
 
   /** How long a change waits before it is written, in ms: what a kill -9 loses. */

@@ -120,6 +120,7 @@ export function openHistoryFile(path: string): DatabaseSync {
     // the file for a moment.
     db.exec("pragma busy_timeout = 5000");
     migrate(db, path);
+    giveIdentity(db);
   } catch (error) {
     db.close();
     throw error;
@@ -171,6 +172,47 @@ function migrate(db: DatabaseSync, path: string): void {
       { cause: error },
     );
   }
+}
+
+/**
+ * The history's identity: a random id made when the database is created
+ * (or first opened by a troupe that knows of it) and kept in its meta
+ * table. Task ids start again at client 1 in a new database, so a saved
+ * result names its history by this id, and a controller on another
+ * database refuses to resume it rather than follow another task that got
+ * the same id.
+ *
+ * @example
+ * ```ts
+ * import { historyIdOf, openHistoryFile } from "./history_schema.ts";
+ * const db = openHistoryFile(":memory:");
+ * console.log(historyIdOf(db).length); // 36
+ * db.close();
+ * ```
+ */
+export function historyIdOf(db: DatabaseSync): string {
+  const row = db.prepare(
+    "select value from meta where key = 'historyId'",
+  ).get() as { value: unknown } | undefined;
+  if (typeof row?.value !== "string") {
+    throw new Error(
+      "this task history has no historyId in its meta table: open it " +
+        "with openHistoryFile, which gives it one",
+    );
+  }
+  return row.value;
+}
+
+/**
+ * Gives the database its identity if it has none. A row of the meta table,
+ * not a schema step: a troupe that does not know of it reads the file
+ * unchanged. `insert or ignore`, so that two processes opening the same
+ * new file at once agree on the one that won.
+ */
+function giveIdentity(db: DatabaseSync): void {
+  db.prepare("insert or ignore into meta values ('historyId', ?)").run(
+    crypto.randomUUID(),
+  );
 }
 
 /**

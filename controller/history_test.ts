@@ -512,6 +512,56 @@ Deno.test("reopened after close, the history has everything, and client numbers 
   });
 });
 
+Deno.test("a history's id is made with its database, kept when reopened, and another database's differs", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    const first = History.open({ path });
+    const id = first.id;
+    first.close();
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    const again = History.open({ path });
+    try {
+      assert.equal(again.id, id);
+    } finally {
+      again.close();
+    }
+    const other = History.open({ path: ":memory:" });
+    const another = History.open({ path: ":memory:" });
+    try {
+      assert.notEqual(other.id, id);
+      assert.notEqual(other.id, another.id);
+    } finally {
+      other.close();
+      another.close();
+    }
+    // A file of a troupe that made no id gets one, then keeps it.
+    const db = new DatabaseSync(path);
+    db.exec("delete from meta where key = 'historyId'");
+    db.close();
+    const older = History.open({ path });
+    const given = older.id;
+    older.close();
+    assert.notEqual(given, id);
+    const kept = History.open({ path });
+    try {
+      assert.equal(kept.id, given);
+    } finally {
+      kept.close();
+    }
+    // Deleted and made again at the same path: a new history.
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      await Deno.remove(file).catch(() => {});
+    }
+    const remade = History.open({ path });
+    try {
+      assert.notEqual(remade.id, given);
+      assert.equal(remade.nextClientNo(), 1);
+    } finally {
+      remade.close();
+    }
+  });
+});
+
 Deno.test("after kill -9 the flushed part survives and failUnfinished ends the running tasks as errors", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/history.db`;
