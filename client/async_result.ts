@@ -92,6 +92,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #observed = false;
   #withdrawReport: (() => void) | undefined;
   #cluster: string | undefined;
+  #historyId: string | undefined;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -104,6 +105,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#abort = plan.abort;
     this.#watch = plan.watch;
     this.#cluster = plan.cluster;
+    this.#historyId = plan.historyId;
     // Records that finish while being created find none here yet.
     this.#records = NO_RECORDS;
     if (plan.unordered) this.#completionOrder = [];
@@ -295,6 +297,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   toJSON(): AsyncResultJSON {
     return resultJSON({
       cluster: this.#cluster,
+      historyId: this.#historyId,
       taskIds: this.taskIds,
       engineIds: this.engineIds,
       single: this.#single,

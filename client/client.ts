@@ -352,7 +352,11 @@ export class Client implements AsyncDisposable {
 
   /**
    * An `AsyncResult` over tasks of the controller's history, by id
-   * (ipyparallel's `get_result`): their values, in order.
+   * (ipyparallel's `get_result`): their values, in order. Plain ids carry
+   * no history identity, so they cannot be checked: ids saved from a
+   * controller since started on a new database (`--db :memory:`, a
+   * deleted file) name whatever tasks got them there. Keep `ar.toJSON()`
+   * and `resume` it to have that refused.
    */
   getResult(taskIds: number[]): AsyncResult<unknown[]> {
     const remote = connectedOnly(this.#cluster, "getResult");
@@ -362,7 +366,10 @@ export class Client implements AsyncDisposable {
   /**
    * The result `json` describes (`ar.toJSON()`, or `JSON.stringify(ar)`),
    * saved by this or another client of the same cluster: it awaits to the
-   * same shape, and its `data` shows what the tasks published so far.
+   * same shape, and its `data` shows what the tasks published so far. A
+   * result saved from another history of the cluster (its controller was
+   * started on a new database since, so its task ids name other tasks) is
+   * refused.
    */
   resume(json: AsyncResultJSON | string): AsyncResult<unknown> {
     const remote = connectedOnly(this.#cluster, "resume");

@@ -289,6 +289,7 @@ export class DirectView<Single extends boolean = boolean> {
       items,
       watch: this.#failures,
       cluster: cluster.clusterId,
+      historyId: cluster.historyId,
       start: (listener) => {
         const records: TaskRecord[] = [];
         cluster.submit(

@@ -256,6 +256,7 @@ export class LoadBalancedView {
       unordered,
       watch: this.#failures,
       cluster: cluster.clusterId,
+      historyId: cluster.historyId,
       start: (listener) => {
         const records: TaskRecord[] = new Array(argsPerTask.length);
         const tasks: SubmittedTask[] = new Array(argsPerTask.length);

@@ -34,6 +34,14 @@ export interface AsyncResultJSON {
    * embedded client's (`Client.start`), whose tasks end with it.
    */
   cluster: string | null;
+  /**
+   * The identity of that controller's task history. A controller started
+   * on a new database gives task ids out again from client 1, so this is
+   * what tells a result of this history from one of another under the
+   * same cluster id. Absent from results saved by an older troupe (then
+   * only the cluster id is checked).
+   */
+  historyId?: string;
   /** The tasks, in result order. */
   taskIds: number[];
   /** The engine each went to, when it was sent (-1: not yet). */
@@ -60,6 +68,7 @@ export interface AsyncResultJSON {
  */
 export function resultJSON(shape: {
   cluster: string | undefined;
+  historyId?: string;
   taskIds: number[];
   engineIds: number[];
   single: boolean;
@@ -74,6 +83,7 @@ export function resultJSON(shape: {
     engineIds: shape.engineIds,
     single: shape.single,
   };
+  if (shape.historyId !== undefined) json.historyId = shape.historyId;
   if (shape.items) json.items = [...shape.items];
   if (shape.unordered) json.unordered = true;
   return json;
@@ -81,8 +91,10 @@ export function resultJSON(shape: {
 
 /**
  * Checks that `json` is a result's JSON of cluster `clusterId` (or its
- * text); throws a `TypeError` that says what is wrong, and an `Error` for
- * the result of another cluster or of an embedded client.
+ * text) and, when both say one, of its task history `historyId`; throws a
+ * `TypeError` that says what is wrong, and an `Error` for the result of
+ * another cluster, of another history of this one (its task ids name
+ * other tasks), or of an embedded client.
  *
  * @example
  * ```ts
@@ -97,6 +109,7 @@ export function resultJSON(shape: {
 export function checkResultJSON(
   json: unknown,
   clusterId: string,
+  historyId?: string,
 ): AsyncResultJSON {
   const value = typeof json === "string" ? parse(json) : json;
   const r = value as Partial<AsyncResultJSON> | null;
@@ -130,6 +143,9 @@ export function checkResultJSON(
   ) {
     throw bad("has a map's items that do not match its tasks");
   }
+  if (r.historyId !== undefined && typeof r.historyId !== "string") {
+    throw bad("has a historyId that is not a string");
+  }
   if (r.cluster === null || r.cluster === undefined) {
     throw new Error(
       "this result is of an embedded client (Client.start), whose tasks " +
@@ -143,6 +159,19 @@ export function checkResultJSON(
       `this result is of cluster ${JSON.stringify(r.cluster)}, and this ` +
         `client is connected to cluster ${JSON.stringify(clusterId)}: ` +
         `resume it on a client of Client.connect(${JSON.stringify(r.cluster)})`,
+    );
+  }
+  // Either side may be of a troupe before history ids: then the cluster id
+  // is all there is to check.
+  if (
+    r.historyId !== undefined && historyId !== undefined &&
+    r.historyId !== historyId
+  ) {
+    throw new Error(
+      `this result was saved from another history of cluster ` +
+        `${JSON.stringify(clusterId)} (history ${r.historyId}, now ` +
+        `${historyId}): the controller was started on a new database, so ` +
+        `its task ids name other tasks; the result is not there`,
     );
   }
   return r as AsyncResultJSON;

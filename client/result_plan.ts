@@ -37,6 +37,8 @@ export interface ResultPlan {
   watch?: FailureWatch;
   /** The id of the controller's cluster the tasks run in, if one does. */
   cluster?: string;
+  /** The identity of that controller's task history, if it says one. */
+  historyId?: string;
 }
 
 /**

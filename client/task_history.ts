@@ -57,7 +57,8 @@ export function connectedOnly(cluster: Cluster, what: string): RemoteCluster {
 /**
  * An `AsyncResult` over tasks of the history (ipyparallel's `get_result`):
  * their values in order; a task the history lacks fails with the
- * controller's `RangeError`.
+ * controller's `RangeError`. Plain ids say nothing of the history they
+ * came from, so unlike `resumedResult` nothing is checked.
  *
  * @example
  * ```ts ignore
@@ -104,7 +105,7 @@ export function resumedResult(
   failures: FailureWatch,
   json: AsyncResultJSON | string,
 ): AsyncResult<unknown> {
-  const shape = checkResultJSON(json, remote.clusterId);
+  const shape = checkResultJSON(json, remote.clusterId, remote.historyId);
   return new AsyncResult(followPlan(remote, failures, shape));
 }
 
@@ -120,6 +121,7 @@ function followPlan(
     unordered: shape.unordered,
     watch: failures,
     cluster: remote.clusterId,
+    historyId: remote.historyId,
     start: (listener) => {
       const records = taskIds.map((taskId, i) =>
         new TaskRecord(engineIds[i], taskId, listener)

@@ -284,6 +284,12 @@ export interface Cluster {
    * that its results can be resumed by another client; none when embedded.
    */
   readonly clusterId?: string;
+  /**
+   * The identity of the controller's task history, when it says one: a
+   * new database gives task ids out again from client 1, so a saved
+   * result keeps this to be refused by a controller on another history.
+   */
+  readonly historyId?: string;
   /** How dead engines are restarted. */
   restartPolicy: RestartPolicy;
   /**

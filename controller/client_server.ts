@@ -70,7 +70,12 @@ export interface ClientServerOptions {
   /** Each attached client's number (the history counts them). */
   nextClientNo(): number;
   /** What `attached` says beyond the engines: where engines dial, launchers. */
-  about(): { connectionInfo?: ConnectionInfo; launchers: string[] };
+  about(): {
+    connectionInfo?: ConnectionInfo;
+    launchers: string[];
+    /** The history's identity (`History.id`), for `attached`. */
+    historyId?: string;
+  };
   /** Answers a session's call. */
   call: SessionHost["call"];
   /** Stops the controller. */
@@ -292,7 +297,7 @@ export class ClientServer implements SessionHost {
     const session = new Session(conn, clientNo, this);
     this.#sessions.add(session);
     const { cluster } = this.#options;
-    const { connectionInfo, launchers } = this.#options.about();
+    const { connectionInfo, launchers, historyId } = this.#options.about();
     const attached: FromController = {
       t: "attached",
       clusterId: this.#options.clusterId,
@@ -304,6 +309,7 @@ export class ClientServer implements SessionHost {
       connectionInfo,
       launchers,
       heartbeatMs: this.heartbeatMs,
+      historyId,
     };
     session.start(attached);
   }

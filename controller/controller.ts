@@ -192,6 +192,7 @@ class RunningController implements Controller {
           options.engines?.advertise,
         ),
         launchers: launchers.map((launcher) => launcher.name),
+        historyId: history.id,
       }),
       call: (call) => this.#call(call),
       shutdown: (why) => void this.#stop(`stopped: ${why}`),

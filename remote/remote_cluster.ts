@@ -69,6 +69,8 @@ export class RemoteCluster implements Cluster {
   readonly clusterId: string;
   /** This client's number in the cluster. */
   readonly clientNo: number;
+  /** The identity of the controller's history (none from an older troupe). */
+  readonly historyId: string | undefined;
   /** The controller's launchers, by name, for `scale`. */
   readonly launchers: readonly string[];
   #conn: FramedConnection;
@@ -100,6 +102,7 @@ export class RemoteCluster implements Cluster {
     this.#conn = conn;
     this.clusterId = attached.clusterId;
     this.clientNo = attached.clientNo;
+    this.historyId = attached.historyId;
     this.launchers = [...attached.launchers];
     this.#taskIdBase = attached.taskIdBase;
     this.#connectionInfo = attached.connectionInfo;

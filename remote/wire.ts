@@ -284,6 +284,14 @@ export type FromController =
      * each beats in it, and judges the other's silence by it.
      */
     heartbeatMs?: number;
+    /**
+     * The identity of the controller's task history (made when its
+     * database was created). Task ids start again at client 1 in a new
+     * database, so `ar.toJSON()` keeps this, and `resume` refuses a result
+     * saved from another history. Absent from a controller of an older
+     * troupe.
+     */
+    historyId?: string;
   }
   /** Task events for this client, in order, batched per turn. */
   | { t: "events"; events: WireTaskEvent[] }
