@@ -19,7 +19,7 @@ import {
   TaskAbortedError,
   TimeoutError,
 } from "../mod.ts";
-import { type Controller, startController } from "../controller/controller.ts";
+import type { Controller } from "../controller/controller.ts";
 import { dialController } from "../remote/connect.ts";
 import { writeClusterState } from "../remote/cluster_state.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
@@ -420,16 +420,8 @@ Deno.test("scale on a cluster without a launcher says how to start one with a la
 });
 
 Deno.test("shutdown() stops the controller", async () => {
-  const controller = await guard(
-    startController({
-      id: "connect-shutdown",
-      engines: { workers: 1 },
-      log: () => {},
-    }),
-    "the controller",
-    60_000,
-  );
-  try {
+  const options = { id: "connect-shutdown", engines: { workers: 1 } };
+  await withController(options, async (controller) => {
     const client = await guard(
       Client.connect(controller.clientInfo, quiet),
       "connect",
@@ -438,9 +430,7 @@ Deno.test("shutdown() stops the controller", async () => {
     await guard(client.shutdown(), "shutdown", 30_000);
     await guard(controller.closed, "the controller's end", 30_000);
     assert.equal(liveWorkerCount(), 0);
-  } finally {
-    await controller.stop();
-  }
+  });
 });
 
 Deno.test(

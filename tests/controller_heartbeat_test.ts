@@ -8,10 +8,16 @@
 
 import assert from "node:assert/strict";
 import { Client, ControllerLostError } from "../mod.ts";
-import { startController } from "../controller/controller.ts";
 import { fileLatch, holdUntilFile } from "./file_latch.ts";
 import { startDenoScript } from "./hand_engine.ts";
-import { errorOf, guard, sleep, until, withTempDir } from "./helpers.ts";
+import {
+  errorOf,
+  guard,
+  sleep,
+  until,
+  withController,
+  withTempDir,
+} from "./helpers.ts";
 import { withCluster, withTroupeHome } from "./controller_rig.ts";
 
 const STALLED_CLIENT =
@@ -68,63 +74,60 @@ Deno.test(
   async () => {
     await withTempDir(async (dir) => {
       const lines: string[] = [];
-      const controller = await guard(
-        startController({
-          id: "beat",
-          engines: { workers: 1 },
-          clientHeartbeatMs: 200,
-          clientTimeoutMs: 1000,
-          log: (line) => lines.push(line),
-        }),
-        "startController",
-        60_000,
-      );
-      const go = fileLatch(dir, "go");
-      const client = startDenoScript(
-        STALLED_CLIENT,
-        [String(controller.clientInfo.port), go.path, "1"],
-        { TROUPE_TEST_CLIENT_KEY: controller.clientInfo.key },
-      );
-      try {
-        await client.waitForStderr(/submitted base=\d+/, "the submit");
-        const base = Number(/base=(\d+)/.exec(client.stderr())![1]);
-        // It beats: many periods go by and its session stays.
-        await sleep(1500);
-        assert.equal(controller.sessions, 1, lines.join("\n"));
-        Deno.kill(client.pid, "SIGSTOP");
-        await until(
-          () => controller.sessions === 0,
-          "the stopped client's session to close",
+      const options = {
+        id: "beat",
+        engines: { workers: 1 },
+        clientHeartbeatMs: 200,
+        clientTimeoutMs: 1000,
+        log: (line: string) => void lines.push(line),
+      };
+      await withController(options, async (controller) => {
+        const go = fileLatch(dir, "go");
+        const client = startDenoScript(
+          STALLED_CLIENT,
+          [String(controller.clientInfo.port), go.path, "1"],
+          { TROUPE_TEST_CLIENT_KEY: controller.clientInfo.key },
         );
-        assert.ok(
-          lines.some((l) =>
-            new RegExp(
-              `closed the session of client \\d+ \\(127\\.0\\.0\\.1:\\d+\\): ` +
-                "no word from it for 1 s: stopped, or cut off; its tasks " +
-                "run on",
-            ).test(l)
-          ),
-          lines.join("\n"),
-        );
-        // Its task runs on: another client gets its result.
-        go.open();
-        const other = await Client.connect(controller.clientInfo, {
-          log: () => {},
-        });
         try {
-          const [value] = await guard(
-            other.getResult([base + 1]),
-            "the stopped client's task",
+          await client.waitForStderr(/submitted base=\d+/, "the submit");
+          const base = Number(/base=(\d+)/.exec(client.stderr())![1]);
+          // It beats: many periods go by and its session stays.
+          await sleep(1500);
+          assert.equal(controller.sessions, 1, lines.join("\n"));
+          Deno.kill(client.pid, "SIGSTOP");
+          await until(
+            () => controller.sessions === 0,
+            "the stopped client's session to close",
           );
-          assert.equal((value as string).length, 2 ** 20);
+          assert.ok(
+            lines.some((l) =>
+              new RegExp(
+                `closed the session of client \\d+ \\(127\\.0\\.0\\.1:\\d+\\): ` +
+                  "no word from it for 1 s: stopped, or cut off; its tasks " +
+                  "run on",
+              ).test(l)
+            ),
+            lines.join("\n"),
+          );
+          // Its task runs on: another client gets its result.
+          go.open();
+          const other = await Client.connect(controller.clientInfo, {
+            log: () => {},
+          });
+          try {
+            const [value] = await guard(
+              other.getResult([base + 1]),
+              "the stopped client's task",
+            );
+            assert.equal((value as string).length, 2 ** 20);
+          } finally {
+            await other.close();
+          }
         } finally {
-          await other.close();
+          Deno.kill(client.pid, "SIGCONT");
+          await client.kill();
         }
-      } finally {
-        Deno.kill(client.pid, "SIGCONT");
-        await client.kill();
-        await guard(controller.stop(), "stop", 30_000);
-      }
+      });
     });
   },
 );

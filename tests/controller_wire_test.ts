@@ -642,54 +642,51 @@ const STALLED_CLIENT = new URL(
 Deno.test("controller wire: a client that takes nothing is let go, its tasks run on", async () => {
   await withTempDir(async (dir) => {
     const lines: string[] = [];
-    const controller = await guard(
-      startController({
-        id: "wire",
-        engines: { workers: 2 },
-        maxUnsentBytes: 4 * 2 ** 20,
-        // What lets this client go is the bytes it does not take, not its
-        // silence (tests/controller_heartbeat_test.ts has that).
-        clientHeartbeatMs: 60_000,
-        log: (line) => lines.push(line),
-      }),
-      "startController",
-      60_000,
-    );
-    const go = fileLatch(dir, "go");
-    const n = 48; // 48 MiB of results: far past what sockets buffer.
-    const stalled = startDenoScript(
-      STALLED_CLIENT,
-      [String(controller.clientInfo.port), go.path, String(n)],
-      { TROUPE_TEST_CLIENT_KEY: controller.clientInfo.key },
-    );
-    try {
-      await stalled.waitForStderr(/submitted base=\d+/, "the submit");
-      const base = Number(/base=(\d+)/.exec(stalled.stderr())![1]);
-      Deno.kill(stalled.pid, "SIGSTOP");
-      go.open();
-      await until(
-        () => lines.some((l) => /has not taken the last \d+ bytes/.test(l)),
-        "the stalled session's end",
-        60_000,
+    const options = {
+      id: "wire",
+      engines: { workers: 2 },
+      maxUnsentBytes: 4 * 2 ** 20,
+      // What lets this client go is the bytes it does not take, not its
+      // silence (tests/controller_heartbeat_test.ts has that).
+      clientHeartbeatMs: 60_000,
+      log: (line: string) => void lines.push(line),
+    };
+    await withController(options, async (controller) => {
+      const go = fileLatch(dir, "go");
+      const n = 48; // 48 MiB of results: far past what sockets buffer.
+      const stalled = startDenoScript(
+        STALLED_CLIENT,
+        [String(controller.clientInfo.port), go.path, String(n)],
+        { TROUPE_TEST_CLIENT_KEY: controller.clientInfo.key },
       );
-      await until(() => controller.sessions === 0, "the session's close");
-      // Its tasks ran on: another client gets every result.
-      // (One at a time: this client takes what it is sent, but 48 MiB at
-      // once would be past the 4 MiB this controller lets wait.)
-      const other = await attach(controller);
-      for (let id = base + 1; id <= base + n; id++) {
-        await other.send({ t: "follow", taskIds: [id] });
-        const done = (await other.finished(id, "a stalled client's task"))
-          .at(-1);
-        assert.ok(done?.kind === "done" && done.outcome.ok, `task ${id}`);
-        assert.equal((done.outcome.value as string).length, 2 ** 20);
+      try {
+        await stalled.waitForStderr(/submitted base=\d+/, "the submit");
+        const base = Number(/base=(\d+)/.exec(stalled.stderr())![1]);
+        Deno.kill(stalled.pid, "SIGSTOP");
+        go.open();
+        await until(
+          () => lines.some((l) => /has not taken the last \d+ bytes/.test(l)),
+          "the stalled session's end",
+          60_000,
+        );
+        await until(() => controller.sessions === 0, "the session's close");
+        // Its tasks ran on: another client gets every result.
+        // (One at a time: this client takes what it is sent, but 48 MiB at
+        // once would be past the 4 MiB this controller lets wait.)
+        const other = await attach(controller);
+        for (let id = base + 1; id <= base + n; id++) {
+          await other.send({ t: "follow", taskIds: [id] });
+          const done = (await other.finished(id, "a stalled client's task"))
+            .at(-1);
+          assert.ok(done?.kind === "done" && done.outcome.ok, `task ${id}`);
+          assert.equal((done.outcome.value as string).length, 2 ** 20);
+        }
+        await other.close();
+      } finally {
+        Deno.kill(stalled.pid, "SIGCONT");
+        await stalled.kill();
       }
-      await other.close();
-    } finally {
-      Deno.kill(stalled.pid, "SIGCONT");
-      await stalled.kill();
-      await guard(controller.stop(), "stop", 30_000);
-    }
+    });
   });
 });
 
