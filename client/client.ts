@@ -220,8 +220,11 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * Where TCP engines reach this client, key included. Throws when the
-   * client does not listen (`listen: false` and no processes).
+   * Where TCP engines reach this client, key included; on a connected
+   * client, the controller's engine listener as engines elsewhere dial it
+   * (its `advertise`, or this host's name when it listens on 0.0.0.0).
+   * Throws when the client does not listen (`listen: false` and no
+   * processes).
    */
   get connectionInfo(): ConnectionInfo {
     return connectionInfoOf(this.#cluster);
