@@ -8,7 +8,6 @@ import type { RestartPolicy } from "../cluster/cluster.ts";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 import type { Client, ClientOptions } from "./client.ts";
 import type { ConnectOptions } from "./connected_client.ts";
-import type { HistoryQuery, PurgeFilter } from "../remote/wire.ts";
 
 export { checkOptions, type OptionNames };
 
@@ -120,38 +119,4 @@ export const CONNECTION_FILE_OPTIONS: OptionNames<ConnectionFileOptions> = {
 export const CONNECT_OPTIONS: OptionNames<ConnectOptions> = {
   timeoutMs: true,
   log: true,
-};
-
-/**
- * The names of a `HistoryQuery` (`client.query`).
- *
- * @example
- * ```ts
- * import { checkOptions, HISTORY_QUERY_OPTIONS } from "./options.ts";
- * checkOptions("query", { state: "ok" }, HISTORY_QUERY_OPTIONS);
- * ```
- */
-export const HISTORY_QUERY_OPTIONS: OptionNames<HistoryQuery> = {
-  state: true,
-  engineId: true,
-  since: true,
-  until: true,
-  taskIds: true,
-  limit: true,
-  full: true,
-};
-
-/**
- * The names of a `PurgeFilter` (`client.purge`).
- *
- * @example
- * ```ts
- * import { checkOptions, PURGE_FILTER_OPTIONS } from "./options.ts";
- * checkOptions("purge filter", { all: true }, PURGE_FILTER_OPTIONS);
- * ```
- */
-export const PURGE_FILTER_OPTIONS: OptionNames<PurgeFilter> = {
-  taskIds: true,
-  before: true,
-  all: true,
 };

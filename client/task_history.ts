@@ -9,13 +9,15 @@
 import type { Cluster } from "../cluster/cluster.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { fromWireError } from "../remote/wire_errors.ts";
-import type { HistoryQuery, PurgeFilter, TaskSummary } from "../remote/wire.ts";
-import { AsyncResult } from "./async_result.ts";
 import {
-  checkOptions,
   HISTORY_QUERY_OPTIONS,
+  type HistoryQuery,
   PURGE_FILTER_OPTIONS,
-} from "./options.ts";
+  type PurgeFilter,
+  type TaskSummary,
+} from "../remote/wire.ts";
+import { AsyncResult } from "./async_result.ts";
+import { checkOptions } from "./options.ts";
 import { type AsyncResultJSON, checkResultJSON } from "./result_json.ts";
 import type { ResultPlan } from "./result_plan.ts";
 import { TaskRecord } from "./task_record.ts";

@@ -5,16 +5,10 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
-import type { PurgeFilter } from "../remote/wire.ts";
+import { checkOptions } from "../protocol/check_options.ts";
+import { PURGE_FILTER_OPTIONS, type PurgeFilter } from "../remote/wire.ts";
 import { checkTaskIds } from "./history_queries.ts";
 import type { HistoryWriter } from "./history_writes.ts";
-
-const FILTER_NAMES: OptionNames<PurgeFilter> = {
-  taskIds: true,
-  before: true,
-  all: true,
-};
 
 /**
  * Removes the finished tasks `filter` selects (every field narrows it) in
@@ -41,7 +35,7 @@ export function purgeFinished(
   writer: HistoryWriter,
   filter: PurgeFilter,
 ): number {
-  checkOptions("the purge filter", filter, FILTER_NAMES);
+  checkOptions("the purge filter", filter, PURGE_FILTER_OPTIONS);
   const { taskIds, before, all } = filter ?? {};
   if (taskIds === undefined && before === undefined && all !== true) {
     throw new TypeError(

@@ -6,9 +6,10 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
+import { checkOptions } from "../protocol/check_options.ts";
 import type { Publication } from "../protocol/publication.ts";
 import {
+  HISTORY_QUERY_OPTIONS,
   type HistoryQuery,
   TASK_ID_BLOCK,
   type TaskState,
@@ -17,16 +18,6 @@ import {
 } from "../remote/wire.ts";
 import { decodeValue } from "../transport/codec.ts";
 import { counted } from "../protocol/counted.ts";
-
-const QUERY_NAMES: OptionNames<HistoryQuery> = {
-  state: true,
-  engineId: true,
-  since: true,
-  until: true,
-  taskIds: true,
-  limit: true,
-  full: true,
-};
 
 /** Every state, in a task's order. */
 const STATES: readonly TaskState[] = [
@@ -233,7 +224,7 @@ function toSql(query: HistoryQuery): {
         `${query === null ? "null" : typeof query}`,
     );
   }
-  checkOptions("the history query", query, QUERY_NAMES);
+  checkOptions("the history query", query, HISTORY_QUERY_OPTIONS);
   const where: string[] = [];
   const params: (number | string)[] = [];
   if (query.state !== undefined) {

@@ -35,6 +35,7 @@ import type {
   SubmittedTask,
   TaskEvent,
 } from "../cluster/cluster.ts";
+import type { OptionNames } from "../protocol/check_options.ts";
 import type { Publication } from "../protocol/publication.ts";
 
 /** The task ids a client may use: `taskIdBase + 1 … + TASK_ID_BLOCK - 1`. */
@@ -186,6 +187,42 @@ export interface TaskSummary {
   /** Why a heavy field was not kept (too large, past a limit). */
   notKept?: string[];
 }
+
+/**
+ * The names of a `HistoryQuery` (`client.query`, the history).
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from "../protocol/check_options.ts";
+ * import { HISTORY_QUERY_OPTIONS } from "./wire.ts";
+ * checkOptions("query", { state: "ok" }, HISTORY_QUERY_OPTIONS);
+ * ```
+ */
+export const HISTORY_QUERY_OPTIONS: OptionNames<HistoryQuery> = {
+  state: true,
+  engineId: true,
+  since: true,
+  until: true,
+  taskIds: true,
+  limit: true,
+  full: true,
+};
+
+/**
+ * The names of a `PurgeFilter` (`client.purge`, the history).
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from "../protocol/check_options.ts";
+ * import { PURGE_FILTER_OPTIONS } from "./wire.ts";
+ * checkOptions("purge filter", { all: true }, PURGE_FILTER_OPTIONS);
+ * ```
+ */
+export const PURGE_FILTER_OPTIONS: OptionNames<PurgeFilter> = {
+  taskIds: true,
+  before: true,
+  all: true,
+};
 
 /**
  * Which finished tasks `purge` removes from the history (never an
