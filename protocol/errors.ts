@@ -306,16 +306,25 @@ export class ControllerLostError extends Error {
   /** Why the connection ended, in words. */
   readonly why: string;
 
-  /** Names the controller and why it was lost, and how to resume. */
+  /**
+   * Names the controller and why it was lost, and how to resume.
+   * `message` replaces the whole, where "the tasks run on there" misreads
+   * (a task asked of the client after the loss was never sent).
+   */
   constructor(
-    options: ErrorOptions & { controller: string; why: string },
+    options: ErrorOptions & {
+      controller: string;
+      why: string;
+      message?: string;
+    },
   ) {
     const { controller, why } = options;
     super(
-      `lost the connection to controller ${controller} (${why}); the ` +
-        "tasks run on there: reconnect with " +
-        `Client.connect(${JSON.stringify(controller)}) and resume them ` +
-        "with client.resume(ar.toJSON())",
+      options.message ??
+        `lost the connection to controller ${controller} (${why}); the ` +
+          "tasks run on there: reconnect with " +
+          `Client.connect(${JSON.stringify(controller)}) and resume them ` +
+          "with client.resume(ar.toJSON())",
       { cause: options.cause },
     );
     this.name = "ControllerLostError";

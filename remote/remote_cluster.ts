@@ -18,15 +18,11 @@ import type {
 } from "../cluster/cluster.ts";
 import { within } from "../actors/async.ts";
 import { Registry } from "../cluster/registry.ts";
-import {
-  ClientClosedError,
-  ControllerLostError,
-  messageOf,
-} from "../protocol/errors.ts";
+import { messageOf } from "../protocol/errors.ts";
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Attached } from "./connect.ts";
-import { afterCloseError, pendingAtCloseError } from "./closing_errors.ts";
+import { type ClientEnd, detachedEnd, lostEnd } from "./closing_errors.ts";
 import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
@@ -86,10 +82,10 @@ export class RemoteCluster implements Cluster {
   /** What the controller said as it stopped (`closing`). */
   #closingReason: string | undefined;
   /**
-   * Why the connection ended, once it has: the error of a task submitted
-   * (`run`) or followed after; no task is followed after.
+   * How the connection ended, once it has: among others the error of a
+   * task submitted (`run`) or followed after; no task is followed after.
    */
-  #ended: ((taskId: number, verb: "run" | "follow") => Error) | undefined;
+  #ended: ClientEnd | undefined;
   #closed: Promise<void> | undefined;
   #heartbeat: WireHeartbeat;
 
@@ -143,7 +139,9 @@ export class RemoteCluster implements Cluster {
   }
 
   unrunnable(): string | undefined {
-    return this.#mirror.unrunnable;
+    // Closed: nothing here, so that the task fails as `submit` says (a
+    // ClientClosedError, as an embedded client's).
+    return this.#ended ? this.#ended.unrunnable : this.#mirror.unrunnable;
   }
 
   nextTaskId(): number {
@@ -164,7 +162,7 @@ export class RemoteCluster implements Cluster {
       tasks.forEach((task, i) =>
         listeners[i].done({
           ok: false,
-          error: this.#ended!(task.taskId, "run"),
+          error: this.#ended!.later(task.taskId, "run"),
         })
       );
       return;
@@ -192,7 +190,10 @@ export class RemoteCluster implements Cluster {
     const listeners = taskIds.map((taskId, i) => listenerFor(taskId, i));
     if (this.#ended) {
       taskIds.forEach((taskId, i) =>
-        listeners[i].done({ ok: false, error: this.#ended!(taskId, "follow") })
+        listeners[i].done({
+          ok: false,
+          error: this.#ended!.later(taskId, "follow"),
+        })
       );
       return;
     }
@@ -292,12 +293,7 @@ export class RemoteCluster implements Cluster {
         );
       }
     }
-    this.#end(
-      (taskId) => pendingAtCloseError(this.clusterId, taskId, shutdown),
-      new ClientClosedError({ what: "ask the controller" }),
-      shutdown ? "the cluster was shut down" : "the client detached",
-      afterCloseError,
-    );
+    this.#end(detachedEnd(this.clusterId, shutdown));
     this.#conn.close(
       shutdown ? "the client shut the cluster down" : "detached",
     );
@@ -311,30 +307,20 @@ export class RemoteCluster implements Cluster {
     const why = this.#closingReason
       ? `it stopped: ${this.#closingReason}`
       : reason;
-    const lost = () =>
-      new ControllerLostError({ controller: this.clusterId, why });
-    this.#end(lost, lost(), `lost the controller (${why})`);
+    this.#end(lostEnd(this.clusterId, why));
     this.#registry.tell({ kind: "close" });
   }
 
   /**
-   * Ends every followed task with the error `errorFor` makes, and every
-   * call with `callError`; a task submitted or followed later fails with
-   * `laterFor`'s.
+   * Ends every followed task and every call as `end` says; a task
+   * submitted or followed later fails with its `later` error.
    */
-  #end(
-    errorFor: (taskId: number) => Error,
-    callError: Error,
-    why: string,
-    laterFor: (taskId: number, verb: "run" | "follow") => Error = errorFor,
-  ): void {
+  #end(end: ClientEnd): void {
     if (this.#ended) return;
-    this.#ended = laterFor;
-    this.#mirror.lose(
-      `${why}: no engine of controller ${this.clusterId} can be reached`,
-    );
-    this.#calls.end(callError);
-    this.#tasks.failAll(errorFor);
+    this.#ended = end;
+    this.#mirror.lose(end.why);
+    this.#calls.end(end.call);
+    this.#tasks.failAll(end.pending);
   }
 
   #hear(message: FromController): void {

@@ -358,6 +358,22 @@ async function steps(
         inner.message,
         `cannot follow task ${taskId}: the client is closed`,
       );
+      // Through a view: the embedded client's ClientClosedError, saying
+      // the task was not sent (no "runs on", no resume advice).
+      for (
+        const late of [
+          leaving.view(0).applyAsync(() => 1),
+          leaving.loadBalancedView().applyAsync(() => 1),
+        ]
+      ) {
+        const refused = await errorOf(late, "a task run after close()");
+        assert.ok(refused instanceof ClientClosedError, `${refused}`);
+        assert.equal(
+          refused.message,
+          `cannot run task ${late.taskIds[0]}: the client is closed; the ` +
+            `task was not sent`,
+        );
+      }
       const resumed = client.resume(json);
       go.open();
       assert.equal(typeof await guard(resumed, "the resumed task"), "number");
@@ -491,6 +507,36 @@ Deno.test(
           assert.throws(
             () => client.loadBalancedView().applyAsync(() => 1),
             /connect-lost/,
+          );
+          // Asked after the loss, a task was never sent: no "the tasks run
+          // on there" for it.
+          const cut = "lost the connection to controller connect-lost " +
+            `(${(error as ControllerLostError).why})`;
+          assert.throws(() => client.loadBalancedView().applyAsync(() => 1), {
+            message: `${cut}: this task was not sent; none can be until a ` +
+              `client reconnects with Client.connect("connect-lost")`,
+          });
+          const late = client.view(0).applyAsync(() => 1);
+          const unsent = await errorOf(late, "a task run after the loss");
+          assert.ok(unsent instanceof ControllerLostError, `${unsent}`);
+          assert.equal(
+            unsent.message,
+            `${cut} before task ${late.taskIds[0]} was sent: it was not ` +
+              `sent, so it does not run there; reconnect with ` +
+              `Client.connect("connect-lost") and submit it again`,
+          );
+          assert.doesNotMatch(unsent.message, /run on there/);
+          const notFollowed = await errorOf(
+            client.getResult([...ar.taskIds]),
+            "a getResult after the loss",
+          );
+          assert.ok(notFollowed instanceof CompositeError, `${notFollowed}`);
+          assert.equal(
+            notFollowed.errors[0].message,
+            `${cut} before this client asked to follow task ` +
+              `${ar.taskIds[0]}; it runs on there if it was: reconnect with ` +
+              `Client.connect("connect-lost") and client.resume(ar.toJSON()) ` +
+              `(or client.getResult([${ar.taskIds[0]}]))`,
           );
           // The tasks ran on: another client gets their values.
           const other = await guard(
