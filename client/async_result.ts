@@ -91,8 +91,8 @@ export class AsyncResult<T, Single extends boolean = boolean>
   /** Something looked at the outcome: a failure needs no report. */
   #observed = false;
   #withdrawReport: (() => void) | undefined;
-  #cluster: string | undefined;
-  #historyId: string | undefined;
+  /** Where the tasks run, for `toJSON`: the controller's cluster and history. */
+  #home: Pick<ResultPlan, "cluster" | "historyId">;
 
   /**
    * Built by views, not by users: see `ResultPlan`.
@@ -104,8 +104,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
     this.#unordered = plan.unordered ?? false;
     this.#abort = plan.abort;
     this.#watch = plan.watch;
-    this.#cluster = plan.cluster;
-    this.#historyId = plan.historyId;
+    this.#home = { cluster: plan.cluster, historyId: plan.historyId };
     // Records that finish while being created find none here yet.
     this.#records = NO_RECORDS;
     if (plan.unordered) this.#completionOrder = [];
@@ -296,8 +295,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    */
   toJSON(): AsyncResultJSON {
     return resultJSON({
-      cluster: this.#cluster,
-      historyId: this.#historyId,
+      ...this.#home,
       taskIds: this.taskIds,
       engineIds: this.engineIds,
       single: this.#single,

@@ -67,7 +67,7 @@ export interface AsyncResultJSON {
  * ```
  */
 export function resultJSON(shape: {
-  cluster: string | undefined;
+  cluster?: string;
   historyId?: string;
   taskIds: number[];
   engineIds: number[];
