@@ -22,6 +22,7 @@
 import { Client } from "../mod.ts";
 import { N_LATENCY, quick } from "./config.ts";
 import { type RatioRow, ratioTable, tinyRate } from "./process_figures.ts";
+import { rawTcp } from "./raw_limits.ts";
 import { median, percentile, timeEach } from "./stats.ts";
 
 const RUNS = quick ? 1 : 3;
@@ -126,10 +127,18 @@ export async function controllerFigures(): Promise<RatioRow[]> {
     file: [],
     memory: [],
   };
+  // The raw limit of the hop a controller adds: a bare TCP frame ping-pong.
+  const tcpPings: number[] = [];
   try {
     // The sides in turn, so that a machine busy for a while (other tests,
     // two cores) weighs on each alike.
     for (let i = 0; i < RUNS; i++) {
+      const tcp = await rawTcp();
+      try {
+        tcpPings.push(median(await tcp.pingPong()));
+      } finally {
+        await tcp.close();
+      }
       runs.local.push(await embedded());
       runs.file.push(await connected(`${dir}/history-${i}.sqlite`));
       runs.memory.push(await connected(":memory:"));
@@ -157,8 +166,18 @@ export async function controllerFigures(): Promise<RatioRow[]> {
     unit: "/s",
   });
   const through = "through a controller";
+  const tcpPing = median(tcpPings);
   return [
     noop(through, "p50", file, local),
+    {
+      figure: `no-op round trip p50, Worker engine, ${through}`,
+      troupe: file.p50,
+      against: `an embedded client + a bare TCP frame ping-pong ` +
+        `(${Math.round(tcpPing)} µs), the hop it adds`,
+      value: local.p50 + tcpPing,
+      goal: undefined,
+      unit: "µs",
+    },
     noop(through, "p99", file, local),
     tiny(through, file, local),
     noop(`${through}, history in a file`, "p50", file, memory),
