@@ -22,7 +22,7 @@
 import { Client } from "../mod.ts";
 import { N_LATENCY, quick } from "./config.ts";
 import { type RatioRow, ratioTable, tinyRate } from "./process_figures.ts";
-import { rawTcp } from "./raw_limits.ts";
+import { rawProcessHopPingPong, rawTcp } from "./raw_limits.ts";
 import { median, percentile, timeEach } from "./stats.ts";
 
 const RUNS = quick ? 1 : 3;
@@ -129,6 +129,11 @@ export async function controllerFigures(): Promise<RatioRow[]> {
   };
   // The raw limit of the hop a controller adds: a bare TCP frame ping-pong.
   const tcpPings: number[] = [];
+  // The raw limit of the whole path: the same processes and thread hops
+  // as a controller's round trip, with no troupe code. The in-process
+  // ping-pong above never wakes another process, which a controller's
+  // round trip must (measured: about 240 µs here against its 35 µs).
+  const processHops: number[] = [];
   try {
     // The sides in turn, so that a machine busy for a while (other tests,
     // two cores) weighs on each alike.
@@ -139,6 +144,7 @@ export async function controllerFigures(): Promise<RatioRow[]> {
       } finally {
         await tcp.close();
       }
+      processHops.push(median(await rawProcessHopPingPong()));
       runs.local.push(await embedded());
       runs.file.push(await connected(`${dir}/history-${i}.sqlite`));
       runs.memory.push(await connected(":memory:"));
@@ -175,6 +181,15 @@ export async function controllerFigures(): Promise<RatioRow[]> {
       against: `an embedded client + a bare TCP frame ping-pong ` +
         `(${Math.round(tcpPing)} µs), the hop it adds`,
       value: local.p50 + tcpPing,
+      goal: undefined,
+      unit: "µs",
+    },
+    {
+      figure: `no-op round trip p50, Worker engine, ${through}`,
+      troupe: file.p50,
+      against: "a bare process hop: a frame over TCP to a deno process, " +
+        "through its worker thread and back, no troupe code",
+      value: median(processHops),
       goal: undefined,
       unit: "µs",
     },
