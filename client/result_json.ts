@@ -66,15 +66,11 @@ export interface AsyncResultJSON {
  * console.log(json.cluster); // null
  * ```
  */
-export function resultJSON(shape: {
-  cluster?: string;
-  historyId?: string;
-  taskIds: number[];
-  engineIds: number[];
-  single: boolean;
-  items?: number[];
-  unordered?: boolean;
-}): AsyncResultJSON {
+export function resultJSON(
+  shape: Omit<AsyncResultJSON, "troupe" | "version" | "cluster"> & {
+    cluster?: string;
+  },
+): AsyncResultJSON {
   const json: AsyncResultJSON = {
     troupe: "AsyncResult",
     version: 1,
