@@ -356,7 +356,9 @@ function finishedOutcome(
       ...times,
     };
   }
-  const lost = summary.notKept?.find((why) => /value/.test(why));
+  // The field prefix LiveTask.encoded writes: a note about the arguments
+  // may well mention a "value" (a key's path) without the value being lost.
+  const lost = summary.notKept?.find((why) => why.startsWith("value: "));
   if (lost !== undefined) {
     return {
       ok: false,

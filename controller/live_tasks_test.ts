@@ -156,6 +156,21 @@ Deno.test("live tasks: a value the history did not keep is said so", () => {
   }, { maxValueBytes: 1000 });
 });
 
+Deno.test('live tasks: a note about the arguments that says "value" leaves an ok task ok on replay', () => {
+  withLive((live) => {
+    // Not storable: the note names the path, "at [0].value".
+    const submitted = { ...task(BASE + 1), args: [{ value: () => 1 }] };
+    const listener = live.listenerFor(submitted, 1, follower());
+    listener.done({ ok: true, value: 7, started: 1, completed: 2 });
+    const late = follower();
+    live.follow([BASE + 1], late);
+    const done = late.got.at(-1);
+    assert.ok(done?.kind === "done", `a done event (got ${done?.kind})`);
+    assert.ok(done.outcome.ok, "the task stays ok");
+    assert.equal(done.outcome.value, 7);
+  });
+});
+
 Deno.test("live tasks: a task the history cannot record still runs", () => {
   withLive((live, history, lines) => {
     history.close(); // Every write fails from now on.
