@@ -105,20 +105,8 @@ export class ClientServer implements SessionHost {
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: ClientServerOptions) {
-    const { heartbeatMs, clientTimeoutMs } = options;
-    if (heartbeatMs !== undefined && !(heartbeatMs > 0)) {
-      throw new RangeError(
-        `the clients' heartbeat period (clientHeartbeatMs) must be a ` +
-          `positive number of ms, not ${JSON.stringify(heartbeatMs)}`,
-      );
-    }
-    if (clientTimeoutMs !== undefined && !(clientTimeoutMs > 0)) {
-      throw new RangeError(
-        `clientTimeoutMs must be a positive number of ms, not ${
-          JSON.stringify(clientTimeoutMs)
-        }`,
-      );
-    }
+    // heartbeatMs, clientTimeoutMs and maxUnsentBytes were checked by
+    // checkControllerOptions, before the history was touched.
     this.#options = options;
     this.#server = new TcpServer({
       purpose: "client",

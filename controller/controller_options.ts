@@ -103,7 +103,8 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
 /**
  * Checks `options` as `startController` takes them, and gives the engine
  * options (their listener always on) and the plan `Client.start` would
- * make of them. Throws a `TypeError` that says what to change.
+ * make of them. Throws a `TypeError` (a `RangeError` for a number out of
+ * range) that says what to change.
  *
  * @example
  * ```ts
@@ -124,6 +125,11 @@ export function checkControllerOptions(
     );
   }
   checkPreviousPid(options.previousPid);
+  // Here, not where they are used: before the history is opened and the
+  // previous controller's tasks are durably failed as lost.
+  checkPositive("clientHeartbeatMs", options.clientHeartbeatMs, "ms");
+  checkPositive("clientTimeoutMs", options.clientTimeoutMs, "ms");
+  checkPositive("maxUnsentBytes", options.maxUnsentBytes, "bytes");
   checkOptions(
     "startController's clientListen",
     options.clientListen,
@@ -141,6 +147,28 @@ export function checkControllerOptions(
     );
   }
   return { engines, plan };
+}
+
+/** `value`, when given, is above 0 (a whole number, if of bytes). */
+function checkPositive(
+  name: string,
+  value: number | undefined,
+  unit: "ms" | "bytes",
+): void {
+  if (value === undefined) return;
+  const good = unit === "bytes"
+    ? Number.isSafeInteger(value) && value > 0
+    : typeof value === "number" && value > 0;
+  if (!good) {
+    const Bad = typeof value === "number" ? RangeError : TypeError;
+    throw new Bad(
+      `startController's ${name} must be a positive ${
+        unit === "bytes" ? "whole number of bytes" : "number of ms"
+      }, not ${
+        typeof value === "number" ? value : JSON.stringify(value)
+      }: give one, or leave it out for the default`,
+    );
+  }
 }
 
 /** The engine options, with the engine listener on whatever they say. */

@@ -525,6 +525,45 @@ Deno.test("controller wire: bad options and a taken client port are clear errors
     "no engine listener",
   );
   assert.match(noListen.message, /always listens for engines/);
+  for (
+    const [name, bad] of [
+      ["clientHeartbeatMs", 0],
+      ["clientTimeoutMs", -5],
+      ["maxUnsentBytes", -1],
+      ["maxUnsentBytes", 1.5],
+      ["clientHeartbeatMs", "1000"],
+    ] as const
+  ) {
+    const error = await errorOf(
+      startController({ id: "x", [name]: bad } as never),
+      `${name}: ${bad}`,
+    );
+    assert.ok(
+      error instanceof RangeError || error instanceof TypeError,
+      `${name}: ${bad} gave ${error}`,
+    );
+    assert.match(error.message, new RegExp(`${name} must be a positive`));
+  }
+  // Refused before the history is touched: the last controller's
+  // unfinished task is not failed as lost.
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    const before = History.open({ path });
+    const clientNo = before.nextClientNo();
+    const taskId = clientNo * TASK_ID_BLOCK + 1;
+    before.submitted(task(taskId, "() => 1"), clientNo, Date.now());
+    before.close();
+    await errorOf(
+      startController({ id: "x", history: { path }, clientTimeoutMs: 0 }),
+      "a bad clientTimeoutMs with a history",
+    );
+    const after = History.open({ path });
+    try {
+      assert.equal(after.get(taskId)?.state, "queued");
+    } finally {
+      after.close();
+    }
+  });
 });
 
 Deno.test("controller wire: tasks a killed controller left are failed as lost", async () => {
