@@ -6,6 +6,8 @@
  * @module
  */
 
+import { taskId } from "../protocol/field_checks.ts";
+
 /**
  * What `ar.toJSON()` gives: the tasks, where they went, and the result's
  * shape, so that a resumed result awaits to the same value shape and its
@@ -126,6 +128,14 @@ export function checkResultJSON(
     Array.isArray(v) && v.every((n) => Number.isSafeInteger(n));
   if (!ids(r.taskIds) || !ids(r.engineIds)) {
     throw bad("has no list of task ids and of engine ids");
+  }
+  // As the controller checks a follow: there, a bad id is a malformed
+  // message, which closes the whole session.
+  const wrong = r.taskIds!.find((id) => taskId(id) !== undefined);
+  if (wrong !== undefined) {
+    throw bad(
+      `has task id ${wrong}, not ${taskId(wrong)} (was it edited?)`,
+    );
   }
   if (r.engineIds!.length !== r.taskIds!.length) {
     throw bad("has not as many engine ids as task ids");

@@ -8,6 +8,7 @@
 
 import type { Cluster } from "../cluster/cluster.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
+import { taskId } from "../protocol/field_checks.ts";
 import { fromWireError } from "../remote/wire_errors.ts";
 import {
   HISTORY_QUERY_OPTIONS,
@@ -80,6 +81,16 @@ export function historyResult(
     throw new TypeError(
       `getResult takes a list of task ids (ar.taskIds, client.history()), ` +
         `not ${JSON.stringify(taskIds)}`,
+    );
+  }
+  // Checked here as the controller checks a follow: there, a bad id is a
+  // malformed message, which closes the whole session.
+  const at = taskIds.findIndex((id) => taskId(id) !== undefined);
+  if (at >= 0) {
+    throw new RangeError(
+      `getResult: ${taskIds[at]} (at [${at}]) is not ${
+        taskId(taskIds[at])
+      }; take the ids from ar.taskIds or client.history()`,
     );
   }
   return new AsyncResult(

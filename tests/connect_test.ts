@@ -435,6 +435,51 @@ Deno.test("scale on a cluster without a launcher says how to start one with a la
   );
 });
 
+Deno.test("getResult and resume refuse a task id the controller would refuse, and the client keeps working", async () => {
+  await withController(
+    { id: "connect-bad-ids", engines: { workers: 1 } },
+    async (controller) => {
+      const client = await guard(
+        Client.connect(controller.clientInfo, quiet),
+        "connect",
+      );
+      try {
+        const ar = client.view(0).applyAsync(() => 1);
+        assert.equal(await guard(ar, "a first task"), 1);
+        for (const id of [0, -1]) {
+          assert.throws(
+            () => client.getResult([id]),
+            (e: Error) =>
+              e instanceof RangeError &&
+              e.message.includes(`getResult: ${id} (at [0]) is not a task id`),
+            `getResult([${id}])`,
+          );
+        }
+        const edited = { ...ar.toJSON(), taskIds: [0] };
+        assert.throws(
+          () => client.resume(JSON.stringify(edited)),
+          (e: Error) =>
+            e instanceof TypeError && /has task id 0, not a task id/.test(
+              e.message,
+            ),
+          "resume of an edited JSON",
+        );
+        // Nothing reached the controller: the session lives on.
+        assert.equal(
+          await guard(client.view(0).applyAsync(() => 2), "a task after"),
+          2,
+        );
+        assert.deepEqual(
+          await guard(client.getResult(ar.taskIds), "the first again"),
+          [1],
+        );
+      } finally {
+        await client.close();
+      }
+    },
+  );
+});
+
 Deno.test("shutdown() stops the controller", async () => {
   const options = { id: "connect-shutdown", engines: { workers: 1 } };
   await withController(options, async (controller) => {
