@@ -61,7 +61,8 @@ export function connectedOnly(cluster: Cluster, what: string): RemoteCluster {
  * An `AsyncResult` over tasks of the history (ipyparallel's `get_result`):
  * their values in order; a task the history lacks fails with the
  * controller's `RangeError`. Plain ids say nothing of the history they
- * came from, so unlike `resumedResult` nothing is checked.
+ * came from, so unlike `resumedResult` only their form is checked (each a
+ * task id, a whole number > 0: a `RangeError` otherwise).
  *
  * @example
  * ```ts ignore
