@@ -74,6 +74,8 @@ export class FlushQueue {
   #lastSize = 0;
   #lastEnd = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** A write failed and waits to be tried again. */
+  #failing = false;
   #closed = false;
 
   /** `where` names the history in the message of a write that failed. */
@@ -92,15 +94,29 @@ export class FlushQueue {
     return this.#queue.length - this.#next;
   }
 
+  /** The bytes of what waits to be written, as `changed` was told them. */
+  get waitingBytes(): number {
+    return this.#bytes;
+  }
+
   /** `live` has something new to write (`bytes` more of it). */
   changed(live: LiveTask, bytes: number): void {
     if (!live.dirty) {
       live.dirty = true;
       this.#queue.push(live);
     }
+    live.queuedBytes += bytes;
     this.#bytes += bytes;
-    if (this.#bytes >= FLUSH_BYTES) {
-      this.flush();
+    // Not while a failed write waits to be tried again: each change would
+    // try (and fail) anew.
+    if (this.#bytes >= FLUSH_BYTES && !this.#failing) {
+      // Never a throw into the event that crossed the line: a failed
+      // `submitted` stops the task's recording.
+      try {
+        this.flush();
+      } catch (error) {
+        this.#retryLater(error);
+      }
       return;
     }
     this.#timer ??= setTimeout(() => this.#slice(), this.#flushMs);
@@ -143,13 +159,7 @@ export class FlushQueue {
     try {
       this.#writeNext(size);
     } catch (error) {
-      console.error(
-        `troupe: cannot write the task history ${this.#where} (${
-          messageOf(error)
-        }); trying again in 1 s`,
-      );
-      this.#lastSize = 0;
-      this.#timer = setTimeout(() => this.#slice(), 1000);
+      this.#retryLater(error);
       return;
     }
     this.#lastEnd = performance.now();
@@ -168,9 +178,27 @@ export class FlushQueue {
     if (this.waiting > 0) this.#timer = setTimeout(() => this.#slice(), 0);
   }
 
+  /** Says a write failed, and tries again in 1 s, a slice at a time. */
+  #retryLater(error: unknown): void {
+    console.error(
+      `troupe: cannot write the task history ${this.#where} (${
+        messageOf(error)
+      }); trying again in 1 s`,
+    );
+    this.#failing = true;
+    this.#lastSize = 0;
+    this.#stop();
+    this.#timer = setTimeout(() => this.#slice(), 1000);
+  }
+
   #writeNext(count: number): void {
     const batch = this.#queue.slice(this.#next, this.#next + count);
     this.#write(batch);
+    this.#failing = false;
+    for (const live of batch) {
+      this.#bytes -= live.queuedBytes;
+      live.queuedBytes = 0;
+    }
     this.#next += batch.length;
     if (this.#next === this.#queue.length) {
       this.#queue = [];

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { until, withTempDir } from "../tests/helpers.ts";
 import { History } from "./history.ts";
+import { FlushQueue } from "./history_flush.ts";
+import { LiveTask } from "./history_live.ts";
 
 /** More than the slices may take at once (the first is 1000, each at most doubles). */
 const TASKS = 20_000;
@@ -94,6 +96,89 @@ Deno.test("close() during a sliced flush writes the rest", async () => {
       assert.equal(reopened.get(1, true)?.value, 2);
     } finally {
       reopened.close();
+    }
+  });
+});
+
+Deno.test("the waiting byte count is what still waits: each slice takes off what it wrote", async () => {
+  const limits = {
+    maxTasks: 100_000,
+    maxAgeMs: undefined,
+    maxPublicationsPerTask: 100,
+    maxValueBytes: 1024,
+    maxStreamBytes: 1024,
+  };
+  const BYTES = 1000;
+  const queue = new FlushQueue(
+    (tasks) => {
+      for (const live of tasks) live.written();
+    },
+    1,
+    "a queue of this test",
+  );
+  try {
+    const fn = { kind: "source", source: "() => 1" } as const;
+    for (let taskId = 1; taskId <= TASKS; taskId++) {
+      const live = new LiveTask(
+        { taskId, fn, args: [], placement: { engineId: 0 } },
+        1,
+        Date.now(),
+        limits,
+      );
+      queue.changed(live, BYTES);
+    }
+    const wrong: string[] = [];
+    let partial = 0;
+    // Each poll is a timer of this test that ran between two slices.
+    await until(() => {
+      const waiting = queue.waiting;
+      if (waiting > 0 && waiting < TASKS) {
+        partial++;
+        if (queue.waitingBytes !== waiting * BYTES) {
+          wrong.push(`${queue.waitingBytes} bytes for ${waiting} tasks`);
+        }
+      }
+      return waiting === 0;
+    }, `the ${TASKS} tasks written`);
+    assert.ok(partial > 0, "a poll saw part of the tasks written");
+    assert.deepEqual(wrong, []);
+    assert.equal(queue.waitingBytes, 0);
+  } finally {
+    queue.close();
+  }
+});
+
+Deno.test("a write that fails in a flush past the size limit does not throw into the change: it is tried again", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/history.db`;
+    // Only the size limit writes: no timer of flushMs comes first.
+    const history = History.open({ path, flushMs: 60_000 });
+    const other = new DatabaseSync(path);
+    try {
+      // The write lock, held by another connection: the flush's
+      // transaction fails (SQLITE_BUSY, after the busy timeout).
+      other.exec("begin exclusive");
+      const fn = { kind: "source", source: "(s) => s.length" } as const;
+      const args = ["x".repeat(2 ** 20)];
+      const count = 40; // 40 MiB of arguments: past the 32 MiB limit.
+      for (let taskId = 1; taskId <= count; taskId++) {
+        history.submitted(
+          { taskId, fn, args, placement: { engineId: 0 } },
+          1,
+          Date.now(),
+        );
+      }
+      other.exec("commit");
+      const rows = () =>
+        (other.prepare("select count(*) as n from tasks").get() as {
+          n: number;
+        }).n;
+      assert.ok(rows() < count, `${rows()} of ${count} written while locked`);
+      await until(() => rows() === count, "the retried write");
+      assert.equal(history.ids().length, count);
+    } finally {
+      other.close();
+      history.close();
     }
   });
 });

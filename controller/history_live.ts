@@ -122,6 +122,11 @@ export class LiveTask {
   stderrCut = 0;
   /** Whether a flush has something to write for it. */
   dirty = false;
+  /**
+   * The bytes the flush queue counts for it while it waits: what a slice
+   * that writes it takes off the queue's count.
+   */
+  queuedBytes = 0;
   #limits: HistoryLimits;
   #pending: Numbered[] = [];
   #tooLargeNow = 0;
