@@ -350,8 +350,17 @@ export function describeFunction(ref: FunctionRef): string {
   return flat.length <= 60 ? flat : `${flat.slice(0, 59)}…`;
 }
 
-/** How many bytes `text` takes in UTF-8 (a lone surrogate as U+FFFD). */
-function utf8Length(text: string): number {
+/**
+ * How many bytes `text` takes in UTF-8 (a lone surrogate as U+FFFD),
+ * counted without encoding it.
+ *
+ * @example
+ * ```ts
+ * import { utf8Length } from "./history_live.ts";
+ * console.log(utf8Length("é1")); // 3
+ * ```
+ */
+export function utf8Length(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -363,8 +372,17 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
-/** The longest start of `text` that fits `max` bytes, never half a pair. */
-function utf8Prefix(text: string, max: number): string {
+/**
+ * The longest start of `text` that fits `max` bytes of UTF-8, never half
+ * a surrogate pair.
+ *
+ * @example
+ * ```ts
+ * import { utf8Prefix } from "./history_live.ts";
+ * console.log(utf8Prefix("aé😀", 4)); // "aé"
+ * ```
+ */
+export function utf8Prefix(text: string, max: number): string {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -23,6 +23,7 @@ import {
 import type { WireOutcome, WireTaskEvent } from "../remote/wire.ts";
 import { toWireError } from "../remote/wire_errors.ts";
 import type { History } from "./history.ts";
+import { utf8Length, utf8Prefix } from "./history_live.ts";
 import { notInHistory } from "./missing_task.ts";
 
 /**
@@ -241,14 +242,14 @@ export class LiveTasks {
   #keepStream(live: LiveTask, name: "stdout" | "stderr", text: string): void {
     if (live.cut) return;
     const room = this.#maxStreamBytes - live.streamBytes;
-    const bytes = new TextEncoder().encode(text).byteLength;
+    const bytes = utf8Length(text);
     if (bytes <= room) {
       live[name] += text;
       live.streamBytes += bytes;
       return;
     }
     live.cut = true;
-    live[name] += text.slice(0, Math.max(0, room)) +
+    live[name] += utf8Prefix(text, Math.max(0, room)) +
       `\n[troupe: the rest of this task's output is not kept: over ` +
       `maxStreamBytes (${this.#maxStreamBytes})]\n`;
   }

@@ -136,6 +136,25 @@ Deno.test("live tasks: the replayed output is bounded as the history's", () => {
   }, { maxStreamBytes: 35 });
 });
 
+Deno.test("live tasks: the replayed output is bounded in UTF-8 bytes, never half a pair", () => {
+  withLive((live) => {
+    const listener = live.listenerFor(task(BASE + 1), 1, follower());
+    listener.started();
+    // 4 bytes each in UTF-8, 2 code units: 10 bytes hold two and a half.
+    for (let i = 0; i < 5; i++) listener.stream("stdout", "😀");
+    const late = follower();
+    live.follow([BASE + 1], late);
+    const out = late.got.find((e) => e.kind === "stream") as Extract<
+      WireTaskEvent,
+      { kind: "stream" }
+    >;
+    const [kept] = out.text.split("\n[troupe:");
+    assert.equal(kept, "😀😀");
+    assert.match(out.text, /the rest of this task's output is not kept/);
+    listener.done({ ok: true, value: 1, started: 1, completed: 2 });
+  }, { maxStreamBytes: 10 });
+});
+
 Deno.test("live tasks: a value the history did not keep is said so", () => {
   withLive((live) => {
     const listener = live.listenerFor(task(BASE + 1), 1, follower());
