@@ -150,6 +150,34 @@ export type TaskEvent =
   | { kind: "done"; taskId: number; outcome: TaskOutcome };
 
 /**
+ * Calls each listener with `event`. A listener's bug must not stop
+ * supervision, the other listeners, or the process (which `reportError`
+ * would): it is logged. The one way both clusters, local and remote, tell
+ * their engine listeners.
+ *
+ * @example
+ * ```ts
+ * import { tellEngineListeners } from "./cluster.ts";
+ * tellEngineListeners([(e) => console.log(e.type)], {
+ *   type: "registered",
+ *   engineId: 0,
+ * }); // registered
+ * ```
+ */
+export function tellEngineListeners(
+  listeners: Iterable<(event: EngineEvent) => void>,
+  event: EngineEvent,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      console.error("troupe: an engine event listener threw:", error);
+    }
+  }
+}
+
+/**
  * A snapshot of one engine.
  *
  * @example

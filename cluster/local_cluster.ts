@@ -15,6 +15,7 @@ import type {
   SubmittedTask,
   TaskListener,
 } from "./cluster.ts";
+import { tellEngineListeners } from "./cluster.ts";
 import type { EngineActor } from "./engine_actor.ts";
 import type { EngineEvent, TaskObserver } from "./engine_types.ts";
 import { type PublicationRegistry, Registry } from "./registry.ts";
@@ -359,15 +360,7 @@ export class LocalCluster implements Cluster {
     }
     this.#scheduler.tell({ kind: "changed" });
     this.#waits.check();
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A listener's bug must not stop supervision, the other listeners,
-        // or the process (which `reportError` would).
-        console.error("troupe: an engine event listener threw:", error);
-      }
-    }
+    tellEngineListeners(this.#listeners, event);
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   SubmittedTask,
   TaskListener,
 } from "../cluster/cluster.ts";
+import { tellEngineListeners } from "../cluster/cluster.ts";
 import { within } from "../actors/async.ts";
 import { Registry } from "../cluster/registry.ts";
 import { messageOf } from "../protocol/errors.ts";
@@ -334,14 +335,7 @@ export class RemoteCluster implements Cluster {
         break;
       case "engineEvent":
         this.#mirror.apply(message.event);
-        for (const listener of [...this.#engineListeners]) {
-          try {
-            listener(message.event);
-          } catch (error) {
-            // As an embedded cluster's: a listener's bug stops nothing.
-            console.error("troupe: an engine event listener threw:", error);
-          }
-        }
+        tellEngineListeners([...this.#engineListeners], message.event);
         break;
       case "reply":
         this.#calls.answer(message);
