@@ -155,11 +155,6 @@ export class ClientServer implements SessionHost {
     return this.#server.port;
   }
 
-  /** Whether clients' frames are sealed. */
-  get encrypt(): boolean {
-    return this.#server.encrypt;
-  }
-
   /** The most bytes a session holds for a client that takes none. */
   get maxUnsentBytes(): number {
     return this.#options.maxUnsentBytes ?? 2 ** 30;

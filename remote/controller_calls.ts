@@ -19,7 +19,6 @@ export const CALL_TIMEOUT_MS = 60_000;
 const REPLY_GRACE_MS = 5_000;
 
 interface Pending {
-  kind: ControllerCall["kind"];
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -73,7 +72,7 @@ export class ControllerCalls {
         ),
       );
     }, bound);
-    this.#pending.set(id, { kind: call.kind, resolve, reject, timer });
+    this.#pending.set(id, { resolve, reject, timer });
     try {
       send({ t: "call", id, call });
     } catch (error) {
