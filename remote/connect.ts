@@ -6,6 +6,7 @@
  * @module
  */
 
+import { within } from "../actors/async.ts";
 import { messageOf } from "../protocol/errors.ts";
 import { FramedConnection } from "../transport/framed_connection.ts";
 import { HandshakeError, joinPeer } from "../transport/handshake.ts";
@@ -127,33 +128,24 @@ async function dial(
     hostname: address.hostname,
     port: address.port,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `no controller answered at ${where}${
-              clusterNamed(names)
-            } within ${timeoutMs} ms: is the address right, and the network ` +
-              "between here and there open?",
-          ),
-        ),
-      timeoutMs,
-    );
-  });
+  let outcome: { done: true; value: Deno.TcpConn } | { done: false };
   try {
-    return await Promise.race([connecting, late]);
+    outcome = await within(connecting, timeoutMs);
   } catch (error) {
-    // A connection that lands after the deadline is closed, not leaked.
-    connecting.then((socket) => socket.close(), () => {});
     if (error instanceof Deno.errors.ConnectionRefused) {
       throw new Error(noController(where, names), { cause: error });
     }
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
+  if (outcome.done) return outcome.value;
+  // A connection that lands after the deadline is closed, not leaked.
+  connecting.then((socket) => socket.close(), () => {});
+  throw new Error(
+    `no controller answered at ${where}${
+      clusterNamed(names)
+    } within ${timeoutMs} ms: is the address right, and the network ` +
+      "between here and there open?",
+  );
 }
 
 /** What a client is told when nothing listens at its controller's port. */
