@@ -334,6 +334,66 @@ export class ControllerLostError extends Error {
 }
 
 /**
+ * A task did not run because a task it depends on (`after`, `follow`, or a
+ * result given as an argument) failed or was aborted, or because no engine
+ * can satisfy its `follow` (ipyparallel's `UnmetDependency`). `cause` is
+ * the dependency's own error, when it has one.
+ *
+ * @example
+ * ```ts
+ * import { UnmetDependencyError } from "@troupe/parallel";
+ * const e = new UnmetDependencyError({
+ *   taskId: 5,
+ *   dependency: 3,
+ *   cause: new Error("boom"),
+ * });
+ * console.log(e.dependency, e.message);
+ * ```
+ */
+export class UnmetDependencyError extends Error {
+  /** The task that did not run. */
+  readonly taskId: number;
+  /** The dependency's task id: the one that failed, or could not be met. */
+  readonly dependency: number;
+
+  /**
+   * Names both tasks and how to run anyway; `why` replaces "failed" (a
+   * `follow` that no engine can satisfy), `argument` says the dependency
+   * was an argument (whose failure always fails the task: there is no
+   * value to run with).
+   */
+  constructor(
+    options: ErrorOptions & {
+      taskId: number;
+      dependency: number;
+      why?: string;
+      argument?: number;
+    },
+  ) {
+    const { taskId, dependency, argument } = options;
+    const cause = options.cause instanceof Error
+      ? ` (${messageOf(options.cause)})`
+      : "";
+    const what = argument === undefined
+      ? `its dependency, task ${dependency},`
+      : `its argument ${argument} is the result of task ${dependency}, which`;
+    const advice = argument === undefined
+      ? '; pass onDependencyFailure: "run" in the call options to run it anyway'
+      : "; a failed result cannot be an argument: await it, and pass " +
+        "a value of your own";
+    super(
+      `task ${taskId} did not run: ${what} ${
+        options.why ?? `failed${cause}`
+      }${advice}`,
+      { cause: options.cause },
+    );
+    this.name = "UnmetDependencyError";
+    this.taskId = taskId;
+    this.dependency = dependency;
+  }
+}
+
+/**
  * `situation` (why the work cannot run: no engine) followed by every way a
  * client gets engines, so that a newcomer who started none knows what to
  * type.

@@ -15,6 +15,7 @@ import {
   RemoteError,
   TaskAbortedError,
   TimeoutError,
+  UnmetDependencyError,
 } from "../protocol/errors.ts";
 import { reviveError } from "../transport/error_revival.ts";
 import type { WireError } from "./wire.ts";
@@ -76,6 +77,15 @@ const CLASSES: Record<
       new TaskAbortedError({
         taskId: f.taskId as number,
         engineId: f.engineId as number | undefined,
+      }),
+  },
+  UnmetDependencyError: {
+    type: UnmetDependencyError,
+    fields: (e) => pick(e as UnmetDependencyError, ["taskId", "dependency"]),
+    revive: (f) =>
+      new UnmetDependencyError({
+        taskId: f.taskId as number,
+        dependency: f.dependency as number,
       }),
   },
   ClientClosedError: {

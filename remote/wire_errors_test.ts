@@ -7,6 +7,7 @@ import {
   RemoteError,
   TaskAbortedError,
   TimeoutError,
+  UnmetDependencyError,
 } from "../protocol/errors.ts";
 import { decodeValue, encodeValue } from "../transport/codec.ts";
 import { fromWireError, toWireError } from "./wire_errors.ts";
@@ -71,6 +72,19 @@ Deno.test("wire errors: troupe's classes come back with their fields", () => {
   assertSame(l, lost);
   assert.equal(l.controller, "sim");
   assert.equal(l.why, "reset");
+
+  const unmet = new UnmetDependencyError({
+    taskId: 9,
+    dependency: 8,
+    cause: new TaskAbortedError({ taskId: 8 }),
+  });
+  const u = crossed(unmet);
+  assert.ok(u instanceof UnmetDependencyError);
+  assertSame(u, unmet);
+  assert.equal(u.taskId, 9);
+  assert.equal(u.dependency, 8);
+  assert.ok(u.cause instanceof TaskAbortedError);
+  assert.equal(u.cause.taskId, 8);
 });
 
 Deno.test("wire errors: a CompositeError keeps its errors and results", () => {
