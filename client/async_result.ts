@@ -17,6 +17,7 @@ import {
 import { dropHold, takeHold } from "./keep_alive.ts";
 import type { PerEngine } from "./per_engine.ts";
 import { recordsValue } from "./result_value.ts";
+import { recordValues } from "./result_iteration.ts";
 import { unobservedReport } from "./unobserved_failures.ts";
 import type { TaskMetadata, TaskRecord } from "./task_record.ts";
 import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
@@ -256,23 +257,14 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * The results as they arrive: in order, or (for `mapAsync` with
    * `ordered: false`) as tasks complete. Throws the first error reached.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterator<unknown> {
     this.#observe();
-    const unordered = this.#unordered;
-    let next = 0;
-    while (next < this.#records.length) {
-      const index = unordered ? this.#completionOrder![next] : next;
-      const record = index === undefined ? undefined : this.#records[index];
-      if (!record?.outcome) {
-        await (this.#changed ??= Promise.withResolvers()).promise;
-        continue;
-      }
-      next++;
-      const outcome = record.outcome;
-      if (!outcome.ok) throw outcome.error;
-      if (this.#items) yield* outcome.value as unknown[];
-      else yield outcome.value;
-    }
+    return recordValues(
+      this.#records,
+      this.#completionOrder,
+      this.#items !== undefined,
+      () => (this.#changed ??= Promise.withResolvers()).promise,
+    );
   }
 
   /**
