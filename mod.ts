@@ -61,6 +61,7 @@ export {
   type VegaLiteSpec,
 } from "./plot/mod.ts";
 export { DirectView, type Targets } from "./client/direct_view.ts";
+export type { CallOptions, Dependency } from "./client/call_options.ts";
 export {
   type LoadBalancedOptions,
   LoadBalancedView,

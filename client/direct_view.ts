@@ -8,9 +8,19 @@
 import { CompositeError, noEnginesMessage } from "../protocol/errors.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
-import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
+import {
+  type AsyncResult,
+  type ResultPlan,
+  TaskRecord,
+} from "./async_result.ts";
 import type { PerEngine } from "./per_engine.ts";
 import { checkArguments } from "./check_arguments.ts";
+import { signalledResult } from "./call_signal.ts";
+import {
+  type CallOptions,
+  checkCallOptions,
+  mergeCallOptions,
+} from "./call_options.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
 import {
@@ -67,6 +77,8 @@ export class DirectView<Single extends boolean = boolean> {
   #failures: FailureWatch;
   #targets: Targets;
   #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
+  /** What every call of this view carries (`with`). */
+  #call: CallOptions = {};
 
   /** Views come from `client.view()`. */
   constructor(cluster: Cluster, failures: FailureWatch, targets: Targets) {
@@ -78,6 +90,35 @@ export class DirectView<Single extends boolean = boolean> {
   /** The targets as given: `"all"`, one id, or a list of ids. */
   get targets(): Targets {
     return Array.isArray(this.#targets) ? [...this.#targets] : this.#targets;
+  }
+
+  /**
+   * A view on the same engines whose calls (apply, map, push, pull,
+   * execute, scatter, gather) carry `options` too: a `signal` that aborts
+   * them, as `ar.abort()` does. `dv.with(a).with(b)` carries both, `b`'s
+   * fields winning. Dependencies (`after`, `follow`,
+   * `onDependencyFailure`) are a `TypeError` here: they are for
+   * load-balanced views.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const controller = new AbortController();
+   * const dv = client.view().with({ signal: controller.signal });
+   * console.log(await dv.applySync(() => 6 * 7)); // [42, 42]
+   * ```
+   */
+  with(options: CallOptions): DirectView<Single> {
+    checkCallOptions("with options", options, "direct");
+    const targets = this.#targets;
+    const view = new DirectView<Single>(
+      this.#cluster,
+      this.#failures,
+      Array.isArray(targets) ? [...targets] : targets,
+    );
+    view.#call = mergeCallOptions(this.#call, options);
+    return view;
   }
 
   /**
@@ -129,14 +170,15 @@ export class DirectView<Single extends boolean = boolean> {
         chunks.push({ engineId: ids[i], start: start + a, end: start + b });
       }
     });
-    return new AsyncResult(this.#plan(
+    return this.#plan<TaskValue<F>[], false>(
       false,
       chunks.map((c) => c.engineId),
       ref,
       (i) => seqs.map((seq) => slice(seq, chunks[i].start, chunks[i].end)),
+      this.#call,
       "map",
       chunks.map((c) => c.end - c.start),
-    ));
+    );
   }
 
   /** `mapAsync`, then its result. */
@@ -233,12 +275,13 @@ export class DirectView<Single extends boolean = boolean> {
     checkSequence(seq, "scatter");
     const ids = [this.#resolveTargets()].flat();
     const parts = bounds(seq.length, ids.length);
-    await new AsyncResult(this.#plan(
+    await this.#plan(
       false,
       ids,
       PUSH,
       (i) => [{ [name]: slice(seq, parts[i][0], parts[i][1]) }],
-    ));
+      this.#call,
+    );
   }
 
   /**
@@ -247,9 +290,13 @@ export class DirectView<Single extends boolean = boolean> {
    */
   async gather(name: string): Promise<unknown[] | ArrayBufferView> {
     const ids = [this.#resolveTargets()].flat();
-    const parts = await new AsyncResult(
-      this.#plan(false, ids, PULL, () => [[name]]),
-    ) as unknown[][];
+    const parts = await this.#plan<unknown[][]>(
+      false,
+      ids,
+      PULL,
+      () => [[name]],
+      this.#call,
+    );
     return concatParts(parts.map((p) => p[0]), ids, name) as
       | unknown[]
       | ArrayBufferView;
@@ -261,30 +308,31 @@ export class DirectView<Single extends boolean = boolean> {
     argsFor: (i: number) => unknown[],
   ): AsyncResult<T, Single> {
     const targets = this.#resolveTargets();
-    return new AsyncResult<T, Single>(
-      this.#plan(
-        !Array.isArray(targets),
-        Array.isArray(targets) ? targets : [targets],
-        ref,
-        argsFor,
-      ),
+    return this.#plan<T>(
+      !Array.isArray(targets),
+      Array.isArray(targets) ? targets : [targets],
+      ref,
+      argsFor,
+      this.#call,
     );
   }
 
-  #plan(
+  /** Submits `ref` to each of `engineIds`, with `argsFor(index)`. */
+  #plan<T, S extends boolean = Single>(
     single: boolean,
     engineIds: number[],
     ref: FunctionRef,
     argsFor: (i: number) => unknown[],
+    call: CallOptions,
     mode?: "map",
     items?: number[],
-  ): ResultPlan {
+  ): AsyncResult<T, S> {
     const cluster = this.#cluster;
     const argLists = engineIds.map((_, i) => argsFor(i));
     let sharedMemory = true;
     for (const id of engineIds) sharedMemory &&= cluster.sharesMemory(id);
     checkArguments(argLists, { items, pushed: ref === PUSH, sharedMemory });
-    return {
+    const plan: ResultPlan = {
       single,
       items,
       watch: this.#failures,
@@ -310,6 +358,12 @@ export class DirectView<Single extends boolean = boolean> {
       },
       abort: this.#abort,
     };
+    return signalledResult(
+      plan,
+      call.signal,
+      engineIds.length,
+      () => cluster.nextTaskId(),
+    );
   }
 
   #resolveTargets(): number | number[] {

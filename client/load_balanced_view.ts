@@ -7,8 +7,16 @@
 
 import type { Cluster, Placement, SubmittedTask } from "../cluster/cluster.ts";
 import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
-import { AsyncResult, TaskRecord } from "./async_result.ts";
+import { type AsyncResult, TaskRecord } from "./async_result.ts";
 import { checkArguments } from "./check_arguments.ts";
+import { signalledResult } from "./call_signal.ts";
+import {
+  CALL_OPTIONS,
+  type CallOptions,
+  checkCallOptions,
+  mergeCallOptions,
+  pickCallOptions,
+} from "./call_options.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
 import {
@@ -83,7 +91,7 @@ const LOAD_BALANCED_OPTIONS: OptionNames<LoadBalancedOptions> = {
  * console.log(squares.sort((a, b) => a - b)); // [1, 4, 9], in any order before the sort
  * ```
  */
-export interface MapOptions {
+export interface MapOptions extends CallOptions {
   /**
    * Items per task. Defaults to enough for about 8 tasks per engine (at
    * most 1000 items), so that many tiny items cost few round trips.
@@ -93,7 +101,11 @@ export interface MapOptions {
   ordered?: boolean;
 }
 
-const MAP_OPTIONS: OptionNames<MapOptions> = { chunkSize: true, ordered: true };
+const MAP_OPTIONS: OptionNames<MapOptions> = {
+  chunkSize: true,
+  ordered: true,
+  ...CALL_OPTIONS,
+};
 
 /**
  * A view whose tasks the scheduler hands to the engine with the least
@@ -121,6 +133,8 @@ export class LoadBalancedView {
   /** Where this view's tasks go, until its options change: one per view. */
   #placement: Placement | undefined;
   #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
+  /** What every call of this view carries (`with`). */
+  #call: CallOptions = {};
 
   /** Views come from `client.loadBalancedView()`. */
   constructor(
@@ -163,6 +177,34 @@ export class LoadBalancedView {
   }
 
   /**
+   * A view like this one (same engines, same options) whose calls carry
+   * `options` too: a `signal` that aborts them, dependencies (`after`,
+   * `follow`, `onDependencyFailure`). `lv.with(a).with(b)` carries both,
+   * `b`'s fields winning. Throws a `TypeError` on an unknown name or a
+   * wrong value.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 1 });
+   * const controller = new AbortController();
+   * const lv = client.loadBalancedView().with({ signal: controller.signal });
+   * console.log(await lv.applySync(() => 6 * 7)); // 42
+   * ```
+   */
+  with(options: CallOptions): LoadBalancedView {
+    checkCallOptions("with options", options, "balanced");
+    const view = new LoadBalancedView(
+      this.#cluster,
+      this.#failures,
+      this.#targets && [...this.#targets],
+      this.#options,
+    );
+    view.#call = mergeCallOptions(this.#call, options);
+    return view;
+  }
+
+  /**
    * Runs `fn(...args)` on one engine, whichever frees up first. Throws at
    * once, and runs nothing, if `fn` cannot be shipped or the client has no
    * engine and cannot gain one.
@@ -171,7 +213,15 @@ export class LoadBalancedView {
     fn: Runnable<F>,
     ...args: Parameters<F>
   ): AsyncResult<TaskValue<F>, true> {
-    return this.#submit(true, [args], undefined, functionRef(fn));
+    return this.#submit(
+      true,
+      [args],
+      undefined,
+      functionRef(fn),
+      undefined,
+      false,
+      this.#call,
+    );
   }
 
   /** `applyAsync`, then its result. */
@@ -202,7 +252,8 @@ export class LoadBalancedView {
       (options === last
         ? seqsAndOptions.slice(0, -1)
         : seqsAndOptions) as Sequence[];
-    checkOptions("mapAsync options", options, MAP_OPTIONS);
+    checkCallOptions("mapAsync options", options, "balanced", MAP_OPTIONS);
+    const call = mergeCallOptions(this.#call, pickCallOptions(options));
     const length = checkColumns(seqs);
     const engines = Math.max(
       1,
@@ -221,6 +272,7 @@ export class LoadBalancedView {
       ref,
       "map",
       options.ordered === false,
+      call,
     );
   }
 
@@ -238,8 +290,9 @@ export class LoadBalancedView {
     argsPerTask: unknown[][],
     items: number[] | undefined,
     fn: FunctionRef,
-    mode?: TaskSpec["mode"],
-    unordered = false,
+    mode: TaskSpec["mode"],
+    unordered: boolean,
+    call: CallOptions,
   ): R {
     const cluster = this.#cluster;
     const none = cluster.unrunnable();
@@ -250,26 +303,31 @@ export class LoadBalancedView {
     const placement = this.#placement ??= {
       balanced: { targets: this.#targets, ...this.#options },
     };
-    return new AsyncResult({
-      single,
-      items,
-      unordered,
-      watch: this.#failures,
-      cluster: cluster.clusterId,
-      historyId: cluster.historyId,
-      start: (listener) => {
-        const records: TaskRecord[] = new Array(argsPerTask.length);
-        const tasks: SubmittedTask[] = new Array(argsPerTask.length);
-        for (let i = 0; i < argsPerTask.length; i++) {
-          const taskId = cluster.nextTaskId();
-          tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
-          records[i] = new TaskRecord(-1, taskId, listener);
-        }
-        cluster.submit(tasks, (_, i) => records[i]);
-        return records;
+    return signalledResult<R>(
+      {
+        single,
+        items,
+        unordered,
+        watch: this.#failures,
+        cluster: cluster.clusterId,
+        historyId: cluster.historyId,
+        start: (listener) => {
+          const records: TaskRecord[] = new Array(argsPerTask.length);
+          const tasks: SubmittedTask[] = new Array(argsPerTask.length);
+          for (let i = 0; i < argsPerTask.length; i++) {
+            const taskId = cluster.nextTaskId();
+            tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
+            records[i] = new TaskRecord(-1, taskId, listener);
+          }
+          cluster.submit(tasks, (_, i) => records[i]);
+          return records;
+        },
+        abort: this.#abort,
       },
-      abort: this.#abort,
-    }) as R;
+      call.signal,
+      argsPerTask.length,
+      () => cluster.nextTaskId(),
+    );
   }
 }
 

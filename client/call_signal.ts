@@ -1,0 +1,92 @@
+/**
+ * A call's `signal` (`view.with({ signal })`): the result it makes aborts
+ * when the signal does, as `ar.abort()` does.
+ *
+ * @module
+ */
+
+import { TaskAbortedError } from "../protocol/errors.ts";
+import { AsyncResult, type ResultPlan, TaskRecord } from "./async_result.ts";
+import type { RecordListener } from "./task_record.ts";
+
+/**
+ * The result of `plan`, tied to `signal`: aborting the signal aborts the
+ * tasks not yet finished (`ar.abort()`), and the listener is removed once
+ * every task has finished, so that one long-lived signal given to many
+ * calls holds none of them. A signal aborted already submits nothing: the
+ * result has `tasks` records, each failed with a `TaskAbortedError` (as a
+ * piscina call rejects at once), numbered by `nextTaskId`.
+ *
+ * @example
+ * ```ts
+ * import { signalledResult } from "./call_signal.ts";
+ * let next = 0;
+ * const ar = signalledResult(
+ *   { single: true, start: () => [], abort() {} },
+ *   AbortSignal.abort(),
+ *   1,
+ *   () => next++,
+ * );
+ * console.log(await ar.catch((e) => e.name)); // TaskAbortedError
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function signalledResult<R extends AsyncResult<any, any>>(
+  plan: ResultPlan,
+  signal: AbortSignal | undefined,
+  tasks: number,
+  nextTaskId: () => number,
+): R {
+  if (signal === undefined) return new AsyncResult(plan) as R;
+  if (signal.aborted) {
+    const result = new AsyncResult({
+      ...plan,
+      start: (listener) => abortedRecords(tasks, nextTaskId, listener, signal),
+    });
+    // The caller asked for the abort, as with ar.abort(): its failure is
+    // no surprise to report as unobserved.
+    void result.abort();
+    return result as R;
+  }
+  let finished = 0;
+  let total = Infinity;
+  const onAbort = () => void result.abort();
+  const start = plan.start;
+  const result = new AsyncResult({
+    ...plan,
+    start: (listener) => {
+      const records = start({
+        published: (publication) => listener.published(publication),
+        finished(record) {
+          listener.finished(record);
+          if (++finished === total) {
+            signal.removeEventListener("abort", onAbort);
+          }
+        },
+      });
+      total = records.length;
+      return records;
+    },
+  }) as R;
+  if (finished < total) signal.addEventListener("abort", onAbort);
+  return result;
+}
+
+function abortedRecords(
+  tasks: number,
+  nextTaskId: () => number,
+  listener: RecordListener,
+  signal: AbortSignal,
+): TaskRecord[] {
+  const records: TaskRecord[] = [];
+  for (let i = 0; i < tasks; i++) {
+    const record = new TaskRecord(-1, nextTaskId(), listener);
+    const error = new TaskAbortedError({
+      taskId: record.taskId,
+      cause: signal.reason,
+    });
+    record.done({ ok: false, error });
+    records.push(record);
+  }
+  return records;
+}
