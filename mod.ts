@@ -79,6 +79,10 @@ export type {
   MapSequences,
   Sequence,
 } from "./client/partition.ts";
+export type {
+  ParallelFunction,
+  RemoteFunction,
+} from "./client/view_functions.ts";
 export {
   AsyncResult,
   type TaskMetadata,

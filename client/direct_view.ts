@@ -8,14 +8,9 @@
 import { CompositeError, noEnginesMessage } from "../protocol/errors.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
-import {
-  type AsyncResult,
-  type ResultPlan,
-  TaskRecord,
-} from "./async_result.ts";
+import type { AsyncResult } from "./async_result.ts";
+import { type DirectHome, directResult } from "./direct_tasks.ts";
 import type { PerEngine } from "./per_engine.ts";
-import { checkArguments } from "./check_arguments.ts";
-import { signalledResult } from "./call_signal.ts";
 import {
   type CallOptions,
   checkCallOptions,
@@ -32,6 +27,13 @@ import {
   type Sequence,
   slice,
 } from "./partition.ts";
+import {
+  globalName,
+  type ParallelFunction,
+  parallelFunction,
+  type RemoteFunction,
+  remoteFunction,
+} from "./view_functions.ts";
 import {
   functionRef,
   type Runnable,
@@ -76,7 +78,8 @@ export class DirectView<Single extends boolean = boolean> {
   #cluster: Cluster;
   #failures: FailureWatch;
   #targets: Targets;
-  #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
+  /** What its results share (one abort function per view). */
+  #home: DirectHome;
   /** What every call of this view carries (`with`). */
   #call: CallOptions = {};
 
@@ -85,6 +88,11 @@ export class DirectView<Single extends boolean = boolean> {
     this.#cluster = cluster;
     this.#failures = failures;
     this.#targets = targets;
+    this.#home = {
+      cluster,
+      failures,
+      abort: (taskIds) => cluster.abort(taskIds),
+    };
   }
 
   /** The targets as given: `"all"`, one id, or a list of ids. */
@@ -190,6 +198,37 @@ export class DirectView<Single extends boolean = boolean> {
   }
 
   /**
+   * `fn` as a function that runs on this view (ipyparallel's
+   * `@view.remote`): `f(...args)` is `applyAsync(fn, ...args)`. Throws at
+   * once if `fn` cannot be shipped.
+   *
+   * @example
+   * ```ts
+   * import { Client, engineId } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const where = client.view().remote((x: number) => x + engineId);
+   * console.log(await where(10)); // [10, 11]
+   * const square = client.view().parallel((x: number) => x * x);
+   * console.log(await square([1, 2, 3])); // [1, 4, 9]
+   * ```
+   */
+  remote<F extends TaskFunction>(
+    fn: Runnable<F>,
+  ): RemoteFunction<F, AsyncResult<PerEngine<TaskValue<F>, Single>, Single>> {
+    return remoteFunction((args) => this.applyAsync(fn, ...args), fn);
+  }
+
+  /**
+   * `fn` as a function that maps it over its sequence arguments on this
+   * view (ipyparallel's `@view.parallel`): `p(seq)` is `mapAsync(fn, seq)`.
+   */
+  parallel<F extends TaskFunction>(
+    fn: Runnable<F>,
+  ): ParallelFunction<F, AsyncResult<TaskValue<F>[], false>> {
+    return parallelFunction((seqs) => this.mapAsync(fn, ...seqs), fn);
+  }
+
+  /**
    * Sets globals on every target engine (ipyparallel's `push`). Values cross
    * with their types; a task on that engine then sees them by name.
    */
@@ -232,6 +271,31 @@ export class DirectView<Single extends boolean = boolean> {
     return typeof this.#targets === "number"
       ? unwrap(values)
       : (values as unknown[]).map(unwrap);
+  }
+
+  /**
+   * Sets one global, `name`, on every target engine (ipyparallel's
+   * `dv[name] = value`): `push({ [name]: value })`.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const dv = client.view();
+   * await dv.set("a", 5);
+   * console.log(await dv.get("a"), await client.view(0).get("a")); // [5, 5] 5
+   * ```
+   */
+  async set(name: string, value: unknown): Promise<void> {
+    await this.push({ [globalName(name, "set")]: value });
+  }
+
+  /**
+   * Reads one global, `name` (ipyparallel's `dv[name]`): `pull(name)`, its
+   * value per engine, or the value itself on a single-engine view.
+   */
+  async get(name: string): Promise<PerEngine<unknown, Single>> {
+    return await this.pull(globalName(name, "get"));
   }
 
   /**
@@ -327,43 +391,8 @@ export class DirectView<Single extends boolean = boolean> {
     mode?: "map",
     items?: number[],
   ): AsyncResult<T, S> {
-    const cluster = this.#cluster;
-    const argLists = engineIds.map((_, i) => argsFor(i));
-    let sharedMemory = true;
-    for (const id of engineIds) sharedMemory &&= cluster.sharesMemory(id);
-    checkArguments(argLists, { items, pushed: ref === PUSH, sharedMemory });
-    const plan: ResultPlan = {
-      single,
-      items,
-      watch: this.#failures,
-      cluster: cluster.clusterId,
-      historyId: cluster.historyId,
-      start: (listener) => {
-        const records: TaskRecord[] = [];
-        cluster.submit(
-          engineIds.map((engineId, i) => ({
-            taskId: cluster.nextTaskId(),
-            fn: ref,
-            mode,
-            args: argLists[i],
-            placement: { engineId },
-          })),
-          (task, i) => {
-            const record = new TaskRecord(engineIds[i], task.taskId, listener);
-            records.push(record);
-            return record;
-          },
-        );
-        return records;
-      },
-      abort: this.#abort,
-    };
-    return signalledResult(
-      plan,
-      call.signal,
-      engineIds.length,
-      () => cluster.nextTaskId(),
-    );
+    const tasks = { single, engineIds, ref, argsFor, call, mode, items };
+    return directResult<T, S>(this.#home, tasks);
   }
 
   #resolveTargets(): number | number[] {
@@ -372,8 +401,10 @@ export class DirectView<Single extends boolean = boolean> {
       const ids = this.#cluster.ids();
       if (ids.length === 0) {
         throw new Error(noEnginesMessage(
-          "no engine is up to run this on (none was started, or all are " +
-            "restarting or given up)",
+          "no engine is up to run this on (none was started, all are " +
+            "restarting or given up, or the client's pool is idle: with " +
+            "idleTimeoutMs, engines start on the first load-balanced task, " +
+            "or on await client.waitForEngines(n))",
         ));
       }
       return ids;

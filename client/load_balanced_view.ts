@@ -28,6 +28,13 @@ import {
   slice,
 } from "./partition.ts";
 import {
+  checkParallelOptions,
+  type ParallelFunction,
+  parallelFunction,
+  type RemoteFunction,
+  remoteFunction,
+} from "./view_functions.ts";
+import {
   functionRef,
   type Runnable,
   type TaskFunction,
@@ -282,6 +289,44 @@ export class LoadBalancedView {
     ...seqsAndOptions: MapArguments<F, MapOptions>
   ): Promise<TaskValue<F>[]> {
     return this.mapAsync(fn, ...seqsAndOptions).get();
+  }
+
+  /**
+   * `fn` as a function that runs on this view (ipyparallel's
+   * `@view.remote`): `f(...args)` is `applyAsync(fn, ...args)`, its one
+   * value. Throws at once if `fn` cannot be shipped.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const lv = client.loadBalancedView();
+   * const double = lv.remote((x: number) => x * 2);
+   * console.log(await double(21)); // 42
+   * const squares = lv.parallel((x: number) => x * x, { chunkSize: 1 });
+   * console.log(await squares([1, 2, 3])); // [1, 4, 9]
+   * ```
+   */
+  remote<F extends TaskFunction>(
+    fn: Runnable<F>,
+  ): RemoteFunction<F, AsyncResult<TaskValue<F>, true>> {
+    return remoteFunction((args) => this.applyAsync(fn, ...args), fn);
+  }
+
+  /**
+   * `fn` as a function that maps it over its sequence arguments on this
+   * view (ipyparallel's `@view.parallel`): `p(seq)` is
+   * `mapAsync(fn, seq, options)`; `options` are checked as `mapAsync`'s.
+   */
+  parallel<F extends TaskFunction>(
+    fn: Runnable<F>,
+    options: MapOptions = {},
+  ): ParallelFunction<F, AsyncResult<TaskValue<F>[], false>> {
+    checkParallelOptions(options);
+    return parallelFunction(
+      (seqs) => this.mapAsync(fn, ...seqs, options),
+      fn,
+    );
   }
 
   // deno-lint-ignore no-explicit-any

@@ -1,0 +1,171 @@
+/**
+ * `view.remote(fn)` and `view.parallel(fn)`: a function wrapped so that
+ * calling it runs on the view, as ipyparallel's `@view.remote` and
+ * `@view.parallel` decorators. Both views make theirs here, from their own
+ * `applyAsync` and `mapAsync`, so that a view made by `with(options)` wraps
+ * with its options and nothing is copied.
+ *
+ * @module
+ */
+
+import {
+  checkColumns,
+  isOptionsObject,
+  type MapSequences,
+} from "./partition.ts";
+import {
+  functionRef,
+  type Runnable,
+  type TaskFunction,
+} from "./task_function.ts";
+
+/**
+ * What `view.remote(fn)` returns: called with `fn`'s arguments, it runs
+ * `fn` on the view and returns what `applyAsync` returns (`R`, an
+ * `AsyncResult`).
+ *
+ * @example
+ * ```ts
+ * import type { AsyncResult, RemoteFunction } from "@troupe/parallel";
+ * import { Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * type Double = (x: number) => number;
+ * const f: RemoteFunction<Double, AsyncResult<number, true>> = client
+ *   .loadBalancedView().remote((x: number) => x * 2);
+ * console.log(await f(21)); // 42
+ * ```
+ */
+export type RemoteFunction<F extends TaskFunction, R> = (
+  ...args: Parameters<F>
+) => R;
+
+/**
+ * What `view.parallel(fn)` returns: called with sequences (one per
+ * parameter of `fn`), it maps `fn` over their items as `mapAsync` does and
+ * returns its `AsyncResult` (`R`).
+ *
+ * @example
+ * ```ts
+ * import type { AsyncResult, ParallelFunction } from "@troupe/parallel";
+ * import { Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 2 });
+ * type Square = (x: number) => number;
+ * const p: ParallelFunction<Square, AsyncResult<number[], false>> = client
+ *   .view().parallel((x: number) => x * x);
+ * console.log(await p([1, 2, 3])); // [1, 4, 9]
+ * ```
+ */
+export type ParallelFunction<F extends TaskFunction, R> = (
+  ...seqs: MapSequences<F>
+) => R;
+
+/**
+ * `fn` as a function that runs it with `apply` (a view's `applyAsync` of
+ * `fn`, given the call's arguments). `fn` is checked now, as a decorator
+ * would be: one that cannot be shipped throws here, not at its first call.
+ * The wrapper keeps `fn`'s name.
+ *
+ * @example
+ * ```ts
+ * import { remoteFunction } from "./view_functions.ts";
+ * const inc = (x: number) => x + 1;
+ * const local = remoteFunction((args: [number]) => inc(...args), inc);
+ * console.log(local(1), local.name); // 2 inc
+ * ```
+ */
+export function remoteFunction<F extends TaskFunction, R>(
+  apply: (args: Parameters<F>) => R,
+  fn: Runnable<F>,
+): RemoteFunction<F, R> {
+  functionRef(fn); // Throws now for a function that cannot be shipped.
+  return named((...args: Parameters<F>) => apply(args), fn);
+}
+
+/**
+ * `fn` as a function that maps it over its sequence arguments with `map`
+ * (a view's `mapAsync` of `fn`, given the call's sequences). `fn` is
+ * checked now; each call checks its sequences (arrays, typed arrays or
+ * strings, of one length) before anything runs, so that a plain object
+ * is never taken for a map's options.
+ *
+ * @example
+ * ```ts
+ * import { parallelFunction } from "./view_functions.ts";
+ * const tenfold = (x: number) => x * 10;
+ * const local = parallelFunction(([xs]) => Array.from(xs, tenfold), tenfold);
+ * console.log(local([1, 2])); // [10, 20]
+ * ```
+ */
+export function parallelFunction<F extends TaskFunction, R>(
+  map: (seqs: MapSequences<F>) => R,
+  fn: Runnable<F>,
+): ParallelFunction<F, R> {
+  functionRef(fn);
+  return named((...seqs: MapSequences<F>) => {
+    if (seqs.length === 0) {
+      throw new TypeError(
+        `${nameOf(fn)} (made by view.parallel) takes one sequence per ` +
+          "parameter of the function (an array, a typed array or a " +
+          "string) and maps over their items; it was called with none",
+      );
+    }
+    checkColumns(seqs);
+    return map(seqs);
+  }, fn);
+}
+
+/**
+ * Throws a `TypeError` unless `options` is absent or a plain object: what
+ * `lv.parallel(fn, options)` takes, so that a sequence given by mistake
+ * is refused when the function is made, not mapped over.
+ *
+ * @example
+ * ```ts
+ * import { checkParallelOptions } from "./view_functions.ts";
+ * checkParallelOptions({ chunkSize: 2 }); // fine
+ * try {
+ *   checkParallelOptions([1, 2]);
+ * } catch (error) {
+ *   console.log((error as TypeError).message.startsWith("parallel")); // true
+ * }
+ * ```
+ */
+export function checkParallelOptions(options: unknown): void {
+  if (options === undefined || isOptionsObject(options)) return;
+  throw new TypeError(
+    "parallel's second argument is its map options ({ chunkSize, ordered, " +
+      "signal, ... }), a plain object; the sequences go to the function " +
+      "it returns: lv.parallel(fn)(seq)",
+  );
+}
+
+/**
+ * `name` if it names a global (a non-empty string); else a `TypeError`
+ * saying what `dv.set` and `dv.get` take.
+ *
+ * @example
+ * ```ts
+ * import { globalName } from "./view_functions.ts";
+ * console.log(globalName("a", "set")); // a
+ * ```
+ */
+export function globalName(name: unknown, method: "set" | "get"): string {
+  if (typeof name === "string" && name !== "") return name;
+  throw new TypeError(
+    `${method} takes the name of a global (a non-empty string), got ${
+      typeof name === "string" ? '""' : Deno.inspect(name)
+    }; ${method === "set" ? "push({ a, b })" : 'pull(["a", "b"])'} ` +
+      `${method === "set" ? "sets" : "reads"} several`,
+  );
+}
+
+function named<W extends object>(wrapper: W, fn: unknown): W {
+  return Object.defineProperty(wrapper, "name", { value: nameOf(fn) });
+}
+
+function nameOf(fn: unknown): string {
+  const name = typeof fn === "function"
+    ? fn.name
+    : (fn as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name !== "" ? name : "the function";
+}
