@@ -51,9 +51,16 @@ export class TaskRoutes implements SinkTable {
   /** Tasks of `#tasks` with a route. */
   #routed = 0;
 
-  /** Routes publications through `registry`, which looks them up here. */
-  constructor(registry: Registry) {
+  /** Hears every task's end after its listener, with its engine. */
+  #onEnd: EndHook | undefined;
+
+  /**
+   * Routes publications through `registry`, which looks them up here;
+   * `onEnd` hears each task's end (the dependencies wait on it).
+   */
+  constructor(registry: Registry, onEnd?: EndHook) {
     registry.lookIn(this);
+    this.#onEnd = onEnd;
   }
 
   /** Tasks routed and not ended. */
@@ -81,11 +88,30 @@ export class TaskRoutes implements SinkTable {
     taskId: number,
     route: Route | undefined,
     listener: TaskListener,
+    engineId?: number,
   ): TaskListener {
     const routed = new Routed(taskId, route, listener, this.#settle);
+    routed.engineId = engineId;
     this.#tasks.set(taskId, routed);
     if (route) this.#routed++;
     return routed;
+  }
+
+  /**
+   * Task `taskId` moved (a held task released to its engine or the
+   * scheduler): an abort of its id goes to `route` from now on.
+   */
+  reroute(taskId: number, route: Route, engineId?: number): void {
+    const routed = this.#tasks.get(taskId);
+    if (!routed) return;
+    if (!routed.route) this.#routed++;
+    routed.route = route;
+    if (engineId !== undefined) routed.engineId = engineId;
+  }
+
+  /** Whether task `taskId` is routed: submitted here and not ended. */
+  has(taskId: number): boolean {
+    return this.#tasks.get(taskId) !== undefined;
   }
 
   /** Where task `taskId` is, while it is routed. */
@@ -112,24 +138,40 @@ export class TaskRoutes implements SinkTable {
   }
 
   /** A task ended: nothing routes to it any more. */
-  #settle = (routed: Routed): void => {
+  #settle = (routed: Routed, outcome?: TaskOutcome): void => {
+    if (outcome) {
+      this.#onEnd?.(routed.taskId, outcome, routed.engineId);
+      return;
+    }
     // Task ids are never reused: a second `done` finds nothing to delete.
     if (this.#tasks.delete(routed.taskId) && routed.route) this.#routed--;
   };
 }
 
+/**
+ * Hears a task's end, after its listener did, with the engine it was on
+ * (none if it never reached one).
+ */
+export type EndHook = (
+  taskId: number,
+  outcome: TaskOutcome,
+  engineId: number | undefined,
+) => void;
+
 /** A task's listener as the cluster hands it on: its end unroutes it. */
 class Routed implements TaskListener {
   readonly taskId: number;
-  readonly route: Route | undefined;
+  route: Route | undefined;
   readonly listener: TaskListener;
-  #settle: (routed: Routed) => void;
+  /** The engine it is on, or was last on (for a `follow` of it). */
+  engineId: number | undefined;
+  #settle: (routed: Routed, outcome?: TaskOutcome) => void;
 
   constructor(
     taskId: number,
     route: Route | undefined,
     listener: TaskListener,
-    settle: (routed: Routed) => void,
+    settle: (routed: Routed, outcome?: TaskOutcome) => void,
   ) {
     this.taskId = taskId;
     this.route = route;
@@ -138,6 +180,7 @@ class Routed implements TaskListener {
   }
 
   assigned(engineId: number): void {
+    this.engineId = engineId;
     this.listener.assigned(engineId);
   }
 
@@ -156,5 +199,8 @@ class Routed implements TaskListener {
   done(outcome: TaskOutcome): void {
     this.#settle(this);
     this.listener.done(outcome);
+    // After the listener: the client's result is final before any
+    // dependent of it is placed or failed.
+    this.#settle(this, outcome);
   }
 }
