@@ -103,6 +103,7 @@ export {
   EngineError,
   type EngineErrorOptions,
   type ErrorInfo,
+  QueueFullError,
   RemoteError,
   type RemoteErrorOptions,
   TaskAbortedError,

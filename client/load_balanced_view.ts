@@ -10,6 +10,7 @@ import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
 import { type AsyncResult, TaskRecord } from "./async_result.ts";
 import { checkArguments } from "./check_arguments.ts";
 import { signalledResult } from "./call_signal.ts";
+import { QueueLimit } from "./queue_limit.ts";
 import {
   CALL_OPTIONS,
   type CallOptions,
@@ -77,12 +78,21 @@ export interface LoadBalancedOptions {
    * keep ipyparallel's rule for every task.
    */
   highWaterMark?: number;
+  /**
+   * How many of this view's tasks may wait to start at once (queued, or
+   * waiting for their dependencies), counted over the view and the views
+   * its `with()` makes. A call that would pass it throws a `QueueFullError`
+   * at once and submits nothing (piscina's `maxQueue`). A whole number
+   * >= 1, or `Infinity` (the default: no limit).
+   */
+  maxQueue?: number;
 }
 
 const LOAD_BALANCED_OPTIONS: OptionNames<LoadBalancedOptions> = {
   retries: true,
   timeoutMs: true,
   highWaterMark: true,
+  maxQueue: true,
 };
 
 /**
@@ -142,6 +152,8 @@ export class LoadBalancedView {
   #abort = (taskIds: ReadonlySet<number>): void => this.#cluster.abort(taskIds);
   /** What every call of this view carries (`with`). */
   #call: CallOptions = {};
+  /** The count against `maxQueue`, if the view has one (shared by `with`). */
+  #queue: QueueLimit | undefined;
 
   /** Views come from `client.loadBalancedView()`. */
   constructor(
@@ -157,6 +169,8 @@ export class LoadBalancedView {
     checkOptions("loadBalancedView options", options, LOAD_BALANCED_OPTIONS);
     this.#options = { retries: 0, ...options };
     checkValues(this.#options);
+    const { maxQueue = Infinity } = this.#options;
+    if (maxQueue !== Infinity) this.#queue = new QueueLimit(maxQueue);
   }
 
   /** Runs left for a task whose engine died. */
@@ -208,6 +222,7 @@ export class LoadBalancedView {
       this.#options,
     );
     view.#call = mergeCallOptions(this.#call, options);
+    view.#queue = this.#queue;
     return view;
   }
 
@@ -344,10 +359,14 @@ export class LoadBalancedView {
     if (none) throw new Error(none);
     checkArguments(argsPerTask, items && { items });
     // One placement for all the tasks of the view: the cluster reads it
-    // once per call.
+    // once per call. maxQueue is this side's: the scheduler never sees it.
+    const { maxQueue: _, ...balanced } = this.#options;
     const placement = this.#placement ??= {
-      balanced: { targets: this.#targets, ...this.#options },
+      balanced: { targets: this.#targets, ...balanced },
     };
+    // A call already aborted submits nothing, so it takes no place.
+    const queue = call.signal?.aborted ? undefined : this.#queue;
+    queue?.reserve(argsPerTask.length);
     return signalledResult<R>(
       {
         single,
@@ -362,9 +381,16 @@ export class LoadBalancedView {
           for (let i = 0; i < argsPerTask.length; i++) {
             const taskId = cluster.nextTaskId();
             tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
-            records[i] = new TaskRecord(-1, taskId, listener);
+            records[i] = queue
+              ? queue.record(taskId, listener)
+              : new TaskRecord(-1, taskId, listener);
           }
-          cluster.submit(tasks, (_, i) => records[i]);
+          try {
+            cluster.submit(tasks, (_, i) => records[i]);
+          } catch (error) {
+            queue?.cancel(records);
+            throw error;
+          }
           return records;
         },
         abort: this.#abort,
@@ -377,7 +403,15 @@ export class LoadBalancedView {
 }
 
 function checkValues(options: LoadBalancedOptions): void {
-  const { retries, timeoutMs, highWaterMark } = options;
+  const { retries, timeoutMs, highWaterMark, maxQueue } = options;
+  if (
+    maxQueue !== undefined && maxQueue !== Infinity &&
+    (!Number.isInteger(maxQueue) || maxQueue < 1)
+  ) {
+    throw new RangeError(
+      `maxQueue must be a whole number >= 1 or Infinity, got ${maxQueue}`,
+    );
+  }
   if (
     highWaterMark !== undefined &&
     (!Number.isInteger(highWaterMark) || highWaterMark < 1)

@@ -394,6 +394,47 @@ export class UnmetDependencyError extends Error {
 }
 
 /**
+ * A call on a load-balanced view with `maxQueue` would have put more of the
+ * view's tasks in waiting (submitted, not yet started) than the limit: it
+ * was refused at once and submitted nothing (piscina's queue-full error).
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError } from "@troupe/parallel";
+ * const e = new QueueFullError({ maxQueue: 100, queued: 100 });
+ * console.log(e.maxQueue, e.queued, e.message);
+ * ```
+ */
+export class QueueFullError extends Error {
+  /** The view's limit. */
+  readonly maxQueue: number;
+  /** How many of the view's tasks were waiting when the call came. */
+  readonly queued: number;
+
+  /** Says the limit, how many wait, and what to do. */
+  constructor(
+    options: ErrorOptions & {
+      maxQueue: number;
+      queued: number;
+      adding?: number;
+    },
+  ) {
+    const { maxQueue, queued, adding = 1 } = options;
+    super(
+      `the view's queue is full: ${queued} of its tasks wait to start and ` +
+        `maxQueue is ${maxQueue}, so ${adding} more task${
+          adding === 1 ? "" : "s"
+        } cannot be queued; await some results before submitting more, or ` +
+        "raise maxQueue in client.loadBalancedView({ maxQueue })",
+      { cause: options.cause },
+    );
+    this.name = "QueueFullError";
+    this.maxQueue = maxQueue;
+    this.queued = queued;
+  }
+}
+
+/**
  * `situation` (why the work cannot run: no engine) followed by every way a
  * client gets engines, so that a newcomer who started none knows what to
  * type.

@@ -12,6 +12,7 @@ import {
   CompositeError,
   ControllerLostError,
   EngineError,
+  QueueFullError,
   RemoteError,
   TaskAbortedError,
   TimeoutError,
@@ -86,6 +87,15 @@ const CLASSES: Record<
       new UnmetDependencyError({
         taskId: f.taskId as number,
         dependency: f.dependency as number,
+      }),
+  },
+  QueueFullError: {
+    type: QueueFullError,
+    fields: (e) => pick(e as QueueFullError, ["maxQueue", "queued"]),
+    revive: (f) =>
+      new QueueFullError({
+        maxQueue: f.maxQueue as number,
+        queued: f.queued as number,
       }),
   },
   ClientClosedError: {

@@ -4,6 +4,7 @@ import {
   CompositeError,
   ControllerLostError,
   EngineError,
+  QueueFullError,
   RemoteError,
   TaskAbortedError,
   TimeoutError,
@@ -60,6 +61,12 @@ Deno.test("wire errors: troupe's classes come back with their fields", () => {
   const queued = crossed(new TaskAbortedError({ taskId: 5 }));
   assert.ok(queued instanceof TaskAbortedError);
   assert.equal(queued.engineId, undefined);
+
+  const full = new QueueFullError({ maxQueue: 3, queued: 2, adding: 2 });
+  const f = crossed(full);
+  assert.ok(f instanceof QueueFullError);
+  assertSame(f, full);
+  assert.deepEqual([f.maxQueue, f.queued], [3, 2]);
 
   const closed = new ClientClosedError({ what: "scale" });
   const c = crossed(closed);

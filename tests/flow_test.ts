@@ -1,0 +1,425 @@
+/**
+ * Call options on real engines, Worker and process, embedded and
+ * connected: `view.with()` (its checks, what it keeps, how it merges), a
+ * call's `signal` (aborting queued and running tasks as `ar.abort()` does,
+ * a signal aborted already, no listener left behind), and a load-balanced
+ * view's `maxQueue` (`QueueFullError`).
+ *
+ * Engines are held busy with latch files (Worker and process engines both
+ * see them), never with sleeps.
+ */
+
+import assert from "node:assert/strict";
+import {
+  CompositeError,
+  DirectView,
+  engineId,
+  LoadBalancedView,
+  QueueFullError,
+  TaskAbortedError,
+} from "../mod.ts";
+import type { AsyncResult, Client } from "../mod.ts";
+import { fileLatch, holdUntilFile } from "./file_latch.ts";
+import { exists, markRan } from "./markers.ts";
+import {
+  eachEngineKind,
+  errorOf,
+  guard,
+  range,
+  RESTART_AT_ONCE,
+  until,
+  withClient,
+} from "./helpers.ts";
+
+/** How long anything that must not hang may take (never a speed test). */
+const HANG_MS = 30_000;
+
+/**
+ * Occupies both engines with direct tasks held by a latch, so that
+ * load-balanced tasks wait in the scheduler. Boxed: an async function
+ * would await an AsyncResult that it returned.
+ */
+async function occupyAll(client: Client, latch: { path: string }) {
+  const ar = client.view().applyAsync(holdUntilFile, latch.path);
+  await until(
+    () => client.engines().every((e) => e.load > 0),
+    "both engines busy",
+    HANG_MS,
+  );
+  return { busy: ar };
+}
+
+/** A real AbortSignal whose live "abort" listeners are counted. */
+function countedSignal(): { controller: AbortController; live(): number } {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let live = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  const listeners = new Set<unknown>();
+  signal.addEventListener = ((type: string, listener: unknown, o?: unknown) => {
+    if (type === "abort" && !listeners.has(listener)) {
+      listeners.add(listener);
+      live++;
+    }
+    add(type, listener as EventListener, o as AddEventListenerOptions);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener =
+    ((type: string, listener: unknown, o?: unknown) => {
+      if (type === "abort" && listeners.delete(listener)) live--;
+      remove(type, listener as EventListener, o as EventListenerOptions);
+    }) as typeof signal.removeEventListener;
+  return { controller, live: () => live };
+}
+
+Deno.test("with(): bad call options are clear TypeErrors", async () => {
+  await withClient({ workers: 0 }, (client) => {
+    const lv = client.loadBalancedView();
+    const dv = client.view();
+    const bad: [unknown, RegExp][] = [
+      [{ signl: AbortSignal.abort() }, /unknown option "signl".*"signal"/],
+      [{ signal: "stop" }, /signal in with options must be an AbortSignal/],
+      [{ after: "x" }, /after in with options must be an array/],
+      [{ follow: [1] }, /follow\[0\] in with options must be an AsyncResult/],
+      [
+        { onDependencyFailure: "skip" },
+        /onDependencyFailure in with options must be "fail" or "run"/,
+      ],
+      [null, /with options must be an object, got null/],
+    ];
+    for (const [options, message] of bad) {
+      assert.throws(
+        () => lv.with(options as never),
+        (e: Error) => e instanceof TypeError && message.test(e.message),
+        String(message),
+      );
+    }
+    // dependencies are for load-balanced views
+    for (const name of ["after", "follow", "onDependencyFailure"]) {
+      const value = name === "onDependencyFailure" ? "run" : [];
+      assert.throws(
+        () => dv.with({ [name]: value }),
+        (e: Error) =>
+          e instanceof TypeError &&
+          e.message.includes(name) &&
+          e.message.includes("dependencies are for load-balanced views"),
+      );
+    }
+    assert.throws(
+      () => lv.mapAsync((x: number) => x, [1], { signl: 1 } as never),
+      /unknown option "signl" in mapAsync options \(did you mean "signal"\?\)/,
+    );
+    assert.throws(
+      () => lv.mapAsync((x: number) => x, [1], { signal: 1 } as never),
+      /signal in mapAsync options must be an AbortSignal/,
+    );
+    return Promise.resolve();
+  });
+});
+
+Deno.test("maxQueue: a whole number >= 1 or Infinity", async () => {
+  await withClient({ workers: 0 }, (client) => {
+    for (const maxQueue of [0, -1, 1.5, NaN, "3"]) {
+      assert.throws(
+        () => client.loadBalancedView({ maxQueue: maxQueue as number }),
+        (e: Error) =>
+          e instanceof RangeError &&
+          e.message ===
+            `maxQueue must be a whole number >= 1 or Infinity, got ${maxQueue}`,
+      );
+    }
+    client.loadBalancedView({ maxQueue: Infinity });
+    client.loadBalancedView({ maxQueue: 1 });
+    assert.throws(
+      () => client.loadBalancedView({ maxQueu: 1 } as never),
+      /did you mean "maxQueue"/,
+    );
+    return Promise.resolve();
+  });
+});
+
+eachEngineKind("Call options", 2, async ({ t, client, dir }) => {
+  await t.step(
+    "with() keeps the view's kind, engines and options",
+    async () => {
+      const lv = client.loadBalancedView([1], { retries: 1 });
+      const child = lv.with({});
+      assert.ok(child instanceof LoadBalancedView);
+      assert.notEqual(child, lv);
+      assert.equal(child.retries, 1);
+      assert.deepEqual(
+        await child.mapSync(() => engineId, range(4), { chunkSize: 1 }),
+        [1, 1, 1, 1],
+      );
+      const one = client.view(1).with({});
+      assert.ok(one instanceof DirectView);
+      assert.equal(one.targets, 1);
+      assert.equal(await one.applySync(() => engineId), 1); // unwrapped
+      const all = client.view().with({ signal: new AbortController().signal });
+      assert.deepEqual(await all.applySync(() => engineId), [0, 1]);
+      await all.push({ flowGlobal: 5 });
+      assert.deepEqual(await all.pull("flowGlobal"), [5, 5]);
+      await all.scatter("flowPart", [1, 2, 3, 4]);
+      assert.deepEqual(await all.gather("flowPart"), [1, 2, 3, 4]);
+      await all.execute("var flowVar = engineId");
+      assert.deepEqual(await all.mapSync((x: number) => x * 2, [1, 2]), [2, 4]);
+    },
+  );
+
+  await t.step(
+    "a signal aborts the call's queued tasks; with(a).with(b): b wins",
+    async () => {
+      const latch = fileLatch(dir, "queued");
+      const ran = `${dir}/queued-ran`;
+      const { busy } = await occupyAll(client, latch);
+      const a = new AbortController();
+      const b = new AbortController();
+      const lv = client.loadBalancedView({ highWaterMark: 1 });
+      try {
+        const onA = lv.with({ signal: a.signal });
+        const onB = onA.with({ signal: b.signal });
+        const single = onB.applyAsync(markRan, ran);
+        const map = onB.mapAsync(markRan, [`${ran}-1`, `${ran}-2`], {
+          chunkSize: 1,
+        });
+        const kept = onA.applyAsync(() => "kept");
+        assert.equal(single.metadata.status, "queued");
+        b.abort();
+        const e = await errorOf(single, "the aborted task", HANG_MS);
+        assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
+        assert.equal(e.taskId, single.taskIds[0]);
+        assert.equal(single.metadata.status, "aborted");
+        const e2 = await errorOf(map, "the aborted map", HANG_MS);
+        assert.ok(e2 instanceof CompositeError, String(e2));
+        assert.ok(e2.errors.every((x) => x instanceof TaskAbortedError));
+        assert.equal(kept.ready(), false, "b's abort reached a's call");
+        // the map's own options carry a signal too
+        const c = new AbortController();
+        const mapped = lv.mapAsync(markRan, [`${ran}-3`], { signal: c.signal });
+        c.abort();
+        const e3 = await errorOf(mapped, "map with its signal", HANG_MS);
+        assert.ok(e3 instanceof CompositeError, String(e3));
+        assert.ok(e3.errors.every((x) => x instanceof TaskAbortedError));
+        latch.open();
+        assert.equal(await guard(kept, "the kept task", HANG_MS), "kept");
+      } finally {
+        latch.open();
+      }
+      assert.deepEqual(await guard(busy, "occupiers", HANG_MS), [
+        "released",
+        "released",
+      ]);
+      await lv.mapSync(() => 0, range(4), { chunkSize: 1 });
+      for (const path of [ran, `${ran}-1`, `${ran}-2`, `${ran}-3`]) {
+        assert.equal(exists(path), false, `${path}: an aborted task ran`);
+      }
+    },
+  );
+
+  await t.step(
+    "a signal stops a running task, as ar.abort() does",
+    async () => {
+      const latch = fileLatch(dir, "running");
+      const controller = new AbortController();
+      const dv = client.view(0).with({ signal: controller.signal });
+      const restarts = client.engines()[0].restarts;
+      try {
+        const ar = dv.applyAsync(holdUntilFile, latch.path);
+        await until(() => ar.data.started === true, "the task runs", HANG_MS);
+        controller.abort();
+        const e = await errorOf(ar, "the stopped task", HANG_MS);
+        assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
+        assert.equal(e.engineId, 0);
+        assert.equal(ar.metadata.status, "aborted");
+      } finally {
+        latch.open();
+      }
+      // a Worker engine is restarted, a process replaces its task thread:
+      // either way engine 0 takes tasks again
+      await until(
+        () => client.ids.length === 2 && client.engines()[0].load === 0,
+        "engine 0 back",
+        HANG_MS,
+      );
+      assert.ok(client.engines()[0].restarts >= restarts);
+      assert.equal(await client.view(0).applySync(() => engineId), 0);
+    },
+  );
+
+  await t.step(
+    "a signal aborted already: a failed result, nothing submitted",
+    async () => {
+      const ran = `${dir}/pre-ran`;
+      const signal = AbortSignal.abort(new Error("changed my mind"));
+      const lv = client.loadBalancedView().with({ signal });
+      const ar = lv.applyAsync(markRan, ran);
+      assert.equal(ar.ready(), true);
+      const e = await errorOf(ar, "the pre-aborted task", HANG_MS);
+      assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
+      assert.equal(e.taskId, ar.taskIds[0]);
+      assert.equal((e.cause as Error).message, "changed my mind");
+      assert.equal(ar.metadata.status, "aborted");
+      const map = lv.mapAsync(markRan, [`${ran}-a`, `${ran}-b`], {
+        chunkSize: 1,
+      });
+      const e2 = await errorOf(map, "pre-aborted map", HANG_MS);
+      assert.ok(e2 instanceof CompositeError, String(e2));
+      assert.equal(e2.errors.length, 2);
+      const dv = client.view().with({ signal });
+      const e3 = await errorOf(
+        dv.push({ never: 1 }),
+        "pre-aborted push",
+        HANG_MS,
+      );
+      assert.ok(e3 instanceof CompositeError, String(e3));
+      assert.ok(e3.errors.every((x) => x instanceof TaskAbortedError));
+      const pulled = await errorOf(
+        client.view(0).with({ signal }).pull("never"),
+        "pre-aborted pull",
+        HANG_MS,
+      );
+      assert.ok(pulled instanceof TaskAbortedError, String(pulled));
+      // nothing ran, nothing was pushed
+      await client.loadBalancedView().mapSync(() => 0, range(4), {
+        chunkSize: 1,
+      });
+      for (const path of [ran, `${ran}-a`, `${ran}-b`]) {
+        assert.equal(exists(path), false, `${path}: a pre-aborted task ran`);
+      }
+      assert.deepEqual(
+        await client.view().applySync(() => "never" in globalThis),
+        [false, false],
+      );
+    },
+  );
+
+  await t.step(
+    "one long-lived signal: its listeners are removed as calls finish",
+    async () => {
+      const { controller, live } = countedSignal();
+      const lv = client.loadBalancedView().with({ signal: controller.signal });
+      const dv = client.view().with({ signal: controller.signal });
+      for (let round = 0; round < 5; round++) {
+        const results = range(100).map((i) =>
+          lv.applyAsync((x: number) => x, i)
+        );
+        assert.ok(live() <= 100);
+        assert.deepEqual(
+          await guard(Promise.all(results), "100 calls", HANG_MS),
+          range(100),
+        );
+        assert.deepEqual(
+          await dv.mapSync((x: number) => x, range(10)),
+          range(10),
+        );
+        assert.deepEqual(await dv.applySync(() => 1), [1, 1]);
+        assert.equal(live(), 0, `round ${round}: listeners left behind`);
+      }
+      // the signal still works for the next call
+      const latch = fileLatch(dir, "live");
+      const { busy } = await occupyAll(client, latch);
+      try {
+        const ar = client.loadBalancedView({ highWaterMark: 1 })
+          .with({ signal: controller.signal }).applyAsync(() => 1);
+        assert.equal(live(), 1);
+        controller.abort();
+        assert.ok(
+          (await errorOf(ar, "aborted", HANG_MS)) instanceof TaskAbortedError,
+        );
+        assert.equal(live(), 0);
+      } finally {
+        latch.open();
+      }
+      await guard(busy, "occupiers", HANG_MS);
+    },
+  );
+
+  await t.step(
+    "maxQueue: a call that would pass it throws QueueFullError at once",
+    async () => {
+      const latch = fileLatch(dir, "full");
+      const ran = `${dir}/full-ran`;
+      const { busy } = await occupyAll(client, latch);
+      const lv = client.loadBalancedView({ maxQueue: 3, highWaterMark: 1 });
+      const waiting: AsyncResult<unknown>[] = [];
+      try {
+        waiting.push(lv.applyAsync(() => "a"));
+        waiting.push(...[
+          lv.mapAsync((x: number) => x, [1, 2], { chunkSize: 1 }),
+        ]);
+        const child = lv.with({ signal: new AbortController().signal });
+        for (
+          const call of [
+            () => lv.applyAsync(markRan, ran),
+            () => child.applyAsync(markRan, ran), // with() shares the count
+            () => lv.mapAsync(markRan, [ran], { chunkSize: 1 }),
+          ]
+        ) {
+          assert.throws(call, (e: Error) => {
+            assert.ok(e instanceof QueueFullError, `${e.name}: ${e.message}`);
+            assert.equal(e.maxQueue, 3);
+            assert.equal(e.queued, 3);
+            assert.match(e.message, /3 of its tasks wait to start/);
+            assert.match(e.message, /maxQueue is 3/);
+            assert.match(e.message, /await some results.*raise maxQueue/);
+            return true;
+          });
+        }
+        // another view has its own count; a pre-aborted call takes no place
+        const other = client.loadBalancedView({
+          maxQueue: 1,
+          highWaterMark: 1,
+        });
+        const o = other.applyAsync(() => "other");
+        await errorOf(
+          lv.with({ signal: AbortSignal.abort() }).applyAsync(markRan, ran),
+          "pre-aborted",
+          HANG_MS,
+        );
+        // an aborted task gives its place back
+        const first = waiting.shift()!;
+        await first.abort();
+        waiting.push(child.applyAsync(() => "b"));
+        assert.throws(() => child.applyAsync(markRan, ran), QueueFullError);
+        latch.open();
+        assert.deepEqual(
+          await guard(Promise.all([...waiting, o]), "queued tasks", HANG_MS),
+          [[1, 2], "b", "other"],
+        );
+      } finally {
+        latch.open();
+      }
+      await guard(busy, "occupiers", HANG_MS);
+      // started tasks count no more: three fit again
+      assert.deepEqual(
+        await guard(
+          Promise.all(range(3).map((i) => lv.applyAsync((x: number) => x, i))),
+          "three more",
+          HANG_MS,
+        ),
+        [0, 1, 2],
+      );
+      assert.equal(exists(ran), false, "a refused call ran");
+    },
+  );
+
+  await t.step(
+    "maxQueue: a task counts until it starts, not until it ends",
+    async () => {
+      const latch = fileLatch(dir, "started");
+      const lv = client.loadBalancedView({ maxQueue: 1 });
+      try {
+        const held = lv.applyAsync(holdUntilFile, latch.path);
+        await until(() => held.data.started === true, "the task runs", HANG_MS);
+        const next = lv.applyAsync(() => "next");
+        latch.open();
+        assert.deepEqual(
+          await guard(Promise.all([held, next]), "both", HANG_MS),
+          ["released", "next"],
+        );
+      } finally {
+        latch.open();
+      }
+    },
+  );
+}, { restart: RESTART_AT_ONCE });
