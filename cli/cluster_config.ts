@@ -88,6 +88,7 @@ export function controllerPlan(
       ? { processes: count(config.processes) }
       : {}),
     ...(launcher ? { launch: launcher } : {}),
+    ...idleTimeoutOf(config),
     ...(text(config.advertise) ? { advertise: text(config.advertise) } : {}),
     listen: {
       hostname,
@@ -238,6 +239,19 @@ function sshHosts(
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
+}
+
+/** `--idle-timeout-ms`, which must be above 0: 0 would stop at once. */
+function idleTimeoutOf(config: ControllerConfig): ClientOptions {
+  const ms = count(config["idle-timeout-ms"]);
+  if (ms === undefined) return {};
+  if (ms === 0) {
+    throw new UsageError(
+      "--idle-timeout-ms takes a number of ms > 0 (how long the pool may " +
+        "be idle before its engines stop); leave it out to keep them up",
+    );
+  }
+  return { idleTimeoutMs: ms };
 }
 
 function count(value: unknown): number | undefined {

@@ -133,6 +133,13 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     meaning: "mpi: one more mpiexec argument (repeatable)",
   },
   {
+    name: "idle-timeout-ms",
+    kind: "count",
+    value: "MS",
+    meaning:
+      "use the engines as a pool: none start until the first load-balanced task (or waitForEngines), and all stop after MS ms with no task queued or running, until the next",
+  },
+  {
     name: "listen",
     kind: "text",
     value: "HOST",

@@ -129,6 +129,18 @@ export interface ClientOptions {
    * to 60 000.
    */
   noEngineTimeoutMs?: number;
+  /**
+   * Use the engines as a pool (piscina's `idleTimeout`): `start` returns
+   * at once with no engine; the first load-balanced task (or
+   * `waitForEngines`, or `scale`) starts them, and once no task has been
+   * queued or running for this many ms they all stop (Workers end,
+   * processes exit, launchers' jobs end), until the next such task
+   * starts them again, under new ids (the stopped ones stay in
+   * `engines()` as `stopped`). A task that comes while they stop waits
+   * for the new ones. A direct view names engines, so it does not start
+   * them. Off by default: engines start with the client and stay up.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -212,6 +224,10 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
       );
     }
   }
+  checkIdleTimeout(
+    options.idleTimeoutMs,
+    workers + processes + launchers.length,
+  );
   // Engine processes connect back over TCP: they need a listener, which
   // brings no one else unless the user asked to listen.
   const listen = options.listen ?? (processes > 0 || launchers.length > 0);
@@ -228,6 +244,28 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
     ...(listen ? { listen: listen === true ? {} : listen } : {}),
     joinable: options.listen !== undefined && options.listen !== false,
   };
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `ms`, when given, is above 0, and there are engines to start and stop. */
+function checkIdleTimeout(ms: number | undefined, sources: number): void {
+  if (ms === undefined) return;
+  // A timer's longest delay: past it, setTimeout fires at once.
+  if (!(typeof ms === "number" && ms > 0 && ms <= MAX_TIMER_MS)) {
+    throw new (typeof ms === "number" ? RangeError : TypeError)(
+      `idleTimeoutMs must be a number of ms > 0 and <= ${MAX_TIMER_MS} ` +
+        `(how long the pool may be idle before its engines stop), got ${
+          Deno.inspect(ms)
+        }: give one, or leave it out to keep the engines up`,
+    );
+  }
+  if (sources === 0) {
+    throw new RangeError(
+      "idleTimeoutMs starts and stops the client's own engines, and this " +
+        "client has none: give workers, processes or launch as well",
+    );
+  }
 }
 
 function checkLauncher(launcher: unknown, index: number): void {

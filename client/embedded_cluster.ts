@@ -8,8 +8,12 @@
  */
 
 import { defaultHeapMb, WORKER_ENTRY } from "../cluster/admission.ts";
-import { LocalCluster } from "../cluster/local_cluster.ts";
+import {
+  LocalCluster,
+  type LocalClusterOptions,
+} from "../cluster/local_cluster.ts";
 import type { ClientOptions, StartPlan } from "./client_options.ts";
+import { IdlePool } from "./idle_pool.ts";
 import { holdProcess } from "./keep_alive.ts";
 import {
   requireListenPermission,
@@ -43,8 +47,9 @@ export function requireStartPermissions(plan: StartPlan): void {
 
 /**
  * The `LocalCluster` that `options` (checked into `plan`) describe, with
- * no engines yet; its engine listener, if `plan` has one, is up. Throws if
- * the listener cannot bind.
+ * no engines yet; its engine listener, if `plan` has one, is up; an
+ * `IdlePool` when `options.idleTimeoutMs` is given. Throws if the listener
+ * cannot bind.
  *
  * @example
  * ```ts
@@ -65,7 +70,7 @@ export function localClusterFor(
   plan: StartPlan,
 ): LocalCluster {
   const log = options.log ?? ((line: string) => console.warn(line));
-  return new LocalCluster({
+  const core: LocalClusterOptions = {
     restart: options.restart,
     heartbeatMs: options.heartbeatMs,
     startTimeoutMs: options.startTimeoutMs,
@@ -82,6 +87,13 @@ export function localClusterFor(
         defaultHeapMb(plan.workers + plan.processes),
       log,
     },
+  };
+  // Here, where both hosts build their core: a controller's pool wakes on
+  // any of its clients' tasks, as an embedded client's does on its own.
+  if (options.idleTimeoutMs === undefined) return new LocalCluster(core);
+  return new IdlePool(core, plan, {
+    idleTimeoutMs: options.idleTimeoutMs,
+    startTimeoutMs: options.startTimeoutMs,
   });
 }
 
@@ -90,7 +102,8 @@ export function localClusterFor(
  * processes, then each launcher's) and resolves once all are up; rejects
  * with a `TimeoutError` after `timeoutMs`, or as soon as one cannot start,
  * or `signal` aborts (with its reason). The caller stops the cluster on
- * failure. The process is held meanwhile.
+ * failure. The process is held meanwhile. An `IdlePool` starts nothing
+ * now: its first use does.
  *
  * @example
  * ```ts
@@ -110,6 +123,8 @@ export async function startEngines(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
+  // A pool starts its engines on first use (client/idle_pool.ts).
+  if (cluster instanceof IdlePool) return;
   const started: number[] = [];
   for (let engineId = 0; engineId < plan.workers; engineId++) {
     cluster.startEngine(engineId, "worker");

@@ -40,6 +40,7 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   onEngineEvent: true,
   startTimeoutMs: true,
   noEngineTimeoutMs: true,
+  idleTimeoutMs: true,
 };
 
 /** What `ClientOptions.listen` takes when it is an object. */

@@ -164,6 +164,18 @@ export class LocalCluster implements Cluster {
     return this.#launches.scale(n, launcher);
   }
 
+  /**
+   * Retires these engines as `scale` retires a launcher's: each finishes
+   * its running task, hands back the load-balanced ones waiting for it,
+   * then stops for good (a `retired` event). For engines of no launcher:
+   * an idle pool (client/idle_pool.ts) stops its Workers and processes so.
+   */
+  retire(engineIds: Iterable<number>, reason: string): void {
+    for (const engineId of engineIds) {
+      this.#supervisor.get(engineId)?.tell({ kind: "retire", reason });
+    }
+  }
+
   /** Ids of the live engines, ascending. */
   ids(): number[] {
     return this.#supervisor.all().filter((e) => e.up).map((e) => e.engineId);

@@ -1,0 +1,277 @@
+/**
+ * `IdlePool`: a `LocalCluster` whose engines start on first use and stop
+ * when idle (`ClientOptions.idleTimeoutMs`, as piscina's `idleTimeout`).
+ * It is the core both hosts build (client/embedded_cluster.ts), so an
+ * embedded client and a controller, whose connected clients' tasks all
+ * come through its `submit`, get the same pool from this one place.
+ *
+ * @module
+ */
+
+import type {
+  Launcher,
+  SubmittedTask,
+  TaskListener,
+} from "../cluster/cluster.ts";
+import {
+  LocalCluster,
+  type LocalClusterOptions,
+} from "../cluster/local_cluster.ts";
+import { unrefTimer } from "../actors/async.ts";
+import { messageOf } from "../protocol/errors.ts";
+import type { StartPlan } from "./client_options.ts";
+import { holdProcess } from "./keep_alive.ts";
+import { settleScale } from "./scaling.ts";
+
+/**
+ * Where a pool is: `idle` with no engine (at first, and once stopped),
+ * `starting` its engines, `up`, or `stopping` them after being idle.
+ *
+ * @example
+ * ```ts
+ * import type { PoolState } from "./idle_pool.ts";
+ * const awake = (s: PoolState) => s === "starting" || s === "up";
+ * console.log(awake("idle")); // false
+ * ```
+ */
+export type PoolState = "idle" | "starting" | "up" | "stopping" | "closed";
+
+/**
+ * The cluster core of a client started with `idleTimeoutMs`: it starts
+ * `plan`'s engines on the first load-balanced task (or `waitForEngines`,
+ * or `scale`), and once no task has been queued or running for
+ * `idleTimeoutMs` it retires them all (Workers end, processes exit,
+ * launchers' jobs end, as `scale(0)` does). The next task starts a new
+ * set, under new ids; the stopped ones stay in `engines()` as `stopped`.
+ *
+ * @example
+ * ```ts
+ * import { IdlePool } from "./idle_pool.ts";
+ * import { checkStartOptions } from "./client_options.ts";
+ * const plan = checkStartOptions({ workers: 1, idleTimeoutMs: 50 });
+ * const pool = new IdlePool({}, plan, { idleTimeoutMs: 50 });
+ * console.log(pool.state, pool.ids()); // idle []
+ * await pool.waitForEngines(1, { timeoutMs: 60_000 }); // starts it
+ * console.log(pool.ids()); // [0]
+ * await pool.close();
+ * ```
+ */
+export class IdlePool extends LocalCluster {
+  #plan: StartPlan;
+  #idleTimeoutMs: number;
+  #startTimeoutMs: number;
+  #state: PoolState = "idle";
+  /** The engines of the latest start, to retire once idle. */
+  #generation: { own: number[]; launched: Map<Launcher, number[]> } = {
+    own: [],
+    launched: new Map(),
+  };
+  /** Launchers started once already: later starts scale them back up. */
+  #launched = new Set<Launcher>();
+  /** Tasks submitted that have not ended, of every client. */
+  #outstanding = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing = Promise.withResolvers<void>();
+
+  /** A pool with no engine; `plan`'s engines start on first use. */
+  constructor(
+    options: LocalClusterOptions,
+    plan: StartPlan,
+    pool: { idleTimeoutMs: number; startTimeoutMs?: number },
+  ) {
+    super(options);
+    this.#plan = plan;
+    this.#idleTimeoutMs = pool.idleTimeoutMs;
+    this.#startTimeoutMs = pool.startTimeoutMs ?? 60_000;
+  }
+
+  /** Where the pool is now. */
+  get state(): PoolState {
+    return this.#state;
+  }
+
+  /**
+   * Starts the engines first if the pool is idle and a task is
+   * load-balanced (a direct task names an engine, which a start would not
+   * bring back), and counts every task until it ends.
+   */
+  override submit(
+    tasks: readonly SubmittedTask[],
+    listenerFor: (task: SubmittedTask, index: number) => TaskListener,
+  ): void {
+    if (tasks.some((task) => "balanced" in task.placement)) {
+      try {
+        this.#wake();
+      } catch (error) {
+        // Nothing started: these tasks fail with why, not as unrunnable.
+        const why = new Error(
+          `the idle pool could not start its engines: ${messageOf(error)}`,
+          { cause: error },
+        );
+        tasks.forEach((task, i) =>
+          listenerFor(task, i).done({ ok: false, error: why })
+        );
+        return;
+      }
+    }
+    this.#outstanding += tasks.length;
+    this.#disarm();
+    super.submit(
+      tasks,
+      (task, index) => this.#counted(listenerFor(task, index)),
+    );
+  }
+
+  /** A pool that can start its engines can run any task. */
+  override unrunnable(): string | undefined {
+    if (this.#state === "idle" || this.#state === "stopping") return undefined;
+    return super.unrunnable();
+  }
+
+  /** Someone asking for engines wants them: an idle pool starts. */
+  override waitForEngines(
+    n: number,
+    options: { timeoutMs?: number; of?: readonly number[] } = {},
+  ): Promise<void> {
+    if (n > 0) {
+      try {
+        this.#wake();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return super.waitForEngines(n, options);
+  }
+
+  /** An idle pool starts, so that there is a launcher's set to scale. */
+  override scale(
+    n: number,
+    launcher?: Launcher,
+  ): { started: number[]; retired: number[] } {
+    this.#wake();
+    return super.scale(n, launcher);
+  }
+
+  /** Clears the idle timer, then closes as a `LocalCluster` does. */
+  override close(options: { shutdown?: boolean } = {}): Promise<void> {
+    this.#state = "closed";
+    this.#disarm();
+    this.#closing.resolve();
+    return super.close(options);
+  }
+
+  #counted(listener: TaskListener): TaskListener {
+    return {
+      assigned: (engineId) => listener.assigned(engineId),
+      started: () => listener.started(),
+      stream: (name, text) => listener.stream(name, text),
+      publish: (publication) => listener.publish(publication),
+      done: (outcome) => {
+        try {
+          listener.done(outcome);
+        } finally {
+          this.#outstanding--;
+          this.#arm();
+        }
+      },
+    };
+  }
+
+  /** Starts `plan`'s engines unless they are starting or up. */
+  #wake(): void {
+    if (this.#state !== "idle" && this.#state !== "stopping") return;
+    this.#disarm();
+    const plan = this.#plan;
+    const own: number[] = [];
+    const launched = new Map<Launcher, number[]>();
+    this.#generation = { own, launched };
+    this.#state = "starting";
+    const next = () =>
+      this.engines().reduce((max, e) => Math.max(max, e.engineId), -1) + 1;
+    try {
+      for (let i = 0; i < plan.workers; i++) {
+        own.push(next());
+        this.startEngine(own.at(-1)!, "worker");
+      }
+      for (let i = 0; i < plan.processes; i++) {
+        own.push(next());
+        this.startEngine(own.at(-1)!, "process");
+      }
+      for (const launcher of plan.launchers) {
+        // A launcher is added once; later starts scale it back up.
+        const ids = this.#launched.has(launcher)
+          ? super.scale(launcher.engines, launcher).started
+          : this.launch(launcher);
+        this.#launched.add(launcher);
+        launched.set(launcher, ids);
+      }
+    } catch (error) {
+      // Half a start is no start: what did start stops, and the next use
+      // tries again.
+      this.#stopGeneration();
+      throw error;
+    }
+    const generation = this.#generation;
+    const all = [...own, ...[...launched.values()].flat()];
+    const release = holdProcess(); // Someone waits for these engines.
+    super.waitForEngines(all.length, {
+      timeoutMs: this.#startTimeoutMs,
+      of: all,
+    }).catch(() => {
+      // Each engine's own start timeout fails what waits for it.
+    }).finally(() => {
+      release();
+      if (this.#generation !== generation || this.#state !== "starting") {
+        return;
+      }
+      this.#state = "up";
+      this.#arm();
+    });
+  }
+
+  /** Once nothing is queued or running, and the engines are up. */
+  #arm(): void {
+    if (this.#outstanding > 0 || this.#state !== "up") return;
+    this.#disarm();
+    this.#idleTimer = setTimeout(() => this.#sleep(), this.#idleTimeoutMs);
+    // An idle pool must not keep the process alive.
+    unrefTimer(this.#idleTimer);
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Retires the latest start's engines, as `scale(0)` would. */
+  #sleep(): void {
+    this.#idleTimer = undefined;
+    if (this.#outstanding > 0 || this.#state !== "up") return;
+    this.#stopGeneration();
+  }
+
+  #stopGeneration(): void {
+    this.#state = "stopping";
+    const generation = this.#generation;
+    const reason = `the pool was idle for ${this.#idleTimeoutMs} ms ` +
+      "(idleTimeoutMs): its engines stopped until the next load-balanced task";
+    this.retire(generation.own, reason);
+    const retired = [...generation.own];
+    for (const launcher of generation.launched.keys()) {
+      retired.push(...super.scale(0, launcher).retired);
+    }
+    // Bounded, as a scale is: an engine that will not stop is logged by
+    // its launcher, and the pool counts as idle anyway.
+    settleScale(
+      this,
+      [],
+      retired,
+      this.#startTimeoutMs,
+      this.#closing.promise,
+    ).catch(() => {}).finally(() => {
+      if (this.#generation === generation && this.#state === "stopping") {
+        this.#state = "idle";
+      }
+    });
+  }
+}
