@@ -90,6 +90,11 @@ export {
 } from "./client/async_result.ts";
 export type { PerEngine, Shaped } from "./client/per_engine.ts";
 export type { AsyncResultJSON } from "./client/result_json.ts";
+export type {
+  DisplayOutputsOptions,
+  OutputGrouping,
+} from "./client/result_outputs.ts";
+export type { WaitInteractiveOptions } from "./client/wait_interactive.ts";
 export type { HistoryTask } from "./client/task_history.ts";
 export type {
   ConnectOptions,
@@ -108,6 +113,7 @@ export {
   type RemoteErrorOptions,
   TaskAbortedError,
   TimeoutError,
+  UnmetDependencyError,
 } from "./protocol/errors.ts";
 export type { Publication } from "./protocol/publication.ts";
 export type {

@@ -178,8 +178,16 @@ function engineList(tasks: TaskSummary[]): string {
   return `engines [${assigned.join(", ")}]${waiting ? " and queued" : ""}`;
 }
 
-/** Milliseconds as a person reads them: `120 ms`, `1.2 s`, `2 min 5 s`. */
-function duration(ms: number): string {
+/**
+ * Milliseconds as a person reads them: `120 ms`, `1.2 s`, `2 min 5 s`.
+ *
+ * @example
+ * ```ts
+ * import { duration } from "./async_result_display.ts";
+ * console.log(duration(1234)); // 1.2 s
+ * ```
+ */
+export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);

@@ -97,6 +97,23 @@ export class TaskRecord implements TaskListener {
     return this.#status;
   }
 
+  /**
+   * How long the task ran, in ms, once it has ended: by its engine's clock
+   * (to the microsecond) when the engine said when it began and ended, by
+   * the client's when the engine never said (it died under the task).
+   * `undefined` while it runs, for a task that never started, and when only
+   * one end is known by the engine's clock (the two clocks may differ).
+   */
+  get runTime(): number | undefined {
+    const outcome = this.outcome;
+    if (!outcome || this.#started === undefined) return undefined;
+    // done() took the engine's ends where it said them, else the client's.
+    const engineEnds = Number(outcome.started !== undefined) +
+      Number(outcome.completed !== undefined);
+    if (engineEnds === 1) return undefined;
+    return this.#completed! - this.#started;
+  }
+
   /** The scheduler chose an engine for this task. */
   assigned(engineId: number): void {
     this.engineId = engineId;
