@@ -90,6 +90,7 @@ export {
 } from "./client/async_result.ts";
 export type { PerEngine, Shaped } from "./client/per_engine.ts";
 export type { AsyncResultJSON } from "./client/result_json.ts";
+export type { ResultReadings } from "./client/result_readings.ts";
 export type {
   DisplayOutputsOptions,
   OutputGrouping,

@@ -15,20 +15,11 @@ import {
   taskSummary,
 } from "./async_result_display.ts";
 import { dropHold, takeHold } from "./keep_alive.ts";
-import type { PerEngine } from "./per_engine.ts";
 import { recordsValue } from "./result_value.ts";
 import { recordValues } from "./result_iteration.ts";
-import {
-  type DisplayOutputsOptions,
-  outputBlocks,
-  printBlocks,
-} from "./result_outputs.ts";
-import {
-  waitInteractive,
-  type WaitInteractiveOptions,
-} from "./wait_interactive.ts";
+import { ResultReadings } from "./result_readings.ts";
 import { unobservedReport } from "./unobserved_failures.ts";
-import type { TaskMetadata, TaskRecord } from "./task_record.ts";
+import type { TaskRecord } from "./task_record.ts";
 import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
 import { ResultItem, resultPartsDoor } from "./result_item.ts";
 import { type AsyncResultJSON, resultJSON } from "./result_json.ts";
@@ -68,6 +59,7 @@ const NO_RECORDS: TaskRecord[] = [];
  * ```
  */
 export class AsyncResult<T, Single extends boolean = boolean>
+  extends ResultReadings<Single>
   implements PromiseLike<T>, AsyncIterable<unknown> {
   #records: TaskRecord[];
   /** Not the plan: its `start` holds every argument list. */
@@ -111,6 +103,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * @ignore
    */
   constructor(plan: ResultPlan) {
+    super();
     this.#single = plan.single;
     this.#unordered = plan.unordered ?? false;
     this.#abort = plan.abort;
@@ -207,31 +200,6 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.#records.every((r) => r.outcome?.ok);
   }
 
-  /**
-   * What the tasks published, merged key by key per task; live while they
-   * run. A single-engine result gives the object, others an array of them
-   * in task order.
-   */
-  get data(): PerEngine<Record<string, unknown>, Single> {
-    return this.#shape((r) => r.data);
-  }
-
-  /** What the tasks printed with `console.log`, `info` and `debug`. */
-  get stdout(): PerEngine<string, Single> {
-    return this.#shape((r) => r.stdout);
-  }
-
-  /** What the tasks printed with `console.warn` and `console.error`. */
-  get stderr(): PerEngine<string, Single> {
-    return this.#shape((r) => r.stderr);
-  }
-
-  /** Per task: where it ran, when, and how it ended. A copy. */
-  get metadata(): PerEngine<TaskMetadata, Single> {
-    this.#observe(); // It holds each task's error.
-    return this.#shape((r) => r.metadata);
-  }
-
   /** How many have finished: tasks for `apply`, items for `map`. */
   get progress(): number {
     return this.#finishedItems;
@@ -242,57 +210,24 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return this.#elapsed ?? performance.now() - this.#submitted;
   }
 
-  /**
-   * Milliseconds from the submission to when this client heard the last
-   * task end, by its clock (ipyparallel's `wall_time`); `undefined` until
-   * every task has finished. A resumed result counts from `resume`.
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 2 });
-   * const ar = client.view().applyAsync(() => 1);
-   * console.log(ar.wallTime); // undefined
-   * await ar;
-   * console.log(ar.wallTime! >= ar.serialTime! / 2); // true
-   * ```
-   */
-  get wallTime(): number | undefined {
-    return this.ready() ? this.elapsed : undefined;
+  /** @ignore */
+  protected get taskRecords(): readonly TaskRecord[] {
+    return this.#records;
   }
 
-  /**
-   * The sum of the tasks' run times in ms, each by its engine's clock from
-   * its start to its end (ipyparallel's `serial_time`): what one engine
-   * would have taken, so `serialTime / wallTime` is the speed-up. A task
-   * that never started adds nothing; `undefined` until every task has
-   * finished.
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 2 });
-   * const ar = client.view().applyAsync(() => {
-   *   const end = Date.now() + 20;
-   *   while (Date.now() < end); // 20 ms of work on each engine
-   * });
-   * await ar;
-   * console.log(ar.serialTime! >= 40); // true
-   * ```
-   */
-  get serialTime(): number | undefined {
-    if (!this.ready()) return undefined;
-    return this.#records.reduce((sum, r) => sum + (r.runTime ?? 0), 0);
+  /** @ignore */
+  protected get singleTask(): boolean {
+    return this.#single;
   }
 
-  /** The engines the tasks went to, in task order (-1: not yet assigned). */
-  get engineIds(): number[] {
-    return this.#records.map((r) => r.engineId);
+  /** @ignore */
+  protected get itemsPerTask(): readonly number[] | undefined {
+    return this.#items;
   }
 
-  /** The tasks' ids, in task order. */
-  get taskIds(): number[] {
-    return this.#records.map((r) => r.taskId);
+  /** @ignore */
+  protected observeOutcome(): void {
+    this.#observe();
   }
 
   /**
@@ -302,49 +237,6 @@ export class AsyncResult<T, Single extends boolean = boolean>
    */
   item(index: number): ResultItem<T extends readonly (infer I)[] ? I : T> {
     return new ResultItem(this, index);
-  }
-
-  /**
-   * Prints what the tasks printed so far (ipyparallel's
-   * `display_outputs()`), in task order (a direct view's engine order):
-   * each task's stdout under `[stdout:<engine>]` with `console.log`, its
-   * stderr under `[stderr:<engine>]` with `console.error`; `groupBy:
-   * "type"` prints every stdout first. A single-engine result has no
-   * headers. In a Deno notebook it is the cell's output.
-   *
-   * @example
-   * ```ts
-   * import { Client, engineId } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 2 });
-   * const ar = client.view().applyAsync(() => console.log(`hi from ${engineId}`));
-   * await ar;
-   * ar.displayOutputs(); // [stdout:0] hi from 0, then [stdout:1] hi from 1
-   * ```
-   */
-  displayOutputs(options?: DisplayOutputsOptions): void {
-    printBlocks(outputBlocks(this.#records, this.#single, options));
-  }
-
-  /**
-   * `wait(timeoutMs)` that shows the progress while it waits (ipyparallel's
-   * `wait_interactive()`): in a Deno notebook one display updated in place,
-   * on a terminal a bar on stderr redrawn in place, elsewhere (a log) a
-   * line on stderr every 5 s and one at the end. Redrawn every `intervalMs`
-   * (250 by default). Resolves `true` once done, `false` if `timeoutMs`
-   * passes first (the tasks keep running).
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 2 });
-   * const ar = client.loadBalancedView().mapAsync((x: number) => x * 2, [1, 2, 3]);
-   * console.log(await ar.waitInteractive({ timeoutMs: 10_000 })); // true
-   * ```
-   */
-  waitInteractive(options?: WaitInteractiveOptions): Promise<boolean> {
-    this.#observe();
-    const unit = this.#items ? "items" : "tasks";
-    return waitInteractive(this, this.#total(), unit, options);
   }
 
   /**
@@ -511,11 +403,5 @@ export class AsyncResult<T, Single extends boolean = boolean>
         result.#onFinished(record);
       },
     });
-  }
-
-  #shape<V>(pick: (r: TaskRecord) => V): PerEngine<V, Single> {
-    return (this.#single
-      ? pick(this.#records[0])
-      : this.#records.map(pick)) as PerEngine<V, Single>;
   }
 }
