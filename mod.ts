@@ -23,7 +23,9 @@ export type {
   EngineKind,
   EngineState,
   EngineStatus,
+  EngineQueue,
   PublicationRegistry,
+  QueueStatus,
   RestartPolicy,
 } from "./cluster/cluster.ts";
 export type {
@@ -88,6 +90,12 @@ export {
   type TaskMetadata,
   type TaskStatus,
 } from "./client/async_result.ts";
+export {
+  asCompleted,
+  type ReturnWhen,
+  type WaitOptions,
+  type WaitResult,
+} from "./client/waits.ts";
 export type { PerEngine, Shaped } from "./client/per_engine.ts";
 export type { AsyncResultJSON } from "./client/result_json.ts";
 export type { ResultReadings } from "./client/result_readings.ts";

@@ -12,6 +12,7 @@ import type {
   EngineStatus,
   Launcher,
   PublicationRegistry,
+  QueueStatus,
   RestartPolicy,
 } from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
@@ -26,6 +27,7 @@ import {
 } from "./connected_client.ts";
 import type { AsyncResult } from "./async_result.ts";
 import type { AsyncResultJSON } from "./result_json.ts";
+import { waitFor, type WaitOptions, type WaitResult } from "./waits.ts";
 import {
   connectedOnly,
   historyResult,
@@ -208,6 +210,58 @@ export class Client implements AsyncDisposable {
   /** A snapshot of every engine the client has, in id order. */
   engines(): EngineStatus[] {
     return this.#cluster.engines();
+  }
+
+  /**
+   * Per engine id, its `queued`, `running` (0 or 1) and `completed` tasks,
+   * and `unassigned`: the tasks no engine holds yet (load-balanced ones
+   * waiting for an engine, tasks waiting for their dependencies), of every
+   * client of the cluster (ipyparallel's `queue_status()`). A connected
+   * client asks its controller.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 1 });
+   * await client.view(0).applyAsync(() => 1);
+   * console.log(await client.queueStatus());
+   * // { engines: { 0: { queued: 0, running: 0, completed: 1 } }, unassigned: 0 }
+   * ```
+   */
+  queueStatus(): Promise<QueueStatus> {
+    if (this.#closed) {
+      return Promise.reject(
+        new ClientClosedError({ what: "read the queue status" }),
+      );
+    }
+    return this.#cluster.queueStatus();
+  }
+
+  /**
+   * Waits until `results` are done (`returnWhen: "all"`, the default), any
+   * one is (`"first"`), or any one failed, else all are (`"firstError"`),
+   * or until `timeoutMs`; resolves with `{ done, notDone }`, each in the
+   * order given (concurrent.futures' `wait`). It never rejects for a
+   * failed task or the timeout: it waits, it does not get. ipyparallel's
+   * `client.wait(jobs, timeout)` is `(await client.wait(jobs, { timeoutMs
+   * })).notDone.length === 0`.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const lv = client.loadBalancedView();
+   * const fast = lv.applyAsync(() => "fast");
+   * const slow = lv.applyAsync(() => new Promise((r) => setTimeout(r, 50)));
+   * const { done } = await client.wait([slow, fast], { returnWhen: "first" });
+   * console.log(done.includes(fast)); // true
+   * ```
+   */
+  wait<R extends AsyncResult<unknown>>(
+    results: Iterable<R>,
+    options: WaitOptions = {},
+  ): Promise<WaitResult<R>> {
+    return waitFor(results, options);
   }
 
   /**

@@ -39,6 +39,9 @@ export type {
   LaunchRequest,
 } from "./launcher.ts";
 
+import type { QueueStatus } from "./queue_status.ts";
+export type { EngineQueue, QueueStatus } from "./queue_status.ts";
+
 /**
  * Where a task runs: on one engine (a direct view), or on whichever engine
  * the scheduler picks (a load-balanced view).
@@ -295,6 +298,12 @@ export interface Cluster {
   abort(taskIds: Iterable<number>): void;
   /** Calls `listener` for every engine event; returns an unsubscribe. */
   onEngineEvent(listener: (event: EngineEvent) => void): () => void;
+  /**
+   * Each engine's queued, running and completed tasks, and the tasks that
+   * wait for an engine or for their dependencies (of every client), all
+   * as the core holds them at one moment.
+   */
+  queueStatus(): Promise<QueueStatus>;
   /**
    * Resolves once `n` engines are up; rejects with a `TimeoutError` after
    * `timeoutMs`, and at once when `n` can never be up.

@@ -31,6 +31,7 @@ import { EngineCountWaits } from "./engine_count_wait.ts";
 import type { Launcher } from "./launcher.ts";
 import { Launches } from "./launches.ts";
 import { handOut } from "./hand_out.ts";
+import { type QueueStatus, queueStatusOf } from "./queue_status.ts";
 
 /**
  * How a `LocalCluster` runs its engines.
@@ -301,6 +302,15 @@ export class LocalCluster implements Cluster {
   /** Aborts these tasks wherever they are; unknown or ended ids do nothing. */
   abort(taskIds: Iterable<number>): void {
     this.#routes.abort(taskIds);
+  }
+
+  /**
+   * The engines' queues and the tasks no engine holds yet: the scheduler's
+   * waiting line and the tasks held for their dependencies.
+   */
+  queueStatus(): Promise<QueueStatus> {
+    const unassigned = this.#scheduler.queued;
+    return Promise.resolve(queueStatusOf(this.engines(), unassigned));
   }
 
   /** Calls `listener` for every engine event; returns an unsubscribe. */

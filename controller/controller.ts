@@ -275,6 +275,8 @@ class RunningController implements Controller {
         cluster.restartPolicy = call.policy;
         this.#clients.broadcastSnapshot();
         return undefined;
+      case "queueStatus":
+        return await cluster.queueStatus();
       case "history":
         return history.ids();
       case "query":

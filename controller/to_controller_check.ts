@@ -25,6 +25,7 @@ const CALLS: Record<string, Record<string, Check>> = {
   waitForEngines: { n: count, timeoutMs: optional(duration) },
   scale: { n: count, launcher: optional(text), timeoutMs: optional(duration) },
   setRestartPolicy: { policy: record },
+  queueStatus: {},
   history: {},
   query: { query: record },
   purge: { filter: record },

@@ -45,6 +45,7 @@ Deno.test("client messages: every kind that fits passes", () => {
     },
     { t: "call", id: 4, call: { kind: "query", query: { state: "ok" } } },
     { t: "call", id: 5, call: { kind: "purge", filter: { all: true } } },
+    { t: "call", id: 6, call: { kind: "queueStatus" } },
     { t: "call", id: 6, call: { kind: "shutdown" } },
   ];
   for (const message of fits) {

@@ -12,6 +12,7 @@ import type {
   EngineEvent,
   EngineStatus,
   PublicationRegistry,
+  QueueStatus,
   RestartPolicy,
   SubmittedTask,
   TaskListener,
@@ -215,6 +216,11 @@ export class RemoteCluster implements Cluster {
     const own = (event: EngineEvent) => listener(event);
     this.#engineListeners.add(own);
     return () => this.#engineListeners.delete(own);
+  }
+
+  /** Asks the controller: its core holds the queues, of every client. */
+  async queueStatus(): Promise<QueueStatus> {
+    return await this.call({ kind: "queueStatus" }) as QueueStatus;
   }
 
   waitForEngines(

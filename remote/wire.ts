@@ -259,6 +259,8 @@ export type ControllerCall =
   | { kind: "scale"; n: number; launcher?: string; timeoutMs?: number }
   /** Answers `undefined`. */
   | { kind: "setRestartPolicy"; policy: RestartPolicy }
+  /** Answers the core's `QueueStatus` (`client.queueStatus()`). */
+  | { kind: "queueStatus" }
   /** Answers every task id in the history, in submission order. */
   | { kind: "history" }
   /** Answers `TaskSummary[]`. */

@@ -1,0 +1,253 @@
+/**
+ * Waiting on many results at once: `client.wait(results, options)`
+ * (concurrent.futures' `wait`, ipyparallel's `client.wait`) and
+ * `asCompleted(results)` (concurrent.futures' and Dask's `as_completed`).
+ * Both hear each result's own readiness (`ar.wait()`): no polling, and one
+ * timer per call at most.
+ *
+ * @module
+ */
+
+import { within } from "../actors/async.ts";
+import { TimeoutError } from "../protocol/errors.ts";
+import { show } from "../protocol/validate.ts";
+import { AsyncResult } from "./async_result.ts";
+import { checkOptions, type OptionNames } from "./options.ts";
+
+/**
+ * When `client.wait` returns: once every result has finished (`"all"`,
+ * concurrent.futures' `ALL_COMPLETED`), once any has (`"first"`,
+ * `FIRST_COMPLETED`), or once any has failed, else when all have
+ * finished (`"firstError"`, `FIRST_EXCEPTION`).
+ *
+ * @example
+ * ```ts
+ * import type { ReturnWhen } from "@troupe/parallel";
+ * const soonest: ReturnWhen = "first";
+ * ```
+ */
+export type ReturnWhen = "all" | "first" | "firstError";
+
+/**
+ * How long `client.wait` waits, and for what.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@troupe/parallel";
+ * const options: WaitOptions = { timeoutMs: 5_000, returnWhen: "firstError" };
+ * ```
+ */
+export interface WaitOptions {
+  /** Returns after this many ms with what is done by then. No limit by default. */
+  timeoutMs?: number;
+  /** What it waits for; `"all"` by default. */
+  returnWhen?: ReturnWhen;
+}
+
+/**
+ * What `client.wait` resolves with: the results given, split into those
+ * that finished (succeeded or failed) and those that did not, each in the
+ * order given.
+ *
+ * @example
+ * ```ts
+ * import type { AsyncResult, WaitResult } from "@troupe/parallel";
+ * const allDone = (w: WaitResult<AsyncResult<unknown>>) => w.notDone.length === 0;
+ * ```
+ */
+export interface WaitResult<R> {
+  /** The results that finished, in the order given. */
+  done: R[];
+  /** The results still running, in the order given. */
+  notDone: R[];
+}
+
+const WAIT_FOR_OPTIONS: OptionNames<WaitOptions> = {
+  timeoutMs: true,
+  returnWhen: true,
+};
+
+const AS_COMPLETED_OPTIONS: OptionNames<{ timeoutMs?: number }> = {
+  timeoutMs: true,
+};
+
+const RETURN_WHEN: readonly ReturnWhen[] = ["all", "first", "firstError"];
+
+/**
+ * Waits until `results` meet `returnWhen`, or `timeoutMs` passes, and
+ * resolves with which are done: what `client.wait` does. It never
+ * rejects for a task's failure (it waits, it does not get) nor for the
+ * timeout (as concurrent.futures' `wait`). Bad arguments reject with a
+ * `TypeError` or `RangeError` that names them.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * import { waitFor } from "./waits.ts";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.view(0).applyAsync(() => 1);
+ * const { done, notDone } = await waitFor([ar]);
+ * console.log(done.length, notDone.length); // 1 0
+ * ```
+ */
+export async function waitFor<R extends AsyncResult<unknown>>(
+  results: Iterable<R>,
+  options: WaitOptions = {},
+): Promise<WaitResult<R>> {
+  const list = checkResults("client.wait", results);
+  checkOptions("client.wait options", options, WAIT_FOR_OPTIONS);
+  const timeoutMs = checkTimeout("client.wait", options.timeoutMs);
+  const returnWhen = options.returnWhen ?? "all";
+  if (!RETURN_WHEN.includes(returnWhen)) {
+    throw new RangeError(
+      `returnWhen in client.wait options must be "all", "first" or ` +
+        `"firstError", got ${JSON.stringify(returnWhen)}`,
+    );
+  }
+  // Counted as results finish, not looked for in the whole list each time:
+  // a wait on 100 000 results costs O(n), not O(n^2).
+  let finished = 0;
+  let failures = 0;
+  const met = (): boolean =>
+    finished === list.length ||
+    (returnWhen === "first" && finished > 0) ||
+    (returnWhen === "firstError" && failures > 0);
+  const count = (r: R) => {
+    finished++;
+    if (!r.successful()) failures++;
+  };
+  for (const r of list) if (r.ready()) count(r);
+  if (!met()) {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    // Each result says when it is done; the condition is looked at then.
+    for (const r of list) {
+      if (r.ready()) continue;
+      r.wait().then(() => {
+        count(r);
+        if (met()) resolve();
+      });
+    }
+    await within(promise, timeoutMs);
+  }
+  const done: R[] = [];
+  const notDone: R[] = [];
+  for (const r of list) (r.ready() ? done : notDone).push(r);
+  return { done, notDone };
+}
+
+/**
+ * The results given, each as it finishes (succeeded or failed: it is
+ * yielded, not thrown; `await` it for its value or error), as
+ * concurrent.futures' and Dask's `as_completed`. Those done already come
+ * first, in the order given. With `timeoutMs` (counted from this call),
+ * the iteration throws a `TimeoutError` if the results are not all done
+ * by then; the tasks keep running. Leaving the loop early (`break`)
+ * leaves nothing behind: no timer, no task stopped. Bad arguments throw
+ * here, before anything is iterated.
+ *
+ * @example
+ * ```ts
+ * import { asCompleted, Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 2 });
+ * const lv = client.loadBalancedView();
+ * const results = [1, 2, 3].map((x) => lv.applyAsync((y: number) => y * 2, x));
+ * let sum = 0;
+ * for await (const ar of asCompleted(results)) sum += await ar;
+ * console.log(sum); // 12
+ * ```
+ */
+export function asCompleted<R extends AsyncResult<unknown>>(
+  results: Iterable<R>,
+  options: { timeoutMs?: number } = {},
+): AsyncIterable<R, undefined> {
+  const list = checkResults("asCompleted", results);
+  checkOptions("asCompleted options", options, AS_COMPLETED_OPTIONS);
+  const timeoutMs = checkTimeout("asCompleted", options.timeoutMs);
+  const deadline = timeoutMs === undefined
+    ? Infinity
+    : performance.now() + timeoutMs;
+  // Finished results, in the order they finished; hearing starts now, so
+  // that those done before the loop begins come first, in the given order.
+  const finished: R[] = [];
+  const wakers = new Set<() => void>();
+  for (const r of list) {
+    if (r.ready()) finished.push(r);
+  }
+  for (const r of list) {
+    if (r.ready()) continue;
+    r.wait().then(() => {
+      finished.push(r);
+      for (const wake of wakers) wake();
+      wakers.clear();
+    });
+  }
+  return {
+    // Not an async generator: its `yield` would await each result (an
+    // AsyncResult is a thenable), giving values, and throwing failures.
+    [Symbol.asyncIterator](): AsyncIterator<R, undefined> {
+      let next = 0;
+      let ended = false;
+      const end = (): IteratorResult<R, undefined> => {
+        ended = true;
+        return { done: true, value: undefined };
+      };
+      return {
+        async next(): Promise<IteratorResult<R, undefined>> {
+          while (!ended && next < list.length) {
+            if (next < finished.length) {
+              return { done: false, value: finished[next++] };
+            }
+            const { promise, resolve } = Promise.withResolvers<void>();
+            wakers.add(resolve);
+            const left = Math.max(0, deadline - performance.now());
+            const heard = await within(promise, left);
+            wakers.delete(resolve);
+            if (!heard.done && next >= finished.length) {
+              end();
+              throw new TimeoutError(
+                `${next} of ${list.length} results finished within ` +
+                  `${timeoutMs} ms (asCompleted's timeoutMs); the others ` +
+                  "keep running: give a longer timeoutMs, or stop them " +
+                  "with abort()",
+              );
+            }
+          }
+          return end();
+        },
+        return(): Promise<IteratorResult<R, undefined>> {
+          return Promise.resolve(end());
+        },
+      };
+    },
+  };
+}
+
+function checkResults<R>(what: string, results: Iterable<R>): R[] {
+  if (
+    results === null || typeof results !== "object" ||
+    !(Symbol.iterator in results)
+  ) {
+    throw new TypeError(
+      `${what} takes a list of AsyncResults (what a view's applyAsync or ` +
+        `mapAsync returns), got ${show(results)}`,
+    );
+  }
+  const list = [...results];
+  const bad = list.findIndex((r) => !(r instanceof AsyncResult));
+  if (bad >= 0) {
+    throw new TypeError(
+      `${what}'s results[${bad}] is ${show(list[bad])}, not an ` +
+        "AsyncResult (what a view's applyAsync or mapAsync returns)",
+    );
+  }
+  return list;
+}
+
+function checkTimeout(what: string, ms: unknown): number | undefined {
+  if (ms === undefined || (typeof ms === "number" && ms >= 0)) {
+    return ms as number | undefined;
+  }
+  throw new RangeError(
+    `timeoutMs in ${what} options must be a number of ms >= 0, got ${show(ms)}`,
+  );
+}
