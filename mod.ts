@@ -21,9 +21,9 @@ export type {
   ConnectionInfo,
   EngineEvent,
   EngineKind,
+  EngineQueue,
   EngineState,
   EngineStatus,
-  EngineQueue,
   PublicationRegistry,
   QueueStatus,
   RestartPolicy,
@@ -64,6 +64,7 @@ export {
 } from "./plot/mod.ts";
 export { DirectView, type Targets } from "./client/direct_view.ts";
 export type { CallOptions, Dependency } from "./client/call_options.ts";
+export { type Arguments, ValueRef } from "./client/value_ref.ts";
 export {
   type LoadBalancedOptions,
   LoadBalancedView,
@@ -90,6 +91,7 @@ export {
   type TaskMetadata,
   type TaskStatus,
 } from "./client/async_result.ts";
+export type { ResultItem } from "./client/result_item.ts";
 export {
   asCompleted,
   type ReturnWhen,

@@ -43,6 +43,7 @@ import {
 } from "./embedded_cluster.ts";
 import type { Dashboard, DashboardOptions } from "../dashboard/dashboard.ts";
 import { DirectView } from "./direct_view.ts";
+import { putValue, type ValueRef } from "./value_ref.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { connectionInfoOf, writeConnectionFile } from "./connection_file.ts";
@@ -186,6 +187,28 @@ export class Client implements AsyncDisposable {
   ): LoadBalancedView {
     const [ids, balanced] = balancedArguments(this.#cluster, targets, options);
     return new LoadBalancedView(this.#cluster, this.#failures, ids, balanced);
+  }
+
+  /**
+   * Puts `value` in the cluster once (Ray's `ray.put`) and returns its
+   * `ValueRef` at once; a task given the ref as an argument of its own
+   * receives the value (see `ValueRef`). Held until `ref.release()` or
+   * this client's `close()`; the memory is yours to manage. Throws a
+   * `TypeError` for a value that cannot cross, as for an argument.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const ref = client.put(new Float64Array(1000).fill(2));
+   * const sums = client.view().applyAsync((a: Float64Array) => a.reduce((s, x) => s + x), ref);
+   * console.log(await sums); // [2000, 2000]
+   * ref.release();
+   * ```
+   */
+  put<T>(value: T): ValueRef<T> {
+    if (this.#closed) throw new ClientClosedError({ what: "put a value" });
+    return putValue(this.#cluster, value);
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Cluster } from "../cluster/cluster.ts";
+import type { Cluster, SubmittedTask } from "../cluster/cluster.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 import { PUSH } from "../protocol/namespace_ops.ts";
 import {
@@ -16,6 +16,8 @@ import {
 import type { CallOptions } from "./call_options.ts";
 import { signalledResult } from "./call_signal.ts";
 import { checkArguments } from "./check_arguments.ts";
+import { takeRefs } from "./value_ref.ts";
+import { viewCallNeeds } from "./task_needs.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
 
 /**
@@ -79,7 +81,15 @@ export function directResult<T, S extends boolean>(
   { single, engineIds, ref, argsFor, call, mode, items }: DirectCall,
 ): AsyncResult<T, S> {
   const { cluster } = home;
-  const argLists = engineIds.map((_, i) => argsFor(i));
+  let argLists = engineIds.map((_, i) => argsFor(i));
+  // Results among an apply's arguments stand for their values (a map's
+  // sequences and a push's namespace are data).
+  const dependent = mode || ref === PUSH
+    ? undefined
+    : viewCallNeeds(argLists, undefined, call);
+  if (dependent) argLists = dependent.argsPerTask;
+  // A map's are sequences and a push's a namespace: only apply takes refs.
+  const refs = mode || ref === PUSH ? undefined : takeRefs(cluster, argLists);
   let sharedMemory = true;
   for (const id of engineIds) sharedMemory &&= cluster.sharesMemory(id);
   checkArguments(argLists, { items, pushed: ref === PUSH, sharedMemory });
@@ -91,14 +101,32 @@ export function directResult<T, S extends boolean>(
     historyId: cluster.historyId,
     start: (listener) => {
       const records: TaskRecord[] = [];
+      if (dependent?.unmet) {
+        // A result argument that had failed when the call came: none runs.
+        for (const engineId of engineIds) {
+          const record = new TaskRecord(
+            engineId,
+            cluster.nextTaskId(),
+            listener,
+          );
+          records.push(record);
+          record.done({ ok: false, error: dependent.unmet(record.taskId) });
+        }
+        return records;
+      }
       cluster.submit(
-        engineIds.map((engineId, i) => ({
-          taskId: cluster.nextTaskId(),
-          fn: ref,
-          mode,
-          args: argLists[i],
-          placement: { engineId },
-        })),
+        engineIds.map((engineId, i): SubmittedTask => {
+          const task: SubmittedTask = {
+            taskId: cluster.nextTaskId(),
+            fn: ref,
+            mode,
+            args: argLists[i],
+            placement: { engineId },
+          };
+          if (refs?.[i]) task.refs = refs[i];
+          if (dependent?.needs) task.needs = dependent.needs;
+          return task;
+        }),
         (task, i) => {
           const record = new TaskRecord(engineIds[i], task.taskId, listener);
           records.push(record);

@@ -11,6 +11,7 @@ import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import type { AsyncResult } from "./async_result.ts";
 import { type DirectHome, directResult } from "./direct_tasks.ts";
 import type { PerEngine } from "./per_engine.ts";
+import type { Arguments } from "./value_ref.ts";
 import {
   type CallOptions,
   checkCallOptions,
@@ -136,7 +137,7 @@ export class DirectView<Single extends boolean = boolean> {
    */
   applyAsync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...args: Parameters<F>
+    ...args: Arguments<Parameters<NoInfer<F>>>
   ): AsyncResult<PerEngine<TaskValue<F>, Single>, Single> {
     return this.#run(functionRef(fn), () => args);
   }
@@ -144,7 +145,7 @@ export class DirectView<Single extends boolean = boolean> {
   /** Same as `applyAsync` (ipyparallel's `apply` on a non-blocking view). */
   apply<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...args: Parameters<F>
+    ...args: Arguments<Parameters<NoInfer<F>>>
   ): AsyncResult<PerEngine<TaskValue<F>, Single>, Single> {
     return this.applyAsync(fn, ...args);
   }
@@ -152,7 +153,7 @@ export class DirectView<Single extends boolean = boolean> {
   /** Runs `fn(...args)` and waits for the result (ipyparallel's `apply_sync`). */
   applySync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...args: Parameters<F>
+    ...args: Arguments<Parameters<NoInfer<F>>>
   ): Promise<PerEngine<TaskValue<F>, Single>> {
     return this.applyAsync(fn, ...args).get();
   }

@@ -9,8 +9,16 @@ import type { Cluster, Placement, SubmittedTask } from "../cluster/cluster.ts";
 import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
 import { type AsyncResult, TaskRecord } from "./async_result.ts";
 import { checkArguments } from "./check_arguments.ts";
+import { viewCallNeeds } from "./task_needs.ts";
+import { type Arguments, takeRefs } from "./value_ref.ts";
 import { signalledResult } from "./call_signal.ts";
 import { QueueLimit } from "./queue_limit.ts";
+import {
+  type ImapOptions,
+  imapSettings,
+  type ImapSource,
+  imapTasks,
+} from "./imap.ts";
 import {
   type CallOptions,
   checkCallOptions,
@@ -159,7 +167,7 @@ export class LoadBalancedView {
    */
   applyAsync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...args: Parameters<F>
+    ...args: Arguments<Parameters<NoInfer<F>>>
   ): AsyncResult<TaskValue<F>, true> {
     return this.#submit(
       true,
@@ -175,7 +183,7 @@ export class LoadBalancedView {
   /** `applyAsync`, then its result. */
   applySync<F extends TaskFunction>(
     fn: Runnable<F>,
-    ...args: Parameters<F>
+    ...args: Arguments<Parameters<NoInfer<F>>>
   ): Promise<TaskValue<F>> {
     return this.applyAsync(fn, ...args).get();
   }
@@ -233,6 +241,57 @@ export class LoadBalancedView {
   }
 
   /**
+   * Calls `fn` on each item of `source` (an Iterable or AsyncIterable,
+   * pulled lazily), one task per item, with at most `maxOutstanding` tasks
+   * in flight (default: twice the view's engines), and gives the values in
+   * input order, or as they complete with `ordered: false`. Each task goes
+   * to whichever engine frees up first (ipyparallel's `imap`, without its
+   * #743: every engine gets items). A task's failure is thrown at its place
+   * (or when it comes, unordered); it, a `break`, or an error of the source
+   * aborts the tasks in flight and closes the source. `signal` aborts the
+   * tasks in flight as `ar.abort()` does. Items go through `applyAsync`'s
+   * path: `maxQueue` and the view's call options apply.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 2 });
+   * const lv = client.loadBalancedView();
+   * function* numbers() {
+   *   for (let i = 0; ; i++) yield i;
+   * }
+   * for await (const square of lv.imap((x: number) => x * x, numbers())) {
+   *   console.log(square); // 0, 1, 4, 9
+   *   if (square >= 9) break; // aborts what is in flight, closes numbers()
+   * }
+   * ```
+   */
+  imap<F extends TaskFunction>(
+    fn: Runnable<F>,
+    source: ImapSource<Parameters<F>[0]>,
+    options: ImapOptions = {},
+  ): AsyncIterableIterator<TaskValue<F>> {
+    const engines = this.#targets?.length ?? this.#cluster.ids().length;
+    const settings = imapSettings(source, options, engines);
+    const ref = functionRef(fn);
+    const call = mergeCallOptions(this.#call, { signal: settings.signal });
+    return imapTasks(
+      (item) =>
+        this.#submit<AsyncResult<TaskValue<F>, true>>(
+          true,
+          [[item]],
+          undefined,
+          ref,
+          undefined,
+          false,
+          call,
+        ),
+      source,
+      { ...settings, signal: call.signal },
+    );
+  }
+
+  /**
    * `fn` as a function that runs on this view (ipyparallel's
    * `@view.remote`): `f(...args)` is `applyAsync(fn, ...args)`, its one
    * value. Throws at once if `fn` cannot be shipped.
@@ -283,6 +342,11 @@ export class LoadBalancedView {
     const cluster = this.#cluster;
     const none = cluster.unrunnable();
     if (none) throw new Error(none);
+    // Results among the arguments and dependencies in the options: what
+    // is settled here is put in, the rest waits in the core.
+    const dependent = viewCallNeeds(argsPerTask, mode, call);
+    argsPerTask = dependent.argsPerTask;
+    const refs = mode ? undefined : takeRefs(cluster, argsPerTask);
     checkArguments(argsPerTask, items && { items });
     // One placement for all the tasks of the view: the cluster reads it
     // once per call. maxQueue is this side's: the scheduler never sees it.
@@ -307,9 +371,18 @@ export class LoadBalancedView {
           for (let i = 0; i < argsPerTask.length; i++) {
             const taskId = cluster.nextTaskId();
             tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
+            if (refs?.[i]) tasks[i].refs = refs[i];
+            if (dependent.needs) tasks[i].needs = dependent.needs;
             records[i] = queue
               ? queue.record(taskId, listener)
               : new TaskRecord(-1, taskId, listener);
+          }
+          if (dependent.unmet) {
+            // A dependency that had failed when the call came: no task runs.
+            for (const r of records) {
+              r.done({ ok: false, error: dependent.unmet(r.taskId) });
+            }
+            return records;
           }
           try {
             cluster.submit(tasks, (_, i) => records[i]);

@@ -13,7 +13,11 @@ import {
   type FromEngine,
   newSharedSlots,
   RUNNING_SLOT,
+  type RunMessage,
+  type ToEngine,
 } from "../protocol/messages.ts";
+import { PutDelivery } from "./put_delivery.ts";
+import { entriesOf } from "./put_store.ts";
 
 /** Where what the engine says and its end are told. */
 export interface LinkHandlers {
@@ -41,14 +45,25 @@ export class AttachedLink {
   readonly link: EngineLink;
   #acks: Int32Array;
   #gone: Promise<void> = Promise.resolve();
+  /** The put values this life of the engine's thread was sent. */
+  #puts: PutDelivery;
 
   /** Routes `link` to `handlers` and sends it `init` for `engineId`. */
   constructor(link: EngineLink, engineId: number, handlers: LinkHandlers) {
     this.link = link;
     const acks = newSharedSlots();
     this.#acks = new Int32Array(acks);
-    link.onMessage = (message) => handlers.message(message);
-    link.onExit = (reason) => handlers.exit(reason);
+    this.#puts = new PutDelivery(link.sharesMemory, (m) => link.send(m));
+    // Forgotten as the news arrives, before the actor hears it: a `run`
+    // sent from now on reaches the new thread, so it carries its values.
+    link.onMessage = (message) => {
+      if (message.t === "reset") this.#puts.forget();
+      handlers.message(message);
+    };
+    link.onExit = (reason) => {
+      this.#puts.forget();
+      handlers.exit(reason);
+    };
     try {
       link.send({
         t: "init",
@@ -59,6 +74,23 @@ export class AttachedLink {
     } catch (error) {
       handlers.exit(`it could not start: ${error}`);
     }
+  }
+
+  /**
+   * Sends `message`; a `run` whose task takes put values (its `refs`)
+   * carries those this thread was not sent yet. Throws when the link
+   * cannot carry it (nothing sent).
+   */
+  send(message: ToEngine): void {
+    const puts = message.t === "run" && message.refs
+      ? entriesOf(message.refs)
+      : undefined;
+    if (puts === undefined) {
+      this.link.send(message);
+      return;
+    }
+    this.link.send(this.#puts.attach(message as RunMessage, puts));
+    this.#puts.sent(puts);
   }
 
   /** Resolves once the engine that the actor ended is gone. */

@@ -20,14 +20,18 @@ import type { PublicationRegistry, PublicationSink } from "./registry.ts";
 import type { EngineKind, RestartPolicy } from "./supervisor.ts";
 import type { Publication } from "../protocol/publication.ts";
 import type { TaskSpec } from "../protocol/messages.ts";
+import type { ArgumentNeed, EndedTask, TaskNeeds } from "./task_needs.ts";
 
 // The vocabulary the seam speaks, so that its users import it from here.
 export type {
+  ArgumentNeed,
+  EndedTask,
   EngineEvent,
   EngineKind,
   EngineState,
   PublicationRegistry,
   RestartPolicy,
+  TaskNeeds,
   TaskOutcome,
 };
 
@@ -84,6 +88,11 @@ export type Placement =
  */
 export interface SubmittedTask extends TaskSpec {
   placement: Placement;
+  /**
+   * Tasks it waits for (`after`, `follow`, results as arguments): the
+   * core holds it, counted as queued, until they end (cluster/dependencies.ts).
+   */
+  needs?: TaskNeeds;
 }
 
 /**
@@ -296,6 +305,16 @@ export interface Cluster {
    * are ignored.
    */
   abort(taskIds: Iterable<number>): void;
+  /**
+   * Holds `value` once, under `id` (a fresh `nextTaskId()`), for the tasks
+   * whose `refs` name it: each engine is sent it with the first such task
+   * it runs in its thread's life, and keeps it until `release`. Returns at
+   * once; throws when the value cannot be sent (a connected client's frame
+   * limit).
+   */
+  put(id: number, value: unknown): void;
+  /** Frees these put values, here and on every engine; unknown ids do nothing. */
+  release(ids: readonly number[]): void;
   /** Calls `listener` for every engine event; returns an unsubscribe. */
   onEngineEvent(listener: (event: EngineEvent) => void): () => void;
   /**

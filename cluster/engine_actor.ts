@@ -108,7 +108,7 @@ export class EngineActor extends Actor<EngineMessage> {
     this.#onEvent = onEvent;
     this.#liveness = new Liveness(options);
     this.#tasks = new TaskPipeline(engineId, {
-      send: (message) => this.#held.link.send(message),
+      send: (message) => this.#held.send(message),
       stopRunning: () => this.#held.stopRunning(),
     });
     this.#attach(link);

@@ -34,6 +34,7 @@ export function handOut(
       fn: task.fn,
       mode: task.mode,
       args: task.args,
+      refs: task.refs,
       observer,
     },
   });

@@ -65,6 +65,7 @@ export function releaseHeld(held: readonly Held[], core: ReleaseCore): void {
       fn: task.fn,
       mode: task.mode,
       args: task.args,
+      refs: task.refs,
       observer: listener,
       targets: targets && new Set(targets),
       retries,

@@ -32,6 +32,9 @@ import type { Launcher } from "./launcher.ts";
 import { Launches } from "./launches.ts";
 import { handOut } from "./hand_out.ts";
 import { type QueueStatus, queueStatusOf } from "./queue_status.ts";
+import { PutStore } from "./put_store.ts";
+import { Dependencies, type EndedTask, type Held } from "./dependencies.ts";
+import { engineGone, releaseHeld } from "./held_release.ts";
 
 /**
  * How a `LocalCluster` runs its engines.
@@ -99,8 +102,30 @@ export class LocalCluster implements Cluster {
   #launches: Launches;
   #taskCounter = 0;
   /** Every submitted task that has not ended: where it is, who hears it. */
-  #routes = new TaskRoutes(this.#registry);
+  #routes = new TaskRoutes(
+    this.#registry,
+    (taskId, outcome, engineId) =>
+      this.#dependencies.ended(taskId, outcome, engineId),
+  );
+  /** Tasks held until the tasks they need have ended. */
+  #dependencies = new Dependencies({
+    holds: (taskId) => this.#routes.has(taskId),
+    ended: (taskId) => this.#endedTasks?.(taskId),
+    place: (held) =>
+      releaseHeld(held, {
+        supervisor: this.#supervisor,
+        scheduler: this.#scheduler,
+        routes: this.#routes,
+        toEngine: (engine, task, to) =>
+          handOut(engine, task, this.#toldWhenDone(engine, to)),
+        noEngine: (task) => this.#noEngine(task),
+      }),
+    engineGone: (engineId) => engineGone(this.#supervisor, engineId),
+  });
+  #endedTasks: ((taskId: number) => EndedTask | Error | undefined) | undefined;
   #listeners = new Set<(event: EngineEvent) => void>();
+  /** The values put once for tasks (`client.put`), until released. */
+  #puts = new PutStore();
   #waits = new EngineCountWaits(
     () => this.#supervisor,
     () => this.#admission.joinable,
@@ -217,6 +242,22 @@ export class LocalCluster implements Cluster {
     return ++this.#taskCounter;
   }
 
+  /** Tasks held until the tasks they depend on end (they count as queued). */
+  get waitingOnDependencies(): number {
+    return this.#dependencies.size;
+  }
+
+  /**
+   * Where a dependency this core no longer holds is looked up (a
+   * controller's live tasks and history): a client may submit a dependent
+   * after its dependency ended here, before the client heard it had.
+   */
+  lookUpEndedTasks(
+    lookup: (taskId: number) => EndedTask | Error | undefined,
+  ): void {
+    this.#endedTasks = lookup;
+  }
+
   /**
    * Routes each task (its publications to its listener first, so that none
    * is missed), then hands the direct ones to their engines and the
@@ -231,18 +272,36 @@ export class LocalCluster implements Cluster {
     // A view's tasks share one placement: make its set of targets once.
     let targetList: readonly number[] | undefined;
     let targetSet: ReadonlySet<number> | undefined;
+    let held: Held[] | undefined;
     // A loop, not a closure: a tiny task comes through here on every call.
     for (let index = 0; index < tasks.length; index++) {
       const task = tasks[index];
       const listener = listenerFor(task, index);
+      const refused = task.refs && this.#puts.take(task);
+      if (refused) {
+        listener.done({ ok: false, error: refused });
+        continue;
+      }
       const { placement } = task;
+      if (task.needs) {
+        (held ??= []).push({
+          task,
+          listener: this.#routes.add(
+            task.taskId,
+            this.#dependencies,
+            listener,
+            "engineId" in placement ? placement.engineId : undefined,
+          ),
+        });
+        continue;
+      }
       if ("engineId" in placement) {
         const engine = this.#supervisor.get(placement.engineId);
         if (direct === NONE) direct = [];
         direct.push([
           engine,
           task,
-          this.#routes.add(task.taskId, engine, listener),
+          this.#routes.add(task.taskId, engine, listener, placement.engineId),
         ]);
         continue;
       }
@@ -256,6 +315,7 @@ export class LocalCluster implements Cluster {
         fn: task.fn,
         mode: task.mode,
         args: task.args,
+        refs: task.refs,
         observer: this.#routes.add(task.taskId, this.#scheduler, listener),
         targets: targetSet,
         retries,
@@ -267,20 +327,39 @@ export class LocalCluster implements Cluster {
       if (engine) {
         handOut(engine, task, this.#toldWhenDone(engine, observer));
       } else {
-        const engineId = (task.placement as { engineId: number }).engineId;
-        observer.done({
-          ok: false,
-          error: new RangeError(
-            `there is no engine ${engineId}; the engines are ${
-              JSON.stringify(this.ids())
-            }`,
-          ),
-        });
+        observer.done({ ok: false, error: this.#noEngine(task) });
       }
     }
     if (balanced.length > 0) {
       this.#scheduler.tell({ kind: "enqueue", tasks: balanced });
     }
+    if (held) {
+      for (const h of held) this.#dependencies.hold(h.task, h.listener);
+    }
+  }
+
+  /** How many put values it holds (their memory is the user's to manage). */
+  get putValues(): number {
+    return this.#puts.size;
+  }
+
+  /** Holds `value` for tasks whose `refs` name `id`; see `Cluster.put`. */
+  put(id: number, value: unknown): void {
+    this.#puts.put(id, value);
+  }
+
+  /** Frees these put values, here and on every engine that holds them. */
+  release(ids: readonly number[]): void {
+    this.#puts.release(ids);
+  }
+
+  #noEngine(task: SubmittedTask): RangeError {
+    const engineId = (task.placement as { engineId: number }).engineId;
+    return new RangeError(
+      `there is no engine ${engineId}; the engines are ${
+        JSON.stringify(this.ids())
+      }`,
+    );
   }
 
   /**
@@ -309,7 +388,7 @@ export class LocalCluster implements Cluster {
    * waiting line and the tasks held for their dependencies.
    */
   queueStatus(): Promise<QueueStatus> {
-    const unassigned = this.#scheduler.queued;
+    const unassigned = this.#scheduler.queued + this.waitingOnDependencies;
     return Promise.resolve(queueStatusOf(this.engines(), unassigned));
   }
 
@@ -362,6 +441,7 @@ export class LocalCluster implements Cluster {
     this.#closed ??= (async () => {
       await null; // `#closed` is set before the waiters look at it.
       this.#waits.check();
+      this.#dependencies.close();
       this.#scheduler.tell({ kind: "close" });
       await Promise.all([
         this.#admission.close(),
@@ -372,6 +452,7 @@ export class LocalCluster implements Cluster {
       // After their engines: a launcher's jobs and sessions end with them.
       await this.#launches.close();
       this.#registry.tell({ kind: "close" });
+      this.#puts.clear();
     })();
     return this.#closed;
   }

@@ -101,9 +101,13 @@ export class TaskPipeline {
         this.#queueHead = 0;
       }
       if (entry.phase !== "queued") continue; // Aborted while it waited.
-      const { taskId, fn, mode, args } = entry.task;
+      const { taskId, fn, mode, args, refs } = entry.task;
       try {
-        this.#link.send({ t: "run", taskId, fn, mode, args });
+        this.#link.send(
+          refs
+            ? { t: "run", taskId, fn, mode, args, refs }
+            : { t: "run", taskId, fn, mode, args },
+        );
       } catch (error) {
         this.#settle(entry, unsendableError(this.#engineId, taskId, error));
         continue;

@@ -224,6 +224,14 @@ export class ClientServer implements SessionHost {
     this.#options.cluster.abort(taskIds);
   }
 
+  put(id: number, value: unknown): void {
+    this.#options.cluster.put(id, value);
+  }
+
+  release(ids: number[]): void {
+    this.#options.cluster.release(ids);
+  }
+
   follow(taskIds: number[], session: Session): void {
     this.#options.live.follow(taskIds, session);
   }

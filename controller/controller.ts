@@ -56,6 +56,8 @@ export interface Controller {
   readonly engineInfo: ConnectionInfo;
   /** Clients attached now. */
   readonly sessions: number;
+  /** Values its clients put (`client.put`) that its core holds now. */
+  readonly putValues: number;
   /** Settles once the controller has stopped (`stop()`, or a `shutdown` call). */
   readonly closed: Promise<void>;
   /**
@@ -173,6 +175,9 @@ class RunningController implements Controller {
       maxStreamBytes: options.history?.maxStreamBytes,
       previousPid: options.previousPid,
     });
+    // A client may submit a dependent of a task that ended here before it
+    // heard so: the core looks such a task up in what the controller keeps.
+    cluster.lookUpEndedTasks((taskId) => live.ended(taskId));
     this.#clients = new ClientServer({
       clusterId: options.id,
       cluster,
@@ -214,6 +219,10 @@ class RunningController implements Controller {
 
   get sessions(): number {
     return this.#clients.sessions;
+  }
+
+  get putValues(): number {
+    return this.#core.cluster.putValues;
   }
 
   get closed(): Promise<void> {

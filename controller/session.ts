@@ -48,6 +48,10 @@ export interface SessionHost {
   /** Hands accepted tasks to the cluster, `session` following them. */
   submit(tasks: SubmittedTask[], session: Session): void;
   abort(taskIds: number[]): void;
+  /** Holds a put value; throws a `RangeError` for an id held already. */
+  put(id: number, value: unknown): void;
+  /** Frees put values. */
+  release(ids: number[]): void;
   follow(taskIds: number[], session: Session): void;
   /** Answers a call (but `shutdown`); a rejection is the reply's error. */
   call(
@@ -97,6 +101,8 @@ export class Session implements Follower {
   /** Bytes queued to the client and not yet written to its socket. */
   #unsent = 0;
   #heartbeat: WireHeartbeat | undefined;
+  /** The put values this client holds: released when the session ends. */
+  #puts = new Set<number>();
 
   /** Takes `conn` over (just past its handshake) for client `clientNo`. */
   constructor(conn: FramedConnection, clientNo: number, host: SessionHost) {
@@ -200,6 +206,12 @@ export class Session implements Follower {
       case "call":
         this.#call(message.id, message.call);
         return;
+      case "put":
+        return this.#put(message.id, message.value);
+      case "release":
+        return this.#host.release(
+          message.ids.filter((id) => this.#puts.delete(id)),
+        );
       case "beat":
         return;
     }
@@ -235,6 +247,32 @@ export class Session implements Follower {
       }
     }
     if (accepted.length > 0) this.#host.submit(accepted, this);
+  }
+
+  /**
+   * A put of an id outside the client's block, or taken already, is a bug
+   * of the client's that would clash with another client's values: the
+   * session is closed, as for a message that does not fit.
+   */
+  #put(id: number, value: unknown): void {
+    const base = this.taskIdBase;
+    let refusal = id <= base || id >= base + TASK_ID_BLOCK
+      ? `a put of id ${id}, outside its block`
+      : undefined;
+    if (refusal === undefined) {
+      try {
+        this.#host.put(id, value);
+        this.#puts.add(id);
+        return;
+      } catch (error) {
+        refusal = `a put the cluster refused: ${messageOf(error)}`;
+      }
+    }
+    const why = `it sent ${refusal}`;
+    this.#host.log(
+      `closed the session of client ${this.clientNo} (${this.peer}): ${why}`,
+    );
+    this.close(`the controller closed this session: the client ${why}`);
   }
 
   async #call(id: number, call: ControllerCall): Promise<void> {
@@ -343,6 +381,10 @@ export class Session implements Follower {
     const wasEnded = this.#ended;
     this.#ended = true;
     this.#events = [];
+    // Its values go with it, as ray.put's go with their owner: tasks that
+    // took one before keep it until they are sent.
+    this.#host.release([...this.#puts]);
+    this.#puts.clear();
     this.#host.ended(this, wasEnded ? "closed by the controller" : reason);
   }
 }

@@ -37,6 +37,8 @@ const MESSAGES: Record<ToController["t"], Record<string, Check>> = {
   abort: { taskIds: list(taskId) },
   follow: { taskIds: list(taskId) },
   call: { id: count, call: call },
+  put: { id: taskId, value: () => undefined },
+  release: { ids: list(taskId) },
   beat: {},
 };
 
@@ -96,12 +98,40 @@ function task(value: unknown): string | undefined {
   const fits = isRecord(value) && !taskId(value.taskId) &&
     !functionRef(value.fn) && Array.isArray(value.args) &&
     [undefined, "apply", "map"].includes(value.mode as string) &&
-    !placement(value.placement);
+    !optional(list(argRef))(value.refs) && !placement(value.placement) &&
+    !optional(needs)(value.needs);
   return fits
     ? undefined
     : 'a task: { taskId, fn: { kind: "source", source } or { kind: ' +
       '"module", url, name }, args: [...], mode?: "apply" | "map", ' +
-      "placement: { engineId } or { balanced: { retries, ... } } }";
+      "refs?: [{ arg, id }], placement: { engineId } or { balanced: { retries, ... } } }";
+}
+
+/** A task's dependencies (cluster/task_needs.ts' `TaskNeeds`). */
+function needs(value: unknown): string | undefined {
+  const fits = isRecord(value) && !optional(list(taskId))(value.after) &&
+    !optional(list(taskId))(value.follow) && !optional(count)(value.on) &&
+    [undefined, "fail", "run"].includes(value.onFailure as string) &&
+    !optional(list(argumentNeed))(value.args);
+  return fits
+    ? undefined
+    : "needs: { after?, follow?: [task ids], on?: engine id, args?: " +
+      '[{ index, tasks, shape: "one" | "list" | "items", item? }], ' +
+      'onFailure?: "fail" | "run" }';
+}
+
+function argumentNeed(value: unknown): string | undefined {
+  const fits = isRecord(value) && !count(value.index) &&
+    !list(taskId)(value.tasks) &&
+    ["one", "list", "items"].includes(value.shape as string) &&
+    !optional(count)(value.item);
+  return fits ? undefined : "an argument's need";
+}
+
+function argRef(value: unknown): string | undefined {
+  const fits = isRecord(value) && Number.isSafeInteger(value.arg) &&
+    (value.arg as number) >= 0 && !taskId(value.id);
+  return fits ? undefined : "a put value's argument: { arg, id }";
 }
 
 function functionRef(value: unknown): string | undefined {

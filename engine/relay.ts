@@ -135,6 +135,7 @@ export class Relay {
         this.#thread.send(message);
         return;
       case "cancel":
+      case "release":
         this.#thread.send(message);
         return;
       case "stop":

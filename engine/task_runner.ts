@@ -14,6 +14,7 @@ import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
 import { captureConsole } from "./console_capture.ts";
 import { Publisher } from "./publisher.ts";
+import { PutValues } from "./put_values.ts";
 import { explain, unsendableResult } from "./task_errors.ts";
 import {
   type RunMessage,
@@ -76,6 +77,9 @@ export class TaskRunner {
   #compiled = new Map<string, (...args: unknown[]) => unknown>();
   #modules = new Map<string, Promise<Record<string, unknown>>>();
   #publisher: Publisher;
+  #puts = new PutValues();
+  /** Queued tasks that fail as they start: a put value was not here. */
+  #refused = new WeakMap<RunMessage, unknown>();
 
   /** Listens on `port`; the client's `init` message starts the engine. */
   constructor(port: EnginePort, host: RunnerHost) {
@@ -113,9 +117,19 @@ export class TaskRunner {
         this.#port.post({ t: "ready" });
         return;
       }
-      case "run":
-        this.#queue.push(message);
+      case "run": {
+        let run = message;
+        try {
+          run = this.#puts.takeIn(message);
+        } catch (error) {
+          this.#refused.set(run, error);
+        }
+        this.#queue.push(run);
         this.#next();
+        return;
+      }
+      case "release":
+        this.#puts.release(message);
         return;
       case "interrupt":
       case "stop":
@@ -182,6 +196,13 @@ export class TaskRunner {
     Atomics.store(this.#acks, RUNNING_SLOT, taskId);
     const started = epochMs();
     this.#lastStarted = started;
+    if (this.#refused.has(message)) {
+      this.#done(message, started, {
+        ok: false,
+        error: this.#refused.get(message),
+      });
+      return;
+    }
     if (message.fn.kind !== "source" || message.mode === "map") {
       return this.#runAsync(message, started);
     }

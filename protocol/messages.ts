@@ -73,11 +73,68 @@ export interface TaskSpec {
    */
   mode?: "apply" | "map";
   args: unknown[];
+  /**
+   * Top-level arguments that are values put once (`client.put`): the engine
+   * replaces `args[arg]` with its stored value `id` before the call. Only
+   * `apply` tasks have them.
+   */
+  refs?: ArgRef[];
+}
+
+/**
+ * A top-level argument that is a put value: which argument, which value.
+ *
+ * @example
+ * ```ts
+ * import type { ArgRef } from "./messages.ts";
+ * const second: ArgRef = { arg: 1, id: 4294967297 }; // args[1] is value 4294967297
+ * ```
+ */
+export interface ArgRef {
+  /** The argument's index in `args`. */
+  arg: number;
+  /** The put value's id (taken from the cluster's task ids). */
+  id: number;
+}
+
+/**
+ * A put value the engine keeps, under its id, until a `ReleaseMessage`
+ * names it or the engine's thread ends.
+ *
+ * @example
+ * ```ts
+ * import type { PutValue } from "./messages.ts";
+ * const value: PutValue = { id: 3, value: new Float64Array(8) };
+ * ```
+ */
+export interface PutValue {
+  id: number;
+  value: unknown;
 }
 
 /** Run one task. An engine runs its tasks one at a time, in order. */
 export interface RunMessage extends TaskSpec {
   t: "run";
+  /**
+   * The put values of `refs` that this engine's thread has not been sent
+   * yet: it keeps them (before the task queues) for this and later tasks.
+   */
+  values?: PutValue[];
+}
+
+/**
+ * Forget these put values (`ref.release()`, or their client's end). Ids the
+ * engine does not hold are ignored.
+ *
+ * @example
+ * ```ts
+ * import type { ReleaseMessage } from "./messages.ts";
+ * const release: ReleaseMessage = { t: "release", ids: [3] };
+ * ```
+ */
+export interface ReleaseMessage {
+  t: "release";
+  ids: number[];
 }
 
 /** Are you there? The engine answers with a `PongMessage` when it can. */
@@ -118,6 +175,7 @@ export type ToEngine =
   | InterruptMessage
   | CancelMessage
   | StopMessage
+  | ReleaseMessage
   | SpareMessage;
 
 /**

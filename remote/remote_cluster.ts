@@ -212,6 +212,21 @@ export class RemoteCluster implements Cluster {
     }
   }
 
+  /** To the controller's core, in a frame ahead of the tasks that use it. */
+  put(id: number, value: unknown): void {
+    if (this.#ended) return; // Its tasks fail as `submit` says.
+    const body = this.#encode({ t: "put", id, value });
+    if (body instanceof Error) throw body;
+    this.#conn.sendBody(body).catch(() => {}); // Too large: throws, unsent.
+    this.#heartbeat.sent();
+  }
+
+  release(ids: readonly number[]): void {
+    if (ids.length > 0 && !this.#ended) {
+      this.#send({ t: "release", ids: [...ids] });
+    }
+  }
+
   onEngineEvent(listener: (event: EngineEvent) => void): () => void {
     const own = (event: EngineEvent) => listener(event);
     this.#engineListeners.add(own);

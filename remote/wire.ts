@@ -292,6 +292,14 @@ export type ToController =
    */
   | { t: "follow"; taskIds: number[] }
   | { t: "call"; id: number; call: ControllerCall }
+  /**
+   * Holds `value` in the controller's core for tasks whose `refs` name
+   * `id` (an id of this client's block, `nextTaskId()`), until a `release`
+   * or the end of this client's session.
+   */
+  | { t: "put"; id: number; value: unknown }
+  /** Frees put values of this client's. */
+  | { t: "release"; ids: number[] }
   /** A sign of life, in a heartbeat period in which nothing else went. */
   | { t: "beat" };
 

@@ -94,6 +94,24 @@ export function functionRefusal(fn: object): Refusal {
 }
 
 /**
+ * The key under which an object of a class of troupe's that must not be
+ * shipped (a `ValueRef` inside an argument) says why, as `{ what, advice }`:
+ * a plainer refusal than a class instance's, since it names what to do.
+ *
+ * @example
+ * ```ts
+ * import { CROSSING_REFUSAL, objectRefusal } from "./crossing_refusals.ts";
+ * class Handle {
+ *   get [CROSSING_REFUSAL]() {
+ *     return { what: "a Handle", advice: "Pass its id instead." };
+ *   }
+ * }
+ * console.log(objectRefusal(new Handle()).what); // a Handle
+ * ```
+ */
+export const CROSSING_REFUSAL: unique symbol = Symbol("troupe.refusal");
+
+/**
  * An object of a type that does not cross: a Promise, a boxed primitive, a
  * resource of the runtime, or an instance of a class.
  *
@@ -110,6 +128,10 @@ export function objectRefusal(object: object): Refusal {
       "Await it and pass its value, or start the work inside the task.",
     );
   }
+  const own = (object as { [CROSSING_REFUSAL]?: Omit<Refusal, "path"> })[
+    CROSSING_REFUSAL
+  ];
+  if (own !== undefined) return refusal(own.what, own.advice);
   const ctor = constructorOf(object);
   const tag = Object.prototype.toString.call(object).slice(8, -1);
   const name = ctor?.name || tag;
