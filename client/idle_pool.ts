@@ -114,12 +114,13 @@ export class IdlePool extends LocalCluster {
         return;
       }
     }
-    this.#outstanding += tasks.length;
     this.#disarm();
-    super.submit(
-      tasks,
-      (task, index) => this.#counted(listenerFor(task, index)),
-    );
+    // Counted as each listener is made: a task the core never took (it
+    // threw first) must not keep the pool awake for ever.
+    super.submit(tasks, (task, index) => {
+      this.#outstanding++;
+      return this.#counted(listenerFor(task, index));
+    });
   }
 
   /** A pool that can start its engines can run any task. */
@@ -143,13 +144,20 @@ export class IdlePool extends LocalCluster {
     return super.waitForEngines(n, options);
   }
 
-  /** An idle pool starts, so that there is a launcher's set to scale. */
+  /**
+   * An idle pool with launchers starts, so that there is a set to scale
+   * (without one, `scale` says so and nothing starts). The idle stop
+   * retires what a scale added too.
+   */
   override scale(
     n: number,
     launcher?: Launcher,
   ): { started: number[]; retired: number[] } {
-    this.#wake();
-    return super.scale(n, launcher);
+    const woken = this.#plan.launchers.length > 0 ? this.#wake() : [];
+    const { started, retired } = super.scale(n, launcher);
+    // What woke counts as started: the scale settles once they are up.
+    const kept = woken.filter((id) => !retired.includes(id));
+    return { started: [...kept, ...started], retired };
   }
 
   /** Clears the idle timer, then closes as a `LocalCluster` does. */
@@ -177,9 +185,9 @@ export class IdlePool extends LocalCluster {
     };
   }
 
-  /** Starts `plan`'s engines unless they are starting or up. */
-  #wake(): void {
-    if (this.#state !== "idle" && this.#state !== "stopping") return;
+  /** Starts `plan`'s engines unless they are starting or up; their ids. */
+  #wake(): number[] {
+    if (this.#state !== "idle" && this.#state !== "stopping") return [];
     this.#disarm();
     const plan = this.#plan;
     const own: number[] = [];
@@ -227,6 +235,7 @@ export class IdlePool extends LocalCluster {
       this.#state = "up";
       this.#arm();
     });
+    return all;
   }
 
   /** Once nothing is queued or running, and the engines are up. */

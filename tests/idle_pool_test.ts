@@ -81,6 +81,13 @@ for (const side of CLIENT_SIDES) {
         if (kind === "process") assert.equal(pids.length, 2);
         await untilStopped(client, kind);
         for (const pid of pids) assert.equal(await isLive(pid), false);
+        // A direct task names a stopped engine: it says why it stopped.
+        const direct = await errorOf(client.view(0).applyAsync(() => 1));
+        assert.match(direct.message, /idle for 300 ms \(idleTimeoutMs\)/);
+        assert.deepEqual(client.engines().map((e) => e.state), [
+          "stopped",
+          "stopped",
+        ]);
         // New engines, under new ids: the stopped ones stay as stopped.
         const again = await guard(
           lv.applyAsync(() => engineId),
@@ -255,6 +262,10 @@ Deno.test("idleTimeoutMs with a launcher: its engines start on the first task, t
       60_000,
     );
     assert.ok([2, 3].includes(again as number), `ran on ${again}`);
+    await untilStopped(client, "process");
+    // A scale wakes it too, and the idle stop retires what it added.
+    await guard(client.scale(3), "scale(3)", 60_000);
+    assert.equal(client.ids.length, 3);
     await untilStopped(client, "process");
   });
 });
