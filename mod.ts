@@ -64,6 +64,7 @@ export {
 } from "./plot/mod.ts";
 export { DirectView, type Targets } from "./client/direct_view.ts";
 export type { CallOptions, Dependency } from "./client/call_options.ts";
+export type { ImapOptions, ImapSource } from "./client/imap.ts";
 export { type Arguments, ValueRef } from "./client/value_ref.ts";
 export {
   type LoadBalancedOptions,
