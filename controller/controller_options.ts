@@ -36,7 +36,10 @@ export interface ControllerOptions {
    * The engines, as `Client.start` takes them (workers, processes, launch,
    * restart, heartbeatMs, startTimeoutMs, maxHeapMb, encrypt, ...). Its
    * `listen` is the engine listener, always on (127.0.0.1 and a free port
-   * unless told otherwise), its `key` the engine key.
+   * unless told otherwise), its `key` the engine key. With `idleTimeoutMs`
+   * the controller starts none until a task of any of its clients (or a
+   * `waitForEngines`) asks, and stops them all once none has been queued
+   * or running for that long (the CLI's `--idle-timeout-ms`).
    */
   engines?: ClientOptions;
   /** The client listener: 127.0.0.1 and a free port unless told otherwise. */
