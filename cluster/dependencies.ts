@@ -115,7 +115,9 @@ export class Dependencies implements Route {
     const needs = waiting.needs;
     const read = new Set<number>(needs.follow);
     for (const arg of needs.args ?? []) {
-      for (const id of arg.tasks) read.add(id);
+      arg.tasks.forEach((id, at) => {
+        if (!arg.ready || !(at in arg.ready)) read.add(id);
+      });
     }
     if (read.size > 0) waiting.ends = new Map();
     const all = new Set<number>([...read, ...needs.after ?? []]);
@@ -262,8 +264,10 @@ export class Dependencies implements Route {
     if (needs.args) {
       args = [...args];
       for (const arg of needs.args) {
-        const values = arg.tasks.map((id) =>
-          (ends!.get(id)!.outcome as { value: unknown }).value
+        const values = arg.tasks.map((id, at) =>
+          arg.ready && at in arg.ready
+            ? arg.ready[at]
+            : (ends!.get(id)!.outcome as { value: unknown }).value
         );
         let value = arg.shape === "one"
           ? values[0]

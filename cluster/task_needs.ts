@@ -55,6 +55,8 @@ export interface ArgumentNeed {
   tasks: number[];
   shape: "one" | "list" | "items";
   item?: number;
+  /** Values the client had already, by position in `tasks`. */
+  ready?: Record<number, unknown>;
 }
 
 /**

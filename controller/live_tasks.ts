@@ -11,6 +11,7 @@
  */
 
 import type {
+  EndedTask,
   SubmittedTask,
   TaskListener,
   TaskOutcome,
@@ -21,7 +22,7 @@ import {
   type Publication,
 } from "../protocol/publication.ts";
 import type { WireOutcome, WireTaskEvent } from "../remote/wire.ts";
-import { toWireError } from "../remote/wire_errors.ts";
+import { fromWireError, toWireError } from "../remote/wire_errors.ts";
 import type { History } from "./history.ts";
 import { utf8Length, utf8Prefix } from "./history_live.ts";
 import { notInHistory } from "./missing_task.ts";
@@ -232,6 +233,36 @@ export class LiveTasks {
         }
       }
     }
+  }
+
+  /**
+   * How a finished task ended, for a dependent the core got after the core
+   * forgot it (a client submits before it hears the end): its outcome and
+   * engine from the history, or why they are not there.
+   */
+  ended(taskId: number): EndedTask | Error {
+    const summary = this.#history.get(taskId, true);
+    if (!summary || summary.state === "queued" || summary.state === "running") {
+      const done = this.#replayFinished(taskId).at(-1);
+      const wire = done?.kind === "done" && !done.outcome.ok
+        ? done.outcome.error
+        : undefined;
+      return wire ? fromWireError(wire) : new RangeError(`no task ${taskId}`);
+    }
+    const wire = finishedOutcome(summary);
+    const lost = summary.notKept?.find((why) => why.startsWith("value: "));
+    if (lost !== undefined) {
+      // An `after` needs its success only; an argument made of it fails.
+      return {
+        outcome: { ok: true, value: undefined, started: 0, completed: 0 },
+        engineId: summary.engineId,
+        valueLost: `${lost}: pass the value itself, or raise maxValueBytes`,
+      };
+    }
+    return {
+      outcome: wire.ok ? wire : { ...wire, error: fromWireError(wire.error) },
+      engineId: summary.engineId,
+    };
   }
 
   /** `follower` is gone: it follows nothing any more. */

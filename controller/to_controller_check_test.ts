@@ -29,6 +29,19 @@ Deno.test("client messages: every kind that fits passes", () => {
         },
       }],
     },
+    {
+      t: "submit",
+      tasks: [{
+        ...TASK,
+        needs: {
+          after: [1],
+          follow: [2],
+          on: 0,
+          args: [{ index: 0, tasks: [3, 4], shape: "items", item: 5 }],
+          onFailure: "run",
+        },
+      }],
+    },
     { t: "abort", taskIds: [1, 2] },
     { t: "follow", taskIds: [] },
     { t: "beat" },
@@ -77,6 +90,18 @@ Deno.test("client messages: what does not fit is named", () => {
     ],
     [
       { t: "submit", tasks: [{ ...TASK, placement: { balanced: {} } }] },
+      /a task/,
+    ],
+    [{ t: "submit", tasks: [{ ...TASK, needs: { after: [0] } }] }, /a task/],
+    [
+      { t: "submit", tasks: [{ ...TASK, needs: { onFailure: "skip" } }] },
+      /a task/,
+    ],
+    [
+      {
+        t: "submit",
+        tasks: [{ ...TASK, needs: { args: [{ index: 0, tasks: [1] }] } }],
+      },
       /a task/,
     ],
     [{ t: "call", id: -1, call: { kind: "history" } }, /whose id is -1/],

@@ -371,7 +371,12 @@ export class UnmetDependencyError extends Error {
     },
   ) {
     const { taskId, dependency, argument } = options;
-    const cause = options.cause instanceof Error
+    // A chain's message names its own link only: each quoting the next
+    // would grow with the square of the chain.
+    const cause = options.cause instanceof UnmetDependencyError
+      ? ` (it did not run either: task ${options.cause.dependency} failed ` +
+        "before it)"
+      : options.cause instanceof Error
       ? ` (${messageOf(options.cause)})`
       : "";
     const what = argument === undefined

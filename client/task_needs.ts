@@ -1,0 +1,193 @@
+/**
+ * The facade's half of dependencies: from a call's options (`after`,
+ * `follow`, `onDependencyFailure`) and its top-level arguments (results and
+ * their items), what is already settled here is settled here (a finished
+ * result's value put in, its success checked, its engine taken), and the
+ * rest goes to the core as `needs`, plain data (cluster/dependencies.ts).
+ *
+ * @module
+ */
+
+import type { ArgumentNeed, TaskNeeds } from "../cluster/cluster.ts";
+import { UnmetDependencyError } from "../protocol/errors.ts";
+import { AsyncResult } from "./async_result.ts";
+import type { CallOptions } from "./call_options.ts";
+import { ResultItem, resultParts } from "./result_item.ts";
+import type { TaskRecord } from "./task_record.ts";
+
+/**
+ * What a call's tasks carry: their arguments with every finished result in
+ * place, what they wait for, or why they cannot run.
+ */
+export interface CallNeeds {
+  args: unknown[];
+  needs: TaskNeeds | undefined;
+  /** Set when a finished dependency already failed the call's tasks. */
+  unmet: ((taskId: number) => UnmetDependencyError) | undefined;
+}
+
+/**
+ * Settles what can be of `args` and `call` now. Only top-level arguments
+ * are results that stand for their values, as in Ray: one nested in an
+ * object is refused by `checkArguments`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * import { callNeeds } from "./task_needs.ts";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.loadBalancedView().applyAsync(() => 6);
+ * await ar;
+ * console.log(callNeeds([ar, 7], {}).args); // [6, 7]
+ * ```
+ */
+export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
+  let needs: TaskNeeds | undefined;
+  let unmet: CallNeeds["unmet"];
+  const run = call.onDependencyFailure === "run";
+  const fail = (
+    record: TaskRecord,
+    argument?: number,
+    why?: string,
+  ) => {
+    const cause = record.outcome && !record.outcome.ok
+      ? record.outcome.error
+      : undefined;
+    unmet ??= (taskId) =>
+      new UnmetDependencyError({
+        taskId,
+        dependency: record.taskId,
+        argument,
+        why,
+        cause,
+      });
+  };
+  let out = args;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (!(arg instanceof AsyncResult || arg instanceof ResultItem)) continue;
+    if (out === args) out = [...args];
+    const need = argumentNeed(arg, index);
+    const waiting: number[] = [];
+    const ready: Record<number, unknown> = {};
+    need.records.forEach((record, position) => {
+      const outcome = record.outcome;
+      if (!outcome) return void waiting.push(record.taskId);
+      if (!outcome.ok) return fail(record, index);
+      ready[position] = outcome.value;
+    });
+    if (waiting.length === 0) {
+      out[index] = valueOf(need.shape, need.records.map((_, p) => ready[p]))(
+        need.item,
+      );
+      continue;
+    }
+    out[index] = null;
+    (needs ??= {}).args ??= [];
+    needs.args.push({
+      index,
+      tasks: need.records.map((r) => r.taskId),
+      shape: need.shape,
+      ...(need.item === undefined ? {} : { item: need.item }),
+      ...(Object.keys(ready).length > 0 ? { ready } : {}),
+    });
+  }
+  for (const result of call.after ?? []) {
+    // Its failure reaches the dependent's error, as a cause.
+    resultParts(result).observe();
+    for (const record of resultParts(result).records) {
+      const outcome = record.outcome;
+      if (!outcome) ((needs ??= {}).after ??= []).push(record.taskId);
+      else if (!outcome.ok && !run) fail(record);
+    }
+  }
+  for (const result of call.follow ?? []) {
+    resultParts(result).observe();
+    for (const record of resultParts(result).records) {
+      const outcome = record.outcome;
+      if (!outcome) {
+        ((needs ??= {}).follow ??= []).push(record.taskId);
+        continue;
+      }
+      if (!outcome.ok && !run) fail(record);
+      else if (record.engineId < 0) {
+        fail(record, undefined, "never reached an engine");
+      } else if (needs?.on !== undefined && needs.on !== record.engineId) {
+        fail(
+          record,
+          undefined,
+          `ran on engine ${record.engineId}, and a task it follows on engine ` +
+            `${needs.on}: no engine is where every task it follows ran`,
+        );
+      } else (needs ??= {}).on = record.engineId;
+    }
+  }
+  if (needs && run) needs.onFailure = "run";
+  return { args: out, needs, unmet };
+}
+
+/** The tasks a result argument is made of, and how. */
+function argumentNeed(
+  arg: AsyncResult<unknown> | ResultItem<unknown>,
+  _index: number,
+): {
+  records: readonly TaskRecord[];
+  shape: ArgumentNeed["shape"];
+  item?: number;
+} {
+  if (arg instanceof ResultItem) {
+    const { record, offset } = arg.source;
+    resultParts(arg.result).observe();
+    return offset === undefined
+      ? { records: [record], shape: "one" }
+      : { records: [record], shape: "items", item: offset };
+  }
+  const parts = resultParts(arg);
+  parts.observe();
+  return {
+    records: parts.records,
+    shape: parts.single ? "one" : parts.items ? "items" : "list",
+  };
+}
+
+/** The value the tasks' values make, as the core makes it. */
+function valueOf(
+  shape: ArgumentNeed["shape"],
+  values: unknown[],
+): (item: number | undefined) => unknown {
+  const whole = shape === "one"
+    ? values[0]
+    : shape === "list"
+    ? values
+    : values.flat();
+  return (item) => item === undefined ? whole : (whole as unknown[])[item];
+}
+
+/**
+ * `callNeeds` for a view's call: an apply's one argument list (or a direct
+ * view's, the same for every engine) has its results settled; a map's
+ * sequences are data, never results (only the call options count).
+ *
+ * @example
+ * ```ts
+ * import { viewCallNeeds } from "./task_needs.ts";
+ * console.log(viewCallNeeds([[1, 2]], undefined, {}).needs); // undefined
+ * ```
+ */
+export function viewCallNeeds(
+  argsPerTask: unknown[][],
+  mode: "apply" | "map" | undefined,
+  call: CallOptions,
+): CallNeeds & { argsPerTask: unknown[][] } {
+  if (mode === "map" || argsPerTask.length === 0) {
+    return { argsPerTask, ...callNeeds([], call) };
+  }
+  const settled = callNeeds(argsPerTask[0], call);
+  const same = argsPerTask.every((args) => args === argsPerTask[0]);
+  return {
+    ...settled,
+    argsPerTask: same
+      ? argsPerTask.map(() => settled.args)
+      : argsPerTask.map((args) => callNeeds(args, call).args),
+  };
+}
