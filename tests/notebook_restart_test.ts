@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { runCommand } from "../launch/run_command.ts";
 import { isLive } from "./cluster_services.ts";
 import { skipUnless, until } from "./helpers.ts";
+import { findPython } from "./jupyter_kernel.ts";
 import { statePath, stopLeftover, withTroupeHome } from "./controller_rig.ts";
 
 const NOTEBOOK =
@@ -41,26 +42,6 @@ interface DriverResult {
   cells: { id: string; outputs: Output[] }[];
   restarted: boolean;
   state: { pid: number; id: string } | null;
-}
-
-/** The first Python that has jupyter_client and a deno kernelspec. */
-async function findPython(): Promise<
-  { python?: string; missing?: string }
-> {
-  let why = "no python3 with jupyter_client (python3-jupyter-client)";
-  for (const python of ["/usr/bin/python3", "python3"]) {
-    const probe = await runCommand(python, [
-      "-c",
-      "from jupyter_client.kernelspec import KernelSpecManager as K\n" +
-      "K().get_kernel_spec('deno')",
-    ], { timeoutMs: 30_000 }).catch(() => undefined);
-    if (probe === undefined) continue;
-    if (probe.code === 0) return { python };
-    if (/NoSuchKernel/.test(probe.stderr)) {
-      why = "no deno kernelspec (run deno jupyter --install)";
-    }
-  }
-  return { missing: why };
 }
 
 const found = await findPython();
