@@ -42,6 +42,12 @@ Deno.test("client messages: every kind that fits passes", () => {
         },
       }],
     },
+    {
+      t: "submit",
+      tasks: [{ ...TASK, args: [null], refs: [{ arg: 0, id: 3 }] }],
+    },
+    { t: "put", id: 2 ** 32 + 2, value: new Float64Array(2) },
+    { t: "release", ids: [2 ** 32 + 2] },
     { t: "abort", taskIds: [1, 2] },
     { t: "follow", taskIds: [] },
     { t: "beat" },
@@ -104,6 +110,13 @@ Deno.test("client messages: what does not fit is named", () => {
       },
       /a task/,
     ],
+    [
+      { t: "submit", tasks: [{ ...TASK, refs: [{ arg: -1, id: 3 }] }] },
+      /a task/,
+    ],
+    [{ t: "submit", tasks: [{ ...TASK, refs: [{ arg: 0 }] }] }, /a task/],
+    [{ t: "put", id: 0, value: 1 }, /a "put" message whose id is 0/],
+    [{ t: "release", ids: 3 }, /a "release" message whose ids is 3/],
     [{ t: "call", id: -1, call: { kind: "history" } }, /whose id is -1/],
     [
       { t: "call", id: 1, call: { kind: "exec" } },
