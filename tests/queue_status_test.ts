@@ -96,6 +96,20 @@ eachEngineKind("client.queueStatus", 2, async ({ t, client, dir }) => {
       }
     },
   );
+
+  await t.step("a task waiting for its dependency is unassigned", async () => {
+    const go = fileLatch(dir, "dependency");
+    const held = client.view(0).applyAsync(holdUntilFile, go.path);
+    const lv = client.loadBalancedView().with({ after: [held] });
+    const dependent = lv.applyAsync(() => "after");
+    await until(async () => {
+      const { engines, unassigned } = await client.queueStatus();
+      return engines[0].running === 1 && unassigned === 1;
+    }, "the dependent to wait, unassigned");
+    go.open();
+    assert.equal(await guard(dependent, "the dependent", 30_000), "after");
+    assert.equal((await client.queueStatus()).unassigned, 0);
+  });
 });
 
 Deno.test("client.queueStatus after close is a ClientClosedError", async () => {
