@@ -59,6 +59,7 @@ const CLIENT_NAMES = [
   "onEngineEvent",
   "startTimeoutMs",
   "noEngineTimeoutMs",
+  "idleTimeoutMs",
 ];
 const RESTART_NAMES = ["maxRestarts", "withinMs", "backoffMs", "maxBackoffMs"];
 
