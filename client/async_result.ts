@@ -21,7 +21,12 @@ import { ResultReadings } from "./result_readings.ts";
 import { unobservedReport } from "./unobserved_failures.ts";
 import type { TaskRecord } from "./task_record.ts";
 import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
-import { ResultItem, resultPartsDoor } from "./result_item.ts";
+import {
+  nestedResultRefusal,
+  ResultItem,
+  resultPartsDoor,
+} from "./result_item.ts";
+import { CROSSING_REFUSAL } from "../transport/crossing_refusals.ts";
 import { type AsyncResultJSON, resultJSON } from "./result_json.ts";
 
 export type { ResultPlan } from "./result_plan.ts";
@@ -237,6 +242,11 @@ export class AsyncResult<T, Single extends boolean = boolean>
    */
   item(index: number): ResultItem<T extends readonly (infer I)[] ? I : T> {
     return new ResultItem(this, index);
+  }
+
+  /** Nested in an argument, it is refused: only a top-level one resolves. */
+  get [CROSSING_REFUSAL](): { what: string; advice: string } {
+    return nestedResultRefusal("an AsyncResult");
   }
 
   /**

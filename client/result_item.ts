@@ -7,6 +7,30 @@
 
 import type { AsyncResult } from "./async_result.ts";
 import type { TaskRecord } from "./task_record.ts";
+import { CROSSING_REFUSAL } from "../transport/crossing_refusals.ts";
+
+/**
+ * Why a result (or an item of one) nested in an argument does not cross:
+ * only a top-level argument stands for its value, as Ray resolves only
+ * top-level ObjectRefs.
+ *
+ * @example
+ * ```ts
+ * import { nestedResultRefusal } from "./result_item.ts";
+ * console.log(nestedResultRefusal("an AsyncResult").what); // an AsyncResult
+ * ```
+ */
+export function nestedResultRefusal(
+  what: string,
+): { what: string; advice: string } {
+  return {
+    what,
+    advice: "A result stands for its value only as an argument of its own " +
+      "(a top-level argument, as Ray resolves ObjectRefs): pass it as one, " +
+      "e.g. lv.applyAsync((x, opts) => ..., ar, opts), not inside an " +
+      "object or an array; or await it and pass the value.",
+  };
+}
 
 /** What a result holds that its items and dependents read. */
 export interface ResultParts {
@@ -114,6 +138,11 @@ export class ResultItem<T> implements PromiseLike<T> {
       rest -= items[i];
     }
     throw new RangeError(`no item ${this.index}`);
+  }
+
+  /** Nested in an argument, it is refused: see `nestedResultRefusal`. */
+  get [CROSSING_REFUSAL](): { what: string; advice: string } {
+    return nestedResultRefusal(`an item of a result (item ${this.index})`);
   }
 
   /** Waits for the item's task, then gives the item or throws its error. */

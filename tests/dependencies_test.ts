@@ -107,21 +107,6 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
     },
   );
 
-  await t.step("items of a map and of a direct view as arguments", async () => {
-    const squares = lv.mapAsync((x: number) => x * x, [1, 2, 3, 4], {
-      chunkSize: 3,
-    });
-    const fourth = lv.applyAsync((x: number) => x + 1, squares.item(3));
-    const all = lv.applyAsync((xs: number[]) => xs.length, squares);
-    assert.equal(await guard(fourth.get(), "an item", BOUND), 17);
-    assert.equal(await all, 4);
-    assert.equal(await squares.item(1), 4);
-    const ids = client.view().applyAsync(() => engineId);
-    const onOne = client.view(0).applyAsync((x: number) => x * 2, ids.item(1));
-    assert.equal(await onOne, 2);
-    assert.throws(() => squares.item(4), /the result has 4 items/);
-  });
-
   await t.step("10,000 dependents of one task", async () => {
     const root = lv.applyAsync(async () => {
       await new Promise((r) => setTimeout(r, 50));
