@@ -27,7 +27,7 @@ import type { RecordListener } from "./task_record.ts";
  *   1,
  *   () => next++,
  * );
- * console.log(await ar.catch((e) => e.name)); // TaskAbortedError
+ * console.log(await ar.catch((e) => (e as Error).name)); // TaskAbortedError
  * ```
  */
 // deno-lint-ignore no-explicit-any
