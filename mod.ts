@@ -17,6 +17,7 @@
  */
 
 export { Client, type ClientOptions } from "./client/client.ts";
+export type { ClientHistory } from "./client/client_history.ts";
 export type {
   ConnectionInfo,
   EngineEvent,

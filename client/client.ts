@@ -7,6 +7,7 @@
  */
 
 import type {
+  Cluster,
   ConnectionInfo,
   EngineEvent,
   EngineStatus,
@@ -19,23 +20,15 @@ import { ClientClosedError } from "../protocol/errors.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { DEFAULT_CLUSTER_ID } from "../remote/cluster_state.ts";
-import type { HistoryQuery, PurgeFilter } from "../remote/wire.ts";
 import {
   attachCluster,
   type ConnectOptions,
   type ConnectTarget,
 } from "./connected_client.ts";
 import type { AsyncResult } from "./async_result.ts";
-import type { AsyncResultJSON } from "./result_json.ts";
 import { waitFor, type WaitOptions, type WaitResult } from "./waits.ts";
-import {
-  connectedOnly,
-  historyResult,
-  type HistoryTask,
-  purgeHistory,
-  queryHistory,
-  resumedResult,
-} from "./task_history.ts";
+import { ClientHistory } from "./client_history.ts";
+import type { FailureWatch } from "./unobserved_failures.ts";
 import {
   localClusterFor,
   requireStartPermissions,
@@ -75,7 +68,7 @@ export type { ClientOptions } from "./client_options.ts";
  * console.log(ar.data); // [{ a: "hi" }, { a: "hi" }]
  * ```
  */
-export class Client implements AsyncDisposable {
+export class Client extends ClientHistory implements AsyncDisposable {
   #cluster: LocalCluster | RemoteCluster;
   #failures: UnobservedFailures;
   #dashboards = new ClientDashboards();
@@ -90,6 +83,7 @@ export class Client implements AsyncDisposable {
     cluster: LocalCluster | RemoteCluster,
     options: { log?: (line: string) => void; startTimeoutMs?: number },
   ) {
+    super();
     const log = options.log ?? ((line: string) => console.warn(line));
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.#failures = new UnobservedFailures(log);
@@ -430,46 +424,14 @@ export class Client implements AsyncDisposable {
     });
   }
 
-  /**
-   * An `AsyncResult` over tasks of the controller's history, by id
-   * (ipyparallel's `get_result`): their values, in order. Plain ids carry
-   * no history identity, so they cannot be checked: ids saved from a
-   * controller since started on a new database (`--db :memory:`, a
-   * deleted file) name whatever tasks got them there. Keep `ar.toJSON()`
-   * and `resume` it to have that refused.
-   */
-  getResult(taskIds: number[]): AsyncResult<unknown[]> {
-    const remote = connectedOnly(this.#cluster, "getResult");
-    return historyResult(remote, this.#failures, taskIds);
+  /** @ignore */
+  protected get historyCluster(): Cluster {
+    return this.#cluster;
   }
 
-  /**
-   * The result `json` describes (`ar.toJSON()`, or `JSON.stringify(ar)`),
-   * saved by this or another client of the same cluster: it awaits to the
-   * same shape, and its `data` shows what the tasks published so far. A
-   * result saved from another history of the cluster (its controller was
-   * started on a new database since, so its task ids name other tasks) is
-   * refused.
-   */
-  resume(json: AsyncResultJSON | string): AsyncResult<unknown> {
-    const remote = connectedOnly(this.#cluster, "resume");
-    return resumedResult(remote, this.#failures, json);
-  }
-
-  /** Every task id of the controller's history, in submission order. */
-  async history(): Promise<number[]> {
-    const remote = connectedOnly(this.#cluster, "history");
-    return await remote.call({ kind: "history" }) as number[];
-  }
-
-  /** The tasks of the history that `query` selects (all by default). */
-  async query(query: HistoryQuery = {}): Promise<HistoryTask[]> {
-    return await queryHistory(connectedOnly(this.#cluster, "query"), query);
-  }
-
-  /** Removes finished tasks from the history; resolves with how many. */
-  async purge(filter: PurgeFilter): Promise<number> {
-    return await purgeHistory(connectedOnly(this.#cluster, "purge"), filter);
+  /** @ignore */
+  protected get historyFailures(): FailureWatch {
+    return this.#failures;
   }
 
   /** `await using client = await Client.start()` closes it at scope end. */
