@@ -119,6 +119,7 @@ Deno.test("a client's methods and views refuse unknown options", async (t) => {
         "retries",
         "timeoutMs",
         "highWaterMark",
+        "maxQueue",
       ]);
       assert.throws(
         () => client.loadBalancedView([0], untyped({ timeout: 10 })),
@@ -134,6 +135,7 @@ Deno.test("a client's methods and views refuse unknown options", async (t) => {
             "retries",
             "timeoutMs",
             "highWaterMark",
+            "maxQueue",
           ]);
           return true;
         },
@@ -148,6 +150,10 @@ Deno.test("a client's methods and views refuse unknown options", async (t) => {
           assertUnknown(error, "chunksize", "mapAsync options", "chunkSize", [
             "chunkSize",
             "ordered",
+            "signal",
+            "after",
+            "follow",
+            "onDependencyFailure",
           ]);
           return true;
         },
