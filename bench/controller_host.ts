@@ -1,9 +1,10 @@
 /**
  * A controller in a process of its own, for bench/controller_figures.ts:
  *
- *   deno run -A bench/controller_host.ts <history path or :memory:>
+ *   deno run -A bench/controller_host.ts <history path or :memory:> [processes]
  *
- * starts a controller of 2 Worker engines (`startController`, as
+ * starts a controller of 2 Worker engines (2 engine processes with
+ * `processes`: bench/dependency_figures.ts) (`startController`, as
  * `troupe controller` does) with its history there, prints its
  * `clientInfo` as one JSON line on stdout, and runs until a client's
  * `shutdown()`; it also stops when its stdin ends, so that a bench that
@@ -15,10 +16,10 @@
 import { startController } from "../controller/controller.ts";
 
 /** Runs the controller until it stops, then ends the process. */
-async function host(path: string): Promise<never> {
+async function host(path: string, processes: boolean): Promise<never> {
   const controller = await startController({
     id: `bench-${Deno.pid}`,
-    engines: { workers: 2 },
+    engines: processes ? { workers: 0, processes: 2 } : { workers: 2 },
     history: { path },
     log: () => {},
   });
@@ -33,10 +34,10 @@ async function host(path: string): Promise<never> {
 }
 
 if (import.meta.main) {
-  const [path] = Deno.args;
+  const [path, kind] = Deno.args;
   if (path === undefined) {
     console.error("usage: controller_host.ts <history path or :memory:>");
     Deno.exit(2);
   }
-  await host(path);
+  await host(path, kind === "processes");
 }
