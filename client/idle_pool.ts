@@ -62,10 +62,7 @@ export class IdlePool extends LocalCluster {
   #startTimeoutMs: number;
   #state: PoolState = "idle";
   /** The engines of the latest start, to retire once idle. */
-  #generation: { own: number[]; launched: Map<Launcher, number[]> } = {
-    own: [],
-    launched: new Map(),
-  };
+  #generation: Generation = { own: [], launched: new Map(), starts: 0 };
   /** Launchers started once already: later starts scale them back up. */
   #launched = new Set<Launcher>();
   /** Tasks submitted that have not ended, of every client. */
@@ -155,6 +152,9 @@ export class IdlePool extends LocalCluster {
   ): { started: number[]; retired: number[] } {
     const woken = this.#plan.launchers.length > 0 ? this.#wake() : [];
     const { started, retired } = super.scale(n, launcher);
+    if (started.length > 0 && this.#state !== "closed") {
+      this.#untilUp(started);
+    }
     // What woke counts as started: the scale settles once they are up.
     const kept = woken.filter((id) => !retired.includes(id));
     return { started: [...kept, ...started], retired };
@@ -192,7 +192,7 @@ export class IdlePool extends LocalCluster {
     const plan = this.#plan;
     const own: number[] = [];
     const launched = new Map<Launcher, number[]>();
-    this.#generation = { own, launched };
+    this.#generation = { own, launched, starts: 0 };
     this.#state = "starting";
     const next = () =>
       this.engines().reduce((max, e) => Math.max(max, e.engineId), -1) + 1;
@@ -219,23 +219,37 @@ export class IdlePool extends LocalCluster {
       this.#stopGeneration();
       throw error;
     }
-    const generation = this.#generation;
     const all = [...own, ...[...launched.values()].flat()];
+    this.#untilUp(all);
+    return all;
+  }
+
+  /**
+   * The pool is `starting` until these engines (and those of any other
+   * start of this generation: a scale's) are up, or given up; then `up`,
+   * and the idle timer may run. A scale's engines must not be retired as
+   * idle while they start.
+   */
+  #untilUp(ids: readonly number[]): void {
+    const generation = this.#generation;
+    this.#state = "starting";
+    this.#disarm();
+    generation.starts++;
     const release = holdProcess(); // Someone waits for these engines.
-    super.waitForEngines(all.length, {
+    super.waitForEngines(ids.length, {
       timeoutMs: this.#startTimeoutMs,
-      of: all,
+      of: ids,
     }).catch(() => {
       // Each engine's own start timeout fails what waits for it.
     }).finally(() => {
       release();
-      if (this.#generation !== generation || this.#state !== "starting") {
-        return;
-      }
+      generation.starts--;
+      const current = this.#generation === generation &&
+        this.#state === "starting";
+      if (!current || generation.starts > 0) return;
       this.#state = "up";
       this.#arm();
     });
-    return all;
   }
 
   /** Once nothing is queued or running, and the engines are up. */
@@ -283,4 +297,14 @@ export class IdlePool extends LocalCluster {
       }
     });
   }
+}
+
+/** The engines of one start of the pool, retired together once idle. */
+interface Generation {
+  /** Its Workers and processes. */
+  own: number[];
+  /** Each launcher's engines (a scale may add more: all are retired). */
+  launched: Map<Launcher, number[]>;
+  /** Its starts not yet settled: it is `up` once there are none. */
+  starts: number;
 }

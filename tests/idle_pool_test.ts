@@ -17,6 +17,7 @@ import {
   engines,
   errorOf,
   guard,
+  recordEvents,
   suiteKind,
   until,
   withClientOn,
@@ -69,6 +70,7 @@ for (const side of CLIENT_SIDES) {
         assert.deepEqual(client.ids, []);
         assert.deepEqual(client.engines(), []);
         if (kind === "process") assert.deepEqual(await liveChildren(), []);
+        const events = recordEvents(client);
         const lv = client.loadBalancedView();
         const first = await guard(
           lv.applyAsync(() => engineId),
@@ -76,10 +78,19 @@ for (const side of CLIENT_SIDES) {
           60_000,
         );
         assert.ok([0, 1].includes(first as number), `ran on ${first}`);
-        await until(() => client.ids.length === 2, "both engines up", 60_000);
+        // Events, not ids: the pool may be idle again by the time they are
+        // looked at.
+        await until(
+          () => events.has("registered", 0) && events.has("registered", 1),
+          "both engines up",
+          60_000,
+        );
+        await untilStopped(client, kind);
+        assert.ok(events.has("retired", 0) && events.has("retired", 1));
+        events.stop();
+        // Each process said its pid at registration; both have exited.
         const pids = enginePids(client);
         if (kind === "process") assert.equal(pids.length, 2);
-        await untilStopped(client, kind);
         for (const pid of pids) assert.equal(await isLive(pid), false);
         // A direct task names a stopped engine: it says why it stopped.
         const direct = await errorOf(client.view(0).applyAsync(() => 1));
@@ -251,9 +262,15 @@ Deno.test("idleTimeoutMs with a launcher: its engines start on the first task, t
     idleTimeoutMs: IDLE_MS,
   }, async (client) => {
     assert.deepEqual(client.engines(), []);
+    const events = recordEvents(client);
     const lv = client.loadBalancedView();
     await guard(lv.applyAsync(() => 1), "the first task", 60_000);
-    await until(() => client.ids.length === 2, "both engines up", 60_000);
+    await until(
+      () => events.has("registered", 0) && events.has("registered", 1),
+      "both engines up",
+      60_000,
+    );
+    events.stop();
     assert.ok(client.engines().every((e) => e.launcher === "local"));
     await untilStopped(client, "process");
     const again = await guard(
