@@ -95,13 +95,14 @@ export async function waitFor<R extends AsyncResult<unknown>>(
   options: WaitOptions = {},
 ): Promise<WaitResult<R>> {
   const list = checkResults("client.wait", results);
+  checkObject("client.wait", "{ timeoutMs, returnWhen }", options);
   checkOptions("client.wait options", options, WAIT_FOR_OPTIONS);
   const timeoutMs = checkTimeout("client.wait", options.timeoutMs);
   const returnWhen = options.returnWhen ?? "all";
   if (!RETURN_WHEN.includes(returnWhen)) {
     throw new RangeError(
       `returnWhen in client.wait options must be "all", "first" or ` +
-        `"firstError", got ${JSON.stringify(returnWhen)}`,
+        `"firstError", got ${show(returnWhen)}`,
     );
   }
   // Counted as results finish, not looked for in the whole list each time:
@@ -161,6 +162,7 @@ export function asCompleted<R extends AsyncResult<unknown>>(
   options: { timeoutMs?: number } = {},
 ): AsyncIterable<R, undefined> {
   const list = checkResults("asCompleted", results);
+  checkObject("asCompleted", "{ timeoutMs }", options);
   checkOptions("asCompleted options", options, AS_COMPLETED_OPTIONS);
   const timeoutMs = checkTimeout("asCompleted", options.timeoutMs);
   const deadline = timeoutMs === undefined
@@ -241,6 +243,19 @@ function checkResults<R>(what: string, results: Iterable<R>): R[] {
     );
   }
   return list;
+}
+
+/** Options must be an object: a bare number is ipyparallel's `timeout`. */
+function checkObject(what: string, names: string, options: unknown): void {
+  if (typeof options === "object" && options !== null) return;
+  const hint = typeof options === "number"
+    ? ` (for a timeout, write { timeoutMs: ${options} })`
+    : "";
+  throw new TypeError(
+    `${what}'s options must be an object, ${names}, got ${
+      show(options)
+    }${hint}`,
+  );
 }
 
 function checkTimeout(what: string, ms: unknown): number | undefined {

@@ -106,6 +106,10 @@ eachEngineKind("client.wait", 2, async ({ t, client, dir }) => {
     );
     await assert.rejects(wait([ar], { timeout: 5 }), /timeout/);
     await assert.rejects(
+      wait([ar], 5000),
+      /client.wait's options must be an object, .*got 5000 \(for a timeout, write \{ timeoutMs: 5000 \}\)/,
+    );
+    await assert.rejects(
       wait([ar], { timeoutMs: -1 }),
       /timeoutMs in client.wait options must be a number of ms >= 0, got -1/,
     );
@@ -175,6 +179,10 @@ eachEngineKind("asCompleted", 2, async ({ t, client, dir }) => {
     assert.throws(() => call(undefined), /asCompleted takes a list/);
     assert.throws(() => call([1]), /results\[0\] is 1, not an AsyncResult/);
     assert.throws(() => call([], { timeout: 1 }), /timeout/);
+    assert.throws(
+      () => call([], null),
+      /asCompleted's options must be an object/,
+    );
     assert.throws(() => call([], { timeoutMs: NaN }), /got NaN/);
   });
 });
