@@ -17,6 +17,11 @@ import {
   withClient,
   withController,
 } from "./helpers.ts";
+import { HANG_MS, withTappedEngine } from "./tapped_engine.ts";
+import type { TapSession } from "./tap_relay.ts";
+import { decodeValue } from "../transport/codec.ts";
+import type { PutValue } from "../protocol/messages.ts";
+import { LocalCluster } from "../cluster/local_cluster.ts";
 
 /** Adds an item to the array it is given and says how long it is now. */
 const grow = (a: number[]) => {
@@ -250,4 +255,89 @@ Deno.test("client.put: a connected client's values go with its session", async (
       }
     },
   );
+});
+
+/** The messages the relay carried to the engine in `session`, decoded. */
+function toEngine(session: TapSession): Record<string, unknown>[] {
+  return session.frames.toEngine.slice(2).map((body) =>
+    decodeValue(body) as Record<string, unknown>
+  );
+}
+
+/** The put values the messages carried, by id. */
+function carried(messages: Record<string, unknown>[]): number[] {
+  return messages.flatMap((m) =>
+    m.t === "run" && Array.isArray(m.values)
+      ? (m.values as PutValue[]).map((v) => v.id)
+      : []
+  );
+}
+
+Deno.test("client.put on the wire: once per connection, released, sent again", async () => {
+  await withTappedEngine({}, async ({ client, relay, backAfter }) => {
+    const marker = "put-value-marker";
+    const ref = client.put({ marker, big: new Float64Array(1000) });
+    const other = client.put("other");
+    const one = client.view(0);
+    const read = (v: { marker: string }, s: string) => `${v.marker}:${s}`;
+    for (let i = 0; i < 3; i++) {
+      assert.equal(
+        await guard(one.applyAsync(read, ref, "x"), `task ${i}`, HANG_MS),
+        `${marker}:x`,
+      );
+    }
+    assert.equal(
+      await guard(one.applyAsync(read, ref, other), "both"),
+      `${marker}:other`,
+    );
+    const first = relay.last;
+    // Three tasks and a fourth took it: it crossed once, with the first.
+    assert.deepEqual(carried(toEngine(first)), [ref.id, other.id]);
+    const runs = toEngine(first).filter((m) => m.t === "run");
+    assert.equal(runs.length, 4);
+    assert.deepEqual(runs[1].refs, [{ arg: 0, id: ref.id }]);
+    assert.deepEqual(runs[1].args, [null, "x"]);
+    other.release();
+    await until(
+      () => toEngine(first).some((m) => m.t === "release"),
+      "the release to reach the engine",
+      HANG_MS,
+    );
+    assert.deepEqual(
+      toEngine(first).filter((m) => m.t === "release"),
+      [{ t: "release", ids: [other.id] }],
+    );
+    // A frame the client cannot read ends the connection; the engine dials
+    // in again, a new life, which is sent the value again.
+    await first.inject("toClient", new Uint8Array([0xc1]));
+    await backAfter(1);
+    assert.notEqual(relay.last, first);
+    assert.equal(
+      await guard(one.applyAsync(read, ref, "y"), "after", HANG_MS),
+      `${marker}:y`,
+    );
+    assert.equal(
+      await guard(one.applyAsync(read, ref, "z"), "again"),
+      `${marker}:z`,
+    );
+    assert.deepEqual(carried(toEngine(relay.last)), [ref.id]);
+    ref.release();
+  });
+});
+
+Deno.test("client.put: closing an embedded client frees its values", async () => {
+  // The cluster core itself, to see what it holds.
+  const hold = setInterval(() => {}, 1000);
+  const cluster = new LocalCluster();
+  try {
+    cluster.startEngine(0, "worker");
+    await guard(cluster.waitForEngines(1, { timeoutMs: 30_000 }), "engine 0");
+    cluster.put(cluster.nextTaskId(), [1]);
+    cluster.put(cluster.nextTaskId(), new Float64Array(4));
+    assert.equal(cluster.putValues, 2);
+  } finally {
+    await cluster.close();
+    clearInterval(hold);
+  }
+  assert.equal(cluster.putValues, 0);
 });
