@@ -1,7 +1,8 @@
 /**
  * `ar.waitInteractive()` where a user sees it: under a real pseudo-terminal
  * (util-linux `script`), a bar redrawn in place with `\r` that ends at 100%
- * and a newline; with stderr piped (a log), one plain line at the end; in
+ * and a newline; with stderr piped (a log), a plain line every 5 s and one
+ * at the end; in
  * Deno's Jupyter kernel (driven by Python's jupyter_client:
  * tests/fixtures/notebook_cell.py), one display made once and updated in
  * place, ending at the full count. The terminal test is skipped without
@@ -74,6 +75,25 @@ Deno.test("waitInteractive in a log prints one plain line at the end", async () 
   assert.equal(run.stdout, "resolved true\n");
   // Under 5 s of waiting: no line before the last one, and no \r.
   assert.match(run.stderr, /^6\/6 items done, [\d.]+ m?s\n$/);
+});
+
+Deno.test("waitInteractive in a log prints a line every 5 s while it waits", async () => {
+  // The tasks take 7 s by their own timers: the wait cannot end before the
+  // line due at 5 s.
+  const run = await runCommand(Deno.execPath(), [
+    "run",
+    "-A",
+    "--frozen",
+    FIXTURE,
+    "long",
+  ], { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, `the fixture failed:\n${run.stderr}`);
+  assert.equal(run.stdout, "resolved true\n");
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.ok(lines.length >= 2, run.stderr);
+  assert.match(lines[0], /^0\/2 items done, [5-6]\.\d s$/);
+  assert.match(lines.at(-1)!, /^2\/2 items done, [\d.]+ s$/);
+  assert.ok(!run.stderr.includes("\r"));
 });
 
 const found = await findPython();
