@@ -2,8 +2,7 @@
  * `ar.waitInteractive()` where a user sees it: under a real pseudo-terminal
  * (util-linux `script`), a bar redrawn in place with `\r` that ends at 100%
  * and a newline; with stderr piped (a log), a plain line every 5 s and one
- * at the end; in
- * Deno's Jupyter kernel (driven by Python's jupyter_client:
+ * at the end; in Deno's Jupyter kernel (driven by Python's jupyter_client:
  * tests/fixtures/notebook_cell.py), one display made once and updated in
  * place, ending at the full count. The terminal test is skipped without
  * `script`, the notebook test without jupyter_client or the deno kernelspec
