@@ -273,6 +273,23 @@ eachEngineKind("Call options", 2, async ({ t, client, dir }) => {
       );
       assert.ok(e3 instanceof CompositeError, String(e3));
       assert.ok(e3.errors.every((x) => x instanceof TaskAbortedError));
+      // every call of a direct view carries it
+      for (
+        const [what, call] of [
+          ["execute", () => dv.execute("globalThis.never = 1")],
+          ["scatter", () => dv.scatter("never", [1, 2])],
+          ["gather", () => dv.gather("flowPart")],
+          ["mapAsync", () => dv.mapAsync((x: number) => x, [1, 2])],
+          ["applyAsync", () => dv.applyAsync(() => 1)],
+        ] as const
+      ) {
+        const e = await errorOf(call(), `pre-aborted ${what}`, HANG_MS);
+        assert.ok(e instanceof CompositeError, `${what}: ${e}`);
+        assert.ok(
+          e.errors.every((x) => x instanceof TaskAbortedError),
+          `${what}: ${e.message}`,
+        );
+      }
       const pulled = await errorOf(
         client.view(0).with({ signal }).pull("never"),
         "pre-aborted pull",
