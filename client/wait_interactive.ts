@@ -173,11 +173,26 @@ function writeStderr(text: string): void {
 function terminalView(): ProgressView {
   return {
     draw(p, final) {
+      // A line wider than the terminal would wrap, and `\r` would redraw
+      // only its last row. A terminal that tells no width says 0.
+      const columns = terminalColumns();
+      let line = `${bar(p)} ${counts(p)}`;
+      if (columns > 1 && line.length >= columns) {
+        line = line.slice(0, columns - 1);
+      }
       // `\r` back to the line's start, then the line, then erase what a
       // longer line before it left.
-      writeStderr(`\r${bar(p)} ${counts(p)}\x1b[K${final ? "\n" : ""}`);
+      writeStderr(`\r${line}\x1b[K${final ? "\n" : ""}`);
     },
   };
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 0;
+  }
 }
 
 function plainView(): ProgressView {

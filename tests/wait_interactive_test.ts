@@ -63,6 +63,29 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "waitInteractive on a narrow terminal keeps the bar to one row" +
+    noPty.because,
+  ignore: noPty.ignore,
+  async fn() {
+    const command = `stty cols 40; '${Deno.execPath()}' run -A --frozen ` +
+      `'${FIXTURE}'`;
+    const run = await runCommand("script", ["-qec", command, "/dev/null"], {
+      timeoutMs: 120_000,
+      env: { NO_COLOR: "1" },
+    });
+    assert.equal(run.code, 0, `the fixture failed:\n${run.stdout}`);
+    const out = run.stdout.replaceAll("\r\n", "\n");
+    const bar = out.slice(0, out.indexOf("\nresolved true"));
+    const draws = bar.split("\r").filter((d) => d !== "");
+    assert.ok(draws.length >= 2, JSON.stringify(bar));
+    // A row of 40 columns: a wider line would wrap, and \r redraw one row.
+    for (const draw of draws) {
+      assert.ok(draw.replace(ERASE, "").length < 40, JSON.stringify(draw));
+    }
+  },
+});
+
 Deno.test("waitInteractive in a log prints one plain line at the end", async () => {
   const run = await runCommand(Deno.execPath(), [
     "run",
