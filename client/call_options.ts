@@ -6,10 +6,13 @@
  */
 
 import { AsyncResult } from "./async_result.ts";
+import { ResultItem } from "./result_item.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
 
 /**
- * A task's result that another task waits for (`after`, `follow`).
+ * A task's result that another task waits for (`after`, `follow`): a whole
+ * result (every one of its tasks), or one item of one (`ar.item(i)`: the
+ * task that computes it).
  *
  * @example
  * ```ts
@@ -19,9 +22,7 @@ import { checkOptions, type OptionNames } from "./options.ts";
  * await first;
  * ```
  */
-// TODO(dependencies): add ResultItem<unknown> (one item of a map) once it
-// exists.
-export type Dependency = AsyncResult<unknown>;
+export type Dependency = AsyncResult<unknown> | ResultItem<unknown>;
 
 /**
  * What the calls of a view made by `view.with(options)` carry: an abort
@@ -40,13 +41,29 @@ export type Dependency = AsyncResult<unknown>;
 export interface CallOptions {
   /** Aborting it aborts the call's tasks, as `ar.abort()` does. */
   signal?: AbortSignal;
-  /** Results the call's tasks wait for before they start. */
+  /**
+   * Results the call's tasks wait for (ipyparallel's `after`): each task
+   * starts only once every task of these has finished successfully; till
+   * then it counts as queued, and `abort()` and the view's `timeoutMs`
+   * (counted from submission) apply. One that failed or was aborted fails
+   * it with an `UnmetDependencyError` whose `cause` is that task's error.
+   */
   after?: readonly Dependency[];
-  /** Results whose engines the call's tasks run on. */
+  /**
+   * Results whose engine the call's tasks run on (ipyparallel's `follow`,
+   * with all=True): every task of these must have run on one engine, and
+   * the task waits for them as for `after`. An engine restarted under its
+   * id counts as that engine. If they ran on different engines, or one
+   * never reached an engine, or that engine has stopped for good (given
+   * up, retired) or is not among the view's, the task fails with an
+   * `UnmetDependencyError`.
+   */
   follow?: readonly Dependency[];
   /**
-   * What a task does when a dependency failed: fail too (the default), or
-   * run anyway.
+   * What a task does when an `after` or `follow` dependency failed: fail
+   * with an `UnmetDependencyError` (the default), or run anyway. A result
+   * given as an argument that failed always fails the task: there is no
+   * value to run with.
    */
   onDependencyFailure?: "fail" | "run";
 }
@@ -123,11 +140,14 @@ export function checkCallOptions(
           describe(list),
       );
     }
-    const bad = list.findIndex((d) => !(d instanceof AsyncResult));
+    const bad = list.findIndex((d) =>
+      !(d instanceof AsyncResult || d instanceof ResultItem)
+    );
     if (bad >= 0) {
       throw new TypeError(
         `${name}[${bad}] in ${what} must be an AsyncResult (what a view's ` +
-          `applyAsync or mapAsync returned), got ${describe(list[bad])}`,
+          "applyAsync or mapAsync returned) or an item of one " +
+          `(ar.item(i)), got ${describe(list[bad])}`,
       );
     }
   }

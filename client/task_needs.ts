@@ -93,17 +93,14 @@ export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
     });
   }
   for (const result of call.after ?? []) {
-    // Its failure reaches the dependent's error, as a cause.
-    resultParts(result).observe();
-    for (const record of resultParts(result).records) {
+    for (const record of dependencyRecords(result)) {
       const outcome = record.outcome;
       if (!outcome) ((needs ??= {}).after ??= []).push(record.taskId);
       else if (!outcome.ok && !run) fail(record);
     }
   }
   for (const result of call.follow ?? []) {
-    resultParts(result).observe();
-    for (const record of resultParts(result).records) {
+    for (const record of dependencyRecords(result)) {
       const outcome = record.outcome;
       if (!outcome) {
         ((needs ??= {}).follow ??= []).push(record.taskId);
@@ -124,6 +121,23 @@ export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
   }
   if (needs && run) needs.onFailure = "run";
   return { args: out, needs, unmet };
+}
+
+/**
+ * The tasks a dependency stands for: all of a result's, or the one that
+ * computes an item. Its failure reaches the dependent's error, as a cause:
+ * it is observed.
+ */
+function dependencyRecords(
+  dependency: AsyncResult<unknown> | ResultItem<unknown>,
+): readonly TaskRecord[] {
+  if (dependency instanceof ResultItem) {
+    resultParts(dependency.result).observe();
+    return [dependency.source.record];
+  }
+  const parts = resultParts(dependency);
+  parts.observe();
+  return parts.records;
 }
 
 /** The tasks a result argument is made of, and how. */

@@ -107,6 +107,29 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
     },
   );
 
+  await t.step("an item of a map as a dependency", async () => {
+    const chunks = lv.mapAsync(
+      async (x: number) => {
+        await new Promise((r) => setTimeout(r, x));
+        if (x > 100) throw new RangeError("too slow");
+        return engineId;
+      },
+      [30, 150],
+      { chunkSize: 1 },
+    );
+    const near = lv.with({ follow: [chunks.item(0)] }).applyAsync(() =>
+      engineId
+    );
+    const far = lv.with({ after: [chunks.item(1)] }).applyAsync(() => 1);
+    assert.equal(
+      await guard(near.get(), "the item's follower", BOUND),
+      await chunks.item(0),
+    );
+    const error = await errorOf(far);
+    assert.ok(error instanceof UnmetDependencyError, String(error));
+    assert.equal(error.dependency, chunks.taskIds[1]);
+  });
+
   await t.step("10,000 dependents of one task", async () => {
     const root = lv.applyAsync(async () => {
       await new Promise((r) => setTimeout(r, 50));
