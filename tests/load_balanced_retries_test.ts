@@ -306,8 +306,13 @@ eachEngineKind(
           { runs, wait: latch.path },
         );
         try {
-          await until(() => exists(runs), "the task started", HANG_MS);
-          assert.equal(ar.metadata.status, "running");
+          // The engine runs the task before its `started` event crosses a
+          // controller's wire: wait for both, or the status check races it.
+          await until(
+            () => exists(runs) && ar.metadata.status === "running",
+            "the task started, and its client heard so",
+            HANG_MS,
+          );
           await guard(ar.abort(), "abort() of the running task", HANG_MS);
           const e = await errorOf(ar, "the aborted task", HANG_MS);
           assert.ok(
