@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
-import { engineId, TaskAbortedError, UnmetDependencyError } from "../mod.ts";
-import { eachEngineKind, errorOf, guard, range, sleep } from "./helpers.ts";
+import {
+  ClientClosedError,
+  engineId,
+  TaskAbortedError,
+  UnmetDependencyError,
+} from "../mod.ts";
+import {
+  eachEngineKind,
+  errorOf,
+  guard,
+  range,
+  sleep,
+  withClient,
+} from "./helpers.ts";
 
 const BOUND = 60_000;
 
@@ -92,6 +104,9 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
       const second = lv.with({ after: [waiting] }).applyAsync(() => 2);
       await sleep(50);
       assert.equal(waiting.metadata.status, "queued");
+      // Both wait for a dependency: the queue status counts them.
+      const status = await client.queueStatus();
+      assert.ok(status.unassigned >= 2, JSON.stringify(status));
       await waiting.abort();
       assert.ok((await errorOf(waiting)) instanceof TaskAbortedError);
       const cascaded = await errorOf(second);
@@ -170,4 +185,19 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
       },
     );
   }
+});
+
+Deno.test("dependencies: closing the client fails the tasks that wait", async () => {
+  await withClient({ workers: 1 }, async (client) => {
+    const lv = client.loadBalancedView();
+    const slow = lv.applyAsync(async () => {
+      await new Promise((r) => setTimeout(r, 5000));
+      return 1;
+    });
+    const waiting = lv.applyAsync((x: number) => x, slow);
+    await client.close();
+    const error = await errorOf(waiting);
+    assert.ok(error instanceof ClientClosedError, String(error));
+    assert.ok((await errorOf(slow)) instanceof Error);
+  });
 });
