@@ -21,12 +21,7 @@ import { ResultReadings } from "./result_readings.ts";
 import { unobservedReport } from "./unobserved_failures.ts";
 import type { TaskRecord } from "./task_record.ts";
 import { resultDoor, ResultListener, type ResultPlan } from "./result_plan.ts";
-import {
-  nestedResultRefusal,
-  ResultItem,
-  resultPartsDoor,
-} from "./result_item.ts";
-import { CROSSING_REFUSAL } from "../transport/crossing_refusals.ts";
+import { ResultItem } from "./result_item.ts";
 import { type AsyncResultJSON, resultJSON } from "./result_json.ts";
 
 export type { ResultPlan } from "./result_plan.ts";
@@ -244,11 +239,6 @@ export class AsyncResult<T, Single extends boolean = boolean>
     return new ResultItem(this, index);
   }
 
-  /** Nested in an argument, it is refused: only a top-level one resolves. */
-  get [CROSSING_REFUSAL](): { what: string; advice: string } {
-    return nestedResultRefusal("an AsyncResult");
-  }
-
   /**
    * The tasks' publications from now on, as they arrive and never reordered;
    * ends when every task has finished. A slow reader costs bounded memory:
@@ -398,12 +388,6 @@ export class AsyncResult<T, Single extends boolean = boolean>
   }
 
   static {
-    resultPartsDoor((result) => ({
-      records: result.#records,
-      single: result.#single,
-      items: result.#items,
-      observe: () => result.#observe(),
-    }));
     // Its records' listener is one object per result, not two closures.
     resultDoor({
       published(result: AsyncResult<unknown>, publication: Publication) {

@@ -18,6 +18,8 @@ import {
   waitInteractive,
   type WaitInteractiveOptions,
 } from "./wait_interactive.ts";
+import { nestedResultRefusal, resultPartsDoor } from "./result_item.ts";
+import { CROSSING_REFUSAL } from "../transport/crossing_refusals.ts";
 
 /**
  * What a result says of its tasks while and after they run: the part of
@@ -57,6 +59,24 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
    * @ignore
    */
   protected abstract observeOutcome(): void;
+
+  static {
+    // What an item of a result, and a dependent task, read of it.
+    resultPartsDoor((result) => {
+      const readings = result as ResultReadings;
+      return {
+        records: readings.taskRecords,
+        single: readings.singleTask,
+        items: readings.itemsPerTask,
+        observe: () => readings.observeOutcome(),
+      };
+    });
+  }
+
+  /** Nested in an argument, it is refused: only a top-level one resolves. */
+  get [CROSSING_REFUSAL](): { what: string; advice: string } {
+    return nestedResultRefusal("an AsyncResult");
+  }
 
   /** `true` once every task has finished. */
   abstract ready(): boolean;
