@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Arguments } from "./value_ref.ts";
 import {
   checkColumns,
   isOptionsObject,
@@ -36,7 +37,7 @@ import {
  * ```
  */
 export type RemoteFunction<F extends TaskFunction, R> = (
-  ...args: Parameters<F>
+  ...args: Arguments<Parameters<F>>
 ) => R;
 
 /**
@@ -74,11 +75,11 @@ export type ParallelFunction<F extends TaskFunction, R> = (
  * ```
  */
 export function remoteFunction<F extends TaskFunction, R>(
-  apply: (args: Parameters<F>) => R,
+  apply: (args: Arguments<Parameters<F>>) => R,
   fn: Runnable<F>,
 ): RemoteFunction<F, R> {
   functionRef(fn); // Throws now for a function that cannot be shipped.
-  return named((...args: Parameters<F>) => apply(args), fn);
+  return named((...args: Arguments<Parameters<F>>) => apply(args), fn);
 }
 
 /**

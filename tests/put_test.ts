@@ -187,6 +187,13 @@ eachEngineKind("client.put", 2, async ({ t, client, kind }) => {
     ref.release();
   });
 
+  await t.step("view.remote takes refs too", async () => {
+    const ref = client.put([4, 5, 6]);
+    const len = lv.remote((a: number[], k: number) => a.length * k);
+    assert.equal(await guard(len(ref, 2), "the remote call"), 6);
+    ref.release();
+  });
+
   await t.step("a value that cannot cross is refused by put", () => {
     assert.throws(
       () => client.put({ f: () => 1 }),
@@ -194,6 +201,25 @@ eachEngineKind("client.put", 2, async ({ t, client, kind }) => {
     );
   });
 }, { restart: RESTART_AT_ONCE });
+
+/**
+ * Never called: `deno check` proves that a ref stands for a value of its
+ * type; each `@ts-expect-error` must be a real error.
+ */
+function typeFlow(client: Client): void {
+  const numbers = client.put([1, 2]);
+  const n: Promise<number> = client.view(0).applyAsync(
+    (a: number[], i: number) => a[i],
+    numbers,
+    1,
+  ).get();
+  void n;
+  // @ts-expect-error: a ref of number[] where the function takes a string
+  client.loadBalancedView().applyAsync((s: string) => s, numbers);
+  // @ts-expect-error: the same on a direct view
+  client.view(0).applyAsync((s: string) => s, numbers);
+}
+void typeFlow;
 
 Deno.test("client.put: a ref of another client is refused", async () => {
   // The inner client is closed by hand: withClient counts every thread.
