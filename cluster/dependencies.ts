@@ -18,6 +18,7 @@ import {
 import type { SubmittedTask, TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import type { Route } from "./task_routes.ts";
+import { placedTask } from "./held_placement.ts";
 import type {
   DependencyHost,
   EndedTask,
@@ -247,112 +248,18 @@ export class Dependencies implements Route {
   #release(waiting: Waiting): void {
     this.#held.delete(waiting.task.taskId);
     clearTimeout(waiting.timer);
-    const placed = this.#placed(waiting);
+    const placed = placedTask(
+      waiting.task,
+      waiting.ends,
+      waiting.deadline,
+      this.#host.engineGone,
+    );
     if (placed instanceof Error) {
       this.#fail(waiting, placed, false);
       return;
     }
     waiting.task = placed;
     this.#released.push(waiting);
-  }
-
-  /** The task as it runs: its args filled in, its engine the followed one. */
-  #placed(waiting: Waiting): SubmittedTask | Error {
-    const { task, needs } = waiting;
-    const ends = waiting.ends;
-    let args = task.args;
-    if (needs.args) {
-      args = [...args];
-      for (const arg of needs.args) {
-        const values = arg.tasks.map((id, at) =>
-          arg.ready && at in arg.ready
-            ? arg.ready[at]
-            : (ends!.get(id)!.outcome as { value: unknown }).value
-        );
-        let value = arg.shape === "one"
-          ? values[0]
-          : arg.shape === "list"
-          ? values
-          : values.flat();
-        if (arg.item !== undefined) value = (value as unknown[])[arg.item];
-        args[arg.index] = value;
-      }
-    }
-    let placement = task.placement;
-    if ("balanced" in placement) {
-      let { timeoutMs } = placement.balanced;
-      const { deadline } = waiting;
-      if (deadline !== undefined) {
-        timeoutMs = Math.max(0, deadline - performance.now());
-      }
-      const engineId = this.#followed(waiting);
-      if (engineId instanceof Error) return engineId;
-      const targets = placement.balanced.targets;
-      if (
-        engineId !== undefined && targets !== undefined &&
-        !targets.includes(engineId)
-      ) {
-        return this.#unmet(
-          waiting,
-          needs.follow?.[0] ?? task.taskId,
-          `ran on engine ${engineId}, which is not among the view's ` +
-            `engines (${JSON.stringify(targets)})`,
-        );
-      }
-      placement = {
-        balanced: {
-          ...placement.balanced,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-          ...(engineId === undefined ? {} : { targets: [engineId] }),
-        },
-      };
-    }
-    const { needs: _, ...rest } = task;
-    return { ...rest, args, placement };
-  }
-
-  /** The one engine every followed task ran on, or why there is none. */
-  #followed(waiting: Waiting): number | undefined | Error {
-    const { needs } = waiting;
-    if (!needs.follow?.length && needs.on === undefined) return undefined;
-    let engineId = needs.on;
-    let first: number | undefined;
-    for (const id of needs.follow ?? []) {
-      const ran = waiting.ends!.get(id)!.engineId;
-      if (ran === undefined) {
-        return this.#unmet(waiting, id, "never reached an engine");
-      }
-      if (engineId !== undefined && ran !== engineId) {
-        const other = first === undefined
-          ? "a task it follows"
-          : `task ${first}`;
-        return this.#unmet(
-          waiting,
-          id,
-          `ran on engine ${ran}, and ${other} on engine ${engineId}: no ` +
-            "engine is where every task it follows ran",
-        );
-      }
-      engineId = ran;
-      first ??= id;
-    }
-    const gone = this.#host.engineGone(engineId!);
-    if (gone !== undefined) {
-      return this.#unmet(
-        waiting,
-        first ?? needs.follow?.[0] ?? waiting.task.taskId,
-        `ran on engine ${engineId}, which ${gone}`,
-      );
-    }
-    return engineId;
-  }
-
-  #unmet(waiting: Waiting, dependency: number, why: string): Error {
-    return new UnmetDependencyError({
-      taskId: waiting.task.taskId,
-      dependency,
-      why,
-    });
   }
 
   #timedOut(waiting: Waiting): void {
