@@ -26,6 +26,7 @@ import { fromWireError, toWireError } from "../remote/wire_errors.ts";
 import type { History } from "./history.ts";
 import { utf8Length, utf8Prefix } from "./history_live.ts";
 import { notInHistory } from "./missing_task.ts";
+import { endedTask, finishedOutcome } from "./finished_outcome.ts";
 
 /**
  * Who hears a task's events: a client's session.
@@ -249,20 +250,7 @@ export class LiveTasks {
         : undefined;
       return wire ? fromWireError(wire) : new RangeError(`no task ${taskId}`);
     }
-    const wire = finishedOutcome(summary);
-    const lost = summary.notKept?.find((why) => why.startsWith("value: "));
-    if (lost !== undefined) {
-      // An `after` needs its success only; an argument made of it fails.
-      return {
-        outcome: { ok: true, value: undefined, started: 0, completed: 0 },
-        engineId: summary.engineId,
-        valueLost: `${lost}: pass the value itself, or raise maxValueBytes`,
-      };
-    }
-    return {
-      outcome: wire.ok ? wire : { ...wire, error: fromWireError(wire.error) },
-      engineId: summary.engineId,
-    };
+    return endedTask(summary);
   }
 
   /** `follower` is gone: it follows nothing any more. */
@@ -368,45 +356,5 @@ export function toWireOutcome(outcome: TaskOutcome): WireOutcome {
     error: toWireError(error),
     ...(started === undefined ? {} : { started }),
     ...(completed === undefined ? {} : { completed }),
-  };
-}
-
-/** How a finished task of the history ended, as its `done` says it. */
-function finishedOutcome(
-  summary: NonNullable<ReturnType<TaskHistory["get"]>>,
-): WireOutcome {
-  const { taskId, started, completed } = summary;
-  const times = {
-    ...(started === undefined ? {} : { started }),
-    ...(completed === undefined ? {} : { completed }),
-  };
-  if (summary.state !== "ok") {
-    return {
-      ok: false,
-      error: summary.error ??
-        { name: "Error", message: summary.errorMessage ?? "the task failed" },
-      ...times,
-    };
-  }
-  // The field prefix LiveTask.encoded writes: a note about the arguments
-  // may well mention a "value" (a key's path) without the value being lost.
-  const lost = summary.notKept?.find((why) => why.startsWith("value: "));
-  if (lost !== undefined) {
-    return {
-      ok: false,
-      error: toWireError(
-        new RangeError(
-          `task ${taskId} succeeded, but the history did not keep its ` +
-            `value (${lost}); run it again, or raise maxValueBytes`,
-        ),
-      ),
-      ...times,
-    };
-  }
-  return {
-    ok: true,
-    value: summary.value,
-    started: started ?? completed ?? summary.submitted,
-    completed: completed ?? summary.submitted,
   };
 }

@@ -202,3 +202,45 @@ Deno.test("live tasks: a task the history cannot record still runs", () => {
     assert.match(lines[0], /could not record task 4294967297/);
   });
 });
+
+Deno.test("live tasks: an ended task as a dependency, from the history", () => {
+  withLive((live) => {
+    const done = (id: number, outcome: Parameters<typeof listenerDone>[1]) =>
+      listenerDone(live.listenerFor(task(id), 1, follower()), outcome);
+    done(BASE + 1, { ok: true, value: [1, 2], started: 1, completed: 2 });
+    done(BASE + 2, {
+      ok: true,
+      value: "x".repeat(200),
+      started: 1,
+      completed: 2,
+    });
+    done(BASE + 3, {
+      ok: false,
+      error: new EngineError("gone", { engineId: 0 }),
+    });
+    const one = live.ended(BASE + 1);
+    assert.ok(!(one instanceof Error) && one.outcome.ok);
+    assert.deepEqual(one.outcome.value, [1, 2]);
+    assert.equal(one.valueLost, undefined);
+    const big = live.ended(BASE + 2);
+    assert.ok(!(big instanceof Error) && big.outcome.ok);
+    assert.match(
+      big.valueLost!,
+      /pass the value itself, or raise maxValueBytes/,
+    );
+    const failed = live.ended(BASE + 3);
+    assert.ok(!(failed instanceof Error) && !failed.outcome.ok);
+    // The history keeps the error's words (its class only when flushed).
+    assert.match(failed.outcome.error.message, /engine 0 died \(gone\)/);
+    const missing = live.ended(BASE + 9);
+    assert.ok(missing instanceof RangeError, String(missing));
+  }, { maxValueBytes: 100 });
+});
+
+function listenerDone(
+  listener: ReturnType<LiveTasks["listenerFor"]>,
+  outcome: Parameters<ReturnType<LiveTasks["listenerFor"]>["done"]>[0],
+): void {
+  listener.assigned(0);
+  listener.done(outcome);
+}
