@@ -187,6 +187,20 @@ eachEngineKind("client.put", 2, async ({ t, client, kind }) => {
     ref.release();
   });
 
+  await t.step("a task that waits for another takes a ref", async () => {
+    const ref = client.put([1, 2, 3]);
+    const first = lv.applyAsync(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return 1;
+    });
+    const then = lv.with({ after: [first] }).applyAsync(
+      (a: number[]) => a.length,
+      ref,
+    );
+    ref.release(); // Taken at the call: it waits with its value.
+    assert.equal(await guard(then, "the dependent task"), 3);
+  });
+
   await t.step("view.remote takes refs too", async () => {
     const ref = client.put([4, 5, 6]);
     const len = lv.remote((a: number[], k: number) => a.length * k);
