@@ -18,13 +18,13 @@ import type {
   TaskListener,
 } from "../cluster/cluster.ts";
 import { tellEngineListeners } from "../cluster/cluster.ts";
-import { within } from "../actors/async.ts";
 import { Registry } from "../cluster/registry.ts";
 import { messageOf } from "../protocol/errors.ts";
 import { encodeValue } from "../transport/codec.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import type { Attached } from "./connect.ts";
 import { type ClientEnd, detachedEnd, lostEnd } from "./closing_errors.ts";
+import { askShutdown } from "./controller_shutdown.ts";
 import { CALL_TIMEOUT_MS, ControllerCalls } from "./controller_calls.ts";
 import { EngineMirror } from "./engine_mirror.ts";
 import { RemoteTasks } from "./remote_tasks.ts";
@@ -32,9 +32,6 @@ import { fromWireError } from "./wire_errors.ts";
 import { CONTROLLER_SILENCE_MISSES, WireHeartbeat } from "./wire_heartbeat.ts";
 import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
 import type { ControllerCall, FromController, ToController } from "./wire.ts";
-
-/** How long `close({ shutdown: true })` waits for the controller to stop. */
-const SHUTDOWN_TIMEOUT_MS = 60_000;
 
 /**
  * A cluster that a controller runs, as its client sees it: engines mirrored
@@ -297,23 +294,12 @@ export class RemoteCluster implements Cluster {
 
   async #close(shutdown: boolean): Promise<void> {
     if (shutdown && !this.#ended) {
-      try {
-        await this.call({ kind: "shutdown" });
-        // Its engines stop first; their tasks' ends come before it closes.
-        const { done } = await within(this.#conn.closed, SHUTDOWN_TIMEOUT_MS);
-        if (!done) {
-          this.#log(
-            `troupe: controller ${this.clusterId} did not stop within ` +
-              `${SHUTDOWN_TIMEOUT_MS} ms of the shutdown; detaching`,
-          );
-        }
-      } catch (error) {
-        this.#log(
-          `troupe: controller ${this.clusterId} did not take the shutdown: ${
-            messageOf(error)
-          }`,
-        );
-      }
+      await askShutdown({
+        clusterId: this.clusterId,
+        ask: () => this.call({ kind: "shutdown" }),
+        closed: this.#conn.closed,
+        log: this.#log,
+      });
     }
     this.#end(detachedEnd(this.clusterId, shutdown));
     this.#conn.close(
