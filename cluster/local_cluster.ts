@@ -19,7 +19,7 @@ import { tellEngineListeners } from "./cluster.ts";
 import type { EngineActor } from "./engine_actor.ts";
 import type { EngineEvent, TaskObserver } from "./engine_types.ts";
 import { type PublicationRegistry, Registry } from "./registry.ts";
-import { type ScheduledTask, Scheduler } from "./scheduler.ts";
+import { Scheduler } from "./scheduler.ts";
 import {
   type EngineKind,
   type RestartPolicy,
@@ -33,7 +33,8 @@ import { Launches } from "./launches.ts";
 import { handOut } from "./hand_out.ts";
 import { type QueueStatus, queueStatusOf } from "./queue_status.ts";
 import { PutStore } from "./put_store.ts";
-import { Dependencies, type EndedTask, type Held } from "./dependencies.ts";
+import { Dependencies, type EndedTask } from "./dependencies.ts";
+import { type SubmissionCore, submitTasks } from "./task_submission.ts";
 import { engineGone, releaseHeld } from "./held_release.ts";
 
 /**
@@ -111,18 +112,11 @@ export class LocalCluster implements Cluster {
   #dependencies = new Dependencies({
     holds: (taskId) => this.#routes.has(taskId),
     ended: (taskId) => this.#endedTasks?.(taskId),
-    place: (held) =>
-      releaseHeld(held, {
-        supervisor: this.#supervisor,
-        scheduler: this.#scheduler,
-        routes: this.#routes,
-        toEngine: (engine, task, to) =>
-          handOut(engine, task, this.#toldWhenDone(engine, to)),
-        noEngine: (task) => this.#noEngine(task),
-      }),
+    place: (held) => releaseHeld(held, this.#core()),
     engineGone: (engineId) => engineGone(this.#supervisor, engineId),
   });
   #endedTasks: ((taskId: number) => EndedTask | Error | undefined) | undefined;
+  #submission: SubmissionCore | undefined;
   #listeners = new Set<(event: EngineEvent) => void>();
   /** The values put once for tasks (`client.put`), until released. */
   #puts = new PutStore();
@@ -267,75 +261,21 @@ export class LocalCluster implements Cluster {
     tasks: readonly SubmittedTask[],
     listenerFor: (task: SubmittedTask, index: number) => TaskListener,
   ): void {
-    let direct: DirectTask[] = NONE;
-    const balanced: ScheduledTask[] = [];
-    // A view's tasks share one placement: make its set of targets once.
-    let targetList: readonly number[] | undefined;
-    let targetSet: ReadonlySet<number> | undefined;
-    let held: Held[] | undefined;
-    // A loop, not a closure: a tiny task comes through here on every call.
-    for (let index = 0; index < tasks.length; index++) {
-      const task = tasks[index];
-      const listener = listenerFor(task, index);
-      const refused = task.refs && this.#puts.take(task);
-      if (refused) {
-        listener.done({ ok: false, error: refused });
-        continue;
-      }
-      const { placement } = task;
-      if (task.needs) {
-        (held ??= []).push({
-          task,
-          listener: this.#routes.add(
-            task.taskId,
-            this.#dependencies,
-            listener,
-            "engineId" in placement ? placement.engineId : undefined,
-          ),
-        });
-        continue;
-      }
-      if ("engineId" in placement) {
-        const engine = this.#supervisor.get(placement.engineId);
-        if (direct === NONE) direct = [];
-        direct.push([
-          engine,
-          task,
-          this.#routes.add(task.taskId, engine, listener, placement.engineId),
-        ]);
-        continue;
-      }
-      const { targets, retries, timeoutMs, highWaterMark } = placement.balanced;
-      if (targets !== targetList) {
-        targetList = targets;
-        targetSet = targets && new Set(targets);
-      }
-      balanced.push({
-        taskId: task.taskId,
-        fn: task.fn,
-        mode: task.mode,
-        args: task.args,
-        refs: task.refs,
-        observer: this.#routes.add(task.taskId, this.#scheduler, listener),
-        targets: targetSet,
-        retries,
-        timeoutMs,
-        highWaterMark,
-      });
-    }
-    for (const [engine, task, observer] of direct) {
-      if (engine) {
-        handOut(engine, task, this.#toldWhenDone(engine, observer));
-      } else {
-        observer.done({ ok: false, error: this.#noEngine(task) });
-      }
-    }
-    if (balanced.length > 0) {
-      this.#scheduler.tell({ kind: "enqueue", tasks: balanced });
-    }
-    if (held) {
-      for (const h of held) this.#dependencies.hold(h.task, h.listener);
-    }
+    submitTasks(tasks, listenerFor, this.#core());
+  }
+
+  /** What submitting and releasing held tasks need of this cluster. */
+  #core(): SubmissionCore {
+    return this.#submission ??= {
+      supervisor: this.#supervisor,
+      scheduler: this.#scheduler,
+      routes: this.#routes,
+      puts: this.#puts,
+      dependencies: this.#dependencies,
+      toEngine: (engine, task, to) =>
+        handOut(engine, task, this.#toldWhenDone(engine, to)),
+      noEngine: (task) => this.#noEngine(task),
+    };
   }
 
   /** How many put values it holds (their memory is the user's to manage). */
@@ -466,8 +406,3 @@ export class LocalCluster implements Cluster {
     tellEngineListeners(this.#listeners, event);
   }
 }
-
-/** A direct task on its way to its engine (none: there is no such engine). */
-type DirectTask = [EngineActor | undefined, SubmittedTask, TaskListener];
-/** No direct task: shared, since most calls have none or only balanced. */
-const NONE: DirectTask[] = [];
