@@ -12,8 +12,8 @@ import { ackPublication } from "../protocol/flow_control.ts";
 import {
   type FromEngine,
   newSharedSlots,
-  RUNNING_SLOT,
   type RunMessage,
+  RUNNING_SLOT,
   type ToEngine,
 } from "../protocol/messages.ts";
 import { PutDelivery } from "./put_delivery.ts";
