@@ -16,8 +16,7 @@ import type {
   TaskListener,
 } from "./cluster.ts";
 import { tellEngineListeners } from "./cluster.ts";
-import type { EngineActor } from "./engine_actor.ts";
-import type { EngineEvent, TaskObserver } from "./engine_types.ts";
+import type { EngineEvent } from "./engine_types.ts";
 import { type PublicationRegistry, Registry } from "./registry.ts";
 import { Scheduler } from "./scheduler.ts";
 import {
@@ -34,7 +33,11 @@ import { handOut } from "./hand_out.ts";
 import { type QueueStatus, queueStatusOf } from "./queue_status.ts";
 import { PutStore } from "./put_store.ts";
 import { Dependencies, type EndedTask } from "./dependencies.ts";
-import { type SubmissionCore, submitTasks } from "./task_submission.ts";
+import {
+  type SubmissionCore,
+  submitTasks,
+  toldWhenDone,
+} from "./task_submission.ts";
 import { engineGone, releaseHeld } from "./held_release.ts";
 
 /**
@@ -273,7 +276,7 @@ export class LocalCluster implements Cluster {
       puts: this.#puts,
       dependencies: this.#dependencies,
       toEngine: (engine, task, to) =>
-        handOut(engine, task, this.#toldWhenDone(engine, to)),
+        handOut(engine, task, toldWhenDone(this.#scheduler, engine, to)),
       noEngine: (task) => this.#noEngine(task),
     };
   }
@@ -300,22 +303,6 @@ export class LocalCluster implements Cluster {
         JSON.stringify(this.ids())
       }`,
     );
-  }
-
-  /**
-   * `observer`, whose `done` also tells the scheduler that `engine`'s load
-   * fell: it reads loads when told, not every engine on every pass.
-   */
-  #toldWhenDone(engine: EngineActor, observer: TaskObserver): TaskObserver {
-    const scheduler = this.#scheduler;
-    return {
-      started: () => observer.started(),
-      stream: (name, text) => observer.stream(name, text),
-      done: (outcome) => {
-        observer.done(outcome);
-        scheduler.tell({ kind: "changed", engine });
-      },
-    };
   }
 
   /** Aborts these tasks wherever they are; unknown or ended ids do nothing. */

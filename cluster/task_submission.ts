@@ -13,7 +13,8 @@ import type { Dependencies } from "./dependencies.ts";
 import type { EngineActor } from "./engine_actor.ts";
 import type { ReleaseCore } from "./held_release.ts";
 import type { PutStore } from "./put_store.ts";
-import type { ScheduledTask } from "./scheduler.ts";
+import type { ScheduledTask, Scheduler } from "./scheduler.ts";
+import type { TaskObserver } from "./engine_types.ts";
 import type { Held } from "./task_needs.ts";
 
 /**
@@ -116,6 +117,31 @@ export function submitTasks(
   if (held) {
     for (const h of held) core.dependencies.hold(h.task, h.listener);
   }
+}
+
+/**
+ * `observer`, whose `done` also tells `scheduler` that `engine`'s load
+ * fell: it reads loads when told, not every engine on every pass.
+ *
+ * @example
+ * ```ts
+ * import { toldWhenDone } from "./task_submission.ts";
+ * console.log(typeof toldWhenDone); // "function"
+ * ```
+ */
+export function toldWhenDone(
+  scheduler: Scheduler,
+  engine: EngineActor,
+  observer: TaskObserver,
+): TaskObserver {
+  return {
+    started: () => observer.started(),
+    stream: (name, text) => observer.stream(name, text),
+    done: (outcome) => {
+      observer.done(outcome);
+      scheduler.tell({ kind: "changed", engine });
+    },
+  };
 }
 
 /** A direct task on its way to its engine (none: there is no such engine). */
