@@ -23,6 +23,7 @@ import {
   rawWorkerPipelined,
 } from "./raw_limits.ts";
 import { controllerFigures } from "./controller_figures.ts";
+import { dependencyFigures } from "./dependency_figures.ts";
 import { launchFigures } from "./launch_figures.ts";
 import { scaleFigures } from "./scale_figures.ts";
 import { schedulingFigures } from "./scheduling_figures.ts";
@@ -133,6 +134,10 @@ for (const r of await launchFigures()) {
 // A controller's cost (issue 15): through Client.connect against an
 // embedded client, and its history in a file against one in memory.
 console.log(`\n${ratioTable(await controllerFigures()).join("\n")}`);
+
+// Values by future (issue 16): a chain of 100 tasks passing 1 MiB, against
+// the same chain by hand and one task, embedded and through a controller.
+console.log(`\n${ratioTable(await dependencyFigures()).join("\n")}`);
 
 const peers = !quick || Deno.args.includes("--peers")
   ? await printPeers(workers.noop, workers.tinyPerSecond)
