@@ -127,7 +127,10 @@ export class ResultItem<T> implements PromiseLike<T> {
 
   /**
    * The task that computes the item, and where the item is in its value:
-   * `offset` in a map chunk's array, none for a whole task's value.
+   * `offset` in a map chunk's array, none for a whole task's value. For the
+   * views, which turn an item into a task's needs.
+   *
+   * @ignore
    */
   get source(): { record: TaskRecord; offset?: number } {
     const { records, items } = resultParts(this.result);
@@ -157,6 +160,7 @@ export class ResultItem<T> implements PromiseLike<T> {
       : (outcome.value as unknown[])[offset]) as T;
   }
 
+  /** Awaiting an item gives what `get()` gives. */
   then<A = T, B = never>(
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

@@ -76,7 +76,11 @@ export class ValueRef<T = unknown> {
     this.#cluster.release([this.id]);
   }
 
-  /** Whether this ref was put on `cluster`. */
+  /**
+   * Whether this ref was put on `cluster`: the views' check before a call.
+   *
+   * @ignore
+   */
   belongsTo(cluster: Cluster): boolean {
     return this.#cluster === cluster;
   }
