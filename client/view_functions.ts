@@ -68,10 +68,13 @@ export type ParallelFunction<F extends TaskFunction, R> = (
  *
  * @example
  * ```ts
+ * import { Client } from "@troupe/parallel";
  * import { remoteFunction } from "./view_functions.ts";
+ * await using client = await Client.start({ workers: 1 });
+ * const lv = client.loadBalancedView();
  * const inc = (x: number) => x + 1;
- * const local = remoteFunction((args: [number]) => inc(...args), inc);
- * console.log(local(1), local.name); // 2 inc
+ * const remoteInc = remoteFunction((args) => lv.applyAsync(inc, ...args), inc);
+ * console.log(await remoteInc(1), remoteInc.name); // 2 inc
  * ```
  */
 export function remoteFunction<F extends TaskFunction, R>(
