@@ -32,10 +32,12 @@ export class UnmetDependencyError extends Error {
   readonly dependency: number;
 
   /**
-   * Names both tasks and how to run anyway; `why` replaces "failed" (a
-   * `follow` that no engine can satisfy), `argument` says the dependency
-   * was an argument (whose failure always fails the task: there is no
-   * value to run with).
+   * Names both tasks and what to do; `why` replaces "failed" (a `follow`
+   * that no engine can satisfy, which `onDependencyFailure: "run"` cannot
+   * help: it says where to run, and there is nowhere), `argument` (the
+   * argument's index; the message counts from 1, as the other argument
+   * errors do) says the dependency was an argument (whose failure always
+   * fails the task: there is no value to run with).
    */
   constructor(
     options: ErrorOptions & {
@@ -56,11 +58,17 @@ export class UnmetDependencyError extends Error {
       : "";
     const what = argument === undefined
       ? `its dependency, task ${dependency},`
-      : `its argument ${argument} is the result of task ${dependency}, which`;
-    const advice = argument === undefined
-      ? '; pass onDependencyFailure: "run" in the call options to run it anyway'
-      : "; a failed result cannot be an argument: await it, and pass " +
-        "a value of your own";
+      : `its argument ${
+        argument + 1
+      } is the result of task ${dependency}, which`;
+    const advice = argument !== undefined
+      ? "; a failed result cannot be an argument: await it, and pass " +
+        "a value of your own"
+      : options.why !== undefined
+      ? "; follow only tasks that ran on one engine (from a map, follow " +
+        "one item: ar.item(i)), or drop follow (onDependencyFailure: " +
+        '"run" cannot help: there is no engine to run it on)'
+      : '; pass onDependencyFailure: "run" in the call options to run it anyway';
     super(
       `task ${taskId} did not run: ${what} ${
         options.why ?? `failed${cause}`

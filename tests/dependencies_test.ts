@@ -63,6 +63,23 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
     const error = await errorOf(nowhere);
     assert.ok(error instanceof UnmetDependencyError, String(error));
     assert.match(error.message, /no engine is where every task it follows ran/);
+    // "run" says where to run, and there is nowhere: the advice is to
+    // follow one engine's tasks, never to pass "run".
+    assert.match(error.message, /ar\.item\(i\)\), or drop follow/);
+    assert.doesNotMatch(error.message, /to run it anyway/);
+    const run = lv.with({ follow: [zero, one], onDependencyFailure: "run" });
+    const still = await errorOf(run.applyAsync(() => 2));
+    assert.ok(still instanceof UnmetDependencyError, String(still));
+    assert.match(still.message, /no engine is where every task it follows/);
+    assert.match(still.message, /or drop follow/);
+    const never = lv.with({ signal: AbortSignal.abort() }).applyAsync(() => 3);
+    await errorOf(never);
+    const lost = await errorOf(
+      lv.with({ follow: [never], onDependencyFailure: "run" })
+        .applyAsync(() => 4),
+    );
+    assert.ok(lost instanceof UnmetDependencyError, String(lost));
+    assert.match(lost.message, /never reached an engine; follow only tasks/);
   });
 
   await t.step(
@@ -85,7 +102,8 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
       assert.equal(await guard(anyway.get(), "run anyway", BOUND), 2);
       const argError = await errorOf(arg);
       assert.ok(argError instanceof UnmetDependencyError);
-      assert.match(argError.message, /argument 0 is the result of task/);
+      // Counted from 1, as the arguments' other errors count them.
+      assert.match(argError.message, /argument 1 is the result of task/);
       // Failed already when the call comes: the same error, at once.
       const later = await errorOf(lv.applyAsync((x: unknown) => x, bad));
       assert.ok(later instanceof UnmetDependencyError);
