@@ -120,6 +120,17 @@ export class IdlePool extends LocalCluster {
     });
   }
 
+  /**
+   * While the pool has no engine up (idle, stopping, or starting), the
+   * engines its start brings: views plan a call for them, not for one.
+   */
+  override plannedEngines(): number {
+    if (this.#state === "up" || this.#state === "closed") return 0;
+    const plan = this.#plan;
+    return plan.workers + plan.processes +
+      plan.launchers.reduce((n, launcher) => n + launcher.engines, 0);
+  }
+
   /** A pool that can start its engines can run any task. */
   override unrunnable(): string | undefined {
     if (this.#state === "idle" || this.#state === "stopping") return undefined;

@@ -55,6 +55,7 @@ import {
   type TaskFunction,
   type TaskValue,
 } from "./task_function.ts";
+import { viewEngineCount } from "./view_engines.ts";
 
 export type { LoadBalancedOptions, MapOptions };
 
@@ -211,10 +212,7 @@ export class LoadBalancedView {
     checkCallOptions("mapAsync options", options, "balanced", MAP_OPTIONS);
     const call = mergeCallOptions(this.#call, pickCallOptions(options));
     const length = checkColumns(seqs);
-    const engines = Math.max(
-      1,
-      this.#targets?.length ?? this.#cluster.ids().length,
-    );
+    const engines = viewEngineCount(this.#cluster, this.#targets);
     const chunkSize = options.chunkSize ??
       Math.max(1, Math.min(1000, Math.ceil(length / (engines * 8))));
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -271,7 +269,7 @@ export class LoadBalancedView {
     source: ImapSource<Parameters<F>[0]>,
     options: ImapOptions = {},
   ): AsyncIterableIterator<TaskValue<F>> {
-    const engines = this.#targets?.length ?? this.#cluster.ids().length;
+    const engines = viewEngineCount(this.#cluster, this.#targets);
     const settings = imapSettings(source, options, engines);
     const ref = functionRef(fn);
     const call = mergeCallOptions(this.#call, { signal: settings.signal });

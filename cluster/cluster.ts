@@ -284,6 +284,13 @@ export interface Cluster {
    */
   sharesMemory(engineId: number): boolean;
   /**
+   * How many engines the cluster brings up when woken: an idle pool's
+   * (`idleTimeoutMs`) next start, while it has none; else 0. Views size a
+   * call's work by the larger of this and `ids().length`, so that a stopped
+   * pool's first call is not planned for one engine.
+   */
+  plannedEngines(): number;
+  /**
    * Why no load-balanced task can ever run, when that is so (no engines,
    * and none can join); views throw it at the call.
    */

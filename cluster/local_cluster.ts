@@ -229,6 +229,11 @@ export class LocalCluster implements Cluster {
     return this.#supervisor.get(engineId)?.sharesMemory ?? true;
   }
 
+  /** A cluster that is not an idle pool has no start to come. */
+  plannedEngines(): number {
+    return 0;
+  }
+
   /** Why no load-balanced task can ever run, when that is so. */
   unrunnable(): string | undefined {
     return this.#scheduler.unrunnable();

@@ -297,6 +297,7 @@ export class ClientServer implements SessionHost {
       engines: cluster.engines(),
       unrunnable: cluster.unrunnable(),
       restartPolicy: cluster.restartPolicy,
+      plannedEngines: cluster.plannedEngines(),
       connectionInfo,
       launchers,
       heartbeatMs: this.heartbeatMs,
@@ -322,6 +323,7 @@ export class ClientServer implements SessionHost {
       engines: cluster.engines(),
       unrunnable: cluster.unrunnable(),
       restartPolicy: cluster.restartPolicy,
+      plannedEngines: cluster.plannedEngines(),
     };
     const key = JSON.stringify(message);
     if (!always && key === this.#lastSnapshot) return;

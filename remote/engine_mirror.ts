@@ -32,6 +32,8 @@ import type {
 export class EngineMirror {
   #engines: EngineStatus[] = [];
   #unrunnable: string | undefined;
+  /** The engines an idle pool's next start brings (0 from an older troupe). */
+  #plannedEngines = 0;
   #restartPolicy: RestartPolicy;
   /** Why the mirror no longer follows the controller, once it does not. */
   #lost: string | undefined;
@@ -41,6 +43,7 @@ export class EngineMirror {
     engines: EngineStatus[];
     unrunnable?: string;
     restartPolicy: RestartPolicy;
+    plannedEngines?: number;
   }) {
     this.#restartPolicy = snapshot.restartPolicy;
     this.update(snapshot);
@@ -51,6 +54,7 @@ export class EngineMirror {
     engines: EngineStatus[];
     unrunnable?: string;
     restartPolicy: RestartPolicy;
+    plannedEngines?: number;
   }): void {
     if (this.#lost) return;
     this.#engines = [...snapshot.engines].sort((a, b) =>
@@ -58,6 +62,7 @@ export class EngineMirror {
     );
     this.#unrunnable = snapshot.unrunnable;
     this.#restartPolicy = snapshot.restartPolicy;
+    this.#plannedEngines = snapshot.plannedEngines ?? 0;
   }
 
   /** Brings the engine that `event` names up to date. */
@@ -126,6 +131,11 @@ export class EngineMirror {
   }
 
   /** Why no load-balanced task can run, when that is so. */
+  /** The controller's `plannedEngines()`, as it last said; 0 once lost. */
+  get plannedEngines(): number {
+    return this.#lost ? 0 : this.#plannedEngines;
+  }
+
   get unrunnable(): string | undefined {
     return this.#lost ?? this.#unrunnable;
   }

@@ -137,6 +137,10 @@ export class RemoteCluster implements Cluster {
     return false;
   }
 
+  plannedEngines(): number {
+    return this.#ended ? 0 : this.#mirror.plannedEngines;
+  }
+
   unrunnable(): string | undefined {
     // Closed: nothing here, so that the task fails as `submit` says (a
     // ClientClosedError, as an embedded client's).

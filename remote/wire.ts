@@ -322,6 +322,11 @@ export type FromController =
     engines: EngineStatus[];
     unrunnable?: string;
     restartPolicy: RestartPolicy;
+    /**
+     * The engines an idle pool's next start brings (its
+     * `plannedEngines()`); absent (0) from an older troupe.
+     */
+    plannedEngines?: number;
     /** Where engines reach the controller (its engine key included). */
     connectionInfo?: ConnectionInfo;
     /** The names of its launchers, for `scale`. */
@@ -348,6 +353,11 @@ export type FromController =
     engines: EngineStatus[];
     unrunnable?: string;
     restartPolicy: RestartPolicy;
+    /**
+     * The engines an idle pool's next start brings (its
+     * `plannedEngines()`); absent (0) from an older troupe.
+     */
+    plannedEngines?: number;
   }
   | { t: "engineEvent"; event: EngineEvent }
   | { t: "reply"; id: number; ok: true; value: unknown }
