@@ -14,8 +14,10 @@ import type { RecordListener } from "./task_record.ts";
  * tasks not yet finished (`ar.abort()`), and the listener is removed once
  * every task has finished, so that one long-lived signal given to many
  * calls holds none of them. A signal aborted already submits nothing: the
- * result has `tasks` records, each failed with a `TaskAbortedError` (as a
- * piscina call rejects at once), numbered by `nextTaskId`.
+ * result has one record per entry of `engineIds` (the engine each task was
+ * for: a direct call's targets, -1 for a load-balanced task), each failed
+ * with a `TaskAbortedError` (as a piscina call rejects at once), numbered by
+ * `nextTaskId`.
  *
  * @example
  * ```ts
@@ -24,7 +26,7 @@ import type { RecordListener } from "./task_record.ts";
  * const ar = signalledResult(
  *   { single: true, start: () => [], abort() {} },
  *   AbortSignal.abort(),
- *   1,
+ *   [-1],
  *   () => next++,
  * );
  * console.log(await ar.catch((e) => (e as Error).name)); // TaskAbortedError
@@ -34,14 +36,15 @@ import type { RecordListener } from "./task_record.ts";
 export function signalledResult<R extends AsyncResult<any, any>>(
   plan: ResultPlan,
   signal: AbortSignal | undefined,
-  tasks: number,
+  engineIds: readonly number[],
   nextTaskId: () => number,
 ): R {
   if (signal === undefined) return new AsyncResult(plan) as R;
   if (signal.aborted) {
     const result = new AsyncResult({
       ...plan,
-      start: (listener) => abortedRecords(tasks, nextTaskId, listener, signal),
+      start: (listener) =>
+        abortedRecords(engineIds, nextTaskId, listener, signal),
     });
     // The caller asked for the abort, as with ar.abort(): its failure is
     // no surprise to report as unobserved.
@@ -73,16 +76,18 @@ export function signalledResult<R extends AsyncResult<any, any>>(
 }
 
 function abortedRecords(
-  tasks: number,
+  engineIds: readonly number[],
   nextTaskId: () => number,
   listener: RecordListener,
   signal: AbortSignal,
 ): TaskRecord[] {
   const records: TaskRecord[] = [];
-  for (let i = 0; i < tasks; i++) {
-    const record = new TaskRecord(-1, nextTaskId(), listener);
+  for (const engineId of engineIds) {
+    const record = new TaskRecord(engineId, nextTaskId(), listener);
+    // The engine it was for, as an aborted queued task's error says.
     const error = new TaskAbortedError({
       taskId: record.taskId,
+      ...(engineId >= 0 ? { engineId } : {}),
       cause: signal.reason,
     });
     record.done({ ok: false, error });

@@ -140,7 +140,7 @@ export function directResult<T, S extends boolean>(
   return signalledResult(
     plan,
     call.signal,
-    engineIds.length,
+    engineIds,
     () => cluster.nextTaskId(),
   );
 }

@@ -221,7 +221,10 @@ export class DirectView<Single extends boolean = boolean> {
 
   /**
    * `fn` as a function that maps it over its sequence arguments on this
-   * view (ipyparallel's `@view.parallel`): `p(seq)` is `mapAsync(fn, seq)`.
+   * view (ipyparallel's `@view.parallel`): `p(seq)` and `p.map(seq)` are
+   * `mapAsync(fn, seq)`, one call of `fn` per element, as ipyparallel's
+   * `p.map`; ipyparallel's `p(seq)` gives `fn` whole sub-sequences: use
+   * `dv.scatter` and `apply` for that.
    */
   parallel<F extends TaskFunction>(
     fn: Runnable<F>,

@@ -313,8 +313,9 @@ export class LoadBalancedView {
 
   /**
    * `fn` as a function that maps it over its sequence arguments on this
-   * view (ipyparallel's `@view.parallel`): `p(seq)` is
-   * `mapAsync(fn, seq, options)`; `options` are checked as `mapAsync`'s.
+   * view (ipyparallel's `@view.parallel`): `p(seq)` and `p.map(seq)` are
+   * `mapAsync(fn, seq, options)`, one call of `fn` per element. `options`
+   * are checked now, as `mapAsync`'s ("parallel options").
    */
   parallel<F extends TaskFunction>(
     fn: Runnable<F>,
@@ -393,7 +394,7 @@ export class LoadBalancedView {
         abort: this.#abort,
       },
       call.signal,
-      argsPerTask.length,
+      new Array(argsPerTask.length).fill(-1),
       () => cluster.nextTaskId(),
     );
   }

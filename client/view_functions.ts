@@ -9,6 +9,8 @@
  */
 
 import type { Arguments } from "./value_ref.ts";
+import { checkCallOptions } from "./call_options.ts";
+import { MAP_OPTIONS } from "./load_balanced_options.ts";
 import {
   checkColumns,
   isOptionsObject,
@@ -43,7 +45,10 @@ export type RemoteFunction<F extends TaskFunction, R> = (
 /**
  * What `view.parallel(fn)` returns: called with sequences (one per
  * parameter of `fn`), it maps `fn` over their items as `mapAsync` does and
- * returns its `AsyncResult` (`R`).
+ * returns its `AsyncResult` (`R`). `p.map(seq)` is the same call, so that
+ * ipyparallel's `p.map(seq)` ports as it is. Unlike ipyparallel, `p(seq)`
+ * also calls `fn` once per element: ipyparallel's `p(seq)` gives `fn`
+ * whole sub-sequences; for that, use `dv.scatter` and `apply`.
  *
  * @example
  * ```ts
@@ -54,11 +59,15 @@ export type RemoteFunction<F extends TaskFunction, R> = (
  * const p: ParallelFunction<Square, AsyncResult<number[], false>> = client
  *   .view().parallel((x: number) => x * x);
  * console.log(await p([1, 2, 3])); // [1, 4, 9]
+ * console.log(await p.map([4])); // [16]
  * ```
  */
-export type ParallelFunction<F extends TaskFunction, R> = (
-  ...seqs: MapSequences<F>
-) => R;
+export type ParallelFunction<F extends TaskFunction, R> =
+  & ((...seqs: MapSequences<F>) => R)
+  & {
+    /** The same per-element call as `p(...seqs)` (ipyparallel's `p.map`). */
+    map: (...seqs: MapSequences<F>) => R;
+  };
 
 /**
  * `fn` as a function that runs it with `apply` (a view's `applyAsync` of
@@ -97,7 +106,7 @@ export function remoteFunction<F extends TaskFunction, R>(
  * import { parallelFunction } from "./view_functions.ts";
  * const tenfold = (x: number) => x * 10;
  * const local = parallelFunction(([xs]) => Array.from(xs, tenfold), tenfold);
- * console.log(local([1, 2])); // [10, 20]
+ * console.log(local([1, 2]), local.map([3])); // [10, 20] [30]
  * ```
  */
 export function parallelFunction<F extends TaskFunction, R>(
@@ -105,7 +114,7 @@ export function parallelFunction<F extends TaskFunction, R>(
   fn: Runnable<F>,
 ): ParallelFunction<F, R> {
   functionRef(fn);
-  return named((...seqs: MapSequences<F>) => {
+  const call = (...seqs: MapSequences<F>): R => {
     if (seqs.length === 0) {
       throw new TypeError(
         `${nameOf(fn)} (made by view.parallel) takes one sequence per ` +
@@ -115,13 +124,17 @@ export function parallelFunction<F extends TaskFunction, R>(
     }
     checkColumns(seqs);
     return map(seqs);
-  }, fn);
+  };
+  // ipyparallel's p.map(seq) is per element, as troupe's p(seq) is.
+  return Object.assign(named(call, fn), { map: call });
 }
 
 /**
- * Throws a `TypeError` unless `options` is absent or a plain object: what
- * `lv.parallel(fn, options)` takes, so that a sequence given by mistake
- * is refused when the function is made, not mapped over.
+ * Throws a `TypeError` unless `options` is absent or a plain object of
+ * `mapAsync`'s options (a misspelt name is refused, as "parallel options"):
+ * what `lv.parallel(fn, options)` takes, checked when the function is made,
+ * so that a sequence given by mistake is not mapped over and a typo is not
+ * found only at the first call.
  *
  * @example
  * ```ts
@@ -135,7 +148,11 @@ export function parallelFunction<F extends TaskFunction, R>(
  * ```
  */
 export function checkParallelOptions(options: unknown): void {
-  if (options === undefined || isOptionsObject(options)) return;
+  if (options === undefined) return;
+  if (isOptionsObject(options)) {
+    checkCallOptions("parallel options", options, "balanced", MAP_OPTIONS);
+    return;
+  }
   throw new TypeError(
     "parallel's second argument is its map options ({ chunkSize, ordered, " +
       "signal, ... }), a plain object; the sequences go to the function " +
