@@ -7,8 +7,12 @@
 
 import type { TaskFunction } from "./task_function.ts";
 
-/** Arrays and typed arrays: what can be scattered and mapped over. */
-export type Sequence<T = unknown> = ArrayLike<T> & Iterable<T>;
+/**
+ * Arrays and typed arrays: what can be scattered and mapped over. Not a
+ * string (`& object` keeps primitives out), which the views refuse: map
+ * over its characters as `[...text]`.
+ */
+export type Sequence<T = unknown> = ArrayLike<T> & Iterable<T> & object;
 
 /**
  * The sequences a map of `F` takes: one per parameter of `F`, each of that
@@ -120,7 +124,9 @@ export function checkSequence(seq: unknown, what: string): Sequence {
     const type = seq === null ? "null" : typeof seq;
     throw new TypeError(
       `${what} takes an array or a typed array, got ${type}` +
-        (typeof seq === "object" && seq !== null
+        (typeof seq === "string"
+          ? ": to go over a string's characters, pass [...text]"
+          : typeof seq === "object" && seq !== null
           ? ` (${seq.constructor?.name})`
           : ""),
     );

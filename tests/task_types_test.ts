@@ -96,6 +96,17 @@ async function typeFlow(client: Client): Promise<void> {
   client.view().mapAsync(add, [1], ["2"]);
   // @ts-expect-error: options come last
   client.loadBalancedView().mapAsync(add, { chunkSize: 1 }, [1], [2]);
+  const upper = (ch: string) => ch.toUpperCase();
+  // @ts-expect-error: a string is not a sequence: [..."abc"] is
+  client.view().mapAsync(upper, "abc");
+  // @ts-expect-error: nor to a load-balanced map
+  client.loadBalancedView().mapAsync(upper, "abc");
+  // @ts-expect-error: nor to a parallel function
+  client.loadBalancedView().parallel(upper)("abc");
+  // @ts-expect-error: nor to scatter
+  client.view().scatter("s", "abcd");
+  const chars: string[] = await client.view().mapSync(upper, [..."abc"]);
+  void chars;
 }
 
 Deno.test("arguments and results are typed by the task function", () => {
