@@ -248,7 +248,9 @@ export class LoadBalancedView {
    * (or when it comes, unordered); it, a `break`, or an error of the source
    * aborts the tasks in flight and closes the source. `signal` aborts the
    * tasks in flight as `ar.abort()` does. Items go through `applyAsync`'s
-   * path: `maxQueue` and the view's call options apply.
+   * path: `maxQueue` and the view's call options apply, and an item that
+   * is a `ValueRef` (`client.put`), an `AsyncResult` or `ar.item(i)` is
+   * its value to the task, as an argument of `applyAsync` is.
    *
    * @example
    * ```ts
@@ -266,7 +268,8 @@ export class LoadBalancedView {
    */
   imap<F extends TaskFunction>(
     fn: Runnable<F>,
-    source: ImapSource<Parameters<F>[0]>,
+    // Each item is its task's one argument, so it may be a ref or future.
+    source: ImapSource<Arguments<[Parameters<F>[0]]>[0]>,
     options: ImapOptions = {},
   ): AsyncIterableIterator<TaskValue<F>> {
     const engines = viewEngineCount(this.#cluster, this.#targets);

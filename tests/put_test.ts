@@ -208,6 +208,18 @@ eachEngineKind("client.put", 2, async ({ t, client, kind }) => {
     ref.release();
   });
 
+  await t.step("imap takes refs and futures as items", async () => {
+    const ref = client.put([4, 5, 6]);
+    const ar = lv.applyAsync(() => [7]);
+    const items = [ref, ar, [8, 9]];
+    const lengths: number[] = [];
+    for await (const n of lv.imap((a: number[]) => a.length, items)) {
+      lengths.push(n);
+    }
+    assert.deepEqual(lengths, [3, 1, 2]);
+    ref.release();
+  });
+
   await t.step("a value that cannot cross is refused by put", () => {
     assert.throws(
       () => client.put({ f: () => 1 }),
@@ -232,6 +244,8 @@ function typeFlow(client: Client): void {
   client.loadBalancedView().applyAsync((s: string) => s, numbers);
   // @ts-expect-error: the same on a direct view
   client.view(0).applyAsync((s: string) => s, numbers);
+  // @ts-expect-error: and as an imap item
+  client.loadBalancedView().imap((s: string) => s, [numbers]);
 }
 void typeFlow;
 
