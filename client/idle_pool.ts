@@ -42,7 +42,9 @@ export type PoolState = "idle" | "starting" | "up" | "stopping" | "closed";
  * or `scale`), and once no task has been queued or running for
  * `idleTimeoutMs` it retires them all (Workers end, processes exit,
  * launchers' jobs end, as `scale(0)` does). The next task starts a new
- * set, under new ids; the stopped ones stay in `engines()` as `stopped`.
+ * set, under new ids; the Workers and processes of the last two stops
+ * stay in `engines()` as `stopped` (older ones are forgotten, so that the
+ * list stays bounded), and `queueStatus()` lists no stopped engine.
  *
  * @example
  * ```ts
@@ -63,6 +65,15 @@ export class IdlePool extends LocalCluster {
   #state: PoolState = "idle";
   /** The engines of the latest start, to retire once idle. */
   #generation: Generation = { own: [], launched: new Map(), starts: 0 };
+  /**
+   * The Workers and processes of the last stopped starts, newest last:
+   * `engines()` shows them as `stopped` (why, for a direct task that names
+   * one) until two newer starts have stopped; then they are forgotten, so
+   * that a pool that wakes and sleeps for days keeps a bounded list.
+   */
+  #stoppedSets: number[][] = [];
+  /** The id the next engine gets: ids are never given out twice. */
+  #nextId = 0;
   /** Launchers started once already: later starts scale them back up. */
   #launched = new Set<Launcher>();
   /** Tasks submitted that have not ended, of every client. */
@@ -205,8 +216,14 @@ export class IdlePool extends LocalCluster {
     const launched = new Map<Launcher, number[]>();
     this.#generation = { own, launched, starts: 0 };
     this.#state = "starting";
-    const next = () =>
-      this.engines().reduce((max, e) => Math.max(max, e.engineId), -1) + 1;
+    const next = () => {
+      const id = Math.max(
+        this.#nextId,
+        this.engines().reduce((max, e) => Math.max(max, e.engineId), -1) + 1,
+      );
+      this.#nextId = id + 1;
+      return id;
+    };
     try {
       for (let i = 0; i < plan.workers; i++) {
         own.push(next());
@@ -303,10 +320,28 @@ export class IdlePool extends LocalCluster {
       this.#startTimeoutMs,
       this.#closing.promise,
     ).catch(() => {}).finally(() => {
+      this.#keepStopped(generation.own);
       if (this.#generation === generation && this.#state === "stopping") {
         this.#state = "idle";
       }
     });
+  }
+
+  /**
+   * Keeps `own` (a stopped start's Workers and processes) among the last
+   * two stopped sets, and forgets the engines of older ones. A launcher's
+   * engines are not forgotten: it counts its engines by id.
+   */
+  #keepStopped(own: readonly number[]): void {
+    if (own.length === 0 || this.#state === "closed") return;
+    this.#stoppedSets.push([...own]);
+    while (this.#stoppedSets.length > 2) {
+      const old = this.#stoppedSets.shift()!;
+      const left = new Set(old);
+      for (const id of this.forget(old)) left.delete(id);
+      // One that has not stopped yet is forgotten with the next set.
+      if (left.size > 0) this.#stoppedSets[0].unshift(...left);
+    }
   }
 }
 

@@ -199,6 +199,15 @@ export class LocalCluster implements Cluster {
     }
   }
 
+  /**
+   * Forgets these engines if they are stopped for good: `engines()`,
+   * `queueStatus()` and `has` no longer know them (see
+   * `Supervisor.forget`). Returns the ids forgotten.
+   */
+  forget(engineIds: Iterable<number>): number[] {
+    return this.#supervisor.forget(engineIds);
+  }
+
   /** Ids of the live engines, ascending. */
   ids(): number[] {
     return this.#supervisor.all().filter((e) => e.up).map((e) => e.engineId);

@@ -38,7 +38,10 @@ export interface EngineQueue {
  * ```
  */
 export interface QueueStatus {
-  /** Each engine `engines()` lists, by id. */
+  /**
+   * Each engine `engines()` lists that is not stopped (retired, given up),
+   * by id: ipyparallel's lists its registered engines.
+   */
   engines: Record<number, EngineQueue>;
   /**
    * Tasks waiting in the cluster for an engine (load-balanced ones the
@@ -48,8 +51,9 @@ export interface QueueStatus {
 }
 
 /**
- * The queue status of engines in the state `engines` gives, with
- * `unassigned` tasks waiting for an engine.
+ * The queue status of engines in the state `engines` gives (the stopped
+ * ones left out: they hold no task and never will), with `unassigned`
+ * tasks waiting for an engine.
  *
  * @example
  * ```ts
@@ -67,6 +71,7 @@ export function queueStatusOf(
 ): QueueStatus {
   const status: QueueStatus = { engines: {}, unassigned };
   for (const engine of engines) {
+    if (engine.state === "stopped") continue;
     const running = engine.currentTaskId === undefined ? 0 : 1;
     status.engines[engine.engineId] = {
       // A task is current from its start; its load counts it before.

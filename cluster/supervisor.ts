@@ -221,6 +221,33 @@ export class Supervisor extends Actor<SupervisorMessage> {
     return this.#engines.get(engineId);
   }
 
+  /**
+   * Drops these engines from what the supervisor keeps, if they are
+   * stopped for good (others stay): an idle pool stops a set on each idle
+   * spell, and keeping every one made `engines()` grow for ever. Their
+   * ids are not given out again: new ones are above the engines kept.
+   * Returns the ids dropped.
+   */
+  forget(engineIds: Iterable<number>): number[] {
+    const dropped: number[] = [];
+    for (const engineId of engineIds) {
+      if (this.#engines.get(engineId)?.state !== "stopped") continue;
+      this.#engines.delete(engineId);
+      this.#kinds.delete(engineId);
+      this.#spawners.delete(engineId);
+      this.#history.delete(engineId);
+      clearTimeout(this.#pending.get(engineId));
+      this.#pending.delete(engineId);
+      dropped.push(engineId);
+    }
+    if (dropped.length > 0) {
+      this.#inOrder = this.#inOrder.filter((e) =>
+        this.#engines.has(e.engineId)
+      );
+    }
+    return dropped;
+  }
+
   /** Every engine, in id order, as a fresh array. */
   all(): EngineActor[] {
     return this.#inOrder.slice();

@@ -10,8 +10,12 @@ import {
   guard,
   range,
   suiteKind,
+  until,
   withClientOn,
 } from "./helpers.ts";
+
+/** Short, so that the pool stops between the cycles of a test. */
+const IDLE_MS = 100;
 
 for (const side of CLIENT_SIDES) {
   for (const kind of ENGINE_KINDS) {
@@ -62,6 +66,39 @@ for (const side of CLIENT_SIDES) {
         // 600 items over 3 engines, 8 chunks each: 24 tasks (8 for one).
         assert.equal(ar.taskIds.length, 24);
         assert.deepEqual(await guard(ar, "the map", 120_000), range(600));
+      });
+    });
+
+    Deno.test(`${name}: stop after stop, engines() keeps the last two stopped sets and queueStatus lists no stopped engine`, async () => {
+      const cycling = { ...engines(kind, 2), idleTimeoutMs: IDLE_MS };
+      await withClientOn(side, cycling, async (client) => {
+        const lv = client.loadBalancedView();
+        for (const cycle of range(5)) {
+          await guard(lv.applyAsync(() => 1), `cycle ${cycle}'s task`, 60_000);
+          const status = await client.queueStatus();
+          for (const id of Object.keys(status.engines).map(Number)) {
+            const state = client.engines().find((e) => e.engineId === id)
+              ?.state;
+            assert.notEqual(state, "stopped", `queueStatus lists ${id}`);
+          }
+          await until(
+            () =>
+              client.ids.length === 0 &&
+              client.engines().every((e) => e.state === "stopped"),
+            `cycle ${cycle}'s engines to stop`,
+            30_000,
+          );
+          assert.deepEqual((await client.queueStatus()).engines, {});
+          // Two stopped sets and the one that just stopped, at most (a
+          // connected client hears of a forgotten set with the next start).
+          const kept = client.engines().length;
+          assert.ok(kept <= 6, `engines() has ${kept} after ${cycle + 1}`);
+        }
+        // Ids are never given out again: the fifth start had ids 8 and 9.
+        assert.deepEqual(
+          client.engines().map((e) => e.engineId).slice(-2),
+          [8, 9],
+        );
       });
     });
   }
