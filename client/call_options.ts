@@ -135,9 +135,11 @@ export function checkCallOptions(
     const list = call[name];
     if (list === undefined) continue;
     if (!Array.isArray(list)) {
+      // One result where a list goes is the likely slip: say the fix.
+      const one = list instanceof AsyncResult || list instanceof ResultItem;
       throw new TypeError(
         `${name} in ${what} must be an array of AsyncResults, got ` +
-          describe(list),
+          (one ? `one, not in an array: write ${name}: [ar]` : describe(list)),
       );
     }
     const bad = list.findIndex((d) =>
@@ -209,7 +211,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") {
-    return `a ${value.constructor?.name ?? "object"}`;
+    const type = value.constructor?.name ?? "object";
+    return `${/^[aeiou]/i.test(type) ? "an" : "a"} ${type}`;
   }
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
