@@ -39,9 +39,10 @@ export type PoolState = "idle" | "starting" | "up" | "stopping" | "closed";
 /**
  * The cluster core of a client started with `idleTimeoutMs`: it starts
  * `plan`'s engines on the first load-balanced task (or `waitForEngines`,
- * or `scale`), and once no task has been queued or running for
- * `idleTimeoutMs` it retires them all (Workers end, processes exit,
- * launchers' jobs end, as `scale(0)` does). The next task starts a new
+ * or, with launchers, `scale`: Workers and processes are no launcher's),
+ * and once no task has been queued or running for `idleTimeoutMs` it
+ * retires them all (Workers end, processes exit, launchers' jobs end, as
+ * `scale(0)` does). The next task starts a new
  * set, under new ids; the Workers and processes of the last two stops
  * stay in `engines()` as `stopped` (older ones are forgotten, so that the
  * list stays bounded), and `queueStatus()` lists no stopped engine.
@@ -164,14 +165,17 @@ export class IdlePool extends LocalCluster {
   }
 
   /**
-   * An idle pool with launchers starts, so that there is a set to scale
-   * (without one, `scale` says so and nothing starts). The idle stop
-   * retires what a scale added too.
+   * An idle pool with launchers starts, so that there is a set to scale.
+   * Without one, `scale` says how such a pool starts, and nothing starts:
+   * Workers and processes are not a launcher's, and a scale that only
+   * woke them would not make `n` engines, which is what Dask's
+   * `cluster.scale(n)` means. The idle stop retires what a scale added too.
    */
   override scale(
     n: number,
     launcher?: Launcher,
   ): { started: number[]; retired: number[] } {
+    if (this.#plan.launchers.length === 0) throw new Error(NO_LAUNCHER);
     const woken = this.#plan.launchers.length > 0 ? this.#wake() : [];
     const { started, retired } = super.scale(n, launcher);
     if (started.length > 0 && this.#state !== "closed") {
@@ -344,6 +348,13 @@ export class IdlePool extends LocalCluster {
     }
   }
 }
+
+/** Why an idle pool of Workers and processes cannot be scaled. */
+const NO_LAUNCHER = "this client has no launcher to scale: its Workers and " +
+  "processes are not a launcher's. An idle pool (idleTimeoutMs) starts them " +
+  "on its first load-balanced task or on await client.waitForEngines(n); to " +
+  "scale, give Client.start a launch option (local({ engines }) for " +
+  "processes, ssh, slurm, mpi or your own)";
 
 /** The engines of one start of the pool, retired together once idle. */
 interface Generation {

@@ -124,7 +124,10 @@ export async function scaleCluster(
           "engines (--workers, --processes, or started by hand) are not a " +
           "launcher's; start the cluster with one to scale it, e.g. " +
           `troupe start --id ${cluster.clusterId} --engines N --launcher ` +
-          "local (or ssh, slurm, mpi)",
+          "local (or ssh, slurm, mpi)" + (cluster.plannedEngines() > 0
+            ? "; its idle pool starts on its first load-balanced task or " +
+              "on await client.waitForEngines(n)"
+            : ""),
       );
     }
     await cluster.call({ kind: "scale", n, launcher, timeoutMs });

@@ -7,6 +7,7 @@ import { CLIENT_SIDES } from "./client_sides.ts";
 import {
   ENGINE_KINDS,
   engines,
+  errorOf,
   guard,
   range,
   suiteKind,
@@ -99,6 +100,29 @@ for (const side of CLIENT_SIDES) {
           client.engines().map((e) => e.engineId).slice(-2),
           [8, 9],
         );
+      });
+    });
+  }
+}
+
+for (const side of CLIENT_SIDES) {
+  for (const kind of ENGINE_KINDS) {
+    Deno.test(`${suiteKind(kind, side)} idle pool: scale(n) of Workers or processes is an error that says how the pool starts, and starts nothing`, async () => {
+      const options = { ...engines(kind, 2), idleTimeoutMs: 30_000 };
+      await withClientOn(side, options, async (client) => {
+        const error = await errorOf(client.scale(2), "scale(2)", 30_000);
+        assert.match(
+          error.message,
+          /no launcher to scale.*idle pool.* starts .*on its first load-balanced task or on await client\.waitForEngines\(n\)/,
+        );
+        assert.deepEqual(client.engines(), []);
+        // The pool still starts as it says.
+        await guard(
+          client.waitForEngines(2, { timeoutMs: 60_000 }),
+          "waitForEngines",
+          60_000,
+        );
+        assert.deepEqual(client.ids, [0, 1]);
       });
     });
   }
