@@ -205,6 +205,13 @@ export class History {
       live.state = error.name === "TaskAbortedError" ? "aborted" : "error";
       live.errorMessage = `${error.name}: ${error.message}`;
       live.error = live.encoded("error", error);
+      if (live.error.byteLength === 0) {
+        // Over maxValueBytes: a stack is what grows. The class and fields
+        // are what a late dependent and a replay need (its words alone
+        // would come back as a plain Error).
+        const bare = live.encoded("error", withoutStacks(error));
+        if (bare.byteLength > 0) live.error = bare;
+      }
       bytes = live.error.byteLength;
     }
     this.#changed(live, bytes);
@@ -340,4 +347,10 @@ export class History {
   #changed(live: LiveTask, bytes: number): void {
     this.#queue.changed(live, bytes);
   }
+}
+
+/** `error` and its causes without their stacks. */
+function withoutStacks(error: WireError): WireError {
+  const { stack: _, cause, ...rest } = error;
+  return cause ? { ...rest, cause: withoutStacks(cause) } : rest;
 }

@@ -210,7 +210,7 @@ Deno.test("live tasks: an ended task as a dependency, from the history", () => {
     done(BASE + 1, { ok: true, value: [1, 2], started: 1, completed: 2 });
     done(BASE + 2, {
       ok: true,
-      value: "x".repeat(200),
+      value: "x".repeat(400),
       started: 1,
       completed: 2,
     });
@@ -230,11 +230,15 @@ Deno.test("live tasks: an ended task as a dependency, from the history", () => {
     );
     const failed = live.ended(BASE + 3);
     assert.ok(!(failed instanceof Error) && !failed.outcome.ok);
-    // The history keeps the error's words (its class only when flushed).
+    // The history keeps the error itself, its class and fields: without
+    // its stack, which took it past maxValueBytes.
+    assert.ok(failed.outcome.error instanceof EngineError);
+    assert.equal(failed.outcome.error.engineId, 0);
+    assert.equal(failed.outcome.error.reason, "gone");
     assert.match(failed.outcome.error.message, /engine 0 died \(gone\)/);
     const missing = live.ended(BASE + 9);
     assert.ok(missing instanceof RangeError, String(missing));
-  }, { maxValueBytes: 100 });
+  }, { maxValueBytes: 300 });
 });
 
 function listenerDone(
