@@ -216,7 +216,11 @@ export class DirectView<Single extends boolean = boolean> {
   remote<F extends TaskFunction>(
     fn: Runnable<F>,
   ): RemoteFunction<F, AsyncResult<PerEngine<TaskValue<F>, Single>, Single>> {
-    return remoteFunction((args) => this.applyAsync(fn, ...args), fn);
+    return remoteFunction(
+      (args) => this.applyAsync(fn, ...args),
+      fn,
+      typeof this.#targets !== "number",
+    );
   }
 
   /**

@@ -86,6 +86,9 @@ export function moduleFunction<F extends TaskFunction>(
  * ```
  */
 export function functionRef(task: unknown): FunctionRef {
+  const wrapped = typeof task === "function" ? wrappers.get(task) : undefined;
+  if (wrapped?.kind === "remote") return functionRef(wrapped.fn);
+  if (wrapped) throw wrapperRefusal((task as TaskFunction).name, wrapped.kind);
   if (typeof task === "object" && task !== null && "url" in task) {
     const { url, name } = task as ModuleTask<TaskFunction>;
     return { kind: "module", url, name };
@@ -106,6 +109,55 @@ export function functionRef(task: unknown): FunctionRef {
   return ref;
 }
 
+/**
+ * Marks `wrapper` as made by `view.remote` or `view.parallel` from `fn`,
+ * for `functionRef`: a wrapper's own source only calls a view, which does
+ * not exist on an engine. A remote wrapper given as a task runs `fn` (its
+ * arguments are `fn`'s, and its awaited value is `fn`'s value, as the
+ * types say); one of a view of several engines (`"remote per engine"`,
+ * whose value is a list per engine) and a parallel wrapper (which takes
+ * sequences where `fn` takes items) are refused: running `fn` in their
+ * place would give a value of another type than theirs.
+ *
+ * @example
+ * ```ts
+ * import { functionRef, markWrapper } from "./task_function.ts";
+ * const double = (x: number) => x * 2;
+ * const wrapper = (x: number) => Promise.resolve(double(x));
+ * markWrapper(wrapper, double, "remote");
+ * console.log(functionRef(wrapper) === functionRef(double)); // true
+ * ```
+ */
+export function markWrapper(
+  wrapper: TaskFunction,
+  fn: Runnable<TaskFunction>,
+  kind: WrapperKind,
+): void {
+  wrappers.set(wrapper, { fn, kind });
+}
+
+const wrappers = new WeakMap<
+  object,
+  { fn: Runnable<TaskFunction>; kind: WrapperKind }
+>();
+type WrapperKind = "remote" | "remote per engine" | "parallel";
+
+function wrapperRefusal(fnName: string, kind: WrapperKind): TypeError {
+  const name = fnName || "this function";
+  if (kind === "remote per engine") {
+    return new TypeError(
+      `${name} is a view.remote wrapper on a view of several engines: its ` +
+        "value is a list, one per engine, which a task cannot give; pass " +
+        "the original function (or a wrapper made by lv.remote or " +
+        "client.view(id).remote, which stands for it)",
+    );
+  }
+  return new TypeError(
+    `${name} is a view.parallel wrapper: it maps over sequences from the ` +
+      "client and cannot run as a task; pass the original function " +
+      "(mapAsync(fn, seq) maps it, applyAsync(fn, x) runs it once)",
+  );
+}
 const refs = new WeakMap<object, FunctionRef>();
 /** What `shippable` gave: a source seen before gives the same object. */
 const sources = new WeakSet<FunctionRef>();

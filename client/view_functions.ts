@@ -18,6 +18,7 @@ import {
 } from "./partition.ts";
 import {
   functionRef,
+  markWrapper,
   type Runnable,
   type TaskFunction,
 } from "./task_function.ts";
@@ -25,7 +26,8 @@ import {
 /**
  * What `view.remote(fn)` returns: called with `fn`'s arguments, it runs
  * `fn` on the view and returns what `applyAsync` returns (`R`, an
- * `AsyncResult`).
+ * `AsyncResult`). Given to a view as a task function (`lv.imap(f, xs)`),
+ * it stands for `fn` itself, run where that view sends it.
  *
  * @example
  * ```ts
@@ -73,7 +75,9 @@ export type ParallelFunction<F extends TaskFunction, R> =
  * `fn` as a function that runs it with `apply` (a view's `applyAsync` of
  * `fn`, given the call's arguments). `fn` is checked now, as a decorator
  * would be: one that cannot be shipped throws here, not at its first call.
- * The wrapper keeps `fn`'s name.
+ * The wrapper keeps `fn`'s name. `perEngine` says that `apply` gives a
+ * list, one value per engine (a direct view of several), so that the
+ * wrapper cannot stand for `fn` as a task function.
  *
  * @example
  * ```ts
@@ -89,17 +93,24 @@ export type ParallelFunction<F extends TaskFunction, R> =
 export function remoteFunction<F extends TaskFunction, R>(
   apply: (args: Arguments<Parameters<F>>) => R,
   fn: Runnable<F>,
+  perEngine = false,
 ): RemoteFunction<F, R> {
   functionRef(fn); // Throws now for a function that cannot be shipped.
-  return named((...args: Arguments<Parameters<F>>) => apply(args), fn);
+  const wrapper = named(
+    (...args: Arguments<Parameters<F>>) => apply(args),
+    fn,
+  );
+  markWrapper(wrapper, fn, perEngine ? "remote per engine" : "remote");
+  return wrapper;
 }
 
 /**
  * `fn` as a function that maps it over its sequence arguments with `map`
  * (a view's `mapAsync` of `fn`, given the call's sequences). `fn` is
- * checked now; each call checks its sequences (arrays, typed arrays or
- * strings, of one length) before anything runs, so that a plain object
- * is never taken for a map's options.
+ * checked now; each call checks its sequences (arrays or typed arrays,
+ * of one length; not strings: `[...text]` maps over characters) before
+ * anything runs, so that a plain object is never taken for a map's
+ * options.
  *
  * @example
  * ```ts
@@ -118,13 +129,14 @@ export function parallelFunction<F extends TaskFunction, R>(
     if (seqs.length === 0) {
       throw new TypeError(
         `${nameOf(fn)} (made by view.parallel) takes one sequence per ` +
-          "parameter of the function (an array, a typed array or a " +
-          "string) and maps over their items; it was called with none",
+          "parameter of the function (an array or a typed array) and " +
+          "maps over their items; it was called with none",
       );
     }
     checkColumns(seqs);
     return map(seqs);
   };
+  markWrapper(call, fn, "parallel");
   // ipyparallel's p.map(seq) is per element, as troupe's p(seq) is.
   return Object.assign(named(call, fn), { map: call });
 }

@@ -75,7 +75,7 @@ eachEngineKind(
       );
       const p = client.loadBalancedView().parallel((x: number) => x);
       assert.throws(
-        () => (p as () => unknown)(),
+        () => (p as unknown as () => unknown)(),
         /takes one sequence per parameter .* called with none/,
       );
       assert.throws(
@@ -101,6 +101,61 @@ eachEngineKind(
         /chunksize/,
       );
       assert.deepEqual(client.engines().map((e) => e.tasksDone), before);
+    });
+
+    await t.step("a remote wrapper as a task runs its function", async () => {
+      const twice = client.loadBalancedView().remote((x: number) => x * 2);
+      const lv = client.loadBalancedView();
+      const six: number = await guard(lv.applyAsync(twice, 3), "applyAsync");
+      assert.equal(six, 6);
+      const values: number[] = [];
+      for await (const v of lv.imap(twice, [1, 2])) values.push(v);
+      assert.deepEqual(values, [2, 4]);
+      const one = client.view(1).remote((x: number) => x + engineId);
+      assert.deepEqual(await guard(client.view().applyAsync(one, 1), "dv"), [
+        1,
+        2,
+      ]);
+      const again = client.view(0).remote(lv.remote((x: number) => x + 1));
+      assert.equal(await guard(again(1), "a wrapper of a wrapper"), 2);
+    });
+
+    await t.step(
+      "a parallel or per-engine wrapper as a task is a clear error",
+      () => {
+        const before = client.engines().map((e) => e.tasksDone);
+        function inc(x: number): number {
+          return x + 1;
+        }
+        const p = client.loadBalancedView().parallel(inc);
+        const refusal =
+          /^TypeError: inc is a view\.parallel wrapper: .* pass the original function/;
+        assert.throws(() => client.view().remote(p), refusal);
+        assert.throws(() => client.view().applyAsync(p, [1]), refusal);
+        assert.throws(
+          () => client.loadBalancedView().mapAsync(p, [[1]]),
+          refusal,
+        );
+        // A list per engine is no task's value: running inc would lie.
+        const everywhere = client.view().remote(inc);
+        assert.throws(
+          () => client.loadBalancedView().applyAsync(everywhere, 1),
+          /^TypeError: inc is a view\.remote wrapper on a view of several engines: .* pass the original function/,
+        );
+        assert.deepEqual(client.engines().map((e) => e.tasksDone), before);
+      },
+    );
+
+    await t.step("a string is no sequence, and the error says so", () => {
+      const upper = (ch: string) => ch.toUpperCase();
+      assert.throws(
+        () => client.view().mapAsync(upper, "abc" as never),
+        /got string: to go over a string's characters, pass \[\.\.\.text\]/,
+      );
+      assert.throws(
+        () => client.loadBalancedView().parallel(upper)("abc" as never),
+        /got string: .* pass \[\.\.\.text\]/,
+      );
     });
 
     await t.step("a view made by with() carries its signal", async () => {
