@@ -6,6 +6,44 @@
  */
 
 /**
+ * The longest delay one timer takes (2^31 - 1 ms, about 24.8 days): past
+ * it, `setTimeout` fires at once. `longTimeout` re-arms to wait longer.
+ *
+ * @example
+ * ```ts
+ * import { MAX_TIMER_MS } from "./async.ts";
+ * console.log(MAX_TIMER_MS); // 2147483647
+ * ```
+ */
+export const MAX_TIMER_MS: number = 2 ** 31 - 1;
+
+/**
+ * Calls `fire` after `ms` milliseconds, any number of them: a delay past
+ * `MAX_TIMER_MS` is waited as a chain of timers, not cut to 1 ms. Returns
+ * what cancels it.
+ *
+ * @example
+ * ```ts
+ * import { longTimeout } from "./async.ts";
+ * const cancel = longTimeout(() => console.log("never"), 2 ** 40);
+ * cancel();
+ * ```
+ */
+export function longTimeout(fire: () => void, ms: number): () => void {
+  const end = performance.now() + ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    const capped = left > MAX_TIMER_MS;
+    timer = setTimeout(() => {
+      if (capped) arm(end - performance.now());
+      else fire();
+    }, capped ? MAX_TIMER_MS : Math.max(0, left));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
+
+/**
  * Resolves after `ms` milliseconds; rejects early with the signal's reason
  * when `signal` aborts. The timer is always cleared, so tests stay clean.
  *
@@ -19,10 +57,10 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   const onAbort = () => {
-    clearTimeout(timer);
+    cancel();
     reject(signal?.reason);
   };
-  const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
+  const cancel = longTimeout(() => {
     signal?.removeEventListener("abort", onAbort);
     resolve();
   }, ms);
@@ -33,7 +71,8 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Races `promise` against a timer. Resolves `{ done: true, value }` when the
  * promise wins and `{ done: false }` when `ms` elapse first; the timer is
- * cleared either way. `ms` of `undefined` or `Infinity` waits without a timer.
+ * cleared either way. `ms` of `undefined` or `Infinity` waits without a timer;
+ * one past `MAX_TIMER_MS` waits that long too (`longTimeout`).
  *
  * @example
  * ```ts
@@ -49,9 +88,9 @@ export async function within<T>(
   if (ms === undefined || ms === Infinity) {
     return { done: true, value: await promise };
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<{ done: false }>((resolve) => {
-    timer = setTimeout(() => resolve({ done: false }), Math.max(0, ms));
+    cancel = longTimeout(() => resolve({ done: false }), ms);
   });
   try {
     return await Promise.race([
@@ -59,7 +98,7 @@ export async function within<T>(
       timeout,
     ]);
   } finally {
-    clearTimeout(timer);
+    cancel!();
   }
 }
 

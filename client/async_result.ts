@@ -348,6 +348,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
   #complete(): void {
     this.#elapsed ??= performance.now() - this.#submitted;
     this.#fanout?.end();
+    this.announceFinished();
     this.#all?.resolve();
     if (this.#value) {
       try {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { MAX_TIMER_MS } from "../actors/async.ts";
 import type {
   EngineEvent,
   Launcher,
@@ -246,12 +247,11 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
   };
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** `ms`, when given, is above 0, and there are engines to start and stop. */
 function checkIdleTimeout(ms: number | undefined, sources: number): void {
   if (ms === undefined) return;
-  // A timer's longest delay: past it, setTimeout fires at once.
+  // The idle timer is one setTimeout: past a timer's longest delay it
+  // would fire at once.
   if (!(typeof ms === "number" && ms > 0 && ms <= MAX_TIMER_MS)) {
     throw new (typeof ms === "number" ? RangeError : TypeError)(
       `idleTimeoutMs must be a number of ms > 0 and <= ${MAX_TIMER_MS} ` +

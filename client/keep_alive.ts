@@ -4,6 +4,8 @@
  * @module
  */
 
+import { MAX_TIMER_MS } from "../actors/async.ts";
+
 /**
  * A client's engines, its listener, its heartbeat and its restart timers do
  * not keep the process alive by themselves (they are unref'd), so a script
@@ -25,13 +27,11 @@ let holds = 0;
 let clients = 0;
 let timer: ReturnType<typeof setInterval> | undefined;
 
-/** The longest interval timers take; the timer only needs to exist. */
-const FOREVER_MS = 2 ** 31 - 1;
-
 /** Puts the timer in the state the holds and the open clients ask for. */
 function settle(): void {
   if (holds > 0) {
-    timer ??= setInterval(() => {}, FOREVER_MS);
+    // The longest interval a timer takes: it only needs to exist.
+    timer ??= setInterval(() => {}, MAX_TIMER_MS);
     Deno.refTimer(timer);
   } else if (clients > 0) {
     if (timer !== undefined) Deno.unrefTimer(timer);

@@ -40,6 +40,15 @@ export interface ResultParts {
   items: readonly number[] | undefined;
   /** Something looks at the outcome: a failure needs no report. */
   observe(): void;
+  /**
+   * Calls `hook` once every task has finished (not if they have already),
+   * without observing the outcome; returns what removes it. For waits over
+   * many results (`client.wait`, `asCompleted`), which must leave nothing
+   * on a result still pending when they return.
+   */
+  whenFinished(hook: () => void): () => void;
+  /** How many hooks wait for the end: what a wait left behind. */
+  finishedHooks(): number;
 }
 
 let door: ((result: AsyncResult<unknown>) => ResultParts) | undefined;
@@ -53,7 +62,14 @@ let door: ((result: AsyncResult<unknown>) => ResultParts) | undefined;
  * import "./async_result.ts";
  * import { resultPartsDoor } from "./result_item.ts";
  * try {
- *   resultPartsDoor(() => ({ records: [], single: true, items: undefined, observe() {} }));
+ *   resultPartsDoor(() => ({
+ *     records: [],
+ *     single: true,
+ *     items: undefined,
+ *     observe() {},
+ *     whenFinished: () => () => {},
+ *     finishedHooks: () => 0,
+ *   }));
  * } catch (error) {
  *   console.log((error as Error).message); // the parts door is set already
  * }

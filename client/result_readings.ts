@@ -60,6 +60,20 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
    */
   protected abstract observeOutcome(): void;
 
+  /** What hears the end without observing it (`ResultParts.whenFinished`). */
+  #finishedHooks: Set<() => void> | undefined;
+
+  /**
+   * Every task has finished: the hooks are called, and dropped.
+   *
+   * @ignore
+   */
+  protected announceFinished(): void {
+    const hooks = this.#finishedHooks;
+    this.#finishedHooks = undefined;
+    for (const hook of hooks ?? []) hook();
+  }
+
   static {
     // What an item of a result, and a dependent task, read of it.
     resultPartsDoor((result) => {
@@ -69,6 +83,13 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
         single: readings.singleTask,
         items: readings.itemsPerTask,
         observe: () => readings.observeOutcome(),
+        whenFinished(hook) {
+          // A fresh wrapper: the same function given twice is two hooks.
+          const once = () => hook();
+          (readings.#finishedHooks ??= new Set()).add(once);
+          return () => void readings.#finishedHooks?.delete(once);
+        },
+        finishedHooks: () => readings.#finishedHooks?.size ?? 0,
       };
     });
   }

@@ -2,8 +2,10 @@
  * Waiting on many results at once: `client.wait(results, options)`
  * (concurrent.futures' `wait`, ipyparallel's `client.wait`) and
  * `asCompleted(results)` (concurrent.futures' and Dask's `as_completed`).
- * Both hear each result's own readiness (`ar.wait()`): no polling, and one
- * timer per call at most.
+ * Both hear each result's end through a hook they remove when they return
+ * (a poll such as `while (notDone) wait(results, { timeoutMs: 1000 })`
+ * leaves nothing on the results), and neither observes an outcome: a
+ * failure nobody reads is still reported. One timer per call at most.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { within } from "../actors/async.ts";
 import { TimeoutError } from "../protocol/errors.ts";
 import { show } from "../protocol/validate.ts";
 import { AsyncResult } from "./async_result.ts";
+import { resultParts } from "./result_item.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
 
 /**
@@ -77,8 +80,11 @@ const RETURN_WHEN: readonly ReturnWhen[] = ["all", "first", "firstError"];
  * Waits until `results` meet `returnWhen`, or `timeoutMs` passes, and
  * resolves with which are done: what `client.wait` does. It never
  * rejects for a task's failure (it waits, it does not get) nor for the
- * timeout (as concurrent.futures' `wait`). Bad arguments reject with a
- * `TypeError` or `RangeError` that names them.
+ * timeout (as concurrent.futures' `wait`), and it does not count as
+ * looking at the outcome: a failure that nobody awaits or reads is still
+ * reported as unobserved. Any `timeoutMs` ≥ 0 works, past a timer's range
+ * too. Bad arguments reject with a `TypeError` or `RangeError` that names
+ * them.
  *
  * @example
  * ```ts
@@ -115,20 +121,28 @@ export async function waitFor<R extends AsyncResult<unknown>>(
     (returnWhen === "firstError" && failures > 0);
   const count = (r: R) => {
     finished++;
-    if (!r.successful()) failures++;
+    // Not r.successful(), which would observe the outcome.
+    if (!resultParts(r).records.every((t) => t.outcome?.ok)) failures++;
   };
   for (const r of list) if (r.ready()) count(r);
   if (!met()) {
     const { promise, resolve } = Promise.withResolvers<void>();
     // Each result says when it is done; the condition is looked at then.
+    const unhooks: (() => void)[] = [];
     for (const r of list) {
       if (r.ready()) continue;
-      r.wait().then(() => {
-        count(r);
-        if (met()) resolve();
-      });
+      unhooks.push(
+        resultParts(r).whenFinished(() => {
+          count(r);
+          if (met()) resolve();
+        }),
+      );
     }
-    await within(promise, timeoutMs);
+    try {
+      await within(promise, timeoutMs);
+    } finally {
+      for (const unhook of unhooks) unhook();
+    }
   }
   const done: R[] = [];
   const notDone: R[] = [];
@@ -143,8 +157,9 @@ export async function waitFor<R extends AsyncResult<unknown>>(
  * first, in the order given. With `timeoutMs` (counted from this call),
  * the iteration throws a `TimeoutError` if the results are not all done
  * by then; the tasks keep running. Leaving the loop early (`break`)
- * leaves nothing behind: no timer, no task stopped. Bad arguments throw
- * here, before anything is iterated.
+ * leaves nothing behind: no timer, no hook on the results, no task
+ * stopped. Yielding a result does not observe it (awaiting it does). Bad
+ * arguments throw here, before anything is iterated.
  *
  * @example
  * ```ts
@@ -171,26 +186,56 @@ export function asCompleted<R extends AsyncResult<unknown>>(
   // Finished results, in the order they finished; hearing starts now, so
   // that those done before the loop begins come first, in the given order.
   const finished: R[] = [];
+  /** The indexes in `finished`: a result given twice is yielded twice. */
+  const listed = new Set<number>();
   const wakers = new Set<() => void>();
-  for (const r of list) {
-    if (r.ready()) finished.push(r);
-  }
-  for (const r of list) {
-    if (r.ready()) continue;
-    r.wait().then(() => {
-      finished.push(r);
-      for (const wake of wakers) wake();
-      wakers.clear();
-    });
-  }
+  const add = (i: number) => {
+    listed.add(i);
+    finished.push(list[i]);
+  };
+  for (let i = 0; i < list.length; i++) if (list[i].ready()) add(i);
+  // Hooks on the pending results while an iteration may still read them:
+  // removed when the last open one ends, put back if another begins.
+  let unhooks: (() => void)[] | undefined;
+  let open = 0;
+  const hear = () => {
+    if (unhooks) return;
+    unhooks = [];
+    for (let i = 0; i < list.length; i++) {
+      if (listed.has(i)) continue;
+      if (list[i].ready()) {
+        add(i);
+        continue;
+      }
+      unhooks.push(
+        resultParts(list[i]).whenFinished(() => {
+          add(i);
+          for (const wake of wakers) wake();
+          wakers.clear();
+        }),
+      );
+    }
+  };
+  const unhear = () => {
+    if (open > 0 || !unhooks) return;
+    for (const unhook of unhooks) unhook();
+    unhooks = undefined;
+  };
+  hear();
   return {
     // Not an async generator: its `yield` would await each result (an
     // AsyncResult is a thenable), giving values, and throwing failures.
     [Symbol.asyncIterator](): AsyncIterator<R, undefined> {
       let next = 0;
       let ended = false;
+      open++;
+      hear();
       const end = (): IteratorResult<R, undefined> => {
-        ended = true;
+        if (!ended) {
+          ended = true;
+          open--;
+          unhear();
+        }
         return { done: true, value: undefined };
       };
       return {
