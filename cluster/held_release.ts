@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SubmittedTask } from "./cluster.ts";
+import type { Placement, SubmittedTask, TaskListener } from "./cluster.ts";
 import type { EngineActor } from "./engine_actor.ts";
 import type { TaskObserver } from "./engine_types.ts";
 import type { ScheduledTask, Scheduler } from "./scheduler.ts";
@@ -58,20 +58,16 @@ export function releaseHeld(held: readonly Held[], core: ReleaseCore): void {
       core.toEngine(engine, task, listener);
       continue;
     }
-    const { targets, retries, timeoutMs, highWaterMark } = placement.balanced;
     core.routes.reroute(task.taskId, core.scheduler);
-    balanced.push({
-      taskId: task.taskId,
-      fn: task.fn,
-      mode: task.mode,
-      args: task.args,
-      refs: task.refs,
-      observer: listener,
-      targets: targets && new Set(targets),
-      retries,
-      timeoutMs,
-      highWaterMark,
-    });
+    const { targets } = placement.balanced;
+    balanced.push(
+      scheduledTask(
+        task,
+        placement.balanced,
+        listener,
+        targets && new Set(targets),
+      ),
+    );
   }
   if (balanced.length > 0) {
     core.scheduler.tell({ kind: "enqueue", tasks: balanced });
@@ -79,9 +75,9 @@ export function releaseHeld(held: readonly Held[], core: ReleaseCore): void {
 }
 
 /**
- * Why engine `engineId` can take no more tasks, if so: a `follow` of a task
- * that ran there cannot be met (an engine restarted under its id is the
- * same engine, and can).
+ * Why engine `engineId` can take no more tasks, if so (stopped, retiring,
+ * or forgotten): a `follow` of a task that ran there cannot be met (an
+ * engine restarted under its id is the same engine, and can).
  *
  * @example
  * ```ts
@@ -98,8 +94,60 @@ export function engineGone(
   engineId: number,
 ): string | undefined {
   const engine = supervisor.get(engineId);
-  if (!engine) return "is no engine of this cluster";
-  return engine.state === "stopped"
-    ? `has stopped for good (${engine.deathReason ?? "retired"})`
-    : undefined;
+  if (!engine) {
+    return supervisor.forgot(engineId)
+      ? "has stopped for good, long enough ago to be forgotten (an idle " +
+        "pool keeps its last two stopped sets)"
+      : "is no engine of this cluster";
+  }
+  if (engine.state === "stopped") {
+    const why = engine.deathReason ??
+      supervisor.retiringBecause(engineId) ?? "retired";
+    return `has stopped for good (${why})`;
+  }
+  // A retiring engine takes no new task; it stops once it has drained.
+  const retiring = supervisor.retiringBecause(engineId);
+  return retiring === undefined
+    ? undefined
+    : `is being retired (${retiring}) and takes no new task`;
+}
+
+/**
+ * `task`, of placement `balanced`, as the scheduler takes it: with its
+ * observer and its set of `targets` (a call's tasks may share one).
+ *
+ * @example
+ * ```ts
+ * import { scheduledTask } from "./held_release.ts";
+ * const balanced = { retries: 0 };
+ * const task = scheduledTask({
+ *   taskId: 1,
+ *   fn: { kind: "source", source: "() => 1" },
+ *   args: [],
+ *   placement: { balanced },
+ * }, balanced, {
+ *   assigned() {}, started() {}, stream() {}, publish() {}, done() {},
+ * }, undefined);
+ * console.log(task.retries); // 0
+ * ```
+ */
+export function scheduledTask(
+  task: SubmittedTask,
+  balanced: Extract<Placement, { balanced: unknown }>["balanced"],
+  observer: TaskListener,
+  targets: ReadonlySet<number> | undefined,
+): ScheduledTask {
+  const { retries, timeoutMs, highWaterMark } = balanced;
+  return {
+    taskId: task.taskId,
+    fn: task.fn,
+    mode: task.mode,
+    args: task.args,
+    refs: task.refs,
+    observer,
+    targets,
+    retries,
+    timeoutMs,
+    highWaterMark,
+  };
 }

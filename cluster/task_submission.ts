@@ -11,7 +11,7 @@
 import type { SubmittedTask, TaskListener } from "./cluster.ts";
 import type { Dependencies } from "./dependencies.ts";
 import type { EngineActor } from "./engine_actor.ts";
-import type { ReleaseCore } from "./held_release.ts";
+import { type ReleaseCore, scheduledTask } from "./held_release.ts";
 import type { PutStore } from "./put_store.ts";
 import type { ScheduledTask, Scheduler } from "./scheduler.ts";
 import type { TaskObserver } from "./engine_types.ts";
@@ -86,23 +86,19 @@ export function submitTasks(
       ]);
       continue;
     }
-    const { targets, retries, timeoutMs, highWaterMark } = placement.balanced;
+    const { targets } = placement.balanced;
     if (targets !== targetList) {
       targetList = targets;
       targetSet = targets && new Set(targets);
     }
-    balanced.push({
-      taskId: task.taskId,
-      fn: task.fn,
-      mode: task.mode,
-      args: task.args,
-      refs: task.refs,
-      observer: core.routes.add(task.taskId, core.scheduler, listener),
-      targets: targetSet,
-      retries,
-      timeoutMs,
-      highWaterMark,
-    });
+    balanced.push(
+      scheduledTask(
+        task,
+        placement.balanced,
+        core.routes.add(task.taskId, core.scheduler, listener),
+        targetSet,
+      ),
+    );
   }
   for (const [engine, task, observer] of direct) {
     if (engine) {
