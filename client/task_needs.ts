@@ -116,7 +116,11 @@ export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
           `ran on engine ${record.engineId}, and a task it follows on engine ` +
             `${needs.on}: no engine is where every task it follows ran`,
         );
-      } else (needs ??= {}).on = record.engineId;
+      } else {
+        needs ??= {};
+        needs.on = record.engineId;
+        needs.onTask ??= record.taskId;
+      }
     }
   }
   if (needs && run) needs.onFailure = "run";

@@ -119,8 +119,9 @@ function followed(
   if (gone === undefined) return engineId;
   return unmet(
     task,
-    first ?? needs.follow?.[0] ?? task.taskId,
-    `ran on engine ${engineId}, which ${gone}`,
+    needs.onTask ?? first ?? needs.follow?.[0] ?? task.taskId,
+    `ran on engine ${engineId}, which ${gone}: follow needs the engine ` +
+      "that ran the task it follows",
   );
 }
 

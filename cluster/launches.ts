@@ -81,10 +81,10 @@ export class Launches {
     const retired = order.slice(0, live.length - n);
     for (const engineId of retired) {
       entry.retired.add(engineId);
-      this.#supervisor.get(engineId)?.tell({
-        kind: "retire",
-        reason: `client.scale(${n}) asked for fewer ${chosen.name} engines`,
-      });
+      this.#supervisor.retire(
+        [engineId],
+        `client.scale(${n}) asked for fewer ${chosen.name} engines`,
+      );
     }
     return { started: [], retired };
   }

@@ -194,9 +194,7 @@ export class LocalCluster implements Cluster {
    * an idle pool (client/idle_pool.ts) stops its Workers and processes so.
    */
   retire(engineIds: Iterable<number>, reason: string): void {
-    for (const engineId of engineIds) {
-      this.#supervisor.get(engineId)?.tell({ kind: "retire", reason });
-    }
+    this.#supervisor.retire(engineIds, reason);
   }
 
   /**

@@ -118,6 +118,10 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #onEvent: (event: EngineEvent) => void;
   /** Per engine, when its counted restarts happened (ms, monotonic). */
   #history = new Map<number, number[]>();
+  /** Why each engine told to retire is (its drain ends in a stop). */
+  #retiring = new Map<number, string>();
+  /** The highest id an engine has had: below it, an absent one was forgotten. */
+  #highest = -1;
   #pending = new Map<number, ReturnType<typeof setTimeout>>();
   #heartbeat: ReturnType<typeof setInterval>;
   #startTimeoutMs: number | undefined;
@@ -213,7 +217,33 @@ export class Supervisor extends Actor<SupervisorMessage> {
       this.#inOrder.sort((a, b) => a.engineId - b.engineId);
     }
     this.#kinds.set(engineId, kind);
+    this.#highest = Math.max(this.#highest, engineId);
     return engine;
+  }
+
+  /**
+   * Tells these engines to retire: each finishes its running task, hands
+   * back its load-balanced ones, then stops for good. Kept, so that a
+   * `follow` of an engine that drains to stop is told it cannot be met.
+   */
+  retire(engineIds: Iterable<number>, reason: string): void {
+    for (const engineId of engineIds) {
+      const engine = this.#engines.get(engineId);
+      if (!engine) continue;
+      this.#retiring.set(engineId, reason);
+      engine.tell({ kind: "retire", reason });
+    }
+  }
+
+  /** Why engine `engineId` was told to retire, if it was. */
+  retiringBecause(engineId: number): string | undefined {
+    return this.#retiring.get(engineId);
+  }
+
+  /** Whether engine `engineId` was had, stopped, and then forgotten. */
+  forgot(engineId: number): boolean {
+    return engineId >= 0 && engineId <= this.#highest &&
+      !this.#engines.has(engineId);
   }
 
   /** The engine with this id, if the client ever had it. */
@@ -236,6 +266,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
       this.#kinds.delete(engineId);
       this.#spawners.delete(engineId);
       this.#history.delete(engineId);
+      this.#retiring.delete(engineId);
       clearTimeout(this.#pending.get(engineId));
       this.#pending.delete(engineId);
       dropped.push(engineId);

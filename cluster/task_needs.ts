@@ -32,6 +32,8 @@ export interface TaskNeeds {
   follow?: number[];
   /** An engine a dependency already known to have ended ran on. */
   on?: number;
+  /** That dependency's task id: the one an unmet `on` names. */
+  onTask?: number;
   /** Arguments that are other tasks' values. */
   args?: ArgumentNeed[];
   /** A failed `after`/`follow` dependency fails the task (the default). */

@@ -111,11 +111,13 @@ function task(value: unknown): string | undefined {
 function needs(value: unknown): string | undefined {
   const fits = isRecord(value) && !optional(list(taskId))(value.after) &&
     !optional(list(taskId))(value.follow) && !optional(count)(value.on) &&
+    !optional(taskId)(value.onTask) &&
     [undefined, "fail", "run"].includes(value.onFailure as string) &&
     !optional(list(argumentNeed))(value.args);
   return fits
     ? undefined
-    : "needs: { after?, follow?: [task ids], on?: engine id, args?: " +
+    : "needs: { after?, follow?: [task ids], on?: engine id, onTask?: " +
+      "task id, args?: " +
       '[{ index, tasks, shape: "one" | "list" | "items", item? }], ' +
       'onFailure?: "fail" | "run" }';
 }

@@ -2,7 +2,7 @@
 // first call is planned for the engines its start brings, and queueStatus
 // and engines() do not grow with every stop.
 import assert from "node:assert/strict";
-import { engineId } from "../mod.ts";
+import { engineId, UnmetDependencyError } from "../mod.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import {
   ENGINE_KINDS,
@@ -123,6 +123,51 @@ for (const side of CLIENT_SIDES) {
           60_000,
         );
         assert.deepEqual(client.ids, [0, 1]);
+      });
+    });
+  }
+}
+
+for (const side of CLIENT_SIDES) {
+  for (const kind of ENGINE_KINDS) {
+    const name = `${suiteKind(kind, side)} idle pool`;
+    const options = { ...engines(kind, 1), idleTimeoutMs: IDLE_MS };
+    const unmet =
+      /its dependency, task \d+, ran on engine 0, which (is being retired|has stopped for good) \(the pool was idle for 100 ms \(idleTimeoutMs\).*\).*: follow needs the engine that ran the task it follows/;
+
+    Deno.test(`${name}: a follow of an engine the pool retires, or retired, is an UnmetDependencyError that says so`, async () => {
+      await withClientOn(side, options, async (client) => {
+        const lv = client.loadBalancedView();
+        const first = lv.applyAsync(() => engineId);
+        assert.equal(await guard(first, "the first task", 60_000), 0);
+        // Submitted as the engine drains: it takes no new task.
+        const { promise: submitted, resolve } = Promise.withResolvers<
+          { ar: PromiseLike<unknown> }
+        >();
+        const off = client.onEngineEvent((event) => {
+          if (event.type !== "draining" && event.type !== "retired") return;
+          off();
+          resolve({ ar: lv.with({ follow: [first] }).applyAsync(() => 1) });
+        });
+        const { ar } = await guard(submitted, "the pool to stop", 30_000);
+        const draining = await errorOf(ar, "the follow as it stops", 30_000);
+        assert.ok(draining instanceof UnmetDependencyError, draining.message);
+        assert.match(draining.message, unmet);
+        // It names the task it follows, not itself.
+        assert.equal(draining.dependency, first.taskIds[0]);
+        await until(
+          () => client.engines().every((e) => e.state === "stopped"),
+          "the engines to stop",
+          30_000,
+        );
+        const later = await errorOf(
+          lv.with({ follow: [first] }).applyAsync(() => 1),
+          "the follow once stopped",
+          30_000,
+        );
+        assert.ok(later instanceof UnmetDependencyError, later.message);
+        assert.match(later.message, unmet);
+        assert.equal(later.dependency, first.taskIds[0]);
       });
     });
   }
