@@ -21,6 +21,7 @@
 
 import { Client } from "../mod.ts";
 import { N_LATENCY, quick } from "./config.ts";
+import { withHostedController } from "./hosted_controller.ts";
 import { type RatioRow, ratioTable, tinyRate } from "./process_figures.ts";
 import { rawProcessHopPingPong, rawTcp } from "./raw_limits.ts";
 import { median, percentile, timeEach } from "./stats.ts";
@@ -62,48 +63,9 @@ async function embedded(): Promise<Figures> {
   }
 }
 
-/** The first line `stream` gives, or an error saying what came instead. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    text += chunk;
-    const end = text.indexOf("\n");
-    if (end >= 0) return text.slice(0, end);
-  }
-  throw new Error(
-    `the controller ended before it gave its address${
-      text ? `; it wrote: ${text}` : ""
-    }`,
-  );
-}
-
 /** The figures through a controller whose history is at `path`. */
-async function connected(path: string): Promise<Figures> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./controller_host.ts", import.meta.url).pathname,
-      path,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  try {
-    const client = await Client.connect(
-      JSON.parse(await firstLine(child.stdout)),
-    );
-    try {
-      return await measure(client);
-    } finally {
-      await client.shutdown();
-    }
-  } finally {
-    // Its stdin ending stops it too, if the shutdown did not get there.
-    await child.stdin.close();
-    await child.status;
-  }
+function connected(path: string): Promise<Figures> {
+  return withHostedController([path], measure);
 }
 
 /**

@@ -24,6 +24,7 @@
 
 import { type AsyncResult, Client } from "../mod.ts";
 import { quick } from "./config.ts";
+import { withHostedController } from "./hosted_controller.ts";
 import { type RatioRow, ratioTable } from "./process_figures.ts";
 import { median } from "./stats.ts";
 
@@ -98,44 +99,14 @@ async function embedded(processes: boolean): Promise<Times> {
   }
 }
 
-/** The first line `stream` gives, or an error saying what came instead. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    text += chunk;
-    const end = text.indexOf("\n");
-    if (end >= 0) return text.slice(0, end);
-  }
-  throw new Error(`the controller ended before it gave its address: ${text}`);
-}
-
-async function connected(processes: boolean): Promise<Times> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./controller_host.ts", import.meta.url).pathname,
-      ":memory:",
-      ...(processes ? ["processes"] : []),
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  try {
-    const client = await Client.connect(
-      JSON.parse(await firstLine(child.stdout)),
-    );
-    try {
+function connected(processes: boolean): Promise<Times> {
+  return withHostedController(
+    [":memory:", ...(processes ? ["processes"] : [])],
+    async (client) => {
       await client.waitForEngines(2, { timeoutMs: 60_000 });
       return await chainTimes(client);
-    } finally {
-      await client.shutdown();
-    }
-  } finally {
-    await child.stdin.close();
-    await child.status;
-  }
+    },
+  );
 }
 
 /**
