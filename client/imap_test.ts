@@ -5,10 +5,14 @@
 import assert from "node:assert/strict";
 import { imapSettings, type ImapTask, imapTasks } from "./imap.ts";
 
-/** A task the test settles; `aborted` says whether imap stopped it. */
+/**
+ * A task the test settles; `aborted` says whether imap stopped it, and
+ * `running` (set by the test) that an engine has it.
+ */
 interface HandTask extends ImapTask<number> {
   item: number;
   aborted: boolean;
+  running: boolean;
   resolve(value: number): void;
   reject(error: Error): void;
 }
@@ -23,6 +27,7 @@ function hands(): { tasks: HandTask[]; submit(item: number): HandTask } {
       const task: HandTask = {
         item,
         aborted: false,
+        running: false,
         resolve,
         reject,
         then: (a, b) => promise.then(a, b),
@@ -33,6 +38,7 @@ function hands(): { tasks: HandTask[]; submit(item: number): HandTask } {
           }
           return promise.then(() => {}, () => {});
         },
+        waiting: () => !task.running,
       };
       tasks.push(task);
       return task;
@@ -136,7 +142,9 @@ Deno.test("imapTasks: a failure is thrown at its place, then the rest stop", asy
   assert.deepEqual(await first, { value: 0, done: false });
   await assert.rejects(it.next(), /item 1 failed/);
   assert.equal(tasks[2].aborted, true);
-  assert.equal(tasks[3].aborted, true);
+  // an item pulled while the failure was given back is dropped unsubmitted
+  assert.ok(tasks.length <= 4 && tasks.slice(2).every((t) => t.aborted));
+  await settle();
   assert.equal(src.closed(), true);
   const pulled = src.pulled();
   assert.deepEqual(await it.next(), { value: undefined, done: true });
@@ -184,17 +192,25 @@ Deno.test("imapTasks: break aborts what is in flight and closes the source", asy
   assert.ok(tasks.slice(2).every((t) => t.aborted));
 });
 
-Deno.test("imapTasks: an error of the source is thrown after the tasks stop", async () => {
-  const { tasks, submit } = hands();
-  async function* broken() {
-    yield 0;
-    yield 1;
-    throw new Error("the source broke");
+Deno.test("imapTasks: an error of the source comes after the values pulled before it", async () => {
+  for (const ordered of [true, false]) {
+    const { tasks, submit } = hands();
+    const broken = async function* () {
+      yield 0;
+      yield 1;
+      throw new Error("the source broke");
+    };
+    const it = imapTasks(submit, broken(), { ordered, maxOutstanding: 4 });
+    const first = it.next();
+    while (tasks.length < 2) await settle();
+    tasks[1].resolve(10);
+    tasks[0].resolve(0);
+    const values = [(await first).value, (await it.next()).value];
+    assert.deepEqual(values, ordered ? [0, 10] : [10, 0]);
+    await assert.rejects(it.next(), /the source broke/);
+    assert.equal(tasks.length, 2);
+    assert.ok(tasks.every((t) => !t.aborted));
   }
-  const it = imapTasks(submit, broken(), { ordered: true, maxOutstanding: 4 });
-  await assert.rejects(it.next(), /the source broke/);
-  assert.equal(tasks.length, 2);
-  assert.ok(tasks.every((t) => t.aborted));
 });
 
 Deno.test("imapTasks: submit's own error stops it too", async () => {
@@ -208,8 +224,14 @@ Deno.test("imapTasks: submit's own error stops it too", async () => {
     src.source,
     { ordered: true, maxOutstanding: 4 },
   );
+  const first = it.next();
+  while (tasks.length < 2) await settle();
+  tasks[0].resolve(0);
+  tasks[1].resolve(1);
+  assert.deepEqual(await first, { value: 0, done: false });
+  assert.deepEqual(await it.next(), { value: 1, done: false });
+  // at its place, after the items submitted before it
   await assert.rejects(it.next(), /item 2 cannot be shipped/);
-  assert.ok(tasks.every((t) => t.aborted));
   assert.equal(src.closed(), true);
   assert.equal(src.pulled(), 3);
 });
@@ -256,5 +278,131 @@ Deno.test("imapSettings: checked, with a default of twice the engines", () => {
   assert.throws(
     () => imapSettings([], { signal: {} as AbortSignal }, 1),
     /signal in imap options must be an AbortSignal/,
+  );
+});
+
+Deno.test("imapTasks: values are given back while the source is slow (a feedback source)", async () => {
+  const { tasks, submit } = hands();
+  const seen = Promise.withResolvers<void>();
+  // The next item is known only once the consumer has seen a value.
+  async function* crawl() {
+    yield 1;
+    await seen.promise;
+    yield 2;
+  }
+  const it = imapTasks(submit, crawl(), { ordered: true, maxOutstanding: 4 });
+  const first = it.next();
+  while (tasks.length < 1) await settle();
+  tasks[0].resolve(10);
+  assert.deepEqual(await first, { value: 10, done: false });
+  seen.resolve();
+  const second = it.next();
+  while (tasks.length < 2) await settle();
+  tasks[1].resolve(20);
+  assert.deepEqual(await second, { value: 20, done: false });
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+});
+
+Deno.test("imapTasks: the signal ends an imap whose source stalls", async () => {
+  const { submit } = hands();
+  const stall = Promise.withResolvers<void>();
+  let closed = false;
+  async function* stalls() {
+    try {
+      await stall.promise;
+      yield 1;
+    } finally {
+      closed = true;
+    }
+  }
+  const controller = new AbortController();
+  const it = imapTasks(submit, stalls(), {
+    ordered: true,
+    maxOutstanding: 2,
+    signal: controller.signal,
+  });
+  const first = it.next();
+  await settle();
+  controller.abort();
+  await assert.rejects(first, { name: "AbortError" });
+  assert.equal(closed, false, "closed before its pull ended");
+  stall.resolve();
+  await settle();
+  assert.equal(closed, true, "the source was not closed once its pull ended");
+});
+
+Deno.test("imapTasks: an early exit stops only the tasks no engine has; the signal stops all", async () => {
+  for (const exit of ["break", "failure", "signal"] as const) {
+    const { tasks, submit } = hands();
+    const controller = new AbortController();
+    const it = imapTasks(submit, counted(100).source, {
+      ordered: true,
+      maxOutstanding: 4,
+      signal: controller.signal,
+    });
+    const first = it.next();
+    while (tasks.length < 4) await settle();
+    tasks[1].running = true;
+    tasks[2].running = true;
+    if (exit === "signal") controller.abort();
+    // A real task's call carries the signal: it fails with it.
+    if (exit !== "break") tasks[0].reject(new Error(`item 0: ${exit}`));
+    else tasks[0].resolve(0);
+    if (exit === "break") {
+      assert.deepEqual(await first, { value: 0, done: false });
+      await it.return();
+    } else await assert.rejects(first);
+    const aborted = tasks.slice(1, 4).map((t) => t.aborted);
+    assert.deepEqual(
+      aborted,
+      exit === "signal" ? [true, true, true] : [false, false, true],
+      exit,
+    );
+    tasks[1].resolve(1); // running ones end by themselves, unasked for
+    tasks[2].reject(new Error("nobody asks"));
+  }
+});
+
+Deno.test("imapTasks: a full queue is waited for, never thrown", async () => {
+  const { tasks, submit } = hands();
+  let free = false;
+  const freed = Promise.withResolvers<void>();
+  const it = imapTasks(submit, [0, 1], {
+    ordered: true,
+    maxOutstanding: 2,
+    room: () => (free ? undefined : freed.promise),
+  });
+  const first = it.next();
+  await settle();
+  assert.equal(tasks.length, 0, "submitted into a full queue");
+  free = true;
+  freed.resolve();
+  while (tasks.length < 2) await settle();
+  tasks[0].resolve(0);
+  tasks[1].resolve(1);
+  assert.deepEqual(await first, { value: 0, done: false });
+  assert.deepEqual(await it.next(), { value: 1, done: false });
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+});
+
+Deno.test("imapSettings: maxOutstanding is at most maxQueue; values are type-checked", () => {
+  assert.equal(imapSettings([], {}, 2, 2).maxOutstanding, 2);
+  assert.equal(
+    imapSettings([], { maxOutstanding: 10 }, 2, 3).maxOutstanding,
+    3,
+  );
+  assert.equal(imapSettings([], { maxOutstanding: 1 }, 2, 3).maxOutstanding, 1);
+  assert.throws(
+    () => imapSettings([], { ordered: "false" as never }, 1),
+    new TypeError('imap options: ordered must be true or false, got "false"'),
+  );
+  assert.throws(
+    () => imapSettings([], { maxOutstanding: "4" as never }, 1),
+    new TypeError("imap options: maxOutstanding must be a number, got string"),
+  );
+  // ipyparallel's imap(f, xs, ys): a second sequence where options go
+  assert.throws(
+    () => imapSettings([1, 2], [10, 20] as never, 1),
+    /imap takes one iterable, then an options object; .*zip them/,
   );
 });

@@ -112,6 +112,26 @@ export const MAP_OPTIONS: OptionNames<MapOptions> = {
 };
 
 /**
+ * Throws a `TypeError` unless `ordered` is a boolean or absent: a string
+ * `"false"` would otherwise read as ordered.
+ *
+ * @example
+ * ```ts
+ * import { checkOrdered } from "./load_balanced_options.ts";
+ * checkOrdered("mapAsync options", false); // passes
+ * ```
+ */
+export function checkOrdered(where: string, ordered: unknown): void {
+  if (ordered !== undefined && typeof ordered !== "boolean") {
+    throw new TypeError(
+      `${where}: ordered must be true or false, got ${
+        typeof ordered === "string" ? JSON.stringify(ordered) : typeof ordered
+      }`,
+    );
+  }
+}
+
+/**
  * Throws a `RangeError` naming the option whose value a load-balanced view
  * cannot take.
  *

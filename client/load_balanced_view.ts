@@ -29,6 +29,7 @@ import type { FailureWatch } from "./unobserved_failures.ts";
 import { checkOptions } from "./options.ts";
 import {
   checkLoadBalancedValues,
+  checkOrdered,
   LOAD_BALANCED_OPTIONS,
   type LoadBalancedOptions,
   MAP_OPTIONS,
@@ -210,6 +211,7 @@ export class LoadBalancedView {
         ? seqsAndOptions.slice(0, -1)
         : seqsAndOptions) as Sequence[];
     checkCallOptions("mapAsync options", options, "balanced", MAP_OPTIONS);
+    checkOrdered("mapAsync options", options.ordered);
     const call = mergeCallOptions(this.#call, pickCallOptions(options));
     const length = checkColumns(seqs);
     const engines = viewEngineCount(this.#cluster, this.#targets);
@@ -273,12 +275,13 @@ export class LoadBalancedView {
     options: ImapOptions = {},
   ): AsyncIterableIterator<TaskValue<F>> {
     const engines = viewEngineCount(this.#cluster, this.#targets);
-    const settings = imapSettings(source, options, engines);
+    const queue = this.#queue;
+    const settings = imapSettings(source, options, engines, queue?.maxQueue);
     const ref = functionRef(fn);
     const call = mergeCallOptions(this.#call, { signal: settings.signal });
     return imapTasks(
-      (item) =>
-        this.#submit<AsyncResult<TaskValue<F>, true>>(
+      (item) => {
+        const ar = this.#submit<AsyncResult<TaskValue<F>, true>>(
           true,
           [[item]],
           undefined,
@@ -286,9 +289,16 @@ export class LoadBalancedView {
           undefined,
           false,
           call,
-        ),
+        );
+        return {
+          then: (ok, fail) => ar.then(ok, fail),
+          abort: () => ar.abort(),
+          // Not yet sent to an engine: stopping it restarts nothing.
+          waiting: () => ar.engineIds.every((id) => id === -1),
+        };
+      },
       source,
-      { ...settings, signal: call.signal },
+      { ...settings, signal: call.signal, room: queue && (() => queue.room()) },
     );
   }
 

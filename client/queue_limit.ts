@@ -31,6 +31,7 @@ export class QueueLimit {
   /** The view's limit. */
   readonly maxQueue: number;
   #queued = 0;
+  #freed: PromiseWithResolvers<void> | undefined;
 
   /** A limit of `maxQueue` waiting tasks (checked by the view's options). */
   constructor(maxQueue: number) {
@@ -47,6 +48,14 @@ export class QueueLimit {
    * none) if that would pass the limit.
    */
   reserve(tasks: number): void {
+    if (tasks > this.maxQueue) {
+      // No wait can help: say what can.
+      throw new QueueFullError({
+        maxQueue: this.maxQueue,
+        queued: this.#queued,
+        adding: tasks,
+      });
+    }
     if (this.#queued + tasks > this.maxQueue) {
       throw new QueueFullError({
         maxQueue: this.maxQueue,
@@ -57,6 +66,16 @@ export class QueueLimit {
     this.#queued += tasks;
   }
 
+  /**
+   * `undefined` while one more task may be queued, else a promise that
+   * settles at the next place freed (`imap` waits on it instead of
+   * throwing: it is the back-pressured call).
+   */
+  room(): Promise<void> | undefined {
+    if (this.#queued < this.maxQueue) return undefined;
+    return (this.#freed ??= Promise.withResolvers()).promise;
+  }
+
   /** A record whose start (or end) frees its place. */
   record(taskId: number, listener: RecordListener): TaskRecord {
     return new QueuedRecord(this, taskId, listener);
@@ -65,6 +84,8 @@ export class QueueLimit {
   /** One reserved task started, or ended without starting. */
   release(): void {
     this.#queued--;
+    this.#freed?.resolve();
+    this.#freed = undefined;
   }
 
   /** Gives back the places of `records` whose submission failed. */

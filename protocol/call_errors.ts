@@ -109,11 +109,16 @@ export class QueueFullError extends Error {
   ) {
     const { maxQueue, queued, adding = 1 } = options;
     super(
-      `the view's queue is full: ${queued} of its tasks wait to start and ` +
-        `maxQueue is ${maxQueue}, so ${adding} more task${
-          adding === 1 ? "" : "s"
-        } cannot be queued; await some results before submitting more, or ` +
-        "raise maxQueue in client.loadBalancedView({ maxQueue })",
+      adding > maxQueue
+        // Waiting cannot help a call bigger than the whole queue.
+        ? `this call makes ${adding} tasks, more than maxQueue ${maxQueue}: ` +
+          "raise chunkSize (fewer, bigger tasks) or maxQueue in " +
+          "client.loadBalancedView({ maxQueue })"
+        : `the view's queue is full: ${queued} of its tasks wait to start ` +
+          `and maxQueue is ${maxQueue}, so ${adding} more task${
+            adding === 1 ? "" : "s"
+          } cannot be queued; await some results before submitting more, ` +
+          "or raise maxQueue in client.loadBalancedView({ maxQueue })",
       { cause: options.cause },
     );
     this.name = "QueueFullError";

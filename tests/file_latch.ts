@@ -9,7 +9,8 @@
 
 // Shipped by its source: `publishData` is in scope on the engine; the
 // import is for the type checker.
-import { publishData } from "../mod.ts";
+import { type AsyncResult, type Client, publishData } from "../mod.ts";
+import { until } from "./waits.ts";
 
 /**
  * A task that publishes `{ started: true }`, then waits (yielding) until
@@ -132,4 +133,33 @@ export async function stepUntilFile(
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
+}
+
+/**
+ * Occupies every engine of `client` with a direct `holdUntilFile` task
+ * held by `latch`, and resolves once each engine is busy: load-balanced
+ * tasks submitted then wait in the scheduler. `busy` is the occupiers'
+ * result, boxed: an async function would await an AsyncResult it returned.
+ *
+ * @example
+ * ```ts ignore
+ * import { fileLatch, occupyAll } from "./file_latch.ts";
+ * const latch = fileLatch(dir, "busy");
+ * const { busy } = await occupyAll(client, latch);
+ * latch.open();
+ * await busy;
+ * ```
+ */
+export async function occupyAll(
+  client: Client,
+  latch: { path: string },
+  timeoutMs = 60_000,
+): Promise<{ busy: AsyncResult<string[], false> }> {
+  const busy = client.view().applyAsync(holdUntilFile, latch.path);
+  await until(
+    () => client.engines().every((e) => e.load > 0),
+    "every engine busy",
+    timeoutMs,
+  );
+  return { busy };
 }

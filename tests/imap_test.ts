@@ -7,59 +7,19 @@
  */
 
 import assert from "node:assert/strict";
+import { QueueFullError, RemoteError, TaskAbortedError } from "../mod.ts";
+import { fileLatch, holdUntilFile, occupyAll, waitThen } from "./file_latch.ts";
 import {
-  type Client,
-  engineId,
-  QueueFullError,
-  RemoteError,
-  TaskAbortedError,
-} from "../mod.ts";
-import { fileLatch, holdUntilFile } from "./file_latch.ts";
-import { eachEngineKind, errorOf, guard, range, until } from "./helpers.ts";
+  collect,
+  eachEngineKind,
+  errorOf,
+  guard,
+  range,
+  until,
+} from "./helpers.ts";
 
 /** How long anything that must not hang may take (never a speed test). */
 const HANG_MS = 60_000;
-
-/** Shipped: waits (yielding) for the latch file, then says where it ran. */
-async function whereOnceOpen(latch: string): Promise<number> {
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    try {
-      Deno.statSync(latch);
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-  return engineId;
-}
-
-/** Shipped: returns `item.x`, first waiting for `item.latch` if it names one. */
-async function heldIfLatch(
-  item: { x: number; latch?: string },
-): Promise<number> {
-  const end = Date.now() + 20_000; // a broken test holds no engine forever
-  while (item.latch !== undefined && Date.now() < end) {
-    try {
-      Deno.statSync(item.latch);
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-  return item.x;
-}
-
-/** Occupies both engines with direct tasks held by a latch. */
-async function occupyAll(client: Client, latch: { path: string }) {
-  const ar = client.view().applyAsync(holdUntilFile, latch.path);
-  await until(
-    () => client.engines().every((e) => e.load > 0),
-    "both engines busy",
-    HANG_MS,
-  );
-  return { busy: ar };
-}
 
 eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
   const lv = client.loadBalancedView();
@@ -181,14 +141,14 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
     "unordered: a slow item does not hold back the rest",
     async () => {
       const latch = fileLatch(dir, "slow-first");
-      const items = range(4).map((x) => ({
-        x,
-        latch: x === 0 ? latch.path : undefined,
+      const items = range(4).map((v) => ({
+        v,
+        wait: v === 0 ? latch.path : undefined,
       }));
       const order: number[] = [];
       const run = async () => {
         for await (
-          const v of lv.imap(heldIfLatch, items, {
+          const v of lv.imap(waitThen, items, {
             ordered: false,
             maxOutstanding: 4,
           })
@@ -209,11 +169,12 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
 
   await t.step("every engine gets items (ipyparallel #743)", async () => {
     const latch = fileLatch(dir, "spread");
-    const slow = lv.imap(whereOnceOpen, range(4).map(() => latch.path), {
+    const slow = lv.imap(holdUntilFile, range(4).map(() => latch.path), {
       maxOutstanding: 2,
     });
     const first = slow.next();
     try {
+      // maxOutstanding 2 and nothing else running: both engines hold one
       await until(
         () => client.engines().every((e) => e.load > 0),
         "both engines to hold an item",
@@ -222,10 +183,9 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
     } finally {
       latch.open();
     }
-    const where = [(await guard(first, "first", HANG_MS)).value];
-    for await (const id of slow) where.push(id);
-    assert.equal(where.length, 4);
-    assert.deepEqual([...new Set(where)].sort(), [0, 1]);
+    const values = [(await guard(first, "first", HANG_MS)).value];
+    for await (const v of slow) values.push(v);
+    assert.deepEqual(values, range(4).map(() => "released"));
   });
 
   await t.step("its signal aborts what is in flight", async () => {
@@ -255,7 +215,7 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
   });
 
   await t.step(
-    "items go through applyAsync's path: maxQueue applies",
+    "items go through applyAsync's path: maxQueue applies, and imap waits for it",
     async () => {
       const latch = fileLatch(dir, "queue");
       const { busy } = await occupyAll(client, latch);
@@ -264,19 +224,71 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
         const it = view.imap((x: number) => x, range(10), {
           maxOutstanding: 3,
         });
-        const e = await errorOf(it.next(), "imap past maxQueue", HANG_MS);
-        assert.ok(e instanceof QueueFullError, `${e.name}: ${e.message}`);
-        // the two it had submitted were aborted: their places are free
-        const again = [view.applyAsync(() => 1), view.applyAsync(() => 2)];
+        const values = collect(it);
+        // imap's own two fill the view's queue: another call is refused...
+        await until(
+          async () => (await client.queueStatus()).unassigned === 2,
+          "imap's items to fill the queue",
+          HANG_MS,
+        );
+        assert.throws(() => view.applyAsync(() => 0), QueueFullError);
+        // ...but imap itself waits, never throws
         latch.open();
-        assert.deepEqual(await guard(Promise.all(again), "again", HANG_MS), [
-          1,
-          2,
-        ]);
+        assert.deepEqual(await guard(values, "imap", HANG_MS), range(10));
       } finally {
         latch.open();
       }
       await guard(busy, "occupiers", HANG_MS);
+    },
+  );
+
+  await t.step(
+    "its default maxOutstanding under a smaller maxQueue: no QueueFullError",
+    async () => {
+      const view = client.loadBalancedView({ maxQueue: 1 });
+      const values = collect(view.imap((x: number) => x, range(40)));
+      assert.deepEqual(await guard(values, "imap", HANG_MS), range(40));
+    },
+  );
+
+  await t.step(
+    "a break leaves running tasks, and the engines' globals, alone",
+    async () => {
+      await client.view().push({ model: "loaded" });
+      const restarts = client.engines().map((e) => e.restarts);
+      const latch = fileLatch(dir, "break-running");
+      const items = range(6).map((v) => ({
+        v,
+        wait: v === 0 ? undefined : latch.path,
+      }));
+      const run = async () => {
+        for await (const _ of lv.imap(waitThen, items, { maxOutstanding: 4 })) {
+          // the others run (held) on both engines when the first is back
+          await until(
+            () => client.engines().every((e) => e.load > 0),
+            "both engines running an item",
+            HANG_MS,
+          );
+          break;
+        }
+      };
+      try {
+        await guard(run(), "break", HANG_MS);
+      } finally {
+        latch.open();
+      }
+      await until(
+        () => client.engines().every((e) => e.load === 0),
+        "the running items to end",
+        HANG_MS,
+      );
+      assert.deepEqual(client.engines().map((e) => e.restarts), restarts);
+      assert.deepEqual(
+        await client.view().applySync(() =>
+          (globalThis as Record<string, unknown>).model ?? "GONE"
+        ),
+        ["loaded", "loaded"],
+      );
     },
   );
 });

@@ -22,7 +22,7 @@ import {
   TaskAbortedError,
   TimeoutError,
 } from "../mod.ts";
-import { fileLatch, holdUntilFile } from "./file_latch.ts";
+import { fileLatch, holdUntilFile, occupyAll } from "./file_latch.ts";
 import { exists, markRan } from "./markers.ts";
 import {
   eachEngineKind,
@@ -65,20 +65,6 @@ async function restarted(client: Client, id: number, before: number) {
   );
 }
 
-/**
- * Occupies both engines with direct tasks held by a latch. The result comes
- * boxed: an async function would await an AsyncResult that it returned.
- */
-async function occupyAll(client: Client, latch: { path: string }) {
-  const ar = client.view().applyAsync(holdUntilFile, latch.path);
-  await until(
-    () => client.engines().every((e) => e.load > 0),
-    "both engines busy",
-    HANG_MS,
-  );
-  return { busy: ar };
-}
-
 eachEngineKind(
   "LoadBalancedView deadlines, abort, retries",
   2,
@@ -91,7 +77,7 @@ eachEngineKind(
       async () => {
         const latch = fileLatch(dir, "timeout");
         const ran = `${dir}/timeout-ran`;
-        const { busy } = await occupyAll(client, latch);
+        const { busy } = await occupyAll(client, latch, HANG_MS);
         try {
           const view = client.loadBalancedView();
           view.timeoutMs = 100;
@@ -137,7 +123,7 @@ eachEngineKind(
         const latch = fileLatch(dir, "abort");
         const ran = `${dir}/abort-ran`;
         const restartsBefore = client.engines().map((e) => e.restarts);
-        const { busy } = await occupyAll(client, latch);
+        const { busy } = await occupyAll(client, latch, HANG_MS);
         try {
           const single = lv.applyAsync(markRan, ran);
           const map = lv.mapAsync(markRan, [`${ran}-a`, `${ran}-b`], {
