@@ -136,7 +136,10 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
   /**
    * Milliseconds from the submission to when this client heard the last
    * task end, by its clock (ipyparallel's `wall_time`); `undefined` until
-   * every task has finished. A resumed result counts from `resume`.
+   * every task has finished. A result looked up from the history
+   * (`getResult`, `resume`) counts from the history's submission time to
+   * its last task's end; `undefined` if the history did not say when its
+   * tasks were submitted.
    *
    * @example
    * ```ts
@@ -149,7 +152,21 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
    * ```
    */
   get wallTime(): number | undefined {
-    return this.ready() ? this.elapsed : undefined;
+    if (!this.ready()) return undefined;
+    const records = this.taskRecords;
+    // A looked-up result's own clock started at the lookup, not the submission.
+    if (records.length === 0 || records[0].historySpan === null) {
+      return this.elapsed;
+    }
+    let first = Infinity;
+    let last = -Infinity;
+    for (const record of records) {
+      const span = record.historySpan;
+      if (!span) return undefined;
+      first = Math.min(first, span.submitted);
+      last = Math.max(last, span.completed);
+    }
+    return last - first;
   }
 
   /**

@@ -137,10 +137,30 @@ function followPlan(
     cluster: remote.clusterId,
     historyId: remote.historyId,
     start: (listener) => {
-      const records = taskIds.map((taskId, i) =>
-        new TaskRecord(engineIds[i], taskId, listener)
-      );
-      remote.follow(taskIds, (_, i) => records[i]);
+      const records = taskIds.map((taskId, i) => {
+        const record = new TaskRecord(engineIds[i], taskId, listener);
+        record.followed();
+        return record;
+      });
+      // The history's submission times first, so that wallTime counts from
+      // the submission, not from this lookup: the follow (whose replay ends
+      // finished tasks) waits one round trip for them. Without them (an
+      // error, a closed connection), wallTime is undefined.
+      if (taskIds.length === 0) return records;
+      remote.call({
+        kind: "query",
+        query: { taskIds, limit: taskIds.length },
+      }).then((tasks) => {
+        const submitted = new Map(
+          (tasks as TaskSummary[]).map((t) => [t.taskId, t.submitted]),
+        );
+        for (const record of records) {
+          const at = submitted.get(record.taskId);
+          if (at !== undefined) record.submittedAt(at);
+        }
+      }, () => {}).finally(() => {
+        remote.follow(taskIds, (_, i) => records[i]);
+      });
       return records;
     },
     abort: (ids) => remote.abort(ids),

@@ -61,6 +61,9 @@ export class TaskRecord implements TaskListener {
   #status: TaskStatus = "queued";
   // Times are kept as numbers: most are never looked at as Dates.
   #submitted = Date.now();
+  /** Followed (`getResult`, `resume`): its submission is the history's. */
+  #followed = false;
+  #submittedKnown = true;
   #started: number | undefined;
   #completed: number | undefined;
   #listener: RecordListener;
@@ -112,6 +115,39 @@ export class TaskRecord implements TaskListener {
       Number(outcome.completed !== undefined);
     if (engineEnds === 1) return undefined;
     return this.#completed! - this.#started;
+  }
+
+  /**
+   * A task this client looks up rather than submits: it was submitted
+   * before, and when is not known until the history says
+   * (`submittedAt`).
+   */
+  followed(): void {
+    this.#followed = true;
+    this.#submittedKnown = false;
+  }
+
+  /** When the task was submitted, ms since the epoch, as the history says. */
+  submittedAt(at: number): void {
+    this.#submitted = at;
+    this.#submittedKnown = true;
+  }
+
+  /**
+   * For a followed task that has ended: from its submission to its end, ms
+   * since the epoch, by the history's times; `undefined` if the history
+   * did not say when it was submitted. `null` for a task this client
+   * submitted itself (its result counts by its own clock).
+   */
+  get historySpan():
+    | { submitted: number; completed: number }
+    | undefined
+    | null {
+    if (!this.#followed) return null;
+    if (!this.#submittedKnown || this.#completed === undefined) {
+      return undefined;
+    }
+    return { submitted: this.#submitted, completed: this.#completed };
   }
 
   /** The scheduler chose an engine for this task. */
