@@ -33,10 +33,14 @@ export interface ImapOptions {
   /**
    * How many tasks may be in flight (submitted, not yet given back) at
    * once; the source is pulled only as they finish. Defaults to twice the
-   * view's engines (at least 1).
+   * view's engines (at least 1); at most the view's `maxQueue`.
    */
   maxOutstanding?: number;
-  /** Aborting it aborts the tasks in flight; the iterator then throws. */
+  /**
+   * Aborting it aborts every task of the imap, running ones too, as
+   * `ar.abort()` does; the iterator then throws (the tasks'
+   * `TaskAbortedError`, or the signal's reason if none was in flight).
+   */
   signal?: AbortSignal;
 }
 

@@ -246,11 +246,19 @@ export class LoadBalancedView {
    * in flight (default: twice the view's engines), and gives the values in
    * input order, or as they complete with `ordered: false`. Each task goes
    * to whichever engine frees up first (ipyparallel's `imap`, without its
-   * #743: every engine gets items). A task's failure is thrown at its place
-   * (or when it comes, unordered); it, a `break`, or an error of the source
-   * aborts the tasks in flight and closes the source. `signal` aborts the
-   * tasks in flight as `ar.abort()` does. Items go through `applyAsync`'s
-   * path: `maxQueue` and the view's call options apply, and an item that
+   * #743: every engine gets items). Whatever is done is given back while
+   * the source is slow, so a source that feeds on the values works. A
+   * task's failure is thrown at its place (or when it comes, unordered); an
+   * error of the source after the values of the items pulled before it. A
+   * failure, a source error or a `break` stops only the tasks no engine has
+   * yet: running ones run to their end, their values dropped, and the
+   * engines keep their globals (as Python's `Pool.imap`); the source is
+   * closed. An aborted `signal` is a "stop": every task is aborted as
+   * `ar.abort()` does (a running one restarts its Worker engine / replaces a
+   * process engine's task thread), and the iterator throws. One iterable
+   * only: zip several yourself. Items go through `applyAsync`'s path: the
+   * view's call options apply, a `maxQueue` caps `maxOutstanding` and imap
+   * waits for a full queue (never a `QueueFullError`), and an item that
    * is a `ValueRef` (`client.put`), an `AsyncResult` or `ar.item(i)` is
    * its value to the task, as an argument of `applyAsync` is.
    *
@@ -264,7 +272,7 @@ export class LoadBalancedView {
    * }
    * for await (const square of lv.imap((x: number) => x * x, numbers())) {
    *   console.log(square); // 0, 1, 4, 9
-   *   if (square >= 9) break; // aborts what is in flight, closes numbers()
+   *   if (square >= 9) break; // stops what waits, closes numbers()
    * }
    * ```
    */
