@@ -53,7 +53,11 @@ export function signalledResult<R extends AsyncResult<any, any>>(
   }
   let finished = 0;
   let total = Infinity;
-  const onAbort = () => void result.abort();
+  let fired = false;
+  const onAbort = () => {
+    fired = true;
+    void result.abort();
+  };
   const start = plan.start;
   const result = new AsyncResult({
     ...plan,
@@ -61,6 +65,9 @@ export function signalledResult<R extends AsyncResult<any, any>>(
       const records = start({
         published: (publication) => listener.published(publication),
         finished(record) {
+          // The core aborted it for us, and knows nothing of the signal:
+          // the reason the caller gave is its cause, queued or running.
+          if (fired) blameSignal(record, signal);
           listener.finished(record);
           if (++finished === total) {
             signal.removeEventListener("abort", onAbort);
@@ -89,9 +96,60 @@ function abortedRecords(
       taskId: record.taskId,
       ...(engineId >= 0 ? { engineId } : {}),
       cause: signal.reason,
+      bySignal: true,
     });
     record.done({ ok: false, error });
     records.push(record);
   }
   return records;
+}
+
+/**
+ * What a direct view's namespace call (`push`, `pull`, `execute`,
+ * `scatter`, `gather`) awaits: `result`'s value; but with a `signal`
+ * aborted at the call, which sent nothing anywhere, the one
+ * `TaskAbortedError` (its `cause` the reason) rather than a
+ * `CompositeError` of one per engine. Call it as the result is made.
+ *
+ * @example
+ * ```ts
+ * import { TaskAbortedError } from "@troupe/parallel";
+ * import { namespaceCall } from "./call_signal.ts";
+ * const reason = new Error("stop");
+ * const aborted = new TaskAbortedError({ taskId: 1, cause: reason });
+ * const failed = Promise.reject(new AggregateError([aborted, aborted]));
+ * const error = await namespaceCall(failed, AbortSignal.abort(reason))
+ *   .catch((e) => e);
+ * console.log(error === aborted); // true
+ * ```
+ */
+export async function namespaceCall<T>(
+  result: PromiseLike<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  const early = signal?.aborted === true;
+  try {
+    return await result;
+  } catch (error) {
+    const first = (error as { errors?: unknown[] }).errors?.[0];
+    if (early && first instanceof TaskAbortedError) throw first;
+    throw error;
+  }
+}
+
+/** `record`'s abort, if it was aborted, said as its signal's doing. */
+function blameSignal(record: TaskRecord, signal: AbortSignal): void {
+  const outcome = record.outcome;
+  if (outcome?.ok !== false) return;
+  const error = outcome.error;
+  if (!(error instanceof TaskAbortedError) || error.cause !== undefined) return;
+  record.outcome = {
+    ...outcome,
+    error: new TaskAbortedError({
+      taskId: error.taskId,
+      ...(error.engineId === undefined ? {} : { engineId: error.engineId }),
+      cause: signal.reason,
+      bySignal: true,
+    }),
+  };
 }

@@ -10,6 +10,7 @@ import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import type { AsyncResult } from "./async_result.ts";
 import { type DirectHome, directResult } from "./direct_tasks.ts";
+import { namespaceCall } from "./call_signal.ts";
 import type { PerEngine } from "./per_engine.ts";
 import type { Arguments } from "./value_ref.ts";
 import {
@@ -247,7 +248,7 @@ export class DirectView<Single extends boolean = boolean> {
     ) {
       throw new TypeError("push takes an object of names and values");
     }
-    await this.#run(PUSH, () => [namespace]);
+    await namespaceCall(this.#run(PUSH, () => [namespace]), this.#call.signal);
   }
 
   /**
@@ -270,7 +271,10 @@ export class DirectView<Single extends boolean = boolean> {
       typeof names === "string" && v !== undefined ? (v as unknown[])[0] : v;
     let values: unknown;
     try {
-      values = await this.#run(PULL, () => [list]);
+      values = await namespaceCall(
+        this.#run(PULL, () => [list]),
+        this.#call.signal,
+      );
     } catch (error) {
       if (!(error instanceof CompositeError)) throw error;
       // Keep the values the other engines gave, in the shape pull returns.
@@ -335,7 +339,7 @@ export class DirectView<Single extends boolean = boolean> {
    */
   async execute(code: string): Promise<void> {
     if (typeof code !== "string") throw new TypeError("execute takes code");
-    await this.#run(EXECUTE, () => [code]);
+    await namespaceCall(this.#run(EXECUTE, () => [code]), this.#call.signal);
   }
 
   /**
@@ -347,13 +351,9 @@ export class DirectView<Single extends boolean = boolean> {
     checkSequence(seq, "scatter");
     const ids = [this.#resolveTargets()].flat();
     const parts = bounds(seq.length, ids.length);
-    await this.#plan(
-      false,
-      ids,
-      PUSH,
-      (i) => [{ [name]: slice(seq, parts[i][0], parts[i][1]) }],
-      this.#call,
-    );
+    const part = (i: number) => [{ [name]: slice(seq, ...parts[i]) }];
+    const pushed = this.#plan(false, ids, PUSH, part, this.#call);
+    await namespaceCall(pushed, this.#call.signal);
   }
 
   /**
@@ -362,13 +362,14 @@ export class DirectView<Single extends boolean = boolean> {
    */
   async gather(name: string): Promise<unknown[] | ArrayBufferView> {
     const ids = [this.#resolveTargets()].flat();
-    const parts = await this.#plan<unknown[][]>(
+    const pulled = this.#plan<unknown[][]>(
       false,
       ids,
       PULL,
       () => [[name]],
       this.#call,
     );
+    const parts = await namespaceCall(pulled, this.#call.signal);
     return concatParts(parts.map((p) => p[0]), ids, name) as
       | unknown[]
       | ArrayBufferView;

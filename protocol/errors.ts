@@ -230,14 +230,39 @@ export class TaskAbortedError extends Error {
   /** The aborted task. */
   readonly taskId: number;
 
-  /** Names the task and its engine, if it had reached one. */
-  constructor(options: ErrorOptions & { taskId: number; engineId?: number }) {
-    const { taskId, engineId } = options;
+  /**
+   * Names the task and its engine, if it had reached one. `bySignal` says
+   * a call's `signal` aborted it, whose reason is then `cause`: the message
+   * says so, and quotes the reason (or says the signal timed out, for
+   * `AbortSignal.timeout`'s).
+   */
+  constructor(
+    options: ErrorOptions & {
+      taskId: number;
+      engineId?: number;
+      bySignal?: boolean;
+    },
+  ) {
+    const { taskId, engineId, cause } = options;
+    const where = engineId === undefined ? " before it reached an engine" : "";
+    const task = engineId === undefined
+      ? `task ${taskId}`
+      : `task ${taskId} on engine ${engineId}`;
+    const timedOut = (cause as { name?: unknown } | null)?.name ===
+      "TimeoutError";
+    // An AbortController's default reason says nothing the message does not.
+    const reason = cause instanceof Error
+      ? cause.name === "AbortError" ? "" : ` (${messageOf(cause)})`
+      : cause === undefined
+      ? ""
+      : ` (${typeof cause === "string" ? cause : describe(cause)})`;
     super(
-      engineId === undefined
-        ? `task ${taskId} was aborted before it reached an engine`
-        : `task ${taskId} on engine ${engineId} was aborted`,
-      { cause: options.cause },
+      !options.bySignal
+        ? `${task} was aborted${where}`
+        : timedOut
+        ? `${task} was aborted${where}: its signal timed out`
+        : `${task} was aborted by its signal${where}${reason}`,
+      { cause },
     );
     this.name = "TaskAbortedError";
     this.engineId = engineId;
