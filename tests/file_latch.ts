@@ -10,7 +10,7 @@
 // Shipped by its source: `publishData` is in scope on the engine; the
 // import is for the type checker.
 import { type AsyncResult, type Client, publishData } from "../mod.ts";
-import { until } from "./waits.ts";
+import { guard, until } from "./waits.ts";
 
 /**
  * A task that publishes `{ started: true }`, then waits (yielding) until
@@ -162,4 +162,36 @@ export async function occupyAll(
     timeoutMs,
   );
   return { busy };
+}
+
+/**
+ * Runs `body` while every engine of `client` is held busy (`occupyAll`,
+ * with the latch file `name` in `dir`), so that the load-balanced tasks it
+ * submits wait in the scheduler; then opens the latch and waits for the
+ * occupiers, whether `body` passed or threw.
+ *
+ * @example
+ * ```ts ignore
+ * import { whileBusy } from "./file_latch.ts";
+ * await whileBusy(client, dir, "queued", async () => {
+ *   const ar = client.loadBalancedView({ highWaterMark: 1 }).applyAsync(() => 1);
+ *   console.log(ar.metadata.status); // queued
+ * });
+ * ```
+ */
+export async function whileBusy<T>(
+  client: Client,
+  dir: string,
+  name: string,
+  body: () => Promise<T>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const latch = fileLatch(dir, name);
+  const { busy } = await occupyAll(client, latch, timeoutMs);
+  try {
+    return await body();
+  } finally {
+    latch.open();
+    await guard(busy, "the occupiers", timeoutMs);
+  }
 }

@@ -17,7 +17,12 @@ import {
   LoadBalancedView,
   TaskAbortedError,
 } from "../mod.ts";
-import { fileLatch, holdUntilFile, occupyAll } from "./file_latch.ts";
+import {
+  fileLatch,
+  holdUntilFile,
+  occupyAll,
+  whileBusy,
+} from "./file_latch.ts";
 import { exists, markRan } from "./markers.ts";
 import {
   eachEngineKind,
@@ -297,9 +302,7 @@ eachEngineKind("Call options", 2, async ({ t, client, dir }) => {
         assert.equal(live(), 0, `round ${round}: listeners left behind`);
       }
       // the signal still works for the next call
-      const latch = fileLatch(dir, "live");
-      const { busy } = await occupyAll(client, latch, HANG_MS);
-      try {
+      await whileBusy(client, dir, "live", async () => {
         const ar = client.loadBalancedView({ highWaterMark: 1 })
           .with({ signal: controller.signal }).applyAsync(() => 1);
         assert.equal(live(), 1);
@@ -308,10 +311,7 @@ eachEngineKind("Call options", 2, async ({ t, client, dir }) => {
           (await errorOf(ar, "aborted", HANG_MS)) instanceof TaskAbortedError,
         );
         assert.equal(live(), 0);
-      } finally {
-        latch.open();
-      }
-      await guard(busy, "occupiers", HANG_MS);
+      }, HANG_MS);
     },
   );
 }, { restart: RESTART_AT_ONCE });

@@ -8,7 +8,13 @@
 
 import assert from "node:assert/strict";
 import { QueueFullError, RemoteError, TaskAbortedError } from "../mod.ts";
-import { fileLatch, holdUntilFile, occupyAll, waitThen } from "./file_latch.ts";
+import {
+  fileLatch,
+  holdUntilFile,
+  occupyAll,
+  waitThen,
+  whileBusy,
+} from "./file_latch.ts";
 import {
   collect,
   eachEngineKind,
@@ -189,10 +195,8 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
   });
 
   await t.step("its signal aborts what is in flight", async () => {
-    const latch = fileLatch(dir, "signal");
     const controller = new AbortController();
-    const { busy } = await occupyAll(client, latch);
-    try {
+    await whileBusy(client, dir, "signal", async () => {
       const it = client.loadBalancedView({ highWaterMark: 1 }).imap(
         (x: number) => x,
         range(100),
@@ -208,10 +212,7 @@ eachEngineKind("LoadBalancedView imap", 2, async ({ t, client, dir }) => {
       const e = await errorOf(first, "the aborted imap", HANG_MS);
       assert.ok(e instanceof TaskAbortedError, `${e.name}: ${e.message}`);
       assert.deepEqual(await it.next(), { value: undefined, done: true });
-    } finally {
-      latch.open();
-    }
-    await guard(busy, "occupiers", HANG_MS);
+    }, HANG_MS);
   });
 
   await t.step(
