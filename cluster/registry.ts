@@ -75,6 +75,8 @@ export type RegistryMessage =
   | { kind: "publish"; publication: Publication }
   | { kind: "watch"; taskId: number; sink: PublicationSink }
   | { kind: "unwatch"; taskId: number }
+  /** Engines the cluster no longer keeps (an idle pool's old stopped ones). */
+  | { kind: "forget"; engineIds: number[] }
   | { kind: "close" };
 
 /**
@@ -168,6 +170,9 @@ export class Registry extends Actor<RegistryMessage>
         break;
       case "unwatch":
         this.#sinks.delete(message.taskId);
+        break;
+      case "forget":
+        for (const id of message.engineIds) this.#latest.delete(id);
         break;
       case "close":
         this.#closed = true;

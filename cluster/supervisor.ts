@@ -272,6 +272,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
       dropped.push(engineId);
     }
     if (dropped.length > 0) {
+      this.#registry.tell({ kind: "forget", engineIds: dropped });
       this.#inOrder = this.#inOrder.filter((e) =>
         this.#engines.has(e.engineId)
       );

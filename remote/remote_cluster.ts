@@ -341,9 +341,17 @@ export class RemoteCluster implements Cluster {
       case "events":
         for (const event of message.events) this.#tasks.hear(event);
         break;
-      case "engines":
+      case "engines": {
+        const before = this.#mirror.engines().map((e) => e.engineId);
         this.#mirror.update(message);
+        // The controller forgot them: so do the publications kept here.
+        const now = new Set(message.engines.map((e) => e.engineId));
+        const gone = before.filter((id) => !now.has(id));
+        if (gone.length > 0) {
+          this.#registry.tell({ kind: "forget", engineIds: gone });
+        }
         break;
+      }
       case "engineEvent":
         this.#mirror.apply(message.event);
         tellEngineListeners([...this.#engineListeners], message.event);

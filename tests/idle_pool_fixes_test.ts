@@ -2,7 +2,7 @@
 // first call is planned for the engines its start brings, and queueStatus
 // and engines() do not grow with every stop.
 import assert from "node:assert/strict";
-import { engineId, UnmetDependencyError } from "../mod.ts";
+import { engineId, publishData, UnmetDependencyError } from "../mod.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import {
   ENGINE_KINDS,
@@ -75,7 +75,11 @@ for (const side of CLIENT_SIDES) {
       await withClientOn(side, cycling, async (client) => {
         const lv = client.loadBalancedView();
         for (const cycle of range(5)) {
-          await guard(lv.applyAsync(() => 1), `cycle ${cycle}'s task`, 60_000);
+          await guard(
+            lv.applyAsync(() => publishData({ cycle: 1 })),
+            `cycle ${cycle}'s task`,
+            60_000,
+          );
           const status = await client.queueStatus();
           for (const id of Object.keys(status.engines).map(Number)) {
             const state = client.engines().find((e) => e.engineId === id)
@@ -94,6 +98,16 @@ for (const side of CLIENT_SIDES) {
           // connected client hears of a forgotten set with the next start).
           const kept = client.engines().length;
           assert.ok(kept <= 6, `engines() has ${kept} after ${cycle + 1}`);
+          // Nor do the latest publications keep a forgotten engine's.
+          await until(
+            () => {
+              const ids = new Set(client.engines().map((e) => e.engineId));
+              return [...client.registry.snapshot().keys()]
+                .every((id) => ids.has(id));
+            },
+            "the registry to forget what engines() forgot",
+            10_000,
+          );
         }
         // Ids are never given out again: the fifth start had ids 8 and 9.
         assert.deepEqual(
