@@ -57,7 +57,9 @@ export class AttachedLink {
     // Forgotten as the news arrives, before the actor hears it: a `run`
     // sent from now on reaches the new thread, so it carries its values.
     link.onMessage = (message) => {
-      if (message.t === "reset") this.#puts.forget();
+      // Not yet checked against the protocol (the actor does that): a
+      // malformed frame such as `null` must reach it, not throw here.
+      if (message?.t === "reset") this.#puts.forget();
       handlers.message(message);
     };
     link.onExit = (reason) => {
