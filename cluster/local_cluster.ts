@@ -197,11 +197,7 @@ export class LocalCluster implements Cluster {
     this.#supervisor.retire(engineIds, reason);
   }
 
-  /**
-   * Forgets these engines if they are stopped for good: `engines()`,
-   * `queueStatus()` and `has` no longer know them (see
-   * `Supervisor.forget`). Returns the ids forgotten.
-   */
+  /** Forgets these engines if stopped for good; see `Supervisor.forget`. */
   forget(engineIds: Iterable<number>): number[] {
     return this.#supervisor.forget(engineIds);
   }

@@ -49,20 +49,27 @@ export class EngineMirror {
     this.update(snapshot);
   }
 
-  /** Takes a snapshot of the controller's (`attached` or `engines`). */
+  /**
+   * Takes a snapshot of the controller's (`attached` or `engines`); returns
+   * the ids of engines it no longer lists (an idle pool forgot them).
+   */
   update(snapshot: {
     engines: EngineStatus[];
     unrunnable?: string;
     restartPolicy: RestartPolicy;
     plannedEngines?: number;
-  }): void {
-    if (this.#lost) return;
+  }): number[] {
+    if (this.#lost) return [];
+    const listed = new Set(snapshot.engines.map((e) => e.engineId));
+    const gone = this.#engines.map((e) => e.engineId)
+      .filter((id) => !listed.has(id));
     this.#engines = [...snapshot.engines].sort((a, b) =>
       a.engineId - b.engineId
     );
     this.#unrunnable = snapshot.unrunnable;
     this.#restartPolicy = snapshot.restartPolicy;
     this.#plannedEngines = snapshot.plannedEngines ?? 0;
+    return gone;
   }
 
   /** Brings the engine that `event` names up to date. */

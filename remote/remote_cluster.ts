@@ -342,12 +342,9 @@ export class RemoteCluster implements Cluster {
         for (const event of message.events) this.#tasks.hear(event);
         break;
       case "engines": {
-        const before = this.#mirror.engines().map((e) => e.engineId);
-        this.#mirror.update(message);
-        // The controller forgot them: so do the publications kept here.
-        const now = new Set(message.engines.map((e) => e.engineId));
-        const gone = before.filter((id) => !now.has(id));
-        if (gone.length > 0) {
+        // Those the controller forgot: so do the publications kept here.
+        const gone = this.#mirror.update(message);
+        if (gone.length) {
           this.#registry.tell({ kind: "forget", engineIds: gone });
         }
         break;
