@@ -27,15 +27,33 @@ export function handOut(
   task: TaskSpec,
   observer: TaskObserver,
 ): void {
-  engine.tell({
-    kind: "submit",
-    task: {
-      taskId: task.taskId,
-      fn: task.fn,
-      mode: task.mode,
-      args: task.args,
-      refs: task.refs,
-      observer,
-    },
-  });
+  engine.tell({ kind: "submit", task: { ...specOf(task), observer } });
+}
+
+/**
+ * The `TaskSpec` fields of `task` alone (not its placement, needs, or
+ * what else a caller's type adds): one list, so that a field added to
+ * `TaskSpec` reaches the engine and the scheduler alike.
+ *
+ * @example
+ * ```ts
+ * import { specOf } from "./hand_out.ts";
+ * import type { SubmittedTask } from "./cluster.ts";
+ * const task: SubmittedTask = {
+ *   taskId: 1,
+ *   fn: { kind: "source", source: "() => 1" },
+ *   args: [],
+ *   placement: { engineId: 0 },
+ * };
+ * console.log(Object.keys(specOf(task))); // ["taskId", "fn", "mode", "args", "refs"]
+ * ```
+ */
+export function specOf(task: TaskSpec): TaskSpec {
+  return {
+    taskId: task.taskId,
+    fn: task.fn,
+    mode: task.mode,
+    args: task.args,
+    refs: task.refs,
+  };
 }

@@ -8,6 +8,7 @@
 
 import type { Placement, SubmittedTask, TaskListener } from "./cluster.ts";
 import type { EngineActor } from "./engine_actor.ts";
+import { specOf } from "./hand_out.ts";
 import type { TaskObserver } from "./engine_types.ts";
 import type { ScheduledTask, Scheduler } from "./scheduler.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -139,11 +140,7 @@ export function scheduledTask(
 ): ScheduledTask {
   const { retries, timeoutMs, highWaterMark } = balanced;
   return {
-    taskId: task.taskId,
-    fn: task.fn,
-    mode: task.mode,
-    args: task.args,
-    refs: task.refs,
+    ...specOf(task),
     observer,
     targets,
     retries,
