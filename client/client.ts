@@ -127,7 +127,7 @@ export class Client extends ClientHistory implements AsyncDisposable {
    * @example
    * ```ts
    * import { Client } from "@troupe/parallel";
-   * import { startController } from "../controller/controller.ts";
+   * import { startController } from "@troupe/parallel/controller";
    * const controller = await startController({ id: "demo", engines: { workers: 1 } });
    * const client = await Client.connect(controller.clientInfo);
    * console.log(await client.view(0).applyAsync(() => 6 * 7)); // 42

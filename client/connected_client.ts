@@ -27,7 +27,7 @@ import {
  *
  * @example
  * ```ts
- * import type { ConnectTarget } from "./connected_client.ts";
+ * import type { ConnectTarget } from "@troupe/parallel";
  * const byId: ConnectTarget = "sim";
  * const byAddress: ConnectTarget = { hostname: "127.0.0.1", port: 4100, key: "…" };
  * ```
@@ -39,7 +39,7 @@ export type ConnectTarget = string | ControllerAddress;
  *
  * @example
  * ```ts
- * import type { ConnectOptions } from "./connected_client.ts";
+ * import type { ConnectOptions } from "@troupe/parallel";
  * const patient: ConnectOptions = { timeoutMs: 30_000, log: console.error };
  * ```
  */

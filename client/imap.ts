@@ -90,7 +90,7 @@ export interface ImapTask<T> extends PromiseLike<T> {
  *
  * @example
  * ```ts
- * import type { ImapSource } from "./imap.ts";
+ * import type { ImapSource } from "@troupe/parallel";
  * const items: ImapSource<number> = [1, 2, 3];
  * ```
  */

@@ -14,7 +14,7 @@ import { checkOptions, type OptionNames } from "./options.ts";
  *
  * @example
  * ```ts
- * import type { OutputGrouping } from "./result_outputs.ts";
+ * import type { OutputGrouping } from "@troupe/parallel";
  * const grouping: OutputGrouping = "engine";
  * ```
  */
@@ -25,7 +25,7 @@ export type OutputGrouping = "engine" | "type";
  *
  * @example
  * ```ts
- * import type { DisplayOutputsOptions } from "./result_outputs.ts";
+ * import type { DisplayOutputsOptions } from "@troupe/parallel";
  * const options: DisplayOutputsOptions = { groupBy: "type" };
  * ```
  */

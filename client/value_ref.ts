@@ -109,7 +109,7 @@ export class ValueRef<T = unknown> {
  *
  * @example
  * ```ts
- * import type { Arguments } from "./value_ref.ts";
+ * import type { Arguments } from "@troupe/parallel";
  * type A = Arguments<[Float64Array, number]>; // [Float64Array | ValueRef<Float64Array>, number | ValueRef<number>]
  * ```
  */

@@ -15,7 +15,7 @@ import { duration } from "./async_result_display.ts";
  *
  * @example
  * ```ts
- * import type { WaitInteractiveOptions } from "./wait_interactive.ts";
+ * import type { WaitInteractiveOptions } from "@troupe/parallel";
  * const options: WaitInteractiveOptions = { timeoutMs: 60_000, intervalMs: 500 };
  * ```
  */

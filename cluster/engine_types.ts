@@ -80,7 +80,7 @@ export interface Task extends TaskSpec {
  *
  * @example
  * ```ts
- * import type { EngineState } from "./engine_types.ts";
+ * import type { EngineState } from "@troupe/parallel";
  * const canRun = (s: EngineState) => s === "idle" || s === "busy";
  * console.log(canRun("starting")); // false
  * ```

@@ -43,12 +43,13 @@ export type { ControllerOptions } from "./controller_options.ts";
  *
  * @example
  * ```ts
- * import type { Controller } from "./controller.ts";
+ * import type { Controller } from "@troupe/parallel/controller";
  * const address = (c: Controller) =>
  *   `${c.clientInfo.hostname}:${c.clientInfo.port}`;
  * ```
  */
 export interface Controller {
+  /** The cluster's id (its state file's name, what clients connect by). */
   readonly id: string;
   /** What `Client.connect` needs: the client listener and the client key. */
   readonly clientInfo: { hostname: string; port: number; key: string };
@@ -76,7 +77,7 @@ export interface Controller {
  *
  * @example
  * ```ts
- * import { startController } from "./controller.ts";
+ * import { startController } from "@troupe/parallel/controller";
  * const controller = await startController({ id: "demo", engines: { workers: 1 } });
  * console.log(controller.engineInfo.port > 0, controller.sessions); // true 0
  * await controller.stop();

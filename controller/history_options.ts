@@ -12,7 +12,7 @@ import type { HistoryLimits } from "./history_live.ts";
  *
  * @example
  * ```ts
- * import type { HistoryOptions } from "./history_options.ts";
+ * import type { HistoryOptions } from "@troupe/parallel/controller";
  * const options: HistoryOptions = { path: ":memory:", maxTasks: 1000 };
  * ```
  */

@@ -16,7 +16,7 @@ import { privateFolder } from "../transport/private_folder.ts";
  *
  * @example
  * ```ts
- * import type { EngineSecrets } from "./engine_secrets.ts";
+ * import type { EngineSecrets } from "@troupe/parallel";
  * const args = (s: EngineSecrets) => ["--secrets", s.path, "--slot-env", "PMI_RANK"];
  * ```
  */
@@ -56,7 +56,7 @@ export function defaultSecretsDir(): string {
  *
  * @example
  * ```ts
- * import { writeEngineSecrets } from "./engine_secrets.ts";
+ * import { writeEngineSecrets } from "@troupe/parallel";
  * const dir = await Deno.makeTempDir();
  * const secrets = await writeEngineSecrets([{ engineId: 0, secrets: "{}" }], dir);
  * console.log(secrets.path.endsWith(".{slot}.json")); // true

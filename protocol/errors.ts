@@ -19,7 +19,7 @@ export interface ErrorInfo {
  *
  * @example
  * ```ts
- * import type { RemoteErrorOptions } from "./errors.ts";
+ * import type { RemoteErrorOptions } from "@troupe/parallel";
  * const where: RemoteErrorOptions = { engineId: 0, taskId: 7 };
  * ```
  */
@@ -85,7 +85,7 @@ export class RemoteError extends Error {
  *
  * @example
  * ```ts
- * import type { EngineErrorOptions } from "./errors.ts";
+ * import type { EngineErrorOptions } from "@troupe/parallel";
  * const lost: EngineErrorOptions = { engineId: 2, taskId: 5 };
  * ```
  */

@@ -21,7 +21,7 @@ import type { FromController } from "./wire.ts";
  *
  * @example
  * ```ts
- * import type { ControllerAddress } from "./connect.ts";
+ * import type { ControllerAddress } from "@troupe/parallel";
  * const at: ControllerAddress = { hostname: "127.0.0.1", port: 4100, key: "…" };
  * ```
  */

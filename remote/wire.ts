@@ -48,7 +48,7 @@ export const TASK_ID_BLOCK: number = 2 ** 32;
  *
  * @example
  * ```ts
- * import type { WireError } from "./wire.ts";
+ * import type { WireError } from "@troupe/parallel";
  * const lost: WireError = {
  *   name: "EngineError",
  *   message: "engine 0 died",
@@ -101,7 +101,7 @@ export type WireTaskEvent =
  *
  * @example
  * ```ts
- * import type { HistoryQuery } from "./wire.ts";
+ * import type { HistoryQuery } from "@troupe/parallel";
  * const failedToday: HistoryQuery = {
  *   state: "error",
  *   since: Date.now() - 86_400_000,
@@ -133,7 +133,7 @@ export interface HistoryQuery {
  *
  * @example
  * ```ts
- * import type { TaskState } from "./wire.ts";
+ * import type { TaskState } from "@troupe/parallel";
  * const finished: TaskState[] = ["ok", "error", "aborted"];
  * ```
  */
@@ -145,7 +145,7 @@ export type TaskState = "queued" | "running" | "ok" | "error" | "aborted";
  *
  * @example
  * ```ts
- * import type { TaskSummary } from "./wire.ts";
+ * import type { TaskSummary } from "@troupe/parallel";
  * const show = (t: TaskSummary) => `${t.taskId} ${t.state} on ${t.engineId}`;
  * ```
  */
@@ -230,7 +230,7 @@ export const PURGE_FILTER_OPTIONS: OptionNames<PurgeFilter> = {
  *
  * @example
  * ```ts
- * import type { PurgeFilter } from "./wire.ts";
+ * import type { PurgeFilter } from "@troupe/parallel";
  * const old: PurgeFilter = { before: Date.now() - 3_600_000 };
  * ```
  */

@@ -13,7 +13,7 @@ import { within } from "../actors/async.ts";
  *
  * @example
  * ```ts
- * import type { EngineHost } from "./engine_host.ts";
+ * import type { EngineHost } from "@troupe/parallel";
  * const noop: EngineHost = {
  *   ended: new Promise(() => {}),
  *   stop: () => Promise.resolve(),
@@ -46,7 +46,7 @@ export interface EngineHost {
  *
  * @example
  * ```ts
- * import type { HostProcessOptions } from "./engine_host.ts";
+ * import type { HostProcessOptions } from "@troupe/parallel";
  * const options: HostProcessOptions = {
  *   command: "ssh",
  *   args: ["node7", "deno", "run", "-A", "engine.ts"],
@@ -75,7 +75,7 @@ export interface HostProcessOptions {
  *
  * @example
  * ```ts
- * import { HostProcess } from "./engine_host.ts";
+ * import { HostProcess } from "@troupe/parallel";
  * const host = new HostProcess({ command: Deno.execPath(), args: ["--version"] });
  * console.log(await host.ended); // its process exited with code 0
  * ```
