@@ -23,20 +23,20 @@ import type { WireError } from "./wire.ts";
 
 type Fields = Record<string, unknown>;
 
+/** How one of troupe's classes crosses; see `CLASSES`. */
+interface Crossing {
+  type: abstract new (...args: never[]) => Error;
+  fields(error: Error): Fields;
+  revive(fields: Fields): Error;
+}
+
 /**
  * How each of troupe's classes crosses: the fields it carries, and how it
  * is built again from them. The message is set afterwards, as it was: the
  * constructors compose messages, and a message made on the other side
  * (with advice, a hint) must arrive as it was written.
  */
-const CLASSES: Record<
-  string,
-  {
-    type: abstract new (...args: never[]) => Error;
-    fields(error: Error): Fields;
-    revive(fields: Fields): Error;
-  }
-> = {
+const CLASSES: Record<string, Crossing> = {
   EngineError: {
     type: EngineError,
     fields: (e) => pick(e as EngineError, ["engineId", "reason", "taskId"]),
@@ -71,33 +71,12 @@ const CLASSES: Record<
     fields: () => ({}),
     revive: () => new TimeoutError(""),
   },
-  TaskAbortedError: {
-    type: TaskAbortedError,
-    fields: (e) => pick(e as TaskAbortedError, ["taskId", "engineId"]),
-    revive: (f) =>
-      new TaskAbortedError({
-        taskId: f.taskId as number,
-        engineId: f.engineId as number | undefined,
-      }),
-  },
-  UnmetDependencyError: {
-    type: UnmetDependencyError,
-    fields: (e) => pick(e as UnmetDependencyError, ["taskId", "dependency"]),
-    revive: (f) =>
-      new UnmetDependencyError({
-        taskId: f.taskId as number,
-        dependency: f.dependency as number,
-      }),
-  },
-  QueueFullError: {
-    type: QueueFullError,
-    fields: (e) => pick(e as QueueFullError, ["maxQueue", "queued"]),
-    revive: (f) =>
-      new QueueFullError({
-        maxQueue: f.maxQueue as number,
-        queued: f.queued as number,
-      }),
-  },
+  TaskAbortedError: byOptions(TaskAbortedError, ["taskId", "engineId"]),
+  UnmetDependencyError: byOptions(UnmetDependencyError, [
+    "taskId",
+    "dependency",
+  ]),
+  QueueFullError: byOptions(QueueFullError, ["maxQueue", "queued"]),
   ClientClosedError: {
     type: ClientClosedError,
     fields: () => ({}),
@@ -216,6 +195,21 @@ function wireErrors(value: unknown): WireError[] {
     typeof w === "object" && w !== null && typeof w.name === "string" &&
     typeof w.message === "string"
   );
+}
+
+/**
+ * How a class whose constructor takes its fields as its options object
+ * crosses: those fields, given back to the constructor as they came.
+ */
+function byOptions<E extends Error>(
+  type: new (options: never) => E,
+  names: (keyof E & string)[],
+): Crossing {
+  return {
+    type,
+    fields: (e) => pick(e as E, names),
+    revive: (f) => new type(f as never),
+  };
 }
 
 /** The fields of `error` named in `names` that it has. */
