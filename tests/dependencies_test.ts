@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   ClientClosedError,
   engineId,
+  RemoteError,
   TaskAbortedError,
   UnmetDependencyError,
 } from "../mod.ts";
@@ -200,6 +201,21 @@ eachEngineKind("dependencies", 2, async ({ t, client, side }) => {
           10,
         );
         assert.equal(await after, 7);
+        // A failed one: the history gives back its error as it was, so the
+        // dependent's cause is the dependency's own class and fields.
+        const bad = lv.applyAsync(() => {
+          throw new RangeError("late boom");
+        });
+        await errorOf(bad);
+        const badAgain = client.getResult(bad.taskIds);
+        const unmet = await errorOf(
+          lv.with({ after: [badAgain] }).applyAsync(() => 8),
+        );
+        assert.ok(unmet instanceof UnmetDependencyError, String(unmet));
+        assert.equal(unmet.dependency, bad.taskIds[0]);
+        assert.ok(unmet.cause instanceof RemoteError, String(unmet.cause));
+        assert.equal(unmet.cause.remoteName, "RangeError");
+        assert.equal(unmet.cause.taskId, bad.taskIds[0]);
       },
     );
   }
