@@ -318,6 +318,17 @@ async function steps(
     const error = await errorOf(results[0], "the SharedArrayBuffer task");
     assert.match(error.message, /SharedArrayBuffer/);
     assert.equal(await guard(results[1], "the fine task"), "fine");
+    // A typed array over one crosses as a copy: no memory is shared with a
+    // connected client (API.md, "Client.connect").
+    const shared = new Float64Array(new SharedArrayBuffer(16));
+    const seen = await guard(
+      lb.applyAsync(
+        (x: Float64Array) => [x.length, x.buffer instanceof SharedArrayBuffer],
+        shared,
+      ),
+      "a typed array over a SharedArrayBuffer",
+    );
+    assert.deepEqual(seen, [2, false]);
   });
 
   await t.step(
