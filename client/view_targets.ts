@@ -10,12 +10,17 @@ import type { LoadBalancedOptions } from "./load_balanced_view.ts";
 
 /**
  * Throws a `RangeError` for an empty list, or an engine id the cluster has
- * never had, naming the engines it has.
+ * not (never had, or forgot: an idle pool keeps the engines of its last
+ * two stops only), naming the engines it has.
  *
  * @example
  * ```ts
  * import { checkTargets } from "./view_targets.ts";
- * const cluster = { has: (id: number) => id === 0, ids: () => [0] };
+ * const cluster = {
+ *   has: (id: number) => id === 0,
+ *   ids: () => [0],
+ *   engines: () => [],
+ * };
  * try {
  *   checkTargets(cluster, [3]);
  * } catch (error) {
@@ -24,7 +29,7 @@ import type { LoadBalancedOptions } from "./load_balanced_view.ts";
  * ```
  */
 export function checkTargets(
-  cluster: Pick<Cluster, "has" | "ids">,
+  cluster: Pick<Cluster, "has" | "ids" | "engines">,
   ids: number[],
 ): void {
   if (ids.length === 0) {
@@ -32,10 +37,17 @@ export function checkTargets(
   }
   for (const id of ids) {
     if (!cluster.has(id)) {
+      // Ids are not given out twice: one below an engine kept was likely
+      // had, and forgotten.
+      const older = Number.isInteger(id) && id >= 0 &&
+        cluster.engines().some((e) => e.engineId > id);
       throw new RangeError(
-        `there is no engine ${id}; the engines are ${
-          JSON.stringify(cluster.ids())
-        }`,
+        `there is no engine ${id}` +
+          (older
+            ? " (an idle pool forgets the engines of all but its last two " +
+              "stops)"
+            : "") +
+          `; the engines are ${JSON.stringify(cluster.ids())}`,
       );
     }
   }
@@ -49,13 +61,17 @@ export function checkTargets(
  * @example
  * ```ts
  * import { balancedArguments } from "./view_targets.ts";
- * const cluster = { has: (id: number) => id === 0, ids: () => [0] };
+ * const cluster = {
+ *   has: (id: number) => id === 0,
+ *   ids: () => [0],
+ *   engines: () => [],
+ * };
  * console.log(balancedArguments(cluster, { retries: 1 }, {})); // [ undefined, { retries: 1 } ]
  * console.log(balancedArguments(cluster, [0], {})); // [ [ 0 ], {} ]
  * ```
  */
 export function balancedArguments(
-  cluster: Pick<Cluster, "has" | "ids">,
+  cluster: Pick<Cluster, "has" | "ids" | "engines">,
   targets: number[] | LoadBalancedOptions | undefined,
   options: LoadBalancedOptions,
 ): [number[] | undefined, LoadBalancedOptions] {

@@ -109,6 +109,11 @@ for (const side of CLIENT_SIDES) {
             10_000,
           );
         }
+        // A direct view of a forgotten engine says why it is not there.
+        assert.throws(
+          () => client.view(0),
+          /there is no engine 0 \(an idle pool forgets the engines of all but its last two stops\)/,
+        );
         // Ids are never given out again: the fifth start had ids 8 and 9.
         assert.deepEqual(
           client.engines().map((e) => e.engineId).slice(-2),
