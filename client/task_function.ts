@@ -88,7 +88,7 @@ export function moduleFunction<F extends TaskFunction>(
 export function functionRef(task: unknown): FunctionRef {
   const wrapped = typeof task === "function" ? wrappers.get(task) : undefined;
   if (wrapped?.kind === "remote") return functionRef(wrapped.fn);
-  if (wrapped) throw wrapperRefusal((task as TaskFunction).name, wrapped.kind);
+  if (wrapped) throw wrapperRefusal(wrapped.fn, wrapped.kind);
   if (typeof task === "object" && task !== null && "url" in task) {
     const { url, name } = task as ModuleTask<TaskFunction>;
     return { kind: "module", url, name };
@@ -142,20 +142,23 @@ const wrappers = new WeakMap<
 >();
 type WrapperKind = "remote" | "remote per engine" | "parallel";
 
-function wrapperRefusal(fnName: string, kind: WrapperKind): TypeError {
-  const name = fnName || "this function";
+function wrapperRefusal(
+  fn: Runnable<TaskFunction>,
+  kind: WrapperKind,
+): TypeError {
+  const of = fn.name ? ` of ${fn.name}` : "";
   if (kind === "remote per engine") {
     return new TypeError(
-      `${name} is a view.remote wrapper on a view of several engines: its ` +
-        "value is a list, one per engine, which a task cannot give; pass " +
-        "the original function (or a wrapper made by lv.remote or " +
-        "client.view(id).remote, which stands for it)",
+      `this function is a view.remote wrapper${of} on a view of several ` +
+        "engines: its value is a list, one per engine, which a task cannot " +
+        "give; pass the original function (or a wrapper made by lv.remote " +
+        "or client.view(id).remote, which stands for it)",
     );
   }
   return new TypeError(
-    `${name} is a view.parallel wrapper: it maps over sequences from the ` +
-      "client and cannot run as a task; pass the original function " +
-      "(mapAsync(fn, seq) maps it, applyAsync(fn, x) runs it once)",
+    `this function is a view.parallel wrapper${of}: it maps over sequences ` +
+      "from the client and cannot run as a task; pass the original " +
+      "function (mapAsync(fn, seq) maps it, applyAsync(fn, x) runs it once)",
   );
 }
 const refs = new WeakMap<object, FunctionRef>();

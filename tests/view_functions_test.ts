@@ -129,7 +129,7 @@ eachEngineKind(
         }
         const p = client.loadBalancedView().parallel(inc);
         const refusal =
-          /^TypeError: inc is a view\.parallel wrapper: .* pass the original function/;
+          /^TypeError: this function is a view\.parallel wrapper of inc: .* pass the original function/;
         assert.throws(() => client.view().remote(p), refusal);
         assert.throws(() => client.view().applyAsync(p, [1]), refusal);
         assert.throws(
@@ -140,7 +140,7 @@ eachEngineKind(
         const everywhere = client.view().remote(inc);
         assert.throws(
           () => client.loadBalancedView().applyAsync(everywhere, 1),
-          /^TypeError: inc is a view\.remote wrapper on a view of several engines: .* pass the original function/,
+          /^TypeError: this function is a view\.remote wrapper of inc on a view of several engines: .* pass the original function/,
         );
         assert.deepEqual(client.engines().map((e) => e.tasksDone), before);
       },
