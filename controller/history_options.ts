@@ -32,7 +32,8 @@ export interface HistoryOptions {
   /**
    * Default 16 MiB: arguments, a value, merged data or a publication
    * larger than this, encoded, are not stored; `notKept` says which and
-   * why.
+   * why. An error larger than this is stored without its stacks if that
+   * fits (its class and fields are what a dependent and a replay need).
    */
   maxValueBytes?: number;
   /**
