@@ -118,8 +118,15 @@ export class AttachedLink {
    * terminated and the supervisor restarts it.
    */
   stopRunning(): void {
-    if (this.link.interrupt) this.link.interrupt();
-    else this.terminate();
+    if (!this.link.interrupt) {
+      this.terminate();
+      return;
+    }
+    // The process may replace the thread any time from now, before its
+    // `reset` comes back: a run sent meanwhile may reach the new thread,
+    // so it carries its values (the old thread, if it gets them, is ending).
+    this.#puts.forget();
+    this.link.interrupt();
   }
 
   /** Pings the engine, so that it has something to answer. */

@@ -6,9 +6,10 @@
 
 import assert from "node:assert/strict";
 import { ACK_SLOT, RUNNING_SLOT } from "../protocol/messages.ts";
-import type { FromEngine } from "../protocol/messages.ts";
+import type { FromEngine, RunMessage } from "../protocol/messages.ts";
 import { FakeLink } from "../tests/fake_link.ts";
 import { AttachedLink } from "./attached_link.ts";
+import { PutStore } from "./put_store.ts";
 
 /** Attaches `link` as engine 3, recording what it says and its exit. */
 function attach(link: FakeLink) {
@@ -103,4 +104,47 @@ Deno.test("runs reads the running task's id where memory is shared", () => {
   assert.equal(held.runs(6), false);
   const tcp = new FakeLink({ sharesMemory: false });
   assert.equal(attach(tcp).held.runs(5), true, "assumed: it cannot tell");
+});
+
+/** A run of task `taskId` taking put value 9 of `store` (held already). */
+function runWithRef(store: PutStore, taskId: number): RunMessage {
+  const refs = [{ arg: 0, id: 9 }];
+  const fn = { kind: "source" as const, source: "(a) => a" };
+  assert.equal(store.take({ taskId, fn, args: [null], refs }), undefined);
+  return { t: "run", taskId, fn, args: [null], refs };
+}
+
+/** The put value ids each run sent to `link` carried. */
+function carried(link: FakeLink): number[][] {
+  return link.sentOf("run").map((run) => (run.values ?? []).map((v) => v.id));
+}
+
+Deno.test("put values go once per thread life: again after a reset", () => {
+  const store = new PutStore();
+  store.put(9, [1, 2]);
+  const link = new FakeLink({ sharesMemory: false, interruptible: true });
+  const { held } = attach(link);
+  held.send(runWithRef(store, 1));
+  held.send(runWithRef(store, 2));
+  link.say({ t: "reset", reason: "the running task was interrupted" });
+  held.send(runWithRef(store, 3));
+  assert.deepEqual(carried(link), [[9], [], [9]]);
+});
+
+Deno.test("a run sent after an interrupt, before its reset, carries its values", () => {
+  const store = new PutStore();
+  store.put(9, [1, 2]);
+  const link = new FakeLink({ sharesMemory: false, interruptible: true });
+  const { held } = attach(link);
+  held.send(runWithRef(store, 1));
+  held.stopRunning();
+  // The engine process may have replaced its thread already: this run may
+  // reach the new one, which holds nothing yet.
+  held.send(runWithRef(store, 2));
+  link.say({ t: "reset", reason: "the running task was interrupted" });
+  held.send(runWithRef(store, 3));
+  assert.deepEqual(carried(link), [[9], [9], [9]]);
+  // Released, it is forgotten once, by the thread that holds it now.
+  store.release([9]);
+  assert.equal(link.sentOf("release").length, 1);
 });
