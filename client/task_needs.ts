@@ -77,9 +77,14 @@ export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
       ready[position] = outcome.value;
     });
     if (waiting.length === 0) {
-      out[index] = valueOf(need.shape, need.records.map((_, p) => ready[p]))(
-        need.item,
-      );
+      const value = valueOf(
+        need.shape,
+        need.records.map((_, p) => ready[p]),
+      )(need.item);
+      if (value instanceof NoItem) {
+        fail(need.records[0], index, value.why);
+        out[index] = null;
+      } else out[index] = value;
       continue;
     }
     out[index] = null;
@@ -178,7 +183,25 @@ function valueOf(
     : shape === "list"
     ? values
     : values.flat();
-  return (item) => item === undefined ? whole : (whole as unknown[])[item];
+  return (item) =>
+    item === undefined
+      ? whole
+      : Array.isArray(whole) && item < whole.length
+      ? whole[item]
+      : new NoItem(
+        `succeeded, but its value has no item ${item} (${
+          Array.isArray(whole)
+            ? `an array of ${whole.length}`
+            : whole === null
+            ? "null"
+            : `a value of type ${typeof whole}`
+        })`,
+      );
+}
+
+/** An item asked of a value that has none (why, as `UnmetDependencyError`'s). */
+class NoItem {
+  constructor(readonly why: string) {}
 }
 
 /**

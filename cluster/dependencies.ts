@@ -19,6 +19,7 @@ import type { SubmittedTask, TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import type { Route } from "./task_routes.ts";
 import { placedTask } from "./held_placement.ts";
+import { needsError } from "./needs_check.ts";
 import type {
   DependencyHost,
   EndedTask,
@@ -112,6 +113,9 @@ export class Dependencies implements Route {
   hold(task: SubmittedTask, listener: TaskListener): void {
     const waiting = new Waiting(task, listener);
     if (this.#closed) return this.#fail(waiting, closedError(), false);
+    // Before it is held: a need found wrong later would leave it held.
+    const refused = needsError(task);
+    if (refused) return this.#fail(waiting, refused, false);
     this.#held.set(task.taskId, waiting);
     const needs = waiting.needs;
     const read = new Set<number>(needs.follow);
@@ -248,12 +252,19 @@ export class Dependencies implements Route {
   #release(waiting: Waiting): void {
     this.#held.delete(waiting.task.taskId);
     clearTimeout(waiting.timer);
-    const placed = placedTask(
-      waiting.task,
-      waiting.ends,
-      waiting.deadline,
-      this.#host.engineGone,
-    );
+    let placed: SubmittedTask | Error;
+    try {
+      placed = placedTask(
+        waiting.task,
+        waiting.ends,
+        waiting.deadline,
+        this.#host.engineGone,
+      );
+    } catch (error) {
+      // This runs inside another task's end: a throw would reach whoever
+      // ended it (the scheduler, an engine actor), not this task.
+      placed = error instanceof Error ? error : new Error(String(error));
+    }
     if (placed instanceof Error) {
       this.#fail(waiting, placed, false);
       return;

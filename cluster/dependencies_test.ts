@@ -179,3 +179,64 @@ Deno.test("dependencies: an ended dependency is looked up, or fails clearly", ()
   const seventh = controller.outcomes.get(7)!;
   assert.ok(!seventh.ok && /not in the history/.test(seventh.error.message));
 });
+
+Deno.test("dependencies: an item of a value that has none fails that dependent alone", () => {
+  const r = rig();
+  r.live.add(1);
+  r.hold(3, { args: [{ index: 0, tasks: [1], shape: "items", item: 0 }] });
+  r.hold(4, { after: [1] });
+  // It threw inside the dependency's end before, crashing its caller.
+  r.end(1, ok(null), 0);
+  const failed = r.outcomes.get(3);
+  assert.ok(failed && !failed.ok);
+  assert.ok(failed.error instanceof UnmetDependencyError);
+  assert.match(
+    failed.error.message,
+    /its value \(null\) is not an array of items/,
+  );
+  r.live.add(5);
+  r.hold(6, { args: [{ index: 0, tasks: [5], shape: "list", item: 1 }] });
+  r.end(5, ok("x"), 0);
+  const short = r.outcomes.get(6);
+  assert.ok(short && !short.ok && short.error instanceof UnmetDependencyError);
+  assert.match(short.error.message, /has no item 1 \(an array of 1\)/);
+  assert.equal(r.placed.map((h) => h.task.taskId).join(), "4");
+  assert.equal(r.deps.size, 0);
+});
+
+Deno.test("dependencies: needs that cannot be met are refused before the task is held", () => {
+  const r = rig();
+  r.live.add(1);
+  const wrong: [TaskNeeds, RegExp][] = [
+    [
+      { args: [{ index: 0, tasks: [1], shape: "one", ready: 5 as never }] },
+      /not a record of positions in its tasks/,
+    ],
+    [
+      { args: [{ index: 0, tasks: [1], shape: "one", ready: { 3: 1 } }] },
+      /not a record of positions/,
+    ],
+    [
+      { args: [{ index: 3e7, tasks: [1], shape: "one" }] },
+      /needs a value for argument 30000000, but it has 2 arguments/,
+    ],
+    [
+      { args: [{ index: 0, tasks: [1], shape: "one", item: 0 }] },
+      /item 0 of a "one" value/,
+    ],
+  ];
+  let id = 10;
+  for (const [needs, message] of wrong) {
+    r.hold(++id, needs);
+    const failed = r.outcomes.get(id);
+    assert.ok(failed && !failed.ok, JSON.stringify(needs));
+    assert.ok(failed.error instanceof RangeError);
+    assert.match(failed.error.message, message);
+    // Not held: it used to stay queued forever, with no one to end it.
+    assert.equal(r.deps.size, 0);
+    assert.equal(r.deps.awaits(1), false);
+  }
+  r.hold(20, { args: [{ index: 1, tasks: [1], shape: "one" }] });
+  r.end(1, ok(5), 0);
+  assert.deepEqual(r.placed.map((h) => h.task.args), [[null, 5]]);
+});

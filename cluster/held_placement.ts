@@ -9,6 +9,7 @@
 
 import { UnmetDependencyError } from "../protocol/errors.ts";
 import type { SubmittedTask } from "./cluster.ts";
+import { needsError } from "./needs_check.ts";
 import type { EndedTask } from "./task_needs.ts";
 
 /**
@@ -42,6 +43,9 @@ export function placedTask(
   const needs = task.needs!;
   let args = task.args;
   if (needs.args) {
+    // Checked at hold; again here, since an embedded caller may call this.
+    const refused = needsError(task);
+    if (refused) return refused;
     args = [...args];
     for (const arg of needs.args) {
       const values = arg.tasks.map((id, at) =>
@@ -49,12 +53,42 @@ export function placedTask(
           ? arg.ready[at]
           : (ends!.get(id)!.outcome as { value: unknown }).value
       );
+      // A map's chunks are arrays: one that is not has no items to join.
+      const notList = arg.shape === "items"
+        ? values.findIndex((v) => !Array.isArray(v))
+        : -1;
+      if (notList >= 0) {
+        return new UnmetDependencyError({
+          taskId: task.taskId,
+          dependency: arg.tasks[notList],
+          argument: arg.index,
+          why: `succeeded, but its value (${
+            describe(values[notList])
+          }) is not an array of items`,
+        });
+      }
       let value = arg.shape === "one"
         ? values[0]
         : arg.shape === "list"
         ? values
         : values.flat();
-      if (arg.item !== undefined) value = (value as unknown[])[arg.item];
+      if (arg.item !== undefined) {
+        // A wire client or an `ar.item(i)` of a task whose value is not
+        // an array: fail this dependent alone, never the caller.
+        if (!Array.isArray(value) || arg.item >= value.length) {
+          return new UnmetDependencyError({
+            taskId: task.taskId,
+            dependency: arg.tasks[0],
+            argument: arg.index,
+            why: `succeeded, but its value has no item ${arg.item} (${
+              Array.isArray(value)
+                ? `an array of ${value.length}`
+                : describe(value)
+            })`,
+          });
+        }
+        value = value[arg.item];
+      }
       args[arg.index] = value;
     }
   }
@@ -123,6 +157,10 @@ function followed(
     `ran on engine ${engineId}, which ${gone}: follow needs the engine ` +
       "that ran the task it follows",
   );
+}
+
+function describe(value: unknown): string {
+  return value === null ? "null" : `a value of type ${typeof value}`;
 }
 
 function unmet(task: SubmittedTask, dependency: number, why: string): Error {

@@ -140,7 +140,17 @@ export class TaskRoutes implements SinkTable {
   /** A task ended: nothing routes to it any more. */
   #settle = (routed: Routed, outcome?: TaskOutcome): void => {
     if (outcome) {
-      this.#onEnd?.(routed.taskId, outcome, routed.engineId);
+      try {
+        this.#onEnd?.(routed.taskId, outcome, routed.engineId);
+      } catch (error) {
+        // The dependents fail themselves (dependencies.ts); whatever still
+        // throws must not reach the scheduler or engine actor that ended
+        // this task: it would stop every client's tasks.
+        console.error(
+          `troupe: the dependents of task ${routed.taskId} threw:`,
+          error,
+        );
+      }
       return;
     }
     // Task ids are never reused: a second `done` finds nothing to delete.

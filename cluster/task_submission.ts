@@ -111,7 +111,17 @@ export function submitTasks(
     core.scheduler.tell({ kind: "enqueue", tasks: balanced });
   }
   if (held) {
-    for (const h of held) core.dependencies.hold(h.task, h.listener);
+    for (const h of held) {
+      try {
+        core.dependencies.hold(h.task, h.listener);
+      } catch (error) {
+        // One task's needs must not leave the rest of its batch unheld.
+        h.listener.done({
+          ok: false,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+      }
+    }
   }
 }
 

@@ -99,12 +99,13 @@ function task(value: unknown): string | undefined {
     !functionRef(value.fn) && Array.isArray(value.args) &&
     [undefined, "apply", "map"].includes(value.mode as string) &&
     !optional(list(argRef))(value.refs) && !placement(value.placement) &&
-    !optional(needs)(value.needs);
+    !optional(needs)(value.needs) && withinArgs(value);
   return fits
     ? undefined
     : 'a task: { taskId, fn: { kind: "source", source } or { kind: ' +
       '"module", url, name }, args: [...], mode?: "apply" | "map", ' +
-      "refs?: [{ arg, id }], placement: { engineId } or { balanced: { retries, ... } } }";
+      "refs?: [{ arg, id }], placement: { engineId } or { balanced: { retries, ... } } }" +
+      " (each needs.args[].index and refs[].arg < args.length)";
 }
 
 /** A task's dependencies (cluster/task_needs.ts' `TaskNeeds`). */
@@ -118,7 +119,7 @@ function needs(value: unknown): string | undefined {
     ? undefined
     : "needs: { after?, follow?: [task ids], on?: engine id, onTask?: " +
       "task id, args?: " +
-      '[{ index, tasks, shape: "one" | "list" | "items", item? }], ' +
+      '[{ index, tasks, shape: "one" | "list" | "items", item?, ready? }], ' +
       'onFailure?: "fail" | "run" }';
 }
 
@@ -126,8 +127,33 @@ function argumentNeed(value: unknown): string | undefined {
   const fits = isRecord(value) && !count(value.index) &&
     !list(taskId)(value.tasks) &&
     ["one", "list", "items"].includes(value.shape as string) &&
-    !optional(count)(value.item);
+    // An item is of a list of values: "one" value may not be an array.
+    (value.item === undefined ||
+      (!count(value.item) && value.shape !== "one")) &&
+    (value.ready === undefined ||
+      readyPositions(value.ready, (value.tasks as unknown[]).length));
   return fits ? undefined : "an argument's need";
+}
+
+/** `ready` is a record of values by position in the need's `tasks`. */
+function readyPositions(ready: unknown, tasks: number): boolean {
+  return isRecord(ready) && !Array.isArray(ready) &&
+    Object.keys(ready).every((key) => {
+      const at = Number(key);
+      return String(at) === key && !count(at) && at < tasks;
+    });
+}
+
+/**
+ * Every argument a task's needs and refs name is one of its own: a far
+ * index would make a sparse array as long as it, encoded densely.
+ */
+function withinArgs(task: Fields): boolean {
+  const length = (task.args as unknown[]).length;
+  const needs = task.needs as { args?: { index: number }[] } | undefined;
+  const refs = task.refs as { arg: number }[] | undefined;
+  return (needs?.args ?? []).every((need) => need.index < length) &&
+    (refs ?? []).every((ref) => ref.arg < length);
 }
 
 function argRef(value: unknown): string | undefined {

@@ -33,11 +33,18 @@ Deno.test("client messages: every kind that fits passes", () => {
       t: "submit",
       tasks: [{
         ...TASK,
+        args: [null],
         needs: {
           after: [1],
           follow: [2],
           on: 0,
-          args: [{ index: 0, tasks: [3, 4], shape: "items", item: 5 }],
+          args: [{
+            index: 0,
+            tasks: [3, 4],
+            shape: "items",
+            item: 5,
+            ready: { 1: [7] },
+          }],
           onFailure: "run",
         },
       }],
@@ -136,4 +143,51 @@ Deno.test("client messages: what does not fit is named", () => {
     assert.ok(problem !== undefined, `passed: ${JSON.stringify(message)}`);
     assert.match(problem, pattern);
   }
+});
+
+Deno.test("client messages: an argument's need names the task's own argument, an item only of a list, ready values by position", () => {
+  const need = (fields: Record<string, unknown>) => ({
+    t: "submit",
+    tasks: [{
+      ...TASK,
+      args: [null],
+      needs: { args: [{ index: 0, tasks: [1, 2], shape: "items", ...fields }] },
+    }],
+  });
+  assert.equal(toControllerProblem(need({})), undefined);
+  assert.equal(
+    toControllerProblem(need({ shape: "list", item: 1 })),
+    undefined,
+  );
+  assert.equal(toControllerProblem(need({ ready: { 0: null } })), undefined);
+  const wrong: Record<string, unknown>[] = [
+    // "one" value is not a list: item 0 of null crashed the scheduler.
+    { shape: "one", item: 0 },
+    { item: 1.5 },
+    { item: -1 },
+    // A far index made a sparse array as long as it.
+    { index: 1 },
+    { index: 3e7 },
+    // Not a record of positions in tasks: the task stayed held forever.
+    { ready: 5 },
+    { ready: "x" },
+    { ready: [1] },
+    { ready: { 2: 1 } },
+    { ready: { x: 1 } },
+    { ready: { "-1": 1 } },
+  ];
+  for (const fields of wrong) {
+    assert.match(
+      toControllerProblem(need(fields)) ?? "fits",
+      /a "submit" message whose tasks .*a task/,
+      JSON.stringify(fields),
+    );
+  }
+  assert.match(
+    toControllerProblem({
+      t: "submit",
+      tasks: [{ ...TASK, args: [null], refs: [{ arg: 1, id: 3 }] }],
+    }) ?? "fits",
+    /refs\[\]\.arg < args\.length/,
+  );
 });
