@@ -103,7 +103,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * @ignore
    */
   constructor(plan: ResultPlan) {
-    super();
+    super(plan.owner);
     this.#single = plan.single;
     this.#unordered = plan.unordered ?? false;
     this.#abort = plan.abort;

@@ -86,7 +86,7 @@ export function directResult<T, S extends boolean>(
   // sequences and a push's namespace are data).
   const dependent = mode || ref === PUSH
     ? undefined
-    : viewCallNeeds(argLists, undefined, call);
+    : viewCallNeeds(argLists, undefined, call, cluster);
   if (dependent) argLists = dependent.argsPerTask;
   // A map's are sequences and a push's a namespace: only apply takes refs.
   const refs = mode || ref === PUSH ? undefined : takeRefs(cluster, argLists);
@@ -99,6 +99,7 @@ export function directResult<T, S extends boolean>(
     watch: home.failures,
     cluster: cluster.clusterId,
     historyId: cluster.historyId,
+    owner: cluster,
     start: (listener) => {
       const records: TaskRecord[] = [];
       if (dependent?.unmet) {

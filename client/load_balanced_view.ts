@@ -364,7 +364,7 @@ export class LoadBalancedView {
     if (none) throw new Error(none);
     // Results among the arguments and dependencies in the options: what
     // is settled here is put in, the rest waits in the core.
-    const dependent = viewCallNeeds(argsPerTask, mode, call);
+    const dependent = viewCallNeeds(argsPerTask, mode, call, cluster);
     argsPerTask = dependent.argsPerTask;
     const refs = mode ? undefined : takeRefs(cluster, argsPerTask);
     checkArguments(argsPerTask, items && { items });
@@ -385,6 +385,7 @@ export class LoadBalancedView {
         watch: this.#failures,
         cluster: cluster.clusterId,
         historyId: cluster.historyId,
+        owner: cluster,
         start: (listener) => {
           const records: TaskRecord[] = new Array(argsPerTask.length);
           const tasks: SubmittedTask[] = new Array(argsPerTask.length);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Cluster } from "../cluster/cluster.ts";
 import type { AsyncResult } from "./async_result.ts";
 import type { TaskRecord } from "./task_record.ts";
 import { CROSSING_REFUSAL } from "../transport/crossing_refusals.ts";
@@ -38,6 +39,8 @@ export interface ResultParts {
   single: boolean;
   /** Items per task, for a map. */
   items: readonly number[] | undefined;
+  /** The cluster whose tasks these are, if the result says. */
+  owner: Cluster | undefined;
   /** Something looks at the outcome: a failure needs no report. */
   observe(): void;
   /**
@@ -66,6 +69,7 @@ let door: ((result: AsyncResult<unknown>) => ResultParts) | undefined;
  *     records: [],
  *     single: true,
  *     items: undefined,
+ *     owner: undefined,
  *     observe() {},
  *     whenFinished: () => () => {},
  *     finishedHooks: () => 0,

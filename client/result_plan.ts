@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Cluster } from "../cluster/cluster.ts";
 import type { Publication } from "../protocol/publication.ts";
 import type { RecordListener, TaskRecord } from "./task_record.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
@@ -39,6 +40,11 @@ export interface ResultPlan {
   cluster?: string;
   /** The identity of that controller's task history, if it says one. */
   historyId?: string;
+  /**
+   * The cluster whose tasks these are: a dependent call of another one
+   * would wait on its own task of the same id (task_needs.ts).
+   */
+  owner?: Cluster;
 }
 
 /**

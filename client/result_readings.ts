@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Cluster } from "../cluster/cluster.ts";
 import type { PerEngine } from "./per_engine.ts";
 import type { TaskMetadata, TaskRecord } from "./task_record.ts";
 import {
@@ -62,6 +63,17 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
 
   /** What hears the end without observing it (`ResultParts.whenFinished`). */
   #finishedHooks: Set<() => void> | undefined;
+  /** The cluster whose tasks these are (`ResultPlan.owner`). */
+  #owner: Cluster | undefined;
+
+  /**
+   * Made only as an `AsyncResult`, of `owner`'s tasks.
+   *
+   * @ignore
+   */
+  constructor(owner?: Cluster) {
+    this.#owner = owner;
+  }
 
   /**
    * Every task has finished: the hooks are called, and dropped.
@@ -82,6 +94,7 @@ export abstract class ResultReadings<Single extends boolean = boolean> {
         records: readings.taskRecords,
         single: readings.singleTask,
         items: readings.itemsPerTask,
+        owner: readings.#owner,
         observe: () => readings.observeOutcome(),
         whenFinished(hook) {
           // A fresh wrapper: the same function given twice is two hooks.

@@ -136,6 +136,7 @@ function followPlan(
     watch: failures,
     cluster: remote.clusterId,
     historyId: remote.historyId,
+    owner: remote,
     start: (listener) => {
       const records = taskIds.map((taskId, i) => {
         const record = new TaskRecord(engineIds[i], taskId, listener);

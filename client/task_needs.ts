@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ArgumentNeed, TaskNeeds } from "../cluster/cluster.ts";
+import type { ArgumentNeed, Cluster, TaskNeeds } from "../cluster/cluster.ts";
 import { UnmetDependencyError } from "../protocol/errors.ts";
 import { AsyncResult } from "./async_result.ts";
 import type { CallOptions } from "./call_options.ts";
@@ -35,13 +35,25 @@ export interface CallNeeds {
  * ```ts
  * import { Client } from "@troupe/parallel";
  * import { callNeeds } from "./task_needs.ts";
+ * import { resultParts } from "./result_item.ts";
  * await using client = await Client.start({ workers: 1 });
  * const ar = client.loadBalancedView().applyAsync(() => 6);
  * await ar;
- * console.log(callNeeds([ar, 7], {}).args); // [6, 7]
+ * // The view's cluster: the one the result's tasks ran in.
+ * const cluster = resultParts(ar).owner!;
+ * console.log(callNeeds([ar, 7], {}, cluster).args); // [6, 7]
  * ```
  */
-export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
+export function callNeeds(
+  args: unknown[],
+  call: CallOptions,
+  cluster: Cluster,
+): CallNeeds {
+  for (let at = 0; at < args.length; at++) {
+    checkHome(args[at], cluster, `argument ${at + 1}`);
+  }
+  for (const result of call.after ?? []) checkHome(result, cluster, "after");
+  for (const result of call.follow ?? []) checkHome(result, cluster, "follow");
   let needs: TaskNeeds | undefined;
   let unmet: CallNeeds["unmet"];
   const run = call.onDependencyFailure === "run";
@@ -133,6 +145,32 @@ export function callNeeds(args: unknown[], call: CallOptions): CallNeeds {
 }
 
 /**
+ * Refuses a result of another client: its task ids are that cluster's, so
+ * here they would name this one's tasks (embedded clients each count from
+ * 1). On one controller task ids are global, so a result another client
+ * of it made (`getResult`, `resume`) is one of its tasks too.
+ */
+function checkHome(value: unknown, cluster: Cluster, what: string): void {
+  const result = value instanceof ResultItem
+    ? value.result
+    : value instanceof AsyncResult
+    ? value
+    : undefined;
+  if (result === undefined) return;
+  const owner = resultParts(result).owner;
+  if (owner === undefined || owner === cluster) return;
+  const sameController = owner.clusterId !== undefined &&
+    owner.clusterId === cluster.clusterId &&
+    owner.historyId !== undefined && owner.historyId === cluster.historyId;
+  if (sameController) return;
+  throw new TypeError(
+    `${what} is an AsyncResult that belongs to another client: its tasks ` +
+      "run in another cluster, which this client cannot wait on. Await it " +
+      "and pass its value",
+  );
+}
+
+/**
  * The tasks a dependency stands for: all of a result's, or the one that
  * computes an item. Its failure reaches the dependent's error, as a cause:
  * it is observed.
@@ -212,23 +250,30 @@ class NoItem {
  * @example
  * ```ts
  * import { viewCallNeeds } from "./task_needs.ts";
- * console.log(viewCallNeeds([[1, 2]], undefined, {}).needs); // undefined
+ * import { Client } from "@troupe/parallel";
+ * import { resultParts } from "./result_item.ts";
+ * await using client = await Client.start({ workers: 1 });
+ * const ar = client.loadBalancedView().applyAsync(() => 1);
+ * await ar;
+ * const cluster = resultParts(ar).owner!;
+ * console.log(viewCallNeeds([[1, 2]], undefined, {}, cluster).needs); // undefined
  * ```
  */
 export function viewCallNeeds(
   argsPerTask: unknown[][],
   mode: "apply" | "map" | undefined,
   call: CallOptions,
+  cluster: Cluster,
 ): CallNeeds & { argsPerTask: unknown[][] } {
   if (mode === "map" || argsPerTask.length === 0) {
-    return { argsPerTask, ...callNeeds([], call) };
+    return { argsPerTask, ...callNeeds([], call, cluster) };
   }
-  const settled = callNeeds(argsPerTask[0], call);
+  const settled = callNeeds(argsPerTask[0], call, cluster);
   const same = argsPerTask.every((args) => args === argsPerTask[0]);
   return {
     ...settled,
     argsPerTask: same
       ? argsPerTask.map(() => settled.args)
-      : argsPerTask.map((args) => callNeeds(args, call).args),
+      : argsPerTask.map((args) => callNeeds(args, call, cluster).args),
   };
 }
