@@ -7,19 +7,12 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { type Controller, startController } from "../controller/controller.ts";
-import type {
-  FromController,
-  ToController,
-  WireTaskEvent,
-} from "../remote/wire.ts";
+import { startController } from "../controller/controller.ts";
+import type { WireTaskEvent } from "../remote/wire.ts";
 import { TASK_ID_BLOCK } from "../remote/wire.ts";
 import { fromWireError } from "../remote/wire_errors.ts";
 import { EngineError } from "../protocol/errors.ts";
-import { DEFAULT_HEARTBEAT_MS } from "../protocol/heartbeat.ts";
-import { FramedConnection } from "../transport/framed_connection.ts";
 import {
-  HANDSHAKE_MAX_FRAME_BYTES,
   HandshakeError,
   joinClient,
   joinPeer,
@@ -35,116 +28,7 @@ import { assertHandshakeError } from "./handshake_servers.ts";
 import { History } from "../controller/history.ts";
 import { fileLatch } from "./file_latch.ts";
 import { startDenoScript } from "./hand_engine.ts";
-import type { SubmittedTask } from "../cluster/cluster.ts";
-
-/** A client that speaks the wire by hand, and keeps all it is told. */
-class RawClient {
-  readonly conn: FramedConnection;
-  readonly got: FromController[] = [];
-  closedWith: string | undefined;
-
-  /** Its own beats: a client that says nothing for 3 periods is let go. */
-  #beat: ReturnType<typeof setInterval>;
-
-  constructor(conn: FramedConnection) {
-    this.conn = conn;
-    conn.onValue = (value) => {
-      // The controller's beats are no news to any test.
-      const message = value as FromController;
-      if (message.t === "beat") this.beats++;
-      else this.got.push(message);
-    };
-    conn.onClose = (reason) => {
-      clearInterval(this.#beat);
-      this.closedWith = reason;
-    };
-    this.#beat = setInterval(
-      () => conn.send({ t: "beat" }).catch(() => {}),
-      DEFAULT_HEARTBEAT_MS / 2,
-    );
-  }
-
-  /** How many beats the controller sent it. */
-  beats = 0;
-
-  get attached(): Extract<FromController, { t: "attached" }> {
-    const first = this.got[0];
-    assert.equal(first?.t, "attached");
-    return first as Extract<FromController, { t: "attached" }>;
-  }
-
-  send(message: ToController): Promise<void> {
-    return this.conn.send(message);
-  }
-
-  /** Every task event it was told, in order. */
-  events(taskId?: number): WireTaskEvent[] {
-    return this.got.flatMap((m) => m.t === "events" ? m.events : [])
-      .filter((e) => taskId === undefined || e.taskId === taskId);
-  }
-
-  /** Waits for `taskId`'s `done` and returns its events. */
-  async finished(taskId: number, what: string): Promise<WireTaskEvent[]> {
-    await until(
-      () => this.events(taskId).some((e) => e.kind === "done"),
-      `${what}: task ${taskId}'s done`,
-    );
-    return this.events(taskId);
-  }
-
-  async reply(id: number): Promise<Extract<FromController, { t: "reply" }>> {
-    let found: FromController | undefined;
-    await until(
-      () =>
-        (found = this.got.find((m) => m.t === "reply" && m.id === id)) !==
-          undefined,
-      `the reply to call ${id}`,
-    );
-    return found as Extract<FromController, { t: "reply" }>;
-  }
-
-  async close(): Promise<void> {
-    this.conn.close("test over");
-    await this.conn.closed;
-  }
-}
-
-async function dial(port: number): Promise<FramedConnection> {
-  return new FramedConnection(
-    await Deno.connect({ hostname: "127.0.0.1", port }),
-    HANDSHAKE_MAX_FRAME_BYTES,
-  );
-}
-
-/** A session: the client handshake with `key`, then the wire. */
-async function attach(controller: Controller, key?: string) {
-  const { port } = controller.clientInfo;
-  const conn = await dial(port);
-  try {
-    await guard(
-      joinPeer(conn, key ?? controller.clientInfo.key, "client", {}, 5000),
-      "the client handshake",
-    );
-  } catch (error) {
-    conn.close("handshake failed");
-    await conn.closed;
-    throw error;
-  }
-  conn.maxFrameBytes = 256 * 2 ** 20;
-  const client = new RawClient(conn);
-  conn.start();
-  await until(() => client.got.length > 0, "attached");
-  return client;
-}
-
-function task(
-  taskId: number,
-  source: string,
-  args: unknown[] = [],
-  placement: SubmittedTask["placement"] = { engineId: 0 },
-): SubmittedTask {
-  return { taskId, fn: { kind: "source", source }, args, placement };
-}
+import { attach, dial, task } from "./raw_wire_client.ts";
 
 /** The controller most of these tests talk to. */
 const WIRE = { id: "wire", engines: { workers: 2 } };
