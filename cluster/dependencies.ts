@@ -117,6 +117,20 @@ export class Dependencies implements Route {
     const refused = needsError(task);
     if (refused) return this.#fail(waiting, refused, false);
     this.#held.set(task.taskId, waiting);
+    try {
+      this.#await(waiting);
+    } catch (error) {
+      // A host that throws (a history lookup) must not leave it held.
+      this.#fail(
+        waiting,
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    }
+  }
+
+  /** Counts what held `waiting` waits for, and releases it if nothing. */
+  #await(waiting: Waiting): void {
+    const { task } = waiting;
     const needs = waiting.needs;
     const read = new Set<number>(needs.follow);
     for (const arg of needs.args ?? []) {

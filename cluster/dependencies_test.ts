@@ -240,3 +240,14 @@ Deno.test("dependencies: needs that cannot be met are refused before the task is
   r.end(1, ok(5), 0);
   assert.deepEqual(r.placed.map((h) => h.task.args), [[null, 5]]);
 });
+
+Deno.test("dependencies: a host whose lookup throws fails the task, which is not left held", () => {
+  const r = rig(() => {
+    throw new RangeError("the history lookup threw");
+  });
+  r.hold(3, { after: [1] });
+  const failed = r.outcomes.get(3);
+  assert.ok(failed && !failed.ok);
+  assert.match(failed.error.message, /the history lookup threw/);
+  assert.equal(r.deps.size, 0);
+});

@@ -92,3 +92,29 @@ Deno.test("TaskRoutes: many tasks through, ended in any order, aborted or not, l
   assert.equal(routes.size, 0);
   assert.equal(registry.watched, 0);
 });
+
+Deno.test("TaskRoutes: an end hook that throws does not reach whoever ended the task", () => {
+  const registry = new Registry();
+  const ends: number[] = [];
+  const routes = new TaskRoutes(registry, (taskId) => {
+    ends.push(taskId);
+    // A dependent's bug, thrown into the scheduler's or engine actor's
+    // done: it once stopped every client's tasks.
+    throw new TypeError("a dependent threw");
+  });
+  const listener = recorder();
+  const routed = routes.add(7, routeRecording(), listener);
+  const said: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void said.push(args);
+  try {
+    routed.done(ok);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(listener.heard, ["done true"]);
+  assert.deepEqual(ends, [7]);
+  assert.equal(routes.size, 0);
+  assert.match(String(said[0]?.[0]), /the dependents of task 7 threw/);
+  assert.match(String(said[0]?.[1]), /a dependent threw/);
+});
