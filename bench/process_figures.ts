@@ -121,7 +121,10 @@ function bulkRows(
  * @example
  * ```ts
  * import { bulkFigures, ratioTable } from "./process_figures.ts";
- * console.log(ratioTable(await bulkFigures()).join("\n"));
+ * // Takes a minute of both cores: only when asked.
+ * if (Deno.args.includes("--bench")) {
+ *   console.log(ratioTable(await bulkFigures()).join("\n"));
+ * }
  * ```
  */
 export async function bulkFigures(): Promise<RatioRow[]> {
@@ -146,7 +149,10 @@ export async function bulkFigures(): Promise<RatioRow[]> {
  * @example
  * ```ts
  * import { processFigures, ratioTable } from "./process_figures.ts";
- * console.log(ratioTable(await processFigures()).join("\n"));
+ * // Takes a minute of both cores: only when asked.
+ * if (Deno.args.includes("--bench")) {
+ *   console.log(ratioTable(await processFigures()).join("\n"));
+ * }
  * ```
  */
 export async function processFigures(): Promise<RatioRow[]> {
