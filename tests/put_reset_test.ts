@@ -31,9 +31,9 @@ eachEngineKind("client.put across a reset", 1, async ({ t, client }) => {
         await guard(one.applyAsync((a: unknown[]) => a[0], ref), "warm"),
         round,
       );
-      const hang = one.applyAsync(() => {
-        while (true) { /* ended only by its thread's end */ }
-      });
+      // Pending, not spinning: a Worker that Deno 2.9.6 terminates while
+      // it spins right after posting keeps its thread spinning (deno#35657).
+      const hang = one.applyAsync(() => new Promise<never>(() => {}));
       const behind = [0, 1, 2].map((i) =>
         one.applyAsync((a: unknown[], k: number) => `${a[1]} ${k}`, ref, i)
       );
@@ -59,9 +59,10 @@ eachEngineKind("client.put across a reset", 1, async ({ t, client }) => {
   await t.step("a task that takes a ref, aborted, then one more", async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const ref = client.put({ round });
-      const hang = one.applyAsync((v: { round: number }) => {
-        while (v.round >= 0) { /* ended only by its thread's end */ }
-      }, ref);
+      const hang = one.applyAsync(
+        (v: { round: number }) => new Promise<never>(() => void v.round),
+        ref,
+      );
       const next = one.applyAsync((v: { round: number }) => v.round, ref);
       await until(
         () => hang.metadata.status === "running",
