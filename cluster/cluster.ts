@@ -46,6 +46,9 @@ export type {
 import type { QueueStatus } from "./queue_status.ts";
 export type { EngineQueue, QueueStatus } from "./queue_status.ts";
 
+import type { MetricFamily } from "../observe/metrics.ts";
+export type { MetricFamily } from "../observe/metrics.ts";
+
 /**
  * Where a task runs: on one engine (a direct view), or on whichever engine
  * the scheduler picks (a load-balanced view).
@@ -330,6 +333,11 @@ export interface Cluster {
    * as the core holds them at one moment.
    */
   queueStatus(): Promise<QueueStatus>;
+  /**
+   * The core's metrics as plain data (`prometheusText` writes them): a
+   * connected client's are its controller's, of every client.
+   */
+  metrics(): Promise<MetricFamily[]>;
   /**
    * Resolves once `n` engines are up; rejects with a `TimeoutError` after
    * `timeoutMs`, and at once when `n` can never be up.

@@ -39,6 +39,8 @@ import {
   toldWhenDone,
 } from "./task_submission.ts";
 import { engineGone, releaseHeld } from "./held_release.ts";
+import { CoreMetrics } from "./core_metrics.ts";
+import type { MetricFamily } from "../observe/metrics.ts";
 
 /**
  * How a `LocalCluster` runs its engines.
@@ -129,6 +131,7 @@ export class LocalCluster implements Cluster {
     () => this.#closed !== undefined,
   );
   #closed: Promise<void> | undefined;
+  #metrics = new CoreMetrics(() => this.engines());
 
   /** A cluster with no engines yet; the listener, if asked for, is up. */
   constructor(options: LocalClusterOptions = {}) {
@@ -325,6 +328,11 @@ export class LocalCluster implements Cluster {
   queueStatus(): Promise<QueueStatus> {
     const unassigned = this.#scheduler.queued + this.waitingOnDependencies;
     return Promise.resolve(queueStatusOf(this.engines(), unassigned));
+  }
+
+  /** The core's metrics, the collected ones as of now. */
+  metrics(): Promise<MetricFamily[]> {
+    return Promise.resolve(this.#metrics.families());
   }
 
   /** Calls `listener` for every engine event; returns an unsubscribe. */

@@ -287,6 +287,8 @@ class RunningController implements Controller {
         return undefined;
       case "queueStatus":
         return await cluster.queueStatus();
+      case "metrics":
+        return await cluster.metrics();
       case "history":
         return history.ids();
       case "query":

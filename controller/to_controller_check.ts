@@ -26,6 +26,7 @@ const CALLS: Record<string, Record<string, Check>> = {
   scale: { n: count, launcher: optional(text), timeoutMs: optional(duration) },
   setRestartPolicy: { policy: record },
   queueStatus: {},
+  metrics: {},
   history: {},
   query: { query: record },
   purge: { filter: record },

@@ -11,6 +11,7 @@ import type {
   ConnectionInfo,
   EngineEvent,
   EngineStatus,
+  MetricFamily,
   PublicationRegistry,
   QueueStatus,
   RestartPolicy,
@@ -237,6 +238,11 @@ export class RemoteCluster implements Cluster {
   /** Asks the controller: its core holds the queues, of every client. */
   async queueStatus(): Promise<QueueStatus> {
     return await this.call({ kind: "queueStatus" }) as QueueStatus;
+  }
+
+  /** Asks the controller: its core's metrics, of every client. */
+  async metrics(): Promise<MetricFamily[]> {
+    return await this.call({ kind: "metrics" }) as MetricFamily[];
   }
 
   waitForEngines(

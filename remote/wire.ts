@@ -261,6 +261,8 @@ export type ControllerCall =
   | { kind: "setRestartPolicy"; policy: RestartPolicy }
   /** Answers the core's `QueueStatus` (`client.queueStatus()`). */
   | { kind: "queueStatus" }
+  /** Answers the core's `MetricFamily[]` (`client.metrics()`). */
+  | { kind: "metrics" }
   /** Answers every task id in the history, in submission order. */
   | { kind: "history" }
   /** Answers `TaskSummary[]`. */

@@ -23,6 +23,7 @@ const LAYERS = [
   "transport",
   "protocol",
   "actors",
+  "observe",
 ] as const;
 
 /** Relative imports, static and dynamic, of one file (code, not comments). */
