@@ -20,6 +20,7 @@ import {
   defaultDbPath,
 } from "../remote/cluster_state.ts";
 import type { HistoryOptions } from "../controller/history_options.ts";
+import type { DashboardOptions } from "../dashboard/dashboard.ts";
 import { UsageError } from "./args.ts";
 
 /**
@@ -61,6 +62,8 @@ export interface ControllerPlan {
   clientKey?: string;
   /** The database and its limits, as the controller's history takes them. */
   history: HistoryOptions;
+  /** The dashboard the controller serves (`--dashboard-port`), if any. */
+  dashboard?: DashboardOptions;
 }
 
 /**
@@ -110,6 +113,7 @@ export function controllerPlan(
       port: count(config.port) ?? previous?.port ?? 0,
     },
     ...(previous ? { clientKey: previous.key } : {}),
+    ...dashboardOf(config, previous),
     history: {
       path: text(config.db) ?? previous?.db ?? defaultDbPath(id),
       ...Object.fromEntries(
@@ -235,6 +239,29 @@ function sshHosts(
   });
   for (const { host, n } of entries) hosts[host] = (hosts[host] ?? 0) + n!;
   return hosts;
+}
+
+/**
+ * `--dashboard-port` and `--dashboard-host` as the controller's dashboard;
+ * after a crash its old port and token again (unless a port is given),
+ * so that a browser tab or a Prometheus job keeps reaching it.
+ */
+function dashboardOf(
+  config: ControllerConfig,
+  previous: ClusterState | undefined,
+): { dashboard?: DashboardOptions } {
+  const port = count(config["dashboard-port"]);
+  const hostname = text(config["dashboard-host"]);
+  if (port === undefined && hostname === undefined) return {};
+  const before = previous?.dashboard ? new URL(previous.dashboard) : undefined;
+  const token = before?.searchParams.get("token") ?? undefined;
+  return {
+    dashboard: {
+      hostname: hostname ?? "127.0.0.1",
+      port: port || Number(before?.port || 0),
+      ...(token ? { token } : {}),
+    },
+  };
 }
 
 function text(value: unknown): string | undefined {

@@ -178,11 +178,15 @@ export async function runController(command: Command): Promise<void> {
       config,
       startedAt: Date.now(),
       ...(command.log ? { log: resolve(command.log) } : {}),
+      ...dashboardOf(controller, advertise),
     });
     log(
       `controller ${id} is ready: clients connect on ${hostname}:${port} ` +
         `(Client.connect(${JSON.stringify(id)})), engines on ` +
-        `${engine.hostname}:${engine.port}; state file ${clusterStatePath(id)}`,
+        `${engine.hostname}:${engine.port}; state file ${
+          clusterStatePath(id)
+        }` +
+        dashboardNote(controller.dashboardUrl),
     );
     await controller.closed;
   } finally {
@@ -194,4 +198,28 @@ export async function runController(command: Command): Promise<void> {
     if (now?.pid === Deno.pid) await removeClusterState(id);
     log(`controller ${id} stopped`);
   }
+}
+
+/**
+ * The controller's dashboard address as the state file keeps it: the
+ * address to open, never a wildcard it binds (0.0.0.0).
+ */
+function dashboardOf(
+  controller: Controller,
+  advertise: string | undefined,
+): { dashboard?: string } {
+  if (controller.dashboardUrl === undefined) return {};
+  const url = new URL(controller.dashboardUrl);
+  const bound = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const host = advertisedHost(bound, advertise);
+  url.hostname = host.includes(":") ? `[${host}]` : host;
+  return { dashboard: url.href };
+}
+
+/** The log line's word on the dashboard: a token stays out of the log. */
+function dashboardNote(url: string | undefined): string {
+  if (url === undefined) return "";
+  return new URL(url).searchParams.has("token")
+    ? "; its dashboard's address, with its token, is in troupe list"
+    : `; dashboard ${url}`;
 }

@@ -166,6 +166,20 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     meaning: "the engine port (default: a free one, kept across restarts)",
   },
   {
+    name: "dashboard-port",
+    kind: "count",
+    value: "N",
+    meaning:
+      "serve the dashboard (page and /metrics) from the controller on port N (0: a free one, kept across restarts); its address is in troupe list",
+  },
+  {
+    name: "dashboard-host",
+    kind: "text",
+    value: "HOST",
+    meaning:
+      "the interface the dashboard binds (default 127.0.0.1; anywhere else it needs the token its address carries)",
+  },
+  {
     name: "db",
     kind: "text",
     value: "PATH",

@@ -50,6 +50,8 @@ export interface ClusterRow {
   port: number;
   startedAt: number;
   db: string;
+  /** The dashboard's address (with its token), if the controller serves one. */
+  dashboard?: string;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function listClusters(command: Command): Promise<string> {
         port: state.port,
         startedAt: state.startedAt,
         db: state.db,
+        ...(state.dashboard ? { dashboard: state.dashboard } : {}),
       };
       if (!alive) return row;
       try {
@@ -95,7 +98,7 @@ export async function listClusters(command: Command): Promise<string> {
     return "no clusters (troupe start --id ID starts one)";
   }
   return table(
-    ["ID", "PID", "STATE", "ENGINES", "PORT", "STARTED", "DB"],
+    ["ID", "PID", "STATE", "ENGINES", "PORT", "STARTED", "DB", "DASHBOARD"],
     rows.map((row) => [
       row.id,
       String(row.pid),
@@ -106,6 +109,7 @@ export async function listClusters(command: Command): Promise<string> {
       `${row.hostname}:${row.port}`,
       new Date(row.startedAt).toISOString().slice(0, 19).replace("T", " "),
       row.db,
+      row.dashboard ?? "-",
     ]),
   ) + unansweredNote(rows);
 }

@@ -26,6 +26,11 @@ import { RESTART_POLICY_OPTIONS } from "../client/options.ts";
 import { holdProcess } from "../client/keep_alive.ts";
 import { requireListenPermission } from "../client/permissions.ts";
 import { settleScale } from "../client/scaling.ts";
+import {
+  type Dashboard,
+  type DashboardOptions,
+  serveDashboard,
+} from "../dashboard/dashboard.ts";
 import { ClientServer } from "./client_server.ts";
 import {
   checkControllerOptions,
@@ -55,6 +60,11 @@ export interface Controller {
   readonly clientInfo: { hostname: string; port: number; key: string };
   /** What engines started by hand need: the engine listener and key. */
   readonly engineInfo: ConnectionInfo;
+  /**
+   * The address of the dashboard it serves (`dashboard` option), with its
+   * token when it needs one; undefined without one.
+   */
+  readonly dashboardUrl: string | undefined;
   /** Clients attached now. */
   readonly sessions: number;
   /** Values its clients put (`client.put`) that its core holds now. */
@@ -90,6 +100,13 @@ export async function startController(
   requireStartPermissions(plan);
   const clientHost = options.clientListen?.hostname ?? "127.0.0.1";
   requireListenPermission(clientHost, "the controller's client listener");
+  const dashboard = options.dashboard === true ? {} : options.dashboard;
+  if (dashboard) {
+    requireListenPermission(
+      dashboard.hostname ?? "127.0.0.1",
+      "the controller's dashboard",
+    );
+  }
   const log = options.log ?? options.engines?.log ??
     ((line: string) => console.warn(line));
   const history = History.open(options.history ?? { path: ":memory:" });
@@ -137,6 +154,8 @@ export async function startController(
     );
   }
   try {
+    // Before the engines: a page opened now watches them come up.
+    if (dashboard) await controller.serveDashboard(dashboard);
     const timeoutMs = engineOptions.startTimeoutMs ?? 60_000;
     await startEngines(cluster, plan, timeoutMs, options.signal);
   } catch (error) {
@@ -159,6 +178,7 @@ class RunningController implements Controller {
   #core: Core;
   #launchers: Launcher[];
   #clients: ClientServer;
+  #dashboard: Dashboard | undefined;
   #stopped: Promise<void> | undefined;
   #closed = Promise.withResolvers<void>();
   /** Resolves when the stop begins: what waits (scale) stops then. */
@@ -218,6 +238,15 @@ class RunningController implements Controller {
     return this.#core.cluster.connectionInfo!;
   }
 
+  get dashboardUrl(): string | undefined {
+    return this.#dashboard?.url;
+  }
+
+  /** Serves the dashboard of the core (a LocalCluster is its source). */
+  async serveDashboard(options: DashboardOptions): Promise<void> {
+    this.#dashboard = await serveDashboard(this.#core.cluster, options);
+  }
+
   get sessions(): number {
     return this.#clients.sessions;
   }
@@ -243,6 +272,8 @@ class RunningController implements Controller {
       const release = holdProcess();
       try {
         await this.#clients.stopListening();
+        // Its pages' streams end now, not after the engines' last words.
+        await this.#dashboard?.close();
         // Before the sessions close: the tasks the engines held end now,
         // and their clients hear it before `closing`.
         await cluster.close({ shutdown: true });

@@ -14,6 +14,10 @@ import {
   type StartPlan,
 } from "../client/client_options.ts";
 import type { HistoryOptions } from "./history.ts";
+import {
+  checkDashboardOptions,
+  type DashboardOptions,
+} from "../dashboard/dashboard.ts";
 import { checkPreviousPid } from "./lost_task.ts";
 
 /**
@@ -86,6 +90,13 @@ export interface ControllerOptions {
   signal?: AbortSignal;
   /** Where the controller says what happens (console.warn by default). */
   log?: (line: string) => void;
+  /**
+   * Serve the dashboard (page, events and `/metrics`) of this cluster
+   * from the controller: `true` for 127.0.0.1 and a free port, or the
+   * options `client.serveDashboard` takes. Its address is the
+   * controller's `dashboardUrl`; it stops with the controller.
+   */
+  dashboard?: DashboardOptions | true;
 }
 
 const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
@@ -101,6 +112,7 @@ const CONTROLLER_OPTIONS: OptionNames<ControllerOptions> = {
   previousPid: true,
   signal: true,
   log: true,
+  dashboard: true,
 };
 
 /**
@@ -138,6 +150,16 @@ export function checkControllerOptions(
     options.clientListen,
     { hostname: true, port: true },
   );
+  if (typeof options.dashboard === "object" && options.dashboard !== null) {
+    checkDashboardOptions("startController's dashboard", options.dashboard);
+  } else if (![undefined, true].includes(options.dashboard)) {
+    throw new TypeError(
+      `startController's dashboard is true or the dashboard's options ` +
+        `({ hostname, port, token, updateMs }), not ${
+          JSON.stringify(options.dashboard)
+        }: leave it out for no dashboard`,
+    );
+  }
   const engines = enginesOf(options);
   const plan = checkStartOptions(engines);
   if (

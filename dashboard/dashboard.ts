@@ -10,7 +10,10 @@ import type { Cluster, EngineEvent } from "../cluster/cluster.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
+import { MetricCharts } from "./metric_charts.ts";
+import { METRICS_TIMEOUT_MS, metricsResponse } from "./metrics_route.ts";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
+import { within } from "../actors/async.ts";
 
 /**
  * Where and how often the dashboard serves.
@@ -78,11 +81,12 @@ export interface Dashboard {
 
 /**
  * What the dashboard reads of the cluster: its publications, each engine's
- * status, and its engine events.
+ * status, its engine events, and its metrics (`/metrics` and the live
+ * charts).
  */
 export type DashboardSource = Pick<
   Cluster,
-  "registry" | "engines" | "onEngineEvent"
+  "registry" | "engines" | "onEngineEvent" | "metrics"
 >;
 
 /**
@@ -95,19 +99,23 @@ export type DashboardSource = Pick<
  * ```ts
  * import { serveDashboard } from "./dashboard.ts";
  * import type { DashboardSource } from "./dashboard.ts";
- * import { Client } from "@troupe/parallel";
- * await using client = await Client.start({ workers: 1 });
- * const source: DashboardSource = client; // a client is one
+ * import { LocalCluster } from "../cluster/local_cluster.ts";
+ * const cluster = new LocalCluster(); // a cluster core, with no engine yet
+ * const source: DashboardSource = cluster; // a core is one
  * const dashboard = await serveDashboard(source, { port: 0 });
+ * const scrape = await fetch(new URL("metrics", dashboard.url));
+ * console.log(scrape.headers.get("content-type"));
+ * // text/plain; version=0.0.4; charset=utf-8
+ * await scrape.body?.cancel();
  * await dashboard.close();
+ * await cluster.close();
  * ```
  */
-export function serveDashboard(
+export async function serveDashboard(
   source: DashboardSource,
   options: DashboardOptions = {},
 ): Promise<Dashboard> {
-  checkOptions("serveDashboard options", options, DASHBOARD_OPTIONS);
-  if (options.token !== undefined) checkToken(options.token);
+  checkDashboardOptions("serveDashboard options", options);
   const state = new DashboardState();
   const pages = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const stop = new AbortController();
@@ -137,6 +145,7 @@ export function serveDashboard(
       charts,
       texts: state.texts(),
       events: state.events,
+      metrics: metricCharts.charts(),
     });
     return new TextEncoder().encode(`event: state\ndata: ${json}\n\n`);
   };
@@ -152,6 +161,17 @@ export function serveDashboard(
       }
     }
   };
+  // Read once per tick, whatever the number of pages; a core that does
+  // not answer (a controller gone) leaves the charts as they were.
+  const metricCharts = new MetricCharts();
+  const sample = async () => {
+    try {
+      const read = await within(source.metrics(), METRICS_TIMEOUT_MS);
+      if (read.done) metricCharts.take(read.value);
+    } catch {
+      // The page shows the engines' states, which say why.
+    }
+  };
   let sending = false;
   const timer = setInterval(async () => {
     // Engine states change without publications, so every tick sends; a
@@ -159,6 +179,7 @@ export function serveDashboard(
     if (sending || pages.size === 0) return;
     sending = true;
     try {
+      await sample();
       send(pages, await message(false));
     } finally {
       sending = false;
@@ -166,11 +187,33 @@ export function serveDashboard(
   }, options.updateMs ?? 250);
 
   const requested = options.hostname ?? "127.0.0.1";
-  const server = Deno.serve({
-    hostname: requested,
-    port: options.port ?? 0,
-    onListen: () => {},
-  }, (request) => {
+  const stopFeeding = async () => {
+    clearInterval(timer);
+    unsubscribe();
+    stop.abort();
+    await feeding;
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: requested,
+      port: options.port ?? 0,
+      onListen: () => {},
+    }, handle);
+  } catch (error) {
+    // A port taken: nothing of this dashboard is left running.
+    await stopFeeding();
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Deno.errors.AddrInUse(
+      `the dashboard cannot bind ${requested}:${options.port}: something ` +
+        "else listens there; give it another port, or 0 for a free one",
+      { cause: error },
+    );
+  }
+  // Bound before any request can come: the handler runs from the next turn.
+  const access = dashboardAccess(requested, server.addr, options.token);
+
+  function handle(request: Request): Response | Promise<Response> {
     const refused = access.check(request);
     if (refused) return refused;
     const { pathname } = new URL(request.url);
@@ -181,6 +224,9 @@ export function serveDashboard(
           ...access.headers(request),
         },
       });
+    }
+    if (pathname === "/metrics") {
+      return metricsResponse(() => source.metrics(), access.headers(request));
     }
     if (pathname !== "/events") {
       return new Response("not found", { status: 404 });
@@ -203,18 +249,14 @@ export function serveDashboard(
         ...access.headers(request),
       },
     });
-  });
-  // Bound before any request can come: the handler runs from the next turn.
-  const access = dashboardAccess(requested, server.addr, options.token);
+  }
 
   let closing: Promise<void> | undefined;
-  return Promise.resolve({
+  return {
     url: access.url,
     close() {
       closing ??= (async () => {
-        clearInterval(timer);
-        unsubscribe();
-        stop.abort();
+        const feedingStopped = stopFeeding();
         for (const page of pages) {
           try {
             page.close();
@@ -223,11 +265,31 @@ export function serveDashboard(
           }
         }
         pages.clear();
-        await Promise.all([server.shutdown(), feeding]);
+        await Promise.all([server.shutdown(), feedingStopped]);
       })();
       return closing;
     },
-  });
+  };
+}
+
+/**
+ * Throws a `TypeError` that says what to change unless `options` are
+ * dashboard options (`what` names them in the message): for those who
+ * take them to serve later, such as a controller, so that a mistake fails
+ * before anything starts.
+ *
+ * @example
+ * ```ts
+ * import { checkDashboardOptions } from "./dashboard.ts";
+ * checkDashboardOptions("startController's dashboard", { port: 0 }); // passes
+ * ```
+ */
+export function checkDashboardOptions(
+  what: string,
+  options: DashboardOptions,
+): void {
+  checkOptions(what, options, DASHBOARD_OPTIONS);
+  if (options.token !== undefined) checkToken(options.token);
 }
 
 function describeEvent(event: EngineEvent): string {

@@ -4,7 +4,8 @@
  * header must name an address the dashboard serves (a page on another
  * origin that rebinds its DNS name to this host sends its own name, and is
  * refused), and, when the dashboard binds anything but loopback, the request
- * must carry the dashboard's token (in the URL it prints, then as a cookie).
+ * must carry the dashboard's token (in the URL it prints, then as a cookie;
+ * a scraper may send it as `Authorization: Bearer <token>`).
  *
  * @module
  */
@@ -77,7 +78,7 @@ export function dashboardAccess(
   const carries = (request: Request) => {
     if (secret === undefined) return true;
     const given = new URL(request.url).searchParams.get("token") ??
-      cookieOf(request, cookie);
+      bearerOf(request) ?? cookieOf(request, cookie);
     return given !== undefined && given !== null && sameSecret(given, secret);
   };
   return {
@@ -162,6 +163,18 @@ function bracketed(hostname: string): string {
 /** An IPv4 address in dotted decimal, or an IPv6 address in brackets. */
 function isAddress(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[[0-9a-f:.]+\]$/.test(host);
+}
+
+/**
+ * The token of an `Authorization: Bearer …` header: how a scraper such as
+ * Prometheus (`authorization: { credentials }`) sends it, since it keeps no
+ * cookie and a token in its URL would show in its target list.
+ */
+function bearerOf(request: Request): string | undefined {
+  const match = request.headers.get("authorization")?.match(
+    /^Bearer\s+(\S+)\s*$/i,
+  );
+  return match?.[1];
 }
 
 function cookieOf(request: Request, name: string): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * The dashboard's one page: plain HTML, CSS and a little JavaScript that
  * listens to `/events` (Server-Sent Events). The plots arrive as SVG drawn
- * by Vega on the server, so the page loads nothing from anywhere else.
+ * by Vega on the server, the cluster's sparklines (metric_charts.ts) as
+ * SVG too, so the page loads nothing from anywhere else.
  *
  * @module
  */
@@ -29,7 +30,11 @@ export const DASHBOARD_PAGE = `<!doctype html>
   .starting { background: #fff7d6; color: #8a6d00; }
   .restarting { background: #fde2e1; color: #b42318; }
   .stopped { background: #e2e8f0; color: #4a5568; }
-  #charts { display: flex; flex-wrap: wrap; gap: 12px; }
+  #charts, #metrics { display: flex; flex-wrap: wrap; gap: 12px; }
+  .metric { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px 8px; font-size: 12px; }
+  .metric .title { color: #4a5568; }
+  .metric .latest { float: right; margin-left: 12px; font-variant-numeric: tabular-nums; font-weight: 600; }
+  .metric svg { display: block; margin-top: 4px; }
   .chart { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; padding: 8px; }
   .chart svg { display: block; max-width: 100%; height: auto; }
   #events { font: 12px ui-monospace, monospace; background: #fff; border: 1px solid #e2e8f0;
@@ -38,10 +43,12 @@ export const DASHBOARD_PAGE = `<!doctype html>
 </head>
 <body>
 <h1>troupe <span id="status">connecting…</span></h1>
+<h2>Cluster</h2>
+<div id="metrics"></div>
 <h2>Engines</h2>
 <table id="engines">
   <thead><tr><th>id</th><th>kind</th><th>state</th><th>restarts</th>
-  <th>tasks done</th><th>task</th><th>queued</th><th>last death</th></tr></thead>
+  <th>tasks done</th><th>task</th><th>queued</th><th>heap</th><th>last death</th></tr></thead>
   <tbody></tbody>
 </table>
 <h2>Published data</h2>
@@ -53,6 +60,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
 const $ = (id) => document.getElementById(id);
 const text = (s) => String(s ?? "").replace(/[&<>"]/g, (c) =>
   ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const mib = (bytes) =>
+  bytes === undefined ? "" : (bytes / 1048576).toFixed(1) + " MiB";
 function render(state) {
   $("engines").tBodies[0].innerHTML = state.engines.map((e) =>
     '<tr data-engine="' + e.engineId + '"><td class="num">' + e.engineId +
@@ -60,7 +69,21 @@ function render(state) {
     e.state + '</span></td><td class="num">' + e.restarts +
     '</td><td class="num">' + e.tasksDone + "</td><td>" +
     text(e.currentTaskId) + '</td><td class="num">' + e.load +
+    '</td><td class="num">' + mib(e.heapBytes) +
     "</td><td>" + text(e.deathReason) + "</td></tr>").join("");
+  const metrics = $("metrics");
+  for (const chart of state.metrics ?? []) {
+    let box = metrics.querySelector('[data-key="' + chart.key + '"]');
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "metric";
+      box.dataset.key = chart.key;
+      metrics.append(box);
+    }
+    box.innerHTML = '<span class="title">' + text(chart.title) +
+      '</span><span class="latest">' + text(chart.latest) + "</span>" +
+      chart.svg;
+  }
   const charts = $("charts");
   for (const chart of state.charts) {
     let box = charts.querySelector('[data-key="' + CSS.escape(chart.key) + '"]');

@@ -65,6 +65,11 @@ export interface ClusterState {
   startedAt: number;
   /** The controller's log file, if it has one (a detached controller). */
   log?: string;
+  /**
+   * The address of the dashboard the controller serves (page, events,
+   * `/metrics`), with its token when it needs one; absent without one.
+   */
+  dashboard?: string;
 }
 
 /**
@@ -348,6 +353,9 @@ function checkState(
   if (typeof state.startedAt !== "number") wrong("no startedAt");
   if (state.log !== undefined && typeof state.log !== "string") {
     wrong("a log that is no path");
+  }
+  if (state.dashboard !== undefined && typeof state.dashboard !== "string") {
+    wrong("a dashboard that is no address");
   }
 }
 

@@ -183,6 +183,48 @@ Deno.test("a dashboard bound off loopback needs its token", async (t) => {
         assert.equal((byQuery.engines as unknown[]).length, 1);
       });
 
+      await t.step(
+        "/metrics takes it as ?token= or a bearer header",
+        async () => {
+          const host = { Host: `127.0.0.1:${p}` };
+          const refused = [
+            await rawGet(p, "/metrics", host),
+            await rawGet(p, "/metrics", {
+              ...host,
+              Authorization: `Bearer ${token.slice(1)}x`,
+            }),
+            await rawGet(p, "/metrics", { ...host, Authorization: token }),
+          ];
+          for (const answer of refused) {
+            assert.equal(answer.status, 403);
+            assert.match(answer.body, /needs its token/);
+            assert.doesNotMatch(answer.body, /troupe_engines/);
+          }
+          for (
+            const [path, headers] of [
+              [`/metrics?token=${token}`, host],
+              ["/metrics", { ...host, Authorization: `Bearer ${token}` }],
+              ["/metrics", { ...host, authorization: `bearer  ${token}` }],
+            ] as const
+          ) {
+            const answer = await rawGet(p, path, headers);
+            assert.equal(
+              answer.status,
+              200,
+              `${path} ${JSON.stringify(headers)}`,
+            );
+            assert.equal(
+              answer.headers.get("content-type"),
+              "text/plain; version=0.0.4; charset=utf-8",
+            );
+            assert.match(
+              answer.body,
+              /\ntroupe_engines\{state="idle",kind="worker"\} 1\n/,
+            );
+          }
+        },
+      );
+
       await t.step("with it, but for another host: refused", async () => {
         const answer = await rawGet(p, `/?token=${token}`, {
           Host: `evil.example:${p}`,

@@ -1,0 +1,177 @@
+/**
+ * The dashboard's live figures of the core: tasks finished per second,
+ * tasks queued, and each engine's heap, as sparklines over the last two
+ * minutes. They are read from the same metric families `/metrics` serves,
+ * once per page update, and drawn here as small SVGs: no Vega for charts
+ * redrawn four times a second.
+ *
+ * @module
+ */
+
+import type { MetricFamily } from "../observe/metrics.ts";
+
+/** How far back the sparklines reach, in ms. */
+const WINDOW_MS = 120_000;
+const WIDTH = 240;
+const HEIGHT = 48;
+/** One colour per engine, in turn (the page's palette). */
+const COLOURS = [
+  "#1d4ed8",
+  "#c2410c",
+  "#15803d",
+  "#7e22ce",
+  "#b91c1c",
+  "#0e7490",
+  "#a16207",
+  "#be185d",
+];
+
+/**
+ * One sparkline of the page.
+ *
+ * @example
+ * ```ts
+ * import type { MetricChart } from "./metric_charts.ts";
+ * const chart: MetricChart = {
+ *   key: "queued", title: "tasks queued", latest: "3", svg: "<svg></svg>",
+ * };
+ * ```
+ */
+export interface MetricChart {
+  /** `tasks_per_second`, `queued` or `engine_heap`. */
+  key: "tasks_per_second" | "queued" | "engine_heap";
+  /** What it shows. */
+  title: string;
+  /** Its newest value, as text (e.g. `12.5/s`, `3`, `0: 18 MiB`). */
+  latest: string;
+  /** The sparkline, one line per series, over the last two minutes. */
+  svg: string;
+}
+
+type Point = [time: number, value: number];
+
+/**
+ * The sparklines' history, fed the core's metric families once per page
+ * update.
+ *
+ * @example
+ * ```ts
+ * import { MetricCharts } from "./metric_charts.ts";
+ * const charts = new MetricCharts();
+ * const done = (value: number) => [{
+ *   name: "troupe_tasks_done_total", help: "", type: "counter" as const,
+ *   labelNames: ["view"], samples: [{ labels: { view: "direct" }, value }],
+ * }];
+ * charts.take(done(0), 0);
+ * charts.take(done(10), 1000);
+ * console.log(charts.charts()[0].latest); // 10.0/s
+ * ```
+ */
+export class MetricCharts {
+  #rate: Point[] = [];
+  #queued: Point[] = [];
+  #heap = new Map<string, Point[]>();
+  #last: { time: number; finished: number } | undefined;
+
+  /** Takes in the families as they are at `now` (ms). */
+  take(families: readonly MetricFamily[], now: number = Date.now()): void {
+    const finished = total(families, "troupe_tasks_done_total") +
+      total(families, "troupe_tasks_failed_total");
+    if (this.#last !== undefined && now > this.#last.time) {
+      // A counter that went down was started again: count from there.
+      const more = Math.max(0, finished - this.#last.finished);
+      push(this.#rate, [now, more / ((now - this.#last.time) / 1000)], now);
+    }
+    this.#last = { time: now, finished };
+    push(this.#queued, [now, total(families, "troupe_tasks_queued")], now);
+    const heap = families.find((f) => f.name === "troupe_engine_heap_bytes");
+    for (const sample of heap?.type === "gauge" ? heap.samples : []) {
+      const engine = sample.labels.engine ?? "";
+      const points = this.#heap.get(engine) ?? [];
+      push(points, [now, sample.value], now);
+      this.#heap.set(engine, points);
+    }
+    // An engine gone for two minutes leaves the chart.
+    for (const [engine, points] of this.#heap) {
+      trim(points, now);
+      if (points.length === 0) this.#heap.delete(engine);
+    }
+  }
+
+  /** The three sparklines as they stand. */
+  charts(): MetricChart[] {
+    const now = this.#last?.time ?? 0;
+    const engines = [...this.#heap].sort((a, b) => Number(a[0]) - Number(b[0]));
+    return [
+      {
+        key: "tasks_per_second",
+        title: "tasks finished per second",
+        latest: `${(this.#rate.at(-1)?.[1] ?? 0).toFixed(1)}/s`,
+        svg: sparkline([this.#rate], now),
+      },
+      {
+        key: "queued",
+        title: "tasks queued",
+        latest: String(this.#queued.at(-1)?.[1] ?? 0),
+        svg: sparkline([this.#queued], now),
+      },
+      {
+        key: "engine_heap",
+        title: "engine heap",
+        latest:
+          engines.map(([engine, points]) =>
+            `${engine}: ${mebibytes(points.at(-1)![1])}`
+          ).join(", ") || "-",
+        svg: sparkline(engines.map(([, points]) => points), now),
+      },
+    ];
+  }
+}
+
+/** The sum of a counter's or gauge's samples; 0 when it is not there. */
+function total(families: readonly MetricFamily[], name: string): number {
+  const family = families.find((f) => f.name === name);
+  if (family === undefined || family.type === "histogram") return 0;
+  return family.samples.reduce((sum, sample) => sum + sample.value, 0);
+}
+
+function push(points: Point[], point: Point, now: number): void {
+  points.push(point);
+  trim(points, now);
+}
+
+function trim(points: Point[], now: number): void {
+  let old = 0;
+  while (old < points.length && points[old][0] < now - WINDOW_MS) old++;
+  if (old > 0) points.splice(0, old);
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+}
+
+/**
+ * Lines over the window that ends at `now`, all on one scale from 0 to
+ * the highest value; a line of one point is a dot.
+ */
+function sparkline(lines: readonly Point[][], now: number): string {
+  const top = Math.max(0, ...lines.flatMap((l) => l.map((p) => p[1])));
+  const x = (t: number) => (WIDTH * (1 - (now - t) / WINDOW_MS)).toFixed(1);
+  const y = (v: number) =>
+    (HEIGHT - 2 - (top > 0 ? (HEIGHT - 4) * v / top : 0)).toFixed(1);
+  const drawn = lines.map((points, i) => {
+    const colour = COLOURS[i % COLOURS.length];
+    if (points.length === 1) {
+      const [[t, v]] = points;
+      return `<circle cx="${x(t)}" cy="${y(v)}" r="1.5" fill="${colour}"/>`;
+    }
+    const d = points.map(([t, v], j) => `${j ? "L" : "M"}${x(t)} ${y(v)}`);
+    return `<path d="${d.join("")}" fill="none" stroke="${colour}" ` +
+      `stroke-width="1.5"/>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
+    `height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" ` +
+    `data-points="${lines.reduce((n, l) => n + l.length, 0)}">` +
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#f8fafc"/>` +
+    drawn.join("") + "</svg>";
+}

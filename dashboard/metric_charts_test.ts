@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import type { MetricFamily } from "../observe/metrics.ts";
+import { MetricCharts } from "./metric_charts.ts";
+
+/** The families the charts read, as the core would give them. */
+function families(
+  done: number,
+  failed: number,
+  queued: number,
+  heap: Record<string, number>,
+): MetricFamily[] {
+  return [
+    {
+      name: "troupe_tasks_done_total",
+      help: "",
+      type: "counter",
+      labelNames: ["view"],
+      samples: [
+        { labels: { view: "direct" }, value: done - 1 },
+        { labels: { view: "balanced" }, value: 1 },
+      ],
+    },
+    {
+      name: "troupe_tasks_failed_total",
+      help: "",
+      type: "counter",
+      labelNames: ["view", "error"],
+      samples: [{
+        labels: { view: "direct", error: "RemoteError" },
+        value: failed,
+      }],
+    },
+    {
+      name: "troupe_tasks_queued",
+      help: "",
+      type: "gauge",
+      labelNames: ["view"],
+      samples: [
+        { labels: { view: "direct" }, value: queued },
+        { labels: { view: "balanced" }, value: 0 },
+      ],
+    },
+    {
+      name: "troupe_engine_heap_bytes",
+      help: "",
+      type: "gauge",
+      labelNames: ["engine"],
+      samples: Object.entries(heap).map(([engine, value]) => ({
+        labels: { engine },
+        value,
+      })),
+    },
+  ];
+}
+
+const byKey = (charts: MetricCharts) =>
+  Object.fromEntries(charts.charts().map((c) => [c.key, c]));
+
+Deno.test("tasks/s is done + failed over the time between two updates; queued sums the views", () => {
+  const charts = new MetricCharts();
+  charts.take(families(1, 0, 5, {}), 10_000);
+  assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
+  assert.match(byKey(charts).tasks_per_second.svg, /data-points="0"/);
+  charts.take(families(21, 10, 2, {}), 10_500);
+  const shown = byKey(charts);
+  assert.equal(shown.tasks_per_second.latest, "60.0/s");
+  assert.equal(shown.queued.latest, "2");
+  assert.match(shown.queued.svg, /data-points="2"/);
+  assert.match(shown.queued.svg, /<path d="M/);
+  // A core started again counts from 0: no negative rate.
+  charts.take(families(1, 0, 0, {}), 11_000);
+  assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
+});
+
+Deno.test("each engine's heap is a line of its own, gone two minutes after its engine", () => {
+  const charts = new MetricCharts();
+  charts.take(families(1, 0, 0, { "0": 2 ** 20, "1": 30 * 2 ** 20 }), 0);
+  charts.take(families(1, 0, 0, { "1": 31 * 2 ** 20 }), 1_000);
+  let heap = byKey(charts).engine_heap;
+  assert.equal(heap.latest, "0: 1.0 MiB, 1: 31 MiB");
+  assert.match(heap.svg, /<circle/, "engine 0's one point");
+  assert.match(heap.svg, /<path/, "engine 1's line");
+  charts.take(families(1, 0, 0, { "1": 32 * 2 ** 20 }), 121_000);
+  heap = byKey(charts).engine_heap;
+  assert.equal(heap.latest, "1: 32 MiB");
+  charts.take(families(1, 0, 0, {}), 250_000);
+  assert.equal(byKey(charts).engine_heap.latest, "-");
+});
+
+Deno.test("families without the charts' metrics chart zeros, not errors", () => {
+  const charts = new MetricCharts();
+  charts.take([], 0);
+  charts.take([], 250);
+  const shown = byKey(charts);
+  assert.equal(shown.tasks_per_second.latest, "0.0/s");
+  assert.equal(shown.queued.latest, "0");
+  assert.equal(shown.engine_heap.latest, "-");
+});
