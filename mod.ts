@@ -65,6 +65,8 @@ export {
 } from "./plot/mod.ts";
 export { DirectView, type Targets } from "./client/direct_view.ts";
 export type { CallOptions, Dependency } from "./client/call_options.ts";
+export type { TracingOptions } from "./client/tracing_options.ts";
+export type { TracingStats } from "./client/task_tracing.ts";
 export type { ImapOptions, ImapSource } from "./client/imap.ts";
 export { type Arguments, ValueRef } from "./client/value_ref.ts";
 export {

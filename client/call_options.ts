@@ -8,6 +8,7 @@
 import { AsyncResult } from "./async_result.ts";
 import { ResultItem } from "./result_item.ts";
 import { checkOptions, type OptionNames } from "./options.ts";
+import { parseTraceparent } from "../observe/span.ts";
 
 /**
  * A task's result that another task waits for (`after`, `follow`): a whole
@@ -66,6 +67,13 @@ export interface CallOptions {
    * value to run with.
    */
   onDependencyFailure?: "fail" | "run";
+  /**
+   * A W3C `traceparent` (`00-<trace id>-<span id>-<flags>`): on a client
+   * with `tracing`, the call's span is a child of that span, so the call's
+   * tasks nest in your own trace; without it each call is a root. Ignored
+   * when the client does not trace.
+   */
+  traceparent?: string;
 }
 
 /**
@@ -83,6 +91,7 @@ export const CALL_OPTIONS: OptionNames<CallOptions> = {
   after: true,
   follow: true,
   onDependencyFailure: true,
+  traceparent: true,
 };
 
 /** The call options that only a load-balanced view takes. */
@@ -152,6 +161,18 @@ export function checkCallOptions(
           `(ar.item(i)), got ${describe(list[bad])}`,
       );
     }
+  }
+  const traceparent = call.traceparent;
+  if (
+    traceparent !== undefined &&
+    (typeof traceparent !== "string" || !parseTraceparent(traceparent))
+  ) {
+    throw new TypeError(
+      `traceparent in ${what} must be a W3C traceparent, "00-" then a ` +
+        "trace id of 32 and a span id of 16 lowercase hex digits and the " +
+        `flags ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ` +
+        `got ${describe(traceparent)}`,
+    );
   }
   const failure = call.onDependencyFailure;
   if (failure !== undefined && failure !== "fail" && failure !== "run") {

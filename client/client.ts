@@ -48,6 +48,7 @@ import {
   LoadBalancedView,
 } from "./load_balanced_view.ts";
 import { checkStartOptions, type ClientOptions } from "./client_options.ts";
+import { ClientTracing, type TracingStats } from "./task_tracing.ts";
 import {
   checkOptions,
   RESTART_POLICY_OPTIONS,
@@ -78,16 +79,19 @@ export class Client extends ClientHistory implements AsyncDisposable {
   #startTimeoutMs: number;
   /** Resolves when `close()` begins: what waits for engines stops then. */
   #closing = Promise.withResolvers<void>();
+  #tracing: ClientTracing | undefined;
 
   private constructor(
     cluster: LocalCluster | RemoteCluster,
-    options: { log?: (line: string) => void; startTimeoutMs?: number },
+    options: Pick<ClientOptions, "log" | "startTimeoutMs" | "tracing">,
   ) {
     super();
     const log = options.log ?? ((line: string) => console.warn(line));
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.#failures = new UnobservedFailures(log);
     this.#cluster = cluster;
+    this.#tracing = options.tracing &&
+      new ClientTracing(cluster, options.tracing, log);
     // Counted once the cluster stands: a listener that cannot bind throws.
     this.#open = openClient();
   }
@@ -140,7 +144,7 @@ export class Client extends ClientHistory implements AsyncDisposable {
     options: ConnectOptions = {},
   ): Promise<Client> {
     const cluster = await attachCluster(target, options);
-    return new Client(cluster, { log: options.log });
+    return new Client(cluster, { log: options.log, tracing: options.tracing });
   }
 
   /** The id of the controller's cluster; `undefined` for an embedded one. */
@@ -417,11 +421,17 @@ export class Client extends ClientHistory implements AsyncDisposable {
         this.#dashboards.close(),
         this.#cluster.close({ shutdown }),
       ]);
+      await this.#tracing?.close(); // After the tasks' ends: their spans.
     })();
     return this.#closed.finally(() => {
       this.#open(); // Once nothing holds the process, no timer is left.
       release();
     });
+  }
+
+  /** What `tracing` has sent and dropped; `undefined` without it. */
+  tracingStats(): TracingStats | undefined {
+    return this.#tracing?.stats();
   }
 
   /** @ignore */

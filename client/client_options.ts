@@ -18,6 +18,7 @@ import {
   LISTEN_OPTIONS,
   RESTART_POLICY_OPTIONS,
 } from "./options.ts";
+import { checkTracingOptions, type TracingOptions } from "./tracing_options.ts";
 
 /**
  * How `Client.start` sets up the cluster.
@@ -142,6 +143,11 @@ export interface ClientOptions {
    * them. Off by default: engines start with the client and stay up.
    */
   idleTimeoutMs?: number;
+  /**
+   * Tasks as OpenTelemetry spans, sent over OTLP/HTTP to the collector it
+   * names (see `TracingOptions`). Off by default, and then free.
+   */
+  tracing?: TracingOptions;
 }
 
 /**
@@ -189,6 +195,9 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
     checkOptions("the listen option", options.listen, LISTEN_OPTIONS);
   }
   checkOptions("the restart option", options.restart, RESTART_POLICY_OPTIONS);
+  if (options.tracing !== undefined) {
+    checkTracingOptions("the tracing option", options.tracing);
+  }
   if (options.encrypt !== undefined && typeof options.encrypt !== "boolean") {
     throw new TypeError(
       `encrypt must be true or false, got ${Deno.inspect(options.encrypt)}`,

@@ -14,6 +14,7 @@ import {
 } from "../remote/connect.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { checkOptions, CONNECT_OPTIONS } from "./options.ts";
+import { checkTracingOptions, type TracingOptions } from "./tracing_options.ts";
 import {
   requireConnectPermission,
   requireStateFilePermissions,
@@ -51,6 +52,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Where the client's warnings go; `console.warn` by default. */
   log?: (line: string) => void;
+  /** Tasks as OpenTelemetry spans, sent to a collector; off by default. */
+  tracing?: TracingOptions;
 }
 
 /** `ConnectOptions.timeoutMs` when not given. */
@@ -77,6 +80,9 @@ export async function attachCluster(
   options: ConnectOptions,
 ): Promise<RemoteCluster> {
   checkOptions("Client.connect options", options, CONNECT_OPTIONS);
+  if (options.tracing !== undefined) {
+    checkTracingOptions("Client.connect's tracing", options.tracing);
+  }
   const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) {
     throw new RangeError(

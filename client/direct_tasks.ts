@@ -19,6 +19,7 @@ import { checkArguments } from "./check_arguments.ts";
 import { takeRefs } from "./value_ref.ts";
 import { viewCallNeeds } from "./task_needs.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
+import { callKindOf, tracingOf } from "./task_tracing.ts";
 
 /**
  * What a direct view's results share: its cluster, where unobserved
@@ -115,6 +116,12 @@ export function directResult<T, S extends boolean>(
         }
         return records;
       }
+      const trace = tracingOf(cluster)?.call(
+        callKindOf(ref, mode),
+        "direct",
+        ref,
+        call.traceparent,
+      );
       cluster.submit(
         engineIds.map((engineId, i): SubmittedTask => {
           const task: SubmittedTask = {
@@ -131,9 +138,10 @@ export function directResult<T, S extends boolean>(
         (task, i) => {
           const record = new TaskRecord(engineIds[i], task.taskId, listener);
           records.push(record);
-          return record;
+          return trace ? trace.task(record, task.taskId, engineIds[i]) : record;
         },
       );
+      trace?.seal();
       return records;
     },
     abort: home.abort,

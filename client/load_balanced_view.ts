@@ -57,6 +57,12 @@ import {
   type TaskValue,
 } from "./task_function.ts";
 import { viewEngineCount } from "./view_engines.ts";
+import {
+  callKindOf,
+  type CallTrace,
+  sealedAtEnd,
+  tracingOf,
+} from "./task_tracing.ts";
 
 export type { LoadBalancedOptions, MapOptions };
 
@@ -287,7 +293,9 @@ export class LoadBalancedView {
     const settings = imapSettings(source, options, engines, queue?.maxQueue);
     const ref = functionRef(fn);
     const call = mergeCallOptions(this.#call, { signal: settings.signal });
-    return imapTasks(
+    const trace = tracingOf(this.#cluster)
+      ?.call("imap", "balanced", ref, call.traceparent);
+    const tasks: AsyncIterableIterator<TaskValue<F>> = imapTasks(
       (item) => {
         const ar = this.#submit<AsyncResult<TaskValue<F>, true>>(
           true,
@@ -297,6 +305,7 @@ export class LoadBalancedView {
           undefined,
           false,
           call,
+          trace,
         );
         return {
           then: (ok, fail) => ar.then(ok, fail),
@@ -308,6 +317,7 @@ export class LoadBalancedView {
       source,
       { ...settings, signal: call.signal, room: queue && (() => queue.room()) },
     );
+    return trace ? sealedAtEnd(tasks, trace) : tasks;
   }
 
   /**
@@ -358,6 +368,7 @@ export class LoadBalancedView {
     mode: TaskSpec["mode"],
     unordered: boolean,
     call: CallOptions,
+    imapTrace?: CallTrace,
   ): R {
     const cluster = this.#cluster;
     const none = cluster.unrunnable();
@@ -405,8 +416,22 @@ export class LoadBalancedView {
             }
             return records;
           }
+          // An imap's items are tasks of its one span, sealed at its end.
+          const trace = imapTrace ??
+            tracingOf(cluster)?.call(
+              callKindOf(fn, mode),
+              "balanced",
+              fn,
+              call.traceparent,
+            );
           try {
-            cluster.submit(tasks, (_, i) => records[i]);
+            cluster.submit(
+              tasks,
+              trace
+                ? (t, i) => trace.task(records[i], t.taskId, -1)
+                : (_, i) => records[i],
+            );
+            if (!imapTrace) trace?.seal();
           } catch (error) {
             queue?.cancel(records);
             throw error;

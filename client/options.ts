@@ -41,6 +41,7 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   startTimeoutMs: true,
   noEngineTimeoutMs: true,
   idleTimeoutMs: true,
+  tracing: true,
 };
 
 /** What `ClientOptions.listen` takes when it is an object. */
@@ -120,4 +121,5 @@ export const CONNECTION_FILE_OPTIONS: OptionNames<ConnectionFileOptions> = {
 export const CONNECT_OPTIONS: OptionNames<ConnectOptions> = {
   timeoutMs: true,
   log: true,
+  tracing: true,
 };

@@ -206,6 +206,13 @@ function enginesOf(options: ControllerOptions): ClientOptions {
         "{ hostname, port }",
     );
   }
+  if (engines.tracing !== undefined) {
+    throw new TypeError(
+      "a controller does not trace: spans are built by each client from " +
+        "what it hears, so give tracing to Client.connect(target, " +
+        "{ tracing }) instead of engines.tracing",
+    );
+  }
   const listen = typeof engines.listen === "object" ? engines.listen : {};
   return { ...engines, listen };
 }

@@ -95,7 +95,8 @@ export const CLIENT_SIDES: readonly ClientSide[] = ["embedded", "connected"];
 /**
  * `withClient` on either side: embedded, it is `withClient`; connected, it
  * starts a controller in this process with `options` as its engines
- * (`startController`), connects a client to it, runs `body`, then detaches
+ * (`startController`), connects a client to it (with `options.tracing`,
+ * a client's own), runs `body`, then detaches
  * the client, stops the controller and asserts that every engine thread is
  * gone, whatever `body` did.
  *
@@ -118,9 +119,11 @@ export async function withClientOn(
   const said: string[] = [];
   const id = `suite-${crypto.randomUUID()}`;
   const log = (line: string) => void said.push(line);
-  await withController({ id, engines: options, log }, async (controller) => {
+  // Tracing is the client's own: the controller's engines do not take it.
+  const { tracing, ...engines } = options;
+  await withController({ id, engines, log }, async (controller) => {
     const client = await guard(
-      Client.connect(controller.clientInfo),
+      Client.connect(controller.clientInfo, tracing && { tracing }),
       "Client.connect",
     );
     try {

@@ -1,0 +1,435 @@
+/**
+ * Tasks as OpenTelemetry spans, built from what the client hears of them
+ * (submission, `assigned`, `started`, `done` with the engine's own times),
+ * so that an embedded and a connected client trace the same way: one span
+ * per call (`troupe.apply`, `troupe.map`, `troupe.imap`, ...), a
+ * `troupe.task` span per task under it, and under each task `troupe.queue`
+ * (submitted → started on the engine) and `troupe.run` (started → ended,
+ * by the engine's clock). Only a client with `tracing` has a
+ * `ClientTracing`, and only then are task listeners wrapped: without it a
+ * call costs one WeakMap lookup.
+ *
+ * @module
+ */
+
+import type {
+  Cluster,
+  EngineKind,
+  TaskListener,
+  TaskOutcome,
+} from "../cluster/cluster.ts";
+import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
+import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
+import type { Publication } from "../protocol/publication.ts";
+import { type ExportStats, OtlpExporter } from "../observe/otlp_export.ts";
+import {
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  type SpanRecord,
+  type SpanValue,
+} from "../observe/span.ts";
+import type { TracingOptions } from "./tracing_options.ts";
+
+/**
+ * What a client's tracing has done: spans the collector took, spans dropped
+ * (queue full, a batch that failed twice, or still waiting when `close()`'s
+ * bound ran out), failed POSTs, and spans waiting now.
+ *
+ * @example
+ * ```ts
+ * import type { TracingStats } from "@troupe/parallel";
+ * const stats: TracingStats = { exported: 4, dropped: 0, failedPosts: 0, queued: 0 };
+ * ```
+ */
+export type TracingStats = ExportStats;
+
+/** What a call is, as its span is named: `troupe.<kind>`. */
+export type CallKind = "apply" | "map" | "imap" | "push" | "pull" | "execute";
+
+/** How long `close()` may spend sending what waits. */
+const CLOSE_FLUSH_MS = 2000;
+
+/** The tracing of each client that has one, by its cluster. */
+const tracings = new WeakMap<Cluster, ClientTracing>();
+
+/**
+ * The tracing of the client whose cluster this is, if it traces: what a
+ * view's submit path asks, once per call.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * import { tracingOf } from "./task_tracing.ts";
+ * await using client = await Client.start({ workers: 0 });
+ * // A client without `tracing`: nothing is traced, nothing is wrapped.
+ * console.log(client.tracingStats()); // undefined
+ * console.log(tracingOf({} as never)); // undefined
+ * ```
+ */
+export function tracingOf(cluster: Cluster): ClientTracing | undefined {
+  return tracings.get(cluster);
+}
+
+/**
+ * One client's tracing: the exporter its spans go to, and what it knows of
+ * engines (kind, host) for the task spans' attributes.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * await using server = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   async (request) => (await request.body?.cancel(), new Response("{}")),
+ * );
+ * const endpoint = `http://127.0.0.1:${server.addr.port}/v1/traces`;
+ * const client = await Client.start({ workers: 1, tracing: { endpoint } });
+ * await client.view(0).applyAsync(() => 1);
+ * await client.close(); // sends the spans that wait
+ * console.log(client.tracingStats()); // { exported: 4, dropped: 0, failedPosts: 0, queued: 0 }
+ * ```
+ */
+export class ClientTracing {
+  #exporter: OtlpExporter;
+  #engines = new Map<number, { kind: EngineKind; host?: string }>();
+  #cluster: Cluster;
+  #stopWatching: () => void;
+
+  constructor(
+    cluster: Cluster,
+    options: TracingOptions,
+    log: (line: string) => void,
+  ) {
+    this.#cluster = cluster;
+    this.#exporter = new OtlpExporter({
+      endpoint: options.endpoint,
+      serviceName: options.serviceName ?? "troupe",
+      headers: options.headers,
+      flushMs: options.flushMs,
+      maxBatch: options.maxBatch,
+      maxQueue: options.maxQueue,
+      timeoutMs: options.timeoutMs,
+      scope: { name: "@troupe/parallel" },
+      log,
+    });
+    // A restarted engine may be elsewhere: look it up again.
+    this.#stopWatching = cluster.onEngineEvent((event) =>
+      this.#engines.delete(event.engineId)
+    );
+    tracings.set(cluster, this);
+  }
+
+  /**
+   * A call's span, started now: a child of `traceparent`'s span when one is
+   * given (W3C trace context), else the root of a trace of its own.
+   */
+  call(
+    kind: CallKind,
+    view: "direct" | "balanced",
+    fn: FunctionRef,
+    traceparent?: string,
+  ): CallTrace {
+    const parent = traceparent ? parseTraceparent(traceparent) : undefined;
+    return new CallTrace(this, kind, view, functionName(fn), parent);
+  }
+
+  /** A finished span, to the exporter. */
+  export(span: SpanRecord): void {
+    this.#exporter.add(span);
+  }
+
+  /** What is known of engine `id`: its kind, and its host if it said. */
+  engine(id: number): { kind: EngineKind; host?: string } | undefined {
+    let known = this.#engines.get(id);
+    if (!known) {
+      const status = this.#cluster.engines().find((e) => e.engineId === id);
+      if (!status) return undefined;
+      known = { kind: status.kind, host: status.host };
+      this.#engines.set(id, known);
+    }
+    return known;
+  }
+
+  /** What the exporter has done so far. */
+  stats(): TracingStats {
+    return this.#exporter.stats();
+  }
+
+  /** Sends what waits (at most 2 s) and stops; leaves nothing behind. */
+  async close(): Promise<void> {
+    this.#stopWatching();
+    tracings.delete(this.#cluster);
+    await this.#exporter.close(CLOSE_FLUSH_MS);
+  }
+}
+
+/**
+ * One call's span: the parent of its tasks' spans; it ends once it is
+ * sealed (every task of it submitted) and every task has ended.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * // Views make them: each applyAsync / mapAsync / imap is one CallTrace.
+ * await using client = await Client.start({ workers: 1 });
+ * console.log(await client.view(0).applyAsync(() => 1)); // 1
+ * ```
+ */
+export class CallTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly view: "direct" | "balanced";
+  readonly fn: string | undefined;
+  #tracing: ClientTracing;
+  #name: string;
+  #parentSpanId: string | undefined;
+  #start = now();
+  #end = 0;
+  #open = 0;
+  #tasks = 0;
+  #failed = 0;
+  #firstError: string | undefined;
+  #sealed = false;
+
+  constructor(
+    tracing: ClientTracing,
+    kind: CallKind,
+    view: "direct" | "balanced",
+    fn: string | undefined,
+    parent: { traceId: string; spanId: string } | undefined,
+  ) {
+    this.#tracing = tracing;
+    this.#name = `troupe.${kind}`;
+    this.view = view;
+    this.fn = fn;
+    this.traceId = parent?.traceId ?? newTraceId();
+    this.#parentSpanId = parent?.spanId;
+    this.spanId = newSpanId();
+  }
+
+  /** The listener of one task of the call: `listener`, and its spans. */
+  task(listener: TaskListener, taskId: number, engineId: number): TaskListener {
+    this.#open++;
+    this.#tasks++;
+    return new TracedTask(this.#tracing, this, listener, taskId, engineId);
+  }
+
+  /** Every task of the call is submitted: it ends with the last one. */
+  seal(): void {
+    this.#sealed = true;
+    this.#endIfDone();
+  }
+
+  /** @ignore A task of the call ended at `end`, failed with `error`. */
+  taskEnded(end: number, error: Error | undefined): void {
+    this.#open--;
+    this.#end = Math.max(this.#end, end);
+    if (error) {
+      this.#failed++;
+      this.#firstError ??= `${error.name}: ${error.message}`;
+    }
+    this.#endIfDone();
+  }
+
+  #endIfDone(): void {
+    if (!this.#sealed || this.#open > 0) return;
+    this.#sealed = false; // Ends once.
+    const attributes: Record<string, SpanValue> = {
+      "troupe.view": this.view,
+      "troupe.tasks": this.#tasks,
+      "troupe.failed": this.#failed,
+    };
+    if (this.fn) attributes["troupe.function"] = this.fn;
+    const span: SpanRecord = {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      name: this.#name,
+      kind: 3,
+      start: this.#start,
+      end: Math.max(this.#end, now()),
+      attributes,
+    };
+    if (this.#parentSpanId) span.parentSpanId = this.#parentSpanId;
+    span.status = this.#failed > 0
+      ? {
+        code: "error",
+        message: `${this.#failed} of ${this.#tasks} tasks failed; the ` +
+          `first: ${this.#firstError}`,
+      }
+      : { code: "ok" };
+    this.#tracing.export(span);
+  }
+}
+
+/** One task's listener that also times it, and its spans at `done`. */
+class TracedTask implements TaskListener {
+  #tracing: ClientTracing;
+  #call: CallTrace;
+  #inner: TaskListener;
+  #taskId: number;
+  #engineId: number;
+  #submitted = now();
+  #started: number | undefined;
+  #assignments = 0;
+  #done = false;
+
+  constructor(
+    tracing: ClientTracing,
+    call: CallTrace,
+    inner: TaskListener,
+    taskId: number,
+    engineId: number,
+  ) {
+    this.#tracing = tracing;
+    this.#call = call;
+    this.#inner = inner;
+    this.#taskId = taskId;
+    this.#engineId = engineId;
+  }
+
+  assigned(engineId: number): void {
+    this.#engineId = engineId;
+    this.#assignments++;
+    this.#inner.assigned(engineId);
+  }
+
+  started(): void {
+    this.#started = now();
+    this.#inner.started();
+  }
+
+  stream(name: "stdout" | "stderr", text: string): void {
+    this.#inner.stream(name, text);
+  }
+
+  publish(publication: Publication): void {
+    this.#inner.publish(publication);
+  }
+
+  done(outcome: TaskOutcome): void {
+    // The result first: tracing never delays or breaks it.
+    this.#inner.done(outcome);
+    if (this.#done) return;
+    this.#done = true;
+    const ended = now();
+    const call = this.#call;
+    // The engine's times when it gave both, else what the client heard.
+    const run = outcome.started !== undefined && outcome.completed !== undefined
+      ? { start: outcome.started, end: outcome.completed }
+      : this.#started !== undefined
+      ? { start: this.#started, end: ended }
+      : undefined;
+    const start = this.#submitted;
+    const end = Math.max(ended, run?.end ?? ended);
+    const taskSpanId = newSpanId();
+    const attributes: Record<string, SpanValue> = {
+      "troupe.task_id": this.#taskId,
+      "troupe.view": call.view,
+      "troupe.retries": Math.max(0, this.#assignments - 1),
+    };
+    if (this.#engineId >= 0) {
+      attributes["troupe.engine_id"] = this.#engineId;
+      const engine = this.#tracing.engine(this.#engineId);
+      if (engine) attributes["troupe.engine.kind"] = engine.kind;
+      if (engine?.host) attributes["troupe.engine.host"] = engine.host;
+    }
+    if (call.fn) attributes["troupe.function"] = call.fn;
+    const error = outcome.ok ? undefined : outcome.error;
+    if (error) {
+      attributes["error.type"] = error.name;
+      const remote = (error as { remoteName?: unknown }).remoteName;
+      if (typeof remote === "string") {
+        attributes["troupe.remote_error"] = remote;
+      }
+    }
+    const child = (name: string, from: number, to: number): SpanRecord => ({
+      traceId: call.traceId,
+      spanId: newSpanId(),
+      parentSpanId: taskSpanId,
+      name,
+      kind: 1,
+      start: from,
+      end: Math.max(from, to),
+      attributes: { "troupe.task_id": this.#taskId },
+    });
+    // Clocks may differ by a little: a queue never ends before it began.
+    const queued = child(
+      "troupe.queue",
+      start,
+      run ? Math.max(start, run.start) : end,
+    );
+    this.#tracing.export(queued);
+    if (run) this.#tracing.export(child("troupe.run", run.start, run.end));
+    this.#tracing.export({
+      traceId: call.traceId,
+      spanId: taskSpanId,
+      parentSpanId: call.spanId,
+      name: "troupe.task",
+      kind: 1,
+      start,
+      end,
+      attributes,
+      status: error
+        ? { code: "error", message: `${error.name}: ${error.message}` }
+        : { code: "ok" },
+    });
+    call.taskEnded(end, error);
+  }
+}
+
+/**
+ * What a view's call is, by what it runs: a map, a namespace operation, or
+ * an apply.
+ *
+ * @example
+ * ```ts
+ * import { callKindOf } from "./task_tracing.ts";
+ * console.log(callKindOf({ kind: "source", source: "() => 1" }, "map")); // "map"
+ * ```
+ */
+export function callKindOf(fn: FunctionRef, mode: TaskSpec["mode"]): CallKind {
+  if (mode === "map") return "map";
+  return fn === PUSH
+    ? "push"
+    : fn === PULL
+    ? "pull"
+    : fn === EXECUTE
+    ? "execute"
+    : "apply";
+}
+
+/**
+ * `tasks`, sealing `trace` when the iteration ends (done, thrown, or left
+ * with `break`): an imap's span ends with its last task after that.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@troupe/parallel";
+ * await using client = await Client.start({ workers: 1 });
+ * // lv.imap uses it when the client traces.
+ * for await (const x of client.loadBalancedView().imap((x: number) => x, [1])) {
+ *   console.log(x); // 1
+ * }
+ * ```
+ */
+export async function* sealedAtEnd<T>(
+  tasks: AsyncIterableIterator<T>,
+  trace: CallTrace,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    yield* tasks;
+  } finally {
+    trace.seal();
+  }
+}
+
+/** The function's name when its source or module says it. */
+function functionName(fn: FunctionRef): string | undefined {
+  if (fn.kind === "module") return fn.name;
+  return /^\s*(?:async\s+)?function\s*\*?\s*([\w$]+)/.exec(fn.source)?.[1];
+}
+
+/** The client's clock, ms since the epoch, to the microsecond. */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
