@@ -12,15 +12,9 @@
  * @module
  */
 
-import type {
-  Cluster,
-  EngineKind,
-  TaskListener,
-  TaskOutcome,
-} from "../cluster/cluster.ts";
+import type { Cluster, EngineKind, TaskListener } from "../cluster/cluster.ts";
 import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
-import type { Publication } from "../protocol/publication.ts";
 import { type ExportStats, OtlpExporter } from "../observe/otlp_export.ts";
 import {
   newSpanId,
@@ -30,6 +24,7 @@ import {
   type SpanValue,
 } from "../observe/span.ts";
 import type { TracingOptions } from "./tracing_options.ts";
+import { now, TracedTask } from "./traced_task.ts";
 
 /**
  * What a client's tracing has done: spans the collector took, spans dropped
@@ -261,122 +256,6 @@ export class CallTrace {
   }
 }
 
-/** One task's listener that also times it, and its spans at `done`. */
-class TracedTask implements TaskListener {
-  #tracing: ClientTracing;
-  #call: CallTrace;
-  #inner: TaskListener;
-  #taskId: number;
-  #engineId: number;
-  #submitted = now();
-  #started: number | undefined;
-  #assignments = 0;
-  #done = false;
-
-  constructor(
-    tracing: ClientTracing,
-    call: CallTrace,
-    inner: TaskListener,
-    taskId: number,
-    engineId: number,
-  ) {
-    this.#tracing = tracing;
-    this.#call = call;
-    this.#inner = inner;
-    this.#taskId = taskId;
-    this.#engineId = engineId;
-  }
-
-  assigned(engineId: number): void {
-    this.#engineId = engineId;
-    this.#assignments++;
-    this.#inner.assigned(engineId);
-  }
-
-  started(): void {
-    this.#started = now();
-    this.#inner.started();
-  }
-
-  stream(name: "stdout" | "stderr", text: string): void {
-    this.#inner.stream(name, text);
-  }
-
-  publish(publication: Publication): void {
-    this.#inner.publish(publication);
-  }
-
-  done(outcome: TaskOutcome): void {
-    // The result first: tracing never delays or breaks it.
-    this.#inner.done(outcome);
-    if (this.#done) return;
-    this.#done = true;
-    const ended = now();
-    const call = this.#call;
-    // The engine's times when it gave both, else what the client heard.
-    const run = outcome.started !== undefined && outcome.completed !== undefined
-      ? { start: outcome.started, end: outcome.completed }
-      : this.#started !== undefined
-      ? { start: this.#started, end: ended }
-      : undefined;
-    const start = this.#submitted;
-    const end = Math.max(ended, run?.end ?? ended);
-    const taskSpanId = newSpanId();
-    const attributes: Record<string, SpanValue> = {
-      "troupe.task_id": this.#taskId,
-      "troupe.view": call.view,
-      "troupe.retries": Math.max(0, this.#assignments - 1),
-    };
-    if (this.#engineId >= 0) {
-      attributes["troupe.engine_id"] = this.#engineId;
-      const engine = this.#tracing.engine(this.#engineId);
-      if (engine) attributes["troupe.engine.kind"] = engine.kind;
-      if (engine?.host) attributes["troupe.engine.host"] = engine.host;
-    }
-    if (call.fn) attributes["troupe.function"] = call.fn;
-    const error = outcome.ok ? undefined : outcome.error;
-    if (error) {
-      attributes["error.type"] = error.name;
-      const remote = (error as { remoteName?: unknown }).remoteName;
-      if (typeof remote === "string") {
-        attributes["troupe.remote_error"] = remote;
-      }
-    }
-    const child = (name: string, from: number, to: number): SpanRecord => ({
-      traceId: call.traceId,
-      spanId: newSpanId(),
-      parentSpanId: taskSpanId,
-      name,
-      kind: 1,
-      start: from,
-      end: Math.max(from, to),
-      attributes: { "troupe.task_id": this.#taskId },
-    });
-    // Clocks may differ by a little: a queue never ends before it began.
-    const queued = child(
-      "troupe.queue",
-      start,
-      run ? Math.max(start, run.start) : end,
-    );
-    this.#tracing.export(queued);
-    if (run) this.#tracing.export(child("troupe.run", run.start, run.end));
-    this.#tracing.export({
-      traceId: call.traceId,
-      spanId: taskSpanId,
-      parentSpanId: call.spanId,
-      name: "troupe.task",
-      kind: 1,
-      start,
-      end,
-      attributes,
-      status: error
-        ? { code: "error", message: `${error.name}: ${error.message}` }
-        : { code: "ok" },
-    });
-    call.taskEnded(end, error);
-  }
-}
-
 /**
  * What a view's call is, by what it runs: a map, a namespace operation, or
  * an apply.
@@ -427,9 +306,4 @@ export async function* sealedAtEnd<T>(
 function functionName(fn: FunctionRef): string | undefined {
   if (fn.kind === "module") return fn.name;
   return /^\s*(?:async\s+)?function\s*\*?\s*([\w$]+)/.exec(fn.source)?.[1];
-}
-
-/** The client's clock, ms since the epoch, to the microsecond. */
-function now(): number {
-  return performance.timeOrigin + performance.now();
 }
