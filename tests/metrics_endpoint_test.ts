@@ -17,7 +17,14 @@ import {
   withCluster,
   withTroupeHome,
 } from "./controller_rig.ts";
-import { errorOf, guard, withClient, withController } from "./helpers.ts";
+import { isLive } from "./cluster_services.ts";
+import {
+  errorOf,
+  guard,
+  until,
+  withClient,
+  withController,
+} from "./helpers.ts";
 
 const quiet = { log: () => {} };
 
@@ -250,14 +257,15 @@ Deno.test("troupe start --dashboard-port 0: the dashboard's address is in the st
   });
 });
 
-Deno.test("troupe start --dashboard-host 0.0.0.0: the state file's address carries the token, which /metrics takes as a bearer header", async () => {
+Deno.test("troupe start --dashboard-host 0.0.0.0: the state file's address carries the token, which /metrics takes as a bearer header; after a kill -9 the same address and token work again", async () => {
   await withTroupeHome(async (home) => {
     await withCluster(home, "dash-off", [
       "--workers",
       "0",
       "--dashboard-host",
       "0.0.0.0",
-    ], async ({ state }) => {
+    ], async (cluster) => {
+      const { state } = cluster;
       const url = new URL(state.dashboard!);
       const token = url.searchParams.get("token");
       assert.match(token ?? "", /^[0-9a-f]{64}$/, state.dashboard);
@@ -274,6 +282,20 @@ Deno.test("troupe start --dashboard-host 0.0.0.0: the state file's address carri
       });
       assert.equal(scraped.status, 200, scraped.body);
       assert.match(scraped.body, /# TYPE troupe_engines gauge/);
+
+      Deno.kill(state.pid, "SIGKILL");
+      await until(
+        async () => !(await isLive(state.pid)),
+        "the controller to die",
+        30_000,
+      );
+      const after = await cluster.restart();
+      cluster.alsoKill(after.pid);
+      assert.equal(after.dashboard, state.dashboard, "same port and token");
+      const again = await scrape(at, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(again.status, 200, again.body);
     });
   });
 });
