@@ -27,6 +27,7 @@ import { dependencyFigures } from "./dependency_figures.ts";
 import { launchFigures } from "./launch_figures.ts";
 import { scaleFigures } from "./scale_figures.ts";
 import { schedulingFigures } from "./scheduling_figures.ts";
+import { tracingFigures } from "./tracing_figures.ts";
 import { percentile, timeEach } from "./stats.ts";
 import {
   memoryWithManyPublishers,
@@ -138,6 +139,10 @@ console.log(`\n${ratioTable(await controllerFigures()).join("\n")}`);
 // Values by future (issue 16): a chain of 100 tasks passing 1 MiB, against
 // the same chain by hand and one task, embedded and through a controller.
 console.log(`\n${ratioTable(await dependencyFigures()).join("\n")}`);
+
+// Tasks as traces (issue 17): tiny tasks with tracing off, on (to a local
+// receiver), and the raw limit.
+console.log(`\n${(await tracingFigures()).join("\n")}`);
 
 const peers = !quick || Deno.args.includes("--peers")
   ? await printPeers(workers.noop, workers.tinyPerSecond)

@@ -105,6 +105,8 @@ export class OtlpExporter {
   /** The batch whose POST failed once: first on the next flush. */
   #retry: SpanRecord[] | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The delay `#timer` was set with. */
+  #timerMs = 0;
   #posting: Promise<void> | undefined;
   #abort: AbortController | undefined;
   #closing = false;
@@ -178,7 +180,13 @@ export class OtlpExporter {
   }
 
   #schedule(ms: number): void {
-    if (this.#timer !== undefined || this.#closing) return;
+    if (this.#closing) return;
+    if (this.#timer !== undefined) {
+      // A full batch does not wait for the flush timer set by its first span.
+      if (ms > 0 || this.#timerMs === 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerMs = ms;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#posting = this.#post().finally(() => {
