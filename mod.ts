@@ -30,11 +30,14 @@ export type {
   RestartPolicy,
 } from "./cluster/cluster.ts";
 export type {
+  EnginePermissions,
+  EngineStartNeeds,
   EngineToLaunch,
   LaunchedEngine,
   Launcher,
   LaunchInfo,
   LaunchRequest,
+  PermissionGrant,
 } from "./cluster/cluster.ts";
 export { local, type LocalOptions } from "./launch/local.ts";
 export { ssh, type SshOptions } from "./launch/ssh.ts";

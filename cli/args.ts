@@ -119,6 +119,12 @@ export function parseArgs(args: readonly string[]): Command {
       given[name] = true;
       continue;
     }
+    if (flag.kind === "grant") {
+      // As deno's own --allow-*: a value only after "=", so that the next
+      // word is never taken for one.
+      given[name] = eq === -1 ? true : arg.slice(eq + 1).split(",");
+      continue;
+    }
     const text = eq === -1 ? rest[++i] : arg.slice(eq + 1);
     // A list's values are other programs' flags (`--sbatch-arg --exclusive`);
     // anywhere else, a value that looks like a flag means a missing value.

@@ -22,6 +22,11 @@ import {
 import type { HistoryOptions } from "../controller/history_options.ts";
 import type { DashboardOptions } from "../dashboard/dashboard.ts";
 import { UsageError } from "./args.ts";
+import {
+  checkEnginePermissions,
+  type EnginePermissions,
+  PERMISSION_NAMES,
+} from "../protocol/engine_permissions.ts";
 
 /**
  * The launchers `--launcher` names.
@@ -92,6 +97,7 @@ export function controllerPlan(
       : {}),
     ...(launcher ? { launch: launcher } : {}),
     ...idleTimeoutOf(config),
+    ...permissionsOf(config),
     ...(text(config.advertise) ? { advertise: text(config.advertise) } : {}),
     listen: {
       hostname,
@@ -262,6 +268,30 @@ function dashboardOf(
       ...(token ? { token } : {}),
     },
   };
+}
+
+/**
+ * `--sandbox` and `--engine-allow-NAME[=LIST]` as the engines'
+ * `permissions`; none of them: `-A`, as before.
+ */
+function permissionsOf(config: ControllerConfig): ClientOptions {
+  const permissions: EnginePermissions = {};
+  for (const name of PERMISSION_NAMES) {
+    const grant = config[`engine-allow-${name}`];
+    if (grant === undefined) continue;
+    try {
+      checkEnginePermissions("the sandbox", { [name]: grant });
+    } catch (error) {
+      const given = grant === true ? "" : `=${[grant].flat().join(",")}`;
+      throw new UsageError(
+        `--engine-allow-${name}${given}: ${(error as Error).message}`,
+      );
+    }
+    permissions[name] = grant as boolean | string[];
+  }
+  const sandboxed = config.sandbox === true ||
+    Object.keys(permissions).length > 0;
+  return sandboxed ? { permissions } : {};
 }
 
 function text(value: unknown): string | undefined {

@@ -37,8 +37,11 @@ export const VERBS: readonly [
  */
 export type Verb = typeof VERBS[number];
 
-/** How a flag's value is read. */
-export type Kind = "count" | "text" | "list" | "switch";
+/**
+ * How a flag's value is read; a `grant` is Deno's `--allow-*` shape: bare
+ * for all, `=a,b` for those.
+ */
+export type Kind = "count" | "text" | "list" | "switch" | "grant";
 
 /** One flag of a verb. */
 export interface Flag {
@@ -132,6 +135,21 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     value: "ARG",
     meaning: "mpi: one more mpiexec argument (repeatable)",
   },
+  {
+    name: "sandbox",
+    kind: "switch",
+    meaning:
+      "start the engine processes sandboxed: with no Deno permissions but those the --engine-allow-* flags give, instead of -A (any --engine-allow-* implies it; Worker engines cannot be sandboxed)",
+  },
+  ...(["read", "write", "net", "env", "run", "ffi", "sys"] as const).map(
+    (name): Flag => ({
+      name: `engine-allow-${name}`,
+      kind: "grant",
+      value: "[=LIST]",
+      meaning:
+        `a sandboxed engine's --allow-${name}, as deno takes it (bare: all)`,
+    }),
+  ),
   {
     name: "idle-timeout-ms",
     kind: "count",
@@ -329,6 +347,7 @@ export function usage(verb?: Verb): string {
 }
 
 function flagText(flag: Flag): string {
+  if (flag.kind === "grant") return `--${flag.name}${flag.value ?? ""}`;
   return flag.value ? `--${flag.name} ${flag.value}` : `--${flag.name}`;
 }
 
@@ -347,7 +366,15 @@ export function flagsOf(config: ControllerConfig): string[] {
   const flags: string[] = [];
   for (const flag of ENGINE_FLAGS) {
     const value = config[flag.name];
-    if (value === undefined) continue;
+    if (value === undefined || value === false) continue;
+    if (value === true) {
+      flags.push(`--${flag.name}`);
+      continue;
+    }
+    if (flag.kind === "grant") {
+      flags.push(`--${flag.name}=${[value].flat().join(",")}`);
+      continue;
+    }
     // `--name=value`: a value that starts with "--" (an sbatch argument)
     // must not read as the next flag.
     for (const one of [value].flat()) flags.push(`--${flag.name}=${one}`);

@@ -18,6 +18,11 @@ import {
   LISTEN_OPTIONS,
   RESTART_POLICY_OPTIONS,
 } from "./options.ts";
+import {
+  checkEnginePermissions,
+  type EnginePermissions,
+} from "../protocol/engine_permissions.ts";
+import { refuseSandboxedWorkers } from "./sandboxed_workers.ts";
 import { checkTracingOptions, type TracingOptions } from "./tracing_options.ts";
 
 /**
@@ -144,6 +149,18 @@ export interface ClientOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * Run the engine processes (`processes`, and launchers without
+   * permissions of their own) sandboxed: started with exactly these Deno
+   * permissions instead of `-A` (`{ read: ["/data"] }` is
+   * `--allow-read=/data`; what is left out is denied), so that a task that
+   * oversteps fails with a `RemoteError` naming the permission. troupe
+   * keeps only its connection to the client (and read access to its own
+   * engine modules from a checkout). Worker engines cannot be sandboxed:
+   * with `permissions`, `workers` defaults to 0, and `workers > 0` is
+   * refused. Absent: `-A`, as before.
+   */
+  permissions?: EnginePermissions;
+  /**
    * Tasks as OpenTelemetry spans, sent over OTLP/HTTP to the collector it
    * names (see `TracingOptions`). Off by default, and then free.
    */
@@ -176,6 +193,8 @@ export interface StartPlan {
   listen?: { hostname?: string; port?: number };
   /** Whether the user asked to listen: engines may join by hand. */
   joinable: boolean;
+  /** The engine processes' sandbox, checked; `-A` when absent. */
+  permissions?: EnginePermissions;
 }
 
 /**
@@ -222,10 +241,14 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
       }`,
     );
   }
+  const permissions = options.permissions === undefined
+    ? undefined
+    : checkEnginePermissions("the permissions option", options.permissions);
   const workers = options.workers ??
     (options.processes || launchers.length > 0
       ? 0
       : navigator.hardwareConcurrency);
+  if (permissions) refuseSandboxedWorkers(workers, options.workers);
   const processes = options.processes ?? 0;
   for (const [name, n] of [["workers", workers], ["processes", processes]]) {
     if (!Number.isInteger(n) || (n as number) < 0) {
@@ -253,6 +276,7 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
     launchers,
     ...(listen ? { listen: listen === true ? {} : listen } : {}),
     joinable: options.listen !== undefined && options.listen !== false,
+    ...(permissions ? { permissions } : {}),
   };
 }
 
@@ -289,5 +313,8 @@ function checkLauncher(launcher: unknown, index: number): void {
           Deno.inspect(launcher, { depth: 1 })
         }: use local(), ssh(), slurm(), mpi() or your own`,
     );
+  }
+  if (it.permissions !== undefined) {
+    checkEnginePermissions(`launch[${index}].permissions`, it.permissions);
   }
 }

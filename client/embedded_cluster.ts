@@ -86,6 +86,7 @@ export function localClusterFor(
       maxHeapMb: options.maxHeapMb ??
         defaultHeapMb(plan.workers + plan.processes),
       log,
+      permissions: plan.permissions,
     },
   };
   // Here, where both hosts build their core: a controller's pool wakes on

@@ -41,6 +41,7 @@ export const CLIENT_OPTIONS: OptionNames<ClientOptions> = {
   startTimeoutMs: true,
   noEngineTimeoutMs: true,
   idleTimeoutMs: true,
+  permissions: true,
   tracing: true,
 };
 

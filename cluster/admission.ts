@@ -14,7 +14,10 @@ import type { EngineKind, Supervisor } from "./supervisor.ts";
 import type { ConnectionInfo } from "./cluster.ts";
 import type { EngineHello } from "../transport/handshake.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
-import { configFor, TcpLink } from "../transport/tcp_link.ts";
+import { TcpLink } from "../transport/tcp_link.ts";
+import type { EnginePermissions } from "../protocol/engine_permissions.ts";
+import { engineProgramArgs } from "./engine_program.ts";
+import type { EngineStartNeeds } from "./sandbox_flags.ts";
 import type { Launcher } from "./launcher.ts";
 import { LaunchGroup } from "./launch_group.ts";
 import { StartGate } from "./start_gate.ts";
@@ -93,6 +96,11 @@ export interface AdmissionOptions {
   maxHeapMb?: number;
   /** Where dropped peers and broken frames are reported. */
   log?: (line: string) => void;
+  /**
+   * Start engine processes sandboxed, with these permissions instead of
+   * `-A` (a launcher's own `permissions` win for its engines).
+   */
+  permissions?: EnginePermissions;
 }
 
 /**
@@ -125,6 +133,7 @@ export class Admission {
   #maxFrameBytes: number;
   #log: (line: string) => void;
   #advertise: string | undefined;
+  #permissions: EnginePermissions | undefined;
   /** Processes started here, by their one-time token. */
   #spawned = new Map<string, { engineId: number; link: TcpLink }>();
   /** The start gates of launchers that limit their engines' starts. */
@@ -141,6 +150,7 @@ export class Admission {
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#advertise = options.advertise;
+    this.#permissions = options.permissions;
     if (options.listen) {
       this.#server = this.#listen(options.listen, options.encrypt);
       this.#server.unref();
@@ -272,30 +282,23 @@ export class Admission {
     return gate;
   }
 
-  /** `deno`'s arguments for an engine process that dials `hostname`. */
-  #program(hostname: string): string[] {
-    const entry = PROCESS_ENTRY;
-    return [
-      "run",
-      "-A",
-      ...configFor(entry),
-      entry.href,
-      ...this.#engineArgs(hostname),
-    ];
-  }
-
-  /** What an engine process is told on its command line: nothing secret. */
-  #engineArgs(hostname: string): string[] {
+  /**
+   * `deno`'s arguments for an engine process that dials `hostname`,
+   * sandboxed by `permissions` (with its launcher's `start` needs).
+   */
+  #program(
+    hostname: string,
+    permissions = this.#permissions,
+    start?: EngineStartNeeds,
+  ): string[] {
     const server = this.#server!;
-    return [
-      "--connect",
-      `${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`,
-      "--spawned",
-      "--max-heap-mb",
-      String(this.#maxHeapMb),
-      // The user asked for plain frames, off loopback too.
-      ...(server.encrypt ? [] : ["--allow-plain"]),
-    ];
+    return engineProgramArgs({
+      entry: PROCESS_ENTRY,
+      connect: { hostname, port: server.port },
+      maxHeapMb: this.#maxHeapMb,
+      encrypt: server.encrypt,
+      ...(permissions ? { permissions, start } : {}),
+    });
   }
 
   #expecting(engineId: number, token: string, link: TcpLink): void {
@@ -334,8 +337,9 @@ export class Admission {
       request: () => {
         const server = this.#server!;
         const hostname = advertisedHost(server.hostname, this.#advertise);
+        const permissions = launcher.permissions ?? this.#permissions;
         return {
-          args: this.#program(hostname),
+          args: this.#program(hostname, permissions, launcher.startNeeds?.()),
           connect: { hostname, port: server.port },
         };
       },

@@ -42,6 +42,11 @@ export type {
   LaunchInfo,
   LaunchRequest,
 } from "./launcher.ts";
+export type { EngineStartNeeds } from "./sandbox_flags.ts";
+export type {
+  EnginePermissions,
+  PermissionGrant,
+} from "../protocol/engine_permissions.ts";
 
 import type { QueueStatus } from "./queue_status.ts";
 export type { EngineQueue, QueueStatus } from "./queue_status.ts";

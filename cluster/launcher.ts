@@ -9,6 +9,8 @@
  */
 
 import type { EngineHost } from "../transport/engine_host.ts";
+import type { EnginePermissions } from "../protocol/engine_permissions.ts";
+import type { EngineStartNeeds } from "./sandbox_flags.ts";
 
 /**
  * One engine a launcher is asked to start.
@@ -133,6 +135,20 @@ export interface Launcher {
    * running. Unlimited when absent (a scheduler spreads them over hosts).
    */
   readonly startsAtOnce?: number;
+  /**
+   * Run its engines sandboxed, with these Deno permissions instead of
+   * `-A`: `request.args` has the flags. Wins over
+   * `ClientOptions.permissions` for its engines.
+   */
+  readonly permissions?: EnginePermissions;
+  /**
+   * What its engines read before they join when they are sandboxed: the
+   * folder of the `--secrets PATH` it gives them (`read` and `write`: the
+   * engine deletes the file), the variables of `--slot-env`. Granted in
+   * `request.args` until the engine has joined, then taken back. A
+   * launcher that gives its secrets on stdin needs none.
+   */
+  startNeeds?(): EngineStartNeeds;
   /**
    * Starts `request.engines`; resolves with one handle each, in order.
    * Rejecting fails them all (each counts as a death, within the restart

@@ -56,6 +56,14 @@ export interface EngineArgs {
    * not loopback, unless `--allow-plain`: an engine runs what arrives.
    */
   requireSealed: boolean;
+  /**
+   * The engine runs sandboxed (`--sandbox REVOKE`, given by a client whose
+   * `permissions` start it): once it has joined, before its task thread
+   * starts, it revokes `revoke` (what it needed to join: the client's
+   * address, its secrets file), and its tasks' permission errors say
+   * where the sandbox is set.
+   */
+  sandbox?: { revoke: Deno.PermissionDescriptor[] };
 }
 
 const VALUE_FLAGS = [
@@ -67,6 +75,7 @@ const VALUE_FLAGS = [
   "--slot",
   "--slot-env",
   "--drain-on",
+  "--sandbox",
 ];
 
 /**
@@ -148,8 +157,10 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
   }
   const heap = flags.get("--max-heap-mb");
   const drainOn = flags.get("--drain-on") as Deno.Signal | undefined;
+  const sandbox = flags.get("--sandbox");
   return {
     ...(drainOn ? { drainOn } : {}),
+    ...(sandbox !== undefined ? { sandbox: sandboxOf(sandbox) } : {}),
     hostname,
     port,
     key,
@@ -159,6 +170,27 @@ export async function parseEngineArgs(argv: string[]): Promise<EngineArgs> {
     maxHeapMb: heap ? Number(heap) : undefined,
     requireSealed: !switches.has("--allow-plain") && !isLoopback(hostname),
   };
+}
+
+/** `--sandbox`'s value: a JSON list of permission descriptors. */
+function sandboxOf(text: string): { revoke: Deno.PermissionDescriptor[] } {
+  let revoke: unknown;
+  try {
+    revoke = JSON.parse(text);
+  } catch {
+    revoke = undefined;
+  }
+  const fits = Array.isArray(revoke) &&
+    revoke.every((d) =>
+      typeof d === "object" && d !== null && typeof d.name === "string"
+    );
+  if (!fits) {
+    throw new Error(
+      `--sandbox takes a JSON list of Deno permission descriptors to revoke ` +
+        `once joined (troupe's admission writes it), got ${text}`,
+    );
+  }
+  return { revoke: revoke as Deno.PermissionDescriptor[] };
 }
 
 /** The engine's secrets, from stdin (`-`) or a private file it deletes. */
@@ -272,7 +304,9 @@ async function serve(
           engineId,
           token: args.token,
           pid: Deno.pid,
-          hostname: Deno.hostname(),
+          // Without --allow-sys=hostname (an engine started by hand with
+          // narrow flags), the client does without it.
+          ...(canReadHostname() ? { hostname: Deno.hostname() } : {}),
         },
         10_000,
         args.requireSealed,
@@ -287,7 +321,15 @@ async function serve(
             (conn.sealed ? " (frames sealed)" : " (frames plain)"),
         );
       }
-      const relay = new Relay(conn, engineId, args.maxHeapMb);
+      // What it needed to join goes before a task can run: the thread
+      // starts after this, and a node:worker_threads thread shares the
+      // process's permissions (measured, Deno 2.9.6).
+      for (const descriptor of args.sandbox?.revoke ?? []) {
+        Deno.permissions.revokeSync(descriptor);
+      }
+      const relay = new Relay(conn, engineId, args.maxHeapMb, {
+        sandboxed: args.sandbox !== undefined,
+      });
       drain?.connected(conn);
       const why = await relay.closed;
       if (why === "stop") return 0;
@@ -330,6 +372,11 @@ async function serve(
  * (`startTimeoutMs`, 60 s by default), which ends it anyway.
  */
 const SPAWNED_CONNECT_MS = 30_000;
+
+function canReadHostname(): boolean {
+  return Deno.permissions.querySync({ name: "sys", kind: "hostname" })
+    .state === "granted";
+}
 
 function log(line: string): void {
   console.error(`troupe engine (pid ${Deno.pid}): ${line}`);

@@ -46,6 +46,7 @@ export class Relay {
   #conn: FramedConnection;
   #engineId: number;
   #maxHeapMb: number | undefined;
+  #sandboxed: boolean;
   #thread!: WorkerLink;
   #acks!: Int32Array;
   #interrupting = false;
@@ -61,15 +62,21 @@ export class Relay {
    */
   #lostPublications = new Map<number, string>();
 
-  /** Starts the task thread and begins relaying. */
+  /**
+   * Starts the task thread and begins relaying; `sandboxed`: the process
+   * runs under `ClientOptions.permissions`, which its tasks' permission
+   * errors name.
+   */
   constructor(
     conn: FramedConnection,
     engineId: number,
     maxHeapMb: number | undefined,
+    options: { sandboxed?: boolean } = {},
   ) {
     this.#conn = conn;
     this.#engineId = engineId;
     this.#maxHeapMb = maxHeapMb;
+    this.#sandboxed = options.sandboxed ?? false;
     conn.onClose = (reason) => this.#finish(`connection lost: ${reason}`);
     this.#startThread();
     conn.onValue = (value) => this.#fromClient(value as ToEngine);
@@ -93,7 +100,12 @@ export class Relay {
     this.#threadBeats.reset();
     thread.onMessage = (message) => this.#fromThread(message);
     thread.onExit = (reason) => this.#threadExited(thread, reason);
-    thread.send({ t: "init", engineId: this.#engineId, acks });
+    thread.send({
+      t: "init",
+      engineId: this.#engineId,
+      acks,
+      ...(this.#sandboxed ? { sandboxed: true } : {}),
+    });
   }
 
   #fromClient(message: ToEngine): void {

@@ -9,7 +9,9 @@ import { type ErrorInfo, messageOf, toErrorInfo } from "../protocol/errors.ts";
 
 /**
  * `thrown` as sent to the client, with troupe's hint added where the task
- * used a name of the client's (`source` is the shipped function's text).
+ * used a name of the client's (`source` is the shipped function's text),
+ * and, on a `sandboxed` engine, a permission error's advice rewritten:
+ * Deno's "run again with the --allow-read flag" means nothing to a task.
  *
  * @example
  * ```ts
@@ -18,8 +20,16 @@ import { type ErrorInfo, messageOf, toErrorInfo } from "../protocol/errors.ts";
  * console.log(info.message); // scale is not defined. A shipped function cannot use variables of the client: ...
  * ```
  */
-export function explain(thrown: unknown, source: string): ErrorInfo {
+export function explain(
+  thrown: unknown,
+  source: string,
+  sandboxed = false,
+): ErrorInfo {
   const info = toErrorInfo(thrown);
+  if (sandboxed && thrown instanceof Deno.errors.NotCapable) {
+    info.message = sandboxedMessage(info.message);
+    return info;
+  }
   const undefinedName = thrown instanceof ReferenceError &&
     /^(\S+) is not defined$/.exec(thrown.message)?.[1];
   if (undefinedName && isCalled(undefinedName, source)) {
@@ -37,6 +47,32 @@ export function explain(thrown: unknown, source: string): ErrorInfo {
       `first.`;
   }
   return info;
+}
+
+/**
+ * Deno's message of a permission a sandboxed engine lacks, as what it
+ * means there: the engine's permissions, where they are set. A message of
+ * another shape is kept, with the same advice after it.
+ *
+ * @example
+ * ```ts
+ * import { sandboxedMessage } from "./task_errors.ts";
+ * console.log(sandboxedMessage(
+ *   'Requires read access to "/etc/passwd", run again with the --allow-read flag',
+ * ));
+ * // the engine's permissions do not allow read access to "/etc/passwd": it runs sandboxed ...
+ * ```
+ */
+export function sandboxedMessage(message: string): string {
+  const advice = "it runs sandboxed (ClientOptions.permissions, or its " +
+    "launcher's permissions); add it there if the task should have it";
+  const match =
+    /^Requires (\w+) access(?: to (.+?))?, run again with the --allow-\w+ flag\.?$/
+      .exec(message);
+  if (!match) return `${message} (${advice})`;
+  const [, name, what] = match;
+  return `the engine's permissions do not allow ${name} access` +
+    (what ? ` to ${what}` : "") + `: ${advice}`;
 }
 
 /** Whether `source` calls `name` (or constructs it) rather than reads it. */

@@ -67,6 +67,8 @@ export class TaskRunner {
   #port: EnginePort;
   #host: RunnerHost;
   #engineId = -1;
+  /** The process runs sandboxed: permission errors say so. */
+  #sandboxed = false;
   #acks: Int32Array<ArrayBufferLike> = new Int32Array(SHARED_SLOTS);
   #queue: RunMessage[] = [];
   #busy = false;
@@ -107,6 +109,7 @@ export class TaskRunner {
     switch (message.t) {
       case "init": {
         this.#engineId = message.engineId;
+        this.#sandboxed = message.sandboxed === true;
         if (message.acks) this.#acks = new Int32Array(message.acks);
         this.#publisher = this.#newPublisher();
         installEngineContext({
@@ -284,7 +287,7 @@ export class TaskRunner {
     this.#port.post({
       ...base,
       ok: false,
-      error: explain(outcome.error, source),
+      error: explain(outcome.error, source, this.#sandboxed),
     });
   }
 

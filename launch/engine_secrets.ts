@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import type { EngineToLaunch } from "../cluster/cluster.ts";
+import type { EngineStartNeeds, EngineToLaunch } from "../cluster/cluster.ts";
 import { privateFolder } from "../transport/private_folder.ts";
 
 /**
@@ -90,6 +90,28 @@ export async function writeEngineSecrets(
     throw error;
   }
   return { path: `${base}.{slot}.json`, remove: () => removeAll(paths) };
+}
+
+/**
+ * What a sandboxed engine that reads its secrets from a file in `dir`
+ * (the launcher's `secretsDir`, `~/.troupe/secrets` by default) and its
+ * slot from `slotEnv` needs before it joins: `read` and `write` of the
+ * folder (it deletes its file once read), those variables. Granted until
+ * it has joined, then revoked.
+ *
+ * @example
+ * ```ts
+ * import { secretsNeeds } from "./engine_secrets.ts";
+ * console.log(secretsNeeds("/shared/secrets", ["SLURM_ARRAY_TASK_ID"]));
+ * // { read: ["/shared/secrets"], write: ["/shared/secrets"], env: ["SLURM_ARRAY_TASK_ID"] }
+ * ```
+ */
+export function secretsNeeds(
+  dir: string | undefined,
+  slotEnv: readonly string[],
+): EngineStartNeeds {
+  const folder = dir ?? defaultSecretsDir();
+  return { read: [folder], write: [folder], env: [...slotEnv] };
 }
 
 async function removeAll(paths: readonly string[]): Promise<void> {

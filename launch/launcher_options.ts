@@ -6,11 +6,13 @@
  */
 
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
+import { checkEnginePermissions } from "../protocol/engine_permissions.ts";
 
 /**
  * Throws a `TypeError` naming a misspelt option of launcher `name`, or a
  * `RangeError` when `engines` (required when `names` has it) is not a whole
- * number >= 0.
+ * number >= 0; a `TypeError` for `permissions` that are not
+ * `EnginePermissions`.
  *
  * @example
  * ```ts
@@ -29,6 +31,10 @@ export function checkLauncherOptions<T extends object>(
     );
   }
   checkOptions(`${name}() options`, options, names);
+  const { permissions } = options as { permissions?: unknown };
+  if (permissions !== undefined) {
+    checkEnginePermissions(`${name}() permissions`, permissions);
+  }
   const { engines } = options as { engines?: unknown };
   const needed = "engines" in names;
   if (

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Launcher } from "../cluster/cluster.ts";
+import type { EnginePermissions, Launcher } from "../cluster/cluster.ts";
 import { localEngineProcesses } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
 import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
@@ -33,6 +33,11 @@ export interface LocalOptions {
    * to register them. Defaults to twice the cores, at least 8.
    */
   startsAtOnce?: number;
+  /**
+   * Run its engines sandboxed, with exactly these Deno permissions instead
+   * of `-A`; wins over `ClientOptions.permissions`.
+   */
+  permissions?: EnginePermissions;
 }
 
 /**
@@ -51,6 +56,7 @@ export function local(options: LocalOptions): Launcher {
     engines: true,
     deno: true,
     startsAtOnce: true,
+    permissions: true,
   });
   const deno = options.deno ?? Deno.execPath();
   const startsAtOnce = options.startsAtOnce ?? defaultStartsAtOnce();
@@ -65,6 +71,7 @@ export function local(options: LocalOptions): Launcher {
     name: "local",
     engines: options.engines,
     startsAtOnce,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
     check: () => requireCommands("local", [deno]),
     start: (request) =>
       Promise.resolve(

@@ -8,6 +8,7 @@
  */
 
 import type {
+  EnginePermissions,
   EngineToLaunch,
   LaunchedEngine,
   Launcher,
@@ -16,7 +17,14 @@ import type {
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
 import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
-import { defaultSecretsDir, writeEngineSecrets } from "./engine_secrets.ts";
+import {
+  defaultSecretsDir,
+  secretsNeeds,
+  writeEngineSecrets,
+} from "./engine_secrets.ts";
+
+/** Where a rank finds its rank, whichever MPI started it. */
+const RANK_VARIABLES = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"];
 
 /**
  * How to run the engines' `mpiexec`.
@@ -43,6 +51,11 @@ export interface MpiOptions {
    * 0600, each deleted once read); `~/.troupe/secrets` by default.
    */
   secretsDir?: string;
+  /**
+   * Run its engines sandboxed, with exactly these Deno permissions instead
+   * of `-A`; wins over `ClientOptions.permissions`.
+   */
+  permissions?: EnginePermissions;
 }
 
 /**
@@ -64,11 +77,14 @@ export function mpi(options: MpiOptions): Launcher {
     env: true,
     deno: true,
     secretsDir: true,
+    permissions: true,
   });
   const leftovers = new Set<() => Promise<void>>();
   return {
     name: "mpi",
     engines: options.engines,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+    startNeeds: () => secretsNeeds(options.secretsDir, RANK_VARIABLES),
     check: () => {
       requireCommands("mpi", [options.mpiexec ?? "mpiexec"]);
       requireSecretsFolder("mpi", options.secretsDir);
@@ -103,7 +119,7 @@ async function run(
         "--secrets",
         secrets.path,
         "--slot-env",
-        "OMPI_COMM_WORLD_RANK,PMI_RANK,PMIX_RANK",
+        RANK_VARIABLES.join(","),
       ],
       // OpenMPI's mpiexec (4.x, ORTE) ends every rank of its job once one
       // dies: the engines are independent, and one engine's death must not

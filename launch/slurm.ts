@@ -9,13 +9,18 @@
 
 import { dirname, join } from "node:path";
 import type {
+  EnginePermissions,
   EngineToLaunch,
   LaunchedEngine,
   Launcher,
   LaunchRequest,
 } from "../cluster/cluster.ts";
 import { checkLauncherOptions, shellQuote } from "./launcher_options.ts";
-import { defaultSecretsDir, writeEngineSecrets } from "./engine_secrets.ts";
+import {
+  defaultSecretsDir,
+  secretsNeeds,
+  writeEngineSecrets,
+} from "./engine_secrets.ts";
 import { runCommand } from "./run_command.ts";
 import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
 import { SlurmJobs } from "./slurm_jobs.ts";
@@ -65,6 +70,11 @@ export interface SlurmOptions {
   output?: string;
   /** How often `squeue` is asked about the jobs, in ms (5000). */
   pollMs?: number;
+  /**
+   * Run its engines sandboxed, with exactly these Deno permissions instead
+   * of `-A`; wins over `ClientOptions.permissions`.
+   */
+  permissions?: EnginePermissions;
 }
 
 /**
@@ -96,6 +106,7 @@ export function slurm(options: SlurmOptions): Launcher {
     secretsDir: true,
     output: true,
     pollMs: true,
+    permissions: true,
   });
   const drainSeconds = options.drainSeconds ?? 120;
   if (!(Number.isInteger(drainSeconds) && drainSeconds >= 0)) {
@@ -118,6 +129,8 @@ export function slurm(options: SlurmOptions): Launcher {
   return {
     name: "slurm",
     engines: options.engines,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+    startNeeds: () => secretsNeeds(options.secretsDir, ["SLURM_ARRAY_TASK_ID"]),
     check: () => {
       requireCommands("slurm", ["sbatch", "squeue", "scancel"]);
       requireSecretsFolder("slurm", options.secretsDir);

@@ -7,6 +7,7 @@
  */
 
 import type {
+  EnginePermissions,
   LaunchedEngine,
   Launcher,
   LaunchRequest,
@@ -36,6 +37,11 @@ export interface SshOptions {
   sshArgs?: string[];
   /** The `ssh` program; defaults to `ssh`. */
   ssh?: string;
+  /**
+   * Run its engines sandboxed, with exactly these Deno permissions instead
+   * of `-A`; wins over `ClientOptions.permissions`.
+   */
+  permissions?: EnginePermissions;
 }
 
 /** One host of `SshOptions.hosts`, parsed. */
@@ -64,6 +70,7 @@ export function ssh(options: SshOptions): Launcher {
     deno: true,
     sshArgs: true,
     ssh: true,
+    permissions: true,
   });
   const hosts = parseHosts(options.hosts);
   const program = options.ssh ?? "ssh";
@@ -86,6 +93,7 @@ export function ssh(options: SshOptions): Launcher {
   return {
     name: "ssh",
     engines: hosts.reduce((n, h) => n + h.engines, 0),
+    ...(options.permissions ? { permissions: options.permissions } : {}),
     check: () => requireCommands("ssh", [program]),
     start: (request: LaunchRequest) =>
       Promise.resolve(request.engines.map((engine): LaunchedEngine => {

@@ -47,6 +47,12 @@ export interface InitMessage {
    * fails its task, a publication too large is not sent (the task fails).
    */
   maxFrameBytes?: number;
+  /**
+   * From an engine process to its task thread: the process runs sandboxed
+   * (`ClientOptions.permissions`), so a task's permission error says that
+   * and where to widen it, not Deno's "run again with --allow-...".
+   */
+  sandboxed?: boolean;
 }
 
 /**

@@ -60,6 +60,7 @@ const CLIENT_NAMES = [
   "startTimeoutMs",
   "noEngineTimeoutMs",
   "idleTimeoutMs",
+  "permissions",
 ];
 const RESTART_NAMES = ["maxRestarts", "withinMs", "backoffMs", "maxBackoffMs"];
 
