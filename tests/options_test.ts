@@ -61,6 +61,7 @@ const CLIENT_NAMES = [
   "noEngineTimeoutMs",
   "idleTimeoutMs",
   "permissions",
+  "tracing",
 ];
 const RESTART_NAMES = ["maxRestarts", "withinMs", "backoffMs", "maxBackoffMs"];
 
@@ -155,6 +156,7 @@ Deno.test("a client's methods and views refuse unknown options", async (t) => {
             "after",
             "follow",
             "onDependencyFailure",
+            "traceparent",
           ]);
           return true;
         },
