@@ -50,7 +50,8 @@ export interface LaunchRequest {
   engines: EngineToLaunch[];
   /**
    * The engine program as arguments of `deno` (`run -A ... --connect
-   * HOST:PORT --spawned ...`). Add where the engine reads its secrets:
+   * HOST:PORT --spawned ...`; a sandboxed engine's permission flags
+   * instead of `-A`, and `--sandbox REVOKE` after the module). Add where the engine reads its secrets:
    * `--secrets -` (standard input) or `--secrets PATH`, where `{slot}` in
    * `PATH` is replaced with `--slot N`, or with the first of the variables
    * named by `--slot-env A,B` that is set (a job array index, an MPI rank).

@@ -88,7 +88,9 @@ const VALUE_FLAGS = [
  * variable of `--slot-env A,B`, e.g. `SLURM_ARRAY_TASK_ID`). `--drain-on
  * SIGNAL` asks the client to drain the engine when the signal comes.
  * `--allow-plain` lets an engine that reaches its client off loopback
- * accept plain frames.
+ * accept plain frames. `--sandbox REVOKE` (a JSON list of permission
+ * descriptors, from a client whose `permissions` started the engine)
+ * revokes those once the engine has joined, before a task can run.
  *
  * @example
  * ```ts

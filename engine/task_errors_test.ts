@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { describeType, explain, unsendableResult } from "./task_errors.ts";
+import {
+  describeType,
+  explain,
+  sandboxedMessage,
+  unsendableResult,
+} from "./task_errors.ts";
 
 Deno.test("explain: a client variable the task reads is to be passed or pushed", () => {
   const info = explain(
@@ -70,5 +75,33 @@ Deno.test("unsendableResult and describeType say what the value is", () => {
     "the task's result (an object of class WeakMap) could not be sent back: " +
       "could not be cloned. Return plain data: numbers, strings, arrays, " +
       "typed arrays, Maps, Sets, Dates and plain objects of those.",
+  );
+});
+
+Deno.test("explain: on a sandboxed engine, a permission error says where the sandbox is set, not Deno's --allow flag", () => {
+  const denied = new Deno.errors.NotCapable(
+    'Requires read access to "/etc/passwd", run again with the --allow-read flag',
+  );
+  const sandboxed = explain(denied, "() => 0", true);
+  assert.equal(sandboxed.name, "NotCapable");
+  assert.equal(
+    sandboxed.message,
+    'the engine\'s permissions do not allow read access to "/etc/passwd": ' +
+      "it runs sandboxed (ClientOptions.permissions, or its launcher's " +
+      "permissions); add it there if the task should have it",
+  );
+  // A Worker engine shares the client's permissions: Deno's advice holds.
+  assert.equal(explain(denied, "() => 0").message, denied.message);
+  assert.equal(
+    sandboxedMessage(
+      "Requires ffi access, run again with the --allow-ffi flag",
+    ),
+    "the engine's permissions do not allow ffi access: it runs sandboxed " +
+      "(ClientOptions.permissions, or its launcher's permissions); add it " +
+      "there if the task should have it",
+  );
+  assert.match(
+    sandboxedMessage("something else"),
+    /^something else \(it runs sandboxed/,
   );
 });
