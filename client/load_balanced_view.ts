@@ -5,13 +5,11 @@
  * @module
  */
 
-import type { Cluster, Placement, SubmittedTask } from "../cluster/cluster.ts";
+import type { Cluster, Placement } from "../cluster/cluster.ts";
 import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
-import { type AsyncResult, TaskRecord } from "./async_result.ts";
-import { checkArguments } from "./check_arguments.ts";
-import { viewCallNeeds } from "./task_needs.ts";
-import { type Arguments, takeRefs } from "./value_ref.ts";
-import { signalledResult } from "./call_signal.ts";
+import type { AsyncResult } from "./async_result.ts";
+import type { Arguments } from "./value_ref.ts";
+import { balancedResult } from "./balanced_tasks.ts";
 import { QueueLimit } from "./queue_limit.ts";
 import {
   type ImapOptions,
@@ -57,12 +55,7 @@ import {
   type TaskValue,
 } from "./task_function.ts";
 import { viewEngineCount } from "./view_engines.ts";
-import {
-  callKindOf,
-  type CallTrace,
-  sealedAtEnd,
-  tracingOf,
-} from "./task_tracing.ts";
+import { type CallTrace, sealedAtEnd, tracingOf } from "./task_tracing.ts";
 
 export type { LoadBalancedOptions, MapOptions };
 
@@ -370,79 +363,21 @@ export class LoadBalancedView {
     call: CallOptions,
     imapTrace?: CallTrace,
   ): R {
-    const cluster = this.#cluster;
-    const none = cluster.unrunnable();
-    if (none) throw new Error(none);
-    // Results among the arguments and dependencies in the options: what
-    // is settled here is put in, the rest waits in the core.
-    const dependent = viewCallNeeds(argsPerTask, mode, call, cluster);
-    argsPerTask = dependent.argsPerTask;
-    const refs = mode ? undefined : takeRefs(cluster, argsPerTask);
-    checkArguments(argsPerTask, items && { items });
     // One placement for all the tasks of the view: the cluster reads it
     // once per call. maxQueue is this side's: the scheduler never sees it.
     const { maxQueue: _, ...balanced } = this.#options;
     const placement = this.#placement ??= {
       balanced: { targets: this.#targets, ...balanced },
     };
-    // A call already aborted submits nothing, so it takes no place.
-    const queue = call.signal?.aborted ? undefined : this.#queue;
-    queue?.reserve(argsPerTask.length);
-    return signalledResult<R>(
+    return balancedResult<R>(
       {
-        single,
-        items,
-        unordered,
-        watch: this.#failures,
-        cluster: cluster.clusterId,
-        historyId: cluster.historyId,
-        owner: cluster,
-        start: (listener) => {
-          const records: TaskRecord[] = new Array(argsPerTask.length);
-          const tasks: SubmittedTask[] = new Array(argsPerTask.length);
-          for (let i = 0; i < argsPerTask.length; i++) {
-            const taskId = cluster.nextTaskId();
-            tasks[i] = { taskId, fn, mode, args: argsPerTask[i], placement };
-            if (refs?.[i]) tasks[i].refs = refs[i];
-            if (dependent.needs) tasks[i].needs = dependent.needs;
-            records[i] = queue
-              ? queue.record(taskId, listener)
-              : new TaskRecord(-1, taskId, listener);
-          }
-          if (dependent.unmet) {
-            // A dependency that had failed when the call came: no task runs.
-            for (const r of records) {
-              r.done({ ok: false, error: dependent.unmet(r.taskId) });
-            }
-            return records;
-          }
-          // An imap's items are tasks of its one span, sealed at its end.
-          const trace = imapTrace ??
-            tracingOf(cluster)?.call(
-              callKindOf(fn, mode),
-              "balanced",
-              fn,
-              call.traceparent,
-            );
-          try {
-            cluster.submit(
-              tasks,
-              trace
-                ? (t, i) => trace.task(records[i], t.taskId, -1)
-                : (_, i) => records[i],
-            );
-            if (!imapTrace) trace?.seal();
-          } catch (error) {
-            queue?.cancel(records);
-            throw error;
-          }
-          return records;
-        },
+        cluster: this.#cluster,
+        failures: this.#failures,
         abort: this.#abort,
+        queue: this.#queue,
+        placement,
       },
-      call.signal,
-      new Array(argsPerTask.length).fill(-1),
-      () => cluster.nextTaskId(),
+      { single, argsPerTask, items, fn, mode, unordered, call, imapTrace },
     );
   }
 }
