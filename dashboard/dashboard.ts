@@ -172,18 +172,19 @@ export async function serveDashboard(
       // The page shows the engines' states, which say why.
     }
   };
-  let sending = false;
-  const timer = setInterval(async () => {
+  let sending: Promise<void> | undefined;
+  const timer = setInterval(() => {
     // Engine states change without publications, so every tick sends; a
     // slow render skips ticks rather than piling them up.
     if (sending || pages.size === 0) return;
-    sending = true;
-    try {
-      await sample();
-      send(pages, await message(false));
-    } finally {
-      sending = false;
-    }
+    sending = (async () => {
+      try {
+        await sample();
+        send(pages, await message(false));
+      } finally {
+        sending = undefined;
+      }
+    })();
   }, options.updateMs ?? 250);
 
   const requested = options.hostname ?? "127.0.0.1";
@@ -191,7 +192,8 @@ export async function serveDashboard(
     clearInterval(timer);
     unsubscribe();
     stop.abort();
-    await feeding;
+    // A tick under way ends within METRICS_TIMEOUT_MS: none outlives close.
+    await Promise.all([feeding, sending]);
   };
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
