@@ -22,6 +22,7 @@ import { publishData } from "../engine/mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { controllerPlan } from "../cli/cluster_config.ts";
 import { flagsOf } from "../cli/flags.ts";
+import { withCluster, withTroupeHome } from "./controller_rig.ts";
 import {
   MPI_ENV,
   skipWithout,
@@ -321,6 +322,39 @@ Deno.test("troupe start/controller: --sandbox and --engine-allow-NAME[=LIST] bec
         error.message,
       ),
   );
+});
+
+Deno.test("troupe start --engine-allow-read=DIR: the detached controller's engine processes are sandboxed, and its config keeps it", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/data.txt`, "given");
+    await withTroupeHome(async (home) => {
+      const flags = ["--processes", "1", `--engine-allow-read=${dir}`];
+      await withCluster(home, "sandboxed", flags, async ({ state }) => {
+        assert.deepEqual(state.config, {
+          processes: 1,
+          "engine-allow-read": [dir],
+        });
+        const client = await guard(Client.connect("sandboxed"), "connect");
+        try {
+          const v = client.view(0);
+          assertRefused(
+            await errorOf(v.applySync(readPasswd)),
+            "read",
+            "/etc/passwd",
+          );
+          assert.equal(
+            await v.applySync(
+              (path: string) => Deno.readTextFile(path),
+              `${dir}/data.txt`,
+            ),
+            "given",
+          );
+        } finally {
+          await client.close();
+        }
+      });
+    });
+  });
 });
 
 /** What each launcher's sandboxed engine must do: refuse, and run. */
