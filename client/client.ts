@@ -331,7 +331,7 @@ export class Client extends ClientHistory implements AsyncDisposable {
     if (this.#closed) {
       throw new ClientClosedError({ what: "serve a dashboard" });
     }
-    return await this.#dashboards.serve(this.#cluster, options);
+    return await this.#dashboards.serve(this.#cluster, options, this.#tracing);
   }
 
   /**

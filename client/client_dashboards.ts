@@ -4,10 +4,11 @@
  * @module
  */
 
-import type { Cluster } from "../cluster/cluster.ts";
+import type { Cluster, MetricFamily } from "../cluster/cluster.ts";
 import {
   type Dashboard,
   type DashboardOptions,
+  type DashboardSource,
   serveDashboard,
 } from "../dashboard/dashboard.ts";
 import { requireListenPermission } from "./permissions.ts";
@@ -28,10 +29,28 @@ import { requireListenPermission } from "./permissions.ts";
 export class ClientDashboards {
   #open = new Set<Dashboard>();
 
-  /** Serves a dashboard of `cluster`; its `close` forgets it here. */
-  async serve(cluster: Cluster, options: DashboardOptions): Promise<Dashboard> {
+  /**
+   * Serves a dashboard of `cluster`, whose metrics have the client's own
+   * (`client`: its tracing's counters) after the core's; its `close`
+   * forgets it here.
+   */
+  async serve(
+    cluster: Cluster,
+    options: DashboardOptions,
+    client?: { families(): MetricFamily[] },
+  ): Promise<Dashboard> {
     requireListenPermission(options.hostname ?? "127.0.0.1", "the dashboard");
-    const dashboard = await serveDashboard(cluster, options);
+    const source: DashboardSource = client
+      ? {
+        get registry() {
+          return cluster.registry;
+        },
+        engines: () => cluster.engines(),
+        onEngineEvent: (listener) => cluster.onEngineEvent(listener),
+        metrics: async () => [...await cluster.metrics(), ...client.families()],
+      }
+      : cluster;
+    const dashboard = await serveDashboard(source, options);
     this.#open.add(dashboard);
     return {
       url: dashboard.url,

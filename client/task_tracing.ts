@@ -12,7 +12,12 @@
  * @module
  */
 
-import type { Cluster, EngineKind, TaskListener } from "../cluster/cluster.ts";
+import type {
+  Cluster,
+  EngineKind,
+  MetricFamily,
+  TaskListener,
+} from "../cluster/cluster.ts";
 import type { FunctionRef, TaskSpec } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import { type ExportStats, OtlpExporter } from "../observe/otlp_export.ts";
@@ -148,6 +153,39 @@ export class ClientTracing {
   /** What the exporter has done so far. */
   stats(): TracingStats {
     return this.#exporter.stats();
+  }
+
+  /**
+   * The client side's own metrics, as the core's are given
+   * (`Cluster.metrics()`): spans exported and dropped, failed POSTs.
+   */
+  families(): MetricFamily[] {
+    const { exported, dropped, failedPosts } = this.#exporter.stats();
+    const counter = (name: string, help: string, value: number) => ({
+      name,
+      help,
+      type: "counter" as const,
+      labelNames: [],
+      samples: [{ labels: {}, value }],
+    });
+    return [
+      counter(
+        "troupe_trace_spans_exported_total",
+        "Spans the collector took.",
+        exported,
+      ),
+      counter(
+        "troupe_trace_spans_dropped_total",
+        "Spans dropped: the queue was full, their batch failed twice, or " +
+          "they still waited when the client closed.",
+        dropped,
+      ),
+      counter(
+        "troupe_trace_export_failures_total",
+        "POSTs to the collector that failed.",
+        failedPosts,
+      ),
+    ];
   }
 
   /** Sends what waits (at most 2 s) and stops; leaves nothing behind. */

@@ -269,6 +269,15 @@ async function assertCollectorFailure(
         () => client.tracingStats()!.failedPosts >= 2,
         "the failed batch's retry",
       );
+      // The client's dashboard counts them beside the core's metrics.
+      const dashboard = await client.serveDashboard({ port: 0 });
+      const metrics = await fetch(new URL("/metrics", dashboard.url));
+      const text = await metrics.text();
+      await dashboard.close();
+      assert.match(text, /^troupe_engines\{/m, "the core's metrics");
+      const dropped = /^troupe_trace_spans_dropped_total (\d+)$/m.exec(text);
+      assert.ok(dropped && Number(dropped[1]) >= 1, text);
+      assert.match(text, /^troupe_trace_export_failures_total [1-9]/m);
     }
     await guard(client.close(), "close() with the collector failing", 10_000);
     const stats = client.tracingStats()!;
