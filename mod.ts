@@ -25,10 +25,21 @@ export type {
   EngineQueue,
   EngineState,
   EngineStatus,
+  MetricFamily,
   PublicationRegistry,
   QueueStatus,
   RestartPolicy,
 } from "./cluster/cluster.ts";
+export type {
+  HistogramSample,
+  MetricType,
+  Sample,
+} from "./observe/metric_family.ts";
+export type { DeathCause } from "./protocol/engine_link.ts";
+export {
+  PROMETHEUS_CONTENT_TYPE,
+  prometheusText,
+} from "./observe/prometheus_text.ts";
 export type {
   EnginePermissions,
   EngineStartNeeds,

@@ -12,6 +12,7 @@ import type {
   EngineEvent,
   EngineStatus,
   Launcher,
+  MetricFamily,
   PublicationRegistry,
   QueueStatus,
   RestartPolicy,
@@ -41,6 +42,7 @@ import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
 import { connectionInfoOf, writeConnectionFile } from "./connection_file.ts";
 import { scaleCluster } from "./scaling.ts";
+import { metricsOf, metricsTextOf } from "./client_metrics.ts";
 import { balancedArguments, checkTargets } from "./view_targets.ts";
 import { ClientDashboards } from "./client_dashboards.ts";
 import {
@@ -256,6 +258,38 @@ export class Client extends ClientHistory implements AsyncDisposable {
       );
     }
     return this.#cluster.queueStatus();
+  }
+
+  /**
+   * The cluster core's metrics as plain data (`troupe_engines`,
+   * `troupe_tasks_done_total`, ...; README's "Metrics"): a connected
+   * client's are its controller's, of every client.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 1 });
+   * const names = (await client.metrics()).map((f) => f.name);
+   * console.log(names.includes("troupe_task_duration_seconds")); // true
+   * ```
+   */
+  metrics(): Promise<MetricFamily[]> {
+    return metricsOf(this.#cluster, this.#closed !== undefined);
+  }
+
+  /**
+   * `metrics()` in the Prometheus text format: a snapshot to read, or to
+   * push to a Pushgateway.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@troupe/parallel";
+   * await using client = await Client.start({ workers: 1 });
+   * console.log((await client.metricsText()).startsWith("# HELP")); // true
+   * ```
+   */
+  metricsText(): Promise<string> {
+    return metricsTextOf(this.#cluster, this.#closed !== undefined);
   }
 
   /**

@@ -25,6 +25,7 @@ import { defaultStartsAtOnce } from "../transport/starts_at_once.ts";
 import { localEngineProcesses } from "../transport/engine_host.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
+import type { DropCause, WireTotals } from "../transport/wire_counts.ts";
 import { WorkerLink } from "../transport/worker_link.ts";
 import { randomHex } from "../transport/random_hex.ts";
 import { advertisedHost, isWildcard } from "../transport/loopback.ts";
@@ -101,6 +102,8 @@ export interface AdmissionOptions {
    * `-A` (a launcher's own `permissions` win for its engines).
    */
   permissions?: EnginePermissions;
+  /** Where the listener counts its connections' traffic and drops. */
+  counts?: { wire: WireTotals; dropped: (cause: DropCause) => void };
 }
 
 /**
@@ -134,6 +137,7 @@ export class Admission {
   #log: (line: string) => void;
   #advertise: string | undefined;
   #permissions: EnginePermissions | undefined;
+  #counts: AdmissionOptions["counts"];
   /** Processes started here, by their one-time token. */
   #spawned = new Map<string, { engineId: number; link: TcpLink }>();
   /** The start gates of launchers that limit their engines' starts. */
@@ -151,6 +155,7 @@ export class Admission {
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#advertise = options.advertise;
     this.#permissions = options.permissions;
+    this.#counts = options.counts;
     if (options.listen) {
       this.#server = this.#listen(options.listen, options.encrypt);
       this.#server.unref();
@@ -169,6 +174,8 @@ export class Admission {
         encrypt,
         maxFrameBytes: this.#maxFrameBytes,
         log: this.#log,
+        wire: this.#counts?.wire,
+        dropped: this.#counts?.dropped,
         decide: (hello, peer) => this.#decideEngineId(hello, peer),
         onEngine: (conn, engineId, hello) =>
           this.#onTcpEngine(conn, engineId, hello),

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EngineLink } from "../protocol/engine_link.ts";
+import type { DeathCause, EngineLink } from "../protocol/engine_link.ts";
 import { ackPublication } from "../protocol/flow_control.ts";
 import {
   type FromEngine,
@@ -23,7 +23,7 @@ import { entriesOf } from "./put_store.ts";
 export interface LinkHandlers {
   message(message: FromEngine): void;
   /** The engine is gone, or could not be started, for `reason`. */
-  exit(reason: string): void;
+  exit(reason: string, cause?: DeathCause): void;
 }
 
 /**
@@ -62,9 +62,9 @@ export class AttachedLink {
       if (message?.t === "reset") this.#puts.forget();
       handlers.message(message);
     };
-    link.onExit = (reason) => {
+    link.onExit = (reason, cause) => {
       this.#puts.forget();
-      handlers.exit(reason);
+      handlers.exit(reason, cause);
     };
     try {
       link.send({
@@ -74,7 +74,7 @@ export class AttachedLink {
         ...(link.maxFrameBytes ? { maxFrameBytes: link.maxFrameBytes } : {}),
       });
     } catch (error) {
-      handlers.exit(`it could not start: ${error}`);
+      handlers.exit(`it could not start: ${error}`, "start_failed");
     }
   }
 

@@ -235,6 +235,10 @@ export interface EngineStatus {
   jobId?: string;
   /** Its MPI rank in the job that started it. */
   rank?: number;
+  /** Its task thread's heap, in bytes, as its last heartbeat said. */
+  heapBytes?: number;
+  /** Its process's resident memory (an engine process's), likewise. */
+  rssBytes?: number;
 }
 
 /**

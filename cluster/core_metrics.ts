@@ -1,16 +1,30 @@
 /**
  * The cluster core's metrics (`Cluster.metrics()`, `/metrics`): one
  * registry per core, its families made once, each counted where the core
- * already hears the event, and the figures a snapshot holds (engines by
- * state) set from `engines()` at scrape.
+ * already hears the event (task_metrics.ts for tasks, the engine events
+ * for deaths and restarts, the listener for its connections), and the
+ * figures a snapshot holds (engines by state, their memory and
+ * publications, the wire's totals) set from it at scrape.
  *
  * @module
  */
 
-import { type MetricFamily, MetricsRegistry } from "../observe/metrics.ts";
+import {
+  type Counter,
+  type Gauge,
+  type MetricFamily,
+  MetricsRegistry,
+} from "../observe/metrics.ts";
+import { DEATH_CAUSES, type DeathCause } from "../protocol/engine_link.ts";
+import {
+  DROP_CAUSES,
+  type DropCause,
+  WireTotals,
+} from "../transport/wire_counts.ts";
 import type { EngineStatus } from "./cluster.ts";
-import type { EngineState } from "./engine_types.ts";
+import type { EngineEvent, EngineState } from "./engine_types.ts";
 import type { EngineKind } from "./supervisor.ts";
+import { TaskMetrics } from "./task_metrics.ts";
 
 /** Every state an engine can be in: each is a sample, 0 when none. */
 const STATES: readonly EngineState[] = [
@@ -23,40 +37,191 @@ const STATES: readonly EngineState[] = [
 ];
 
 /**
+ * An engine as the metrics read its publications at scrape (an engine
+ * actor is one).
+ *
+ * @example
+ * ```ts
+ * import type { PublishingEngine } from "./core_metrics.ts";
+ * const e: PublishingEngine = { engineId: 0, publications: { count: 2, bytes: 30 } };
+ * ```
+ */
+export interface PublishingEngine {
+  readonly engineId: number;
+  /** Its publications so far and their bytes. */
+  readonly publications: { count: number; bytes: number };
+}
+
+/**
  * One core's metrics.
  *
  * @example
  * ```ts
  * import { CoreMetrics } from "./core_metrics.ts";
- * const metrics = new CoreMetrics(() => []);
- * const engines = metrics.families().find((f) => f.name === "troupe_engines");
- * console.log(engines?.samples.length); // 0
+ * const metrics = new CoreMetrics(() => [], () => []);
+ * metrics.dropped("handshake_refused");
+ * const drops = metrics.families().find((f) =>
+ *   f.name === "troupe_connections_dropped_total"
+ * );
+ * console.log(drops?.samples[0]); // { labels: { cause: "handshake_refused" }, value: 1 }
  * ```
  */
 export class CoreMetrics {
   readonly registry: MetricsRegistry = new MetricsRegistry();
+  /** The tasks' figures, which the route table counts. */
+  readonly tasks: TaskMetrics;
+  /** Frames and bytes of the listener's connections, live and ended. */
+  readonly wire: WireTotals = new WireTotals();
+  /** What the engine listener counts into (`AdmissionOptions.counts`). */
+  readonly counts: { wire: WireTotals; dropped: (cause: DropCause) => void } = {
+    wire: this.wire,
+    dropped: (cause) => this.dropped(cause),
+  };
+  #restarts: Counter;
+  #deaths: Counter;
+  #drops: Counter;
 
-  constructor(engines: () => EngineStatus[]) {
-    const byState = this.registry.gauge(
+  /** `engines` as `Cluster.engines()`; `publishing` every engine actor. */
+  constructor(
+    engines: () => EngineStatus[],
+    publishing: () => Iterable<PublishingEngine>,
+  ) {
+    const r = this.registry;
+    const byState = r.gauge(
       "troupe_engines",
       "Engines by state and kind (every state of each kind present).",
       ["state", "kind"],
     );
-    this.registry.collect(() => {
-      byState.reset();
+    this.#restarts = r.counter(
+      "troupe_engine_restarts_total",
+      "Times an engine came back after a death (or a task thread replaced " +
+        "to abort a task), by kind.",
+      ["kind"],
+    );
+    this.#deaths = r.counter(
+      "troupe_engine_deaths_total",
+      "Engine deaths by kind and reason (" + DEATH_CAUSES.join(", ") + ").",
+      ["kind", "reason"],
+    );
+    this.tasks = new TaskMetrics(r);
+    const publications = r.counter(
+      "troupe_publications_total",
+      "publishData calls that reached the core, by engine (merged ones " +
+        "count once).",
+      ["engine"],
+    );
+    const publicationBytes = r.counter(
+      "troupe_publication_bytes_total",
+      "Bytes of those publications, by engine: exact frame sizes from TCP " +
+        "engines, a bounded structural estimate (typed arrays' byteLength, " +
+        "strings' length, 8 per number) from Worker engines.",
+      ["engine"],
+    );
+    const frames = r.counter(
+      "troupe_wire_frames_total",
+      "Frames the core's TCP connections read (in) and wrote (out).",
+      ["direction"],
+    );
+    const bytes = r.counter(
+      "troupe_wire_bytes_total",
+      "Bytes the core's TCP connections read (in) and wrote (out), length " +
+        "prefixes and seals included.",
+      ["direction"],
+    );
+    this.#drops = r.counter(
+      "troupe_connections_dropped_total",
+      "Connections the core's listeners dropped, by cause (" +
+        DROP_CAUSES.join(", ") + ").",
+      ["cause"],
+    );
+    for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
+    const heap = r.gauge(
+      "troupe_engine_heap_bytes",
+      "The heap of each engine's task thread, as its last heartbeat said.",
+      ["engine"],
+    );
+    const rss = r.gauge(
+      "troupe_engine_rss_bytes",
+      "The resident memory of each engine process, as its last heartbeat " +
+        "said (none for Worker engines: their process is the client's).",
+      ["engine"],
+    );
+    r.collect(() => {
       const all = engines();
+      byState.reset();
+      heap.reset();
+      rss.reset();
       const kinds = new Set<EngineKind>(all.map((e) => e.kind));
       for (const kind of kinds) {
         for (const state of STATES) byState.set({ state, kind }, 0);
       }
       for (const engine of all) {
         byState.inc({ state: engine.state, kind: engine.kind });
+        const labels = { engine: String(engine.engineId) };
+        if (engine.heapBytes !== undefined) heap.set(labels, engine.heapBytes);
+        if (engine.rssBytes !== undefined) rss.set(labels, engine.rssBytes);
       }
+      publications.reset();
+      publicationBytes.reset();
+      for (const { engineId, publications: p } of publishing()) {
+        const labels = { engine: String(engineId) };
+        publications.set(labels, p.count);
+        publicationBytes.set(labels, p.bytes);
+      }
+      setWire(frames, bytes, this.wire);
     });
+  }
+
+  /** Counts a death or a restart; `kind` is the engine's. */
+  engineEvent(event: EngineEvent, kind: EngineKind | undefined): void {
+    if (kind === undefined) return;
+    if (event.type === "died") {
+      this.#deaths.inc({ kind, reason: knownCause(event.cause) });
+    } else if (event.type === "restarted") {
+      this.#restarts.inc({ kind });
+    }
+  }
+
+  /** A listener dropped a connection. */
+  dropped(cause: DropCause): void {
+    this.#drops.inc({ cause });
   }
 
   /** Every family as plain data, the collected ones as of now. */
   families(): MetricFamily[] {
     return this.registry.families();
   }
+}
+
+/**
+ * Sets the wire counters from `totals` (and `more`, a controller's client
+ * connections): both directions always have a sample.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "../observe/metrics.ts";
+ * import { WireTotals } from "../transport/wire_counts.ts";
+ * import { setWire } from "./core_metrics.ts";
+ * const r = new MetricsRegistry();
+ * const frames = r.counter("f_total", "F.", ["direction"]);
+ * const bytes = r.counter("b_total", "B.", ["direction"]);
+ * setWire(frames, bytes, new WireTotals());
+ * console.log(frames.with({ direction: "in" }).value); // 0
+ * ```
+ */
+export function setWire(
+  frames: Counter | Gauge,
+  bytes: Counter | Gauge,
+  totals: WireTotals,
+): void {
+  const sum = totals.sum();
+  frames.set({ direction: "in" }, sum.framesIn);
+  frames.set({ direction: "out" }, sum.framesOut);
+  bytes.set({ direction: "in" }, sum.bytesIn);
+  bytes.set({ direction: "out" }, sum.bytesOut);
+}
+
+/** A cause from the set, whatever a link said. */
+function knownCause(cause: DeathCause | undefined): DeathCause {
+  return cause !== undefined && DEATH_CAUSES.includes(cause) ? cause : "other";
 }

@@ -8,10 +8,19 @@
  */
 
 import { Actor } from "../actors/actor.ts";
-import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
+import type {
+  DeathCause,
+  EngineLink,
+  EngineWhere,
+} from "../protocol/engine_link.ts";
 import { GlobalsLedger } from "./globals_ledger.ts";
 import { messageOf } from "../protocol/errors.ts";
-import type { DoneMessage, FromEngine } from "../protocol/messages.ts";
+import type {
+  DoneMessage,
+  EngineMemory,
+  FromEngine,
+} from "../protocol/messages.ts";
+import { EngineFigures } from "./engine_figures.ts";
 import type { RegistryMessage } from "./registry.ts";
 import { fromEngineProblem } from "../protocol/validate.ts";
 import { AttachedLink } from "./attached_link.ts";
@@ -86,6 +95,8 @@ export class EngineActor extends Actor<EngineMessage> {
   #draining: string | undefined;
   /** Whether a drained engine is stopped for good rather than restarted. */
   #retiring = false;
+  /** Its memory and publications (the metrics). */
+  #figures = new EngineFigures();
 
   /**
    * Takes over `link`, a freshly started engine, and initialises it.
@@ -144,6 +155,16 @@ export class EngineActor extends Actor<EngineMessage> {
     return this.#deathReason;
   }
 
+  /** Its memory as its last `pong` said, while it is up. */
+  get memory(): EngineMemory | undefined {
+    return this.#figures.memory;
+  }
+
+  /** Publications it sent, over all its lives, and their bytes. */
+  get publications(): { count: number; bytes: number } {
+    return this.#figures.publications(this.#held.link);
+  }
+
   /** How often the engine has been restarted. */
   get restarts(): number {
     return this.#restarts;
@@ -194,7 +215,9 @@ export class EngineActor extends Actor<EngineMessage> {
         }
         return;
       case "exit":
-        if (message.link === this.#held.link) this.#die(message.reason);
+        if (message.link === this.#held.link) {
+          this.#die(message.reason, message.cause ?? "other");
+        }
         return;
       case "restart":
         if (this.#life === "restarting") {
@@ -242,12 +265,13 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   #attach(link: EngineLink): void {
+    if (this.#held) this.#figures.linkEnded(this.#held.link);
     this.#life = "starting";
     this.#draining = undefined;
     this.#liveness.starting();
     this.#held = new AttachedLink(link, this.engineId, {
       message: (message) => this.tell({ kind: "engine", link, message }),
-      exit: (reason) => this.tell({ kind: "exit", link, reason }),
+      exit: (reason, cause) => this.tell({ kind: "exit", link, reason, cause }),
     });
   }
 
@@ -276,18 +300,20 @@ export class EngineActor extends Actor<EngineMessage> {
         this.#sendAhead();
         return;
       case "pong":
+        this.#figures.pong(message);
         return;
       case "reset":
         this.#reset(message.reason);
         return;
       case "fatal":
         this.#held.terminate();
-        this.#die(message.reason);
+        this.#die(message.reason, message.cause ?? "fatal");
         return;
       case "drain":
         this.#drain(message.reason);
         return;
       case "pub":
+        this.#figures.published(this.#held.link, message.data);
         this.#held.acknowledge();
         this.#registry.tell({
           kind: "publish",
@@ -357,7 +383,7 @@ export class EngineActor extends Actor<EngineMessage> {
       return;
     }
     this.#held.shutdown();
-    this.#die(`it drained (${reason})`, true);
+    this.#die(`it drained (${reason})`, "drained");
   }
 
   /** The engine replaced its task thread; it says `ready` when it is back. */
@@ -378,9 +404,11 @@ export class EngineActor extends Actor<EngineMessage> {
   }
 
   /** The engine is gone; `drained` when it was ended once it had drained. */
-  #die(reason: string, drained = false): void {
+  #die(reason: string, cause: DeathCause): void {
     if (this.#life === "stopped" || this.#life === "restarting") return;
+    const drained = cause === "drained";
     this.#life = "restarting";
+    this.#figures.down();
     this.#liveness.down();
     const aborted = this.#tasks.threadGone();
     if (drained) {
@@ -392,12 +420,14 @@ export class EngineActor extends Actor<EngineMessage> {
       this.#tasks.failQueue((task) => this.#died(task));
     } else {
       reason = `it was restarted to abort task ${aborted}`;
+      cause = "aborted";
     }
     this.#globals.lost(reason);
     this.#onEvent({
       type: "died",
       engineId: this.engineId,
       reason,
+      cause,
       deliberate: drained || aborted !== undefined,
     });
   }
@@ -447,7 +477,7 @@ export class EngineActor extends Actor<EngineMessage> {
     }
     if (verdict.dead !== undefined) {
       this.#held.terminate();
-      this.#die(verdict.dead);
+      this.#die(verdict.dead, verdict.cause ?? "heartbeat");
     } else if (verdict.ping) {
       this.#held.ping();
     }
@@ -459,7 +489,10 @@ export class EngineActor extends Actor<EngineMessage> {
    */
   #breach(problem: string): void {
     this.#held.terminate();
-    this.#die(`it sent a message that does not fit the protocol: ${problem}`);
+    this.#die(
+      `it sent a message that does not fit the protocol: ${problem}`,
+      "protocol",
+    );
   }
 
   #died(task: Task): Error {

@@ -161,6 +161,7 @@ Deno.test("a death fails exactly the tasks the engine held, once", () => {
     type: "died",
     engineId: 0,
     reason: "it fell over",
+    cause: "other",
     deliberate: false,
   });
   // The old link is gone: a late exit is not a second death.

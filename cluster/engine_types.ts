@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EngineLink } from "../protocol/engine_link.ts";
+import type { DeathCause, EngineLink } from "../protocol/engine_link.ts";
 import type { FromEngine, TaskSpec } from "../protocol/messages.ts";
 
 /**
@@ -110,6 +110,8 @@ export type EngineEvent =
     type: "died";
     engineId: number;
     reason: string;
+    /** `reason`'s class, a small closed set (the death metrics' label). */
+    cause: DeathCause;
     /** `true` when troupe ended it on purpose (aborting a running task). */
     deliberate: boolean;
   }
@@ -131,7 +133,7 @@ export type EngineMessage =
   | { kind: "submit"; task: Task }
   | { kind: "abort"; taskIds: ReadonlySet<number> }
   | { kind: "engine"; link: EngineLink; message: FromEngine }
-  | { kind: "exit"; link: EngineLink; reason: string }
+  | { kind: "exit"; link: EngineLink; reason: string; cause?: DeathCause }
   | { kind: "restart"; link: EngineLink }
   | { kind: "stop"; reason: string; event?: "gaveUp"; shutdown?: boolean }
   | { kind: "retire"; reason: string }

@@ -77,6 +77,8 @@ export interface BeatContext {
 export interface BeatVerdict {
   /** Why it is to be taken for dead now (its link ended), if it is. */
   dead?: string;
+  /** `dead`'s class: silent too long, or not ready in time. */
+  cause?: "heartbeat" | "start_timeout";
   /** Whether the tasks queued for it have waited too long for it. */
   expired: boolean;
   /** Whether to ping it, so that it has something to answer. */
@@ -158,7 +160,14 @@ export class Liveness {
   heartbeat(context: BeatContext): BeatVerdict {
     const { life, misses, holdsTask, silentWhileBusy } = context;
     const late = life === "starting" ? this.#lateStart() : undefined;
-    if (late !== undefined) return { dead: late, expired: false, ping: false };
+    if (late !== undefined) {
+      return {
+        dead: late,
+        cause: "start_timeout",
+        expired: false,
+        ping: false,
+      };
+    }
     const expired = this.#downTooLong();
     if (life !== "up") return { expired, ping: false };
     const working = holdsTask && silentWhileBusy && context.runsOurTask;
@@ -167,7 +176,7 @@ export class Liveness {
       ? `it missed ${misses} heartbeats in a row, stuck outside any ` +
         "task (a timer or callback a task left behind that never returns?)"
       : `it missed ${misses} heartbeats in a row`;
-    return { dead, expired, ping: false };
+    return { dead, cause: "heartbeat", expired, ping: false };
   }
 
   #lateStart(): string | undefined {

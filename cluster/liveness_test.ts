@@ -174,6 +174,7 @@ Deno.test("Liveness: late start, expired queue, missed beats", async () => {
   assert.deepEqual(at("up", true), { expired: false, ping: true }, "working");
   assert.deepEqual(at("up"), {
     dead: "it missed 1 heartbeats in a row",
+    cause: "heartbeat",
     expired: false,
     ping: false,
   });

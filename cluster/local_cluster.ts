@@ -34,10 +34,12 @@ import { type QueueStatus, queueStatusOf } from "./queue_status.ts";
 import { PutStore } from "./put_store.ts";
 import { Dependencies, type EndedTask } from "./dependencies.ts";
 import {
+  noEngineError,
   type SubmissionCore,
   submitTasks,
   toldWhenDone,
 } from "./task_submission.ts";
+import { engineStatus } from "./engine_status.ts";
 import { engineGone, releaseHeld } from "./held_release.ts";
 import { CoreMetrics } from "./core_metrics.ts";
 import type { MetricFamily } from "../observe/metrics.ts";
@@ -107,11 +109,16 @@ export class LocalCluster implements Cluster {
   #admission: Admission;
   #launches: Launches;
   #taskCounter = 0;
+  #metrics = new CoreMetrics(
+    () => this.engines(),
+    () => this.#supervisor.all(),
+  );
   /** Every submitted task that has not ended: where it is, who hears it. */
   #routes = new TaskRoutes(
     this.#registry,
     (taskId, outcome, engineId) =>
       this.#dependencies.ended(taskId, outcome, engineId),
+    this.#metrics.tasks,
   );
   /** Tasks held until the tasks they need have ended. */
   #dependencies = new Dependencies({
@@ -131,7 +138,6 @@ export class LocalCluster implements Cluster {
     () => this.#closed !== undefined,
   );
   #closed: Promise<void> | undefined;
-  #metrics = new CoreMetrics(() => this.engines());
 
   /** A cluster with no engines yet; the listener, if asked for, is up. */
   constructor(options: LocalClusterOptions = {}) {
@@ -145,7 +151,10 @@ export class LocalCluster implements Cluster {
       onEvent: (event) => this.#onEngineEvent(event),
     });
     try {
-      this.#admission = new Admission(this.#supervisor, options.admission);
+      this.#admission = new Admission(this.#supervisor, {
+        ...options.admission,
+        counts: this.#metrics.counts,
+      });
     } catch (error) {
       // A listener that cannot bind: nothing is left running (the beat).
       this.#supervisor.close("the cluster could not start");
@@ -217,17 +226,9 @@ export class LocalCluster implements Cluster {
 
   /** A snapshot of every engine, in id order. */
   engines(): EngineStatus[] {
-    return this.#supervisor.all().map((engine) => ({
-      engineId: engine.engineId,
-      kind: this.#supervisor.kindOf(engine.engineId)!,
-      state: engine.state,
-      restarts: engine.restarts,
-      tasksDone: engine.tasksDone,
-      currentTaskId: engine.currentTaskId,
-      load: engine.load,
-      deathReason: engine.deathReason,
-      ...engine.where,
-    }));
+    return this.#supervisor.all().map((engine) =>
+      engineStatus(engine, this.#supervisor.kindOf(engine.engineId)!)
+    );
   }
 
   /** Whether engine `engineId` is a Worker of this process (or unknown). */
@@ -288,7 +289,7 @@ export class LocalCluster implements Cluster {
       dependencies: this.#dependencies,
       toEngine: (engine, task, to) =>
         handOut(engine, task, toldWhenDone(this.#scheduler, engine, to)),
-      noEngine: (task) => this.#noEngine(task),
+      noEngine: (task) => noEngineError(task, this.ids()),
     };
   }
 
@@ -305,15 +306,6 @@ export class LocalCluster implements Cluster {
   /** Frees these put values, here and on every engine that holds them. */
   release(ids: readonly number[]): void {
     this.#puts.release(ids);
-  }
-
-  #noEngine(task: SubmittedTask): RangeError {
-    const engineId = (task.placement as { engineId: number }).engineId;
-    return new RangeError(
-      `there is no engine ${engineId}; the engines are ${
-        JSON.stringify(this.ids())
-      }`,
-    );
   }
 
   /** Aborts these tasks wherever they are; unknown or ended ids do nothing. */
@@ -401,6 +393,7 @@ export class LocalCluster implements Cluster {
   }
 
   #onEngineEvent(event: EngineEvent): void {
+    this.#metrics.engineEvent(event, this.#supervisor.kindOf(event.engineId));
     if (event.type === "died" || event.type === "gaveUp") {
       this.#admission.forget(event.engineId);
     }

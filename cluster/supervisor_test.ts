@@ -140,7 +140,13 @@ Deno.test("a restart keeps the engine id, its actor and its kind", async () => {
     assert.equal(engine.restarts, 1);
     assert.deepEqual(rig.events, [
       { type: "registered", engineId: 3 },
-      { type: "died", engineId: 3, reason: "it crashed", deliberate: false },
+      {
+        type: "died",
+        engineId: 3,
+        reason: "it crashed",
+        cause: "other",
+        deliberate: false,
+      },
       { type: "restarted", engineId: 3, restarts: 1 },
     ]);
   });

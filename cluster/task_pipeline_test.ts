@@ -93,6 +93,7 @@ Deno.test("a cancelled task still running when cancel is answered is stopped", (
     type: "died",
     engineId: 0,
     reason: "it was restarted to abort task 2",
+    cause: "aborted",
     deliberate: true,
   });
   assertAborted(probes[1]);

@@ -13,6 +13,7 @@ import type { TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import type { PublicationSink, Registry, SinkTable } from "./registry.ts";
 import { IdTable } from "./id_table.ts";
+import type { TaskMetrics, ViewMetrics } from "./task_metrics.ts";
 
 /**
  * Whatever holds a task until it ends and can abort it by id: its engine
@@ -53,14 +54,17 @@ export class TaskRoutes implements SinkTable {
 
   /** Hears every task's end after its listener, with its engine. */
   #onEnd: EndHook | undefined;
+  #metrics: TaskMetrics | undefined;
 
   /**
    * Routes publications through `registry`, which looks them up here;
-   * `onEnd` hears each task's end (the dependencies wait on it).
+   * `onEnd` hears each task's end (the dependencies wait on it); `metrics`
+   * counts every task's submission, start and end.
    */
-  constructor(registry: Registry, onEnd?: EndHook) {
+  constructor(registry: Registry, onEnd?: EndHook, metrics?: TaskMetrics) {
     registry.lookIn(this);
     this.#onEnd = onEnd;
+    this.#metrics = metrics;
   }
 
   /** Tasks routed and not ended. */
@@ -82,7 +86,8 @@ export class TaskRoutes implements SinkTable {
    * Routes task `taskId`: its publications to `listener` from now on, an
    * abort of its id to `route` (none: it cannot be aborted, as a task for
    * no engine, which ends at once). Returns the listener to hand the task
-   * on with: its `done` ends both routes, then tells `listener`.
+   * on with: its `done` ends both routes, then tells `listener`. A task
+   * added without `engineId` is a load-balanced one (for its metrics).
    */
   add(
     taskId: number,
@@ -90,7 +95,10 @@ export class TaskRoutes implements SinkTable {
     listener: TaskListener,
     engineId?: number,
   ): TaskListener {
-    const routed = new Routed(taskId, route, listener, this.#settle);
+    const view = engineId === undefined
+      ? this.#metrics?.balanced
+      : this.#metrics?.direct;
+    const routed = new Routed(taskId, route, listener, this.#settle, view);
     routed.engineId = engineId;
     this.#tasks.set(taskId, routed);
     if (route) this.#routed++;
@@ -107,6 +115,17 @@ export class TaskRoutes implements SinkTable {
     if (!routed.route) this.#routed++;
     routed.route = route;
     if (engineId !== undefined) routed.engineId = engineId;
+  }
+
+  /**
+   * A task refused before it was routed (a put value it names is gone):
+   * counted as submitted and failed, as if it had been.
+   */
+  refused(balanced: boolean, error: Error): void {
+    const view = balanced ? this.#metrics?.balanced : this.#metrics?.direct;
+    if (view === undefined) return;
+    view.submitted.inc();
+    view.failed(error);
   }
 
   /** Whether task `taskId` is routed: submitted here and not ended. */
@@ -168,7 +187,14 @@ export type EndHook = (
   engineId: number | undefined,
 ) => void;
 
-/** A task's listener as the cluster hands it on: its end unroutes it. */
+/** Where a routed task is, for the running and queued gauges. */
+const QUEUED = 0, RUNNING = 1, ENDED = 2;
+
+/**
+ * A task's listener as the cluster hands it on: its end unroutes it. It
+ * also counts the task's metrics: these fields ride on an object each task
+ * has anyway.
+ */
 class Routed implements TaskListener {
   readonly taskId: number;
   route: Route | undefined;
@@ -176,25 +202,55 @@ class Routed implements TaskListener {
   /** The engine it is on, or was last on (for a `follow` of it). */
   engineId: number | undefined;
   #settle: (routed: Routed, outcome?: TaskOutcome) => void;
+  #view: ViewMetrics | undefined;
+  #where = QUEUED;
+  /** When it reached the core, then (from its first start) -1. */
+  #submittedAt = 0;
+  /** When it last started, in ms of `performance.now()`. */
+  #startedAt = 0;
 
   constructor(
     taskId: number,
     route: Route | undefined,
     listener: TaskListener,
     settle: (routed: Routed, outcome?: TaskOutcome) => void,
+    view: ViewMetrics | undefined,
   ) {
     this.taskId = taskId;
     this.route = route;
     this.listener = listener;
     this.#settle = settle;
+    this.#view = view;
+    if (view) {
+      view.submitted.value++;
+      view.queued.value++;
+      this.#submittedAt = performance.now();
+    }
   }
 
   assigned(engineId: number): void {
     this.engineId = engineId;
+    // Assigned again after it ran: its engine died, it waits once more.
+    if (this.#view && this.#where === RUNNING) {
+      this.#where = QUEUED;
+      this.#view.running.value--;
+      this.#view.queued.value++;
+    }
     this.listener.assigned(engineId);
   }
 
   started(): void {
+    const view = this.#view;
+    if (view && this.#where === QUEUED) {
+      this.#where = RUNNING;
+      view.queued.value--;
+      view.running.value++;
+      this.#startedAt = performance.now();
+      if (this.#submittedAt >= 0) {
+        view.queueWait.observe((this.#startedAt - this.#submittedAt) / 1000);
+        this.#submittedAt = -1;
+      }
+    }
     this.listener.started();
   }
 
@@ -207,10 +263,23 @@ class Routed implements TaskListener {
   }
 
   done(outcome: TaskOutcome): void {
+    if (this.#view && this.#where !== ENDED) this.#count(outcome, this.#view);
     this.#settle(this);
     this.listener.done(outcome);
     // After the listener: the client's result is final before any
     // dependent of it is placed or failed.
     this.#settle(this, outcome);
+  }
+
+  #count(outcome: TaskOutcome, view: ViewMetrics): void {
+    if (this.#where === RUNNING) {
+      view.running.value--;
+      view.duration.observe((performance.now() - this.#startedAt) / 1000);
+    } else {
+      view.queued.value--;
+    }
+    this.#where = ENDED;
+    if (outcome.ok) view.done.value++;
+    else view.failed(outcome.error);
   }
 }

@@ -60,6 +60,7 @@ export function submitTasks(
     const listener = listenerFor(task, index);
     const refused = task.refs && core.puts.take(task);
     if (refused) {
+      core.routes.refused(!("engineId" in task.placement), refused);
       listener.done({ ok: false, error: refused });
       continue;
     }
@@ -154,3 +155,28 @@ export function toldWhenDone(
 type DirectTask = [EngineActor | undefined, SubmittedTask, TaskListener];
 /** No direct task: shared, since most calls have none or only balanced. */
 const NONE: DirectTask[] = [];
+
+/**
+ * Why a direct task for engine `task.placement.engineId` cannot run: the
+ * cluster has no such engine (`ids` are the ones it has).
+ *
+ * @example
+ * ```ts
+ * import { noEngineError } from "./task_submission.ts";
+ * const task = {
+ *   taskId: 1, fn: { kind: "source" as const, source: "() => 1" }, args: [],
+ *   placement: { engineId: 7 },
+ * };
+ * console.log(noEngineError(task, [0, 1]).message);
+ * // there is no engine 7; the engines are [0,1]
+ * ```
+ */
+export function noEngineError(
+  task: SubmittedTask,
+  ids: readonly number[],
+): RangeError {
+  const engineId = (task.placement as { engineId: number }).engineId;
+  return new RangeError(
+    `there is no engine ${engineId}; the engines are ${JSON.stringify(ids)}`,
+  );
+}

@@ -25,7 +25,9 @@ import {
 } from "../protocol/heartbeat.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpServer } from "../transport/tcp_server.ts";
+import type { DropCause } from "../transport/wire_counts.ts";
 import type { LiveTasks } from "./live_tasks.ts";
+import { ControllerMetrics } from "./controller_metrics.ts";
 import { Session, type SessionHost } from "./session.ts";
 
 /** How often, at most, sessions hear of changed loads, in ms. */
@@ -102,6 +104,8 @@ export class ClientServer implements SessionHost {
   #loadTimer: ReturnType<typeof setTimeout> | undefined;
   #lastSnapshot = "";
   #closed = false;
+  /** Its client connections' traffic and drops. */
+  readonly metrics: ControllerMetrics = new ControllerMetrics();
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: ClientServerOptions) {
@@ -136,6 +140,8 @@ export class ClientServer implements SessionHost {
         this.#attach(conn, clientNo);
       },
       log: (line) => options.log(line),
+      wire: this.metrics.wire,
+      dropped: (cause) => this.metrics.dropped(cause),
     });
     this.#unsubscribe = options.cluster.onEngineEvent((event) => {
       for (const session of this.#sessions) {
@@ -209,6 +215,10 @@ export class ClientServer implements SessionHost {
 
   known(taskId: number): boolean {
     return this.#options.live.known(taskId);
+  }
+
+  dropped(cause: DropCause): void {
+    this.metrics.dropped(cause);
   }
 
   submit(tasks: SubmittedTask[], session: Session): void {

@@ -319,7 +319,8 @@ class RunningController implements Controller {
       case "queueStatus":
         return await cluster.queueStatus();
       case "metrics":
-        return await cluster.metrics();
+        // Its client connections are the controller's wire too.
+        return this.#clients.metrics.joinedTo(await cluster.metrics());
       case "history":
         return history.ids();
       case "query":

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { DropCause } from "../transport/wire_counts.ts";
 import { setImmediate } from "node:timers";
 import { within } from "../actors/async.ts";
 import type { SubmittedTask } from "../cluster/cluster.ts";
@@ -64,6 +65,8 @@ export interface SessionHost {
   activity(): void;
   /** The session ended (its client left, or it was closed). */
   ended(session: Session, reason: string): void;
+  /** The controller dropped the client (the metrics count it). */
+  dropped(cause: DropCause): void;
   log(line: string): void;
   /**
    * The most bytes a session holds queued for its client and not yet
@@ -192,6 +195,7 @@ export class Session implements Follower {
       this.#host.log(
         `closed the session of client ${this.clientNo} (${this.peer}): ${why}`,
       );
+      this.#host.dropped("malformed_frame");
       this.close(`the controller closed this session: the client ${why}`);
       return;
     }
@@ -356,6 +360,7 @@ export class Session implements Follower {
           `${why}; its tasks run on`,
       );
       this.#ended = true;
+      this.#host.dropped("too_slow");
       this.#conn.close(`the controller closed this session: ${why}`);
     }
     return written.then(
@@ -373,6 +378,7 @@ export class Session implements Follower {
         `${why}; its tasks run on`,
     );
     this.#ended = true;
+    this.#host.dropped("heartbeat");
     this.#conn.close(`the controller closed this session: ${why}`);
   }
 

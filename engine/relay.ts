@@ -15,6 +15,7 @@ import type {
 } from "../protocol/messages.ts";
 import { newSharedSlots, RUNNING_SLOT } from "../protocol/messages.ts";
 import { ackPublication } from "../protocol/flow_control.ts";
+import type { DeathCause } from "../protocol/engine_link.ts";
 import {
   DEFAULT_HEARTBEAT_MISSES,
   MissedBeats,
@@ -52,6 +53,8 @@ export class Relay {
   #interrupting = false;
   /** Runs sent to the thread and not yet done or cancelled. */
   #pending = 0;
+  /** The task thread's heap, as its last pong said. */
+  #threadHeap = 0;
   /** Pings in a row that found the thread silent outside any task. */
   #threadBeats = new MissedBeats();
   #done: PromiseWithResolvers<string> = Promise.withResolvers();
@@ -99,7 +102,8 @@ export class Relay {
     this.#lostPublications.clear();
     this.#threadBeats.reset();
     thread.onMessage = (message) => this.#fromThread(message);
-    thread.onExit = (reason) => this.#threadExited(thread, reason);
+    thread.onExit = (reason, cause) =>
+      this.#threadExited(thread, reason, cause);
     thread.send({
       t: "init",
       engineId: this.#engineId,
@@ -131,8 +135,15 @@ export class Relay {
           });
           return;
         }
-        this.#send({ t: "pong" });
-        // The thread checks its own health when it can answer.
+        this.#send({
+          t: "pong",
+          memory: {
+            heapBytes: this.#threadHeap,
+            rssBytes: Deno.memoryUsage().rss,
+          },
+        });
+        // The thread checks its own health when it can answer (and says
+        // its heap, which the next pong carries).
         this.#thread.send(message);
         return;
       case "interrupt":
@@ -176,6 +187,7 @@ export class Relay {
     }
     switch (message.t) {
       case "pong":
+        if (message.memory) this.#threadHeap = message.memory.heapBytes;
         return;
       case "pub":
         // Taken in once its frame is written; at once if it was not sent.
@@ -210,7 +222,7 @@ export class Relay {
     this.#thread.send(spare);
   }
 
-  #threadExited(thread: WorkerLink, reason: string) {
+  #threadExited(thread: WorkerLink, reason: string, cause?: DeathCause) {
     if (thread !== this.#thread || this.#finished) return;
     if (this.#interrupting) {
       this.#interrupting = false;
@@ -220,7 +232,7 @@ export class Relay {
     }
     // The client ends the engine on `fatal`; this process then reconnects
     // with a fresh thread, or exits if the client started it.
-    this.#send({ t: "fatal", reason });
+    this.#send({ t: "fatal", reason, ...(cause ? { cause } : {}) });
   }
 
   /**

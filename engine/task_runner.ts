@@ -152,7 +152,13 @@ export class TaskRunner {
       }
       case "ping": {
         const reason = this.#host.fatal?.();
-        this.#port.post(reason ? { t: "fatal", reason } : { t: "pong" });
+        // Its heap: a Worker's own isolate. The process's rss is the
+        // client's (a Worker engine) or said by the relay (a process).
+        this.#port.post(
+          reason
+            ? { t: "fatal", reason, cause: "heap" }
+            : { t: "pong", memory: { heapBytes: Deno.memoryUsage().heapUsed } },
+        );
         return;
       }
     }

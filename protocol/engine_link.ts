@@ -8,6 +8,61 @@
 import type { FromEngine, ToEngine } from "./messages.ts";
 
 /**
+ * Why an engine died, as a small closed set (the `reason` label of
+ * `troupe_engine_deaths_total`), decided where the death is: `exited` (its
+ * thread or process ended by itself: `Deno.exit`, a job that ended),
+ * `killed` (a signal, or terminated), `heap` (out of memory),
+ * `connection_lost`, `heartbeat` (silent too long), `start_timeout`,
+ * `start_failed`, `fatal` (an uncaught error, or the engine said so),
+ * `protocol` (it broke the protocol), `drained`, `aborted` (restarted to
+ * stop a running task), `other`.
+ *
+ * @example
+ * ```ts
+ * import { DEATH_CAUSES, type DeathCause } from "./engine_link.ts";
+ * const cause: DeathCause = "heartbeat";
+ * console.log(DEATH_CAUSES.includes(cause)); // true
+ * ```
+ */
+export type DeathCause =
+  | "exited"
+  | "killed"
+  | "heap"
+  | "connection_lost"
+  | "heartbeat"
+  | "start_timeout"
+  | "start_failed"
+  | "fatal"
+  | "protocol"
+  | "drained"
+  | "aborted"
+  | "other";
+
+/**
+ * Every `DeathCause`, in the order the metrics list them.
+ *
+ * @example
+ * ```ts
+ * import { DEATH_CAUSES } from "./engine_link.ts";
+ * console.log(DEATH_CAUSES.length > 5); // true
+ * ```
+ */
+export const DEATH_CAUSES: readonly DeathCause[] = [
+  "exited",
+  "killed",
+  "heap",
+  "connection_lost",
+  "heartbeat",
+  "start_timeout",
+  "start_failed",
+  "fatal",
+  "protocol",
+  "drained",
+  "aborted",
+  "other",
+];
+
+/**
  * One live connection to one engine.
  *
  * @example
@@ -29,11 +84,17 @@ export interface EngineLink {
   onMessage: (message: FromEngine) => void;
   /**
    * Called once when the engine is gone for any reason, with that reason in
-   * words. No message arrives after it.
+   * words and, when the link knows it, its class (for the death metrics).
+   * No message arrives after it.
    */
-  onExit: (reason: string) => void;
+  onExit: (reason: string, cause?: DeathCause) => void;
   /** Ends the engine now, even mid-task; resolves once it is gone. */
   terminate(): Promise<void>;
+  /**
+   * Bytes on the wire of the publications (`pub` frames) received so far,
+   * where the link knows them exactly (TCP); absent otherwise.
+   */
+  readonly publicationBytes?: number;
   /**
    * Tells an engine that lives on its own (a remote process) to exit rather
    * than wait for a client, then ends the link. Links to engines that the

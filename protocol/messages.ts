@@ -7,6 +7,7 @@
  */
 
 import type { ErrorInfo } from "./errors.ts";
+import type { DeathCause } from "./engine_link.ts";
 
 /** A function shipped by its source text. */
 export interface SourceFunction {
@@ -243,6 +244,27 @@ export interface DoneMessage {
 /** The answer to a `PingMessage`: the engine's event loop is turning. */
 export interface PongMessage {
   t: "pong";
+  /** What the engine uses now (`Deno.memoryUsage()`); older engines omit it. */
+  memory?: EngineMemory;
+}
+
+/**
+ * An engine's memory, as its `pong` says: the heap of the thread that runs
+ * its tasks, and (an engine process's) the resident memory of its process.
+ * A Worker engine says no `rssBytes`: its process is the client's.
+ *
+ * @example
+ * ```ts
+ * import type { EngineMemory } from "./messages.ts";
+ * const { heapUsed } = Deno.memoryUsage();
+ * const memory: EngineMemory = { heapBytes: heapUsed };
+ * ```
+ */
+export interface EngineMemory {
+  /** Bytes the task thread's heap holds (`heapUsed`). */
+  heapBytes: number;
+  /** Bytes of the engine process resident in memory (`rss`). */
+  rssBytes?: number;
 }
 
 /**
@@ -252,6 +274,8 @@ export interface PongMessage {
 export interface FatalMessage {
   t: "fatal";
   reason: string;
+  /** `reason`'s class, when the engine knows it (a task thread's heap). */
+  cause?: DeathCause;
 }
 
 /**

@@ -16,15 +16,16 @@ import {
   text,
 } from "./field_checks.ts";
 import type { FromEngine } from "./messages.ts";
+import { DEATH_CAUSES } from "./engine_link.ts";
 
 type Fields = Record<string, unknown>;
 
 /** What each kind of message must carry, field by field. */
 const SHAPES: Record<FromEngine["t"], Record<string, Check>> = {
   ready: {},
-  pong: {},
+  pong: { memory: optional(memory) },
   reset: { reason: text },
-  fatal: { reason: text },
+  fatal: { reason: text, cause: optional(deathCause) },
   drain: { reason: text },
   pub: { taskId: taskId, seq: count, time: number, data: record },
   stream: { taskId: taskId, name: streamName, text: text },
@@ -83,6 +84,22 @@ function number(value: unknown): string | undefined {
   return typeof value === "number" && Number.isFinite(value)
     ? undefined
     : "a finite number";
+}
+
+function memory(value: unknown): string | undefined {
+  const fits = value !== null && typeof value === "object" &&
+    !number((value as Fields).heapBytes) &&
+    ((value as Fields).rssBytes === undefined ||
+      !number((value as Fields).rssBytes));
+  return fits
+    ? undefined
+    : "an object with a number heapBytes (and optionally rssBytes)";
+}
+
+function deathCause(value: unknown): string | undefined {
+  return (DEATH_CAUSES as readonly unknown[]).includes(value)
+    ? undefined
+    : `one of ${DEATH_CAUSES.join(", ")}`;
 }
 
 function taskIds(value: unknown): string | undefined {

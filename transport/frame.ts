@@ -32,6 +32,8 @@ export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 2 ** 20;
 export class FrameError extends Error {
   /** Whole frames that came before the break in the same chunk. */
   frames: Uint8Array[] = [];
+  /** `true`: a frame over the limit, rather than bytes that are no frame. */
+  tooLarge = false;
 
   /** `message` says what the peer sent. */
   constructor(message: string) {
@@ -180,6 +182,7 @@ export class FrameDecoder {
                 `over the limit of ${formatBytes(this.#max)}`,
           );
           error.frames = transient ? this.#own(frames, chunk) : frames;
+          error.tooLarge = !looksLikeText(header);
           throw error;
         }
         this.#bodyBytes = length;

@@ -17,6 +17,9 @@ import {
   MAX_READ_BYTES,
 } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
+import { CloseNotice } from "./close_notice.ts";
+import { FrameOpening } from "./frame_opening.ts";
+import { WireCounts } from "./wire_counts.ts";
 import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
 
 /**
@@ -26,12 +29,6 @@ import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
  * the copies (two copies of the body less).
  */
 const DIRECT_READ_BYTES = MAX_READ_BYTES;
-
-/**
- * Sealed bytes read but not yet opened past which reading waits: a peer
- * that sends faster than frames open must not fill memory.
- */
-const MAX_OPENING_BYTES = 64 * 2 ** 20;
 
 /**
  * Reads and writes framed msgpack values on `conn`. Writes are queued and go
@@ -63,11 +60,11 @@ const MAX_OPENING_BYTES = 64 * 2 ** 20;
  * ```
  */
 export class FramedConnection {
-  #onClose: (reason: string) => void = () => {};
-  /** Why the connection closed, once `onClose` has been told. */
-  #closedWith: string | undefined;
-  /** Handlers that have been told of the close: none is told twice. */
-  #toldClose = new WeakSet<(reason: string) => void>();
+  #closeNotice = new CloseNotice();
+  /** Frames and bytes read and written, for the wire metrics. */
+  readonly counts: WireCounts = new WireCounts();
+  /** The wire size of the frame whose value is being delivered now. */
+  #delivering = 0;
   #conn: Deno.Conn;
   #decoder: FrameDecoder;
   /** The largest frame the peer accepts, which is the one this side does. */
@@ -79,16 +76,23 @@ export class FramedConnection {
    */
   #readBuffer: Uint8Array | undefined;
   #closeReason: string | undefined;
-  #broken = false;
+  /** Why the peer broke the protocol, if it did. */
+  #brokenBy: "frame_too_large" | "malformed_frame" | undefined;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
   #reading: Promise<void> | undefined;
   #onValue: ((value: unknown) => void) | undefined;
   /** Bodies (opened, once sealed) that no handler has taken yet. */
   #held: Uint8Array[] = [];
   #seal: FrameSeal | undefined;
-  /** Opens in flight, chained so that values come out in frame order. */
-  #opening: Promise<void> = Promise.resolve();
-  #openingBytes = 0;
+  /** Opens in flight, in frame order. */
+  #opening = new FrameOpening(
+    (plain) => {
+      if (this.#closeReason !== undefined) return;
+      if (this.#onValue) this.#deliver(plain);
+      else this.#held.push(plain);
+    },
+    (reason) => this.#fail(reason),
+  );
   #bytesRead = 0;
 
   /** Wraps `conn`; call `start()` to begin reading. */
@@ -127,12 +131,19 @@ export class FramedConnection {
    * reaches the next owner, as held values do.
    */
   get onClose(): (reason: string) => void {
-    return this.#onClose;
+    return this.#closeNotice.handler;
   }
 
   set onClose(handler: (reason: string) => void) {
-    this.#onClose = handler;
-    if (this.#closedWith !== undefined) queueMicrotask(() => this.#tellClose());
+    this.#closeNotice.handler = handler;
+  }
+
+  /**
+   * While `onValue` runs: the size on the wire of the frame it was given
+   * (its length prefix and seal included), e.g. a publication's.
+   */
+  get deliveringBytes(): number {
+    return this.#delivering;
   }
 
   /** Whether frames are sealed (from the end of the handshake on). */
@@ -151,7 +162,7 @@ export class FramedConnection {
     this.#seal = seal;
     const held = this.#held;
     this.#held = [];
-    for (const body of held) this.#open(body);
+    for (const body of held) this.#opening.open(seal, body);
   }
 
   /** The peer's address, as "host:port". */
@@ -194,7 +205,12 @@ export class FramedConnection {
    * frame), rather than closing or being closed.
    */
   get broken(): boolean {
-    return this.#broken;
+    return this.#brokenBy !== undefined;
+  }
+
+  /** How the peer broke the protocol, if it did (a drop's cause). */
+  get brokenBy(): "frame_too_large" | "malformed_frame" | undefined {
+    return this.#brokenBy;
   }
 
   /** Resolves once the connection has closed and reading has stopped. */
@@ -239,13 +255,13 @@ export class FramedConnection {
       // a big frame's first records go out while the rest are sealed.
       const { byteLength, records } = this.#seal.sealRecords(body);
       for (const record of records) record.catch(() => {}); // The writer's.
-      return this.#writer.write(
+      return this.#write(
         [frameHeader(byteLength), ...records],
         HEADER_BYTES + byteLength,
         moreComing,
       );
     }
-    return this.#writer.write(
+    return this.#write(
       [frameHeader(body.byteLength), body],
       HEADER_BYTES + body.byteLength,
       moreComing,
@@ -268,11 +284,22 @@ export class FramedConnection {
     const bodyBytes = parts.reduce((n, part) => n + part.byteLength, 0);
     const refused = this.#refused(bodyBytes);
     if (refused) return refused;
-    return this.#writer.write(
+    return this.#write(
       [frameHeader(bodyBytes), ...parts],
       HEADER_BYTES + bodyBytes,
       moreComing,
     );
+  }
+
+  /** Queues one frame's parts, counted as written. */
+  #write(
+    parts: (Uint8Array | Promise<Uint8Array>)[],
+    bytes: number,
+    moreComing: boolean,
+  ): Promise<void> {
+    this.counts.framesOut++;
+    this.counts.bytesOut += bytes;
+    return this.#writer.write(parts, bytes, moreComing);
   }
 
   /**
@@ -298,17 +325,8 @@ export class FramedConnection {
     const done = this.#reading ?? Promise.resolve();
     done.finally(() => {
       this.#closed.resolve();
-      this.#closedWith = reason;
-      this.#tellClose();
+      this.#closeNotice.closed(reason);
     });
-  }
-
-  /** Tells the current `onClose` handler, unless it has been told. */
-  #tellClose(): void {
-    const handler = this.#onClose;
-    if (this.#toldClose.has(handler)) return;
-    this.#toldClose.add(handler);
-    handler(this.#closedWith!);
   }
 
   async #read(): Promise<void> {
@@ -325,6 +343,7 @@ export class FramedConnection {
         const n = await this.#conn.read(into);
         if (n === null) break;
         this.#bytesRead += n;
+        this.counts.bytesIn += n;
         let bodies: Uint8Array[];
         let broken: unknown;
         try {
@@ -338,21 +357,25 @@ export class FramedConnection {
         }
         for (const body of bodies) {
           if (this.#closeReason !== undefined) return;
-          if (this.#seal) this.#open(body);
+          if (this.#seal) this.#opening.open(this.#seal, body);
           else if (this.#onValue) this.#deliver(body);
           else this.#held.push(body);
         }
         if (broken !== undefined) throw broken;
-        if (this.#openingBytes > MAX_OPENING_BYTES) await this.#opening;
+        if (this.#opening.full) await this.#opening.settled;
       }
-      await this.#opening;
+      await this.#opening.settled;
       this.close("the peer closed the connection");
     } catch (error) {
-      await this.#opening;
+      await this.#opening.settled;
       // A reset is how a peer whose process was killed usually goes (it
       // had unread data): a death to report, not a breach of the protocol.
       const reset = error instanceof Deno.errors.ConnectionReset;
-      if (this.#closeReason === undefined && !reset) this.#broken = true;
+      if (this.#closeReason === undefined && !reset) {
+        this.#brokenBy = error instanceof FrameError && error.tooLarge
+          ? "frame_too_large"
+          : "malformed_frame";
+      }
       this.close(
         this.#closeReason ??
           (reset ? "the peer reset the connection" : messageOf(error)),
@@ -360,29 +383,10 @@ export class FramedConnection {
     }
   }
 
-  /** Opens `body` after the frames before it, then delivers or holds it. */
-  #open(body: Uint8Array): void {
-    const opened = this.#seal!.open(body);
-    opened.catch(() => {}); // Reported in order, below.
-    this.#openingBytes += body.byteLength;
-    this.#opening = this.#opening.then(async () => {
-      let plain: Uint8Array;
-      try {
-        plain = await opened;
-      } catch (error) {
-        this.#fail(messageOf(error));
-        return;
-      } finally {
-        this.#openingBytes -= body.byteLength;
-      }
-      if (this.#closeReason !== undefined) return;
-      if (this.#onValue) this.#deliver(plain);
-      else this.#held.push(plain);
-    });
-  }
-
   /** Decodes a plain body for the handler; a broken one closes the connection. */
   #deliver(body: Uint8Array): void {
+    this.counts.framesIn++;
+    this.#delivering = HEADER_BYTES + this.frameBytes(body.byteLength);
     let value: unknown;
     try {
       value = decodeValue(body);
@@ -400,7 +404,7 @@ export class FramedConnection {
   /** The peer broke the protocol: close once, as broken, with why. */
   #fail(reason: string): void {
     if (this.#closeReason !== undefined) return;
-    this.#broken = true;
+    this.#brokenBy = "malformed_frame";
     this.close(reason);
   }
 }

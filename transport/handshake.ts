@@ -234,6 +234,8 @@ export async function acceptPeer<
       throw new HandshakeError(
         `the ${who} does not hold the key (or something between it and ` +
           `the ${listener} altered the handshake)`,
+        false,
+        "handshake_refused",
       );
     }
     const hello = (auth[helloField(purpose)] ?? {}) as Hello;
@@ -242,7 +244,11 @@ export async function acceptPeer<
       id = decide(hello);
     } catch (error) {
       await refuse(conn, (error as Error).message);
-      throw new HandshakeError((error as Error).message);
+      throw new HandshakeError(
+        (error as Error).message,
+        false,
+        "handshake_refused",
+      );
     }
     const answer = concatBytes([
       label(purpose, "acceptor"),
@@ -382,6 +388,8 @@ function checkVersion(version: unknown): void {
     throw new HandshakeError(
       `the peer speaks protocol version ${JSON.stringify(version)}, this ` +
         `side speaks ${PROTOCOL_VERSION}: run the same troupe version on both`,
+      false,
+      "handshake_refused",
     );
   }
 }

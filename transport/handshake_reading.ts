@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { DropCause } from "./wire_counts.ts";
 import type { FramedConnection } from "./framed_connection.ts";
 
 /**
@@ -22,12 +23,19 @@ import type { FramedConnection } from "./framed_connection.ts";
 export class HandshakeError extends Error {
   /** `true` when the client refused the engine: retrying cannot help. */
   readonly refused: boolean;
+  /** What the listener counts the drop as (a frame out of place, if unsaid). */
+  readonly dropCause: DropCause;
 
   /** `message` says what went wrong, and never contains the key. */
-  constructor(message: string, refused = false) {
+  constructor(
+    message: string,
+    refused = false,
+    dropCause: DropCause = refused ? "handshake_refused" : "malformed_frame",
+  ) {
     super(message);
     this.name = "HandshakeError";
     this.refused = refused;
+    this.dropCause = dropCause;
   }
 }
 
@@ -88,14 +96,27 @@ export function handshakeReader(
     waiting?.reject(failure);
   };
   const timer = setTimeout(
-    () => fail(new HandshakeError(`no handshake within ${timeoutMs} ms`)),
+    () =>
+      fail(
+        new HandshakeError(
+          `no handshake within ${timeoutMs} ms`,
+          false,
+          "handshake_timeout",
+        ),
+      ),
     timeoutMs,
   );
   const onClose = conn.onClose;
   // The owner before (and after) the handshake hears a close when its
   // handler is set back: the connection tells each handler once.
   conn.onClose = (reason) => {
-    fail(new HandshakeError(`the connection closed: ${reason}`));
+    fail(
+      new HandshakeError(
+        `the connection closed: ${reason}`,
+        false,
+        conn.brokenBy ?? "closed",
+      ),
+    );
   };
   conn.start();
   const next = async (): Promise<unknown> => {

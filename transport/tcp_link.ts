@@ -5,7 +5,11 @@
  * @module
  */
 
-import type { EngineLink, EngineWhere } from "../protocol/engine_link.ts";
+import type {
+  DeathCause,
+  EngineLink,
+  EngineWhere,
+} from "../protocol/engine_link.ts";
 import type {
   FromEngine,
   StopMessage,
@@ -55,7 +59,8 @@ export class TcpLink implements EngineLink {
    */
   onMessage: (message: FromEngine) => void = () => {};
   /** Called once when the engine is gone, with why. */
-  onExit: (reason: string) => void = () => {};
+  onExit: (reason: string, cause?: DeathCause) => void = () => {};
+  #publicationBytes = 0;
   /** Where the engine runs: its launcher, host and pid, once known. */
   where: EngineWhere | undefined;
   /** The engine answers heartbeats from a thread its tasks do not use. */
@@ -94,9 +99,15 @@ export class TcpLink implements EngineLink {
       return;
     }
     host.ended.then((how) => {
-      this.#exit(how);
+      // A host says how in words of its own; a signal is a kill.
+      this.#exit(how, /\bkilled\b|signal/i.test(how) ? "killed" : "exited");
       this.#conn?.close(how);
     });
+  }
+
+  /** Bytes on the wire of the `pub` frames received, seals included. */
+  get publicationBytes(): number {
+    return this.#publicationBytes;
   }
 
   /** Whether the engine still waits in a scheduler's queue. */
@@ -119,11 +130,16 @@ export class TcpLink implements EngineLink {
       if (conn.broken) {
         log?.(`troupe: closed the connection of ${conn.peer}: ${reason}`);
       }
-      this.#exit(`its connection closed: ${reason}`);
+      this.#exit(`its connection closed: ${reason}`, "connection_lost");
       this.#kill();
     };
     // What the engine claims to send: the engine actor checks it (above).
-    conn.onValue = (value) => this.onMessage(value as FromEngine);
+    conn.onValue = (value) => {
+      if ((value as FromEngine | null)?.t === "pub") {
+        this.#publicationBytes += conn.deliveringBytes;
+      }
+      this.onMessage(value as FromEngine);
+    };
     for (const body of this.#queued) this.#write(conn, body);
     this.#queued = [];
   }
@@ -186,7 +202,7 @@ export class TcpLink implements EngineLink {
   /** Ends the engine (its process, if this link owns it); resolves once gone. */
   terminate(): Promise<void> {
     if (this.#exitReason === undefined) {
-      this.#exit("it was terminated");
+      this.#exit("it was terminated", "killed");
       this.#conn?.close("it was terminated");
       this.#kill();
     }
@@ -197,7 +213,7 @@ export class TcpLink implements EngineLink {
     this.#stopping ??= this.#host?.stop();
   }
 
-  #exit(reason: string): void {
+  #exit(reason: string, cause: DeathCause): void {
     if (this.#exitReason !== undefined) return;
     this.#exitReason = reason;
     this.#queued = [];
@@ -205,7 +221,7 @@ export class TcpLink implements EngineLink {
     if (this.#host) waits.push(this.#host.ended);
     if (this.#conn) waits.push(this.#conn.closed);
     Promise.all(waits).then(() => this.#gone.resolve());
-    this.onExit(reason);
+    this.onExit(reason, cause);
   }
 }
 

@@ -15,6 +15,8 @@ import {
   type HandshakePurpose,
 } from "./handshake.ts";
 import { LogLimiter } from "./log_limiter.ts";
+import { HandshakeError } from "./handshake_reading.ts";
+import type { DropCause, WireTotals } from "./wire_counts.ts";
 import { isLoopback } from "./loopback.ts";
 import { counted } from "../protocol/counted.ts";
 
@@ -59,6 +61,13 @@ export interface TcpServerOptions {
   log?: (line: string) => void;
   /** How long repeated drops are counted before one summary line (10 s). */
   logWindowMs?: number;
+  /** Counts every accepted connection's frames and bytes, while it lives. */
+  wire?: WireTotals;
+  /**
+   * Hears each connection dropped: in its handshake, or later for a
+   * broken frame (`troupe_connections_dropped_total`).
+   */
+  dropped?: (cause: DropCause) => void;
 }
 
 /**
@@ -159,6 +168,7 @@ export class TcpServer {
     const conn = new FramedConnection(socket, HANDSHAKE_MAX_FRAME_BYTES);
     const peer = conn.peer;
     this.#handshaking.add(conn);
+    this.#count(conn);
     const { key, decide } = this.#options;
     try {
       const { id: engineId, hello } = await acceptPeer<EngineHello>(
@@ -186,9 +196,29 @@ export class TcpServer {
       if (error instanceof Deno.errors.Interrupted) {
         why = `the connection closed: ${await closeReason(conn)}`;
       }
-      if (!this.#closed) this.#dropped(peer, why);
+      if (!this.#closed) {
+        this.#dropped(peer, why);
+        this.#options.dropped?.(
+          error instanceof HandshakeError ? error.dropCause : "other",
+        );
+      }
       this.#handshaking.delete(conn);
     }
+  }
+
+  /**
+   * Counts `conn`'s traffic until it closes, and its close if the peer
+   * broke a frame after its handshake (a drop in it is counted there).
+   */
+  #count(conn: FramedConnection): void {
+    const { wire, dropped } = this.#options;
+    if (wire === undefined && dropped === undefined) return;
+    wire?.track(conn.counts);
+    conn.closed.then(() => {
+      wire?.ended(conn.counts);
+      const cause = conn.brokenBy;
+      if (cause && !this.#handshaking.has(conn)) dropped?.(cause);
+    });
   }
 
   #dropped(peer: string, why: string): void {

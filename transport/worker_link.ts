@@ -6,6 +6,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { FromEngine, ToEngine } from "../protocol/messages.ts";
+import type { DeathCause } from "../protocol/engine_link.ts";
 import { deliverPosted, Outbox } from "./post_batch.ts";
 import { messageOf } from "../protocol/errors.ts";
 
@@ -71,9 +72,11 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
    */
   onMessage: (message: In) => void = () => {};
   /** Called once when the thread has ended, with the reason in words. */
-  onExit: (reason: string) => void = () => {};
+  onExit: (reason: string, cause?: DeathCause) => void = () => {};
   #worker: Worker;
   #error: string | undefined;
+  /** The class of `#error`: a message it could not send is `other`. */
+  #errorCause: DeathCause = "other";
   #terminating = false;
   #exited: PromiseWithResolvers<void> = Promise.withResolvers();
   #outbox: Outbox;
@@ -114,12 +117,14 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
       (data: unknown) => deliverPosted<In>(data, (m) => this.onMessage(m)),
     );
     worker.on("error", (error: Error & { code?: string }) => {
-      this.#error ??= describeError(error);
+      if (this.#error !== undefined) return;
+      this.#error = describeError(error);
+      this.#errorCause = error?.code === OUT_OF_MEMORY ? "heap" : "fatal";
     });
     worker.on("exit", (code: number) => {
       live.delete(worker);
       this.#exited.resolve();
-      this.onExit(this.#exitReason(code));
+      this.onExit(this.#exitReason(code), this.#exitCause());
     });
   }
 
@@ -156,6 +161,11 @@ export class WorkerLink<Out = ToEngine, In = FromEngine> {
   /** A thread of this process: `SharedArrayBuffer`s cross as they are. */
   readonly sharesMemory = true;
 
+  #exitCause(): DeathCause {
+    if (this.#error) return this.#errorCause;
+    return this.#terminating ? "killed" : "exited";
+  }
+
   #exitReason(code: number): string {
     if (this.#error) return this.#error;
     if (this.#terminating) return "it was terminated";
@@ -175,8 +185,10 @@ function threadEntry(entry: URL): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
+const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
+
 function describeError(error: Error & { code?: string }): string {
-  if (error?.code === "ERR_WORKER_OUT_OF_MEMORY") {
+  if (error?.code === OUT_OF_MEMORY) {
     return "it ran out of memory";
   }
   const text = error instanceof Error

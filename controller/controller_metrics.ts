@@ -1,0 +1,75 @@
+/**
+ * The controller's own figures, beside its core's: the frames and bytes
+ * of its client connections and the clients it dropped, under the same
+ * names as the core's engine connections (`troupe_wire_*_total`,
+ * `troupe_connections_dropped_total`), summed into the core's families in
+ * the `metrics` answer.
+ *
+ * @module
+ */
+
+import {
+  mergeFamilies,
+  type MetricFamily,
+  MetricsRegistry,
+} from "../observe/metrics.ts";
+import {
+  DROP_CAUSES,
+  type DropCause,
+  WireTotals,
+} from "../transport/wire_counts.ts";
+
+/**
+ * A controller's client-side figures.
+ *
+ * @example
+ * ```ts
+ * import { ControllerMetrics } from "./controller_metrics.ts";
+ * const metrics = new ControllerMetrics();
+ * metrics.dropped("heartbeat");
+ * const merged = metrics.joinedTo([]);
+ * console.log(merged.map((f) => f.name));
+ * // [ "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_connections_dropped_total" ]
+ * ```
+ */
+export class ControllerMetrics {
+  /** The client connections' frames and bytes, live and ended. */
+  readonly wire: WireTotals = new WireTotals();
+  #registry = new MetricsRegistry();
+  #drops = this.#registry.counter(
+    "troupe_connections_dropped_total",
+    "Connections dropped, by cause.",
+    ["cause"],
+  );
+
+  constructor() {
+    const frames = this.#registry.counter(
+      "troupe_wire_frames_total",
+      "Frames read (in) and written (out).",
+      ["direction"],
+    );
+    const bytes = this.#registry.counter(
+      "troupe_wire_bytes_total",
+      "Bytes read (in) and written (out).",
+      ["direction"],
+    );
+    for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
+    this.#registry.collect(() => {
+      const sum = this.wire.sum();
+      frames.set({ direction: "in" }, sum.framesIn);
+      frames.set({ direction: "out" }, sum.framesOut);
+      bytes.set({ direction: "in" }, sum.bytesIn);
+      bytes.set({ direction: "out" }, sum.bytesOut);
+    });
+  }
+
+  /** A client connection was dropped. */
+  dropped(cause: DropCause): void {
+    this.#drops.inc({ cause });
+  }
+
+  /** `core`'s families with these figures added to them. */
+  joinedTo(core: MetricFamily[]): MetricFamily[] {
+    return mergeFamilies(core, this.#registry.families());
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Frames and bytes a connection read and wrote: four integers a
+ * `FramedConnection` adds to as it goes (`troupe_wire_frames_total`,
+ * `troupe_wire_bytes_total`), the sum a core or a controller keeps over
+ * its connections, live and ended, and why a connection was dropped
+ * (`troupe_connections_dropped_total`).
+ *
+ * @module
+ */
+
+/**
+ * Why a listener dropped a connection, as a small closed set:
+ * `handshake_refused` (a wrong key, purpose, version or token),
+ * `handshake_timeout`, `frame_too_large`, `malformed_frame` (garbage, a
+ * frame out of place, a seal that does not open, a message that does not
+ * fit the protocol), `heartbeat` (a client silent too long), `too_slow` (a
+ * client that takes nothing of what it is sent), `closed` (the peer left
+ * mid-handshake), `other`.
+ *
+ * @example
+ * ```ts
+ * import { DROP_CAUSES, type DropCause } from "./wire_counts.ts";
+ * const cause: DropCause = "handshake_refused";
+ * console.log(DROP_CAUSES.includes(cause)); // true
+ * ```
+ */
+export type DropCause =
+  | "handshake_refused"
+  | "handshake_timeout"
+  | "frame_too_large"
+  | "malformed_frame"
+  | "heartbeat"
+  | "too_slow"
+  | "closed"
+  | "other";
+
+/**
+ * Every `DropCause`.
+ *
+ * @example
+ * ```ts
+ * import { DROP_CAUSES } from "./wire_counts.ts";
+ * console.log(DROP_CAUSES[0]); // handshake_refused
+ * ```
+ */
+export const DROP_CAUSES: readonly DropCause[] = [
+  "handshake_refused",
+  "handshake_timeout",
+  "frame_too_large",
+  "malformed_frame",
+  "heartbeat",
+  "too_slow",
+  "closed",
+  "other",
+];
+
+/**
+ * One connection's figures, counted as frames are read (whole) and queued
+ * to be written; bytes are the wire's, length prefixes and seals included.
+ *
+ * @example
+ * ```ts
+ * import { WireCounts } from "./wire_counts.ts";
+ * const counts = new WireCounts();
+ * counts.framesOut++;
+ * counts.bytesOut += 12;
+ * console.log(counts.framesOut, counts.bytesOut); // 1 12
+ * ```
+ */
+export class WireCounts {
+  framesIn = 0;
+  bytesIn = 0;
+  framesOut = 0;
+  bytesOut = 0;
+
+  /** Adds `other`'s figures to these. */
+  add(other: WireCounts): void {
+    this.framesIn += other.framesIn;
+    this.bytesIn += other.bytesIn;
+    this.framesOut += other.framesOut;
+    this.bytesOut += other.bytesOut;
+  }
+}
+
+/**
+ * The sum over a set of connections that come and go: the live ones are
+ * read when asked, an ended one is added once and forgotten, so a long
+ * run holds nothing per past connection.
+ *
+ * @example
+ * ```ts
+ * import { WireCounts, WireTotals } from "./wire_counts.ts";
+ * const totals = new WireTotals();
+ * const a = new WireCounts();
+ * totals.track(a);
+ * a.framesIn = 3;
+ * console.log(totals.sum().framesIn); // 3
+ * totals.ended(a);
+ * a.framesIn = 99; // Counted no more.
+ * console.log(totals.sum().framesIn); // 3
+ * ```
+ */
+export class WireTotals {
+  #ended = new WireCounts();
+  #live = new Set<WireCounts>();
+
+  /** Counts `counts` from now on, while it lives. */
+  track(counts: WireCounts): void {
+    this.#live.add(counts);
+  }
+
+  /** Its connection ended: its figures so far stay in the sum. */
+  ended(counts: WireCounts): void {
+    if (this.#live.delete(counts)) this.#ended.add(counts);
+  }
+
+  /** Every tracked connection's figures, summed now. */
+  sum(): WireCounts {
+    const sum = new WireCounts();
+    sum.add(this.#ended);
+    for (const counts of this.#live) sum.add(counts);
+    return sum;
+  }
+}
