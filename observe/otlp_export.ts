@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { SpanRecord, SpanValue } from "./span.ts";
+import type { SpanRecord } from "./span.ts";
+import { attributes, otlpJson } from "./otlp_json.ts";
 
 /**
  * How an `OtlpExporter` sends: where, as whom, how often, how much.
@@ -222,7 +223,7 @@ export class OtlpExporter {
       const response = await fetch(this.#options.endpoint, {
         method: "POST",
         headers: this.#headers,
-        body: JSON.stringify(otlpRequest(batch, this.#resource, this.#scope)),
+        body: otlpJson(batch, this.#resource, this.#scope),
         signal: abort.signal,
       });
       await response.body?.cancel();
@@ -257,102 +258,6 @@ export class OtlpExporter {
         "dropped and counted (client.tracingStats()); said at most once a minute",
     );
   }
-}
-
-/**
- * Spans as an OTLP `ExportTraceServiceRequest` in its JSON mapping: hex
- * ids, times as strings of ns, typed attribute values, status code 2 for
- * an error.
- *
- * @example
- * ```ts
- * import { otlpRequest } from "./otlp_export.ts";
- * const request = otlpRequest([{
- *   traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331",
- *   name: "work", kind: 1, start: 1.5, end: 2, attributes: { ok: true },
- *   status: { code: "error", message: "boom" },
- * }], { attributes: [] }, { name: "troupe" });
- * const span = request.resourceSpans[0].scopeSpans[0].spans[0];
- * console.log(span.startTimeUnixNano, span.status); // "1500000" { code: 2, message: "boom" }
- * ```
- */
-export function otlpRequest(
-  spans: readonly SpanRecord[],
-  resource: unknown,
-  scope: { name: string; version?: string },
-): {
-  resourceSpans: {
-    resource: unknown;
-    scopeSpans: { scope: unknown; spans: OtlpSpan[] }[];
-  }[];
-} {
-  return {
-    resourceSpans: [{
-      resource,
-      scopeSpans: [{ scope, spans: spans.map(otlpSpan) }],
-    }],
-  };
-}
-
-/** One span in OTLP's JSON mapping. */
-export interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: OtlpAttribute[];
-  status?: { code: number; message?: string };
-}
-
-/** One attribute in OTLP's JSON mapping (int64 is a string there). */
-export interface OtlpAttribute {
-  key: string;
-  value:
-    | { stringValue: string }
-    | { intValue: string }
-    | { doubleValue: number }
-    | { boolValue: boolean };
-}
-
-function otlpSpan(span: SpanRecord): OtlpSpan {
-  const out: OtlpSpan = {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    name: span.name,
-    kind: span.kind,
-    startTimeUnixNano: nanos(span.start),
-    endTimeUnixNano: nanos(Math.max(span.start, span.end)),
-    attributes: attributes(span.attributes),
-  };
-  if (span.parentSpanId) out.parentSpanId = span.parentSpanId;
-  if (span.status) {
-    out.status = { code: span.status.code === "error" ? 2 : 1 };
-    if (span.status.message) out.status.message = span.status.message;
-  }
-  return out;
-}
-
-function attributes(values: Record<string, SpanValue>): OtlpAttribute[] {
-  return Object.entries(values).map(([key, v]) => ({
-    key,
-    value: typeof v === "string"
-      ? { stringValue: v }
-      : typeof v === "boolean"
-      ? { boolValue: v }
-      : Number.isInteger(v)
-      ? { intValue: String(v) }
-      : { doubleValue: v },
-  }));
-}
-
-/** ms since the epoch, fraction kept, as a decimal string of ns. */
-function nanos(ms: number): string {
-  const whole = Math.floor(ms);
-  const fraction = Math.round((ms - whole) * 1e6);
-  return (BigInt(whole) * 1_000_000n + BigInt(fraction)).toString();
 }
 
 /** The endpoint without credentials or query: what a warning may show. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { OtlpExporter, otlpRequest } from "./otlp_export.ts";
+import { OtlpExporter } from "./otlp_export.ts";
+import { otlpJson, otlpRequest } from "./otlp_json.ts";
 import { newSpanId, newTraceId, type SpanRecord } from "./span.ts";
 import { until } from "../tests/waits.ts";
 
@@ -107,4 +108,25 @@ Deno.test("the OTLP JSON mapping: ns as strings, typed values, status codes", ()
     { key: "d", value: { doubleValue: 0.5 } },
     { key: "b", value: { boolValue: false } },
   ]);
+});
+
+Deno.test("otlpJson writes what otlpRequest gives, escaping included", () => {
+  const spans: SpanRecord[] = [
+    { ...span("plain"), status: { code: "ok" } },
+    {
+      ...span('a "quoted"\nname'),
+      parentSpanId: newSpanId(),
+      attributes: { 'k"\\': 'v"\n', big: 2 ** 40, neg: -1.25, t: true },
+      status: { code: "error", message: 'RemoteError: "boom"\n' },
+    },
+    { ...span("whole ms"), start: 1_700_000_000_000, end: 1_699_999_999_999 },
+  ];
+  const resource = {
+    attributes: [{ key: "service.name", value: { stringValue: "t" } }],
+  };
+  const scope = { name: "troupe" };
+  assert.deepEqual(
+    JSON.parse(otlpJson(spans, resource, scope)),
+    otlpRequest(spans, resource, scope),
+  );
 });

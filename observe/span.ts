@@ -117,11 +117,26 @@ export function traceparentOf(context: SpanContext): string {
   return `00-${context.traceId}-${context.spanId}-01`;
 }
 
+/** Random bytes drawn in blocks: one call per 512 ids, not one per id. */
+const pool = new Uint8Array(4096);
+let drawn = pool.length;
+const HEX = Array.from(
+  { length: 256 },
+  (_, b) => b.toString(16).padStart(2, "0"),
+);
+
 function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
-  // All zeros is invalid; one set bit is as random as the rest needs.
-  if (buffer.every((b) => b === 0)) buffer[bytes - 1] = 1;
+  if (drawn + bytes > pool.length) {
+    crypto.getRandomValues(pool);
+    drawn = 0;
+  }
   let hex = "";
-  for (const b of buffer) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  let any = 0;
+  for (let i = 0; i < bytes; i++) {
+    const b = pool[drawn++];
+    any |= b;
+    hex += HEX[b];
+  }
+  // All zeros is invalid; one set bit is as random as the rest needs.
+  return any === 0 ? hex.slice(0, -2) + "01" : hex;
 }

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Client, type TracingOptions } from "../mod.ts";
-import type { OtlpSpan } from "../observe/otlp_export.ts";
+import type { OtlpSpan } from "../observe/otlp_json.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import {
   ENGINE_KINDS,
