@@ -15,11 +15,13 @@ import {
   engines,
   errorOf,
   guard,
+  RESTART_AT_ONCE,
   suiteKind,
   until,
   withClient,
   withClientOn,
   withController,
+  withTempDir,
 } from "./helpers.ts";
 
 /** A collector: what it was posted, answered as `answer` says. */
@@ -389,5 +391,35 @@ Deno.test("tracing options are checked before anything starts", async () => {
       /traceparent in with options must be a W3C traceparent/,
     );
     return Promise.resolve();
+  });
+});
+
+Deno.test("a task retried after its engine died counts its retries", async () => {
+  await withTempDir(async (dir) => {
+    await withCollector(async (collector) => {
+      await withClient({
+        workers: 1,
+        restart: RESTART_AT_ONCE,
+        tracing: { endpoint: collector.endpoint },
+      }, async (client) => {
+        const marker = `${dir}/died`;
+        const lv = client.loadBalancedView({ retries: 1 });
+        // Ends its engine the first time (a file: globals die with it).
+        const ar = lv.applyAsync(function dieOnce(path: string) {
+          try {
+            Deno.statSync(path);
+          } catch {
+            Deno.writeTextFileSync(path, "died");
+            Deno.exit(1);
+          }
+          return "second run";
+        }, marker);
+        assert.equal(await guard(ar, "the retried task", 30_000), "second run");
+      });
+      const [task] = collector.spans.filter((s) => s.name === "troupe.task");
+      assert.equal(attribute(task, "troupe.retries"), "1");
+      assert.equal(attribute(task, "troupe.function"), "dieOnce");
+      assert.equal(task.status?.code, 1);
+    });
   });
 });
