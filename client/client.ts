@@ -263,7 +263,8 @@ export class Client extends ClientHistory implements AsyncDisposable {
   /**
    * The cluster core's metrics as plain data (`troupe_engines`,
    * `troupe_tasks_done_total`, ...; README's "Metrics"): a connected
-   * client's are its controller's, of every client.
+   * client's are its controller's, of every client. With `tracing`, this
+   * client's trace counters follow (`troupe_trace_spans_dropped_total`, ...).
    *
    * @example
    * ```ts
@@ -274,7 +275,7 @@ export class Client extends ClientHistory implements AsyncDisposable {
    * ```
    */
   metrics(): Promise<MetricFamily[]> {
-    return metricsOf(this.#cluster, this.#closed !== undefined);
+    return metricsOf(this.#cluster, this.#closed !== undefined, this.#tracing);
   }
 
   /**
@@ -289,7 +290,11 @@ export class Client extends ClientHistory implements AsyncDisposable {
    * ```
    */
   metricsText(): Promise<string> {
-    return metricsTextOf(this.#cluster, this.#closed !== undefined);
+    return metricsTextOf(
+      this.#cluster,
+      this.#closed !== undefined,
+      this.#tracing,
+    );
   }
 
   /**

@@ -11,7 +11,8 @@ import { prometheusText } from "../observe/prometheus_text.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
 
 /**
- * The metrics of `cluster`; refused once the client is closed.
+ * The metrics of `cluster`, then the client's own (`own`: its tracing's
+ * counters); refused once the client is closed.
  *
  * @example
  * ```ts
@@ -21,14 +22,14 @@ import { ClientClosedError } from "../protocol/errors.ts";
  * console.log(families.some((f) => f.name === "troupe_engines")); // true
  * ```
  */
-export function metricsOf(
+export async function metricsOf(
   cluster: Cluster,
   closed: boolean,
+  own?: { families(): MetricFamily[] },
 ): Promise<MetricFamily[]> {
-  if (closed) {
-    return Promise.reject(new ClientClosedError({ what: "read the metrics" }));
-  }
-  return cluster.metrics();
+  if (closed) throw new ClientClosedError({ what: "read the metrics" });
+  const core = await cluster.metrics();
+  return own ? [...core, ...own.families()] : core;
 }
 
 /**
@@ -46,6 +47,7 @@ export function metricsOf(
 export async function metricsTextOf(
   cluster: Cluster,
   closed: boolean,
+  own?: { families(): MetricFamily[] },
 ): Promise<string> {
-  return prometheusText(await metricsOf(cluster, closed));
+  return prometheusText(await metricsOf(cluster, closed, own));
 }

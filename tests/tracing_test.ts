@@ -280,6 +280,10 @@ async function assertCollectorFailure(
       const dropped = /^troupe_trace_spans_dropped_total (\d+)$/m.exec(text);
       assert.ok(dropped && Number(dropped[1]) >= 1, text);
       assert.match(text, /^troupe_trace_export_failures_total [1-9]/m);
+      // And so does client.metrics(), after the core's families.
+      const names = (await client.metrics()).map((f) => f.name);
+      assert.ok(names.includes("troupe_engines"));
+      assert.ok(names.includes("troupe_trace_spans_dropped_total"));
     }
     await guard(client.close(), "close() with the collector failing", 10_000);
     const stats = client.tracingStats()!;
