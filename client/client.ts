@@ -456,11 +456,14 @@ export class Client extends ClientHistory implements AsyncDisposable {
     this.#closed ??= (async () => {
       // Before closing fails the running tasks: those failures are ours.
       this.#failures.close();
-      await Promise.all([
-        this.#dashboards.close(),
-        this.#cluster.close({ shutdown }),
-      ]);
-      await this.#tracing?.close(); // After the tasks' ends: their spans.
+      try {
+        await Promise.all([
+          this.#dashboards.close(),
+          this.#cluster.close({ shutdown }),
+        ]);
+      } finally {
+        await this.#tracing?.close(); // After the tasks' ends: their spans.
+      }
     })();
     return this.#closed.finally(() => {
       this.#open(); // Once nothing holds the process, no timer is left.
