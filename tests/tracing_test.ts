@@ -427,3 +427,26 @@ Deno.test("a task retried after its engine died counts its retries", async () =>
     });
   });
 });
+
+Deno.test("a direct view's push, pull and execute are spans of their kind", async () => {
+  await withCollector(async (collector) => {
+    await withClient(
+      { workers: 2, tracing: { endpoint: collector.endpoint } },
+      async (client) => {
+        const dv = client.view();
+        await dv.push({ a: 1 });
+        await dv.execute("globalThis.b = a + 1");
+        assert.deepEqual(await dv.pull("b"), [2, 2]);
+      },
+    );
+    for (const kind of ["push", "execute", "pull"]) {
+      const calls = collector.spans.filter((s) => s.name === `troupe.${kind}`);
+      assert.equal(calls.length, 1, kind);
+      const tasks = tasksOf(collector.spans, calls[0]);
+      assert.deepEqual(
+        tasks.map((t) => attribute(t, "troupe.engine_id")).sort(),
+        ["0", "1"],
+      );
+    }
+  });
+});
