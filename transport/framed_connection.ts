@@ -20,7 +20,7 @@ import { FrameWriter } from "./frame_writer.ts";
 import { CloseNotice } from "./close_notice.ts";
 import { FrameOpening } from "./frame_opening.ts";
 import { WireCounts } from "./wire_counts.ts";
-import { type FrameSeal, SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
+import { type FrameSeal, sealedBytes } from "./seal.ts";
 
 /**
  * Bodies at least this large are read into a buffer of their own, instead
@@ -93,7 +93,6 @@ export class FramedConnection {
     },
     (reason) => this.#fail(reason),
   );
-  #bytesRead = 0;
 
   /** Wraps `conn`; call `start()` to begin reading. */
   constructor(
@@ -190,14 +189,12 @@ export class FramedConnection {
    * length prefix: sealing adds a tag per record.
    */
   frameBytes(bodyBytes: number): number {
-    if (!this.#seal) return bodyBytes;
-    const records = Math.max(1, Math.ceil(bodyBytes / SEAL_RECORD_BYTES));
-    return bodyBytes + records * SEAL_TAG_BYTES;
+    return this.#seal ? sealedBytes(bodyBytes) : bodyBytes;
   }
 
   /** Bytes read so far, whole frames or not: a large one coming is life. */
   get bytesRead(): number {
-    return this.#bytesRead;
+    return this.counts.bytesIn;
   }
 
   /**
@@ -342,7 +339,6 @@ export class FramedConnection {
           (this.#readBuffer ??= new Uint8Array(MAX_READ_BYTES));
         const n = await this.#conn.read(into);
         if (n === null) break;
-        this.#bytesRead += n;
         this.counts.bytesIn += n;
         let bodies: Uint8Array[];
         let broken: unknown;

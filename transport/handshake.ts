@@ -36,69 +36,24 @@ import {
   WRONG_PORT,
 } from "./handshake_purpose.ts";
 import { FrameSeal } from "./seal.ts";
+import {
+  checkVersion,
+  clientHello,
+  type EngineHello,
+  PROTOCOL_VERSION,
+} from "./handshake_hello.ts";
 
 export { HandshakeError } from "./handshake_reading.ts";
+export {
+  type ClientHello,
+  clientHello,
+  type EngineHello,
+  PROTOCOL_VERSION,
+} from "./handshake_hello.ts";
 export type { HandshakePurpose } from "./handshake_purpose.ts";
-
-/** The wire protocol's version; both sides must speak the same. */
-export const PROTOCOL_VERSION = 3;
 
 /** Handshake frames are small: a peer announcing more is dropped. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
-
-/** The listening side's opening message of the handshake. */
-export interface ClientHello {
-  t: "hello";
-  protocol: "troupe" | "troupe-client";
-  version: number;
-  nonce: Uint8Array;
-  sealed: boolean;
-}
-
-/**
- * The hello the listening side opens with: written once, so that test
- * peers playing its part correctly say exactly what it says.
- *
- * @example
- * ```ts
- * import { clientHello } from "./handshake.ts";
- * console.log(clientHello(new Uint8Array(32), false).version); // 3
- * console.log(clientHello(new Uint8Array(32), true, "client").protocol);
- * ```
- */
-export function clientHello(
-  nonce: Uint8Array,
-  sealed: boolean,
-  purpose: HandshakePurpose = "engine",
-): ClientHello {
-  return {
-    t: "hello",
-    protocol: PROTOCOLS[purpose],
-    version: PROTOCOL_VERSION,
-    nonce,
-    sealed,
-  };
-}
-
-/**
- * What an engine says of itself when it registers.
- *
- * @example
- * ```ts
- * import type { EngineHello } from "./handshake.ts";
- * const hello: EngineHello = { engineId: 3, pid: Deno.pid };
- * ```
- */
-export interface EngineHello {
-  /** The id it had (or was given at spawn), which it asks to keep. */
-  engineId?: number;
-  /** The one-time token a client gave the process it spawned. */
-  token?: string;
-  /** The engine's process id, for people reading logs. */
-  pid?: number;
-  /** The engine's host name, for people reading logs. */
-  hostname?: string;
-}
 
 /**
  * The engine purpose's listening side (a client, or a controller's engine
@@ -380,17 +335,6 @@ export async function joinPeer(
     return id as number;
   } finally {
     next.stop();
-  }
-}
-
-function checkVersion(version: unknown): void {
-  if (version !== PROTOCOL_VERSION) {
-    throw new HandshakeError(
-      `the peer speaks protocol version ${JSON.stringify(version)}, this ` +
-        `side speaks ${PROTOCOL_VERSION}: run the same troupe version on both`,
-      false,
-      "handshake_refused",
-    );
   }
 }
 

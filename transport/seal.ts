@@ -21,6 +21,21 @@ export const SEAL_TAG_BYTES = 16;
 /** Plaintext bytes in each record of a sealed frame but its last. */
 export const SEAL_RECORD_BYTES: number = 2 ** 20;
 
+/**
+ * How long a sealed frame of a `bodyBytes` body is, past its length
+ * prefix: a tag per record.
+ *
+ * @example
+ * ```ts
+ * import { sealedBytes } from "./seal.ts";
+ * console.log(sealedBytes(100)); // 116
+ * ```
+ */
+export function sealedBytes(bodyBytes: number): number {
+  const records = Math.max(1, Math.ceil(bodyBytes / SEAL_RECORD_BYTES));
+  return bodyBytes + records * SEAL_TAG_BYTES;
+}
+
 const NONCE_BYTES = 12;
 
 /** A counter this high would lose precision: the connection must end first. */

@@ -18,7 +18,7 @@ import type {
 import { encodeValue, recycleEncoding } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
-import { SEAL_RECORD_BYTES, SEAL_TAG_BYTES } from "./seal.ts";
+import { sealedBytes } from "./seal.ts";
 import type { EngineHost } from "./engine_host.ts";
 
 /**
@@ -166,8 +166,7 @@ export class TcpLink implements EngineLink {
       return;
     }
     // Whether frames will be sealed is known once connected: count on it.
-    const records = Math.max(1, Math.ceil(body.byteLength / SEAL_RECORD_BYTES));
-    const bytes = body.byteLength + records * SEAL_TAG_BYTES;
+    const bytes = sealedBytes(body.byteLength);
     if (bytes > this.maxFrameBytes) {
       throw frameTooLarge(bytes, this.maxFrameBytes);
     }
