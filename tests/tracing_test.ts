@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Client, type TracingOptions } from "../mod.ts";
-import type { OtlpSpan } from "../observe/otlp_json.ts";
+import { attribute, tasksOf, withCollector } from "./otlp_collector.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import {
   ENGINE_KINDS,
@@ -23,89 +23,6 @@ import {
   withController,
   withTempDir,
 } from "./helpers.ts";
-
-/** A collector: what it was posted, answered as `answer` says. */
-interface Collector {
-  endpoint: string;
-  spans: OtlpSpan[];
-  posts: number;
-  /** The last request's headers and resource attributes. */
-  headers: Headers | undefined;
-  serviceName: string | undefined;
-  close(): Promise<void>;
-}
-
-async function withCollector(
-  body: (collector: Collector) => Promise<void>,
-  answer: (request: Request) => Promise<Response> | Response = () =>
-    new Response("{}"),
-): Promise<void> {
-  const collector: Collector = {
-    endpoint: "",
-    spans: [],
-    posts: 0,
-    headers: undefined,
-    serviceName: undefined,
-    close: () => server.shutdown(),
-  };
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    async (request) => {
-      collector.posts++;
-      collector.headers = request.headers;
-      const response = await answer(request);
-      if (response.ok) {
-        const sent = await request.json();
-        const [resourceSpans] = sent.resourceSpans;
-        collector.serviceName = resourceSpans.resource.attributes.find(
-          (a: { key: string }) => a.key === "service.name",
-        )?.value.stringValue;
-        collector.spans.push(...resourceSpans.scopeSpans[0].spans);
-      } else {
-        await request.body?.cancel();
-      }
-      return response;
-    },
-  );
-  collector.endpoint = `http://127.0.0.1:${server.addr.port}/v1/traces`;
-  try {
-    await body(collector);
-  } finally {
-    await server.shutdown();
-  }
-}
-
-const attribute = (span: OtlpSpan, key: string) => {
-  const value = span.attributes.find((a) => a.key === key)?.value;
-  return value && Object.values(value)[0];
-};
-const ms = (nanos: string) => Number(BigInt(nanos) / 1000n) / 1000;
-/** Engines and the client share a clock here; this much slack is rounding. */
-const SLACK_MS = 1;
-
-/** The task spans under `call`, each with its queue and run children. */
-function tasksOf(spans: OtlpSpan[], call: OtlpSpan) {
-  return spans.filter((s) => s.parentSpanId === call.spanId).map((task) => {
-    assert.equal(task.name, "troupe.task");
-    assert.equal(task.traceId, call.traceId);
-    const children = spans.filter((s) => s.parentSpanId === task.spanId);
-    const queue = children.find((s) => s.name === "troupe.queue");
-    const run = children.find((s) => s.name === "troupe.run");
-    assert.ok(queue && run, `task ${attribute(task, "troupe.task_id")}`);
-    for (const child of children) assert.equal(child.traceId, call.traceId);
-    // Submitted, queued, run, ended, in that order.
-    assert.ok(ms(queue.startTimeUnixNano) >= ms(task.startTimeUnixNano));
-    assert.ok(
-      ms(queue.endTimeUnixNano) <= ms(run.startTimeUnixNano) + SLACK_MS,
-      "the queue ends before the run starts",
-    );
-    assert.ok(ms(run.startTimeUnixNano) <= ms(run.endTimeUnixNano));
-    assert.ok(ms(run.endTimeUnixNano) <= ms(task.endTimeUnixNano) + SLACK_MS);
-    assert.ok(ms(call.startTimeUnixNano) <= ms(task.startTimeUnixNano));
-    assert.ok(ms(task.endTimeUnixNano) <= ms(call.endTimeUnixNano));
-    return task;
-  });
-}
 
 const USER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const USER_SPAN = "00f067aa0ba902b7";
