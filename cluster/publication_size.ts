@@ -24,7 +24,10 @@ const MAX_NODES = 256;
 export function estimatedBytes(value: unknown): number {
   let bytes = 0;
   let nodes = 0;
-  const stack: unknown[] = [value];
+  // One stack for every call: a publication costs no allocation here.
+  const stack = STACK;
+  stack.length = 0;
+  stack.push(value);
   while (stack.length > 0 && nodes < MAX_NODES) {
     const v = stack.pop();
     nodes++;
@@ -68,5 +71,8 @@ export function estimatedBytes(value: unknown): number {
       }
     }
   }
+  stack.length = 0; // Holds nothing of the publication afterwards.
   return bytes;
 }
+
+const STACK: unknown[] = [];
