@@ -176,7 +176,14 @@ export class CoreMetrics {
   engineEvent(event: EngineEvent, kind: EngineKind | undefined): void {
     if (kind === undefined) return;
     if (event.type === "died") {
-      this.#deaths.inc({ kind, reason: knownCause(event.cause) });
+      const reason = knownCause(event.cause);
+      this.#deaths.inc({ kind, reason });
+      // A TCP engine's connection lost under it, or dropped for silence.
+      if (kind !== "worker" && reason === "connection_lost") {
+        this.dropped("closed");
+      } else if (kind !== "worker" && reason === "heartbeat") {
+        this.dropped("heartbeat");
+      }
     } else if (event.type === "restarted") {
       this.#restarts.inc({ kind });
     }

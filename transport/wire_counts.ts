@@ -13,9 +13,10 @@
  * `handshake_refused` (a wrong key, purpose, version or token),
  * `handshake_timeout`, `frame_too_large`, `malformed_frame` (garbage, a
  * frame out of place, a seal that does not open, a message that does not
- * fit the protocol), `heartbeat` (a client silent too long), `too_slow` (a
- * client that takes nothing of what it is sent), `closed` (the peer left
- * mid-handshake), `other`.
+ * fit the protocol), `heartbeat` (a client or TCP engine silent too long),
+ * `too_slow` (a client that takes nothing of what it is sent), `closed` (the
+ * peer left mid-handshake, or a TCP engine's connection ended under it),
+ * `other`.
  *
  * @example
  * ```ts
