@@ -197,6 +197,75 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Chromium shows the cluster's live charts (tasks/s, queued, engine " +
+    "heap), and they move as tasks run" + browser.because,
+  ignore: browser.ignore,
+  async fn() {
+    await withClient({ workers: 2 }, async (client) => {
+      const dashboard = await client.serveDashboard({ updateMs: 100 });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({
+          viewport: { width: 1400, height: 1000 },
+        });
+        await page.goto(dashboard.url);
+        const chart = (key: string) => `#metrics .metric[data-key="${key}"]`;
+        for (const key of ["tasks_per_second", "queued", "engine_heap"]) {
+          await page.locator(`${chart(key)} svg`).waitFor({ timeout: 10_000 });
+        }
+        const before = await page.locator(`${chart("queued")} svg`)
+          .innerHTML();
+        // More tasks than engines, each a while: some wait, all finish.
+        const lv = client.loadBalancedView({ highWaterMark: 1 });
+        const tasks = Promise.all(
+          Array.from(
+            { length: 24 },
+            () => lv.applyAsync(() => new Promise((r) => setTimeout(r, 150))),
+          ),
+        );
+        const latest = (key: string) =>
+          `document.querySelector('${chart(key)} .latest')?.textContent`;
+        // The page's code is given as text: it runs in the browser.
+        await page.waitForFunction(
+          `Number(${latest("queued")}) > 0`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        await page.waitForFunction(
+          `Number.parseFloat(${latest("tasks_per_second")}) > 0`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        await guard(tasks, "the load-balanced tasks", 30_000);
+        await page.waitForFunction(
+          `${latest("queued")} === "0"`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        assert.notEqual(
+          await page.locator(`${chart("queued")} svg`).innerHTML(),
+          before,
+          "the queue's line moved",
+        );
+        await page.waitForFunction(
+          `/^0: [\\d.]+ MiB, 1: [\\d.]+ MiB$/.test(${latest("engine_heap")})`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        const heap = page.locator(`${chart("engine_heap")} svg path`);
+        assert.equal(await heap.count(), 2, "a line per engine");
+        if (Deno.env.get("TROUPE_SCREENSHOT")) {
+          await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+        }
+      } finally {
+        await browser.close();
+        await dashboard.close();
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "Chromium opens a dashboard bound off loopback at the address it " +
     "printed, and is refused without its token" + browser.because,
   ignore: browser.ignore,

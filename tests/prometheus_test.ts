@@ -1,0 +1,431 @@
+/**
+ * A real Prometheus (Debian's `prometheus`) scrapes a test cluster's
+ * dashboard (Worker and process engines, its token as `?token=` through
+ * `params`) and a controller's own dashboard (its token as a bearer
+ * header), and the values it scraped are read back through its HTTP API;
+ * both `/metrics` bodies pass `promtool check metrics` with no lint.
+ * Without `prometheus` the test skips itself, unless `CI` is set: there it
+ * fails, so that CI cannot silently lose it.
+ */
+
+import assert from "node:assert/strict";
+import { Client, publishData, RemoteError } from "../mod.ts";
+import {
+  guard,
+  range,
+  skipUnless,
+  until,
+  withClient,
+  withController,
+  withTempDir,
+} from "./helpers.ts";
+
+/** The first of `name` on PATH, or undefined. */
+function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && Deno.statSync(`${dir}/${name}`).isFile) {
+        return `${dir}/${name}`;
+      }
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+const PROMETHEUS = onPath("prometheus");
+const PROMTOOL = onPath("promtool");
+const missing = PROMETHEUS === undefined
+  ? "no prometheus on PATH"
+  : PROMTOOL === undefined
+  ? "no promtool on PATH"
+  : undefined;
+// In CI a missing Prometheus is a failure, not a skip.
+const skip = skipUnless(
+  "prometheus_test.ts",
+  Deno.env.get("CI") ? undefined : missing,
+  "apt-get install prometheus installs both (.ci/run does)",
+);
+
+const TOKEN = "prometheus-test-token-0123456789";
+const CONTROLLER_TOKEN = "controller-test-token-0123456789";
+
+/** A Prometheus server of the test's own, as `withPrometheus` gives it. */
+interface Prometheus {
+  /** Its HTTP API's base, e.g. `http://127.0.0.1:9090`. */
+  base: string;
+  /** What it said on stderr lately, for a failure's message. */
+  log(): string;
+}
+
+/** A port nothing listens on now (bound, then let go). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Runs `prometheus` with `config` (YAML) in `dir` until `body` ends, on a
+ * free port (once more on another if that one was taken meanwhile); it is
+ * killed afterwards whatever happens, and its output drained.
+ */
+async function withPrometheus(
+  dir: string,
+  config: string,
+  body: (prometheus: Prometheus) => Promise<void>,
+): Promise<void> {
+  await Deno.writeTextFile(`${dir}/prometheus.yml`, config);
+  for (let attempt = 0;; attempt++) {
+    const port = freePort();
+    const child = new Deno.Command(PROMETHEUS!, {
+      args: [
+        `--config.file=${dir}/prometheus.yml`,
+        `--storage.tsdb.path=${dir}/data`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let said = "";
+    const draining = (async () => {
+      for await (
+        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+      ) {
+        said = (said + chunk).slice(-16_000);
+      }
+    })();
+    let exited = false;
+    const status = child.status.then((s) => {
+      exited = true;
+      return s;
+    });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await until(
+        async () => {
+          if (exited) return true;
+          try {
+            const ready = await fetch(`${base}/-/ready`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            await ready.body?.cancel();
+            return ready.status === 200;
+          } catch {
+            return false;
+          }
+        },
+        "prometheus to be ready",
+        60_000,
+      );
+      if (exited) {
+        if (attempt === 0 && /address already in use/.test(said)) continue;
+        assert.fail(`prometheus exited at its start:\n${said}`);
+      }
+      await body({ base, log: () => said });
+      return;
+    } finally {
+      if (!exited) child.kill("SIGTERM");
+      const ended = await Promise.race([
+        status.then(() => true),
+        new Promise<false>((r) => {
+          const t = setTimeout(() => r(false), 15_000);
+          status.finally(() => clearTimeout(t));
+        }),
+      ]);
+      if (!ended) child.kill("SIGKILL");
+      await status;
+      await draining;
+    }
+  }
+}
+
+/** An instant query's result vector: each series' labels and value. */
+async function query(
+  prometheus: Prometheus,
+  promql: string,
+): Promise<{ metric: Record<string, string>; value: number }[]> {
+  const answer = await fetch(
+    `${prometheus.base}/api/v1/query?query=${encodeURIComponent(promql)}`,
+    { signal: AbortSignal.timeout(5_000) },
+  );
+  const json = await answer.json();
+  assert.equal(json.status, "success", JSON.stringify(json));
+  return json.data.result.map(
+    (r: { metric: Record<string, string>; value: [number, string] }) => ({
+      metric: r.metric,
+      value: Number(r.value[1]),
+    }),
+  );
+}
+
+/** Waits (30 s at most) until `promql`'s one value is `expected`. */
+async function untilValue(
+  prometheus: Prometheus,
+  promql: string,
+  expected: number,
+): Promise<void> {
+  let seen: unknown = "nothing";
+  try {
+    await until(
+      async () => {
+        const result = await query(prometheus, promql);
+        seen = result.map((r) => r.value);
+        return result.length === 1 && result[0].value === expected;
+      },
+      `${promql} to be ${expected} in prometheus`,
+      30_000,
+    );
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; last seen ${JSON.stringify(seen)}\n` +
+        prometheus.log().slice(-2000),
+    );
+  }
+}
+
+/** `promtool check metrics` of `text`: its exit code and what it said. */
+async function promtoolCheck(
+  text: string,
+): Promise<{ code: number; said: string }> {
+  const child = new Deno.Command(PROMTOOL!, {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, said: (decode(stdout) + decode(stderr)).trim() };
+}
+
+/** `/metrics` of a dashboard at `url`, its token sent as `headers` say. */
+async function metricsOf(url: string, init: RequestInit = {}): Promise<string> {
+  const answer = await fetch(url, {
+    ...init,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await answer.text();
+  assert.equal(answer.status, 200, text);
+  return text;
+}
+
+function scrapeConfig(dashboard: URL, controller: URL): string {
+  return `global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: dashboard
+    metrics_path: /metrics
+    params:
+      token: ["${TOKEN}"]
+    static_configs:
+      - targets: ["${dashboard.host}"]
+  - job_name: controller
+    metrics_path: /metrics
+    authorization:
+      credentials: "${CONTROLLER_TOKEN}"
+    static_configs:
+      - targets: ["${controller.host}"]
+`;
+}
+
+const DONE = 6;
+const FAILED = 2;
+
+Deno.test({
+  name: "a real Prometheus scrapes a client's dashboard and a controller's, " +
+    "and reads back the tasks, engines, a histogram and publications" +
+    skip.because,
+  ignore: skip.ignore,
+  async fn() {
+    if (missing !== undefined) {
+      assert.fail(
+        `${missing}, and CI is set: apt-get install prometheus (.ci/run does)`,
+      );
+    }
+    // The controller's engine is a process: the client's Worker engines
+    // are gone when the client closes, which withClient checks.
+    await withTempDir((dir) =>
+      withController({
+        id: "prometheus",
+        engines: { workers: 0, processes: 1 },
+        dashboard: { token: CONTROLLER_TOKEN },
+      }, (controller) =>
+        withClient({ workers: 1, processes: 1 }, async (client) => {
+          const dashboard = await client.serveDashboard({ token: TOKEN });
+          const config = scrapeConfig(
+            new URL(dashboard.url),
+            new URL(controller.dashboardUrl!),
+          );
+          await withPrometheus(dir, config, async (prometheus) => {
+            await until(
+              async () => {
+                const answer = await fetch(
+                  `${prometheus.base}/api/v1/targets`,
+                  {
+                    signal: AbortSignal.timeout(5_000),
+                  },
+                );
+                const { data } = await answer.json();
+                const targets = data.activeTargets as {
+                  health: string;
+                  labels: { job: string };
+                }[];
+                return targets.length === 2 &&
+                  targets.every((t) =>
+                    t.health === "up"
+                  );
+              },
+              "both targets to be up in prometheus",
+              30_000,
+            );
+
+            // The embedded client: DONE successes and FAILED failures,
+            // load-balanced, and one publication on each engine.
+            const lv = client.loadBalancedView();
+            const results = await guard(
+              Promise.allSettled(
+                range(DONE + FAILED).map((i) =>
+                  lv.applyAsync(
+                    (i: number, done: number) => {
+                      if (i >= done) throw new Error(`task ${i} fails`);
+                      return i;
+                    },
+                    i,
+                    DONE,
+                  )
+                ),
+              ),
+              "the load-balanced tasks",
+              30_000,
+            );
+            assert.equal(
+              results.filter((r) => r.status === "fulfilled").length,
+              DONE,
+            );
+            for (const r of results.filter((r) => r.status === "rejected")) {
+              assert.ok(
+                (r as PromiseRejectedResult).reason instanceof RemoteError,
+              );
+            }
+            await guard(
+              client.view().applyAsync(() => {
+                publishData({ step: 1, payload: "x".repeat(100) });
+                return 1;
+              }),
+              "the publishing tasks",
+              30_000,
+            );
+            // The controller: tasks of a connected client.
+            const connected = await guard(
+              Client.connect(controller.clientInfo, { log: () => {} }),
+              "Client.connect",
+            );
+            try {
+              await guard(
+                connected.loadBalancedView().mapAsync((x: number) => x + 1, [
+                  1,
+                  2,
+                  3,
+                ]),
+                "the connected client's tasks",
+                30_000,
+              );
+            } finally {
+              await connected.close();
+            }
+
+            await untilValue(
+              prometheus,
+              `troupe_tasks_done_total{job="dashboard",view="balanced"}`,
+              DONE,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_tasks_done_total{job="dashboard",view="direct"}`,
+              2,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_tasks_failed_total{job="dashboard",view="balanced",error="RemoteError"}`,
+              FAILED,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_task_duration_seconds_count{job="dashboard",view="balanced"}`,
+              DONE + FAILED,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_engines{job="dashboard",state="idle",kind="worker"}`,
+              1,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_engines{job="dashboard",state="idle",kind="process"}`,
+              1,
+            );
+            await untilValue(
+              prometheus,
+              `sum(troupe_publications_total{job="dashboard"})`,
+              2,
+            );
+            for (const engine of ["0", "1"]) {
+              await untilValue(
+                prometheus,
+                `troupe_publications_total{job="dashboard",engine="${engine}"}`,
+                1,
+              );
+            }
+            await untilValue(
+              prometheus,
+              `sum(troupe_tasks_submitted_total{job="controller"})`,
+              3,
+            );
+            await untilValue(
+              prometheus,
+              `sum(troupe_tasks_done_total{job="controller"})`,
+              3,
+            );
+            await untilValue(
+              prometheus,
+              `troupe_engines{job="controller",state="idle",kind="process"}`,
+              1,
+            );
+
+            for (
+              const [what, text] of [
+                [
+                  "the client's dashboard",
+                  await metricsOf(
+                    `${new URL("metrics", dashboard.url)}?token=${TOKEN}`,
+                  ),
+                ],
+                [
+                  "the controller's dashboard",
+                  await metricsOf(
+                    new URL("metrics", controller.dashboardUrl!).href,
+                    {
+                      headers: { authorization: `Bearer ${CONTROLLER_TOKEN}` },
+                    },
+                  ),
+                ],
+              ]
+            ) {
+              const checked = await promtoolCheck(text);
+              assert.equal(checked.code, 0, `${what}: ${checked.said}`);
+              assert.equal(checked.said, "", `${what}: promtool's lint`);
+            }
+          });
+        }))
+    );
+  },
+});
