@@ -429,3 +429,43 @@ Deno.test({
     );
   },
 });
+
+Deno.test("without prometheus the test skips itself and says how to install it, unless CI is set: then it fails", async () => {
+  const run = async (ci: string) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "--allow-all",
+        "--frozen",
+        "--no-check",
+        "--filter",
+        "a real Prometheus",
+        "tests/prometheus_test.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      // No folder of PATH has prometheus.
+      env: { PATH: "/nonexistent", CI: ci, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code, out: decode(stdout), all: decode(stdout) + decode(stderr) };
+  };
+  const skipped = await run("");
+  assert.equal(skipped.code, 0, skipped.all);
+  assert.ok(
+    skipped.all.includes(
+      "prometheus_test.ts: skipped, no prometheus on PATH; apt-get install " +
+        "prometheus installs both",
+    ),
+    skipped.all,
+  );
+  assert.match(skipped.out, /0 passed \| 0 failed \| 1 ignored/);
+  const failed = await run("true");
+  assert.equal(failed.code, 1, failed.all);
+  assert.match(
+    failed.all,
+    /no prometheus on PATH, and CI is set: apt-get install prometheus/,
+  );
+});
