@@ -13,7 +13,7 @@ import type { TaskListener } from "./cluster.ts";
 import type { TaskOutcome } from "./engine_types.ts";
 import type { PublicationSink, Registry, SinkTable } from "./registry.ts";
 import { IdTable } from "./id_table.ts";
-import type { TaskMetrics, ViewMetrics } from "./task_metrics.ts";
+import { type TaskMetrics, turnNow, type ViewMetrics } from "./task_metrics.ts";
 
 /**
  * Whatever holds a task until it ends and can abort it by id: its engine
@@ -206,7 +206,7 @@ class Routed implements TaskListener {
   #where = QUEUED;
   /** When it reached the core, then (from its first start) -1. */
   #submittedAt = 0;
-  /** When it last started, in ms of `performance.now()`. */
+  /** When it last started, in ms of `turnNow()`. */
   #startedAt = 0;
 
   constructor(
@@ -224,7 +224,7 @@ class Routed implements TaskListener {
     if (view) {
       view.submitted.value++;
       view.queued.value++;
-      this.#submittedAt = performance.now();
+      this.#submittedAt = turnNow();
     }
   }
 
@@ -245,7 +245,7 @@ class Routed implements TaskListener {
       this.#where = RUNNING;
       view.queued.value--;
       view.running.value++;
-      this.#startedAt = performance.now();
+      this.#startedAt = turnNow();
       if (this.#submittedAt >= 0) {
         view.queueWait.observe((this.#startedAt - this.#submittedAt) / 1000);
         this.#submittedAt = -1;
@@ -274,7 +274,13 @@ class Routed implements TaskListener {
   #count(outcome: TaskOutcome, view: ViewMetrics): void {
     if (this.#where === RUNNING) {
       view.running.value--;
-      view.duration.observe((performance.now() - this.#startedAt) / 1000);
+      // The engine's own clock where it says (a value, a RemoteError): no
+      // clock read here; else (it died) the core's.
+      const ms =
+        outcome.completed !== undefined && outcome.started !== undefined
+          ? outcome.completed - outcome.started
+          : turnNow() - this.#startedAt;
+      view.duration.observe(Math.max(0, ms) / 1000);
     } else {
       view.queued.value--;
     }
