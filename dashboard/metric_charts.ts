@@ -14,6 +14,18 @@ import type { MetricFamily } from "../observe/metrics.ts";
 const WINDOW_MS = 120_000;
 const WIDTH = 240;
 const HEIGHT = 48;
+/**
+ * One point per this many ms at most (two pixels): more points than
+ * pixels would only make every page update bigger.
+ */
+const STEP_MS = 1_000;
+/**
+ * Engines report their heap once per heartbeat (1 s): a point per 2 s,
+ * and the lines of the largest heaps only, keep the message small on a
+ * cluster of many engines.
+ */
+const HEAP_STEP_MS = 2_000;
+const HEAP_LINES = 8;
 /** One colour per engine, in turn (the page's palette). */
 const COLOURS = [
   "#1d4ed8",
@@ -80,15 +92,17 @@ export class MetricCharts {
     if (this.#last !== undefined && now > this.#last.time) {
       // A counter that went down was started again: count from there.
       const more = Math.max(0, finished - this.#last.finished);
-      push(this.#rate, [now, more / ((now - this.#last.time) / 1000)], now);
+      const rate = more / ((now - this.#last.time) / 1000);
+      push(this.#rate, [now, rate], now, STEP_MS);
     }
     this.#last = { time: now, finished };
-    push(this.#queued, [now, total(families, "troupe_tasks_queued")], now);
+    const queued = total(families, "troupe_tasks_queued");
+    push(this.#queued, [now, queued], now, STEP_MS);
     const heap = families.find((f) => f.name === "troupe_engine_heap_bytes");
     for (const sample of heap?.type === "gauge" ? heap.samples : []) {
       const engine = sample.labels.engine ?? "";
       const points = this.#heap.get(engine) ?? [];
-      push(points, [now, sample.value], now);
+      push(points, [now, sample.value], now, HEAP_STEP_MS);
       this.#heap.set(engine, points);
     }
     // An engine gone for two minutes leaves the chart.
@@ -101,7 +115,12 @@ export class MetricCharts {
   /** The three sparklines as they stand. */
   charts(): MetricChart[] {
     const now = this.#last?.time ?? 0;
-    const engines = [...this.#heap].sort((a, b) => Number(a[0]) - Number(b[0]));
+    // The largest heaps, drawn and named in engine order.
+    const engines = [...this.#heap]
+      .sort((a, b) => b[1].at(-1)![1] - a[1].at(-1)![1])
+      .slice(0, HEAP_LINES)
+      .sort((a, b) => Number(a[0]) - Number(b[0]));
+    const more = this.#heap.size - engines.length;
     return [
       {
         key: "tasks_per_second",
@@ -117,7 +136,9 @@ export class MetricCharts {
       },
       {
         key: "engine_heap",
-        title: "engine heap",
+        title: more > 0
+          ? `engine heap (the ${HEAP_LINES} largest of ${this.#heap.size})`
+          : "engine heap",
         latest:
           engines.map(([engine, points]) =>
             `${engine}: ${mebibytes(points.at(-1)![1])}`
@@ -135,8 +156,14 @@ function total(families: readonly MetricFamily[], name: string): number {
   return family.samples.reduce((sum, sample) => sum + sample.value, 0);
 }
 
-function push(points: Point[], point: Point, now: number): void {
-  points.push(point);
+/** Adds `point`, in place of the last one when both fall in one step. */
+function push(points: Point[], point: Point, now: number, step: number): void {
+  const last = points.at(-1);
+  if (last && Math.floor(last[0] / step) === Math.floor(point[0] / step)) {
+    points[points.length - 1] = point;
+  } else {
+    points.push(point);
+  }
   trim(points, now);
 }
 

@@ -61,21 +61,48 @@ Deno.test("tasks/s is done + failed over the time between two updates; queued su
   charts.take(families(1, 0, 5, {}), 10_000);
   assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
   assert.match(byKey(charts).tasks_per_second.svg, /data-points="0"/);
-  charts.take(families(21, 10, 2, {}), 10_500);
+  charts.take(families(21, 10, 2, {}), 11_000);
   const shown = byKey(charts);
-  assert.equal(shown.tasks_per_second.latest, "60.0/s");
+  assert.equal(shown.tasks_per_second.latest, "30.0/s");
   assert.equal(shown.queued.latest, "2");
   assert.match(shown.queued.svg, /data-points="2"/);
   assert.match(shown.queued.svg, /<path d="M/);
   // A core started again counts from 0: no negative rate.
-  charts.take(families(1, 0, 0, {}), 11_000);
+  charts.take(families(1, 0, 0, {}), 12_000);
   assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
+});
+
+Deno.test("updates within one second make one point: its newest", () => {
+  const charts = new MetricCharts();
+  for (let i = 0; i < 8; i++) {
+    charts.take(families(1, 0, i, {}), 20_000 + i * 100);
+  }
+  const queued = byKey(charts).queued;
+  assert.equal(queued.latest, "7");
+  assert.match(queued.svg, /data-points="1"/);
+  charts.take(families(1, 0, 3, {}), 21_000);
+  assert.match(byKey(charts).queued.svg, /data-points="2"/);
+});
+
+Deno.test("of many engines, the heap chart draws and names the 8 largest, in engine order", () => {
+  const charts = new MetricCharts();
+  const heap = Object.fromEntries(
+    Array.from({ length: 20 }, (_, i) => [String(i), (i % 10) * 2 ** 20]),
+  );
+  charts.take(families(1, 0, 0, heap), 0);
+  const shown = byKey(charts).engine_heap;
+  assert.equal(shown.title, "engine heap (the 8 largest of 20)");
+  assert.equal(
+    shown.latest,
+    "6: 6.0 MiB, 7: 7.0 MiB, 8: 8.0 MiB, 9: 9.0 MiB, 16: 6.0 MiB, 17: 7.0 MiB, 18: 8.0 MiB, 19: 9.0 MiB",
+  );
+  assert.match(shown.svg, /data-points="8"/);
 });
 
 Deno.test("each engine's heap is a line of its own, gone two minutes after its engine", () => {
   const charts = new MetricCharts();
   charts.take(families(1, 0, 0, { "0": 2 ** 20, "1": 30 * 2 ** 20 }), 0);
-  charts.take(families(1, 0, 0, { "1": 31 * 2 ** 20 }), 1_000);
+  charts.take(families(1, 0, 0, { "1": 31 * 2 ** 20 }), 2_000);
   let heap = byKey(charts).engine_heap;
   assert.equal(heap.latest, "0: 1.0 MiB, 1: 31 MiB");
   assert.match(heap.svg, /<circle/, "engine 0's one point");

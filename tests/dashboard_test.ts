@@ -252,8 +252,13 @@ Deno.test({
           undefined,
           { timeout: 10_000 },
         );
-        const heap = page.locator(`${chart("engine_heap")} svg path`);
-        assert.equal(await heap.count(), 2, "a line per engine");
+        // A line per engine, once each has two heartbeats' points.
+        await page.waitForFunction(
+          `document.querySelectorAll('${chart("engine_heap")} svg path')` +
+            ".length === 2",
+          undefined,
+          { timeout: 10_000 },
+        );
         if (Deno.env.get("TROUPE_SCREENSHOT")) {
           await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
         }
