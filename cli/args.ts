@@ -122,7 +122,19 @@ export function parseArgs(args: readonly string[]): Command {
     if (flag.kind === "grant") {
       // As deno's own --allow-*: a value only after "=", so that the next
       // word is never taken for one.
-      given[name] = eq === -1 ? true : arg.slice(eq + 1).split(",");
+      const next = rest[i + 1];
+      if (eq === -1 && next !== undefined && !next.startsWith("-")) {
+        throw new UsageError(
+          `--${name} takes its list after "=": --${name}=${next} (bare, ` +
+            "it grants all)",
+        );
+      }
+      // Repeated, the lists add up, as deno's own flags do.
+      const before = given[name];
+      const value = eq === -1 ? true : arg.slice(eq + 1).split(",");
+      given[name] = before === true || value === true
+        ? true
+        : [...(Array.isArray(before) ? before : []), ...value];
       continue;
     }
     const text = eq === -1 ? rest[++i] : arg.slice(eq + 1);

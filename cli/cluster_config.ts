@@ -22,6 +22,7 @@ import {
 import type { HistoryOptions } from "../controller/history_options.ts";
 import type { DashboardOptions } from "../dashboard/dashboard.ts";
 import { UsageError } from "./args.ts";
+import { refuseSandboxedWorkers } from "../client/sandboxed_workers.ts";
 import {
   checkEnginePermissions,
   type EnginePermissions,
@@ -105,6 +106,7 @@ export function controllerPlan(
     },
     ...(previous ? { key: previous.engine.key } : {}),
   };
+  refuseCliWorkers(engines);
   const limits = {
     maxTasks: count(config["max-tasks"]),
     maxAgeMs: seconds(config["max-age"]),
@@ -292,6 +294,21 @@ function permissionsOf(config: ControllerConfig): ClientOptions {
   const sandboxed = config.sandbox === true ||
     Object.keys(permissions).length > 0;
   return sandboxed ? { permissions } : {};
+}
+
+/**
+ * The Worker refusal of a sandbox, in the CLI's flags, before anything
+ * starts (the client would say it in its options' words).
+ */
+function refuseCliWorkers(engines: ClientOptions): void {
+  if (!engines.permissions) return;
+  const workers = engines.workers ??
+    (engines.processes || engines.launch ? 0 : navigator.hardwareConcurrency);
+  try {
+    refuseSandboxedWorkers(workers, engines.workers, engines.processes, true);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function text(value: unknown): string | undefined {

@@ -141,15 +141,16 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     meaning:
       "start the engine processes sandboxed: with no Deno permissions but those the --engine-allow-* flags give, instead of -A (any --engine-allow-* implies it; Worker engines cannot be sandboxed)",
   },
-  ...(["read", "write", "net", "env", "run", "ffi", "sys"] as const).map(
-    (name): Flag => ({
-      name: `engine-allow-${name}`,
-      kind: "grant",
-      value: "[=LIST]",
-      meaning:
-        `a sandboxed engine's --allow-${name}, as deno takes it (bare: all)`,
-    }),
-  ),
+  ...(["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const)
+    .map(
+      (name): Flag => ({
+        name: `engine-allow-${name}`,
+        kind: "grant",
+        value: "[=LIST]",
+        meaning:
+          `a sandboxed engine's --allow-${name}, as deno takes it (bare: all)`,
+      }),
+    ),
   {
     name: "idle-timeout-ms",
     kind: "count",

@@ -23,6 +23,7 @@ import {
   type EnginePermissions,
 } from "../protocol/engine_permissions.ts";
 import { refuseSandboxedWorkers } from "./sandboxed_workers.ts";
+import { refuseSymlinkGrants } from "./symlink_grants.ts";
 import { checkTracingOptions, type TracingOptions } from "./tracing_options.ts";
 
 /**
@@ -248,7 +249,13 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
     (options.processes || launchers.length > 0
       ? 0
       : navigator.hardwareConcurrency);
-  if (permissions) refuseSandboxedWorkers(workers, options.workers);
+  if (permissions) {
+    refuseSandboxedWorkers(workers, options.workers, options.processes);
+    // Only this host's paths can be seen from here: processes, local().
+    if (options.processes || launchers.some((l) => l.name === "local")) {
+      refuseSymlinkGrants("the permissions option", permissions);
+    }
+  }
   const processes = options.processes ?? 0;
   for (const [name, n] of [["workers", workers], ["processes", processes]]) {
     if (!Number.isInteger(n) || (n as number) < 0) {
@@ -316,5 +323,8 @@ function checkLauncher(launcher: unknown, index: number): void {
   }
   if (it.permissions !== undefined) {
     checkEnginePermissions(`launch[${index}].permissions`, it.permissions);
+    if (it.name === "local") {
+      refuseSymlinkGrants(`launch[${index}].permissions`, it.permissions);
+    }
   }
 }

@@ -16,7 +16,7 @@ import type { EngineHello } from "../transport/handshake.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
 import type { EnginePermissions } from "../protocol/engine_permissions.ts";
-import { engineProgramArgs } from "./engine_program.ts";
+import { engineProgramArgs, engineProgramEnv } from "./engine_program.ts";
 import type { EngineStartNeeds } from "./sandbox_flags.ts";
 import type { Launcher } from "./launcher.ts";
 import { LaunchGroup } from "./launch_group.ts";
@@ -139,7 +139,10 @@ export class Admission {
   #permissions: EnginePermissions | undefined;
   #counts: AdmissionOptions["counts"];
   /** Processes started here, by their one-time token. */
-  #spawned = new Map<string, { engineId: number; link: TcpLink }>();
+  #spawned = new Map<
+    string,
+    { engineId: number; link: TcpLink; sandboxed: boolean }
+  >();
   /** The start gates of launchers that limit their engines' starts. */
   #gates: StartGate[] = [];
   /** The start gate of `processes`, once one is started. */
@@ -219,6 +222,8 @@ export class Admission {
           "listen: give it a listen address",
       );
     }
+    // A sandbox that cannot be built is refused now, not at each start.
+    this.#program("127.0.0.1");
     return (engineId) => this.#spawnProcess(engineId);
   }
 
@@ -256,7 +261,7 @@ export class Admission {
     const token = randomHex(16);
     const link = new TcpLink(this.#maxFrameBytes);
     link.where = { launcher: "local" };
-    this.#expecting(engineId, token, link);
+    this.#expecting(engineId, token, link, this.#permissions !== undefined);
     // Through a start gate, as local()'s: `processes: 256` on 2 cores.
     this.#processes ??= this.#processGate();
     this.#processes.launcher.start({
@@ -267,6 +272,7 @@ export class Admission {
       }],
       args: this.#program(hostname),
       connect: { hostname, port: server.port },
+      ...this.#environment(this.#permissions),
     }).then(([host]) => link.own(host));
     return link;
   }
@@ -282,6 +288,7 @@ export class Admission {
             Deno.execPath(),
             request.args,
             request.engines.map((engine) => engine.secrets),
+            request.env,
           ),
         ),
     }, defaultStartsAtOnce());
@@ -308,12 +315,25 @@ export class Admission {
     });
   }
 
-  #expecting(engineId: number, token: string, link: TcpLink): void {
+  /** A sandboxed local engine's environment (see `engineProgramEnv`). */
+  #environment(
+    permissions: EnginePermissions | undefined,
+  ): { env?: Record<string, string> } {
+    const env = engineProgramEnv(permissions);
+    return env ? { env } : {};
+  }
+
+  #expecting(
+    engineId: number,
+    token: string,
+    link: TcpLink,
+    sandboxed: boolean,
+  ): void {
     link.unref();
     // The process before it under this id is over: the supervisor starts
     // one only once the last one's link is gone.
     this.forget(engineId);
-    this.#spawned.set(token, { engineId, link });
+    this.#spawned.set(token, { engineId, link, sandboxed });
   }
 
   /**
@@ -333,21 +353,24 @@ export class Admission {
       this.#gates.push(gate);
       gated = gate.launcher;
     }
+    const permissions = launcher.permissions ?? this.#permissions;
+    // A sandbox that cannot be built is refused now, not at each start.
+    this.#program("127.0.0.1", permissions, launcher.startNeeds?.());
     return new LaunchGroup(gated, {
       expect: (engineId) => {
         const token = randomHex(16);
         const link = new TcpLink(this.#maxFrameBytes);
-        this.#expecting(engineId, token, link);
+        this.#expecting(engineId, token, link, permissions !== undefined);
         const secrets = JSON.stringify({ key: this.#key, token, engineId });
         return { link, secrets };
       },
       request: () => {
         const server = this.#server!;
         const hostname = advertisedHost(server.hostname, this.#advertise);
-        const permissions = launcher.permissions ?? this.#permissions;
         return {
           args: this.#program(hostname, permissions, launcher.startNeeds?.()),
           connect: { hostname, port: server.port },
+          ...this.#environment(permissions),
         };
       },
     });
@@ -359,6 +382,17 @@ export class Admission {
       const spawned = this.#spawned.get(hello.token);
       if (!spawned || spawned.engineId !== hello.engineId) {
         throw new Error(`${peer} presented an unknown process token`);
+      }
+      if (spawned.sandboxed && hello.sandboxed !== true) {
+        // Its launcher ran it without the sandbox's flags (its own `-A`):
+        // admitting it would widen the sandbox silently.
+        const why = `engine ${spawned.engineId} was to run sandboxed, but ` +
+          `its process (${peer}) did not get --sandbox: its launcher ` +
+          `(${spawned.link.where?.launcher ?? "?"}) must run \`deno\` with ` +
+          "LaunchRequest.args as they are, not flags of its own";
+        this.#spawned.delete(hello.token);
+        spawned.link.refuse(why);
+        throw new Error(why);
       }
       return spawned.engineId;
     }

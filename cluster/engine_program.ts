@@ -7,7 +7,9 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { EnginePermissions } from "../protocol/engine_permissions.ts";
+import { troupeHome } from "../protocol/troupe_home.ts";
 import { configFor } from "../transport/tcp_link.ts";
 import { type EngineStartNeeds, sandboxFlags } from "./sandbox_flags.ts";
 
@@ -79,7 +81,13 @@ export function engineProgramArgs(program: EngineProgram): string[] {
           decodeURIComponent(new URL(`../${folder}`, entry).pathname)
         )
         : [],
+      imports: entry.protocol === "file:" ? [] : [
+        `${entry.hostname}:${
+          entry.port || (entry.protocol === "http:" ? 80 : 443)
+        }`,
+      ],
       start: program.start,
+      protect: protectedFolders(entry),
     });
   const { hostname, port } = connect;
   return [
@@ -96,4 +104,93 @@ export function engineProgramArgs(program: EngineProgram): string[] {
     ...(program.encrypt ? [] : ["--allow-plain"]),
     ...(sandbox ? sandbox.engine : []),
   ];
+}
+
+/**
+ * troupe's folders on this host that a broad grant must not reach (see
+ * `EngineProgramNeeds.protect`). On another host (ssh, Slurm) they are
+ * where they are here when its home is shared, as on most clusters.
+ */
+function protectedFolders(entry: URL): { read: string[]; write: string[] } {
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const home = env("HOME");
+  let troupe: string | undefined;
+  try {
+    troupe = troupeHome();
+  } catch {
+    // No HOME nor TROUPE_HOME: nothing of troupe's to protect here.
+  }
+  // Where Deno 2 keeps its cache on Linux (DENO_DIR wins).
+  const cache = env("XDG_CACHE_HOME") ?? (home && join(home, ".cache"));
+  const denoDir = env("DENO_DIR") ?? (cache && join(cache, "deno"));
+  const read = troupe
+    ? [join(troupe, "clusters"), join(troupe, "secrets")]
+    : [];
+  const write = [
+    ...(entry.protocol === "file:"
+      ? [decodeURIComponent(new URL("../", entry).pathname)]
+      : []),
+    ...(troupe ? [troupe] : []),
+    ...(denoDir ? [denoDir] : []),
+  ];
+  return { read, write };
+}
+
+/**
+ * The variables Deno itself reads to run an engine (its cache, registries,
+ * proxies, certificates, colours): a local sandboxed engine process gets
+ * only these of the client's environment, and those `permissions.env`
+ * grants (all when `true`), so a task cannot find the client's secrets
+ * there.
+ */
+const DENO_RUNS_WITH = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "DENO_NO_UPDATE_CHECK",
+  "NO_COLOR",
+  "JSR_URL",
+  "NPM_CONFIG_REGISTRY",
+  "DENO_AUTH_TOKENS",
+  "DENO_CERT",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
+/**
+ * The environment of a local engine process: `undefined` (the client's
+ * whole environment, as before) unless it is sandboxed; then only what
+ * Deno needs to run and what `permissions.env` grants (a name, or a
+ * `PREFIX*`).
+ *
+ * @example
+ * ```ts
+ * import { engineProgramEnv } from "./engine_program.ts";
+ * console.log(engineProgramEnv(undefined)); // undefined
+ * Deno.env.set("MY_SECRET", "s");
+ * console.log("MY_SECRET" in engineProgramEnv({})!); // false
+ * console.log(engineProgramEnv({ env: ["MY_*"] })!.MY_SECRET); // s
+ * Deno.env.delete("MY_SECRET");
+ * ```
+ */
+export function engineProgramEnv(
+  permissions: EnginePermissions | undefined,
+): Record<string, string> | undefined {
+  if (!permissions) return undefined;
+  const grant = permissions.env;
+  const granted = (name: string) =>
+    grant === true || DENO_RUNS_WITH.includes(name) ||
+    (Array.isArray(grant) && grant.some((given) =>
+      given === name ||
+      (given.endsWith("*") && name.startsWith(given.slice(0, -1)))
+    ));
+  return Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) => granted(name)),
+  );
 }

@@ -59,6 +59,12 @@ export interface LaunchRequest {
   args: string[];
   /** The address the engines dial. */
   connect: { hostname: string; port: number };
+  /**
+   * For sandboxed engines: the whole environment to start a local engine
+   * process with (only what Deno needs and what `permissions.env` grants),
+   * in place of the client's. Absent: the client's environment, as before.
+   */
+  env?: Record<string, string>;
 }
 
 /**

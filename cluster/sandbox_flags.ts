@@ -65,9 +65,30 @@ export interface EngineProgramNeeds {
    * interrupt.
    */
   modules: string[];
+  /**
+   * Hosts (`host:port`) its own modules are imported from (a registry's,
+   * for an entry served from one): lasting, for the task thread's restarts.
+   */
+  imports?: string[];
   /** The launcher's, granted until it has joined. */
   start?: EngineStartNeeds;
+  /**
+   * troupe's own folders that a broad user grant must not reach: `read`
+   * (the controllers' state files with their keys, the secrets folder),
+   * `write` (troupe's code, its home, Deno's cache: a write there is code
+   * run later without a sandbox). Each one the user's grant covers gets a
+   * `--deny-read`/`--deny-write`, which Deno lets win over the grant.
+   */
+  protect?: { read?: string[]; write?: string[] };
 }
+
+/**
+ * What `--allow-import` names when nothing may be imported: Deno 2.9.6
+ * refuses an empty list, and without the flag it allows its default
+ * registries. A host under the reserved `.invalid` top-level domain
+ * (RFC 2606) never resolves, so this grants nothing.
+ */
+export const NO_IMPORTS = "nothing.invalid";
 
 /**
  * The flags of a sandboxed engine process: `deno` holds those that go
@@ -99,7 +120,7 @@ export interface SandboxFlags {
  *   modules: [],
  * });
  * console.log(flags.deno);
- * // ["--no-prompt", "--allow-read=/data", "--allow-net=127.0.0.1:4100", "--allow-sys=hostname"]
+ * // ["--no-prompt", "--allow-read=/data", "--allow-net=127.0.0.1:4100", "--allow-sys=hostname", "--allow-import=nothing.invalid"]
  * ```
  */
 export function sandboxFlags(
@@ -111,13 +132,19 @@ export function sandboxFlags(
     const grant = permissions[name];
     lists.set(name, Array.isArray(grant) ? [...grant] : grant === true);
   }
+  const users = new Map(lists);
   const revoke: Deno.PermissionDescriptor[] = [];
-  /** Grants `entry` of `name`; for the start only unless `lasting`. */
+  /**
+   * Grants `entry` of `name` (troupe's own need, from `from`); for the
+   * start only unless `lasting`.
+   */
   const need = (
     name: keyof EnginePermissions,
     entry: string,
     lasting: boolean,
+    from: string,
   ) => {
+    refuseComma(name, entry, from);
     const grant = lists.get(name)!;
     if (
       grant === true || (Array.isArray(grant) && covers(name, grant, entry))
@@ -127,26 +154,81 @@ export function sandboxFlags(
     lists.set(name, [...(Array.isArray(grant) ? grant : []), entry]);
     if (!lasting) revoke.push(descriptor(name, entry));
   };
-  for (const folder of needs.modules) need("read", folder, true);
+  for (const folder of needs.modules) {
+    need("read", folder, true, "troupe's own modules (where it is installed)");
+  }
+  for (const host of needs.imports ?? []) {
+    need("import", host, true, "the registry troupe's engine is served from");
+  }
   const { hostname, port } = needs.connect;
   need(
     "net",
     `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
     false,
+    "the client's address",
   );
   // The hostname the engine tells its client, for engines().
-  need("sys", "hostname", false);
-  for (const path of needs.start?.read ?? []) need("read", path, false);
-  for (const path of needs.start?.write ?? []) need("write", path, false);
-  for (const variable of needs.start?.env ?? []) need("env", variable, false);
+  need("sys", "hostname", false, "troupe");
+  const secrets = "the launcher's secretsDir (or $HOME/.troupe/secrets)";
+  for (const path of needs.start?.read ?? []) {
+    refuseSecretsInGrant(users.get("read")!, path);
+    need("read", path, false, secrets);
+  }
+  for (const path of needs.start?.write ?? []) {
+    need("write", path, false, secrets);
+  }
+  for (const variable of needs.start?.env ?? []) {
+    need("env", variable, false, "the launcher's slot variables");
+  }
   const deno = ["--no-prompt"];
   for (const [name, grant] of lists) {
     if (grant === true) deno.push(`--allow-${name}`);
     else if (Array.isArray(grant) && grant.length > 0) {
       deno.push(`--allow-${name}=${grant.join(",")}`);
-    }
+    } else if (name === "import") deno.push(`--allow-import=${NO_IMPORTS}`);
+  }
+  for (const name of ["read", "write"] as const) {
+    const grant = users.get(name)!;
+    const denied = (needs.protect?.[name] ?? []).filter((path) =>
+      grant === true || (Array.isArray(grant) && covers(name, grant, path))
+    );
+    for (const path of denied) refuseComma(name, path, "troupe's own folders");
+    if (denied.length > 0) deno.push(`--deny-${name}=${denied.join(",")}`);
   }
   return { deno, engine: ["--sandbox", JSON.stringify(revoke)] };
+}
+
+/**
+ * Refuses a path troupe would add to a flag that has a comma in it: Deno
+ * 2.9.6 splits its lists at commas and has no escape, so the grant would
+ * silently widen (`/a,b/x` is `/a` and `b/x`), and survive the revoke.
+ */
+function refuseComma(name: string, entry: string, from: string): void {
+  if (!entry.includes(",")) return;
+  throw new TypeError(
+    `cannot sandbox the engines: ${from} is ${JSON.stringify(entry)}, and ` +
+      `a comma in it would split Deno's --allow-${name} list into two ` +
+      "entries (widening the grant). Move it to a path without a comma",
+  );
+}
+
+/**
+ * Refuses a read grant that covers the secrets folder the engines read
+ * before they join: the others' keys wait there, and taking the folder
+ * back after the join would take the user's whole grant with it.
+ */
+function refuseSecretsInGrant(grant: PermissionGrant, folder: string): void {
+  if (
+    grant !== true && !(Array.isArray(grant) && covers("read", grant, folder))
+  ) {
+    return;
+  }
+  throw new TypeError(
+    `the engines' read permission covers the secrets folder ${folder}, ` +
+      "where the keys of engines not yet started wait: give the launcher a " +
+      "secretsDir outside what permissions.read grants (with read: true, " +
+      "list the folders the tasks need instead)",
+  );
 }
 
 /** Whether one of `entries` of permission `name` grants `entry` already. */
@@ -161,7 +243,8 @@ function covers(
       case "write":
       case "ffi":
         return isAbsolute(given) && within(normalize(entry), normalize(given));
-      case "net": {
+      case "net":
+      case "import": {
         const host = entry.slice(0, entry.lastIndexOf(":"));
         return [host, entry].includes(given.toLowerCase());
       }
@@ -191,6 +274,7 @@ function descriptor(
     case "ffi":
       return { name, path: entry };
     case "net":
+    case "import":
       return { name, host: entry };
     case "env":
       return { name, variable: entry };

@@ -15,6 +15,7 @@ Deno.test("sandboxFlags: nothing granted is denied; troupe adds only its connect
     "--no-prompt",
     "--allow-net=127.0.0.1:4100",
     "--allow-sys=hostname",
+    "--allow-import=nothing.invalid",
   ]);
   assert.deepEqual(revoked(flags.engine), [
     { name: "net", host: "127.0.0.1:4100" },
@@ -38,6 +39,7 @@ Deno.test("sandboxFlags: the user's grants become exactly Deno's flags", () => {
     "--allow-net=api.example.com:443,127.0.0.1:4100",
     "--allow-env",
     "--allow-sys=cpus,hostname",
+    "--allow-import=nothing.invalid",
   ]);
   assert.deepEqual(revoked(flags.engine), [
     { name: "net", host: "127.0.0.1:4100" },
@@ -56,7 +58,12 @@ Deno.test("sandboxFlags: what the user's grant covers is neither added nor revok
       connect: CONNECT,
       modules: [],
     });
-    assert.deepEqual(flags.deno, ["--no-prompt", flag, "--allow-sys"]);
+    assert.deepEqual(flags.deno, [
+      "--no-prompt",
+      flag,
+      "--allow-sys",
+      "--allow-import=nothing.invalid",
+    ]);
     assert.deepEqual(revoked(flags.engine), [], flag);
   }
   const start = {
@@ -65,17 +72,18 @@ Deno.test("sandboxFlags: what the user's grant covers is neither added nor revok
     env: ["SLURM_ARRAY_TASK_ID"],
   };
   const covered = sandboxFlags({
-    read: ["/home/me"],
+    read: ["/home/me/data"],
     write: ["/home/me/.troupe/secrets/"],
     env: ["SLURM_*"],
   }, { connect: CONNECT, modules: [], start });
   assert.deepEqual(covered.deno, [
     "--no-prompt",
-    "--allow-read=/home/me",
+    "--allow-read=/home/me/data,/home/me/.troupe/secrets",
     "--allow-write=/home/me/.troupe/secrets/",
     "--allow-net=127.0.0.1:4100",
     "--allow-env=SLURM_*",
     "--allow-sys=hostname",
+    "--allow-import=nothing.invalid",
   ]);
   // A folder next to it ("/home/me/.troupe/secrets2") covers nothing.
   const near = sandboxFlags({ read: ["/home/me/.troupe/secrets2"] }, {
@@ -102,6 +110,7 @@ Deno.test("sandboxFlags: troupe's module folders are read for good; an IPv6 addr
     "--allow-read=/data,/opt/troupe/engine/,/opt/troupe/protocol/",
     "--allow-net=[::1]:4100",
     "--allow-sys=hostname",
+    "--allow-import=nothing.invalid",
   ]);
   assert.deepEqual(revoked(flags.engine), [
     { name: "net", host: "[::1]:4100" },
@@ -113,4 +122,79 @@ Deno.test("sandboxFlags: troupe's module folders are read for good; an IPv6 addr
     modules: ["/opt/troupe/engine/"],
   });
   assert.equal(all.deno[1], "--allow-read");
+});
+
+Deno.test("sandboxFlags: remote imports are denied unless granted; troupe's own registry is added for good", () => {
+  const none = sandboxFlags({}, { connect: CONNECT, modules: [] });
+  assert.ok(none.deno.includes("--allow-import=nothing.invalid"));
+  const registry = sandboxFlags({ import: ["deno.land"] }, {
+    connect: CONNECT,
+    modules: [],
+    imports: ["jsr.io:443"],
+  });
+  assert.ok(registry.deno.includes("--allow-import=deno.land,jsr.io:443"));
+  assert.deepEqual(revoked(registry.engine).map((d) => d.name), [
+    "net",
+    "sys",
+  ]);
+  const all = sandboxFlags({ import: true }, {
+    connect: CONNECT,
+    modules: [],
+    imports: ["jsr.io:443"],
+  });
+  assert.ok(all.deno.includes("--allow-import"));
+});
+
+Deno.test("sandboxFlags: a comma in a path troupe adds is refused, saying where it came from", () => {
+  assert.throws(
+    () =>
+      sandboxFlags({}, {
+        connect: CONNECT,
+        modules: ["/home/me/proj,v2/troupe/engine/"],
+      }),
+    /troupe's own modules .*"\/home\/me\/proj,v2\/troupe\/engine\/".*comma/,
+  );
+  assert.throws(
+    () =>
+      sandboxFlags({}, {
+        connect: CONNECT,
+        modules: [],
+        start: { read: ["/data/a,b/secrets"], write: ["/data/a,b/secrets"] },
+      }),
+    /secretsDir .*"\/data\/a,b\/secrets".*comma/,
+  );
+});
+
+Deno.test("sandboxFlags: a broad grant gets troupe's keys and code denied; one covering the secrets folder is refused", () => {
+  const protect = {
+    read: ["/home/me/.troupe/clusters", "/home/me/.troupe/secrets"],
+    write: ["/opt/troupe/", "/home/me/.troupe", "/home/me/.cache/deno"],
+  };
+  const broad = sandboxFlags({ read: true, write: ["/home/me"] }, {
+    connect: CONNECT,
+    modules: [],
+    protect,
+  });
+  assert.ok(broad.deno.includes(
+    "--deny-read=/home/me/.troupe/clusters,/home/me/.troupe/secrets",
+  ));
+  assert.ok(
+    broad.deno.includes("--deny-write=/home/me/.troupe,/home/me/.cache/deno"),
+  );
+  // A narrow grant reaches none of them: no deny flag.
+  const narrow = sandboxFlags({ read: ["/data"], write: ["/data/out"] }, {
+    connect: CONNECT,
+    modules: [],
+    protect,
+  });
+  assert.ok(!narrow.deno.some((flag) => flag.startsWith("--deny-")));
+  assert.throws(
+    () =>
+      sandboxFlags({ read: ["/home/me"] }, {
+        connect: CONNECT,
+        modules: [],
+        start: { read: ["/home/me/.troupe/secrets"] },
+      }),
+    /read permission covers the secrets folder \/home\/me\/.troupe\/secrets.*secretsDir outside/,
+  );
 });

@@ -309,6 +309,8 @@ async function serve(
           // Without --allow-sys=hostname (an engine started by hand with
           // narrow flags), the client does without it.
           ...(canReadHostname() ? { hostname: Deno.hostname() } : {}),
+          // Its cluster refuses a sandboxed engine that does not say so.
+          ...(args.sandbox ? { sandboxed: true } : {}),
         },
         10_000,
         args.requireSealed,

@@ -26,7 +26,11 @@ export function explain(
   sandboxed = false,
 ): ErrorInfo {
   const info = toErrorInfo(thrown);
-  if (sandboxed && thrown instanceof Deno.errors.NotCapable) {
+  // A task's own import() that the sandbox refuses is a TypeError.
+  if (
+    sandboxed && (thrown instanceof Deno.errors.NotCapable ||
+      (thrown instanceof TypeError && PERMISSION_ERROR.test(thrown.message)))
+  ) {
     info.message = sandboxedMessage(info.message);
     return info;
   }
@@ -64,15 +68,69 @@ export function explain(
  * ```
  */
 export function sandboxedMessage(message: string): string {
-  const advice = "it runs sandboxed (ClientOptions.permissions, or its " +
-    "launcher's permissions); add it there if the task should have it";
-  const match =
-    /^Requires (\w+) access(?: to (.+?))?, run again with the --allow-\w+ flag\.?$/
-      .exec(message);
+  const where = "it runs sandboxed (ClientOptions.permissions, or its " +
+    "launcher's permissions; --engine-allow-NAME for a cluster started by " +
+    "troupe start or troupe controller)";
+  const advice = `${where}; add it there if the task should have it`;
+  const match = PERMISSION_ERROR.exec(message);
   if (!match) return `${message} (${advice})`;
   const [, name, what] = match;
-  return `the engine's permissions do not allow ${name} access` +
-    (what ? ` to ${what}` : "") + `: ${advice}`;
+  const refused = `the engine's permissions do not allow ${name} access` +
+    (what ? ` to ${what}` : "");
+  if (name === "all") {
+    // /proc/self/maps and the like: Deno allows them only with -A.
+    return `${refused}: ${where}, and Deno allows this only to a process ` +
+      "with every permission (-A), which no sandbox grants";
+  }
+  return `${refused}: ${advice}`;
+}
+
+/** Deno's message of a permission it refused. */
+const PERMISSION_ERROR =
+  /^Requires (\w+) access(?: to (.+?))?, run again with the --allow-\w+ flag\.?$/;
+
+/**
+ * Why a module task's module could not be imported, and what to do: on a
+ * `sandboxed` engine a permission it lacks (its folder is not in
+ * `permissions.read`, or its host in `permissions.import`).
+ *
+ * @example
+ * ```ts
+ * import { moduleImportError } from "./task_errors.ts";
+ * const error = moduleImportError(
+ *   "file:///work/tasks.ts",
+ *   new TypeError('Requires read access to "/work/tasks.ts", run again with the --allow-read flag'),
+ *   true,
+ * );
+ * console.log(error.message); // the engine could not import file:///work/tasks.ts: it runs sandboxed ...
+ * ```
+ */
+export function moduleImportError(
+  url: string,
+  error: unknown,
+  sandboxed: boolean,
+): Error {
+  const message = messageOf(error);
+  const denied = sandboxed && /Requires (\w+) access/.exec(message)?.[1];
+  if (!denied) {
+    return new Error(
+      `the engine could not import ${url}: ${message}. Give an absolute ` +
+        'URL that the engine can read, e.g. new URL("./tasks.ts", ' +
+        "import.meta.url)",
+    );
+  }
+  const add = denied === "import"
+    ? "add the module's host to permissions.import"
+    : "add the module's folder (and those of its local imports) to " +
+      'permissions.read, e.g. read: [new URL("./", import.meta.url)' +
+      ".pathname]";
+  return new Error(
+    `the engine could not import ${url}: it runs sandboxed, and its ` +
+      `permissions do not allow ${denied} access to it (${
+        message.replace(/, run again with the --allow-\w+ flag\.?/, "")
+      }): ${add} (ClientOptions.permissions, the launcher's permissions, ` +
+      "or --engine-allow-read for troupe start/controller)",
+  );
 }
 
 /** Whether `source` calls `name` (or constructs it) rather than reads it. */

@@ -88,7 +88,8 @@ Deno.test("explain: on a sandboxed engine, a permission error says where the san
     sandboxed.message,
     'the engine\'s permissions do not allow read access to "/etc/passwd": ' +
       "it runs sandboxed (ClientOptions.permissions, or its launcher's " +
-      "permissions); add it there if the task should have it",
+      "permissions; --engine-allow-NAME for a cluster started by troupe " +
+      "start or troupe controller); add it there if the task should have it",
   );
   // A Worker engine shares the client's permissions: Deno's advice holds.
   assert.equal(explain(denied, "() => 0").message, denied.message);
@@ -97,8 +98,28 @@ Deno.test("explain: on a sandboxed engine, a permission error says where the san
       "Requires ffi access, run again with the --allow-ffi flag",
     ),
     "the engine's permissions do not allow ffi access: it runs sandboxed " +
-      "(ClientOptions.permissions, or its launcher's permissions); add it " +
-      "there if the task should have it",
+      "(ClientOptions.permissions, or its launcher's permissions; " +
+      "--engine-allow-NAME for a cluster started by troupe start or troupe " +
+      "controller); add it there if the task should have it",
+  );
+  // A task's own import() is refused with a TypeError: rewritten too.
+  const imported = explain(
+    new TypeError(
+      'Requires import access to "esm.sh:443", run again with the --allow-import flag',
+    ),
+    "() => 0",
+    true,
+  );
+  assert.match(
+    imported.message,
+    /^the engine's permissions do not allow import access to "esm.sh:443": it runs sandboxed/,
+  );
+  // /proc/self/maps needs -A, which no grant gives: said so.
+  assert.match(
+    sandboxedMessage(
+      'Requires all access to "/proc/self/maps", run again with the --allow-all flag',
+    ),
+    /all access to "\/proc\/self\/maps": .*allows this only to a process with every permission \(-A\), which no sandbox grants$/,
   );
   assert.match(
     sandboxedMessage("something else"),

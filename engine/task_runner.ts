@@ -9,13 +9,12 @@ import type { EnginePort } from "../protocol/engine_link.ts";
 import { installEngineContext, publishData } from "./engine_context.ts";
 import { checkCrossable } from "../transport/crossing_check.ts";
 import { keepSpare } from "../transport/spare_buffers.ts";
-import { messageOf } from "../protocol/errors.ts";
 import { endOnUncaughtError } from "./uncaught_errors.ts";
 import { installNamespace } from "./namespace.ts";
 import { captureConsole } from "./console_capture.ts";
 import { Publisher } from "./publisher.ts";
 import { PutValues } from "./put_values.ts";
-import { explain, unsendableResult } from "./task_errors.ts";
+import { explain, moduleImportError, unsendableResult } from "./task_errors.ts";
 import {
   type RunMessage,
   RUNNING_SLOT,
@@ -327,11 +326,7 @@ export class TaskRunner {
     if (!module) {
       module = import(url).catch((error) => {
         this.#modules.delete(url);
-        throw new Error(
-          `the engine could not import ${url}: ${messageOf(error)}. Give an ` +
-            "absolute URL that the engine can read, e.g. " +
-            'new URL("./tasks.ts", import.meta.url)',
-        );
+        throw moduleImportError(url, error, this.#sandboxed);
       });
       this.#modules.set(url, module);
     }

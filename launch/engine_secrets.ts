@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { EngineStartNeeds, EngineToLaunch } from "../cluster/cluster.ts";
 import { privateFolder } from "../transport/private_folder.ts";
 
@@ -110,7 +110,8 @@ export function secretsNeeds(
   dir: string | undefined,
   slotEnv: readonly string[],
 ): EngineStartNeeds {
-  const folder = dir ?? defaultSecretsDir();
+  // As the launchers write it: absolute, whatever folder they run in.
+  const folder = resolve(dir ?? defaultSecretsDir());
   return { read: [folder], write: [folder], env: [...slotEnv] };
 }
 

@@ -79,6 +79,7 @@ export function local(options: LocalOptions): Launcher {
           deno,
           request.args,
           request.engines.map((engine) => engine.secrets),
+          request.env,
         ),
       ),
   };

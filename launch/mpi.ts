@@ -17,6 +17,7 @@ import type {
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
 import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
+import { resolve } from "node:path";
 import {
   defaultSecretsDir,
   secretsNeeds,
@@ -103,7 +104,8 @@ async function run(
 ): Promise<LaunchedEngine[]> {
   const secrets = await writeEngineSecrets(
     request.engines,
-    options.secretsDir ?? defaultSecretsDir(),
+    // Absolute: the engine reads it from its own folder, the sandbox grants it.
+    resolve(options.secretsDir ?? defaultSecretsDir()),
   );
   leftovers.add(secrets.remove);
   let job: HostProcess;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type {
   EnginePermissions,
   EngineToLaunch,
@@ -151,7 +151,8 @@ async function submit(
   jobs: SlurmJobs,
   leftovers: Set<() => Promise<void>>,
 ): Promise<LaunchedEngine[]> {
-  const secretsDir = options.secretsDir ?? defaultSecretsDir();
+  // Absolute: the engine reads it from its own folder, the sandbox grants it.
+  const secretsDir = resolve(options.secretsDir ?? defaultSecretsDir());
   const secrets = await writeEngineSecrets(request.engines, secretsDir);
   leftovers.add(secrets.remove);
   const output = options.output ??

@@ -25,7 +25,8 @@ export type PermissionGrant = boolean | string[];
 /**
  * What a sandboxed engine may do: the Deno permission flags its process is
  * started with instead of `-A` (`read: ["/data"]` is `--allow-read=/data`).
- * What is left out is denied. Imports stay Deno's default. Paths (`read`,
+ * What is left out is denied, remote imports too (Deno's default list of
+ * registries would let a task send data out in a URL). Paths (`read`,
  * `write`, `ffi`) must be absolute: an engine may run in another folder
  * (ssh: the remote home). troupe adds what the engine itself needs (its
  * connection to the client, its own modules) and takes the connection's
@@ -52,6 +53,11 @@ export interface EnginePermissions {
   ffi?: PermissionGrant;
   /** `--allow-sys`: kinds (`hostname`, `osRelease`, `cpus`, ...). */
   sys?: PermissionGrant;
+  /**
+   * `--allow-import`: hosts (`host` or `host:port`) a task may import
+   * remote modules from; denied by default, unlike Deno's own default.
+   */
+  import?: PermissionGrant;
 }
 
 /** The names of `EnginePermissions`, in Deno's flag order. */
@@ -63,6 +69,7 @@ export const PERMISSION_NAMES: readonly (keyof EnginePermissions)[] = [
   "run",
   "ffi",
   "sys",
+  "import",
 ];
 
 const NAMES: OptionNames<EnginePermissions> = {
@@ -73,6 +80,7 @@ const NAMES: OptionNames<EnginePermissions> = {
   run: true,
   ffi: true,
   sys: true,
+  import: true,
 };
 
 /** The kinds `--allow-sys` takes (Deno 2.9.6 refuses any other at start). */
@@ -164,7 +172,10 @@ function checkEntry(where: string, name: string, entry: unknown): void {
   if (name === "sys" && !SYS_KINDS.includes(entry)) {
     refuse(`is not a sys kind Deno knows (${SYS_KINDS.join(", ")})`);
   }
-  if (name === "net") {
+  if ((name === "net" || name === "import") && entry.trim() === "*") {
+    refuse(`grants every host: write ${name}: true for all`);
+  }
+  if (name === "net" || name === "import") {
     const match = NET_ENTRY.exec(entry);
     const port = match?.[1] === undefined ? 1 : Number(match[1]);
     if (!match || port < 1 || port > 65535) {

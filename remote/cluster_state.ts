@@ -9,7 +9,8 @@
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
+import { troupeHome } from "../protocol/troupe_home.ts";
 import { messageOf } from "../protocol/errors.ts";
 import { privateFolder } from "../transport/private_folder.ts";
 import { writePrivateFile } from "../transport/private_file.ts";
@@ -87,28 +88,8 @@ export const DEFAULT_CLUSTER_ID = "default";
 /** Ids name files: nothing that could climb out of the folder. */
 const ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/**
- * troupe's folder: `$TROUPE_HOME` (made absolute), or `~/.troupe`.
- *
- * @example
- * ```ts
- * import { troupeHome } from "./cluster_state.ts";
- * console.log(troupeHome().length > 0); // true
- * ```
- */
-export function troupeHome(): string {
-  const home = Deno.env.get("TROUPE_HOME");
-  // Absolute: the paths in a state file must mean the same from any folder.
-  if (home) return resolve(home);
-  const user = Deno.env.get("HOME");
-  if (!user) {
-    throw new Error(
-      "neither TROUPE_HOME nor HOME is set: set TROUPE_HOME to a folder of " +
-        "yours where troupe may keep its clusters' state files",
-    );
-  }
-  return join(user, ".troupe");
-}
+/** troupe's folder: `$TROUPE_HOME` (made absolute), or `~/.troupe`. */
+export { troupeHome } from "../protocol/troupe_home.ts";
 
 /**
  * The folder of the state files: `troupeHome()/clusters`.

@@ -63,6 +63,8 @@ export interface HostProcessOptions {
   stdin?: string;
   /** Extra environment variables (never secrets: `/proc` shows them). */
   env?: Record<string, string>;
+  /** Start it with `env` only, none of this process's environment. */
+  clearEnv?: boolean;
   /** The signal `stop` sends first; SIGKILL follows after `graceMs`. */
   signal?: Deno.Signal;
   /** How long `stop` waits after its first signal, in ms (5000). */
@@ -97,6 +99,7 @@ export class HostProcess implements EngineHost {
     this.#child = new Deno.Command(options.command, {
       args: options.args,
       env: options.env,
+      clearEnv: options.clearEnv ?? false,
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "inherit",
       stderr: "inherit",
@@ -147,7 +150,8 @@ export class HostProcess implements EngineHost {
 /**
  * One local process per engine, each running `command` with `args` and
  * `--secrets -`, its secrets on its standard input: how the `local`
- * launcher and `ClientOptions.processes` start engines.
+ * launcher and `ClientOptions.processes` start engines. With `env`, that
+ * is each process's whole environment (a sandboxed engine's).
  *
  * @example
  * ```ts
@@ -160,8 +164,14 @@ export function localEngineProcesses(
   command: string,
   args: readonly string[],
   secrets: readonly string[],
+  env?: Record<string, string>,
 ): HostProcess[] {
   return secrets.map((stdin) =>
-    new HostProcess({ command, args: [...args, "--secrets", "-"], stdin })
+    new HostProcess({
+      command,
+      args: [...args, "--secrets", "-"],
+      stdin,
+      ...(env ? { env, clearEnv: true } : {}),
+    })
   );
 }

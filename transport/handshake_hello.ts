@@ -64,6 +64,11 @@ export interface EngineHello {
   pid?: number;
   /** The engine's host name, for people reading logs. */
   hostname?: string;
+  /**
+   * It was started with `--sandbox` (its permissions narrowed): a cluster
+   * that asked for that admits no engine that does not say so.
+   */
+  sandboxed?: boolean;
 }
 
 /**

@@ -145,6 +145,15 @@ export class TcpLink implements EngineLink {
   }
 
   /**
+   * Ends the engine before it is attached, for `reason` (its process is
+   * not what was asked for): its death says why, and its process stops.
+   */
+  refuse(reason: string): void {
+    this.#exit(reason, "start_failed");
+    this.#kill();
+  }
+
+  /**
    * Lets the process end while the engine is connected and its process runs
    * (a spawned engine exits when its connection drops, so it does not
    * outlive the client): idle engines must not keep a script alive.
