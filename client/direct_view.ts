@@ -5,12 +5,13 @@
  * @module
  */
 
-import { CompositeError, noEnginesMessage } from "../protocol/errors.ts";
 import type { FunctionRef } from "../protocol/messages.ts";
 import { EXECUTE, PULL, PUSH } from "../protocol/namespace_ops.ts";
 import type { AsyncResult } from "./async_result.ts";
 import { type DirectHome, directResult } from "./direct_tasks.ts";
 import { namespaceCall } from "./call_signal.ts";
+import { checkNamespace, pullValues } from "./namespace_calls.ts";
+import { liveTargets } from "./view_targets.ts";
 import type { PerEngine } from "./per_engine.ts";
 import type { Arguments } from "./value_ref.ts";
 import {
@@ -25,6 +26,7 @@ import {
   checkColumns,
   checkSequence,
   concatParts,
+  mapChunks,
   type MapSequences,
   type Sequence,
   slice,
@@ -48,9 +50,6 @@ import {
  * one id (results unwrapped), or a list of ids.
  */
 export type Targets = "all" | number | number[];
-
-/** Map chunks per engine: enough to stream results, few enough to be cheap. */
-const CHUNKS_PER_ENGINE = 4;
 
 /**
  * A view on fixed engines (or on all of them). Each engine runs its tasks one
@@ -173,13 +172,7 @@ export class DirectView<Single extends boolean = boolean> {
     const ref = functionRef(fn);
     const length = checkColumns(seqs);
     const ids = [this.#resolveTargets()].flat();
-    const chunks: { engineId: number; start: number; end: number }[] = [];
-    bounds(length, ids.length).forEach(([start, end], i) => {
-      const pieces = Math.min(CHUNKS_PER_ENGINE, end - start);
-      for (const [a, b] of bounds(end - start, pieces)) {
-        chunks.push({ engineId: ids[i], start: start + a, end: start + b });
-      }
-    });
+    const chunks = mapChunks(length, ids);
     return this.#plan<TaskValue<F>[], false>(
       false,
       chunks.map((c) => c.engineId),
@@ -242,12 +235,7 @@ export class DirectView<Single extends boolean = boolean> {
    * with their types; a task on that engine then sees them by name.
    */
   async push(namespace: Record<string, unknown>): Promise<void> {
-    if (
-      namespace === null || typeof namespace !== "object" ||
-      Array.isArray(namespace)
-    ) {
-      throw new TypeError("push takes an object of names and values");
-    }
+    checkNamespace(namespace);
     await namespaceCall(this.#run(PUSH, () => [namespace]), this.#call.signal);
   }
 
@@ -263,26 +251,12 @@ export class DirectView<Single extends boolean = boolean> {
   /** Reads several globals: an array of values (per engine). */
   async pull(names: string[]): Promise<PerEngine<unknown[], Single>>;
   async pull(names: string | string[]): Promise<unknown> {
-    const list = [names].flat();
-    if (list.length === 0 || list.some((n) => typeof n !== "string")) {
-      throw new TypeError("pull takes a name or a list of names");
-    }
-    const unwrap = (v: unknown) =>
-      typeof names === "string" && v !== undefined ? (v as unknown[])[0] : v;
-    let values: unknown;
-    try {
-      values = await namespaceCall(
-        this.#run(PULL, () => [list]),
-        this.#call.signal,
-      );
-    } catch (error) {
-      if (!(error instanceof CompositeError)) throw error;
-      // Keep the values the other engines gave, in the shape pull returns.
-      throw new CompositeError(error.errors, error.results.map(unwrap));
-    }
-    return typeof this.#targets === "number"
-      ? unwrap(values)
-      : (values as unknown[]).map(unwrap);
+    return await pullValues(
+      names,
+      (list) => this.#run(PULL, () => [list]),
+      typeof this.#targets === "number",
+      this.#call.signal,
+    );
   }
 
   /**
@@ -405,19 +379,6 @@ export class DirectView<Single extends boolean = boolean> {
   }
 
   #resolveTargets(): number | number[] {
-    const targets = this.#targets;
-    if (targets === "all") {
-      const ids = this.#cluster.ids();
-      if (ids.length === 0) {
-        throw new Error(noEnginesMessage(
-          "no engine is up to run this on (none was started, all are " +
-            "restarting or given up, or the client's pool is idle: with " +
-            "idleTimeoutMs, engines start on the first load-balanced task, " +
-            "or on await client.waitForEngines(n))",
-        ));
-      }
-      return ids;
-    }
-    return targets;
+    return liveTargets(this.#cluster, this.#targets);
   }
 }

@@ -87,6 +87,35 @@ export function bounds(length: number, parts: number): [number, number][] {
   return out;
 }
 
+/** Map chunks per engine: enough to stream results, few enough to be cheap. */
+const CHUNKS_PER_ENGINE = 4;
+
+/**
+ * How a direct view's map of `length` items splits over `engineIds`: each
+ * engine's contiguous part, cut into a few chunks (one task each), in
+ * order.
+ *
+ * @example
+ * ```ts
+ * import { mapChunks } from "./partition.ts";
+ * console.log(mapChunks(5, [0, 1]));
+ * // [{ engineId: 0, start: 0, end: 1 }, ..., { engineId: 1, start: 4, end: 5 }]
+ * ```
+ */
+export function mapChunks(
+  length: number,
+  engineIds: number[],
+): { engineId: number; start: number; end: number }[] {
+  const chunks: { engineId: number; start: number; end: number }[] = [];
+  bounds(length, engineIds.length).forEach(([start, end], i) => {
+    const pieces = Math.min(CHUNKS_PER_ENGINE, end - start);
+    for (const [a, b] of bounds(end - start, pieces)) {
+      chunks.push({ engineId: engineIds[i], start: start + a, end: start + b });
+    }
+  });
+  return chunks;
+}
+
 /**
  * Items `start` to `end` of `seq`: a typed array stays a typed array.
  *

@@ -1,11 +1,14 @@
 /**
- * The check of the engines a view is asked for, and how a load-balanced
- * view's optional targets and options are told apart.
+ * The check of the engines a view is asked for, what a direct view's
+ * targets are at a call, and how a load-balanced view's optional targets
+ * and options are told apart.
  *
  * @module
  */
 
 import type { Cluster } from "../cluster/cluster.ts";
+import { noEnginesMessage } from "../protocol/errors.ts";
+import type { Targets } from "./direct_view.ts";
 import type { LoadBalancedOptions } from "./load_balanced_view.ts";
 
 /**
@@ -78,4 +81,32 @@ export function balancedArguments(
   if (!Array.isArray(targets)) return [undefined, targets ?? options];
   checkTargets(cluster, targets);
   return [targets, options];
+}
+
+/**
+ * A direct view's targets at a call: `"all"` is the engines up now, and
+ * none up is an `Error` that says how to get engines.
+ *
+ * @example
+ * ```ts
+ * import { liveTargets } from "./view_targets.ts";
+ * console.log(liveTargets({ ids: () => [0, 1] }, "all")); // [0, 1]
+ * console.log(liveTargets({ ids: () => [0, 1] }, 1)); // 1
+ * ```
+ */
+export function liveTargets(
+  cluster: Pick<Cluster, "ids">,
+  targets: Targets,
+): number | number[] {
+  if (targets !== "all") return targets;
+  const ids = cluster.ids();
+  if (ids.length === 0) {
+    throw new Error(noEnginesMessage(
+      "no engine is up to run this on (none was started, all are " +
+        "restarting or given up, or the client's pool is idle: with " +
+        "idleTimeoutMs, engines start on the first load-balanced task, " +
+        "or on await client.waitForEngines(n))",
+    ));
+  }
+  return ids;
 }
