@@ -11,8 +11,7 @@ import { PublicationFanout } from "./publication_fanout.ts";
 import {
   inspectResult,
   notebookBundle,
-  type ResultSummary,
-  taskSummary,
+  resultSummary,
 } from "./async_result_display.ts";
 import { dropHold, takeHold } from "./keep_alive.ts";
 import { recordsValue } from "./result_value.ts";
@@ -303,7 +302,7 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * task's engine and state, and its latest published data.
    */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return notebookBundle(this.#summary());
+    return notebookBundle(resultSummary(this, this.#total(), this.#records));
   }
 
   /**
@@ -311,22 +310,12 @@ export class AsyncResult<T, Single extends boolean = boolean>
    * repr: `AsyncResult { pending, engines [0, 1], 1/2 done, 120 ms }`.
    */
   [Symbol.for("Deno.customInspect")](): string {
-    return inspectResult(this.#summary());
+    return inspectResult(resultSummary(this, this.#total(), this.#records));
   }
 
   /** What Node's `util.inspect(ar)` prints: the same line. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return inspectResult(this.#summary());
-  }
-
-  #summary(): ResultSummary {
-    return {
-      ready: this.ready(),
-      progress: this.progress,
-      total: this.#total(),
-      elapsed: this.elapsed,
-      tasks: this.#records.map(taskSummary),
-    };
+    return inspectResult(resultSummary(this, this.#total(), this.#records));
   }
 
   #onFinished(record: TaskRecord): void {

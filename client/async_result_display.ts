@@ -72,6 +72,32 @@ export interface ResultSummary {
 }
 
 /**
+ * What is shown of a result now: its counts, and each of its `records`.
+ *
+ * @example
+ * ```ts
+ * import { resultSummary } from "./async_result_display.ts";
+ * import { TaskRecord } from "./task_record.ts";
+ * const record = new TaskRecord(0, 1, { published() {}, finished() {} });
+ * const result = { ready: () => false, progress: 0, elapsed: 12 };
+ * console.log(resultSummary(result, 1, [record]).tasks[0].status); // "queued"
+ * ```
+ */
+export function resultSummary(
+  result: { ready(): boolean; progress: number; elapsed: number },
+  total: number,
+  records: readonly TaskRecord[],
+): ResultSummary {
+  return {
+    ready: result.ready(),
+    progress: result.progress,
+    total,
+    elapsed: result.elapsed,
+    tasks: records.map(taskSummary),
+  };
+}
+
+/**
  * The result's state in one word, as ipyparallel's repr says it: `pending`
  * until every task has finished, then `done`, `failed`, or `aborted` (every
  * failure was an abort).
