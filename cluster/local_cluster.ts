@@ -24,7 +24,7 @@ import {
   type RestartPolicy,
   Supervisor,
 } from "./supervisor.ts";
-import { Admission, type AdmissionOptions } from "./admission.ts";
+import { Admission } from "./admission.ts";
 import { TaskRoutes } from "./task_routes.ts";
 import { EngineCountWaits } from "./engine_count_wait.ts";
 import type { Launcher } from "./launcher.ts";
@@ -43,33 +43,9 @@ import { engineStatus } from "./engine_status.ts";
 import { engineGone, releaseHeld } from "./held_release.ts";
 import { CoreMetrics } from "./core_metrics.ts";
 import type { MetricFamily } from "../observe/metrics.ts";
+import type { LocalClusterOptions } from "./local_cluster_options.ts";
 
-/**
- * How a `LocalCluster` runs its engines.
- *
- * @example
- * ```ts
- * import type { LocalClusterOptions } from "./local_cluster.ts";
- * const options: LocalClusterOptions = {
- *   heartbeatMs: 500,
- *   admission: { listen: {}, joinable: true },
- * };
- * ```
- */
-export interface LocalClusterOptions {
-  /** How dead engines are restarted; see `RestartPolicy`. */
-  restart?: RestartPolicy;
-  /** Heartbeat period in ms. */
-  heartbeatMs?: number;
-  /** How long each engine has to start and register, in ms. */
-  startTimeoutMs?: number;
-  /** How long a task waits while no engine it may run on is up, in ms. */
-  noEngineTimeoutMs?: number;
-  /** Hears every engine event from the very start. */
-  onEngineEvent?: (event: EngineEvent) => void;
-  /** How engines are started and let in (Workers, processes, TCP). */
-  admission?: AdmissionOptions;
-}
+export type { LocalClusterOptions } from "./local_cluster_options.ts";
 
 /**
  * The cluster core, in process. Engines come from `startEngine` (Workers
