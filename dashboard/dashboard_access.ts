@@ -1,11 +1,16 @@
 /**
  * Who may read the dashboard. It shows engine states and everything the
- * engines publish, so two checks stand before every answer: the `Host`
- * header must name an address the dashboard serves (a page on another
- * origin that rebinds its DNS name to this host sends its own name, and is
- * refused), and, when the dashboard binds anything but loopback, the request
- * must carry the dashboard's token (in the URL it prints, then as a cookie;
- * a scraper may send it as `Authorization: Bearer <token>`).
+ * engines publish. When the dashboard has a token (it binds anything but
+ * loopback, or was given one), a request must carry it (in the URL it
+ * prints, then as a cookie; a scraper may send it as
+ * `Authorization: Bearer <token>`), and one that does is answered whatever
+ * its `Host` header says: Prometheus, a proxy or a port forward name the
+ * target as they know it (a DNS name, another port). A dashboard without a
+ * token answers only requests whose `Host` names an address it serves: a
+ * page on another origin that rebinds its DNS name to this host sends its
+ * own name, and is refused. The token needs no such guard: a rebinding page
+ * cannot know it, and the browser keeps the cookie for the name it was set
+ * under, never sending it to the rebound name.
  *
  * @module
  */
@@ -62,16 +67,9 @@ export function dashboardAccess(
   const { port } = bound;
   const loopback = isLoopback(requested) && isLoopback(bound.hostname);
   const secret = token ?? (loopback ? undefined : randomHex(32));
-  const wildcard = /^(0\.0\.0\.0|::|\[::\])$/.test(bound.hostname);
+  // Asked only of a dashboard without a token, which binds loopback.
   const hosts = new Set([bound.hostname, requested].map(bracketed));
-  if (loopback) {
-    for (const h of ["localhost", "127.0.0.1", "[::1]"]) hosts.add(h);
-  }
-  const served = (host: string) =>
-    hosts.has(host) ||
-    // Every interface: any address of this host, named by its number. A
-    // rebinding page can only send a DNS name, never a number.
-    (wildcard && (host === "localhost" || isAddress(host)));
+  for (const h of ["localhost", "127.0.0.1", "[::1]"]) hosts.add(h);
   // Cookies are per host, not per port: a name per port keeps two
   // dashboards on one host from overwriting each other's.
   const cookie = `troupe_dashboard_${port}`;
@@ -85,19 +83,20 @@ export function dashboardAccess(
     url: `http://${bracketed(bound.hostname)}:${port}/` +
       (secret === undefined ? "" : `?token=${secret}`),
     check(request) {
+      if (secret !== undefined) {
+        if (carries(request)) return undefined;
+        return refuse(
+          "this dashboard needs its token: open the address it printed, " +
+            "which ends in ?token=…",
+        );
+      }
       const host = request.headers.get("host")?.toLowerCase();
       const [name, at] = host === undefined ? [] : splitHost(host);
-      if (name === undefined || at !== port || !served(name)) {
+      if (name === undefined || at !== port || !hosts.has(name)) {
         return refuse(
           `a request for host ${JSON.stringify(host ?? "")} was refused: ` +
             `this dashboard answers only at its own address; open the ` +
             `address it printed`,
-        );
-      }
-      if (!carries(request)) {
-        return refuse(
-          "this dashboard needs its token: open the address it printed, " +
-            "which ends in ?token=…",
         );
       }
       return undefined;
@@ -158,11 +157,6 @@ function splitHost(host: string): [string, number] | [] {
 function bracketed(hostname: string): string {
   const host = hostname.toLowerCase();
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-}
-
-/** An IPv4 address in dotted decimal, or an IPv6 address in brackets. */
-function isAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[[0-9a-f:.]+\]$/.test(host);
 }
 
 /**

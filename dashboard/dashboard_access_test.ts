@@ -46,30 +46,55 @@ Deno.test("dashboardAccess: which Host headers a dashboard answers", async (t) =
     assert.equal(status(access, "::1"), 403);
   });
 
-  await t.step("bound to 0.0.0.0: any address by number, no names", () => {
+  await t.step("with a token: answered whatever the Host says", () => {
+    // Prometheus, a proxy or a port forward name the target as they know it.
     const access = dashboardAccess("0.0.0.0", {
       hostname: "0.0.0.0",
       port: 8765,
     });
     const token = new URL(access.url).searchParams.get("token")!;
-    const path = `/?token=${token}`;
-    for (const host of ["10.1.2.3:8765", "127.0.0.1:8765", "localhost:8765"]) {
-      assert.equal(status(access, host, path), 200, host);
-    }
-    for (const host of ["evil.example:8765", "10.1.2.3:8766"]) {
-      assert.equal(status(access, host, path), 403, host);
+    const hosts = [
+      "10.1.2.3:8765",
+      "127.0.0.1:8765",
+      "localhost:8765",
+      `${Deno.hostname()}:8765`,
+      "node1.example.org:9464",
+      undefined,
+    ];
+    for (const host of hosts) {
+      assert.equal(status(access, host, `/?token=${token}`), 200, host);
+      const bearer = access.check(
+        new Request("http://x/metrics", {
+          headers: { authorization: `Bearer ${token}`, host: host ?? "" },
+        }),
+      );
+      assert.equal(bearer, undefined, host);
+      assert.equal(status(access, host), 403, `${host} without the token`);
+      assert.equal(status(access, host, "/?token=wrong"), 403, host);
     }
   });
 
-  await t.step("bound to a name: that name and its address", () => {
+  await t.step("bound to a name: the token, whatever the Host", () => {
     const access = dashboardAccess("box.lan", {
       hostname: "10.1.2.3",
       port: 8765,
     });
     const path = `/?token=${new URL(access.url).searchParams.get("token")}`;
     assert.equal(status(access, "box.lan:8765", path), 200);
-    assert.equal(status(access, "10.1.2.3:8765", path), 200);
-    assert.equal(status(access, "10.9.9.9:8765", path), 403);
+    assert.equal(status(access, "10.9.9.9:8765", path), 200);
+    assert.equal(status(access, "box.lan:8765"), 403);
+  });
+
+  await t.step("a loopback dashboard given a token needs it", () => {
+    const access = dashboardAccess("127.0.0.1", {
+      hostname: "127.0.0.1",
+      port: 8765,
+    }, "0123456789abcdef0123");
+    assert.equal(status(access, "127.0.0.1:8765"), 403);
+    assert.equal(
+      status(access, "127.0.0.1:8765", "/?token=0123456789abcdef0123"),
+      200,
+    );
   });
 });
 

@@ -282,6 +282,23 @@ Deno.test("troupe start --dashboard-host 0.0.0.0: the state file's address carri
       });
       assert.equal(scraped.status, 200, scraped.body);
       assert.match(scraped.body, /# TYPE troupe_engines gauge/);
+      // The address as it was given, by this host's name, the way a
+      // Prometheus target names it.
+      const page = await fetch(url);
+      const cookie = page.headers.get("set-cookie")?.split(";")[0];
+      assert.equal(page.status, 200, await page.text());
+      const byName = `http://${url.host}/metrics`;
+      assert.equal(url.hostname, Deno.hostname().toLowerCase());
+      for (
+        const headers of [
+          { authorization: `Bearer ${token}` },
+          { cookie: cookie! },
+        ] as Record<string, string>[]
+      ) {
+        const named = await scrape(byName, { headers });
+        assert.equal(named.status, 200, named.body);
+      }
+      assert.equal((await scrape(byName)).status, 403);
 
       Deno.kill(state.pid, "SIGKILL");
       await until(
