@@ -15,6 +15,7 @@ import type { ConnectionInfo } from "./cluster.ts";
 import type { EngineHello } from "../transport/handshake.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
+import { SpawnedEngines } from "./spawned_engines.ts";
 import type { EnginePermissions } from "../protocol/engine_permissions.ts";
 import { engineProgramArgs, engineProgramEnv } from "./engine_program.ts";
 import type { EngineStartNeeds } from "./sandbox_flags.ts";
@@ -139,10 +140,7 @@ export class Admission {
   #permissions: EnginePermissions | undefined;
   #counts: AdmissionOptions["counts"];
   /** Processes started here, by their one-time token. */
-  #spawned = new Map<
-    string,
-    { engineId: number; link: TcpLink; sandboxed: boolean }
-  >();
+  #spawned = new SpawnedEngines();
   /** The start gates of launchers that limit their engines' starts. */
   #gates: StartGate[] = [];
   /** The start gate of `processes`, once one is started. */
@@ -233,9 +231,7 @@ export class Admission {
    * Called when the engine dies or is given up.
    */
   forget(engineId: number): void {
-    for (const [token, spawned] of this.#spawned) {
-      if (spawned.engineId === engineId) this.#spawned.delete(token);
-    }
+    this.#spawned.forget(engineId);
   }
 
   /** Closes the listener; engines already admitted are the supervisor's. */
@@ -330,10 +326,7 @@ export class Admission {
     sandboxed: boolean,
   ): void {
     link.unref();
-    // The process before it under this id is over: the supervisor starts
-    // one only once the last one's link is gone.
-    this.forget(engineId);
-    this.#spawned.set(token, { engineId, link, sandboxed });
+    this.#spawned.expect(token, { engineId, link, sandboxed });
   }
 
   /**
@@ -379,22 +372,7 @@ export class Admission {
   /** Which id a newly authenticated engine gets; throws to refuse it. */
   #decideEngineId(hello: EngineHello, peer: string): number {
     if (hello.token !== undefined) {
-      const spawned = this.#spawned.get(hello.token);
-      if (!spawned || spawned.engineId !== hello.engineId) {
-        throw new Error(`${peer} presented an unknown process token`);
-      }
-      if (spawned.sandboxed && hello.sandboxed !== true) {
-        // Its launcher ran it without the sandbox's flags (its own `-A`):
-        // admitting it would widen the sandbox silently.
-        const why = `engine ${spawned.engineId} was to run sandboxed, but ` +
-          `its process (${peer}) did not get --sandbox: its launcher ` +
-          `(${spawned.link.where?.launcher ?? "?"}) must run \`deno\` with ` +
-          "LaunchRequest.args as they are, not flags of its own";
-        this.#spawned.delete(hello.token);
-        spawned.link.refuse(why);
-        throw new Error(why);
-      }
-      return spawned.engineId;
+      return this.#spawned.claim({ ...hello, token: hello.token }, peer);
     }
     const wanted = hello.engineId;
     if (
@@ -416,21 +394,10 @@ export class Admission {
     if (hello.token !== undefined) {
       // By its own token: the process it names may have died (and another
       // been started under its id) while it was being welcomed.
-      const spawned = this.#spawned.get(hello.token);
-      this.#spawned.delete(hello.token);
+      const spawned = this.#spawned.take({ ...hello, token: hello.token });
       if (spawned) {
         for (const gate of this.#gates) gate.registered(spawned.engineId);
-        const { link } = spawned;
-        // What the engine says of itself, kept only if it has the shape.
-        const { hostname, pid } = hello;
-        link.where = {
-          ...link.where,
-          ...(typeof hostname === "string" && hostname.length <= 255
-            ? { host: hostname }
-            : {}),
-          ...(Number.isSafeInteger(pid) ? { pid } : {}),
-        };
-        link.attach(conn, this.#log);
+        spawned.link.attach(conn, this.#log);
       } else conn.close("its process is no longer the engine's");
       return;
     }
