@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { engineProgramArgs, TASK_THREAD_FOLDERS } from "./engine_program.ts";
+import {
+  engineProgramArgs,
+  engineProgramEnv,
+  TASK_THREAD_FOLDERS,
+} from "./engine_program.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ENTRY = new URL("engine/mod.ts", ROOT);
@@ -49,4 +53,42 @@ Deno.test("the task thread's modules (engine/worker.ts and what it imports) are 
     !TASK_THREAD_FOLDERS.some((folder) => path.startsWith(folder))
   );
   assert.deepEqual(outside, [], "task-thread modules a sandbox cannot read");
+});
+
+Deno.test("engineProgramArgs: imports only from troupe's own registry, and a broad write grant kept off troupe's code, home and Deno's cache", () => {
+  const jsr = engineProgramArgs({
+    ...PROGRAM,
+    entry: new URL("https://jsr.io/@troupe/parallel/0.1.0/engine/mod.ts"),
+    permissions: {},
+  });
+  assert.ok(jsr.includes("--allow-import=jsr.io:443"), jsr.join(" "));
+  const checkout = engineProgramArgs({ ...PROGRAM, permissions: {} });
+  assert.ok(checkout.includes("--allow-import=nothing.invalid"));
+  assert.ok(!checkout.some((arg) => arg.startsWith("--deny-")));
+  const broad = engineProgramArgs({
+    ...PROGRAM,
+    permissions: { write: true },
+  });
+  const deny = broad.find((arg) => arg.startsWith("--deny-write="));
+  assert.ok(deny, broad.join(" "));
+  const denied = deny.slice("--deny-write=".length).split(",");
+  assert.ok(denied.includes(decodeURIComponent(ROOT.pathname)), deny);
+  assert.ok(denied.some((path) => path.endsWith("deno")), deny);
+});
+
+Deno.test("engineProgramEnv: a sandboxed process gets what Deno needs and what env grants, nothing else", () => {
+  Deno.env.set("TROUPE_PROGRAM_ENV_A", "a");
+  Deno.env.set("OTHER_PROGRAM_ENV_B", "b");
+  try {
+    assert.equal(engineProgramEnv(undefined), undefined);
+    const narrow = engineProgramEnv({ env: ["TROUPE_PROGRAM_*"] })!;
+    assert.equal(narrow.TROUPE_PROGRAM_ENV_A, "a");
+    assert.equal(narrow.OTHER_PROGRAM_ENV_B, undefined);
+    assert.equal(narrow.PATH, Deno.env.get("PATH"));
+    assert.equal(engineProgramEnv({})!.TROUPE_PROGRAM_ENV_A, undefined);
+    assert.equal(engineProgramEnv({ env: true })!.OTHER_PROGRAM_ENV_B, "b");
+  } finally {
+    Deno.env.delete("TROUPE_PROGRAM_ENV_A");
+    Deno.env.delete("OTHER_PROGRAM_ENV_B");
+  }
 });

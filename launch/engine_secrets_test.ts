@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeEngineSecrets } from "./engine_secrets.ts";
+import { secretsNeeds, writeEngineSecrets } from "./engine_secrets.ts";
 import { withTempDir } from "../tests/helpers.ts";
 
 Deno.test("each engine's secrets get a file only its user can read, in a folder only they can enter", async () => {
@@ -38,4 +38,10 @@ Deno.test("a folder others could enter is closed to them first", async () => {
     assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
     await secrets.remove();
   });
+});
+
+Deno.test("secretsNeeds: a relative secretsDir is made absolute, as the launchers write it", () => {
+  const needs = secretsNeeds("rel/secrets", ["SLURM_ARRAY_TASK_ID"]);
+  assert.deepEqual(needs.read, [`${Deno.cwd()}/rel/secrets`]);
+  assert.deepEqual(needs.write, needs.read);
 });

@@ -16,6 +16,7 @@ import {
   local,
   moduleFunction,
   RemoteError,
+  slurm,
 } from "../mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { controllerPlan } from "../cli/cluster_config.ts";
@@ -309,4 +310,25 @@ Deno.test("Client.start({ workers: 2, processes: 1, permissions }) is told to us
   );
   assert.ok(error instanceof TypeError);
   assert.match(error.message, /\{ processes: 3, permissions \}/);
+});
+
+Deno.test("a sandbox that cannot be built fails the start: a comma in a secretsDir, a read grant over the secrets folder", async () => {
+  const comma = await errorOf(Client.start({
+    workers: 0,
+    permissions: {},
+    launch: slurm({ engines: 1, secretsDir: "/tmp/troupe,secrets" }),
+  }));
+  assert.match(
+    comma.message,
+    /secretsDir .*"\/tmp\/troupe,secrets".*comma in it would split Deno's --allow-read list/,
+  );
+  const covered = await errorOf(Client.start({
+    workers: 0,
+    permissions: { read: ["/tmp"] },
+    launch: slurm({ engines: 1, secretsDir: "/tmp/troupe_secrets" }),
+  }));
+  assert.match(
+    covered.message,
+    /read permission covers the secrets folder \/tmp\/troupe_secrets.*give the launcher a secretsDir outside/,
+  );
 });
