@@ -18,6 +18,7 @@
 
 export { Client, type ClientOptions } from "./client/client.ts";
 export type { ClientHistory } from "./client/client_history.ts";
+export type { ClientReadings } from "./client/client_readings.ts";
 export type {
   ConnectionInfo,
   EngineEvent,

@@ -6,17 +6,7 @@
  * @module
  */
 
-import type {
-  Cluster,
-  ConnectionInfo,
-  EngineEvent,
-  EngineStatus,
-  Launcher,
-  MetricFamily,
-  PublicationRegistry,
-  QueueStatus,
-  RestartPolicy,
-} from "../cluster/cluster.ts";
+import type { Cluster, Launcher, RestartPolicy } from "../cluster/cluster.ts";
 import { ClientClosedError } from "../protocol/errors.ts";
 import type { LocalCluster } from "../cluster/local_cluster.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
@@ -28,7 +18,7 @@ import {
 } from "./connected_client.ts";
 import type { AsyncResult } from "./async_result.ts";
 import { waitFor, type WaitOptions, type WaitResult } from "./waits.ts";
-import { ClientHistory } from "./client_history.ts";
+import { ClientReadings } from "./client_readings.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
 import {
   localClusterFor,
@@ -40,9 +30,7 @@ import { DirectView } from "./direct_view.ts";
 import { putValue, type ValueRef } from "./value_ref.ts";
 import { holdProcess, openClient } from "./keep_alive.ts";
 import { UnobservedFailures } from "./unobserved_failures.ts";
-import { connectionInfoOf, writeConnectionFile } from "./connection_file.ts";
 import { scaleCluster } from "./scaling.ts";
-import { metricsOf, metricsTextOf } from "./client_metrics.ts";
 import { balancedArguments, checkTargets } from "./view_targets.ts";
 import { ClientDashboards } from "./client_dashboards.ts";
 import {
@@ -50,7 +38,7 @@ import {
   LoadBalancedView,
 } from "./load_balanced_view.ts";
 import { checkStartOptions, type ClientOptions } from "./client_options.ts";
-import { ClientTracing, type TracingStats } from "./task_tracing.ts";
+import { ClientTracing } from "./task_tracing.ts";
 import {
   checkOptions,
   RESTART_POLICY_OPTIONS,
@@ -71,7 +59,7 @@ export type { ClientOptions } from "./client_options.ts";
  * console.log(ar.data); // [{ a: "hi" }, { a: "hi" }]
  * ```
  */
-export class Client extends ClientHistory implements AsyncDisposable {
+export class Client extends ClientReadings implements AsyncDisposable {
   #cluster: LocalCluster | RemoteCluster;
   #failures: UnobservedFailures;
   #dashboards = new ClientDashboards();
@@ -230,73 +218,6 @@ export class Client extends ClientHistory implements AsyncDisposable {
     return this.#cluster.waitForEngines(n, options).finally(holdProcess());
   }
 
-  /** A snapshot of every engine the client has, in id order. */
-  engines(): EngineStatus[] {
-    return this.#cluster.engines();
-  }
-
-  /**
-   * Per engine id, its `queued`, `running` (0 or 1) and `completed` tasks,
-   * and `unassigned`: the tasks no engine holds yet (load-balanced ones
-   * waiting for an engine, tasks waiting for their dependencies), of every
-   * client of the cluster (ipyparallel's `queue_status()`). A connected
-   * client asks its controller.
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 1 });
-   * await client.view(0).applyAsync(() => 1);
-   * console.log(await client.queueStatus());
-   * // { engines: { 0: { queued: 0, running: 0, completed: 1 } }, unassigned: 0 }
-   * ```
-   */
-  queueStatus(): Promise<QueueStatus> {
-    if (this.#closed) {
-      return Promise.reject(
-        new ClientClosedError({ what: "read the queue status" }),
-      );
-    }
-    return this.#cluster.queueStatus();
-  }
-
-  /**
-   * The cluster core's metrics as plain data (`troupe_engines`,
-   * `troupe_tasks_done_total`, ...; README's "Metrics"): a connected
-   * client's are its controller's, of every client. With `tracing`, this
-   * client's trace counters follow (`troupe_trace_spans_dropped_total`, ...).
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 1 });
-   * const names = (await client.metrics()).map((f) => f.name);
-   * console.log(names.includes("troupe_task_duration_seconds")); // true
-   * ```
-   */
-  metrics(): Promise<MetricFamily[]> {
-    return metricsOf(this.#cluster, this.#closed !== undefined, this.#tracing);
-  }
-
-  /**
-   * `metrics()` in the Prometheus text format: a snapshot to read, or to
-   * push to a Pushgateway.
-   *
-   * @example
-   * ```ts
-   * import { Client } from "@troupe/parallel";
-   * await using client = await Client.start({ workers: 1 });
-   * console.log((await client.metricsText()).startsWith("# HELP")); // true
-   * ```
-   */
-  metricsText(): Promise<string> {
-    return metricsTextOf(
-      this.#cluster,
-      this.#closed !== undefined,
-      this.#tracing,
-    );
-  }
-
   /**
    * Waits until `results` are done (`returnWhen: "all"`, the default), any
    * one is (`"first"`), or any one failed, else all are (`"firstError"`),
@@ -322,41 +243,6 @@ export class Client extends ClientHistory implements AsyncDisposable {
     options: WaitOptions = {},
   ): Promise<WaitResult<R>> {
     return waitFor(results, options);
-  }
-
-  /**
-   * Calls `listener` for every engine event from now on: registered, died
-   * (with the reason), restarted, gaveUp. Returns a function that stops the
-   * calls.
-   */
-  onEngineEvent(listener: (event: EngineEvent) => void): () => void {
-    return this.#cluster.onEngineEvent(listener);
-  }
-
-  /**
-   * Where TCP engines reach this client, key included; on a connected
-   * client, the controller's engine listener as engines elsewhere dial it
-   * (its `advertise`, or this host's name when it listens on 0.0.0.0).
-   * Throws when the client does not listen (`listen: false` and no
-   * processes).
-   */
-  get connectionInfo(): ConnectionInfo {
-    return connectionInfoOf(this.#cluster);
-  }
-
-  /**
-   * Writes `connectionInfo` as JSON to `path`, readable by its owner only
-   * (mode 0600), for `deno run -A jsr:@troupe/parallel/engine --file path`.
-   * It replaces the file at `path` whole (a symlink there is replaced, not
-   * followed), so no one who could read an older file there reads the key.
-   * A client listening on every interface (`0.0.0.0`) should say which
-   * address engines on other hosts reach it at: `{ hostname }`.
-   */
-  async writeConnectionFile(
-    path: string,
-    options: { hostname?: string } = {},
-  ): Promise<void> {
-    await writeConnectionFile(this.#cluster, path, options);
   }
 
   /**
@@ -421,14 +307,6 @@ export class Client extends ClientHistory implements AsyncDisposable {
   }
 
   /**
-   * The registry actor's record of what engines publish: `latest(id)`,
-   * `snapshot()` and the live `updates()` stream.
-   */
-  get registry(): PublicationRegistry {
-    return this.#cluster.registry;
-  }
-
-  /**
    * Stops every engine the client started, even mid-task (their unfinished
    * tasks fail with an `EngineError`), closes the listener and ends every
    * stream. Remote engines started by hand keep retrying until a client is
@@ -471,11 +349,6 @@ export class Client extends ClientHistory implements AsyncDisposable {
     });
   }
 
-  /** What `tracing` has sent and dropped; `undefined` without it. */
-  tracingStats(): TracingStats | undefined {
-    return this.#tracing?.stats();
-  }
-
   /** @ignore */
   protected get historyCluster(): Cluster {
     return this.#cluster;
@@ -484,6 +357,21 @@ export class Client extends ClientHistory implements AsyncDisposable {
   /** @ignore */
   protected get historyFailures(): FailureWatch {
     return this.#failures;
+  }
+
+  /** @ignore */
+  protected get readCluster(): Cluster {
+    return this.#cluster;
+  }
+
+  /** @ignore */
+  protected get readClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** @ignore */
+  protected get readTracing(): ClientTracing | undefined {
+    return this.#tracing;
   }
 
   /** `await using client = await Client.start()` closes it at scope end. */
