@@ -20,7 +20,8 @@ import {
 } from "../mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { controllerPlan } from "../cli/cluster_config.ts";
-import { errorOf, withClient, withTempDir } from "./helpers.ts";
+import { errorOf, withClient, withClientOn, withTempDir } from "./helpers.ts";
+import { CLIENT_SIDES } from "./client_sides.ts";
 import { withTroupeHome } from "./controller_rig.ts";
 
 /** A module server on 127.0.0.1: `GET /m.js` is a module saying `name`. */
@@ -132,6 +133,50 @@ Deno.test("a sandboxed engine's grants work for real: write in its folder, a gra
     }
   });
 });
+
+for (const side of CLIENT_SIDES) {
+  Deno.test(`a sandboxed engine (${side}): a remote import needs permissions.import, and its environment is the engine's own`, async () => {
+    const granted = moduleServer("granted");
+    const other = moduleServer("other");
+    Deno.env.set("TROUPE_SANDBOX_SECRET", "client's");
+    const importFrom = (url: string) =>
+      import(url).then((module) => module.name);
+    try {
+      await withClientOn(side, {
+        processes: 1,
+        permissions: {
+          import: [`127.0.0.1:${granted.addr.port}`],
+          env: ["TROUPE_SANDBOX_SECRET"],
+        },
+      }, async (c) => {
+        const v = c.view(0);
+        assert.equal(
+          await v.applySync(
+            importFrom,
+            `http://127.0.0.1:${granted.addr.port}/m.js`,
+          ),
+          "granted",
+        );
+        const error = await errorOf(v.applySync(
+          importFrom,
+          `http://127.0.0.1:${other.addr.port}/m.js`,
+        ));
+        assert.ok(error instanceof RemoteError, String(error));
+        assert.match(error.message, /do not allow import access/);
+        // Granted by name: there, since this process (or the controller
+        // it started in) had it when the engine started.
+        assert.equal(
+          await v.applySync(() => Deno.env.get("TROUPE_SANDBOX_SECRET")),
+          "client's",
+        );
+      });
+    } finally {
+      Deno.env.delete("TROUPE_SANDBOX_SECRET");
+      await granted.shutdown();
+      await other.shutdown();
+    }
+  });
+}
 
 Deno.test("read: true and write: true do not reach troupe's keys, code or home, and the engine still runs", async () => {
   await withTroupeHome(async (home) => {
