@@ -82,7 +82,11 @@ export function sandboxedMessage(message: string): string {
     return `${refused}: ${where}, and Deno allows this only to a process ` +
       "with every permission (-A), which no sandbox grants";
   }
-  return `${refused}: ${advice}`;
+  // node:child_process reads the environment before it runs anything.
+  const node = name === "env"
+    ? " (node:child_process needs env as well as run)"
+    : "";
+  return `${refused}: ${advice}${node}`;
 }
 
 /** Deno's message of a permission it refused. */

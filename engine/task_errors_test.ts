@@ -121,6 +121,13 @@ Deno.test("explain: on a sandboxed engine, a permission error says where the san
     ),
     /all access to "\/proc\/self\/maps": .*allows this only to a process with every permission \(-A\), which no sandbox grants$/,
   );
+  // node:child_process asks env first: a user who wants run is told both.
+  assert.match(
+    sandboxedMessage(
+      "Requires env access, run again with the --allow-env flag",
+    ),
+    /node:child_process needs env as well as run\)$/,
+  );
   assert.match(
     sandboxedMessage("something else"),
     /^something else \(it runs sandboxed/,
