@@ -34,6 +34,14 @@ export function explain(
     info.message = sandboxedMessage(info.message);
     return info;
   }
+  // node:dns says only EPERM when the sandbox has no net for the name.
+  if (sandboxed && /^getaddrinfo EPERM\b/.test(info.message)) {
+    info.message = sandboxedMessage(
+      `${info.message}: the engine's permissions do not allow the net ` +
+        "access this lookup needs",
+    );
+    return info;
+  }
   const undefinedName = thrown instanceof ReferenceError &&
     /^(\S+) is not defined$/.exec(thrown.message)?.[1];
   if (undefinedName && isCalled(undefinedName, source)) {

@@ -121,6 +121,13 @@ Deno.test("explain: on a sandboxed engine, a permission error says where the san
     ),
     /all access to "\/proc\/self\/maps": .*allows this only to a process with every permission \(-A\), which no sandbox grants$/,
   );
+  // node:dns says EPERM only: said what it means on a sandboxed engine.
+  const dns = new Error("getaddrinfo EPERM example.com");
+  assert.match(
+    explain(dns, "() => 0", true).message,
+    /^getaddrinfo EPERM example.com: the engine's permissions do not allow the net access this lookup needs \(it runs sandboxed/,
+  );
+  assert.equal(explain(dns, "() => 0").message, dns.message);
   // node:child_process asks env first: a user who wants run is told both.
   assert.match(
     sandboxedMessage(

@@ -68,6 +68,15 @@ Deno.test("a sandboxed engine's grants work for real: write in its folder, a gra
           ),
           0,
         );
+        // node:dns says only EPERM: the engine says what it means.
+        const lookup = await errorOf(v.applySync(async () => {
+          const dns = await import("node:dns");
+          return await dns.promises.lookup("example.com");
+        }));
+        assert.match(
+          lookup.message,
+          /EPERM.*the engine's permissions do not allow the net access this lookup needs \(it runs sandboxed/,
+        );
         // Its environment was cleared but for what Deno needs and what
         // env grants: a child it may run sees no secret of the client's.
         const seen = await v.applySync(async () =>
