@@ -26,6 +26,11 @@ import type { EngineEvent, EngineState } from "./engine_types.ts";
 import type { EngineKind } from "./supervisor.ts";
 import { TaskMetrics } from "./task_metrics.ts";
 
+/** The death metric's reasons: every cause but a deliberate abort's. */
+const DEATH_REASONS: readonly DeathCause[] = DEATH_CAUSES.filter((c) =>
+  c !== "aborted"
+);
+
 /** Every state an engine can be in: each is a sample, 0 when none. */
 const STATES: readonly EngineState[] = [
   "starting",
@@ -94,13 +99,16 @@ export class CoreMetrics {
     );
     this.#restarts = r.counter(
       "troupe_engine_restarts_total",
-      "Times an engine came back after a death (or a task thread replaced " +
-        "to abort a task), by kind.",
+      "Times an engine came back under its id, by kind: after a death, or " +
+        "after troupe replaced its task thread (Worker or process) to abort " +
+        "a running task, which is not a death.",
       ["kind"],
     );
     this.#deaths = r.counter(
       "troupe_engine_deaths_total",
-      "Engine deaths by kind and reason (" + DEATH_CAUSES.join(", ") + ").",
+      "Engines lost, by kind and reason (" + DEATH_REASONS.join(", ") +
+        "); an abort that replaces a task thread is a restart only, so an " +
+        "alert on deaths does not fire on users' aborts.",
       ["kind", "reason"],
     );
     this.tasks = new TaskMetrics(r);
@@ -154,6 +162,12 @@ export class CoreMetrics {
       const kinds = new Set<EngineKind>(all.map((e) => e.kind));
       for (const kind of kinds) {
         for (const state of STATES) byState.set({ state, kind }, 0);
+        // A sample from the start: `increase()` cannot see a series' first
+        // step from absent to 1, so the first death would go unseen.
+        this.#restarts.inc({ kind }, 0);
+        for (const reason of DEATH_REASONS) {
+          this.#deaths.inc({ kind, reason }, 0);
+        }
       }
       for (const engine of all) {
         byState.inc({ state: engine.state, kind: engine.kind });
@@ -176,6 +190,10 @@ export class CoreMetrics {
   engineEvent(event: EngineEvent, kind: EngineKind | undefined): void {
     if (kind === undefined) return;
     if (event.type === "died") {
+      // Aborting a running task is the user's doing, and the engine comes
+      // back at once (a Worker's thread or a process's task thread alike):
+      // its restart is counted, no death.
+      if (event.cause === "aborted") return;
       const reason = knownCause(event.cause);
       this.#deaths.inc({ kind, reason });
       // A TCP engine's connection lost under it, or dropped for silence.
@@ -230,5 +248,5 @@ export function setWire(
 
 /** A cause from the set, whatever a link said. */
 function knownCause(cause: DeathCause | undefined): DeathCause {
-  return cause !== undefined && DEATH_CAUSES.includes(cause) ? cause : "other";
+  return cause !== undefined && DEATH_REASONS.includes(cause) ? cause : "other";
 }

@@ -114,3 +114,57 @@ Deno.test("core metrics: publications per engine, read at scrape", () => {
     [0, 0],
   );
 });
+
+Deno.test("core metrics: aborting a running task is a restart, not a death", () => {
+  const metrics = new CoreMetrics(() => [], () => []);
+  // A Worker's thread is ended to abort: it dies (aborted), then restarts.
+  metrics.engineEvent({
+    type: "died",
+    engineId: 0,
+    reason: "it was restarted to abort task 3",
+    cause: "aborted",
+    deliberate: true,
+  }, "worker");
+  metrics.engineEvent(
+    { type: "restarted", engineId: 0, restarts: 1 },
+    "worker",
+  );
+  // A process replaces its task thread: only the restart is heard.
+  metrics.engineEvent(
+    { type: "restarted", engineId: 1, restarts: 1 },
+    "process",
+  );
+  const f = metrics.families();
+  const deaths = f.find((x) => x.name === "troupe_engine_deaths_total")!;
+  assert.deepEqual(deaths.samples, [], "no death, no aborted reason");
+  for (const kind of ["worker", "process"]) {
+    assert.equal(value(f, "troupe_engine_restarts_total", { kind }), 1, kind);
+  }
+});
+
+Deno.test("core metrics: the closed label sets have a sample before their first event", () => {
+  const engines = [status(0, { kind: "worker" }), status(1, {})];
+  const metrics = new CoreMetrics(() => engines, () => []);
+  const f = metrics.families();
+  const samples = (name: string) =>
+    f.find((x) => x.name === name)!.samples.map((s) => s.labels);
+  const deaths = samples("troupe_engine_deaths_total");
+  // Every reason but aborted, for each kind present.
+  assert.equal(deaths.length, 2 * 11);
+  assert.ok(deaths.some((l) => l.kind === "process" && l.reason === "killed"));
+  assert.ok(!deaths.some((l) => l.reason === "aborted"));
+  assert.deepEqual(
+    samples("troupe_engine_restarts_total").map((l) => l.kind).sort(),
+    ["process", "worker"],
+  );
+  const failed = samples("troupe_tasks_failed_total");
+  assert.equal(failed.length, 2 * 9, "view × 8 classes and other");
+  assert.ok(
+    failed.some((l) => l.view === "balanced" && l.error === "other"),
+  );
+  assert.ok(
+    f.find((x) => x.name === "troupe_tasks_failed_total")!.samples.every((s) =>
+      "value" in s && s.value === 0
+    ),
+  );
+});

@@ -23,7 +23,9 @@ export function engineStatus(
   engine: EngineActor,
   kind: EngineKind,
 ): EngineStatus {
-  const memory = engine.memory;
+  // A stopped engine (retired, scaled down, given up) has no memory left:
+  // its last figures would be summed with the living engines' forever.
+  const memory = engine.state === "stopped" ? undefined : engine.memory;
   return {
     engineId: engine.engineId,
     kind,

@@ -94,17 +94,23 @@ export class ViewMetrics {
     this.duration = families.duration.with(labels);
     this.queueWait = families.queueWait.with(labels);
     this.#failed = families.failed;
+    // Every error class has a sample from the start: `increase()` cannot
+    // see a series' first step from absent to 1.
+    for (const name of [...ERROR_CLASSES, "other"]) this.#tally(name).inc(0);
   }
 
   /** Counts a failure under its error's class. */
   failed(error: Error): void {
-    const name = ERROR_CLASSES.has(error?.name) ? error.name : "other";
+    this.#tally(ERROR_CLASSES.has(error?.name) ? error.name : "other").inc();
+  }
+
+  #tally(name: string): Tally {
     let tally = this.#byError.get(name);
     if (tally === undefined) {
       tally = this.#failed.with({ view: this.#view, error: name });
       this.#byError.set(name, tally);
     }
-    tally.inc();
+    return tally;
   }
 }
 

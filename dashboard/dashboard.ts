@@ -11,7 +11,11 @@ import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
 import { MetricCharts } from "./metric_charts.ts";
-import { METRICS_TIMEOUT_MS, metricsResponse } from "./metrics_route.ts";
+import {
+  METRICS_TIMEOUT_MS,
+  metricsResponse,
+  scrapeTimeoutMs,
+} from "./metrics_route.ts";
 import { checkOptions, type OptionNames } from "../protocol/check_options.ts";
 import { within } from "../actors/async.ts";
 
@@ -228,7 +232,11 @@ export async function serveDashboard(
       });
     }
     if (pathname === "/metrics") {
-      return metricsResponse(() => source.metrics(), access.headers(request));
+      return metricsResponse(
+        () => source.metrics(),
+        access.headers(request),
+        scrapeTimeoutMs(request),
+      );
     }
     if (pathname !== "/events") {
       return new Response("not found", { status: 404 });

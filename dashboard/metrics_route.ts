@@ -29,6 +29,34 @@ import {
 export const METRICS_TIMEOUT_MS = 5_000;
 
 /**
+ * How long the scrape `request` may wait for the core's figures, in ms:
+ * `max`, or less when the scraper says it gives up sooner (Prometheus
+ * sends its `scrape_timeout` as `X-Prometheus-Scrape-Timeout-Seconds`):
+ * a quarter of a second under it, so that the 503 and its reason reach
+ * the target page before Prometheus' own "context deadline exceeded".
+ *
+ * @example
+ * ```ts
+ * import { scrapeTimeoutMs } from "./metrics_route.ts";
+ * const scrape = new Request("http://127.0.0.1/metrics", {
+ *   headers: { "x-prometheus-scrape-timeout-seconds": "1" },
+ * });
+ * console.log(scrapeTimeoutMs(scrape)); // 750
+ * console.log(scrapeTimeoutMs(new Request("http://127.0.0.1/metrics"))); // 5000
+ * ```
+ */
+export function scrapeTimeoutMs(
+  request: Request,
+  max: number = METRICS_TIMEOUT_MS,
+): number {
+  const header = request.headers.get("x-prometheus-scrape-timeout-seconds");
+  const seconds = Number(header);
+  if (header === null || !Number.isFinite(seconds) || seconds <= 0) return max;
+  // Even a very short scrape timeout leaves the core a moment to answer.
+  return Math.min(max, Math.max(50, Math.round(seconds * 1000 - 250)));
+}
+
+/**
  * The answer to a scrape: `read()`'s families as Prometheus text, or a
  * 503 that says why there are none. `headers` go on either answer.
  *

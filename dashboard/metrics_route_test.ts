@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { metricsResponse } from "./metrics_route.ts";
+import { metricsResponse, scrapeTimeoutMs } from "./metrics_route.ts";
 
 Deno.test("a scrape the core does not answer in time is a 503 that says so, and keeps the headers it was given", async () => {
   const never = new Promise<never>(() => {});
@@ -48,4 +48,29 @@ Deno.test("a core that throws synchronously is a 503 too, not a crash of the ser
     await answer.text(),
     "troupe dashboard: the cluster's metrics could not be read: the client is closed\n",
   );
+});
+
+Deno.test("a scrape waits less than the scraper's own timeout, at most 5 s", async () => {
+  const scrape = (seconds?: string) =>
+    new Request("http://127.0.0.1/metrics", {
+      headers: seconds === undefined
+        ? {}
+        : { "x-prometheus-scrape-timeout-seconds": seconds },
+    });
+  assert.equal(scrapeTimeoutMs(scrape()), 5000);
+  assert.equal(scrapeTimeoutMs(scrape("10")), 5000);
+  assert.equal(scrapeTimeoutMs(scrape("1")), 750);
+  assert.equal(scrapeTimeoutMs(scrape("0.5")), 250);
+  assert.equal(scrapeTimeoutMs(scrape("0.1")), 50, "a moment, at least");
+  for (const bad of ["", "soon", "-1", "0", "Infinity"]) {
+    assert.equal(scrapeTimeoutMs(scrape(bad)), 5000, bad);
+  }
+  // Prometheus' scrape_timeout of 1 s: the 503 comes before it gives up.
+  const answer = await metricsResponse(
+    () => new Promise<never>(() => {}),
+    {},
+    scrapeTimeoutMs(scrape("1")),
+  );
+  assert.equal(answer.status, 503);
+  assert.match(await answer.text(), /within 750 ms/);
 });

@@ -116,7 +116,16 @@ Deno.test("otlpJson writes what otlpRequest gives, escaping included", () => {
     {
       ...span('a "quoted"\nname'),
       parentSpanId: newSpanId(),
-      attributes: { 'k"\\': 'v"\n', big: 2 ** 40, neg: -1.25, t: true },
+      attributes: {
+        'k"\\': 'v"\n',
+        big: 2 ** 40,
+        neg: -1.25,
+        t: true,
+        huge: 1e21,
+        past53: 2 ** 53 + 2,
+        nan: NaN,
+        inf: -Infinity,
+      },
       status: { code: "error", message: 'RemoteError: "boom"\n' },
     },
     { ...span("whole ms"), start: 1_700_000_000_000, end: 1_699_999_999_999 },
@@ -129,4 +138,14 @@ Deno.test("otlpJson writes what otlpRequest gives, escaping included", () => {
     JSON.parse(otlpJson(spans, resource, scope)),
     otlpRequest(spans, resource, scope),
   );
+  // An intValue is an exact int64; JSON has no NaN or Infinity.
+  const values = Object.fromEntries(
+    otlpRequest(spans, resource, scope).resourceSpans[0].scopeSpans[0]
+      .spans[1].attributes.map((a) => [a.key, a.value]),
+  );
+  assert.deepEqual(values.big, { intValue: String(2 ** 40) });
+  assert.deepEqual(values.huge, { doubleValue: 1e21 });
+  assert.deepEqual(values.past53, { doubleValue: 2 ** 53 + 2 });
+  assert.deepEqual(values.nan, { stringValue: "NaN" });
+  assert.deepEqual(values.inf, { stringValue: "-Infinity" });
 });

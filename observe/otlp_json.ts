@@ -114,9 +114,11 @@ function spanJson(span: SpanRecord): string {
         ? `"stringValue":${q(v)}`
         : typeof v === "boolean"
         ? `"boolValue":${v}`
-        : Number.isInteger(v)
+        : !Number.isFinite(v)
+        ? `"stringValue":"${v}"`
+        : Number.isSafeInteger(v)
         ? `"intValue":"${v}"`
-        : `"doubleValue":${q(v)}`
+        : `"doubleValue":${v}`
     }}}`;
     first = false;
   }
@@ -164,7 +166,11 @@ export function attributes(values: Record<string, SpanValue>): OtlpAttribute[] {
       ? { stringValue: v }
       : typeof v === "boolean"
       ? { boolValue: v }
-      : Number.isInteger(v)
+      // JSON has no NaN or Infinity, and an intValue is an exact int64:
+      // 1e21 and integers past 2^53 are doubles.
+      : !Number.isFinite(v)
+      ? { stringValue: String(v) }
+      : Number.isSafeInteger(v)
       ? { intValue: String(v) }
       : { doubleValue: v },
   }));

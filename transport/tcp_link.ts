@@ -15,6 +15,7 @@ import type {
   StopMessage,
   ToEngine,
 } from "../protocol/messages.ts";
+import { within } from "../actors/async.ts";
 import { encodeValue, recycleEncoding } from "./codec.ts";
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from "./frame.ts";
 import type { FramedConnection } from "./framed_connection.ts";
@@ -130,8 +131,18 @@ export class TcpLink implements EngineLink {
       if (conn.broken) {
         log?.(`troupe: closed the connection of ${conn.peer}: ${reason}`);
       }
-      this.#exit(`its connection closed: ${reason}`, "connection_lost");
-      this.#kill();
+      const lost = () => {
+        this.#exit(`its connection closed: ${reason}`, "connection_lost");
+        this.#kill();
+      };
+      const host = this.#host;
+      if (host === undefined || conn.broken || this.#exitReason !== undefined) {
+        return lost();
+      }
+      // A process killed (a SIGKILL, the OOM killer's) closes its
+      // connection a moment before its exit status comes: that status says
+      // more, and `own` classifies it first when it comes in time.
+      within(host.ended, HOST_EXIT_WAIT_MS).then(lost);
     };
     // What the engine claims to send: the engine actor checks it (above).
     conn.onValue = (value) => {
@@ -232,6 +243,13 @@ export class TcpLink implements EngineLink {
     this.onExit(reason, cause);
   }
 }
+
+/**
+ * How long a link that owns its engine's host waits, once the connection
+ * closed, for the host's word on how the engine ended before it calls the
+ * death a lost connection.
+ */
+const HOST_EXIT_WAIT_MS = 500;
 
 /**
  * Run from a checkout, the entry's own `deno.json` maps its imports; from a
