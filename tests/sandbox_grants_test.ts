@@ -24,6 +24,23 @@ import { errorOf, withClient, withClientOn, withTempDir } from "./helpers.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import { withTroupeHome } from "./controller_rig.ts";
 
+/**
+ * The error `Client.start(options)` rejects with; a client it started
+ * after all is closed before the test fails, so nothing is left behind.
+ */
+async function startRefused(
+  options: Parameters<typeof Client.start>[0],
+  ms = 10_000,
+): Promise<Error> {
+  let client: Client | undefined;
+  const error = await errorOf(
+    Client.start(options).then((c) => (client = c)),
+    "Client.start",
+    ms,
+  ).finally(() => client?.close());
+  return error;
+}
+
 /** A module server on 127.0.0.1: `GET /m.js` is a module saying `name`. */
 function moduleServer(name: string): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve(
@@ -259,9 +276,10 @@ Deno.test("a granted path that is a symbolic link is refused before anything sta
   await withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/real`);
     await Deno.symlink(`${dir}/real`, `${dir}/link`);
-    const error = await errorOf(
-      Client.start({ processes: 1, permissions: { read: [`${dir}/link`] } }),
-    );
+    const error = await startRefused({
+      processes: 1,
+      permissions: { read: [`${dir}/link`] },
+    });
     assert.ok(error instanceof TypeError, String(error));
     assert.match(
       error.message,
@@ -300,9 +318,8 @@ function ignoringSandbox(): Launcher {
 
 Deno.test("an engine of a sandboxed cluster that its launcher started without the sandbox is refused, saying why", async () => {
   // The start fails: its only engine was given up, for that reason.
-  const error = await errorOf(
-    Client.start({ workers: 0, permissions: {}, launch: ignoringSandbox() }),
-    "Client.start",
+  const error = await startRefused(
+    { workers: 0, permissions: {}, launch: ignoringSandbox() },
     30_000,
   );
   assert.match(
@@ -359,28 +376,30 @@ Deno.test("troupe start/controller: repeated grant flags add up, a list after a 
 });
 
 Deno.test("Client.start({ workers: 2, processes: 1, permissions }) is told to use processes: 3", async () => {
-  const error = await errorOf(
-    Client.start({ workers: 2, processes: 1, permissions: {} }),
-  );
+  const error = await startRefused({
+    workers: 2,
+    processes: 1,
+    permissions: {},
+  });
   assert.ok(error instanceof TypeError);
   assert.match(error.message, /\{ processes: 3, permissions \}/);
 });
 
 Deno.test("a sandbox that cannot be built fails the start: a comma in a secretsDir, a read grant over the secrets folder", async () => {
-  const comma = await errorOf(Client.start({
+  const comma = await startRefused({
     workers: 0,
     permissions: {},
     launch: slurm({ engines: 1, secretsDir: "/tmp/troupe,secrets" }),
-  }));
+  });
   assert.match(
     comma.message,
     /secretsDir .*"\/tmp\/troupe,secrets".*comma in it would split Deno's --allow-read list/,
   );
-  const covered = await errorOf(Client.start({
+  const covered = await startRefused({
     workers: 0,
     permissions: { read: ["/tmp"] },
     launch: slurm({ engines: 1, secretsDir: "/tmp/troupe_secrets" }),
-  }));
+  });
   assert.match(
     covered.message,
     /read permission covers the secrets folder \/tmp\/troupe_secrets.*give the launcher a secretsDir outside/,
