@@ -105,7 +105,9 @@ export class ClientServer implements SessionHost {
   #lastSnapshot = "";
   #closed = false;
   /** Its client connections' traffic and drops. */
-  readonly metrics: ControllerMetrics = new ControllerMetrics();
+  readonly metrics: ControllerMetrics = new ControllerMetrics(() =>
+    this.#sessions.size
+  );
 
   /** Binds at once; throws if the address is taken. */
   constructor(options: ClientServerOptions) {

@@ -15,6 +15,7 @@ import type { LocalCluster } from "../cluster/local_cluster.ts";
 import { checkOptions } from "../protocol/check_options.ts";
 import { messageOf } from "../protocol/errors.ts";
 import type { ControllerCall } from "../remote/wire.ts";
+import type { MetricFamily } from "../observe/metrics.ts";
 import { advertisedHost } from "../transport/loopback.ts";
 import { randomHex } from "../transport/random_hex.ts";
 import {
@@ -242,9 +243,23 @@ class RunningController implements Controller {
     return this.#dashboard?.url;
   }
 
-  /** Serves the dashboard of the core (a LocalCluster is its source). */
+  /**
+   * Serves the dashboard of the core (a LocalCluster is its source), with
+   * the controller's own figures in its `/metrics`, as in a `metrics` call.
+   */
   async serveDashboard(options: DashboardOptions): Promise<void> {
-    this.#dashboard = await serveDashboard(this.#core.cluster, options);
+    const { cluster } = this.#core;
+    this.#dashboard = await serveDashboard({
+      registry: cluster.registry,
+      engines: () => cluster.engines(),
+      onEngineEvent: (listener) => cluster.onEngineEvent(listener),
+      metrics: () => this.#metrics(),
+    }, options);
+  }
+
+  /** The core's families and the controller's client connections'. */
+  async #metrics(): Promise<MetricFamily[]> {
+    return this.#clients.metrics.joinedTo(await this.#core.cluster.metrics());
   }
 
   get sessions(): number {
@@ -320,7 +335,7 @@ class RunningController implements Controller {
         return await cluster.queueStatus();
       case "metrics":
         // Its client connections are the controller's wire too.
-        return this.#clients.metrics.joinedTo(await cluster.metrics());
+        return await this.#metrics();
       case "history":
         return history.ids();
       case "query":

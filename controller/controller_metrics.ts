@@ -3,7 +3,8 @@
  * of its client connections and the clients it dropped, under the same
  * names as the core's engine connections (`troupe_wire_*_total`,
  * `troupe_connections_dropped_total`), summed into the core's families in
- * the `metrics` answer.
+ * the `metrics` answer and on the controller's dashboard; and the clients
+ * attached now (`troupe_clients`), which only a controller has.
  *
  * @module
  */
@@ -25,11 +26,11 @@ import {
  * @example
  * ```ts
  * import { ControllerMetrics } from "./controller_metrics.ts";
- * const metrics = new ControllerMetrics();
+ * const metrics = new ControllerMetrics(() => 2);
  * metrics.dropped("heartbeat");
  * const merged = metrics.joinedTo([]);
  * console.log(merged.map((f) => f.name));
- * // [ "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_connections_dropped_total" ]
+ * // [ "troupe_connections_dropped_total", "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_clients" ]
  * ```
  */
 export class ControllerMetrics {
@@ -42,7 +43,8 @@ export class ControllerMetrics {
     ["cause"],
   );
 
-  constructor() {
+  /** `clients` counts the clients attached now, read at each scrape. */
+  constructor(clients: () => number) {
     const frames = this.#registry.counter(
       "troupe_wire_frames_total",
       "Frames read (in) and written (out).",
@@ -53,8 +55,14 @@ export class ControllerMetrics {
       "Bytes read (in) and written (out).",
       ["direction"],
     );
+    const attached = this.#registry.gauge(
+      "troupe_clients",
+      "Clients attached to this controller now.",
+      [],
+    );
     for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
     this.#registry.collect(() => {
+      attached.set({}, clients());
       const sum = this.wire.sum();
       frames.set({ direction: "in" }, sum.framesIn);
       frames.set({ direction: "out" }, sum.framesOut);

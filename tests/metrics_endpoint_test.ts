@@ -149,7 +149,7 @@ Deno.test("a connected client's dashboard answers a scrape 503 with the reason o
   }
 });
 
-Deno.test("startController({ dashboard }) serves the core's dashboard: page, events and /metrics of every client; stop() closes it", async () => {
+Deno.test("startController({ dashboard }) serves the core's dashboard: page, events and /metrics of every client with its client links' frames and troupe_clients; stop() closes it", async () => {
   let url: string | undefined;
   await withController({
     id: "controller-dashboard",
@@ -167,9 +167,34 @@ Deno.test("startController({ dashboard }) serves the core's dashboard: page, eve
     );
     try {
       assert.deepEqual(await client.view().applyAsync(() => 1), [1, 1]);
+      // One task a frame each way (a map would batch them).
+      const lv = client.loadBalancedView();
+      for (let i = 0; i < 20; i++) await lv.applyAsync((x: number) => x, i);
+      // The client link is the controller's busiest: its frames count.
+      const attached = await scrape(new URL("metrics", url));
+      assert.match(attached.body, /^troupe_clients 1$/m);
+      const frames = (direction: string) =>
+        Number(
+          attached.body.match(
+            new RegExp(
+              `^troupe_wire_frames_total\\{direction="${direction}"\\} (\\d+)$`,
+              "m",
+            ),
+          )?.[1],
+        );
+      assert.ok(frames("in") >= 20, `${frames("in")} frames in`);
+      assert.ok(frames("out") >= 20, `${frames("out")} frames out`);
     } finally {
       await client.close();
     }
+    await until(
+      async () =>
+        /^troupe_clients 0$/m.test(
+          (await scrape(new URL("metrics", url))).body,
+        ),
+      "the detached client to leave troupe_clients",
+      10_000,
+    );
     const state = await stateWhere(new URL("events", url).href, () => true);
     assert.deepEqual(
       (state.engines as { engineId: number }[]).map((e) => e.engineId),
