@@ -45,7 +45,8 @@ export function refuseSandboxedWorkers(
       `${launchIs} is given`
     : `${workersIs}${cli ? " " : ""}${workers} asks for Worker engines`;
   const instead = cli
-    ? `${processesIs} ${workers + processes} (and ${workersIs} 0)`
+    ? `${processesIs} ${workers + processes}` +
+      (given === undefined ? "" : ` (and ${workersIs} 0, or leave it out)`)
     : `{ ${processesIs}${workers + processes}, permissions }`;
   throw new TypeError(
     `${sandbox} sandboxes engine processes only, and ${asked}: ` +

@@ -360,7 +360,7 @@ Deno.test("troupe start/controller: repeated grant flags add up, a list after a 
         ),
       (error: Error) =>
         error instanceof UsageError && error.message.includes(said) &&
-        /processes instead: --processes \d+ \(and --workers 0\)/.test(
+        /processes instead: --processes \d+ /.test(
           error.message,
         ) && !error.message.includes("{"),
     );
