@@ -10,7 +10,7 @@ import type { Cluster, EngineEvent } from "../cluster/cluster.ts";
 import { checkToken, dashboardAccess } from "./dashboard_access.ts";
 import { DASHBOARD_PAGE } from "./dashboard_page.ts";
 import { DashboardState } from "./dashboard_state.ts";
-import { MetricCharts } from "./metric_charts.ts";
+import { MetricCharts, SAMPLE_MS } from "./metric_charts.ts";
 import {
   METRICS_TIMEOUT_MS,
   metricsResponse,
@@ -165,17 +165,30 @@ export async function serveDashboard(
       }
     }
   };
-  // Read once per tick, whatever the number of pages; a core that does
-  // not answer (a controller gone) leaves the charts as they were.
+  // The charts' history is read once a second whether or not a page is
+  // open (a page opened late shows the last two minutes), whatever the
+  // number of pages: for a connected client one controller call a second,
+  // never two at once. A core that does not answer (a controller gone)
+  // leaves a gap, which the charts draw as one.
   const metricCharts = new MetricCharts();
-  const sample = async () => {
-    try {
-      const read = await within(source.metrics(), METRICS_TIMEOUT_MS);
-      if (read.done) metricCharts.take(read.value);
-    } catch {
-      // The page shows the engines' states, which say why.
-    }
+  let sampling: Promise<void> | undefined;
+  const sample = () => {
+    if (sampling) return;
+    const run = (async () => {
+      try {
+        const read = await within(source.metrics(), METRICS_TIMEOUT_MS);
+        if (read.done) metricCharts.take(read.value);
+      } catch {
+        // The page shows the engines' states, which say why.
+      }
+    })();
+    sampling = run;
+    run.then(() => {
+      if (sampling === run) sampling = undefined;
+    });
   };
+  sample();
+  const sampler = setInterval(sample, SAMPLE_MS);
   let sending: Promise<void> | undefined;
   const timer = setInterval(() => {
     // Engine states change without publications, so every tick sends; a
@@ -183,7 +196,6 @@ export async function serveDashboard(
     if (sending || pages.size === 0) return;
     sending = (async () => {
       try {
-        await sample();
         send(pages, await message(false));
       } finally {
         sending = undefined;
@@ -194,10 +206,11 @@ export async function serveDashboard(
   const requested = options.hostname ?? "127.0.0.1";
   const stopFeeding = async () => {
     clearInterval(timer);
+    clearInterval(sampler);
     unsubscribe();
     stop.abort();
-    // A tick under way ends within METRICS_TIMEOUT_MS: none outlives close.
-    await Promise.all([feeding, sending]);
+    // A sample under way ends within METRICS_TIMEOUT_MS: none outlives close.
+    await Promise.all([feeding, sending, sampling]);
   };
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

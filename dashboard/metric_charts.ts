@@ -2,7 +2,8 @@
  * The dashboard's live figures of the core: tasks finished per second,
  * tasks queued, and each engine's heap, as sparklines over the last two
  * minutes. They are read from the same metric families `/metrics` serves,
- * once per page update, and drawn here as small SVGs: no Vega for charts
+ * once a second whether or not a page is open (so a page opened late shows
+ * the past two minutes), and drawn here as small SVGs: no Vega for charts
  * redrawn four times a second.
  *
  * @module
@@ -12,6 +13,14 @@ import type { MetricFamily } from "../observe/metrics.ts";
 
 /** How far back the sparklines reach, in ms. */
 const WINDOW_MS = 120_000;
+/** How often the dashboard takes the families in (`SAMPLE_MS`), in ms. */
+export const SAMPLE_MS: number = 1_000;
+/**
+ * tasks/s is the increase over the trailing ~2 s (two samples apart): over
+ * one 250 ms page update a steady load read as 0, 90, 0, 70 … by when the
+ * tasks' ends fell.
+ */
+const RATE_WINDOW_MS = 2_000;
 const WIDTH = 240;
 const HEIGHT = 48;
 /**
@@ -83,19 +92,31 @@ export class MetricCharts {
   #rate: Point[] = [];
   #queued: Point[] = [];
   #heap = new Map<string, Point[]>();
-  #last: { time: number; finished: number } | undefined;
+  /** done + failed at the recent samples, oldest first. */
+  #finished: Point[] = [];
+  #now: number | undefined;
 
-  /** Takes in the families as they are at `now` (ms). */
+  /**
+   * Takes in the families as they are at `now` (ms); meant to be called
+   * every `SAMPLE_MS`.
+   */
   take(families: readonly MetricFamily[], now: number = Date.now()): void {
     const finished = total(families, "troupe_tasks_done_total") +
       total(families, "troupe_tasks_failed_total");
-    if (this.#last !== undefined && now > this.#last.time) {
-      // A counter that went down was started again: count from there.
-      const more = Math.max(0, finished - this.#last.finished);
-      const rate = more / ((now - this.#last.time) / 1000);
+    // A counter that went down was started again: count from there.
+    const last = this.#finished.at(-1);
+    if (last && finished < last[1]) this.#finished = [[last[0], 0]];
+    // The rate's base: the oldest sample of the trailing window (a sample
+    // late by up to half a step still counts); none after a gap.
+    const since = now - RATE_WINDOW_MS - SAMPLE_MS / 2;
+    this.#finished = this.#finished.filter(([t]) => t >= since && t < now);
+    const base = this.#finished[0];
+    if (base !== undefined) {
+      const rate = (finished - base[1]) / ((now - base[0]) / 1000);
       push(this.#rate, [now, rate], now, STEP_MS);
     }
-    this.#last = { time: now, finished };
+    this.#finished.push([now, finished]);
+    this.#now = now;
     const queued = total(families, "troupe_tasks_queued");
     push(this.#queued, [now, queued], now, STEP_MS);
     const heap = families.find((f) => f.name === "troupe_engine_heap_bytes");
@@ -114,7 +135,7 @@ export class MetricCharts {
 
   /** The three sparklines as they stand. */
   charts(): MetricChart[] {
-    const now = this.#last?.time ?? 0;
+    const now = this.#now ?? 0;
     // The largest heaps, drawn and named in engine order.
     const engines = [...this.#heap]
       .sort((a, b) => b[1].at(-1)![1] - a[1].at(-1)![1])
@@ -126,13 +147,13 @@ export class MetricCharts {
         key: "tasks_per_second",
         title: "tasks finished per second",
         latest: `${(this.#rate.at(-1)?.[1] ?? 0).toFixed(1)}/s`,
-        svg: sparkline([this.#rate], now),
+        svg: sparkline([this.#rate], now, STEP_MS),
       },
       {
         key: "queued",
         title: "tasks queued",
         latest: String(this.#queued.at(-1)?.[1] ?? 0),
-        svg: sparkline([this.#queued], now),
+        svg: sparkline([this.#queued], now, STEP_MS),
       },
       {
         key: "engine_heap",
@@ -143,7 +164,11 @@ export class MetricCharts {
           engines.map(([engine, points]) =>
             `${engine}: ${mebibytes(points.at(-1)![1])}`
           ).join(", ") || "-",
-        svg: sparkline(engines.map(([, points]) => points), now),
+        svg: sparkline(
+          engines.map(([, points]) => points),
+          now,
+          HEAP_STEP_MS,
+        ),
       },
     ];
   }
@@ -173,28 +198,51 @@ function trim(points: Point[], now: number): void {
   if (old > 0) points.splice(0, old);
 }
 
+/** `points` cut where two are more than `gap` ms apart. */
+function unbroken(points: readonly Point[], gap: number): Point[][] {
+  const runs: Point[][] = [];
+  for (const point of points) {
+    const run = runs.at(-1);
+    if (run && point[0] - run.at(-1)![0] <= gap) run.push(point);
+    else runs.push([point]);
+  }
+  return runs;
+}
+
 function mebibytes(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`;
 }
 
 /**
  * Lines over the window that ends at `now`, all on one scale from 0 to
- * the highest value; a line of one point is a dot.
+ * the highest value. Points `step` apart are joined; a longer gap (a
+ * sample missed: the core did not answer in time) breaks the line, and a
+ * point alone between gaps is a dot.
  */
-function sparkline(lines: readonly Point[][], now: number): string {
+function sparkline(
+  lines: readonly Point[][],
+  now: number,
+  step: number,
+): string {
   const top = Math.max(0, ...lines.flatMap((l) => l.map((p) => p[1])));
   const x = (t: number) => (WIDTH * (1 - (now - t) / WINDOW_MS)).toFixed(1);
   const y = (v: number) =>
     (HEIGHT - 2 - (top > 0 ? (HEIGHT - 4) * v / top : 0)).toFixed(1);
-  const drawn = lines.map((points, i) => {
+  const drawn = lines.flatMap((points, i) => {
     const colour = COLOURS[i % COLOURS.length];
-    if (points.length === 1) {
-      const [[t, v]] = points;
-      return `<circle cx="${x(t)}" cy="${y(v)}" r="1.5" fill="${colour}"/>`;
-    }
-    const d = points.map(([t, v], j) => `${j ? "L" : "M"}${x(t)} ${y(v)}`);
-    return `<path d="${d.join("")}" fill="none" stroke="${colour}" ` +
-      `stroke-width="1.5"/>`;
+    const runs = unbroken(points, step + SAMPLE_MS / 2);
+    const dots = runs.filter((run) => run.length === 1).map(([[t, v]]) =>
+      `<circle cx="${x(t)}" cy="${y(v)}" r="1.5" fill="${colour}"/>`
+    );
+    const d = runs.filter((run) => run.length > 1).map((run) =>
+      run.map(([t, v], j) => `${j ? "L" : "M"}${x(t)} ${y(v)}`).join("")
+    );
+    if (d.length === 0) return dots;
+    return [
+      `<path d="${d.join("")}" fill="none" stroke="${colour}" ` +
+      `stroke-width="1.5"/>`,
+      ...dots,
+    ];
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
     `height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" ` +

@@ -56,20 +56,64 @@ function families(
 const byKey = (charts: MetricCharts) =>
   Object.fromEntries(charts.charts().map((c) => [c.key, c]));
 
-Deno.test("tasks/s is done + failed over the time between two updates; queued sums the views", () => {
+Deno.test("tasks/s is done + failed over the trailing two seconds; queued sums the views", () => {
   const charts = new MetricCharts();
   charts.take(families(1, 0, 5, {}), 10_000);
   assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
   assert.match(byKey(charts).tasks_per_second.svg, /data-points="0"/);
   charts.take(families(21, 10, 2, {}), 11_000);
-  const shown = byKey(charts);
+  let shown = byKey(charts);
   assert.equal(shown.tasks_per_second.latest, "30.0/s");
   assert.equal(shown.queued.latest, "2");
   assert.match(shown.queued.svg, /data-points="2"/);
   assert.match(shown.queued.svg, /<path d="M/);
+  charts.take(families(31, 10, 2, {}), 12_000);
+  shown = byKey(charts);
+  assert.equal(shown.tasks_per_second.latest, "20.0/s", "40 in the last 2 s");
   // A core started again counts from 0: no negative rate.
-  charts.take(families(1, 0, 0, {}), 12_000);
-  assert.equal(byKey(charts).tasks_per_second.latest, "0.0/s");
+  charts.take(families(1, 0, 0, {}), 13_000);
+  assert.equal(byKey(charts).tasks_per_second.latest, "1.0/s");
+});
+
+Deno.test("a steady load whose tasks end in bursts reads steady, sampled at 1 Hz", () => {
+  const charts = new MetricCharts();
+  const seen: string[] = [];
+  for (let second = 0; second <= 10; second++) {
+    // 100 tasks end in every other second: 50/s.
+    const finished = 1 + 100 * Math.floor(second / 2);
+    charts.take(families(finished, 0, 0, {}), 30_000 + second * 1000);
+    if (second >= 2) seen.push(byKey(charts).tasks_per_second.latest);
+  }
+  assert.deepEqual(new Set(seen), new Set(["50.0/s"]));
+});
+
+Deno.test("missed samples break the line instead of joining across the gap", () => {
+  const charts = new MetricCharts();
+  for (let second = 0; second < 5; second++) {
+    charts.take(families(1 + second, 0, second, {}), second * 1000);
+  }
+  // Nothing for 10 s (the core did not answer), then again.
+  for (let second = 15; second < 18; second++) {
+    charts.take(families(1 + second, 0, second, {}), second * 1000);
+  }
+  const shown = byKey(charts);
+  const path = (svg: string) => svg.match(/<path d="([^"]*)"/)![1];
+  assert.equal(path(shown.queued.svg).match(/M/g)!.length, 2);
+  assert.equal(path(shown.queued.svg).match(/L/g)!.length, 4 + 2);
+  // The rate needs two samples of a window: none across the gap.
+  assert.equal(path(shown.tasks_per_second.svg).match(/M/g)!.length, 2);
+  assert.match(shown.tasks_per_second.svg, /data-points="6"/);
+  assert.equal(shown.tasks_per_second.latest, "1.0/s");
+});
+
+Deno.test("one point alone between gaps is a dot, beside the broken line", () => {
+  const charts = new MetricCharts();
+  for (const second of [0, 1, 2, 10, 20, 21]) {
+    charts.take(families(1, 0, 3, {}), second * 1000);
+  }
+  const svg = byKey(charts).queued.svg;
+  assert.equal(svg.match(/<circle/g)!.length, 1);
+  assert.equal(svg.match(/<path d="([^"]*)"/)![1].match(/M/g)!.length, 2);
 });
 
 Deno.test("updates within one second make one point: its newest", () => {
