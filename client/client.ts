@@ -39,6 +39,7 @@ import {
 } from "./load_balanced_view.ts";
 import { checkStartOptions, type ClientOptions } from "./client_options.ts";
 import { ClientTracing } from "./task_tracing.ts";
+import { type ResolvedTracing, resolveTracing } from "./tracing_setup.ts";
 import {
   checkOptions,
   RESTART_POLICY_OPTIONS,
@@ -73,7 +74,9 @@ export class Client extends ClientReadings implements AsyncDisposable {
 
   private constructor(
     cluster: LocalCluster | RemoteCluster,
-    options: Pick<ClientOptions, "log" | "startTimeoutMs" | "tracing">,
+    options: Pick<ClientOptions, "log" | "startTimeoutMs"> & {
+      tracing?: ResolvedTracing;
+    },
   ) {
     super();
     const log = options.log ?? ((line: string) => console.warn(line));
@@ -92,9 +95,10 @@ export class Client extends ClientReadings implements AsyncDisposable {
    */
   static async start(options: ClientOptions = {}): Promise<Client> {
     const plan = checkStartOptions(options);
+    const tracing = resolveTracing(options.tracing);
     requireStartPermissions(plan);
     const cluster = localClusterFor(options, plan);
-    const client = new Client(cluster, options);
+    const client = new Client(cluster, { ...options, tracing });
     try {
       await startEngines(
         cluster,
@@ -133,8 +137,9 @@ export class Client extends ClientReadings implements AsyncDisposable {
     target: ConnectTarget = DEFAULT_CLUSTER_ID,
     options: ConnectOptions = {},
   ): Promise<Client> {
+    const tracing = resolveTracing(options.tracing, "Client.connect's tracing");
     const cluster = await attachCluster(target, options);
-    return new Client(cluster, { log: options.log, tracing: options.tracing });
+    return new Client(cluster, { log: options.log, tracing });
   }
 
   /** The id of the controller's cluster; `undefined` for an embedded one. */

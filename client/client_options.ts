@@ -163,9 +163,10 @@ export interface ClientOptions {
   permissions?: EnginePermissions;
   /**
    * Tasks as OpenTelemetry spans, sent over OTLP/HTTP to the collector it
-   * names (see `TracingOptions`). Off by default, and then free.
+   * names (see `TracingOptions`; `true`: the OpenTelemetry variables name
+   * it). Off by default, and then free.
    */
-  tracing?: TracingOptions;
+  tracing?: TracingOptions | true;
 }
 
 /**
@@ -216,7 +217,7 @@ export function checkStartOptions(options: ClientOptions): StartPlan {
   }
   checkOptions("the restart option", options.restart, RESTART_POLICY_OPTIONS);
   if (options.tracing !== undefined) {
-    checkTracingOptions("the tracing option", options.tracing);
+    checkTracingOptions("tracing", options.tracing);
   }
   if (options.encrypt !== undefined && typeof options.encrypt !== "boolean") {
     throw new TypeError(

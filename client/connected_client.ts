@@ -52,8 +52,11 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Where the client's warnings go; `console.warn` by default. */
   log?: (line: string) => void;
-  /** Tasks as OpenTelemetry spans, sent to a collector; off by default. */
-  tracing?: TracingOptions;
+  /**
+   * Tasks as OpenTelemetry spans, sent to a collector (`true`: the one the
+   * OpenTelemetry variables name); off by default.
+   */
+  tracing?: TracingOptions | true;
 }
 
 /** `ConnectOptions.timeoutMs` when not given. */

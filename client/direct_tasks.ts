@@ -19,7 +19,7 @@ import { checkArguments } from "./check_arguments.ts";
 import { takeRefs } from "./value_ref.ts";
 import { viewCallNeeds } from "./task_needs.ts";
 import type { FailureWatch } from "./unobserved_failures.ts";
-import { callKindOf, tracingOf } from "./task_tracing.ts";
+import { type CallKind, callKindOf, tracingOf } from "./task_tracing.ts";
 
 /**
  * What a direct view's results share: its cluster, where unobserved
@@ -63,6 +63,8 @@ export interface DirectCall {
   mode?: "map";
   /** Items per task, for a map. */
   items?: number[];
+  /** What its span is named when not by `ref`: a scatter's push, say. */
+  callKind?: CallKind;
 }
 
 /**
@@ -79,7 +81,7 @@ export interface DirectCall {
  */
 export function directResult<T, S extends boolean>(
   home: DirectHome,
-  { single, engineIds, ref, argsFor, call, mode, items }: DirectCall,
+  { single, engineIds, ref, argsFor, call, mode, items, callKind }: DirectCall,
 ): AsyncResult<T, S> {
   const { cluster } = home;
   let argLists = engineIds.map((_, i) => argsFor(i));
@@ -117,7 +119,7 @@ export function directResult<T, S extends boolean>(
         return records;
       }
       const trace = tracingOf(cluster)?.call(
-        callKindOf(ref, mode),
+        callKind ?? callKindOf(ref, mode),
         "direct",
         ref,
         call.traceparent,

@@ -326,7 +326,14 @@ export class DirectView<Single extends boolean = boolean> {
     const ids = [this.#resolveTargets()].flat();
     const parts = bounds(seq.length, ids.length);
     const part = (i: number) => [{ [name]: slice(seq, ...parts[i]) }];
-    const pushed = this.#plan(false, ids, PUSH, part, this.#call);
+    const pushed = directResult<void, false>(this.#home, {
+      single: false,
+      engineIds: ids,
+      ref: PUSH,
+      argsFor: part,
+      call: this.#call,
+      callKind: "scatter",
+    });
     await namespaceCall(pushed, this.#call.signal);
   }
 
@@ -336,13 +343,14 @@ export class DirectView<Single extends boolean = boolean> {
    */
   async gather(name: string): Promise<unknown[] | ArrayBufferView> {
     const ids = [this.#resolveTargets()].flat();
-    const pulled = this.#plan<unknown[][]>(
-      false,
-      ids,
-      PULL,
-      () => [[name]],
-      this.#call,
-    );
+    const pulled = directResult<unknown[][], false>(this.#home, {
+      single: false,
+      engineIds: ids,
+      ref: PULL,
+      argsFor: () => [[name]],
+      call: this.#call,
+      callKind: "gather",
+    });
     const parts = await namespaceCall(pulled, this.#call.signal);
     return concatParts(parts.map((p) => p[0]), ids, name) as
       | unknown[]

@@ -28,7 +28,7 @@ import {
   type SpanRecord,
   type SpanValue,
 } from "../observe/span.ts";
-import type { TracingOptions } from "./tracing_options.ts";
+import { exporterOptions, type ResolvedTracing } from "./tracing_setup.ts";
 import { now, TracedTask } from "./traced_task.ts";
 
 /**
@@ -45,7 +45,15 @@ import { now, TracedTask } from "./traced_task.ts";
 export type TracingStats = ExportStats;
 
 /** What a call is, as its span is named: `troupe.<kind>`. */
-export type CallKind = "apply" | "map" | "imap" | "push" | "pull" | "execute";
+export type CallKind =
+  | "apply"
+  | "map"
+  | "imap"
+  | "push"
+  | "pull"
+  | "execute"
+  | "scatter"
+  | "gather";
 
 /** How long `close()` may spend sending what waits. */
 const CLOSE_FLUSH_MS = 2000;
@@ -97,21 +105,11 @@ export class ClientTracing {
 
   constructor(
     cluster: Cluster,
-    options: TracingOptions,
+    options: ResolvedTracing,
     log: (line: string) => void,
   ) {
     this.#cluster = cluster;
-    this.#exporter = new OtlpExporter({
-      endpoint: options.endpoint,
-      serviceName: options.serviceName ?? "troupe",
-      headers: options.headers,
-      flushMs: options.flushMs,
-      maxBatch: options.maxBatch,
-      maxQueue: options.maxQueue,
-      timeoutMs: options.timeoutMs,
-      scope: { name: "@troupe/parallel" },
-      log,
-    });
+    this.#exporter = new OtlpExporter(exporterOptions(options, log));
     // A restarted engine may be elsewhere: look it up again.
     this.#stopWatching = cluster.onEngineEvent((event) =>
       this.#engines.delete(event.engineId)
@@ -283,13 +281,14 @@ export class CallTrace {
       attributes,
     };
     if (this.#parentSpanId) span.parentSpanId = this.#parentSpanId;
-    span.status = this.#failed > 0
-      ? {
+    // A success leaves the status unset, as OTel asks of instrumentation.
+    if (this.#failed > 0) {
+      span.status = {
         code: "error",
         message: `${this.#failed} of ${this.#tasks} tasks failed; the ` +
           `first: ${this.#firstError}`,
-      }
-      : { code: "ok" };
+      };
+    }
     this.#tracing.export(span);
   }
 }

@@ -180,9 +180,10 @@ export class TracedTask implements TaskListener {
       start,
       end,
       attributes,
+      // A success leaves the status unset, as OTel asks of instrumentation.
       status: error
         ? { code: "error", message: `${error.name}: ${error.message}` }
-        : { code: "ok" },
+        : undefined,
     });
     call.taskEnded(end, error);
   }

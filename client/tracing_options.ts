@@ -25,10 +25,19 @@ import { checkOptions, type OptionNames } from "./options.ts";
  * ```
  */
 export interface TracingOptions {
-  /** The collector's traces URL, http(s): `http://127.0.0.1:4318/v1/traces`. */
-  endpoint: string;
+  /**
+   * The collector's traces URL, http(s): `http://127.0.0.1:4318/v1/traces`.
+   * Absent (or `tracing: true`): the OpenTelemetry variables say it, and
+   * what else is not given (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; `..._HEADERS`,
+   * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`), read under
+   * `--allow-env`.
+   */
+  endpoint?: string;
   /** The resource's `service.name`. Default `"troupe"`. */
   serviceName?: string;
+  /** More attributes of the resource (`deployment.environment`, ...). */
+  resourceAttributes?: Record<string, string>;
   /** Sent with every POST (an API key, say); never logged. */
   headers?: Record<string, string>;
   /** How long a finished span waits for its batch at most, ms. Default 1000. */
@@ -57,6 +66,7 @@ export interface TracingOptions {
 export const TRACING_OPTIONS: OptionNames<TracingOptions> = {
   endpoint: true,
   serviceName: true,
+  resourceAttributes: true,
   headers: true,
   flushMs: true,
   maxBatch: true,
@@ -66,9 +76,9 @@ export const TRACING_OPTIONS: OptionNames<TracingOptions> = {
 
 /**
  * Throws a `TypeError` or `RangeError` naming the field when `options` are
- * not tracing options: an unknown name, an endpoint that is not an http(s)
- * URL, a header that is not a string (its value is never shown), a count
- * or a time out of range.
+ * not tracing options (or `true`: all from the OpenTelemetry variables): an
+ * unknown name, an endpoint that is not an http(s) URL, a header that is
+ * not a string (its value is never shown), a count or a time out of range.
  *
  * @example
  * ```ts
@@ -84,16 +94,18 @@ export const TRACING_OPTIONS: OptionNames<TracingOptions> = {
 export function checkTracingOptions(
   what: string,
   options: unknown,
-): asserts options is TracingOptions {
+): asserts options is TracingOptions | true {
+  if (options === true) return;
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `${what} must be an object such as { endpoint: ` +
-        `"http://127.0.0.1:4318/v1/traces" }, got ${describe(options)}`,
+        `"http://127.0.0.1:4318/v1/traces" } (or true: the OpenTelemetry ` +
+        `variables say where), got ${describe(options)}`,
     );
   }
   checkOptions(what, options, TRACING_OPTIONS);
   const o = options as Partial<TracingOptions>;
-  if (!isHttpUrl(o.endpoint)) {
+  if (o.endpoint !== undefined && !isHttpUrl(o.endpoint)) {
     throw new TypeError(
       `${what}.endpoint must be an http(s) URL, the collector's traces ` +
         `endpoint such as "http://127.0.0.1:4318/v1/traces" (OTLP/HTTP), ` +
@@ -111,6 +123,9 @@ export function checkTracingOptions(
     );
   }
   if (o.headers !== undefined) checkHeaders(what, o.headers);
+  if (o.resourceAttributes !== undefined) {
+    checkAttributes(what, o.resourceAttributes);
+  }
   for (const name of ["flushMs", "timeoutMs"] as const) {
     const ms = o[name];
     if (
@@ -169,6 +184,20 @@ function checkHeaders(what: string, headers: unknown): void {
           "header name or value (its value is not shown: headers are secrets)",
       );
     }
+  }
+}
+
+function checkAttributes(what: string, attributes: unknown): void {
+  const strings = typeof attributes === "object" && attributes !== null &&
+    !Array.isArray(attributes) &&
+    Object.values(attributes).every((v) => typeof v === "string");
+  if (!strings) {
+    throw new TypeError(
+      `${what}.resourceAttributes must be an object of names to strings ` +
+        `such as { "deployment.environment": "test" }, got ${
+          describe(attributes)
+        }`,
+    );
   }
 }
 

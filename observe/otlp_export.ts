@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { SpanRecord } from "./span.ts";
+import type { SpanRecord, SpanValue } from "./span.ts";
 import { attributes, otlpJson } from "./otlp_json.ts";
 
 /**
@@ -42,6 +42,11 @@ export interface OtlpExporterOptions {
   timeoutMs?: number;
   /** The instrumentation scope named in every request. */
   scope?: { name: string; version?: string };
+  /**
+   * The resource's other attributes (`telemetry.sdk.name`, `host.name`,
+   * ...); `serviceName` wins over a `service.name` among them.
+   */
+  resource?: Record<string, SpanValue>;
   /** Where the one warning a minute about an unreachable collector goes. */
   log: (line: string) => void;
 }
@@ -98,7 +103,9 @@ const WARN_EVERY_MS = 60_000;
  * ```
  */
 export class OtlpExporter {
-  #options: Required<Omit<OtlpExporterOptions, "headers" | "scope">>;
+  #options: Required<
+    Omit<OtlpExporterOptions, "headers" | "scope" | "resource">
+  >;
   #headers: Record<string, string>;
   #resource: unknown;
   #scope: { name: string; version?: string };
@@ -131,7 +138,10 @@ export class OtlpExporter {
     };
     this.#scope = options.scope ?? { name: "troupe" };
     this.#resource = {
-      attributes: attributes({ "service.name": options.serviceName }),
+      attributes: attributes({
+        ...options.resource,
+        "service.name": options.serviceName,
+      }),
     };
   }
 
@@ -164,11 +174,15 @@ export class OtlpExporter {
     this.#closing = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const deadline = setTimeout(() => this.#abort?.abort(), withinMs);
-    const end = Date.now() + withinMs;
+    let expired = false;
+    const deadline = setTimeout(() => {
+      expired = true;
+      this.#abort?.abort();
+    }, withinMs);
     try {
       await this.#posting;
-      while (Date.now() < end && (this.#retry || this.#queue.length > 0)) {
+      // A failed batch is tried once more here too, while the bound lasts.
+      while (!expired && (this.#retry || this.#queue.length > 0)) {
         await (this.#posting = this.#post());
       }
     } finally {
@@ -218,6 +232,7 @@ export class OtlpExporter {
         abort.abort(new Error(`no answer in ${this.#options.timeoutMs} ms`)),
       this.#options.timeoutMs,
     );
+    /** What went wrong, worded to follow "the collector at URL ". */
     let failure: string | undefined;
     try {
       const response = await fetch(this.#options.endpoint, {
@@ -227,11 +242,13 @@ export class OtlpExporter {
         signal: abort.signal,
       });
       await response.body?.cancel();
-      if (!response.ok) failure = `it answered ${response.status}`;
+      if (!response.ok) failure = answered(response.status);
     } catch (error) {
       failure = abort.signal.aborted
-        ? String(abort.signal.reason?.message ?? "the POST was aborted")
-        : (error as Error).message;
+        ? `cannot be reached (${
+          abort.signal.reason?.message ?? "the POST was aborted"
+        })`
+        : `cannot be reached (${(error as Error).message})`;
     } finally {
       clearTimeout(timer);
       this.#abort = undefined;
@@ -241,8 +258,9 @@ export class OtlpExporter {
       return;
     }
     this.#stats.failedPosts++;
-    // Once more on the next flush, unless it was the second try or the end.
-    if (retried || this.#closing) this.#stats.dropped += batch.length;
+    // Once more on the next flush (at close(), at once, within its bound),
+    // unless it was the second try.
+    if (retried) this.#stats.dropped += batch.length;
     else this.#retry = batch;
     this.#warn(failure);
   }
@@ -254,10 +272,24 @@ export class OtlpExporter {
     this.#options.log(
       `tracing: the collector at ${
         safeUrl(this.#options.endpoint)
-      } cannot be reached (${failure}); spans are tried once more, then ` +
+      } ${failure}; spans are tried once more, then ` +
         "dropped and counted (client.tracingStats()); said at most once a minute",
     );
   }
+}
+
+/**
+ * A collector's error answer, worded: it was reached, and a 404 most often
+ * means a base URL where the traces path belongs.
+ */
+function answered(status: number): string {
+  const hint = status === 404
+    ? ": OTLP/HTTP traces go to the collector's /v1/traces path " +
+      "(http://host:4318/v1/traces)"
+    : status === 401 || status === 403
+    ? ": check tracing.headers (an API key?)"
+    : "";
+  return `answered ${status}${hint}`;
 }
 
 /** The endpoint without credentials or query: what a warning may show. */

@@ -16,6 +16,9 @@ export interface Collector {
   /** The last request's headers and resource attributes. */
   headers: Headers | undefined;
   serviceName: string | undefined;
+  /** The last request's resource attributes (values as strings) and scope. */
+  resource: Record<string, unknown>;
+  scope: { name?: string; version?: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export async function withCollector(
     posts: 0,
     headers: undefined,
     serviceName: undefined,
+    resource: {},
+    scope: undefined,
     close: () => server.shutdown(),
   };
   const server = Deno.serve(
@@ -57,6 +62,15 @@ export async function withCollector(
         collector.serviceName = resourceSpans.resource.attributes.find(
           (a: { key: string }) => a.key === "service.name",
         )?.value.stringValue;
+        collector.resource = Object.fromEntries(
+          resourceSpans.resource.attributes.map(
+            (a: { key: string; value: object }) => [
+              a.key,
+              Object.values(a.value)[0],
+            ],
+          ),
+        );
+        collector.scope = resourceSpans.scopeSpans[0].scope;
         collector.spans.push(...resourceSpans.scopeSpans[0].spans);
       } else {
         await request.body?.cancel();
