@@ -331,20 +331,35 @@ export function usage(verb?: Verb): string {
     "Client.connect(ID) attaches to it from any script.",
     "",
   ];
+  // start and controller take the same cluster flags: the full usage
+  // lists them once, after the verbs, instead of twice over.
+  const shared = verbs.length > 1;
+  const clusterFlags = new Set<Flag>(ENGINE_FLAGS);
   for (const name of verbs) {
     const { synopsis, does, flags } = VERB_FLAGS[name];
     lines.push(`troupe ${synopsis}`, `  ${wrap(does, 76, 2)}`);
-    const width = Math.max(0, ...flags.map(flagText).map((t) => t.length)) + 2;
-    for (const flag of flags) {
-      lines.push(
-        `    ${flagText(flag).padEnd(width)}${
-          wrap(flag.meaning, 78 - 4 - width, 4 + width)
-        }`,
-      );
+    const own = shared ? flags.filter((f) => !clusterFlags.has(f)) : flags;
+    lines.push(...flagLines(own));
+    if (own.length < flags.length) {
+      lines.push("    and the cluster flags below");
     }
     lines.push("");
   }
+  if (shared) {
+    lines.push("cluster flags (start and controller):");
+    lines.push(...flagLines(ENGINE_FLAGS), "");
+  }
   return lines.join("\n");
+}
+
+/** `flags` as usage lines, their meanings in one column. */
+function flagLines(flags: readonly Flag[]): string[] {
+  const width = Math.max(0, ...flags.map(flagText).map((t) => t.length)) + 2;
+  return flags.map((flag) =>
+    `    ${flagText(flag).padEnd(width)}${
+      wrap(flag.meaning, 78 - 4 - width, 4 + width)
+    }`
+  );
 }
 
 function flagText(flag: Flag): string {

@@ -98,9 +98,14 @@ export async function startDetached(command: Command): Promise<string> {
   const config = configOf(command.config, previous?.config);
   // The flags' mistakes are this process's to report, before anything
   // starts: the controller would only put them in its log.
-  controllerPlan(id, config, previous);
+  const { history } = controllerPlan(id, config, previous);
   const log = resolve(join(clusterStateDir(), `${id}.log`));
   const logStart = await sizeOf(log);
+  // What a start that fails made, it removes (see `failed`).
+  const made = await absent([
+    log,
+    ...(history.path === ":memory:" ? [] : historyFiles(history.path)),
+  ]);
   // Made here, 0600: what a controller logs is its user's business.
   (await Deno.open(log, { create: true, append: true, mode: 0o600 })).close();
   // sh opens the log as the controller's stdout and stderr, then becomes
@@ -133,23 +138,27 @@ export async function startDetached(command: Command): Promise<string> {
       return `cluster ${id} is running (pid ${child.pid}): ` +
         `Client.connect(${JSON.stringify(id)}) attaches to it; clients ` +
         `on ${state.hostname}:${state.port}, engines join on ` +
-        `${state.engine.hostname}:${state.engine.port}; log ${log}; ` +
-        `troupe stop ${id} stops it`;
+        `${state.engine.hostname}:${state.engine.port}` +
+        (state.dashboard ? `; dashboard ${state.dashboard}` : "") +
+        `; log ${log}; troupe stop ${id} stops it`;
     }
     if (exited) {
-      throw new Error(
+      throw await failed(
         `the controller of ${id} (pid ${child.pid}) exited with code ` +
-          `${exited.code} before it was ready${await tail(log, logStart)}`,
+          `${exited.code} before it was ready`,
+        log,
+        logStart,
+        made,
       );
     }
     if (Date.now() > deadline) {
       const how = await stopStarting(child.pid, () => exited !== undefined);
-      throw new Error(
+      throw await failed(
         `the controller of ${id} (pid ${child.pid}) was not ready within ` +
-          `${timeoutS} s (--timeout), so it was ${how}${await tail(
-            log,
-            logStart,
-          )}`,
+          `${timeoutS} s (--timeout), so it was ${how}`,
+        log,
+        logStart,
+        made,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -201,17 +210,55 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-/** The end of what this run added to the log. */
-async function tail(path: string, from: number): Promise<string> {
+/** A history database's files: SQLite's journals beside it. */
+function historyFiles(db: string): string[] {
+  return [db, `${db}-wal`, `${db}-shm`, `${db}-journal`];
+}
+
+/** Those of `paths` that are not there now. */
+async function absent(paths: string[]): Promise<Set<string>> {
+  const gone = new Set<string>();
+  for (const path of paths) {
+    try {
+      await Deno.lstat(path);
+    } catch {
+      gone.add(path);
+    }
+  }
+  return gone;
+}
+
+/** The lines of a failed start's log quoted in its error. */
+const QUOTED_LINES = 30;
+
+/**
+ * The error of a start that failed, with the end of what it added to the
+ * log; what the start made is removed: the history it made (a cluster
+ * that never was ready ran no task) and the log when the error quotes all
+ * of it. A longer log stays, and the error says where.
+ */
+async function failed(
+  why: string,
+  log: string,
+  logStart: number,
+  made: Set<string>,
+): Promise<Error> {
   let added = "";
   try {
-    const bytes = await Deno.readFile(path);
-    added = new TextDecoder().decode(bytes.subarray(from));
+    const bytes = await Deno.readFile(log);
+    added = new TextDecoder().decode(bytes.subarray(logStart));
   } catch {
     // No log: the controller never got to write one.
   }
-  const lines = added.trimEnd().split("\n").slice(-30);
-  return lines.join("").trim() === ""
-    ? ` (its log ${path} is empty)`
-    : `; the end of its log (${path}):\n${lines.join("\n")}`;
+  const lines = added.trimEnd().split("\n");
+  const whole = lines.length <= QUOTED_LINES;
+  const remove = [...made].filter((path) => path !== log || whole);
+  await Promise.all(remove.map((path) => Deno.remove(path).catch(() => {})));
+  const quoted = lines.slice(-QUOTED_LINES).join("\n");
+  if (quoted.trim() === "") return new Error(`${why} (its log was empty)`);
+  return new Error(
+    whole
+      ? `${why}; its log:\n${quoted}`
+      : `${why}; the end of its log (the whole log stays in ${log}):\n${quoted}`,
+  );
 }

@@ -25,6 +25,7 @@ import {
   newSpanId,
   newTraceId,
   parseTraceparent,
+  sampledAt,
   type SpanRecord,
   type SpanValue,
 } from "../observe/span.ts";
@@ -102,6 +103,7 @@ export class ClientTracing {
   #engines = new Map<number, { kind: EngineKind; host?: string }>();
   #cluster: Cluster;
   #stopWatching: () => void;
+  #sampleRatio: number;
 
   constructor(
     cluster: Cluster,
@@ -109,6 +111,7 @@ export class ClientTracing {
     log: (line: string) => void,
   ) {
     this.#cluster = cluster;
+    this.#sampleRatio = options.sampleRatio ?? 1;
     this.#exporter = new OtlpExporter(exporterOptions(options, log));
     // A restarted engine may be elsewhere: look it up again.
     this.#stopWatching = cluster.onEngineEvent((event) =>
@@ -119,21 +122,27 @@ export class ClientTracing {
 
   /**
    * A call's span, started now: a child of `traceparent`'s span when one is
-   * given (W3C trace context), else the root of a trace of its own.
+   * given (W3C trace context), else the root of a trace of its own; or
+   * `undefined`, nothing traced, for a call not sampled: its parent was
+   * not (its flag 00), or a root's trace id fell outside `sampleRatio`.
    */
   call(
     kind: CallKind,
     view: "direct" | "balanced",
     fn: FunctionRef,
     traceparent?: string,
-  ): CallTrace {
+  ): CallTrace | undefined {
     const parent = traceparent ? parseTraceparent(traceparent) : undefined;
-    return new CallTrace(this, kind, view, functionName(fn), parent);
+    // Parent-based, as OpenTelemetry's default sampler: the caller decided.
+    if (parent?.sampled === false) return undefined;
+    const traceId = parent?.traceId ?? newTraceId();
+    if (!parent && !sampledAt(traceId, this.#sampleRatio)) return undefined;
+    return new CallTrace(this, kind, view, functionName(fn), traceId, parent);
   }
 
-  /** A finished span, to the exporter. */
-  export(span: SpanRecord): void {
-    this.#exporter.add(span);
+  /** Finished spans that belong together, to the exporter: all or none. */
+  export(spans: SpanRecord[], force = false): boolean {
+    return this.#exporter.addAll(spans, force);
   }
 
   /** What is known of engine `id`: its kind, and its host if it said. */
@@ -221,19 +230,22 @@ export class CallTrace {
   #failed = 0;
   #firstError: string | undefined;
   #sealed = false;
+  /** Whether a task's spans were queued: then this span must be too. */
+  #kept = false;
 
   constructor(
     tracing: ClientTracing,
     kind: CallKind,
     view: "direct" | "balanced",
     fn: string | undefined,
-    parent: { traceId: string; spanId: string } | undefined,
+    traceId: string,
+    parent: { spanId: string } | undefined,
   ) {
     this.#tracing = tracing;
     this.#name = `troupe.${kind}`;
     this.view = view;
     this.fn = fn;
-    this.traceId = parent?.traceId ?? newTraceId();
+    this.traceId = traceId;
     this.#parentSpanId = parent?.spanId;
     this.spanId = newSpanId();
   }
@@ -252,8 +264,9 @@ export class CallTrace {
   }
 
   /** @ignore A task of the call ended at `end`, failed with `error`. */
-  taskEnded(end: number, error: Error | undefined): void {
+  taskEnded(end: number, error: Error | undefined, kept: boolean): void {
     this.#open--;
+    this.#kept ||= kept;
     this.#end = Math.max(this.#end, end);
     if (error) {
       this.#failed++;
@@ -289,7 +302,8 @@ export class CallTrace {
           `first: ${this.#firstError}`,
       };
     }
-    this.#tracing.export(span);
+    // Past the queue's bound if need be: its tasks' spans are its children.
+    this.#tracing.export([span], this.#kept);
   }
 }
 

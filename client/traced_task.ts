@@ -19,11 +19,18 @@ import { newSpanId, type SpanRecord, type SpanValue } from "../observe/span.ts";
  * @example
  * ```ts
  * import type { SpanSink } from "./traced_task.ts";
- * const sink: SpanSink = { export: (span) => console.log(span.name), engine: () => undefined };
+ * const sink: SpanSink = {
+ *   export: (spans) => (console.log(spans.map((s) => s.name)), true),
+ *   engine: () => undefined,
+ * };
  * ```
  */
 export interface SpanSink {
-  export(span: SpanRecord): void;
+  /**
+   * Queues spans that belong together, all or none (`force`: even past the
+   * queue's bound); says whether they were queued.
+   */
+  export(spans: SpanRecord[], force?: boolean): boolean;
   engine(id: number): { kind: EngineKind; host?: string } | undefined;
 }
 
@@ -45,7 +52,8 @@ export interface CallSpan {
   readonly spanId: string;
   readonly view: "direct" | "balanced";
   readonly fn: string | undefined;
-  taskEnded(end: number, error: Error | undefined): void;
+  /** A task ended at `end`; `kept` when its spans were queued. */
+  taskEnded(end: number, error: Error | undefined, kept: boolean): void;
 }
 
 /**
@@ -66,7 +74,10 @@ export interface CallSpan {
  *   traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331",
  *   view: "direct" as const, fn: "inc", taskEnded() {},
  * };
- * const sink = { export: (s: { name: string }) => spans.push(s.name), engine: () => undefined };
+ * const sink = {
+ *   export: (s: { name: string }[]) => (spans.push(...s.map((x) => x.name)), true),
+ *   engine: () => undefined,
+ * };
  * const task = new TracedTask(sink, call, record, 1, 0);
  * task.started();
  * task.done({ ok: true, value: 2, started: Date.now(), completed: Date.now() });
@@ -164,14 +175,15 @@ export class TracedTask implements TaskListener {
       attributes: { "troupe.task_id": this.#taskId },
     });
     // Clocks may differ by a little: a queue never ends before it began.
-    const queued = child(
+    const spans = [child(
       "troupe.queue",
       start,
       run ? Math.max(start, run.start) : end,
-    );
-    this.#tracing.export(queued);
-    if (run) this.#tracing.export(child("troupe.run", run.start, run.end));
-    this.#tracing.export({
+    )];
+    if (run) spans.push(child("troupe.run", run.start, run.end));
+    // The task's spans are queued together or dropped together: a full
+    // queue never keeps a child without its parent.
+    const kept = this.#tracing.export([...spans, {
       traceId: call.traceId,
       spanId: taskSpanId,
       parentSpanId: call.spanId,
@@ -184,8 +196,8 @@ export class TracedTask implements TaskListener {
       status: error
         ? { code: "error", message: `${error.name}: ${error.message}` }
         : undefined,
-    });
-    call.taskEnded(end, error);
+    }]);
+    call.taskEnded(end, error, kept);
   }
 }
 

@@ -51,6 +51,13 @@ export interface TracingOptions {
   maxQueue?: number;
   /** How long one POST may take, ms. Default 5000. */
   timeoutMs?: number;
+  /**
+   * The share of calls traced (0..1, default 1), decided per call from its
+   * trace id as OpenTelemetry's `TraceIdRatioBased` does. A call given a
+   * `traceparent` follows its sampled flag instead (parent-based): 01 is
+   * traced, 00 is not.
+   */
+  sampleRatio?: number;
 }
 
 /**
@@ -72,6 +79,7 @@ export const TRACING_OPTIONS: OptionNames<TracingOptions> = {
   maxBatch: true,
   maxQueue: true,
   timeoutMs: true,
+  sampleRatio: true,
 };
 
 /**
@@ -136,6 +144,16 @@ export function checkTracingOptions(
         `${what}.${name} must be a number of ms above 0, got ${describe(ms)}`,
       );
     }
+  }
+  const ratio = o.sampleRatio;
+  if (
+    ratio !== undefined &&
+    !(typeof ratio === "number" && ratio >= 0 && ratio <= 1)
+  ) {
+    throw new RangeError(
+      `${what}.sampleRatio must be a number from 0 to 1 (the share of ` +
+        `calls traced), got ${describe(ratio)}`,
+    );
   }
   for (const name of ["maxBatch", "maxQueue"] as const) {
     const n = o[name];

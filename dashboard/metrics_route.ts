@@ -10,6 +10,7 @@
 import { within } from "../actors/async.ts";
 import type { MetricFamily } from "../observe/metrics.ts";
 import { messageOf } from "../protocol/errors.ts";
+import { ControllerLostError } from "../protocol/client_errors.ts";
 import {
   PROMETHEUS_CONTENT_TYPE,
   prometheusText,
@@ -89,7 +90,9 @@ export async function metricsResponse(
     }
     why = `the cluster did not give its metrics within ${timeoutMs} ms`;
   } catch (error) {
-    why = `the cluster's metrics could not be read: ${messageOf(error)}`;
+    why = error instanceof ControllerLostError
+      ? lostController(error)
+      : `the cluster's metrics could not be read: ${messageOf(error)}`;
   }
   return new Response(`troupe dashboard: ${why}\n`, {
     status: 503,
@@ -99,4 +102,17 @@ export async function metricsResponse(
       "cache-control": "no-store",
     },
   });
+}
+
+/**
+ * A connected client that lost its controller has no figures to give:
+ * the error's own advice is about its tasks, which a scrape has none of,
+ * and whether the controller still runs this side cannot tell.
+ */
+function lostController(error: ControllerLostError): string {
+  return `the controller ${error.controller} cannot be reached ` +
+    `(${error.why}): this dashboard's client lost its connection, so it ` +
+    "has no metrics to give; if the controller still runs, scrape its own " +
+    "dashboard (troupe start --dashboard-port) or serve one from a new " +
+    `Client.connect(${JSON.stringify(error.controller)})`;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { metricsResponse, scrapeTimeoutMs } from "./metrics_route.ts";
+import { ControllerLostError } from "../protocol/client_errors.ts";
 
 Deno.test("a scrape the core does not answer in time is a 503 that says so, and keeps the headers it was given", async () => {
   const never = new Promise<never>(() => {});
@@ -73,4 +74,22 @@ Deno.test("a scrape waits less than the scraper's own timeout, at most 5 s", asy
   );
   assert.equal(answer.status, 503);
   assert.match(await answer.text(), /within 750 ms/);
+});
+
+Deno.test("a client that lost its controller says the controller cannot be reached, not its tasks' advice", async () => {
+  const answer = await metricsResponse(() =>
+    Promise.reject(
+      new ControllerLostError({
+        controller: "sim",
+        why: "the peer closed the connection",
+      }),
+    )
+  );
+  assert.equal(answer.status, 503);
+  const body = await answer.text();
+  assert.match(
+    body,
+    /^troupe dashboard: the controller sim cannot be reached \(the peer closed the connection\): this dashboard's client lost its connection, so it has no metrics to give; /,
+  );
+  assert.doesNotMatch(body, /run on there/);
 });

@@ -147,12 +147,29 @@ export class OtlpExporter {
 
   /** Queues a finished span; drops it (counted) when the queue is full. */
   add(span: SpanRecord): void {
+    this.addAll([span]);
+  }
+
+  /**
+   * Queues finished spans that belong together (a task's), all or none:
+   * dropped together (counted) when they do not all fit, so that a kept
+   * span never lacks its parent. `force` queues them even past `maxQueue`
+   * (not once closing): for a parent whose children are queued already.
+   * Says whether they were queued.
+   */
+  addAll(spans: readonly SpanRecord[], force = false): boolean {
     const waiting = this.#queue.length + (this.#retry?.length ?? 0);
-    if (this.#closing || waiting >= this.#options.maxQueue) {
-      this.#stats.dropped++;
-      return;
+    const room = force || waiting + spans.length <= this.#options.maxQueue;
+    if (this.#closing || !room) {
+      this.#stats.dropped += spans.length;
+      return false;
     }
-    this.#queue.push(span);
+    this.#queue.push(...spans);
+    this.#wake();
+    return true;
+  }
+
+  #wake(): void {
     if (this.#posting) return; // Its end looks at the queue again.
     if (this.#queue.length >= this.#options.maxBatch) this.#schedule(0);
     else this.#schedule(this.#options.flushMs);

@@ -74,10 +74,14 @@ export function newSpanId(): string {
   return randomHex(8);
 }
 
-/** A span's context as another program gives it: its trace and its id. */
+/**
+ * A span's context as another program gives it: its trace, its id, and
+ * whether it is sampled (the `traceparent`'s flag 01; absent means it is).
+ */
 export interface SpanContext {
   traceId: string;
   spanId: string;
+  sampled?: boolean;
 }
 
 /**
@@ -89,21 +93,48 @@ export interface SpanContext {
  * import { parseTraceparent } from "./span.ts";
  * const header = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
  * console.log(parseTraceparent(header));
- * // { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331" }
+ * // { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", sampled: true }
  * console.log(parseTraceparent("00-xyz")); // undefined
  * ```
  */
 export function parseTraceparent(header: string): SpanContext | undefined {
-  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(header);
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(
+    header,
+  );
   if (!match || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) {
     return undefined;
   }
-  return { traceId: match[1], spanId: match[2] };
+  const sampled = (parseInt(match[3], 16) & 1) === 1;
+  return { traceId: match[1], spanId: match[2], sampled };
 }
 
 /**
- * The `traceparent` of a span, sampled: what a task's own code would pass on
- * to nest its work under it.
+ * Whether a trace that starts here is sampled at `ratio` (0..1): decided
+ * from its id alone, as OpenTelemetry's `TraceIdRatioBased` sampler does
+ * (its lower 8 bytes, shifted right once, under `ratio` × 2^63), so that
+ * every program sampling one trace at one ratio decides alike.
+ *
+ * @example
+ * ```ts
+ * import { sampledAt } from "./span.ts";
+ * console.log(sampledAt("4bf92f3577b34da6a3ce929d0e0e4736", 1)); // true
+ * console.log(sampledAt("4bf92f3577b34da6a3ce929d0e0e4736", 0)); // false
+ * console.log(sampledAt("4bf92f3577b34da60000000000000001", 0.5)); // true
+ * console.log(sampledAt("4bf92f3577b34da6ffffffffffffffff", 0.5)); // false
+ * ```
+ */
+export function sampledAt(traceId: string, ratio: number): boolean {
+  if (ratio >= 1) return true;
+  if (!(ratio > 0)) return false;
+  const low = BigInt(`0x${traceId.slice(-16)}`) >> 1n;
+  return low < BigInt(Math.floor(ratio * 2 ** 63));
+}
+
+/**
+ * The `traceparent` of a span: what a task's own code would pass on to nest
+ * its work under it. Its flag says whether it was sampled (01 unless
+ * `context.sampled` is `false`, 00), so that the next program does as this
+ * one did.
  *
  * @example
  * ```ts
@@ -114,7 +145,8 @@ export function parseTraceparent(header: string): SpanContext | undefined {
  * ```
  */
 export function traceparentOf(context: SpanContext): string {
-  return `00-${context.traceId}-${context.spanId}-01`;
+  const flags = context.sampled === false ? "00" : "01";
+  return `00-${context.traceId}-${context.spanId}-${flags}`;
 }
 
 /** Random bytes drawn in blocks: one call per 512 ids, not one per id. */

@@ -135,7 +135,7 @@ Deno.test("troupe start of an id that runs is refused, and the running one is un
   );
 });
 
-Deno.test("a controller that cannot start: start fails with the end of its log, and leaves no state file", async () => {
+Deno.test("a controller that cannot start: start fails with its log, and leaves no state file, log or history behind", async () => {
   await withTroupeHome((home) =>
     withCluster(home, "first", ["--workers", "1"], async ({ state }) => {
       const taken = String(state.engine.port);
@@ -153,16 +153,22 @@ Deno.test("a controller that cannot start: start fails with the end of its log, 
         second.stderr,
         new RegExp(
           `^troupe start: the controller of second \\(pid \\d+\\) exited with ` +
-            `code 1 before it was ready; the end of its log \\(${home}/clusters/second\\.log\\):\n`,
+            `code 1 before it was ready; its log:\n`,
         ),
       );
       assert.match(second.stderr, /troupe controller: .*/);
       await assertNoStateFile(home, "second");
+      // Its log is all in the error; the history it made never held a task.
+      const left: string[] = [];
+      for await (const entry of Deno.readDir(`${home}/clusters`)) {
+        if (entry.name.startsWith("second")) left.push(entry.name);
+      }
+      assert.deepEqual(left, []);
     })
   );
 });
 
-Deno.test("misspelt flags and verbs are clear errors that name the right one", async () => {
+Deno.test("misspelt flags and verbs are clear errors that name the right one; --help lists the cluster flags once", async () => {
   await withTroupeHome(async (home) => {
     const flag = await troupe(home, ["start", "--worker", "2"]);
     assert.equal(flag.code, 2);
@@ -199,6 +205,12 @@ Deno.test("misspelt flags and verbs are clear errors that name the right one", a
     ) {
       assert.ok(help.stdout.includes(`troupe ${v}`), help.stdout);
     }
+    // start and controller share their cluster flags: listed once.
+    assert.equal(help.stdout.match(/^ +--workers N /gm)?.length, 1);
+    assert.match(help.stdout, /^cluster flags \(start and controller\):$/m);
+    const start = await troupe(home, ["start", "--help"]);
+    assert.match(start.stdout, /^ +--workers N /m);
+    assert.match(start.stdout, /^ +--timeout S /m);
     // Nothing was started, nothing written.
     assert.deepEqual(Array.from(Deno.readDirSync(home)), []);
   });

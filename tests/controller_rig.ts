@@ -214,6 +214,8 @@ export function sampleState(
 export interface RunningCluster {
   /** Its state file, as `start` left it (read again after a restart). */
   state: ClusterState;
+  /** What `start` printed (its last run's stdout). */
+  said: string;
   /** `troupe start --id <id> ...flags` again (after a kill -9, say). */
   restart(): Promise<ClusterState>;
   /** Pids to end if the test fails: a hand engine, a client script. */
@@ -256,10 +258,15 @@ export async function withCluster(
     );
     const state = await readState(home, id);
     seen.add(state.pid);
+    said = started.stdout;
     return state;
   };
+  let said = "";
   const cluster: RunningCluster = {
     state: await start(),
+    get said() {
+      return said;
+    },
     restart: async () => (cluster.state = await start()),
     alsoKill: (pid) => void extra.add(pid),
   };

@@ -116,7 +116,7 @@ Deno.test("a client's dashboard serves /metrics as Prometheus text, and its page
   });
 });
 
-Deno.test("a connected client's dashboard answers a scrape 503 with the reason once its controller is gone", async () => {
+Deno.test("a connected client's dashboard answers a scrape 503 saying the controller cannot be reached once it is gone", async () => {
   let url: URL | undefined;
   let client: Client | undefined;
   try {
@@ -141,8 +141,10 @@ Deno.test("a connected client's dashboard answers a scrape 503 with the reason o
     assert.equal(gone.status, 503);
     assert.match(
       gone.body,
-      /^troupe dashboard: the cluster's metrics could not be read: .+\n$/,
+      /^troupe dashboard: the controller metrics-gone cannot be reached \(.+\): this dashboard's client lost its connection, so it has no metrics to give; .+\n$/,
     );
+    // Its tasks' advice is not a scrape's.
+    assert.doesNotMatch(gone.body, /run on there/);
     assert.equal(gone.type, "text/plain; charset=utf-8");
   } finally {
     await client?.close();
@@ -252,16 +254,17 @@ Deno.test("a controller's dashboard option is checked before anything starts, an
   );
 });
 
-Deno.test("troupe start --dashboard-port 0: the dashboard's address is in the state file and troupe list, and troupe stop closes it", async () => {
+Deno.test("troupe start --dashboard-port 0: the dashboard's address is in what start prints, the state file and troupe list, and troupe stop closes it", async () => {
   await withTroupeHome(async (home) => {
     let url: string | undefined;
     await withCluster(
       home,
       "dash",
       ["--workers", "1", "--dashboard-port", "0"],
-      async ({ state }) => {
+      async ({ state, said }) => {
         url = state.dashboard;
         assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+        assert.ok(said.includes(`; dashboard ${url};`), said);
         assert.equal(state.config["dashboard-port"], 0);
         const metrics = await scrape(new URL("metrics", url));
         assert.equal(metrics.status, 200, metrics.body);
