@@ -6,7 +6,7 @@
  */
 
 import { Actor } from "../actors/actor.ts";
-import { unrefTimer } from "../actors/async.ts";
+import { MAX_TIMER_MS, unrefTimer } from "../actors/async.ts";
 import { EngineActor } from "./engine_actor.ts";
 import type { EngineEvent } from "./engine_types.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
@@ -319,7 +319,18 @@ export class Supervisor extends Actor<SupervisorMessage> {
         this.#pending.delete(message.engineId);
         const engine = this.#engines.get(message.engineId);
         const spawn = this.#spawners.get(message.engineId);
-        if (this.#closed || !spawn || engine?.state !== "restarting") return;
+        if (this.#closed || engine?.state !== "restarting") return;
+        if (!spawn) {
+          engine.tell({
+            kind: "stop",
+            reason: `it did not reconnect within ${this.#policy.withinMs} ` +
+              `ms (restart.withinMs) of its death (a remote engine started ` +
+              `again joins under a new id); it died because ` +
+              `${engine.deathReason ?? "its link ended"}`,
+            event: "gaveUp",
+          });
+          return;
+        }
         try {
           engine.tell({ kind: "restart", link: spawn(message.engineId) });
         } catch (error) {
@@ -340,8 +351,11 @@ export class Supervisor extends Actor<SupervisorMessage> {
 
   #onDeath(event: EngineEvent & { type: "died" }): void {
     const { engineId } = event;
-    // A remote engine restarts itself and reconnects; until then it waits.
-    if (this.#closed || !this.#spawners.has(engineId)) return;
+    if (this.#closed) return;
+    if (!this.#spawners.has(engineId)) {
+      this.#awaitReconnect(engineId);
+      return;
+    }
     if (event.deliberate) {
       this.tell({ kind: "restartDue", engineId });
       return;
@@ -366,6 +380,25 @@ export class Supervisor extends Actor<SupervisorMessage> {
     const timer = setTimeout(
       () => this.tell({ kind: "restartDue", engineId }),
       delay,
+    );
+    unrefTimer(timer);
+    this.#pending.set(engineId, timer);
+  }
+
+  /**
+   * A remote engine restarts itself and reconnects under its id; until
+   * then it waits. One that was killed and started again joins under a new
+   * id, and its old id would wait forever (a `restarting` engine more with
+   * every such cycle): past the restart window it is given up.
+   */
+  #awaitReconnect(engineId: number): void {
+    clearTimeout(this.#pending.get(engineId));
+    this.#pending.delete(engineId);
+    const { withinMs } = this.#policy;
+    if (withinMs > MAX_TIMER_MS) return; // Weeks: as good as forever.
+    const timer = setTimeout(
+      () => this.tell({ kind: "restartDue", engineId }),
+      withinMs,
     );
     unrefTimer(timer);
     this.#pending.set(engineId, timer);

@@ -7,8 +7,20 @@
  */
 
 import assert from "node:assert/strict";
-import { type Client, local, type MetricFamily } from "../mod.ts";
-import { errorOf, RESTART_AT_ONCE, until, withClient } from "./helpers.ts";
+import {
+  type Client,
+  type EngineEvent,
+  local,
+  type MetricFamily,
+} from "../mod.ts";
+import { startHandEngine } from "./hand_engine.ts";
+import {
+  errorOf,
+  guard,
+  RESTART_AT_ONCE,
+  until,
+  withClient,
+} from "./helpers.ts";
 
 function valueOf(
   families: MetricFamily[],
@@ -134,4 +146,56 @@ Deno.test("an engine scaled away leaves no heap or rss samples", async () => {
       assert.equal(gone.heapBytes, undefined, "engines() shows none either");
     },
   );
+});
+
+Deno.test("a hand-started engine that dies and rejoins under a new id: its old id is given up after the restart window", async () => {
+  const events: EngineEvent[] = [];
+  await withClient({
+    workers: 0,
+    listen: true,
+    heartbeatMs: 100,
+    restart: { maxRestarts: 5, withinMs: 400 },
+    onEngineEvent: (event) => events.push(event),
+    log: () => {},
+  }, async (client) => {
+    const { hostname, port, key } = client.connectionInfo!;
+    const join = () =>
+      startHandEngine(["--connect", `${hostname}:${port}`], {
+        TROUPE_KEY: key,
+      });
+    const first = join();
+    try {
+      await guard(client.waitForEngines(1), "the first engine");
+    } finally {
+      await first.kill();
+    }
+    const second = join();
+    try {
+      await until(
+        () =>
+          client.engines().some((e) => e.engineId === 1 && e.state === "idle"),
+        "the engine started again to join under a new id",
+        20_000,
+      );
+      await until(
+        () => client.engines()[0].state === "stopped",
+        "the old id to be given up",
+        20_000,
+      );
+      const gaveUp = events.find((e) => e.type === "gaveUp");
+      assert.ok(gaveUp && gaveUp.type === "gaveUp" && gaveUp.engineId === 0);
+      assert.match(gaveUp.reason, /did not reconnect within 400 ms/);
+      const f = await client.metrics();
+      assert.equal(
+        valueOf(f, "troupe_engines", { state: "restarting", kind: "remote" }),
+        0,
+      );
+      assert.equal(
+        valueOf(f, "troupe_engines", { state: "idle", kind: "remote" }),
+        1,
+      );
+    } finally {
+      await second.kill();
+    }
+  });
 });
