@@ -17,7 +17,19 @@ export const OTEL_VARIABLES: readonly string[] = [
   "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
   "OTEL_SERVICE_NAME",
   "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
 ];
+
+/** The samplers of `OTEL_TRACES_SAMPLER` troupe has, as a `sampleRatio`. */
+const SAMPLERS: Record<string, number | "arg"> = {
+  always_on: 1,
+  parentbased_always_on: 1,
+  always_off: 0,
+  parentbased_always_off: 0,
+  traceidratio: "arg",
+  parentbased_traceidratio: "arg",
+};
 
 /**
  * The tracing options the OpenTelemetry variables give, for the fields
@@ -26,7 +38,11 @@ export const OTEL_VARIABLES: readonly string[] = [
  * headers from `OTEL_EXPORTER_OTLP_HEADERS` and, over them,
  * `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`k=v,k=v`, values URL-encoded);
  * `OTEL_SERVICE_NAME` (else the resource's `service.name`); resource
- * attributes from `OTEL_RESOURCE_ATTRIBUTES`. An empty variable is unset.
+ * attributes from `OTEL_RESOURCE_ATTRIBUTES`; `sampleRatio` from
+ * `OTEL_TRACES_SAMPLER` (`always_on`, `always_off`, `traceidratio` and
+ * their `parentbased_` forms: troupe always follows a given traceparent's
+ * flag) and, for the ratio ones, `OTEL_TRACES_SAMPLER_ARG` (default 1).
+ * An empty variable is unset.
  * Each variable's env permission is checked before it is read: without it,
  * a `NotCapable` names it and the flag to add. A malformed value is a
  * `TypeError` naming its variable (a header's value is never shown).
@@ -64,7 +80,34 @@ export function tracingFromEnv(given: TracingOptions): TracingOptions {
     const name = read("OTEL_SERVICE_NAME") ?? resource?.["service.name"];
     if (name) found.serviceName = name;
   }
+  if (given.sampleRatio === undefined) {
+    const ratio = sampleRatio();
+    if (ratio !== undefined) found.sampleRatio = ratio;
+  }
   return found;
+}
+
+function sampleRatio(): number | undefined {
+  const sampler = read("OTEL_TRACES_SAMPLER");
+  if (sampler === undefined) return undefined;
+  const ratio = SAMPLERS[sampler.toLowerCase()];
+  if (ratio === undefined) {
+    throw new TypeError(
+      `OTEL_TRACES_SAMPLER is ${JSON.stringify(sampler)}, which troupe does ` +
+        `not have: give one of ${Object.keys(SAMPLERS).join(", ")}`,
+    );
+  }
+  if (ratio !== "arg") return ratio;
+  const arg = read("OTEL_TRACES_SAMPLER_ARG");
+  if (arg === undefined) return 1; // The OTel SDKs' default.
+  const n = Number(arg);
+  if (!(n >= 0 && n <= 1)) {
+    throw new TypeError(
+      `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 for ${sampler}, ` +
+        `got ${JSON.stringify(arg)}`,
+    );
+  }
+  return n;
 }
 
 /** A variable's value, its permission checked first; empty is unset. */

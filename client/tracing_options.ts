@@ -30,8 +30,8 @@ export interface TracingOptions {
    * Absent (or `tracing: true`): the OpenTelemetry variables say it, and
    * what else is not given (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
    * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; `..._HEADERS`,
-   * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`), read under
-   * `--allow-env`.
+   * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`
+   * and `_ARG`), read under `--allow-env`.
    */
   endpoint?: string;
   /** The resource's `service.name`. Default `"troupe"`. */

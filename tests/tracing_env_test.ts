@@ -22,6 +22,8 @@ const OTEL = [
   "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
   "OTEL_SERVICE_NAME",
   "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
 ];
 
 /** Runs `body` with exactly the OTel variables `env` in this process. */
@@ -102,6 +104,55 @@ Deno.test("tracing options given win over the variables; the traces endpoint is 
     assert.equal(request.headers.get("x-env"), null, "headers given win");
     return new Response("{}");
   });
+});
+
+Deno.test("OTEL_TRACES_SAMPLER and its ARG give the sample ratio; a sampleRatio given wins", async () => {
+  await withCollector(async (collector) => {
+    const run = async (tracing: true | { sampleRatio: number }) => {
+      await withClientOn("embedded", { workers: 1, tracing }, async (c) => {
+        for (let i = 0; i < 5; i++) {
+          assert.equal(await c.view(0).applyAsync(() => 1), 1);
+        }
+      });
+    };
+    const endpoint = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.endpoint };
+    const samplers: Record<string, string>[] = [
+      { OTEL_TRACES_SAMPLER: "parentbased_traceidratio" },
+      { OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" },
+      { OTEL_TRACES_SAMPLER: "always_off", OTEL_TRACES_SAMPLER_ARG: "1" },
+    ];
+    for (const sampler of samplers) {
+      const before = collector.spans.length;
+      await withOtelEnv({ ...endpoint, ...sampler }, () => run(true));
+      // Without an ARG a ratio sampler takes 1, as the OTel SDKs do.
+      const all = sampler.OTEL_TRACES_SAMPLER === "parentbased_traceidratio";
+      assert.equal(collector.spans.length - before, all ? 20 : 0);
+    }
+    await withOtelEnv(
+      { ...endpoint, OTEL_TRACES_SAMPLER: "always_off" },
+      () => run({ sampleRatio: 1 }),
+    );
+    assert.equal(collector.spans.length, 40, "the option given wins");
+  });
+  const bad: [Record<string, string>, RegExp][] = [
+    [
+      { OTEL_TRACES_SAMPLER: "jaeger_remote" },
+      /^OTEL_TRACES_SAMPLER is "jaeger_remote", which troupe does not have: give one of always_on, /,
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" },
+      /^OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 for traceidratio, got "2"/,
+    ],
+  ];
+  for (const [env, message] of bad) {
+    await withOtelEnv({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces",
+      ...env,
+    }, async () => {
+      const error = await errorOf(Client.start({ workers: 1, tracing: true }));
+      assert.match(error.message, message);
+    });
+  }
 });
 
 Deno.test("tracing with no endpoint anywhere, or a malformed variable, is a clear error before anything starts", async () => {
@@ -209,7 +260,7 @@ Deno.test("tracing checks its flags up front: --allow-net for the collector, --a
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" };
   assert.match(
     await runWith(fromEnv, ["--allow-net=127.0.0.1"], env),
-    /^NotCapable: tracing without an endpoint reads the OpenTelemetry variable OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: run the script with --allow-env=OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,OTEL_EXPORTER_OTLP_ENDPOINT,OTEL_EXPORTER_OTLP_HEADERS,OTEL_EXPORTER_OTLP_TRACES_HEADERS,OTEL_SERVICE_NAME,OTEL_RESOURCE_ATTRIBUTES \(or -A\)/,
+    /^NotCapable: tracing without an endpoint reads the OpenTelemetry variable OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: run the script with --allow-env=OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,OTEL_EXPORTER_OTLP_ENDPOINT,OTEL_EXPORTER_OTLP_HEADERS,OTEL_EXPORTER_OTLP_TRACES_HEADERS,OTEL_SERVICE_NAME,OTEL_RESOURCE_ATTRIBUTES,OTEL_TRACES_SAMPLER,OTEL_TRACES_SAMPLER_ARG \(or -A\)/,
   );
   const allowEnv = `--allow-env=${OTEL.join(",")}`;
   assert.match(

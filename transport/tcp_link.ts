@@ -262,7 +262,9 @@ const HOST_EXIT_WAIT_MS = 500;
  * waited on each other ("Blocking waiting for file lock on node_modules
  * directory"). Its npm imports are all `npm:` specifiers, which Deno reads
  * from its global cache as well, so engine processes do without the folder
- * (`--node-modules-dir=none`): they touch nothing of the checkout's.
+ * (`--node-modules-dir=none`): they touch nothing of the checkout's. Nor
+ * its lock file (`--no-lock`): a task that imports a module by URL would
+ * otherwise write that module's hash into the checkout's deno.lock.
  *
  * @example
  * ```ts
@@ -277,7 +279,12 @@ export function configFor(entry: URL): string[] {
     const config = new URL("deno.json", dir);
     try {
       Deno.statSync(config);
-      return ["--config", config.pathname, "--node-modules-dir=none"];
+      return [
+        "--config",
+        config.pathname,
+        "--node-modules-dir=none",
+        "--no-lock",
+      ];
     } catch {
       if (dir.pathname === "/") return [];
     }
