@@ -16,38 +16,16 @@ import {
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_HEARTBEAT_MS,
 } from "../protocol/heartbeat.ts";
+import {
+  checkPolicy,
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+} from "./restart_policy.ts";
 
-/**
- * How often an engine may be restarted: at most `maxRestarts` times within
- * any `withinMs` (OTP's intensity and period). Restarts wait `backoffMs`,
- * doubling with each restart in the period, up to `maxBackoffMs`; the first
- * restart in a period is immediate.
- *
- * @example
- * ```ts
- * import { Client, type RestartPolicy } from "@troupe/parallel";
- * const patient: RestartPolicy = { maxRestarts: 10, withinMs: 60_000 };
- * const never: RestartPolicy = { maxRestarts: 0, withinMs: 1 };
- * await using client = await Client.start({ workers: 1, restart: patient });
- * client.restartPolicy = never;
- * ```
- */
-export interface RestartPolicy {
-  /** Restarts allowed within `withinMs`; past that the engine is given up. */
-  maxRestarts: number;
-  /** The period over which restarts are counted, in ms. */
-  withinMs: number;
-  /** Wait before the second restart in a period, in ms. Defaults to 100. */
-  backoffMs?: number;
-  /** The longest wait between restarts, in ms. Defaults to 5000. */
-  maxBackoffMs?: number;
-}
-
-/** The policy a client has unless told otherwise. */
-export const DEFAULT_RESTART_POLICY: RestartPolicy = {
-  maxRestarts: 5,
-  withinMs: 60_000,
-};
+export {
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+} from "./restart_policy.ts";
 
 /** Where an engine runs. */
 export type EngineKind = "worker" | "process" | "remote";
@@ -410,23 +388,4 @@ export class Supervisor extends Actor<SupervisorMessage> {
     const cap = this.#policy.maxBackoffMs ?? 5000;
     return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
   }
-}
-
-function checkPolicy(policy: RestartPolicy): RestartPolicy {
-  const { maxRestarts, withinMs } = policy;
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
-    throw new RangeError(
-      `restart.maxRestarts must be a whole number >= 0, got ${maxRestarts}`,
-    );
-  }
-  if (!(withinMs > 0)) {
-    throw new RangeError(`restart.withinMs must be > 0, got ${withinMs}`);
-  }
-  for (const key of ["backoffMs", "maxBackoffMs"] as const) {
-    const ms = policy[key];
-    if (ms !== undefined && !(ms >= 0)) {
-      throw new RangeError(`restart.${key} must be >= 0, got ${ms}`);
-    }
-  }
-  return { ...policy };
 }
