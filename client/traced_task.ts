@@ -180,7 +180,11 @@ export class TracedTask implements TaskListener {
       start,
       run ? Math.max(start, run.start) : end,
     )];
-    if (run) spans.push(child("troupe.run", run.start, run.end));
+    // The engine's clock may be behind the client's (another host): a run
+    // never starts before its task.
+    if (run) {
+      spans.push(child("troupe.run", Math.max(start, run.start), run.end));
+    }
     // The task's spans are queued together or dropped together: a full
     // queue never keeps a child without its parent.
     const kept = this.#tracing.export([...spans, {
