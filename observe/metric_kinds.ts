@@ -112,27 +112,27 @@ export class Tally {
 }
 
 /**
- * A counter: only goes up (`inc`). `set` is for a counter computed at
- * scrape from a total kept elsewhere (frames a connection read).
+ * What counters and gauges share: a `Tally` per set of labels. They differ
+ * only in their type (how the registry writes them), so each is this base
+ * under its own name.
  *
  * @example
  * ```ts
- * import { MetricsRegistry } from "./metrics.ts";
+ * import { MetricsRegistry, TallyFamily } from "./metrics.ts";
  * const registry = new MetricsRegistry();
- * const done = registry.counter("jobs_done_total", "Jobs done.", ["view"]);
- * const direct = done.with({ view: "direct" });
- * direct.inc();
- * done.inc({ view: "direct" }, 2);
- * console.log(direct.value); // 3
+ * const up = registry.gauge("things_up", "Things up.", ["colour"]);
+ * up.inc({ colour: "red" }, 2);
+ * up.set({ colour: "blue" }, 5);
+ * console.log(up instanceof TallyFamily, up.samples().length); // true 2
  * ```
  */
-export class Counter extends Family<Tally> {
-  /** Adds `by` (1) to the count under `labels`. */
+export abstract class TallyFamily extends Family<Tally> {
+  /** Adds `by` (1; a gauge may take a negative one) under `labels`. */
   inc(labels?: Labels, by = 1): void {
     this.with(labels).value += by;
   }
 
-  /** Sets the count under `labels` to a total kept elsewhere. */
+  /** Sets the value under `labels` (a counter's: a total kept elsewhere). */
   set(labels: Labels, value: number): void {
     this.with(labels).value = value;
   }
@@ -151,6 +151,23 @@ export class Counter extends Family<Tally> {
 }
 
 /**
+ * A counter: only goes up (`inc`). `set` is for a counter computed at
+ * scrape from a total kept elsewhere (frames a connection read).
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const registry = new MetricsRegistry();
+ * const done = registry.counter("jobs_done_total", "Jobs done.", ["view"]);
+ * const direct = done.with({ view: "direct" });
+ * direct.inc();
+ * done.inc({ view: "direct" }, 2);
+ * console.log(direct.value); // 3
+ * ```
+ */
+export class Counter extends TallyFamily {}
+
+/**
  * A gauge: a value that goes up and down, or is set at scrape.
  *
  * @example
@@ -164,29 +181,7 @@ export class Counter extends Family<Tally> {
  * console.log(running.with().value); // 5
  * ```
  */
-export class Gauge extends Family<Tally> {
-  /** Adds `by` (1; negative to lower it) under `labels`. */
-  inc(labels?: Labels, by = 1): void {
-    this.with(labels).value += by;
-  }
-
-  /** Sets the value under `labels`. */
-  set(labels: Labels, value: number): void {
-    this.with(labels).value = value;
-  }
-
-  protected make(): Tally {
-    return new Tally();
-  }
-
-  /** @internal Its samples, as plain data. */
-  samples(): Sample[] {
-    return [...this.children()].map(({ labels, child }) => ({
-      labels: { ...labels },
-      value: child.value,
-    }));
-  }
-}
+export class Gauge extends TallyFamily {}
 
 /**
  * One histogram's buckets under one set of labels.

@@ -33,6 +33,7 @@ export {
   Gauge,
   Histogram,
   Tally,
+  TallyFamily,
 } from "./metric_kinds.ts";
 
 /**
