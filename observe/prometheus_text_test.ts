@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MetricsRegistry } from "./metrics.ts";
 import { prometheusText } from "./prometheus_text.ts";
+import { PROMTOOL, promtoolCheck } from "../tests/prometheus_rig.ts";
 
 Deno.test("counters and gauges: HELP, TYPE, a line per sample", () => {
   const registry = new MetricsRegistry();
@@ -115,38 +116,12 @@ function realisticRegistry(): MetricsRegistry {
 }
 
 // Part of CI (apt-get install prometheus); without it the test says so.
-const PROMTOOL = await which("promtool");
-
 Deno.test({
   name: "promtool check metrics accepts a realistic registry's text",
   ignore: PROMTOOL === undefined,
 }, async () => {
-  const promtool = PROMTOOL!;
   const text = prometheusText(realisticRegistry().families());
-  const child = new Deno.Command(promtool, {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const said = new TextDecoder().decode(stdout) +
-    new TextDecoder().decode(stderr);
+  const { code, said } = await promtoolCheck(text);
   assert.equal(code, 0, `promtool refused the text:\n${said}\n${text}`);
-  assert.equal(said.trim(), "", "promtool found nothing to lint");
+  assert.equal(said, "", "promtool found nothing to lint");
 });
-
-async function which(command: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      const path = `${dir}/${command}`;
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch {
-      // Not in this folder.
-    }
-  }
-  return undefined;
-}

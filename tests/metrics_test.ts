@@ -24,6 +24,7 @@ import {
   RESTART_AT_ONCE,
   until,
 } from "./helpers.ts";
+import { PROMTOOL, promtoolCheck } from "./prometheus_rig.ts";
 
 /** The value of `name` under exactly `labels`, 0 when there is none. */
 function valueOf(
@@ -75,34 +76,6 @@ async function waitForFile(path: string): Promise<string> {
     }
   }
   return "the file never appeared";
-}
-
-const PROMTOOL = await (async () => {
-  try {
-    const { success } = await new Deno.Command("promtool", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-})();
-
-async function promtoolCheck(text: string): Promise<string> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return code === 0 ? "" : `${decode(stdout)}${decode(stderr)}`;
 }
 
 async function metricsWhen(
@@ -357,11 +330,13 @@ eachEngineKind("metrics", 2, async ({ t, client, kind, side, dir }) => {
 
   await t.step({
     name: "metricsText passes promtool check metrics",
-    ignore: !PROMTOOL,
+    ignore: PROMTOOL === undefined,
     fn: async () => {
       const text = await client.metricsText();
       assert.match(text, /^troupe_tasks_done_total\{view="balanced"\} 5$/m);
-      assert.equal(await promtoolCheck(text), "");
+      const { code, said } = await promtoolCheck(text);
+      assert.equal(code, 0, `promtool refused the text:\n${said}`);
+      assert.equal(said, "", "promtool's lint");
     },
   });
 }, { restart: RESTART_AT_ONCE, heartbeatMs: 100 });

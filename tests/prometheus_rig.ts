@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { until } from "./helpers.ts";
+import { until } from "./waits.ts";
 
 /**
  * The first of `name` on PATH, or undefined.
