@@ -9,22 +9,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../mod.ts";
+import { OTEL_VARIABLES as OTEL } from "../client/tracing_env.ts";
 import { withCollector } from "./otlp_collector.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
 import { errorOf, guard, withClientOn, withTempDir } from "./helpers.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-const OTEL = [
-  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_HEADERS",
-  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-  "OTEL_SERVICE_NAME",
-  "OTEL_RESOURCE_ATTRIBUTES",
-  "OTEL_TRACES_SAMPLER",
-  "OTEL_TRACES_SAMPLER_ARG",
-];
 
 /** Runs `body` with exactly the OTel variables `env` in this process. */
 async function withOtelEnv(
