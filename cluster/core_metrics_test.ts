@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { MetricFamily } from "../observe/metrics.ts";
 import { CoreMetrics } from "./core_metrics.ts";
-import type { EngineStatus } from "./cluster.ts";
+import { engineStatus as status } from "../tests/engine_status.ts";
 
 function value(
   f: MetricFamily[],
@@ -14,21 +14,6 @@ function value(
   return family.samples.find((s) => JSON.stringify(s.labels) === key)?.value ??
     0;
 }
-
-const status = (
-  engineId: number,
-  rest: Partial<EngineStatus>,
-): EngineStatus => ({
-  engineId,
-  kind: "process",
-  state: "idle",
-  restarts: 0,
-  tasksDone: 0,
-  currentTaskId: undefined,
-  load: 0,
-  deathReason: undefined,
-  ...rest,
-});
 
 Deno.test("core metrics: engines by state at scrape, every state of each kind", () => {
   let engines = [status(0, {}), status(1, { state: "busy", heapBytes: 7 })];

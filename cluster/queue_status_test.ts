@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import type { EngineStatus } from "./cluster.ts";
+import { engineStatus } from "../tests/engine_status.ts";
 import { queueStatusOf } from "./queue_status.ts";
-
-const engine = (over: Partial<EngineStatus>): EngineStatus => ({
-  engineId: 0,
-  kind: "worker",
-  state: "idle",
-  restarts: 0,
-  tasksDone: 0,
-  currentTaskId: undefined,
-  load: 0,
-  deathReason: undefined,
-  ...over,
-});
 
 Deno.test("queueStatusOf: running from currentTaskId, queued the rest of the load", () => {
   const status = queueStatusOf([
-    engine({ engineId: 0, tasksDone: 7 }),
-    engine({ engineId: 2, state: "busy", currentTaskId: 4, load: 3 }),
+    engineStatus(0, { tasksDone: 7 }),
+    engineStatus(2, { state: "busy", currentTaskId: 4, load: 3 }),
     // Sent, not started yet: all of its load is queued.
-    engine({ engineId: 5, state: "busy", load: 2, tasksDone: 1 }),
+    engineStatus(5, { state: "busy", load: 2, tasksDone: 1 }),
   ], 6);
   assert.deepEqual(status, {
     engines: {
@@ -33,6 +21,8 @@ Deno.test("queueStatusOf: running from currentTaskId, queued the rest of the loa
 
 Deno.test("queueStatusOf: no engines, and a load that lags its current task", () => {
   assert.deepEqual(queueStatusOf([], 0), { engines: {}, unassigned: 0 });
-  const lagging = queueStatusOf([engine({ currentTaskId: 1, load: 0 })], 0);
+  const lagging = queueStatusOf([
+    engineStatus(0, { currentTaskId: 1, load: 0 }),
+  ], 0);
   assert.deepEqual(lagging.engines[0], { queued: 0, running: 1, completed: 0 });
 });
