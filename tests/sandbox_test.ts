@@ -5,59 +5,26 @@
  * oversteps gets a `RemoteError` naming the permission (its class,
  * `NotCapable`, kept); troupe's own needs (the connection, its modules, a
  * restart of the task thread or of the engine) keep working. Worker
- * engines are refused.
+ * engines are refused. Launchers' engines: sandbox_launchers_test.ts.
  */
 
 import assert from "node:assert/strict";
-import {
-  Client,
-  type EnginePermissions,
-  local,
-  mpi,
-  RemoteError,
-  slurm,
-  ssh,
-} from "../mod.ts";
+import { Client, type EnginePermissions, local } from "../mod.ts";
 import { publishData } from "../engine/mod.ts";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { controllerPlan } from "../cli/cluster_config.ts";
 import { flagsOf } from "../cli/flags.ts";
 import { withCluster, withTroupeHome } from "./controller_rig.ts";
-import {
-  MPI_ENV,
-  skipWithout,
-  SSH_OPTIONS,
-  SSH_TARGET,
-} from "./cluster_services.ts";
 import { CLIENT_SIDES } from "./client_sides.ts";
+import { assertRefused, readPasswd } from "./sandbox_checks.ts";
 import {
   errorOf,
   guard,
   recordEvents,
   until,
-  withClient,
   withClientOn,
   withTempDir,
 } from "./helpers.ts";
-
-const FILE = "sandbox_test.ts";
-
-/** Asserts that `error` is a task's refusal of `name` access to `what`. */
-function assertRefused(error: unknown, name: string, what: string): void {
-  assert.ok(error instanceof RemoteError, `not a RemoteError: ${error}`);
-  assert.equal(error.remoteName, "NotCapable");
-  assert.ok(
-    error.message.includes(
-      `the engine's permissions do not allow ${name} access to "${what}": ` +
-        "it runs sandboxed (ClientOptions.permissions",
-    ),
-    error.message,
-  );
-  assert.doesNotMatch(error.message, /run again with/);
-}
-
-/** A task's read of /etc/passwd: what no sandbox here grants. */
-const readPasswd = () => Deno.readTextFile("/etc/passwd");
 
 for (const side of CLIENT_SIDES) {
   Deno.test(`a sandboxed engine process (${side}): refused what it was not given, allowed what it was, and troupe keeps working`, async (t) => {
@@ -240,22 +207,6 @@ for (const side of CLIENT_SIDES) {
   });
 }
 
-Deno.test("a launcher's own permissions win over the client's for its engines", async () => {
-  await withTempDir(async (dir) => {
-    await withClient({
-      workers: 0,
-      permissions: { read: true },
-      launch: local({ engines: 1, permissions: { read: [dir] } }),
-    }, async (client) => {
-      assertRefused(
-        await errorOf(client.view(0).applySync(readPasswd)),
-        "read",
-        "/etc/passwd",
-      );
-    });
-  });
-});
-
 Deno.test("permissions refuse Worker engines, and bad permissions, before anything starts", async () => {
   const refusal = async (options: Parameters<typeof Client.start>[0]) => {
     const error = await errorOf(Client.start(options));
@@ -355,100 +306,4 @@ Deno.test("troupe start --engine-allow-read=DIR: the detached controller's engin
       });
     });
   });
-});
-
-/** What each launcher's sandboxed engine must do: refuse, and run. */
-async function assertLaunchedSandbox(client: Client): Promise<void> {
-  const v = client.view(0);
-  assertRefused(await errorOf(v.applySync(readPasswd)), "read", "/etc/passwd");
-  assert.equal(await v.applySync((x: number) => x * 2, 21), 42);
-}
-
-/** A launcher's start: an ssh login, an sbatch, an mpiexec, and deno. */
-const LAUNCH_MS = 30_000;
-
-const sshSkip = await skipWithout("ssh", FILE);
-Deno.test({
-  name: "ssh: a sandboxed engine cannot read /etc/passwd and runs a task" +
-    sshSkip.because,
-  ignore: sshSkip.ignore,
-  async fn() {
-    await withClient({
-      workers: 0,
-      launch: ssh({
-        hosts: { [SSH_TARGET]: 1 },
-        sshArgs: [...SSH_OPTIONS],
-        permissions: {},
-      }),
-      encrypt: true,
-      startTimeoutMs: LAUNCH_MS,
-    }, assertLaunchedSandbox);
-  },
-});
-
-const slurmSkip = await skipWithout("slurm", FILE);
-Deno.test({
-  name: "slurm: a sandboxed engine cannot read /etc/passwd and runs a task; " +
-    "the secrets folder it read before joining was taken back" +
-    slurmSkip.because,
-  ignore: slurmSkip.ignore,
-  async fn() {
-    await withTempDir(async (dir) => {
-      const secretsDir = `${dir}/secrets`;
-      await withClient({
-        workers: 0,
-        permissions: {},
-        launch: slurm({ engines: 1, pollMs: 500, secretsDir }),
-        encrypt: true,
-        startTimeoutMs: LAUNCH_MS,
-      }, async (client) => {
-        await assertLaunchedSandbox(client);
-        assertRefused(
-          await errorOf(
-            client.view(0).applySync(
-              (path: string) =>
-                Deno.readDir(path)[Symbol.asyncIterator]().next(),
-              secretsDir,
-            ),
-          ),
-          "read",
-          secretsDir,
-        );
-      });
-    });
-  },
-});
-
-const mpiSkip = await skipWithout("mpi", FILE);
-Deno.test({
-  name: "mpi: a sandboxed engine cannot read /etc/passwd and runs a task; " +
-    "its rank variable was taken back" + mpiSkip.because,
-  ignore: mpiSkip.ignore,
-  async fn() {
-    await withTempDir(async (dir) => {
-      await withClient({
-        workers: 0,
-        launch: mpi({
-          engines: 1,
-          args: ["--oversubscribe"],
-          env: { ...MPI_ENV },
-          secretsDir: `${dir}/secrets`,
-          permissions: {},
-        }),
-        encrypt: true,
-        startTimeoutMs: LAUNCH_MS,
-      }, async (client) => {
-        await assertLaunchedSandbox(client);
-        assertRefused(
-          await errorOf(
-            client.view(0).applySync(() =>
-              Deno.env.get("OMPI_COMM_WORLD_RANK")
-            ),
-          ),
-          "env",
-          "OMPI_COMM_WORLD_RANK",
-        );
-      });
-    });
-  },
 });
