@@ -11,7 +11,6 @@
 
 import {
   type Counter,
-  type Gauge,
   type MetricFamily,
   MetricsRegistry,
 } from "../observe/metrics.ts";
@@ -19,6 +18,7 @@ import { DEATH_CAUSES, type DeathCause } from "../protocol/engine_link.ts";
 import {
   DROP_CAUSES,
   type DropCause,
+  setWire,
   WireTotals,
 } from "../transport/wire_counts.ts";
 import type { EngineStatus } from "./cluster.ts";
@@ -216,34 +216,6 @@ export class CoreMetrics {
   families(): MetricFamily[] {
     return this.registry.families();
   }
-}
-
-/**
- * Sets the wire counters from `totals` (and `more`, a controller's client
- * connections): both directions always have a sample.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from "../observe/metrics.ts";
- * import { WireTotals } from "../transport/wire_counts.ts";
- * import { setWire } from "./core_metrics.ts";
- * const r = new MetricsRegistry();
- * const frames = r.counter("f_total", "F.", ["direction"]);
- * const bytes = r.counter("b_total", "B.", ["direction"]);
- * setWire(frames, bytes, new WireTotals());
- * console.log(frames.with({ direction: "in" }).value); // 0
- * ```
- */
-export function setWire(
-  frames: Counter | Gauge,
-  bytes: Counter | Gauge,
-  totals: WireTotals,
-): void {
-  const sum = totals.sum();
-  frames.set({ direction: "in" }, sum.framesIn);
-  frames.set({ direction: "out" }, sum.framesOut);
-  bytes.set({ direction: "in" }, sum.bytesIn);
-  bytes.set({ direction: "out" }, sum.bytesOut);
 }
 
 /** A cause from the set, whatever a link said. */

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { TallyFamily } from "../observe/metrics.ts";
+
 /**
  * Why a listener dropped a connection, as a small closed set:
  * `handshake_refused` (a wrong key, purpose, version or token),
@@ -122,4 +124,33 @@ export class WireTotals {
     for (const counts of this.#live) sum.add(counts);
     return sum;
   }
+}
+
+/**
+ * Sets the wire counters (`troupe_wire_frames_total`,
+ * `troupe_wire_bytes_total`, by direction) from `totals`: the core's over
+ * its engine connections and a controller's over its client connections
+ * alike. Both directions always have a sample.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "../observe/metrics.ts";
+ * import { setWire, WireTotals } from "./wire_counts.ts";
+ * const r = new MetricsRegistry();
+ * const frames = r.counter("f_total", "F.", ["direction"]);
+ * const bytes = r.counter("b_total", "B.", ["direction"]);
+ * setWire(frames, bytes, new WireTotals());
+ * console.log(frames.with({ direction: "in" }).value); // 0
+ * ```
+ */
+export function setWire(
+  frames: TallyFamily,
+  bytes: TallyFamily,
+  totals: WireTotals,
+): void {
+  const sum = totals.sum();
+  frames.set({ direction: "in" }, sum.framesIn);
+  frames.set({ direction: "out" }, sum.framesOut);
+  bytes.set({ direction: "in" }, sum.bytesIn);
+  bytes.set({ direction: "out" }, sum.bytesOut);
 }
