@@ -103,6 +103,47 @@ export function skipUnless(
   return { ignore: true, because: ` (skipped: ${missing})` };
 }
 
+/**
+ * Runs the tests of `file` (under tests/) whose names contain `filter` in
+ * a `deno test` of their own, `env` (and NO_COLOR) set over this
+ * process's environment, within 60 s: how a test sees what `skipUnless`
+ * says when what it needs is missing. `out` is stdout, `all` stdout and
+ * stderr.
+ *
+ * @example
+ * ```ts
+ * import { runTestsApart } from "./helpers.ts";
+ * async function skipsWithoutX(): Promise<boolean> {
+ *   const run = await runTestsApart("x_test.ts", "uses x", { X: "none" });
+ *   return run.code === 0 && run.out.includes("1 ignored");
+ * }
+ * ```
+ */
+export async function runTestsApart(
+  file: string,
+  filter: string,
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; all: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--allow-all",
+      "--frozen",
+      "--no-check",
+      "--filter",
+      filter,
+      `tests/${file}`,
+    ],
+    cwd: new URL("../", import.meta.url),
+    env: { ...env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, out: decode(stdout), all: decode(stdout) + decode(stderr) };
+}
+
 /** The kinds of engine a client starts itself: Worker threads or processes. */
 export type EngineKind = "worker" | "process";
 

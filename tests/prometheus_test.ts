@@ -13,6 +13,7 @@ import { Client, publishData, RemoteError } from "../mod.ts";
 import {
   guard,
   range,
+  runTestsApart,
   skipUnless,
   until,
   withClient,
@@ -267,27 +268,12 @@ Deno.test({
 });
 
 Deno.test("without prometheus the test skips itself and says how to install it, unless CI is set: then it fails", async () => {
-  const run = async (ci: string) => {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "test",
-        "--allow-all",
-        "--frozen",
-        "--no-check",
-        "--filter",
-        "a real Prometheus",
-        "tests/prometheus_test.ts",
-      ],
-      cwd: new URL("../", import.meta.url),
-      // No folder of PATH has prometheus.
-      env: { PATH: "/nonexistent", CI: ci, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code, out: decode(stdout), all: decode(stdout) + decode(stderr) };
-  };
+  // No folder of PATH has prometheus.
+  const run = (ci: string) =>
+    runTestsApart("prometheus_test.ts", "a real Prometheus", {
+      PATH: "/nonexistent",
+      CI: ci,
+    });
   const skipped = await run("");
   assert.equal(skipped.code, 0, skipped.all);
   assert.ok(
