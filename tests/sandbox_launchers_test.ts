@@ -8,7 +8,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type Client, local, mpi, slurm, ssh } from "../mod.ts";
+import {
+  type Client,
+  type ClientOptions,
+  local,
+  mpi,
+  slurm,
+  ssh,
+} from "../mod.ts";
 import {
   MPI_ENV,
   skipWithout,
@@ -32,14 +39,29 @@ Deno.test("a launcher's own permissions win over the client's for its engines", 
   });
 });
 
-/** What each launcher's sandboxed engine must do: refuse, and run. */
-async function assertLaunchedSandbox(client: Client): Promise<void> {
-  await assertTaskRefused(client, "read", "/etc/passwd", readPasswd);
-  assert.equal(await client.view(0).applySync((x: number) => x * 2, 21), 42);
-}
-
 /** A launcher's start: an ssh login, an sbatch, an mpiexec, and deno. */
 const LAUNCH_MS = 30_000;
+
+/**
+ * Starts a client on `options` (its launcher's one engine sandboxed) and
+ * checks what each launcher's sandboxed engine must do: refuse, and run;
+ * then what `more` checks of that launcher.
+ */
+async function assertLaunchedSandbox(
+  options: ClientOptions,
+  more: (client: Client) => Promise<void> = async () => {},
+): Promise<void> {
+  await withClient({
+    workers: 0,
+    encrypt: true,
+    startTimeoutMs: LAUNCH_MS,
+    ...options,
+  }, async (client) => {
+    await assertTaskRefused(client, "read", "/etc/passwd", readPasswd);
+    assert.equal(await client.view(0).applySync((x: number) => x * 2, 21), 42);
+    await more(client);
+  });
+}
 
 const sshSkip = await skipWithout("ssh", FILE);
 Deno.test({
@@ -47,16 +69,13 @@ Deno.test({
     sshSkip.because,
   ignore: sshSkip.ignore,
   async fn() {
-    await withClient({
-      workers: 0,
+    await assertLaunchedSandbox({
       launch: ssh({
         hosts: { [SSH_TARGET]: 1 },
         sshArgs: [...SSH_OPTIONS],
         permissions: {},
       }),
-      encrypt: true,
-      startTimeoutMs: LAUNCH_MS,
-    }, assertLaunchedSandbox);
+    });
   },
 });
 
@@ -69,14 +88,10 @@ Deno.test({
   async fn() {
     await withTempDir(async (dir) => {
       const secretsDir = `${dir}/secrets`;
-      await withClient({
-        workers: 0,
+      await assertLaunchedSandbox({
         permissions: {},
         launch: slurm({ engines: 1, pollMs: 500, secretsDir }),
-        encrypt: true,
-        startTimeoutMs: LAUNCH_MS,
       }, async (client) => {
-        await assertLaunchedSandbox(client);
         await assertTaskRefused(
           client,
           "read",
@@ -96,8 +111,7 @@ Deno.test({
   ignore: mpiSkip.ignore,
   async fn() {
     await withTempDir(async (dir) => {
-      await withClient({
-        workers: 0,
+      await assertLaunchedSandbox({
         launch: mpi({
           engines: 1,
           args: ["--oversubscribe"],
@@ -105,10 +119,7 @@ Deno.test({
           secretsDir: `${dir}/secrets`,
           permissions: {},
         }),
-        encrypt: true,
-        startTimeoutMs: LAUNCH_MS,
       }, async (client) => {
-        await assertLaunchedSandbox(client);
         await assertTaskRefused(
           client,
           "env",
