@@ -62,7 +62,7 @@ const PROCESS_ENTRY = new URL("../engine/mod.ts", import.meta.url);
  */
 export type AdmissionHost = Pick<
   Supervisor,
-  "get" | "all" | "kindOf" | "adopt"
+  "get" | "all" | "kindOf" | "adopt" | "mayReturn"
 >;
 
 /**
@@ -377,8 +377,7 @@ export class Admission {
     const wanted = hello.engineId;
     if (
       wanted !== undefined && Number.isInteger(wanted) && wanted >= 0 &&
-      this.#host.kindOf(wanted) === "remote" &&
-      this.#host.get(wanted)?.state === "restarting"
+      this.#host.mayReturn(wanted, hello)
     ) {
       return wanted;
     }
@@ -402,6 +401,10 @@ export class Admission {
       return;
     }
     const link = new TcpLink(this.#maxFrameBytes);
+    // What it says of itself: a given-up engine is known again by it.
+    if (hello.pid !== undefined || hello.hostname !== undefined) {
+      link.where = { host: hello.hostname, pid: hello.pid };
+    }
     link.unref();
     link.attach(conn, this.#log);
     try {

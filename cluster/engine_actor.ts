@@ -176,6 +176,9 @@ export class EngineActor extends Actor<EngineMessage> {
       case "restart":
         life.restartWith(message.link);
         return;
+      case "revive":
+        life.revive(message.link);
+        return;
       case "stop":
         life.stop(message.reason, message.event, message.shutdown);
         return;
@@ -256,7 +259,7 @@ export class EngineActor extends Actor<EngineMessage> {
   protected override onDropped(message: EngineMessage): void {
     if (message.kind === "submit") {
       this.#life.refuse(message.task);
-    } else if (message.kind === "restart") {
+    } else if (message.kind === "restart" || message.kind === "revive") {
       message.link.terminate();
     }
   }

@@ -147,6 +147,21 @@ export class EngineLife {
     }
   }
 
+  /**
+   * A new link for an engine given up while it was away (a remote engine
+   * that came back too late, as the same process): it starts again under
+   * its id, as a restart. Only a stopped engine is revived.
+   */
+  revive(link: EngineLink): void {
+    if (this.#life !== "stopped") {
+      link.terminate();
+      return;
+    }
+    this.restarts++;
+    this.#stopReason = undefined;
+    this.#attach(link);
+  }
+
   /** Retires the engine: it drains, then stops for good. */
   retire(reason: string): void {
     this.#retiring = true;

@@ -135,6 +135,7 @@ export type EngineMessage =
   | { kind: "engine"; link: EngineLink; message: FromEngine }
   | { kind: "exit"; link: EngineLink; reason: string; cause?: DeathCause }
   | { kind: "restart"; link: EngineLink }
+  | { kind: "revive"; link: EngineLink }
   | { kind: "stop"; reason: string; event?: "gaveUp"; shutdown?: boolean }
   | { kind: "retire"; reason: string }
   | { kind: "heartbeat"; misses: number };

@@ -98,6 +98,11 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #history = new Map<number, number[]>();
   /** Why each engine told to retire is (its drain ends in a stop). */
   #retiring = new Map<number, string>();
+  /**
+   * Remote engines given up while away, with the process they were (its
+   * pid and host, from its hello): that same process may still come back.
+   */
+  #awayTooLong = new Map<number, { pid: number; host: string }>();
   /** The highest id an engine has had: below it, an absent one was forgotten. */
   #highest = -1;
   #pending = new Map<number, ReturnType<typeof setTimeout>>();
@@ -160,7 +165,30 @@ export class Supervisor extends Actor<SupervisorMessage> {
       engine.tell({ kind: "restart", link });
       return engine;
     }
+    if (engine?.state === "stopped" && this.#awayTooLong.delete(engineId)) {
+      engine.tell({ kind: "revive", link });
+      return engine;
+    }
     return this.#add(engineId, "remote", link);
+  }
+
+  /**
+   * Whether a connecting engine that asks for `engineId` may have it:
+   * that remote engine is restarting, or it was given up while away and
+   * this is the same process (pid and host as its last hello said), back
+   * from a pause longer than `restart.withinMs` (a laptop's sleep, a
+   * partition). Another process asking for the id gets a new one.
+   */
+  mayReturn(
+    engineId: number,
+    hello: { pid?: number; hostname?: string },
+  ): boolean {
+    if (this.#kinds.get(engineId) !== "remote") return false;
+    const state = this.#engines.get(engineId)?.state;
+    if (state === "restarting") return true;
+    const away = this.#awayTooLong.get(engineId);
+    return state === "stopped" && away !== undefined &&
+      away.pid === hello.pid && away.host === hello.hostname;
   }
 
   /** Where engine `engineId` runs. */
@@ -245,6 +273,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
       this.#spawners.delete(engineId);
       this.#history.delete(engineId);
       this.#retiring.delete(engineId);
+      this.#awayTooLong.delete(engineId);
       clearTimeout(this.#pending.get(engineId));
       this.#pending.delete(engineId);
       dropped.push(engineId);
@@ -299,11 +328,17 @@ export class Supervisor extends Actor<SupervisorMessage> {
         const spawn = this.#spawners.get(message.engineId);
         if (this.#closed || engine?.state !== "restarting") return;
         if (!spawn) {
+          const { pid, host } = engine.where ?? {};
+          if (pid !== undefined && host !== undefined) {
+            this.#awayTooLong.set(message.engineId, { pid, host });
+          }
           engine.tell({
             kind: "stop",
             reason: `it did not reconnect within ${this.#policy.withinMs} ` +
-              `ms (restart.withinMs) of its death (a remote engine started ` +
-              `again joins under a new id); it died because ` +
+              `ms (restart.withinMs) of its death; the same process (pid ` +
+              `${pid ?? "unknown"} on ${host ?? "its host"}) that comes ` +
+              `back later gets its id again, another one started in its ` +
+              `place joins under a new id; it died because ` +
               `${engine.deathReason ?? "its link ended"}`,
             event: "gaveUp",
           });
