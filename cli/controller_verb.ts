@@ -24,6 +24,7 @@ import { advertisedHost } from "../transport/loopback.ts";
 import { type Command, UsageError } from "./args.ts";
 import { controllerPlan } from "./cluster_config.ts";
 import { logLine as log } from "./controller_log.ts";
+import { START_LOCK_ENV, takeStartLock } from "./start_lock.ts";
 
 /**
  * The state file of cluster `id` if there is one; refuses (a
@@ -94,6 +95,20 @@ export function configOf(
 export async function runController(command: Command): Promise<void> {
   const id = command.id!;
   await makeClusterStateDir();
+  await previousState(id); // One that runs is refused as such.
+  // For its life: `troupe start` took it already, and hands it over.
+  const unlock = await takeStartLock(
+    id,
+    Number(Deno.env.get(START_LOCK_ENV)) || undefined,
+  );
+  try {
+    await runLocked(command, id);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runLocked(command: Command, id: string): Promise<void> {
   const previous = await previousState(id);
   const config = configOf(command.config, previous?.config);
   const plan = controllerPlan(id, config, previous);

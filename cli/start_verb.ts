@@ -19,6 +19,8 @@ import type { Command } from "./args.ts";
 import { flagsOf } from "./flags.ts";
 import { configOf, previousState } from "./controller_verb.ts";
 import { controllerPlan } from "./cluster_config.ts";
+import { START_LOCK_ENV, takeStartLock } from "./start_lock.ts";
+import { controllerRuns, isAlive } from "../remote/controller_liveness.ts";
 
 /** What `troupe start` waits for the controller by default, in seconds. */
 const START_TIMEOUT_S = 120;
@@ -94,6 +96,30 @@ export function controllerArgs(
 export async function startDetached(command: Command): Promise<string> {
   const id = command.id!;
   await makeClusterStateDir();
+  // Held until the controller is ready or its failed start is cleaned up:
+  // what `absent` finds below stays true while no other start runs.
+  // A cluster that runs is refused as such, before its lock would be.
+  await previousState(id);
+  // The controller takes it over for its life; one that failed leaves it
+  // to be removed here.
+  const unlock = await takeStartLock(id);
+  const spawned: { pid?: number } = {};
+  try {
+    return await startLocked(command, id, spawned);
+  } finally {
+    await unlock(
+      spawned.pid !== undefined && !isAlive(spawned.pid)
+        ? spawned.pid
+        : undefined,
+    );
+  }
+}
+
+async function startLocked(
+  command: Command,
+  id: string,
+  spawned: { pid?: number },
+): Promise<string> {
   const previous = await previousState(id);
   const config = configOf(command.config, previous?.config);
   // The flags' mistakes are this process's to report, before anything
@@ -102,10 +128,7 @@ export async function startDetached(command: Command): Promise<string> {
   const log = resolve(join(clusterStateDir(), `${id}.log`));
   const logStart = await sizeOf(log);
   // What a start that fails made, it removes (see `failed`).
-  const made = await absent([
-    log,
-    ...(history.path === ":memory:" ? [] : historyFiles(history.path)),
-  ]);
+  const made = await madeByStart(log, history.path);
   // Made here, 0600: what a controller logs is its user's business.
   (await Deno.open(log, { create: true, append: true, mode: 0o600 })).close();
   // sh opens the log as the controller's stdout and stderr, then becomes
@@ -123,11 +146,13 @@ export async function startDetached(command: Command): Promise<string> {
       ...controllerArgs(id, config, log),
     ],
     detached: true,
+    env: { [START_LOCK_ENV]: String(Deno.pid) },
     stdin: "null",
     stdout: "null",
     stderr: "null",
   }).spawn();
   child.unref();
+  spawned.pid = child.pid;
   let exited: Deno.CommandStatus | undefined;
   child.status.then((status) => exited = status);
   const timeoutS = command.timeoutS ?? START_TIMEOUT_S;
@@ -149,6 +174,7 @@ export async function startDetached(command: Command): Promise<string> {
         log,
         logStart,
         made,
+        id,
       );
     }
     if (Date.now() > deadline) {
@@ -159,6 +185,7 @@ export async function startDetached(command: Command): Promise<string> {
         log,
         logStart,
         made,
+        id,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -210,6 +237,35 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
+/**
+ * What a start about to begin would make, and so may remove if it fails:
+ * the log if there is none, and the history database with its journals if
+ * the database is not there. SQLite's journals go with the database only:
+ * beside a database that was there (stopped cleanly, it leaves none) they
+ * may hold its committed frames, written by the controller that failed.
+ *
+ * @example
+ * ```ts
+ * import { madeByStart } from "./start_verb.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/c.sqlite`, "");
+ * console.log([...await madeByStart(`${dir}/c.log`, `${dir}/c.sqlite`)]);
+ * // [ ".../c.log" ]: not c.sqlite-wal, beside a database that was there
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function madeByStart(
+  log: string,
+  db: string,
+): Promise<Set<string>> {
+  const made = await absent([log]);
+  if (db === ":memory:") return made;
+  if ((await absent([db])).size > 0) {
+    for (const path of historyFiles(db)) made.add(path);
+  }
+  return made;
+}
+
 /** A history database's files: SQLite's journals beside it. */
 function historyFiles(db: string): string[] {
   return [db, `${db}-wal`, `${db}-shm`, `${db}-journal`];
@@ -242,6 +298,7 @@ async function failed(
   log: string,
   logStart: number,
   made: Set<string>,
+  id: string,
 ): Promise<Error> {
   let added = "";
   try {
@@ -252,7 +309,13 @@ async function failed(
   }
   const lines = added.trimEnd().split("\n");
   const whole = lines.length <= QUOTED_LINES;
-  const remove = [...made].filter((path) => path !== log || whole);
+  // The lock keeps other starts out, not a controller run by hand without
+  // this troupe's lock (an older one): its files are never ours.
+  const running = await readClusterState(id).catch(() => undefined);
+  const another = running !== undefined && controllerRuns(running);
+  const remove = another
+    ? []
+    : [...made].filter((path) => path !== log || whole);
   await Promise.all(remove.map((path) => Deno.remove(path).catch(() => {})));
   const quoted = lines.slice(-QUOTED_LINES).join("\n");
   if (quoted.trim() === "") return new Error(`${why} (its log was empty)`);
