@@ -141,24 +141,29 @@ function protectedFolders(entry: URL): { read: string[]; write: string[] } {
  * proxies, certificates, colours): a local sandboxed engine process gets
  * only these of the client's environment, and those `permissions.env`
  * grants (all when `true`), so a task cannot find the client's secrets
- * there.
+ * there. A name, or a `PREFIX*`. README's list is checked against it
+ * (cluster/engine_program_test.ts).
+ *
+ * @example
+ * ```ts
+ * import { SANDBOX_KEPT_ENV } from "./engine_program.ts";
+ * console.log(SANDBOX_KEPT_ENV.includes("NODE_EXTRA_CA_CERTS")); // true
+ * ```
  */
-const DENO_RUNS_WITH = [
+export const SANDBOX_KEPT_ENV: readonly string[] = [
+  // Deno's own (DENO_DIR, DENO_AUTH_TOKENS, DENO_CERT, DENO_V8_FLAGS,
+  // DENO_TRACE_PERMISSIONS, ...): a task without `env` cannot read them.
+  "DENO_*",
   "PATH",
   "HOME",
   "TMPDIR",
-  "DENO_DIR",
   "XDG_CACHE_HOME",
-  "DENO_NO_UPDATE_CHECK",
   "NO_COLOR",
   "JSR_URL",
   "NPM_CONFIG_REGISTRY",
-  "DENO_AUTH_TOKENS",
-  "DENO_CERT",
-  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
-  "DENO_V8_FLAGS",
   "TZ",
   "LANG",
   "LC_ALL",
@@ -191,12 +196,14 @@ export function engineProgramEnv(
 ): Record<string, string> | undefined {
   if (!permissions) return undefined;
   const grant = permissions.env;
-  const granted = (name: string) =>
-    grant === true || DENO_RUNS_WITH.includes(name) ||
-    (Array.isArray(grant) && grant.some((given) =>
+  const matches = (names: readonly string[], name: string) =>
+    names.some((given) =>
       given === name ||
       (given.endsWith("*") && name.startsWith(given.slice(0, -1)))
-    ));
+    );
+  const granted = (name: string) =>
+    grant === true || matches(SANDBOX_KEPT_ENV, name) ||
+    (Array.isArray(grant) && matches(grant, name));
   return Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([name]) => granted(name)),
   );

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   engineProgramArgs,
   engineProgramEnv,
+  SANDBOX_KEPT_ENV,
   TASK_THREAD_FOLDERS,
 } from "./engine_program.ts";
 
@@ -91,4 +92,27 @@ Deno.test("engineProgramEnv: a sandboxed process gets what Deno needs and what e
     Deno.env.delete("TROUPE_PROGRAM_ENV_A");
     Deno.env.delete("OTHER_PROGRAM_ENV_B");
   }
+});
+
+Deno.test("engineProgramEnv keeps every DENO_* variable and NODE_EXTRA_CA_CERTS; README lists exactly what it keeps", async () => {
+  Deno.env.set("DENO_TRACE_PERMISSIONS", "1");
+  Deno.env.set("NODE_EXTRA_CA_CERTS", "/tmp/ca.pem");
+  try {
+    const env = engineProgramEnv({})!;
+    assert.equal(env.DENO_TRACE_PERMISSIONS, "1");
+    assert.equal(env.NODE_EXTRA_CA_CERTS, "/tmp/ca.pem");
+  } finally {
+    Deno.env.delete("DENO_TRACE_PERMISSIONS");
+    Deno.env.delete("NODE_EXTRA_CA_CERTS");
+  }
+  const readme = await Deno.readTextFile(
+    new URL("../README.md", import.meta.url),
+  );
+  const list = readme.match(
+    /starts with only what Deno itself needs \(([^)]*)\)/,
+  );
+  assert.ok(list, "README's sentence on the sandbox's environment");
+  const named = [...list[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+  assert.deepEqual(named, [...SANDBOX_KEPT_ENV]);
+  assert.equal(list[1].replace(/`[^`]+`/g, "").replace(/[\s,]/g, ""), "");
 });
