@@ -168,24 +168,27 @@ export async function serveDashboard(
   // The charts' history is read once a second whether or not a page is
   // open (a page opened late shows the last two minutes), whatever the
   // number of pages: for a connected client one controller call a second,
-  // never two at once. A core that does not answer (a controller gone)
-  // leaves a gap, which the charts draw as one.
+  // never two at once, even past the bound: a call the bound gave up on
+  // still waits for its answer (a RemoteCluster's own timeout), and no
+  // other starts before it settles. A core that does not answer (a
+  // controller gone or hung) leaves a gap, each second skipped, which the
+  // charts draw as one.
   const metricCharts = new MetricCharts();
   let sampling: Promise<void> | undefined;
+  let asking = false;
   const sample = () => {
-    if (sampling) return;
-    const run = (async () => {
+    if (asking) return;
+    asking = true;
+    const call = source.metrics();
+    call.catch(() => {}).then(() => asking = false);
+    sampling = (async () => {
       try {
-        const read = await within(source.metrics(), METRICS_TIMEOUT_MS);
+        const read = await within(call, METRICS_TIMEOUT_MS);
         if (read.done) metricCharts.take(read.value);
       } catch {
         // The page shows the engines' states, which say why.
       }
     })();
-    sampling = run;
-    run.then(() => {
-      if (sampling === run) sampling = undefined;
-    });
   };
   sample();
   const sampler = setInterval(sample, SAMPLE_MS);
@@ -209,7 +212,8 @@ export async function serveDashboard(
     clearInterval(sampler);
     unsubscribe();
     stop.abort();
-    // A sample under way ends within METRICS_TIMEOUT_MS: none outlives close.
+    // The sample under way is given up within METRICS_TIMEOUT_MS (its call
+    // is the source's to end: a closed RemoteCluster ends its own).
     await Promise.all([feeding, sending, sampling]);
   };
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -24,6 +24,7 @@ function counted(cluster: LocalCluster, delayMs = 0): {
   source: DashboardSource;
   reads: () => number;
   mostAtOnce: () => number;
+  unanswered: () => number;
 } {
   let reads = 0;
   let now = 0;
@@ -43,7 +44,12 @@ function counted(cluster: LocalCluster, delayMs = 0): {
       }
     },
   };
-  return { source, reads: () => reads, mostAtOnce: () => most };
+  return {
+    source,
+    reads: () => reads,
+    mostAtOnce: () => most,
+    unanswered: () => now,
+  };
 }
 
 /** The first `state` message of a page opened on `url` (bounded). */
@@ -118,6 +124,21 @@ Deno.test("a core slower than a second to answer is asked once at a time, never 
     assert.ok(pointsOf(state, "queued") >= 1);
   } finally {
     await guard(dashboard.close(), "the dashboard to close");
+    await cluster.close();
+  }
+});
+
+Deno.test("a core slower than the 5 s bound is still asked once at a time: the next read waits for the last answer, the seconds between are a gap", async () => {
+  const cluster = new LocalCluster();
+  const { source, reads, mostAtOnce, unanswered } = counted(cluster, 6_500);
+  const dashboard = await serveDashboard(source, { updateMs: 50 });
+  try {
+    await until(() => reads() >= 2, "a read after the slow one", 20_000);
+    assert.equal(mostAtOnce(), 1, "never two reads at once");
+  } finally {
+    await guard(dashboard.close(), "the dashboard to close");
+    // The read under way at close is the source's: it ends on its own.
+    await until(() => unanswered() === 0, "the last read to end", 20_000);
     await cluster.close();
   }
 });
