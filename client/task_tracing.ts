@@ -104,6 +104,7 @@ export class ClientTracing {
   #cluster: Cluster;
   #stopWatching: () => void;
   #sampleRatio: number;
+  #parentBased: boolean;
 
   constructor(
     cluster: Cluster,
@@ -112,6 +113,7 @@ export class ClientTracing {
   ) {
     this.#cluster = cluster;
     this.#sampleRatio = options.sampleRatio ?? 1;
+    this.#parentBased = options.parentBased ?? true;
     this.#exporter = new OtlpExporter(exporterOptions(options, log));
     // A restarted engine may be elsewhere: look it up again.
     this.#stopWatching = cluster.onEngineEvent((event) =>
@@ -125,6 +127,8 @@ export class ClientTracing {
    * given (W3C trace context), else the root of a trace of its own; or
    * `undefined`, nothing traced, for a call not sampled: its parent was
    * not (its flag 00), or a root's trace id fell outside `sampleRatio`.
+   * With `parentBased: false` the ratio decides every call, from the
+   * parent's trace id when there is one.
    */
   call(
     kind: CallKind,
@@ -133,10 +137,11 @@ export class ClientTracing {
     traceparent?: string,
   ): CallTrace | undefined {
     const parent = traceparent ? parseTraceparent(traceparent) : undefined;
-    // Parent-based, as OpenTelemetry's default sampler: the caller decided.
-    if (parent?.sampled === false) return undefined;
     const traceId = parent?.traceId ?? newTraceId();
-    if (!parent && !sampledAt(traceId, this.#sampleRatio)) return undefined;
+    if (parent && this.#parentBased) {
+      // OpenTelemetry's default sampler: the caller decided.
+      if (!parent.sampled) return undefined;
+    } else if (!sampledAt(traceId, this.#sampleRatio)) return undefined;
     return new CallTrace(this, kind, view, functionName(fn), traceId, parent);
   }
 

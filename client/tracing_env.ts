@@ -40,8 +40,9 @@ const SAMPLERS: Record<string, number | "arg"> = {
  * `OTEL_SERVICE_NAME` (else the resource's `service.name`); resource
  * attributes from `OTEL_RESOURCE_ATTRIBUTES`; `sampleRatio` from
  * `OTEL_TRACES_SAMPLER` (`always_on`, `always_off`, `traceidratio` and
- * their `parentbased_` forms: troupe always follows a given traceparent's
- * flag) and, for the ratio ones, `OTEL_TRACES_SAMPLER_ARG` (default 1).
+ * their `parentbased_` forms; the plain ones set `parentBased: false`, so
+ * their ratio decides under a traceparent too) and, for the ratio ones,
+ * `OTEL_TRACES_SAMPLER_ARG` (default 1).
  * An empty variable is unset.
  * Each variable's env permission is checked before it is read: without it,
  * a `NotCapable` names it and the flag to add. A malformed value is a
@@ -83,6 +84,13 @@ export function tracingFromEnv(given: TracingOptions): TracingOptions {
   if (given.sampleRatio === undefined) {
     const ratio = sampleRatio();
     if (ratio !== undefined) found.sampleRatio = ratio;
+    const sampler = read("OTEL_TRACES_SAMPLER")?.toLowerCase();
+    if (
+      given.parentBased === undefined && sampler !== undefined &&
+      !sampler.startsWith("parentbased_")
+    ) {
+      found.parentBased = false;
+    }
   }
   return found;
 }

@@ -55,9 +55,16 @@ export interface TracingOptions {
    * The share of calls traced (0..1, default 1), decided per call from its
    * trace id as OpenTelemetry's `TraceIdRatioBased` does. A call given a
    * `traceparent` follows its sampled flag instead (parent-based): 01 is
-   * traced, 00 is not.
+   * traced, 00 is not; unless `parentBased` is `false`.
    */
   sampleRatio?: number;
+  /**
+   * `false`: `sampleRatio` decides every call, a `traceparent`'s flag too
+   * (OpenTelemetry's `always_on`, `always_off`, `traceidratio` samplers:
+   * `sampleRatio: 0` traces nothing, even under a sampled parent). Default
+   * `true` (the `parentbased_` ones).
+   */
+  parentBased?: boolean;
 }
 
 /**
@@ -80,6 +87,7 @@ export const TRACING_OPTIONS: OptionNames<TracingOptions> = {
   maxQueue: true,
   timeoutMs: true,
   sampleRatio: true,
+  parentBased: true,
 };
 
 /**
@@ -153,6 +161,14 @@ export function checkTracingOptions(
     throw new RangeError(
       `${what}.sampleRatio must be a number from 0 to 1 (the share of ` +
         `calls traced), got ${describe(ratio)}`,
+    );
+  }
+  if (o.parentBased !== undefined && typeof o.parentBased !== "boolean") {
+    throw new TypeError(
+      `${what}.parentBased must be true (a traceparent's flag decides) or ` +
+        `false (sampleRatio decides every call), got ${
+          describe(o.parentBased)
+        }`,
     );
   }
   for (const name of ["maxBatch", "maxQueue"] as const) {

@@ -146,6 +146,67 @@ Deno.test("OTEL_TRACES_SAMPLER and its ARG give the sample ratio; a sampleRatio 
   }
 });
 
+Deno.test("OTEL_TRACES_SAMPLER: the plain samplers decide under a traceparent too, the parentbased_ ones follow its flag", async () => {
+  await withCollector(async (collector) => {
+    const endpoint = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.endpoint };
+    const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    /** Spans a call under a traceparent flagged `flag` makes with `sampler`. */
+    const spans = async (sampler: string, flag: "00" | "01") => {
+      const before = collector.spans.length;
+      await withOtelEnv(
+        { ...endpoint, OTEL_TRACES_SAMPLER: sampler },
+        () =>
+          withClientOn("embedded", { workers: 1, tracing: true }, async (c) => {
+            const traceparent = `00-${trace}-00f067aa0ba902b7-${flag}`;
+            const view = c.view(0).with({ traceparent });
+            assert.equal(await view.applyAsync(() => 1), 1);
+          }),
+      );
+      return collector.spans.length - before;
+    };
+    assert.equal(await spans("always_off", "01"), 0, "always_off: nothing");
+    assert.equal(await spans("always_on", "00"), 4, "always_on: traced");
+    assert.equal(await spans("traceidratio", "00"), 4, "ratio 1 decides");
+    assert.equal(await spans("parentbased_always_off", "01"), 4);
+    assert.equal(await spans("parentbased_always_on", "00"), 0);
+  });
+});
+
+Deno.test("parentBased: false lets sampleRatio decide a call under a traceparent; a non-boolean is refused", async () => {
+  await withCollector(async (collector) => {
+    const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    for (const [ratio, flag, traced] of [[0, "01", 0], [1, "00", 4]] as const) {
+      const before = collector.spans.length;
+      await withClientOn("embedded", {
+        workers: 1,
+        tracing: {
+          endpoint: collector.endpoint,
+          sampleRatio: ratio,
+          parentBased: false,
+        },
+      }, async (c) => {
+        const traceparent = `00-${trace}-00f067aa0ba902b7-${flag}`;
+        assert.equal(
+          await c.view(0).with({ traceparent }).applyAsync(() => 1),
+          1,
+        );
+      });
+      assert.equal(collector.spans.length - before, traced);
+    }
+  });
+  const error = await errorOf(Client.start({
+    workers: 1,
+    tracing: {
+      endpoint: "http://127.0.0.1:9/v1/traces",
+      parentBased: "no" as unknown as boolean,
+    },
+  }));
+  assert.match(
+    error.message,
+    /^tracing\.parentBased must be true \(a traceparent's flag decides\) or false/,
+  );
+});
+
 Deno.test("tracing with no endpoint anywhere, or a malformed variable, is a clear error before anything starts", async () => {
   await withOtelEnv({}, async () => {
     for (const tracing of [true, { serviceName: "x" }] as const) {
