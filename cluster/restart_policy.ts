@@ -70,3 +70,25 @@ export function checkPolicy(policy: RestartPolicy): RestartPolicy {
   }
   return { ...policy };
 }
+
+/**
+ * How long to wait before the `restartsInPeriod`-th restart within the
+ * window: none for the first, then `backoffMs` (100) doubling each time,
+ * up to `maxBackoffMs` (5000).
+ *
+ * @example
+ * ```ts
+ * import { backoffMs } from "./restart_policy.ts";
+ * const policy = { maxRestarts: 5, withinMs: 60_000 };
+ * console.log([1, 2, 3].map((n) => backoffMs(policy, n))); // [0, 100, 200]
+ * ```
+ */
+export function backoffMs(
+  policy: RestartPolicy,
+  restartsInPeriod: number,
+): number {
+  if (restartsInPeriod <= 1) return 0;
+  const base = policy.backoffMs ?? 100;
+  const cap = policy.maxBackoffMs ?? 5000;
+  return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
+}

@@ -7,6 +7,7 @@
 
 import { Actor } from "../actors/actor.ts";
 import { MAX_TIMER_MS, unrefTimer } from "../actors/async.ts";
+import { AwayEngines } from "./away_engines.ts";
 import { EngineActor } from "./engine_actor.ts";
 import type { EngineEvent } from "./engine_types.ts";
 import type { EngineLink, LinkFactory } from "../protocol/engine_link.ts";
@@ -17,6 +18,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
 } from "../protocol/heartbeat.ts";
 import {
+  backoffMs,
   checkPolicy,
   DEFAULT_RESTART_POLICY,
   type RestartPolicy,
@@ -98,11 +100,8 @@ export class Supervisor extends Actor<SupervisorMessage> {
   #history = new Map<number, number[]>();
   /** Why each engine told to retire is (its drain ends in a stop). */
   #retiring = new Map<number, string>();
-  /**
-   * Remote engines given up while away, with the process they were (its
-   * pid and host, from its hello): that same process may still come back.
-   */
-  #awayTooLong = new Map<number, { pid: number; host: string }>();
+  /** Remote engines given up while away, which may still come back. */
+  #awayTooLong = new AwayEngines();
   /** The highest id an engine has had: below it, an absent one was forgotten. */
   #highest = -1;
   #pending = new Map<number, ReturnType<typeof setTimeout>>();
@@ -186,9 +185,8 @@ export class Supervisor extends Actor<SupervisorMessage> {
     if (this.#kinds.get(engineId) !== "remote") return false;
     const state = this.#engines.get(engineId)?.state;
     if (state === "restarting") return true;
-    const away = this.#awayTooLong.get(engineId);
-    return state === "stopped" && away !== undefined &&
-      away.pid === hello.pid && away.host === hello.hostname;
+    return state === "stopped" &&
+      this.#awayTooLong.isSameProcess(engineId, hello);
   }
 
   /** Where engine `engineId` runs. */
@@ -328,18 +326,14 @@ export class Supervisor extends Actor<SupervisorMessage> {
         const spawn = this.#spawners.get(message.engineId);
         if (this.#closed || engine?.state !== "restarting") return;
         if (!spawn) {
-          const { pid, host } = engine.where ?? {};
-          if (pid !== undefined && host !== undefined) {
-            this.#awayTooLong.set(message.engineId, { pid, host });
-          }
           engine.tell({
             kind: "stop",
-            reason: `it did not reconnect within ${this.#policy.withinMs} ` +
-              `ms (restart.withinMs) of its death; the same process (pid ` +
-              `${pid ?? "unknown"} on ${host ?? "its host"}) that comes ` +
-              `back later gets its id again, another one started in its ` +
-              `place joins under a new id; it died because ` +
-              `${engine.deathReason ?? "its link ended"}`,
+            reason: this.#awayTooLong.givenUp(
+              message.engineId,
+              engine.where,
+              this.#policy.withinMs,
+              engine.deathReason ?? "its link ended",
+            ),
             event: "gaveUp",
           });
           return;
@@ -389,7 +383,7 @@ export class Supervisor extends Actor<SupervisorMessage> {
     }
     recent.push(now);
     this.#history.set(engineId, recent);
-    const delay = this.#backoff(recent.length);
+    const delay = backoffMs(this.#policy, recent.length);
     const timer = setTimeout(
       () => this.tell({ kind: "restartDue", engineId }),
       delay,
@@ -415,12 +409,5 @@ export class Supervisor extends Actor<SupervisorMessage> {
     );
     unrefTimer(timer);
     this.#pending.set(engineId, timer);
-  }
-
-  #backoff(restartsInPeriod: number): number {
-    if (restartsInPeriod <= 1) return 0;
-    const base = this.#policy.backoffMs ?? 100;
-    const cap = this.#policy.maxBackoffMs ?? 5000;
-    return Math.min(cap, base * 2 ** (restartsInPeriod - 2));
   }
 }
