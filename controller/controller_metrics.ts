@@ -17,6 +17,7 @@ import {
 import {
   DROP_CAUSES,
   type DropCause,
+  setWire,
   WireTotals,
 } from "../transport/wire_counts.ts";
 
@@ -63,11 +64,7 @@ export class ControllerMetrics {
     for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
     this.#registry.collect(() => {
       attached.set({}, clients());
-      const sum = this.wire.sum();
-      frames.set({ direction: "in" }, sum.framesIn);
-      frames.set({ direction: "out" }, sum.framesOut);
-      bytes.set({ direction: "in" }, sum.bytesIn);
-      bytes.set({ direction: "out" }, sum.bytesOut);
+      setWire(frames, bytes, this.wire);
     });
   }
 
