@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { engineId, publishData } from "../mod.ts";
-import { guard, skipUnless, withClient } from "./helpers.ts";
+import {
+  type Client,
+  type Dashboard,
+  type DashboardOptions,
+  engineId,
+  publishData,
+} from "../mod.ts";
+import { guard, runTestsApart, skipUnless, withClient } from "./helpers.ts";
 
 // Debian's Chromium, unless TROUPE_CHROMIUM names another.
 const CHROMIUM = Deno.env.get("TROUPE_CHROMIUM") ?? "/usr/bin/chromium";
@@ -51,6 +57,34 @@ async function launchChromium() {
       "--host-resolver-rules=MAP evil.example 127.0.0.1",
     ],
   });
+}
+
+/** A page as large as the dashboard's screenshot (examples/dashboard.png). */
+const VIEWPORT = { viewport: { width: 1400, height: 1000 } };
+
+/**
+ * Serves `client`'s dashboard with `options` and launches Chromium for
+ * `body`; both are closed after it, whatever happens.
+ */
+async function withDashboardInChromium(
+  client: Client,
+  options: DashboardOptions,
+  body: (
+    dashboard: Dashboard,
+    browser: Awaited<ReturnType<typeof launchChromium>>,
+  ) => Promise<void>,
+): Promise<void> {
+  const dashboard = await client.serveDashboard(options);
+  try {
+    const browser = await launchChromium();
+    try {
+      await body(dashboard, browser);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await dashboard.close();
+  }
 }
 
 /** Reads Server-Sent Events until `done` says enough, or 10 s pass. */
@@ -139,59 +173,56 @@ Deno.test({
   ignore: browser.ignore,
   async fn() {
     await withClient({ workers: 2 }, async (client) => {
-      const dashboard = await client.serveDashboard({ updateMs: 100 });
-      const browser = await launchChromium();
-      try {
-        const page = await browser.newPage({
-          viewport: { width: 1400, height: 1000 },
-        });
-        await page.goto(dashboard.url);
-        const ar = client.view().applyAsync(simulate, 40, 50);
-        const plot = page.locator('.chart[data-key="a"] svg');
-        await plot.waitFor({ timeout: 10_000 });
-        const first = await plot.innerHTML();
-        // The page's code is given as text: it runs in the browser.
-        await page.waitForFunction(
-          `document.querySelector('.chart[data-key="a"] svg')?.innerHTML !== ${
-            JSON.stringify(first)
-          }`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        await page.locator('.chart[data-key="i"] svg').waitFor();
-        if (Deno.env.get("TROUPE_SCREENSHOT")) {
-          await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
-        }
-        await ar;
+      await withDashboardInChromium(
+        client,
+        { updateMs: 100 },
+        async (dashboard, browser) => {
+          const page = await browser.newPage(VIEWPORT);
+          await page.goto(dashboard.url);
+          const ar = client.view().applyAsync(simulate, 40, 50);
+          const plot = page.locator('.chart[data-key="a"] svg');
+          await plot.waitFor({ timeout: 10_000 });
+          const first = await plot.innerHTML();
+          // The page's code is given as text: it runs in the browser.
+          await page.waitForFunction(
+            `document.querySelector('.chart[data-key="a"] svg')?.innerHTML !== ${
+              JSON.stringify(first)
+            }`,
+            undefined,
+            { timeout: 10_000 },
+          );
+          await page.locator('.chart[data-key="i"] svg').waitFor();
+          if (Deno.env.get("TROUPE_SCREENSHOT")) {
+            await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+          }
+          await ar;
 
-        const crash = client.view(1).applyAsync(() => Deno.exit(3));
-        await crash.then(() => {}, () => {});
-        const events = page.locator("#events");
-        await page.waitForFunction(
-          `(() => {
+          const crash = client.view(1).applyAsync(() => Deno.exit(3));
+          await crash.then(() => {}, () => {});
+          const events = page.locator("#events");
+          await page.waitForFunction(
+            `(() => {
             const log = document.getElementById("events")?.textContent ?? "";
             return /engine 1 died/.test(log) && /engine 1 restarted/.test(log);
           })()`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        const log = await events.textContent() ?? "";
-        assert.ok(
-          log.indexOf("engine 1 died") < log.indexOf("engine 1 restarted"),
-          log,
-        );
-        const state = page.locator('#engines tr[data-engine="1"] .state');
-        await page.waitForFunction(
-          `document.querySelector('#engines tr[data-engine="1"] .state')
+            undefined,
+            { timeout: 10_000 },
+          );
+          const log = await events.textContent() ?? "";
+          assert.ok(
+            log.indexOf("engine 1 died") < log.indexOf("engine 1 restarted"),
+            log,
+          );
+          const state = page.locator('#engines tr[data-engine="1"] .state');
+          await page.waitForFunction(
+            `document.querySelector('#engines tr[data-engine="1"] .state')
             ?.textContent === "idle"`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        assert.equal(await state.textContent(), "idle");
-      } finally {
-        await browser.close();
-        await dashboard.close();
-      }
+            undefined,
+            { timeout: 10_000 },
+          );
+          assert.equal(await state.textContent(), "idle");
+        },
+      );
     });
   },
 });
@@ -202,70 +233,69 @@ Deno.test({
   ignore: browser.ignore,
   async fn() {
     await withClient({ workers: 2 }, async (client) => {
-      const dashboard = await client.serveDashboard({ updateMs: 100 });
-      const browser = await launchChromium();
-      try {
-        const page = await browser.newPage({
-          viewport: { width: 1400, height: 1000 },
-        });
-        await page.goto(dashboard.url);
-        const chart = (key: string) => `#metrics .metric[data-key="${key}"]`;
-        for (const key of ["tasks_per_second", "queued", "engine_heap"]) {
-          await page.locator(`${chart(key)} svg`).waitFor({ timeout: 10_000 });
-        }
-        const before = await page.locator(`${chart("queued")} svg`)
-          .innerHTML();
-        // More tasks than engines, each a while: some wait, all finish.
-        const lv = client.loadBalancedView({ highWaterMark: 1 });
-        const tasks = Promise.all(
-          Array.from(
-            { length: 24 },
-            () => lv.applyAsync(() => new Promise((r) => setTimeout(r, 150))),
-          ),
-        );
-        const latest = (key: string) =>
-          `document.querySelector('${chart(key)} .latest')?.textContent`;
-        // The page's code is given as text: it runs in the browser.
-        await page.waitForFunction(
-          `Number(${latest("queued")}) > 0`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        await page.waitForFunction(
-          `Number.parseFloat(${latest("tasks_per_second")}) > 0`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        await guard(tasks, "the load-balanced tasks", 30_000);
-        await page.waitForFunction(
-          `${latest("queued")} === "0"`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        assert.notEqual(
-          await page.locator(`${chart("queued")} svg`).innerHTML(),
-          before,
-          "the queue's line moved",
-        );
-        await page.waitForFunction(
-          `/^0: [\\d.]+ MiB, 1: [\\d.]+ MiB$/.test(${latest("engine_heap")})`,
-          undefined,
-          { timeout: 10_000 },
-        );
-        // A line per engine, once each has two heartbeats' points.
-        await page.waitForFunction(
-          `document.querySelectorAll('${chart("engine_heap")} svg path')` +
-            ".length === 2",
-          undefined,
-          { timeout: 10_000 },
-        );
-        if (Deno.env.get("TROUPE_SCREENSHOT")) {
-          await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
-        }
-      } finally {
-        await browser.close();
-        await dashboard.close();
-      }
+      await withDashboardInChromium(
+        client,
+        { updateMs: 100 },
+        async (dashboard, browser) => {
+          const page = await browser.newPage(VIEWPORT);
+          await page.goto(dashboard.url);
+          const chart = (key: string) => `#metrics .metric[data-key="${key}"]`;
+          for (const key of ["tasks_per_second", "queued", "engine_heap"]) {
+            await page.locator(`${chart(key)} svg`).waitFor({
+              timeout: 10_000,
+            });
+          }
+          const before = await page.locator(`${chart("queued")} svg`)
+            .innerHTML();
+          // More tasks than engines, each a while: some wait, all finish.
+          const lv = client.loadBalancedView({ highWaterMark: 1 });
+          const tasks = Promise.all(
+            Array.from(
+              { length: 24 },
+              () => lv.applyAsync(() => new Promise((r) => setTimeout(r, 150))),
+            ),
+          );
+          const latest = (key: string) =>
+            `document.querySelector('${chart(key)} .latest')?.textContent`;
+          // The page's code is given as text: it runs in the browser.
+          await page.waitForFunction(
+            `Number(${latest("queued")}) > 0`,
+            undefined,
+            { timeout: 10_000 },
+          );
+          await page.waitForFunction(
+            `Number.parseFloat(${latest("tasks_per_second")}) > 0`,
+            undefined,
+            { timeout: 10_000 },
+          );
+          await guard(tasks, "the load-balanced tasks", 30_000);
+          await page.waitForFunction(
+            `${latest("queued")} === "0"`,
+            undefined,
+            { timeout: 10_000 },
+          );
+          assert.notEqual(
+            await page.locator(`${chart("queued")} svg`).innerHTML(),
+            before,
+            "the queue's line moved",
+          );
+          await page.waitForFunction(
+            `/^0: [\\d.]+ MiB, 1: [\\d.]+ MiB$/.test(${latest("engine_heap")})`,
+            undefined,
+            { timeout: 10_000 },
+          );
+          // A line per engine, once each has two heartbeats' points.
+          await page.waitForFunction(
+            `document.querySelectorAll('${chart("engine_heap")} svg path')` +
+              ".length === 2",
+            undefined,
+            { timeout: 10_000 },
+          );
+          if (Deno.env.get("TROUPE_SCREENSHOT")) {
+            await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+          }
+        },
+      );
     });
   },
 });
@@ -277,12 +307,10 @@ Deno.test({
   ignore: browser.ignore,
   async fn() {
     await withClient({ workers: 2 }, async (client) => {
-      const dashboard = await client.serveDashboard({
+      await withDashboardInChromium(client, {
         hostname: "0.0.0.0",
         updateMs: 100,
-      });
-      const browser = await launchChromium();
-      try {
+      }, async (dashboard, browser) => {
         // The printed address, reached on 127.0.0.1 (this test sends
         // nothing off this host).
         const printed = new URL(dashboard.url);
@@ -332,42 +360,26 @@ Deno.test({
         } finally {
           await again.close();
         }
-      } finally {
-        await browser.close();
-        await dashboard.close();
-      }
+      });
     });
   },
 });
 
 Deno.test("without Chromium the browser test is skipped and says why and how to install it", async () => {
   const missing = "/nonexistent/chromium";
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "--allow-all",
-      "--frozen",
-      "--no-check",
-      "--filter",
-      "in a real browser",
-      "tests/dashboard_test.ts",
-    ],
-    cwd: new URL("../", import.meta.url),
-    env: { TROUPE_CHROMIUM: missing, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const out = new TextDecoder().decode(stdout);
-  const err = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, `${out}\n${err}`);
+  const { code, out, all } = await runTestsApart(
+    "dashboard_test.ts",
+    "in a real browser",
+    { TROUPE_CHROMIUM: missing },
+  );
+  assert.equal(code, 0, all);
   // console.warn's line: deno test shows it as the file's pre-test output.
   assert.ok(
-    `${out}\n${err}`.includes(
+    all.includes(
       `dashboard_test.ts: skipped, no Chromium at ${missing}; ` +
         "apt-get install chromium installs it",
     ),
-    `${out}\n${err}`,
+    all,
   );
   assert.ok(
     out.includes(`restarts (skipped: no Chromium at ${missing}) ... ignored`),
