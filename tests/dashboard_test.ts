@@ -87,6 +87,31 @@ async function withDashboardInChromium(
   }
 }
 
+/**
+ * A two-engine client's dashboard (updates every 100 ms) open in a
+ * Chromium page of `VIEWPORT`, for `body`.
+ */
+async function withDashboardPage(
+  body: (
+    page: Awaited<
+      ReturnType<Awaited<ReturnType<typeof launchChromium>>["newPage"]>
+    >,
+    client: Client,
+  ) => Promise<void>,
+): Promise<void> {
+  await withClient({ workers: 2 }, async (client) => {
+    await withDashboardInChromium(
+      client,
+      { updateMs: 100 },
+      async (dashboard, browser) => {
+        const page = await browser.newPage(VIEWPORT);
+        await page.goto(dashboard.url);
+        await body(page, client);
+      },
+    );
+  });
+}
+
 /** Reads Server-Sent Events until `done` says enough, or 10 s pass. */
 async function readEvents(
   url: string,
@@ -172,57 +197,49 @@ Deno.test({
     browser.because,
   ignore: browser.ignore,
   async fn() {
-    await withClient({ workers: 2 }, async (client) => {
-      await withDashboardInChromium(
-        client,
-        { updateMs: 100 },
-        async (dashboard, browser) => {
-          const page = await browser.newPage(VIEWPORT);
-          await page.goto(dashboard.url);
-          const ar = client.view().applyAsync(simulate, 40, 50);
-          const plot = page.locator('.chart[data-key="a"] svg');
-          await plot.waitFor({ timeout: 10_000 });
-          const first = await plot.innerHTML();
-          // The page's code is given as text: it runs in the browser.
-          await page.waitForFunction(
-            `document.querySelector('.chart[data-key="a"] svg')?.innerHTML !== ${
-              JSON.stringify(first)
-            }`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          await page.locator('.chart[data-key="i"] svg').waitFor();
-          if (Deno.env.get("TROUPE_SCREENSHOT")) {
-            await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
-          }
-          await ar;
+    await withDashboardPage(async (page, client) => {
+      const ar = client.view().applyAsync(simulate, 40, 50);
+      const plot = page.locator('.chart[data-key="a"] svg');
+      await plot.waitFor({ timeout: 10_000 });
+      const first = await plot.innerHTML();
+      // The page's code is given as text: it runs in the browser.
+      await page.waitForFunction(
+        `document.querySelector('.chart[data-key="a"] svg')?.innerHTML !== ${
+          JSON.stringify(first)
+        }`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.locator('.chart[data-key="i"] svg').waitFor();
+      if (Deno.env.get("TROUPE_SCREENSHOT")) {
+        await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+      }
+      await ar;
 
-          const crash = client.view(1).applyAsync(() => Deno.exit(3));
-          await crash.then(() => {}, () => {});
-          const events = page.locator("#events");
-          await page.waitForFunction(
-            `(() => {
+      const crash = client.view(1).applyAsync(() => Deno.exit(3));
+      await crash.then(() => {}, () => {});
+      const events = page.locator("#events");
+      await page.waitForFunction(
+        `(() => {
             const log = document.getElementById("events")?.textContent ?? "";
             return /engine 1 died/.test(log) && /engine 1 restarted/.test(log);
           })()`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          const log = await events.textContent() ?? "";
-          assert.ok(
-            log.indexOf("engine 1 died") < log.indexOf("engine 1 restarted"),
-            log,
-          );
-          const state = page.locator('#engines tr[data-engine="1"] .state');
-          await page.waitForFunction(
-            `document.querySelector('#engines tr[data-engine="1"] .state')
-            ?.textContent === "idle"`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          assert.equal(await state.textContent(), "idle");
-        },
+        undefined,
+        { timeout: 10_000 },
       );
+      const log = await events.textContent() ?? "";
+      assert.ok(
+        log.indexOf("engine 1 died") < log.indexOf("engine 1 restarted"),
+        log,
+      );
+      const state = page.locator('#engines tr[data-engine="1"] .state');
+      await page.waitForFunction(
+        `document.querySelector('#engines tr[data-engine="1"] .state')
+            ?.textContent === "idle"`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.equal(await state.textContent(), "idle");
     });
   },
 });
@@ -232,70 +249,62 @@ Deno.test({
     "heap), and they move as tasks run" + browser.because,
   ignore: browser.ignore,
   async fn() {
-    await withClient({ workers: 2 }, async (client) => {
-      await withDashboardInChromium(
-        client,
-        { updateMs: 100 },
-        async (dashboard, browser) => {
-          const page = await browser.newPage(VIEWPORT);
-          await page.goto(dashboard.url);
-          const chart = (key: string) => `#metrics .metric[data-key="${key}"]`;
-          for (const key of ["tasks_per_second", "queued", "engine_heap"]) {
-            await page.locator(`${chart(key)} svg`).waitFor({
-              timeout: 10_000,
-            });
-          }
-          const before = await page.locator(`${chart("queued")} svg`)
-            .innerHTML();
-          // More tasks than engines, each a while: some wait, all finish.
-          const lv = client.loadBalancedView({ highWaterMark: 1 });
-          const tasks = Promise.all(
-            Array.from(
-              { length: 24 },
-              () => lv.applyAsync(() => new Promise((r) => setTimeout(r, 150))),
-            ),
-          );
-          const latest = (key: string) =>
-            `document.querySelector('${chart(key)} .latest')?.textContent`;
-          // The page's code is given as text: it runs in the browser.
-          await page.waitForFunction(
-            `Number(${latest("queued")}) > 0`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          await page.waitForFunction(
-            `Number.parseFloat(${latest("tasks_per_second")}) > 0`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          await guard(tasks, "the load-balanced tasks", 30_000);
-          await page.waitForFunction(
-            `${latest("queued")} === "0"`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          assert.notEqual(
-            await page.locator(`${chart("queued")} svg`).innerHTML(),
-            before,
-            "the queue's line moved",
-          );
-          await page.waitForFunction(
-            `/^0: [\\d.]+ MiB, 1: [\\d.]+ MiB$/.test(${latest("engine_heap")})`,
-            undefined,
-            { timeout: 10_000 },
-          );
-          // A line per engine, once each has two heartbeats' points.
-          await page.waitForFunction(
-            `document.querySelectorAll('${chart("engine_heap")} svg path')` +
-              ".length === 2",
-            undefined,
-            { timeout: 10_000 },
-          );
-          if (Deno.env.get("TROUPE_SCREENSHOT")) {
-            await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
-          }
-        },
+    await withDashboardPage(async (page, client) => {
+      const chart = (key: string) => `#metrics .metric[data-key="${key}"]`;
+      for (const key of ["tasks_per_second", "queued", "engine_heap"]) {
+        await page.locator(`${chart(key)} svg`).waitFor({
+          timeout: 10_000,
+        });
+      }
+      const before = await page.locator(`${chart("queued")} svg`)
+        .innerHTML();
+      // More tasks than engines, each a while: some wait, all finish.
+      const lv = client.loadBalancedView({ highWaterMark: 1 });
+      const tasks = Promise.all(
+        Array.from(
+          { length: 24 },
+          () => lv.applyAsync(() => new Promise((r) => setTimeout(r, 150))),
+        ),
       );
+      const latest = (key: string) =>
+        `document.querySelector('${chart(key)} .latest')?.textContent`;
+      // The page's code is given as text: it runs in the browser.
+      await page.waitForFunction(
+        `Number(${latest("queued")}) > 0`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.waitForFunction(
+        `Number.parseFloat(${latest("tasks_per_second")}) > 0`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await guard(tasks, "the load-balanced tasks", 30_000);
+      await page.waitForFunction(
+        `${latest("queued")} === "0"`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.notEqual(
+        await page.locator(`${chart("queued")} svg`).innerHTML(),
+        before,
+        "the queue's line moved",
+      );
+      await page.waitForFunction(
+        `/^0: [\\d.]+ MiB, 1: [\\d.]+ MiB$/.test(${latest("engine_heap")})`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      // A line per engine, once each has two heartbeats' points.
+      await page.waitForFunction(
+        `document.querySelectorAll('${chart("engine_heap")} svg path')` +
+          ".length === 2",
+        undefined,
+        { timeout: 10_000 },
+      );
+      if (Deno.env.get("TROUPE_SCREENSHOT")) {
+        await page.screenshot({ path: Deno.env.get("TROUPE_SCREENSHOT")! });
+      }
     });
   },
 });
