@@ -16,9 +16,8 @@ import {
 } from "../observe/metrics.ts";
 import { DEATH_CAUSES, type DeathCause } from "../protocol/engine_link.ts";
 import {
-  DROP_CAUSES,
   type DropCause,
-  setWire,
+  WireFigures,
   WireTotals,
 } from "../transport/wire_counts.ts";
 import type { EngineStatus } from "./cluster.ts";
@@ -84,7 +83,7 @@ export class CoreMetrics {
   };
   #restarts: Counter;
   #deaths: Counter;
-  #drops: Counter;
+  #wire: WireFigures;
 
   /** `engines` as `Cluster.engines()`; `publishing` every engine actor. */
   constructor(
@@ -125,24 +124,7 @@ export class CoreMetrics {
         "strings' length, 8 per number) from Worker engines.",
       ["engine"],
     );
-    const frames = r.counter(
-      "troupe_wire_frames_total",
-      "Frames the core's TCP connections read (in) and wrote (out).",
-      ["direction"],
-    );
-    const bytes = r.counter(
-      "troupe_wire_bytes_total",
-      "Bytes the core's TCP connections read (in) and wrote (out), length " +
-        "prefixes and seals included.",
-      ["direction"],
-    );
-    this.#drops = r.counter(
-      "troupe_connections_dropped_total",
-      "Connections the core's listeners dropped, by cause (" +
-        DROP_CAUSES.join(", ") + ").",
-      ["cause"],
-    );
-    for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
+    this.#wire = new WireFigures(r, this.wire);
     const heap = r.gauge(
       "troupe_engine_heap_bytes",
       "The heap of each engine's task thread, as its last heartbeat said.",
@@ -182,7 +164,6 @@ export class CoreMetrics {
         publications.set(labels, p.count);
         publicationBytes.set(labels, p.bytes);
       }
-      setWire(frames, bytes, this.wire);
     });
   }
 
@@ -209,7 +190,7 @@ export class CoreMetrics {
 
   /** A listener dropped a connection. */
   dropped(cause: DropCause): void {
-    this.#drops.inc({ cause });
+    this.#wire.dropped(cause);
   }
 
   /** Every family as plain data, the collected ones as of now. */

@@ -15,9 +15,8 @@ import {
   MetricsRegistry,
 } from "../observe/metrics.ts";
 import {
-  DROP_CAUSES,
   type DropCause,
-  setWire,
+  WireFigures,
   WireTotals,
 } from "../transport/wire_counts.ts";
 
@@ -31,46 +30,30 @@ import {
  * metrics.dropped("heartbeat");
  * const merged = metrics.joinedTo([]);
  * console.log(merged.map((f) => f.name));
- * // [ "troupe_connections_dropped_total", "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_clients" ]
+ * // [ "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_connections_dropped_total", "troupe_clients" ]
  * ```
  */
 export class ControllerMetrics {
   /** The client connections' frames and bytes, live and ended. */
   readonly wire: WireTotals = new WireTotals();
   #registry = new MetricsRegistry();
-  #drops = this.#registry.counter(
-    "troupe_connections_dropped_total",
-    "Connections dropped, by cause.",
-    ["cause"],
-  );
+  #wire = new WireFigures(this.#registry, this.wire);
 
   /** `clients` counts the clients attached now, read at each scrape. */
   constructor(clients: () => number) {
-    const frames = this.#registry.counter(
-      "troupe_wire_frames_total",
-      "Frames read (in) and written (out).",
-      ["direction"],
-    );
-    const bytes = this.#registry.counter(
-      "troupe_wire_bytes_total",
-      "Bytes read (in) and written (out).",
-      ["direction"],
-    );
     const attached = this.#registry.gauge(
       "troupe_clients",
       "Clients attached to this controller now.",
       [],
     );
-    for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
     this.#registry.collect(() => {
       attached.set({}, clients());
-      setWire(frames, bytes, this.wire);
     });
   }
 
   /** A client connection was dropped. */
   dropped(cause: DropCause): void {
-    this.#drops.inc({ cause });
+    this.#wire.dropped(cause);
   }
 
   /** `core`'s families with these figures added to them. */

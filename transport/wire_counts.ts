@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TallyFamily } from "../observe/metrics.ts";
+import type { MetricsRegistry, TallyFamily } from "../observe/metrics.ts";
 
 /**
  * Why a listener dropped a connection, as a small closed set:
@@ -127,30 +127,59 @@ export class WireTotals {
 }
 
 /**
- * Sets the wire counters (`troupe_wire_frames_total`,
- * `troupe_wire_bytes_total`, by direction) from `totals`: the core's over
- * its engine connections and a controller's over its client connections
- * alike. Both directions always have a sample.
+ * The wire's families in `registry`: `troupe_wire_frames_total` and
+ * `troupe_wire_bytes_total` by direction, set from `totals` at each scrape,
+ * and `troupe_connections_dropped_total` by cause, every cause a sample
+ * from the start (`increase()` cannot see a series' first step from absent
+ * to 1). The core declares them over its engine connections and a
+ * controller over its client connections, here, so that the two merge as
+ * one figure said in the same words.
  *
  * @example
  * ```ts
  * import { MetricsRegistry } from "../observe/metrics.ts";
- * import { setWire, WireTotals } from "./wire_counts.ts";
+ * import { WireFigures, WireTotals } from "./wire_counts.ts";
  * const r = new MetricsRegistry();
- * const frames = r.counter("f_total", "F.", ["direction"]);
- * const bytes = r.counter("b_total", "B.", ["direction"]);
- * setWire(frames, bytes, new WireTotals());
- * console.log(frames.with({ direction: "in" }).value); // 0
+ * const wire = new WireFigures(r, new WireTotals());
+ * wire.dropped("heartbeat");
+ * console.log(r.families().map((f) => f.name));
+ * // [ "troupe_wire_frames_total", "troupe_wire_bytes_total", "troupe_connections_dropped_total" ]
  * ```
  */
-export function setWire(
-  frames: TallyFamily,
-  bytes: TallyFamily,
-  totals: WireTotals,
-): void {
-  const sum = totals.sum();
-  frames.set({ direction: "in" }, sum.framesIn);
-  frames.set({ direction: "out" }, sum.framesOut);
-  bytes.set({ direction: "in" }, sum.bytesIn);
-  bytes.set({ direction: "out" }, sum.bytesOut);
+export class WireFigures {
+  #drops: TallyFamily;
+
+  /** Declares the families in `registry`, the wire's read from `totals`. */
+  constructor(registry: MetricsRegistry, totals: WireTotals) {
+    const frames = registry.counter(
+      "troupe_wire_frames_total",
+      "Frames read (in) and written (out) on TCP: the core's engine " +
+        "connections, and a controller's client connections.",
+      ["direction"],
+    );
+    const bytes = registry.counter(
+      "troupe_wire_bytes_total",
+      "Bytes read (in) and written (out) on those connections, length " +
+        "prefixes and seals included.",
+      ["direction"],
+    );
+    this.#drops = registry.counter(
+      "troupe_connections_dropped_total",
+      "Connections dropped, by cause (" + DROP_CAUSES.join(", ") + ").",
+      ["cause"],
+    );
+    for (const cause of DROP_CAUSES) this.#drops.inc({ cause }, 0);
+    registry.collect(() => {
+      const sum = totals.sum();
+      frames.set({ direction: "in" }, sum.framesIn);
+      frames.set({ direction: "out" }, sum.framesOut);
+      bytes.set({ direction: "in" }, sum.bytesIn);
+      bytes.set({ direction: "out" }, sum.bytesOut);
+    });
+  }
+
+  /** A connection was dropped. */
+  dropped(cause: DropCause): void {
+    this.#drops.inc({ cause });
+  }
 }
