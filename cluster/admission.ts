@@ -15,7 +15,7 @@ import type { ConnectionInfo } from "./cluster.ts";
 import type { EngineHello } from "../transport/handshake.ts";
 import type { FramedConnection } from "../transport/framed_connection.ts";
 import { TcpLink } from "../transport/tcp_link.ts";
-import { SpawnedEngines } from "./spawned_engines.ts";
+import { SpawnedEngines, whereOf } from "./spawned_engines.ts";
 import type { EnginePermissions } from "../protocol/engine_permissions.ts";
 import { engineProgramArgs, engineProgramEnv } from "./engine_program.ts";
 import type { EngineStartNeeds } from "./sandbox_flags.ts";
@@ -402,8 +402,9 @@ export class Admission {
     }
     const link = new TcpLink(this.#maxFrameBytes);
     // What it says of itself: a given-up engine is known again by it.
-    if (hello.pid !== undefined || hello.hostname !== undefined) {
-      link.where = { host: hello.hostname, pid: hello.pid };
+    const where = whereOf(hello);
+    if (where.host !== undefined || where.pid !== undefined) {
+      link.where = where;
     }
     link.unref();
     link.attach(conn, this.#log);

@@ -86,15 +86,31 @@ export class SpawnedEngines {
     const spawned = this.#byToken.get(hello.token);
     this.#byToken.delete(hello.token);
     if (!spawned) return undefined;
-    // Kept only if it has the shape.
-    const { hostname, pid } = hello;
-    spawned.link.where = {
-      ...spawned.link.where,
-      ...(typeof hostname === "string" && hostname.length <= 255
-        ? { host: hostname }
-        : {}),
-      ...(Number.isSafeInteger(pid) ? { pid } : {}),
-    };
+    spawned.link.where = { ...spawned.link.where, ...whereOf(hello) };
     return spawned;
   }
+}
+
+/**
+ * Where an engine says it runs, from its hello: its host and pid, each
+ * kept only if it has the shape (a name of at most 255 characters, a safe
+ * integer), since a peer says what it likes there.
+ *
+ * @example
+ * ```ts
+ * import { whereOf } from "./spawned_engines.ts";
+ * console.log(whereOf({ hostname: "node7", pid: 4242 })); // { host: "node7", pid: 4242 }
+ * console.log(whereOf({ hostname: "x".repeat(300), pid: 1.5 })); // {}
+ * ```
+ */
+export function whereOf(
+  hello: { hostname?: unknown; pid?: unknown },
+): { host?: string; pid?: number } {
+  const { hostname, pid } = hello;
+  return {
+    ...(typeof hostname === "string" && hostname.length <= 255
+      ? { host: hostname }
+      : {}),
+    ...(typeof pid === "number" && Number.isSafeInteger(pid) ? { pid } : {}),
+  };
 }
