@@ -110,9 +110,23 @@ export function secretsNeeds(
   dir: string | undefined,
   slotEnv: readonly string[],
 ): EngineStartNeeds {
-  // As the launchers write it: absolute, whatever folder they run in.
-  const folder = resolve(dir ?? defaultSecretsDir());
+  const folder = secretsFolder(dir);
   return { read: [folder], write: [folder], env: [...slotEnv] };
+}
+
+/**
+ * The folder a launcher writes its engines' secrets to: `dir`, else the
+ * default, made absolute whatever folder it runs in. The sandbox grants
+ * (`secretsNeeds`) the folder the launchers write to, so both ask here.
+ *
+ * @example
+ * ```ts
+ * import { secretsFolder } from "./engine_secrets.ts";
+ * console.log(secretsFolder("/shared/secrets")); // "/shared/secrets"
+ * ```
+ */
+export function secretsFolder(dir: string | undefined): string {
+  return resolve(dir ?? defaultSecretsDir());
 }
 
 async function removeAll(paths: readonly string[]): Promise<void> {

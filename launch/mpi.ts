@@ -17,9 +17,8 @@ import type {
 import { HostProcess } from "../transport/engine_host.ts";
 import { checkLauncherOptions } from "./launcher_options.ts";
 import { requireCommands, requireSecretsFolder } from "./launch_permissions.ts";
-import { resolve } from "node:path";
 import {
-  defaultSecretsDir,
+  secretsFolder,
   secretsNeeds,
   writeEngineSecrets,
 } from "./engine_secrets.ts";
@@ -105,7 +104,7 @@ async function run(
   const secrets = await writeEngineSecrets(
     request.engines,
     // Absolute: the engine reads it from its own folder, the sandbox grants it.
-    resolve(options.secretsDir ?? defaultSecretsDir()),
+    secretsFolder(options.secretsDir),
   );
   leftovers.add(secrets.remove);
   let job: HostProcess;

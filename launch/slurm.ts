@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import type {
   EnginePermissions,
   EngineToLaunch,
@@ -17,7 +17,7 @@ import type {
 } from "../cluster/cluster.ts";
 import { checkLauncherOptions, shellQuote } from "./launcher_options.ts";
 import {
-  defaultSecretsDir,
+  secretsFolder,
   secretsNeeds,
   writeEngineSecrets,
 } from "./engine_secrets.ts";
@@ -152,7 +152,7 @@ async function submit(
   leftovers: Set<() => Promise<void>>,
 ): Promise<LaunchedEngine[]> {
   // Absolute: the engine reads it from its own folder, the sandbox grants it.
-  const secretsDir = resolve(options.secretsDir ?? defaultSecretsDir());
+  const secretsDir = secretsFolder(options.secretsDir);
   const secrets = await writeEngineSecrets(request.engines, secretsDir);
   leftovers.add(secrets.remove);
   const output = options.output ??
