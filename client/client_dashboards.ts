@@ -11,6 +11,7 @@ import {
   type DashboardSource,
   serveDashboard,
 } from "../dashboard/dashboard.ts";
+import { metricsOf } from "./client_metrics.ts";
 import { requireListenPermission } from "./permissions.ts";
 
 /**
@@ -47,7 +48,7 @@ export class ClientDashboards {
         },
         engines: () => cluster.engines(),
         onEngineEvent: (listener) => cluster.onEngineEvent(listener),
-        metrics: async () => [...await cluster.metrics(), ...client.families()],
+        metrics: () => metricsOf(cluster, false, client),
       }
       : cluster;
     const dashboard = await serveDashboard(source, options);

@@ -14,7 +14,7 @@ import {
 } from "../remote/connect.ts";
 import { RemoteCluster } from "../remote/remote_cluster.ts";
 import { checkOptions, CONNECT_OPTIONS } from "./options.ts";
-import { checkTracingOptions, type TracingOptions } from "./tracing_options.ts";
+import type { TracingOptions } from "./tracing_options.ts";
 import {
   requireConnectPermission,
   requireStateFilePermissions,
@@ -83,9 +83,6 @@ export async function attachCluster(
   options: ConnectOptions,
 ): Promise<RemoteCluster> {
   checkOptions("Client.connect options", options, CONNECT_OPTIONS);
-  if (options.tracing !== undefined) {
-    checkTracingOptions("Client.connect's tracing", options.tracing);
-  }
   const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) {
     throw new RangeError(
