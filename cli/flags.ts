@@ -7,6 +7,7 @@
 
 import type { ControllerConfig } from "../remote/cluster_state.ts";
 import { wrap } from "./text_layout.ts";
+import { PERMISSION_NAMES } from "../protocol/engine_permissions.ts";
 
 /**
  * The verbs, as ipcluster has them.
@@ -141,7 +142,7 @@ export const ENGINE_FLAGS: readonly Flag[] = [
     meaning:
       "start the engine processes sandboxed: with no Deno permissions but those the --engine-allow-* flags give, instead of -A (any --engine-allow-* implies it; Worker engines cannot be sandboxed)",
   },
-  ...(["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const)
+  ...PERMISSION_NAMES
     .map(
       (name): Flag => ({
         name: `engine-allow-${name}`,
