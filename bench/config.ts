@@ -33,20 +33,21 @@ export const pair = (samples: number[]): string =>
   `${fmt(percentile(samples, 50))} / ${fmt(percentile(samples, 99))} µs`;
 
 /**
- * Load-balanced tiny tasks (`x + 1`) per second on `client`: `N_TINY`
- * submitted at once, timed until the last result. The one workload every
- * tiny-task figure and its peers use.
+ * Load-balanced tiny tasks (`x + 1`) per second on `client`: `tasks`
+ * (`N_TINY` unless told) submitted at once, timed until the last result.
+ * The one workload every tiny-task figure and its peers use.
  */
 export async function tinyTasksPerSecond(
   client: Client,
   options: LoadBalancedOptions = {},
+  tasks: number = N_TINY,
 ): Promise<number> {
   const lv = client.loadBalancedView(options);
   const start = performance.now();
   const all: Promise<number>[] = [];
-  for (let i = 0; i < N_TINY; i++) {
+  for (let i = 0; i < tasks; i++) {
     all.push(lv.applyAsync((x: number) => x + 1, i).get());
   }
   await Promise.all(all);
-  return N_TINY / ((performance.now() - start) / 1000);
+  return tasks / ((performance.now() - start) / 1000);
 }

@@ -20,7 +20,7 @@
  */
 
 import { Client, type TracingStats } from "../mod.ts";
-import { fmt, quick } from "./config.ts";
+import { fmt, quick, tinyTasksPerSecond } from "./config.ts";
 import { rawWorkerPipelined } from "./raw_limits.ts";
 import { median } from "./stats.ts";
 
@@ -29,15 +29,8 @@ const RUNS = quick ? 5 : 21;
 const TASKS = 2000;
 
 /** Tasks per second of one round of TASKS tiny tasks on `client`. */
-async function round(client: Client): Promise<number> {
-  const lv = client.loadBalancedView();
-  const start = performance.now();
-  const all: Promise<number>[] = [];
-  for (let i = 0; i < TASKS; i++) {
-    all.push(lv.applyAsync((x: number) => x + 1, i).get());
-  }
-  await Promise.all(all);
-  return TASKS / ((performance.now() - start) / 1000);
+function round(client: Client): Promise<number> {
+  return tinyTasksPerSecond(client, {}, TASKS);
 }
 
 /**
