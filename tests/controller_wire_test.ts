@@ -177,8 +177,13 @@ Deno.test("controller wire: task ids outside the block or used are refused", asy
       assert.ok(error instanceof RangeError);
       assert.match(error.message, /outside client \d+'s block/);
     }
-    const events = await client.finished(ok, "the good id");
-    const dones = events.filter((e) => e.kind === "done");
+    // The second use's refusal comes at once, the run's done when it ran:
+    // either may be heard first.
+    await until(
+      () => client.events(ok).filter((e) => e.kind === "done").length >= 2,
+      "the good id's run and its reuse's refusal",
+    );
+    const dones = client.events(ok).filter((e) => e.kind === "done");
     assert.equal(dones.length, 2);
     const outcomes = dones.map((e) =>
       (e as { outcome: { ok: boolean } }).outcome
